@@ -1,0 +1,334 @@
+// Package memory implements the verifykit store interfaces in process
+// memory, safe for concurrent use. It is the embedded default and suits a
+// single server process; processes behind a load balancer share
+// store/sqlstore instead.
+//
+// # Bounds
+//
+// Session records (attempt counts and consumption) live until their session
+// expires and are purged as new ones arrive. Their number is bounded by
+// Config.MaxSessions: when the bound is reached and nothing has expired,
+// Attempt fails with store.ErrFull rather than forgetting a record early,
+// because forgetting a consumed session would allow its replay.
+package memory
+
+import (
+	"bytes"
+	"context"
+	"container/heap"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// DefaultMaxSessions is the default bound on session records.
+const DefaultMaxSessions = 1 << 20
+
+// Config configures a Store.
+type Config struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxSessions bounds the session records held at once. Default
+	// DefaultMaxSessions; range [1, 1<<30].
+	MaxSessions int
+}
+
+// Store is an in-memory store.Store, also implementing store.Purger and
+// the optional store interfaces of the engines.
+type Store struct {
+	now         func() time.Time
+	maxSessions int
+
+	mu       sync.Mutex
+	sessions map[string]*sessionRecord
+	expiry   expiryHeap // sessions by expiry, for purging
+	methods  map[string]store.Method // by id
+	byCred   map[string]string       // credential id → method id
+}
+
+type sessionRecord struct {
+	sid      string
+	expires  time.Time
+	attempts int
+	consumed bool
+	index    int // in expiry heap
+}
+
+var (
+	_ store.Store  = (*Store)(nil)
+	_ store.Purger = (*Store)(nil)
+)
+
+// New returns an empty Store.
+func New(cfg Config) (*Store, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.MaxSessions < 1 || cfg.MaxSessions > 1<<30 {
+		return nil, fmt.Errorf("memory: MaxSessions %d out of range [1, %d]", cfg.MaxSessions, 1<<30)
+	}
+	return &Store{
+		now:         cfg.Now,
+		maxSessions: cfg.MaxSessions,
+		sessions:    make(map[string]*sessionRecord),
+		methods:     make(map[string]store.Method),
+		byCred:      make(map[string]string),
+	}, nil
+}
+
+// session returns the live record of sid, creating it when create is set.
+// s.mu must be held.
+func (s *Store) session(sid string, expires time.Time, create bool) (*sessionRecord, error) {
+	now := s.now()
+	if r, ok := s.sessions[sid]; ok && now.Before(r.expires) {
+		return r, nil
+	} else if ok {
+		s.drop(r)
+	}
+	if !create {
+		return nil, nil
+	}
+	if len(s.sessions) >= s.maxSessions {
+		s.purge(now)
+		if len(s.sessions) >= s.maxSessions {
+			return nil, store.ErrFull
+		}
+	}
+	r := &sessionRecord{sid: sid, expires: expires}
+	s.sessions[sid] = r
+	heap.Push(&s.expiry, r)
+	return r, nil
+}
+
+func (s *Store) drop(r *sessionRecord) {
+	delete(s.sessions, r.sid)
+	heap.Remove(&s.expiry, r.index)
+}
+
+func (s *Store) purge(now time.Time) int {
+	n := 0
+	for len(s.expiry) > 0 && !now.Before(s.expiry[0].expires) {
+		r := heap.Pop(&s.expiry).(*sessionRecord)
+		delete(s.sessions, r.sid)
+		n++
+	}
+	return n
+}
+
+// Purge removes expired session records.
+func (s *Store) Purge(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.purge(s.now()), nil
+}
+
+// Attempt implements store.Sessions.
+func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.session(sid, expires, true)
+	if err != nil {
+		return 0, err
+	}
+	if r.consumed {
+		return 0, store.ErrConsumed
+	}
+	r.attempts++
+	return r.attempts, nil
+}
+
+// Commit implements store.Methods.
+func (s *Store) Commit(ctx context.Context, c store.Commit) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Check everything before changing anything: both writes or neither.
+	r, err := s.session(c.SessionID, c.SessionExpires, false)
+	if err != nil {
+		return err
+	}
+	if r != nil && r.consumed {
+		return store.ErrConsumed
+	}
+	m := c.Method
+	old, exists := s.methods[m.ID]
+	switch {
+	case c.Replace == 0 && exists:
+		return store.ErrExists
+	case c.Replace != 0 && !exists, c.Replace != 0 && old.Subject != m.Subject:
+		return store.ErrNotFound
+	case c.Replace != 0 && old.Version != c.Replace:
+		return store.ErrConflict
+	}
+	if len(m.CredentialID) > 0 {
+		if owner, taken := s.byCred[string(m.CredentialID)]; taken && owner != m.ID {
+			return store.ErrDuplicateCredential
+		}
+	}
+	if r == nil {
+		if r, err = s.session(c.SessionID, c.SessionExpires, true); err != nil {
+			return err
+		}
+	}
+	r.consumed = true
+	if exists && len(old.CredentialID) > 0 {
+		delete(s.byCred, string(old.CredentialID))
+	}
+	m.Version = c.Replace + 1
+	s.methods[m.ID] = clone(m)
+	if len(m.CredentialID) > 0 {
+		s.byCred[string(m.CredentialID)] = m.ID
+	}
+	return nil
+}
+
+// Get implements store.Methods.
+func (s *Store) Get(ctx context.Context, subject, id string) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.methods[id]
+	if !ok || m.Subject != subject {
+		return store.Method{}, store.ErrNotFound
+	}
+	return clone(m), nil
+}
+
+// List implements store.Methods.
+func (s *Store) List(ctx context.Context, subject string) ([]store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	var ms []store.Method
+	for _, m := range s.methods {
+		if m.Subject == subject {
+			ms = append(ms, clone(m))
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(ms, func(i, j int) bool {
+		if !ms[i].CreatedAt.Equal(ms[j].CreatedAt) {
+			return ms[i].CreatedAt.Before(ms[j].CreatedAt)
+		}
+		return ms[i].ID < ms[j].ID
+	})
+	return ms, nil
+}
+
+// ByCredentialID implements store.Methods.
+func (s *Store) ByCredentialID(ctx context.Context, credentialID []byte) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.byCred[string(credentialID)]
+	if !ok || len(credentialID) == 0 {
+		return store.Method{}, store.ErrNotFound
+	}
+	return clone(s.methods[id]), nil
+}
+
+// Update implements store.Methods.
+func (s *Store) Update(ctx context.Context, m store.Method) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.methods[m.ID]
+	if !ok || old.Subject != m.Subject {
+		return store.Method{}, store.ErrNotFound
+	}
+	if old.Version != m.Version {
+		return store.Method{}, store.ErrConflict
+	}
+	old.Attrs = bytes.Clone(m.Attrs)
+	old.Secret = bytes.Clone(m.Secret)
+	old.Version++
+	s.methods[m.ID] = old
+	return clone(old), nil
+}
+
+// Delete implements store.Methods.
+func (s *Store) Delete(ctx context.Context, subject, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.methods[id]
+	if !ok || m.Subject != subject {
+		return store.ErrNotFound
+	}
+	delete(s.methods, id)
+	if len(m.CredentialID) > 0 {
+		delete(s.byCred, string(m.CredentialID))
+	}
+	return nil
+}
+
+// AdvanceCounter implements store.Methods.
+func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.methods[id]
+	if !ok || m.Subject != subject {
+		return false, store.ErrNotFound
+	}
+	if n <= m.Counter {
+		return false, nil
+	}
+	m.Counter = n
+	s.methods[id] = m
+	return true, nil
+}
+
+// clone copies m's byte slices so callers cannot alias stored state.
+func clone(m store.Method) store.Method {
+	m.Attrs = bytes.Clone(m.Attrs)
+	m.Secret = bytes.Clone(m.Secret)
+	m.CredentialID = bytes.Clone(m.CredentialID)
+	return m
+}
+
+// expiryHeap orders session records by expiry.
+type expiryHeap []*sessionRecord
+
+func (h expiryHeap) Len() int           { return len(h) }
+func (h expiryHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
+func (h expiryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *expiryHeap) Push(x any) {
+	r := x.(*sessionRecord)
+	r.index = len(*h)
+	*h = append(*h, r)
+}
+func (h *expiryHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return r
+}

@@ -1,0 +1,137 @@
+// Package store defines the storage verifykit needs to stay correct across
+// requests and processes, as small interfaces with sentinel errors.
+//
+// Pending enrollments are not stored: their state travels sealed in the
+// auth_session. What is stored is what must be shared and durable: the
+// attempts made on, and the consumption of, each auth_session (by its
+// session id), the confirmed methods with their engine secrets, and the
+// per-engine facts of the optional interfaces (push device enrollment).
+//
+// # Implementations
+//
+// store/memory keeps everything in process; store/sqlstore keeps it in
+// PostgreSQL or SQLite so that many server processes share it. Every
+// implementation must pass store/storetest.Run, under -race.
+//
+// # Atomicity
+//
+// Three operations carry the security of verifykit and must be atomic in
+// the implementation (a mutex, a transaction, a conditional update), never
+// a read followed by a write in Go:
+//   - Sessions.Attempt counts an attempt and reports the new count;
+//   - Methods.Commit consumes a session and saves a method, both or neither;
+//   - Methods.AdvanceCounter moves a counter forward only.
+//
+// # Time
+//
+// Expiry is evaluated with the clock the implementation is configured with
+// (Config.Now), never the database server's clock, so that the library and
+// the store agree on when a session has expired.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Implementations return them (possibly wrapped) so that
+// errors.Is holds; any other error is an outage.
+var (
+	// ErrNotFound: no such method for this subject, or no such record.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConsumed: the session was already consumed.
+	ErrConsumed = errors.New("store: session already consumed")
+	// ErrExists: a method with this id exists already.
+	ErrExists = errors.New("store: method already exists")
+	// ErrDuplicateCredential: the credential id is registered already, to
+	// this or another subject (WebAuthn §7.1 step 26).
+	ErrDuplicateCredential = errors.New("store: credential already registered")
+	// ErrConflict: the record changed since it was read (version mismatch).
+	ErrConflict = errors.New("store: version conflict")
+	// ErrFull: a bounded store has no room left for unexpired records.
+	ErrFull = errors.New("store: full")
+)
+
+// Method is a confirmed authentication method as persisted.
+type Method struct {
+	ID        string
+	Subject   string
+	Type      string
+	CreatedAt time.Time
+	// Attrs is the method's attributes, JSON-encoded by package verify.
+	Attrs []byte
+	// Secret is engine-private state (a TOTP key, a keyed hash, a password
+	// hash). Persistent stores encrypt it at rest.
+	Secret []byte
+	// CredentialID, when non-empty, is unique across all subjects.
+	CredentialID []byte
+	// Counter is a monotonic counter: TOTP's last accepted time step, or a
+	// WebAuthn signature counter.
+	Counter int64
+	// Version is set by the store: 1 when inserted, incremented on every
+	// update. Callers pass it back for optimistic concurrency.
+	Version int64
+}
+
+// Commit is the single write of a successful confirm.
+type Commit struct {
+	// SessionID is consumed: a second Commit with it fails with ErrConsumed.
+	SessionID string
+	// SessionExpires is when the session expires; the consumption record
+	// may be purged after it.
+	SessionExpires time.Time
+	// Method is saved. With Replace zero it is inserted and the commit
+	// fails with ErrExists if its id exists for any subject; otherwise it
+	// replaces the method whose Version is Replace (ErrConflict if the
+	// version differs, ErrNotFound if there is none).
+	Method  Method
+	Replace int64
+}
+
+// Sessions records what happens to auth_sessions.
+type Sessions interface {
+	// Attempt atomically records one attempt on session sid, which expires
+	// at expires, and returns the number of attempts made on it so far,
+	// this one included. It fails with ErrConsumed if sid was consumed.
+	// The count is forgotten once the session has expired.
+	Attempt(ctx context.Context, sid string, expires time.Time) (int, error)
+}
+
+// Methods stores confirmed authentication methods.
+type Methods interface {
+	// Commit consumes c.SessionID and saves c.Method atomically: both
+	// happen or neither. Of concurrent commits of one session exactly one
+	// succeeds; the others fail with ErrConsumed. A method whose
+	// CredentialID is registered already fails with ErrDuplicateCredential
+	// and consumes nothing.
+	Commit(ctx context.Context, c Commit) error
+	// Get returns the method id of subject, or ErrNotFound (also when the
+	// method belongs to another subject).
+	Get(ctx context.Context, subject, id string) (Method, error)
+	// List returns subject's methods, oldest first.
+	List(ctx context.Context, subject string) ([]Method, error)
+	// ByCredentialID returns the method with this WebAuthn credential id,
+	// whoever owns it, or ErrNotFound.
+	ByCredentialID(ctx context.Context, credentialID []byte) (Method, error)
+	// Update replaces the Attrs and Secret of the method m.ID of m.Subject
+	// if its version is m.Version, and returns it with its new version.
+	Update(ctx context.Context, m Method) (Method, error)
+	// Delete removes the method id of subject, or fails with ErrNotFound.
+	Delete(ctx context.Context, subject, id string) error
+	// AdvanceCounter sets the counter of the method id of subject to n if n
+	// is greater than its current counter, and reports whether it did.
+	AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error)
+}
+
+// Store is the storage a verify.Service needs.
+type Store interface {
+	Sessions
+	Methods
+}
+
+// Purger is implemented by stores that keep expired records until asked:
+// Purge deletes every record that has expired and reports how many.
+type Purger interface {
+	Purge(ctx context.Context) (int, error)
+}

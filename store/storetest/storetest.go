@@ -1,0 +1,403 @@
+// Package storetest is the conformance suite every verifykit store must
+// pass: Run(t, factory) exercises the contract of store.Store — atomic
+// attempt counting, single-use commits under concurrency, expiry on the
+// injected clock, not-found, duplicate credentials, optimistic updates and
+// monotonic counters. Run it under -race.
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// Factory returns a new, empty store whose clock is now. It is called once
+// per subtest; it may register cleanup with t.
+type Factory func(t *testing.T, now func() time.Time) store.Store
+
+// Clock is a settable clock for tests, safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// NewClock returns a clock reading t.
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// Epoch is the time every suite clock starts at.
+var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Run runs the conformance suite against stores made by newStore.
+func Run(t *testing.T, newStore Factory) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := NewClock(Epoch)
+			s := newStore(t, clock.Now)
+			tc.run(t, s, clock)
+		})
+	}
+}
+
+type testCase struct {
+	name string
+	run  func(t *testing.T, s store.Store, clock *Clock)
+}
+
+var ctx = context.Background()
+
+// Method returns a sample method of subject with id.
+func Method(subject, id string) store.Method {
+	return store.Method{
+		ID: id, Subject: subject, Type: "totp",
+		CreatedAt: Epoch.Truncate(time.Millisecond),
+		Attrs:     []byte(`{"name":"` + id + `"}`),
+		Secret:    []byte("secret of " + id),
+	}
+}
+
+func commit(sid string, m store.Method, clock *Clock) store.Commit {
+	return store.Commit{SessionID: sid, SessionExpires: clock.Now().Add(5 * time.Minute), Method: m}
+}
+
+var cases = []testCase{
+	{"AttemptCounts", func(t *testing.T, s store.Store, clock *Clock) {
+		exp := clock.Now().Add(time.Minute)
+		for want := 1; want <= 3; want++ {
+			n, err := s.Attempt(ctx, "sid-a", exp)
+			require.NoError(t, err)
+			assert.Equal(t, want, n)
+		}
+		n, err := s.Attempt(ctx, "sid-b", exp)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "sessions are counted separately")
+	}},
+	{"AttemptsExpireWithSession", func(t *testing.T, s store.Store, clock *Clock) {
+		exp := clock.Now().Add(time.Minute)
+		for range 3 {
+			_, err := s.Attempt(ctx, "sid", exp)
+			require.NoError(t, err)
+		}
+		clock.Advance(time.Minute)
+		n, err := s.Attempt(ctx, "sid", clock.Now().Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "an expired session's count is forgotten")
+	}},
+	{"AttemptConcurrent", func(t *testing.T, s store.Store, clock *Clock) {
+		const n = 200
+		exp := clock.Now().Add(time.Minute)
+		seen := make([]atomic.Bool, n+1)
+		parallel(t, n, func(int) error {
+			k, err := s.Attempt(ctx, "sid", exp)
+			if err != nil {
+				return err
+			}
+			if k < 1 || k > n || seen[k].Swap(true) {
+				return fmt.Errorf("count %d returned twice or out of range", k)
+			}
+			return nil
+		})
+		k, err := s.Attempt(ctx, "sid", exp)
+		require.NoError(t, err)
+		assert.Equal(t, n+1, k, "every concurrent attempt was counted once")
+	}},
+	{"CommitSavesAndConsumes", func(t *testing.T, s store.Store, clock *Clock) {
+		m := Method("user-1", "totp|dev_1")
+		m.CredentialID = []byte{1, 2, 3}
+		m.Counter = 42
+		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
+		got, err := s.Get(ctx, "user-1", "totp|dev_1")
+		require.NoError(t, err)
+		assert.Equal(t, m.ID, got.ID)
+		assert.Equal(t, m.Subject, got.Subject)
+		assert.Equal(t, m.Type, got.Type)
+		assert.True(t, m.CreatedAt.Equal(got.CreatedAt), "created_at %v, want %v", got.CreatedAt, m.CreatedAt)
+		assert.JSONEq(t, string(m.Attrs), string(got.Attrs))
+		assert.Equal(t, m.Secret, got.Secret)
+		assert.Equal(t, m.CredentialID, got.CredentialID)
+		assert.Equal(t, int64(42), got.Counter)
+		assert.Equal(t, int64(1), got.Version)
+
+		_, err = s.Attempt(ctx, "sid", clock.Now().Add(time.Minute))
+		assert.ErrorIs(t, err, store.ErrConsumed, "an attempt on a consumed session fails")
+		err = s.Commit(ctx, commit("sid", Method("user-1", "totp|dev_2"), clock))
+		assert.ErrorIs(t, err, store.ErrConsumed)
+		_, err = s.Get(ctx, "user-1", "totp|dev_2")
+		assert.ErrorIs(t, err, store.ErrNotFound, "a refused commit saves nothing")
+	}},
+	{"CommitConcurrentExactlyOne", func(t *testing.T, s store.Store, clock *Clock) {
+		const n = 64
+		var wins atomic.Int32
+		parallel(t, n, func(i int) error {
+			err := s.Commit(ctx, commit("one-session", Method("user-1", fmt.Sprintf("totp|dev_%d", i)), clock))
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case !errors.Is(err, store.ErrConsumed):
+				return err
+			}
+			return nil
+		})
+		assert.Equal(t, int32(1), wins.Load(), "exactly one commit of one session succeeds")
+		ms, err := s.List(ctx, "user-1")
+		require.NoError(t, err)
+		assert.Len(t, ms, 1, "exactly one method saved")
+	}},
+	{"CommitExistingIDRefused", func(t *testing.T, s store.Store, clock *Clock) {
+		require.NoError(t, s.Commit(ctx, commit("sid-1", Method("user-1", "password|x"), clock)))
+		err := s.Commit(ctx, commit("sid-2", Method("user-2", "password|x"), clock))
+		require.ErrorIs(t, err, store.ErrExists)
+		n, err := s.Attempt(ctx, "sid-2", clock.Now().Add(time.Minute))
+		require.NoError(t, err, "a refused commit does not consume the session")
+		assert.Equal(t, 1, n)
+	}},
+	{"DuplicateCredentialRefused", func(t *testing.T, s store.Store, clock *Clock) {
+		a := Method("user-a", "passkey|dev_a")
+		a.CredentialID = []byte("credential")
+		require.NoError(t, s.Commit(ctx, commit("sid-a", a, clock)))
+		for _, subject := range []string{"user-b", "user-a"} {
+			b := Method(subject, "passkey|dev_b_"+subject)
+			b.CredentialID = []byte("credential")
+			err := s.Commit(ctx, commit("sid-b-"+subject, b, clock))
+			require.ErrorIs(t, err, store.ErrDuplicateCredential, "credential of user-a registered again by %s", subject)
+			_, err = s.Get(ctx, subject, b.ID)
+			assert.ErrorIs(t, err, store.ErrNotFound)
+			n, err := s.Attempt(ctx, "sid-b-"+subject, clock.Now().Add(time.Minute))
+			require.NoError(t, err, "a refused commit does not consume the session")
+			assert.Equal(t, 1, n)
+		}
+		got, err := s.ByCredentialID(ctx, []byte("credential"))
+		require.NoError(t, err)
+		assert.Equal(t, "user-a", got.Subject)
+		_, err = s.ByCredentialID(ctx, []byte("other"))
+		assert.ErrorIs(t, err, store.ErrNotFound)
+	}},
+	{"DuplicateCredentialRace", func(t *testing.T, s store.Store, clock *Clock) {
+		const n = 16
+		var wins atomic.Int32
+		parallel(t, n, func(i int) error {
+			m := Method(fmt.Sprintf("user-%d", i), fmt.Sprintf("passkey|dev_%d", i))
+			m.CredentialID = []byte("same credential")
+			err := s.Commit(ctx, commit(fmt.Sprintf("sid-%d", i), m, clock))
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case !errors.Is(err, store.ErrDuplicateCredential):
+				return err
+			}
+			return nil
+		})
+		assert.Equal(t, int32(1), wins.Load(), "one credential id is registered once")
+	}},
+	{"NotFound", func(t *testing.T, s store.Store, clock *Clock) {
+		require.NoError(t, s.Commit(ctx, commit("sid", Method("user-1", "totp|dev_1"), clock)))
+		for _, tc := range []struct{ subject, id string }{
+			{"user-1", "totp|dev_2"},
+			{"user-2", "totp|dev_1"}, // another user's method is not found
+			{"user-1", "x' OR '1'='1"},
+			{"' OR '1'='1", "totp|dev_1"},
+		} {
+			_, err := s.Get(ctx, tc.subject, tc.id)
+			assert.ErrorIs(t, err, store.ErrNotFound, "Get(%q, %q)", tc.subject, tc.id)
+			assert.ErrorIs(t, s.Delete(ctx, tc.subject, tc.id), store.ErrNotFound, "Delete(%q, %q)", tc.subject, tc.id)
+			_, err = s.AdvanceCounter(ctx, tc.subject, tc.id, 10)
+			assert.ErrorIs(t, err, store.ErrNotFound, "AdvanceCounter(%q, %q)", tc.subject, tc.id)
+			m := Method(tc.subject, tc.id)
+			m.Version = 1
+			_, err = s.Update(ctx, m)
+			assert.ErrorIs(t, err, store.ErrNotFound, "Update(%q, %q)", tc.subject, tc.id)
+		}
+		ms, err := s.List(ctx, "user-2")
+		require.NoError(t, err)
+		assert.Empty(t, ms)
+	}},
+	{"ListOldestFirst", func(t *testing.T, s store.Store, clock *Clock) {
+		for i, id := range []string{"c", "a", "b"} {
+			m := Method("user-1", id)
+			m.CreatedAt = Epoch.Add(time.Duration(i) * time.Second)
+			require.NoError(t, s.Commit(ctx, commit("sid-"+id, m, clock)))
+		}
+		require.NoError(t, s.Commit(ctx, commit("sid-other", Method("user-2", "z"), clock)))
+		ms, err := s.List(ctx, "user-1")
+		require.NoError(t, err)
+		var ids []string
+		for _, m := range ms {
+			ids = append(ids, m.ID)
+		}
+		assert.Equal(t, []string{"c", "a", "b"}, ids)
+	}},
+	{"UpdateOptimistic", func(t *testing.T, s store.Store, clock *Clock) {
+		require.NoError(t, s.Commit(ctx, commit("sid", Method("user-1", "id"), clock)))
+		m, err := s.Get(ctx, "user-1", "id")
+		require.NoError(t, err)
+		m.Attrs = []byte(`{"name":"renamed"}`)
+		m.Secret = []byte("new secret")
+		up, err := s.Update(ctx, m)
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), up.Version)
+		_, err = s.Update(ctx, m) // still version 1
+		assert.ErrorIs(t, err, store.ErrConflict)
+		got, err := s.Get(ctx, "user-1", "id")
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"name":"renamed"}`, string(got.Attrs))
+		assert.Equal(t, []byte("new secret"), got.Secret)
+		assert.Equal(t, int64(2), got.Version)
+	}},
+	{"CommitReplace", func(t *testing.T, s store.Store, clock *Clock) {
+		require.NoError(t, s.Commit(ctx, commit("sid-1", Method("user-1", "password|u1"), clock)))
+		m := Method("user-1", "password|u1")
+		m.Secret = []byte("second")
+		c := commit("sid-2", m, clock)
+		c.Replace = 7
+		require.ErrorIs(t, s.Commit(ctx, c), store.ErrConflict, "replace of a wrong version")
+		c.Replace = 1
+		require.NoError(t, s.Commit(ctx, c))
+		got, err := s.Get(ctx, "user-1", "password|u1")
+		require.NoError(t, err)
+		assert.Equal(t, []byte("second"), got.Secret)
+		assert.Equal(t, int64(2), got.Version)
+		c = commit("sid-3", Method("user-1", "password|none"), clock)
+		c.Replace = 1
+		require.ErrorIs(t, s.Commit(ctx, c), store.ErrNotFound, "replace of a missing method")
+		c = commit("sid-4", Method("user-2", "password|u1"), clock)
+		c.Replace = 2
+		require.ErrorIs(t, s.Commit(ctx, c), store.ErrNotFound, "replace of another user's method")
+	}},
+	{"Delete", func(t *testing.T, s store.Store, clock *Clock) {
+		m := Method("user-1", "passkey|dev_1")
+		m.CredentialID = []byte("cred")
+		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
+		require.NoError(t, s.Delete(ctx, "user-1", m.ID))
+		_, err := s.Get(ctx, "user-1", m.ID)
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		_, err = s.ByCredentialID(ctx, m.CredentialID)
+		assert.ErrorIs(t, err, store.ErrNotFound)
+		assert.ErrorIs(t, s.Delete(ctx, "user-1", m.ID), store.ErrNotFound)
+		m2 := Method("user-2", "passkey|dev_2")
+		m2.CredentialID = []byte("cred")
+		require.NoError(t, s.Commit(ctx, commit("sid-2", m2, clock)), "a deleted credential can be registered again")
+	}},
+	{"AdvanceCounter", func(t *testing.T, s store.Store, clock *Clock) {
+		m := Method("user-1", "totp|dev_1")
+		m.Counter = 100
+		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
+		for _, tc := range []struct {
+			n    int64
+			want bool
+		}{{99, false}, {100, false}, {101, true}, {101, false}, {105, true}, {102, false}} {
+			ok, err := s.AdvanceCounter(ctx, "user-1", m.ID, tc.n)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ok, "advance to %d", tc.n)
+		}
+		got, err := s.Get(ctx, "user-1", m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, int64(105), got.Counter)
+	}},
+	{"AdvanceCounterConcurrent", func(t *testing.T, s store.Store, clock *Clock) {
+		require.NoError(t, s.Commit(ctx, commit("sid", Method("user-1", "totp|dev_1"), clock)))
+		var wins atomic.Int32
+		parallel(t, 20, func(int) error {
+			ok, err := s.AdvanceCounter(ctx, "user-1", "totp|dev_1", 7)
+			if ok {
+				wins.Add(1)
+			}
+			return err
+		})
+		assert.Equal(t, int32(1), wins.Load(), "one step is accepted once")
+	}},
+	{"NoAliasing", func(t *testing.T, s store.Store, clock *Clock) {
+		m := Method("user-1", "id")
+		m.CredentialID = []byte("cred")
+		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
+		m.Secret[0], m.Attrs[0], m.CredentialID[0] = 'X', 'X', 'X'
+		got, err := s.Get(ctx, "user-1", "id")
+		require.NoError(t, err)
+		got.Secret[1] = 'Y'
+		again, err := s.Get(ctx, "user-1", "id")
+		require.NoError(t, err)
+		assert.Equal(t, []byte("secret of id"), again.Secret)
+		assert.True(t, bytes.HasPrefix(again.Attrs, []byte("{")))
+		assert.Equal(t, []byte("cred"), again.CredentialID)
+	}},
+	{"CancelledContext", func(t *testing.T, s store.Store, clock *Clock) {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := s.Attempt(cctx, "sid", clock.Now().Add(time.Minute))
+		assert.ErrorIs(t, err, context.Canceled)
+		err = s.Commit(cctx, commit("sid", Method("user-1", "id"), clock))
+		assert.ErrorIs(t, err, context.Canceled)
+		_, err = s.Get(ctx, "user-1", "id")
+		assert.ErrorIs(t, err, store.ErrNotFound, "nothing written under a cancelled context")
+		n, err := s.Attempt(ctx, "sid", clock.Now().Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "no attempt counted under a cancelled context")
+	}},
+	{"Purge", func(t *testing.T, s store.Store, clock *Clock) {
+		p, ok := s.(store.Purger)
+		if !ok {
+			t.Skip("store does not implement store.Purger")
+		}
+		_, err := s.Attempt(ctx, "short", clock.Now().Add(time.Minute))
+		require.NoError(t, err)
+		require.NoError(t, s.Commit(ctx, store.Commit{SessionID: "long", SessionExpires: clock.Now().Add(time.Hour), Method: Method("u", "m")}))
+		clock.Advance(2 * time.Minute)
+		n, err := p.Purge(ctx)
+		require.NoError(t, err)
+		assert.GreaterOrEqual(t, n, 1, "the expired session is purged")
+		_, err = s.Attempt(ctx, "long", clock.Now().Add(time.Hour))
+		assert.ErrorIs(t, err, store.ErrConsumed, "an unexpired consumption survives a purge")
+		_, err = s.Get(ctx, "u", "m")
+		assert.NoError(t, err, "methods are never purged")
+	}},
+}
+
+// parallel runs f(0..n-1) in n goroutines released together by a barrier
+// and fails t with the first error.
+func parallel(t *testing.T, n int, f func(i int) error) {
+	t.Helper()
+	var (
+		start = make(chan struct{})
+		wg    sync.WaitGroup
+		errs  = make(chan error, n)
+	)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if err := f(i); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}

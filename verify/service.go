@@ -1,0 +1,437 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/verifykit/verifykit/session"
+	"github.com/verifykit/verifykit/store"
+)
+
+// Verifier is the transport-free My Account enrollment API: Start begins an
+// enrollment (POST /authentication-methods), Verify confirms it
+// (POST /authentication-methods/{id}/verify). *Service implements it;
+// verify/httpapi serves it over HTTP.
+type Verifier interface {
+	Start(ctx context.Context, sub Subject, req StartRequest, client Client) (*Enrollment, error)
+	Verify(ctx context.Context, sub Subject, methodID string, req VerifyRequest, client Client) (*Method, error)
+}
+
+var _ Verifier = (*Service)(nil)
+
+// Limits of Config.
+const (
+	DefaultSessionTTL = 5 * time.Minute
+	MinSessionTTL     = 30 * time.Second
+	// MaxSessionTTL bounds every auth_session: NIST SP 800-63B invalidates
+	// out-of-band secrets after 10 minutes, WebAuthn recommends ceremony
+	// timeouts of at most 10 minutes (§13.4.3).
+	MaxSessionTTL      = 10 * time.Minute
+	DefaultMaxAttempts = 5
+	MaxMaxAttempts     = 100
+)
+
+// Config configures a Service. The zero value of each optional field is
+// its safe default. A Config is validated once by NewService and not used
+// afterwards.
+type Config struct {
+	// Engines serve the method types; at most one per type. Required.
+	Engines []Engine
+	// Sealer seals auth_sessions, e.g. a *session.Sealer. Required.
+	Sealer Sealer
+	// Store records attempts, consumption and confirmed methods. Required:
+	// single use and attempt limits rest on it.
+	Store store.Store
+	// Observer receives events; nil discards them.
+	Observer Observer
+	// Now is the clock; nil means time.Now. Give the Sealer the same clock.
+	Now func() time.Time
+	// SessionTTL is the lifetime of an auth_session and so of every
+	// challenge in it. Default 5 minutes; range [30s, 10m].
+	SessionTTL time.Duration
+	// MaxAttempts is how many confirm attempts one auth_session allows, the
+	// successful one included; after that it is void. Default 5; range
+	// [1, 100]. Engines implementing AttemptLimiter override it.
+	MaxAttempts int
+}
+
+// Service implements Verifier with the engines, sealer and store of its
+// Config. It is safe for concurrent use and keeps no mutable state of its
+// own: everything shared goes through the store.
+type Service struct {
+	engines     map[Type]Engine
+	sealer      Sealer
+	store       store.Store
+	observer    Observer
+	now         func() time.Time
+	ttl         time.Duration
+	maxAttempts int
+}
+
+// NewService validates cfg and returns a Service.
+func NewService(cfg Config) (*Service, error) {
+	if cfg.Sealer == nil {
+		return nil, errors.New("verify: Config.Sealer is required")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("verify: Config.Store is required")
+	}
+	if len(cfg.Engines) == 0 {
+		return nil, errors.New("verify: Config.Engines is empty")
+	}
+	s := &Service{
+		engines:     make(map[Type]Engine, len(cfg.Engines)),
+		sealer:      cfg.Sealer,
+		store:       cfg.Store,
+		observer:    cfg.Observer,
+		now:         cfg.Now,
+		ttl:         cfg.SessionTTL,
+		maxAttempts: cfg.MaxAttempts,
+	}
+	for _, e := range cfg.Engines {
+		if e == nil {
+			return nil, errors.New("verify: nil engine in Config.Engines")
+		}
+		t := e.Type()
+		if !t.Valid() {
+			return nil, fmt.Errorf("verify: engine of unknown type %q", t)
+		}
+		if _, dup := s.engines[t]; dup {
+			return nil, fmt.Errorf("verify: two engines for type %s", t)
+		}
+		if l, ok := e.(AttemptLimiter); ok {
+			if n := l.MaxAttempts(); n < 1 || n > MaxMaxAttempts {
+				return nil, fmt.Errorf("verify: engine %s MaxAttempts %d out of range [1, %d]", t, n, MaxMaxAttempts)
+			}
+		}
+		s.engines[t] = e
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.ttl == 0 {
+		s.ttl = DefaultSessionTTL
+	}
+	if s.ttl < MinSessionTTL || s.ttl > MaxSessionTTL {
+		return nil, fmt.Errorf("verify: SessionTTL %v out of range [%v, %v]", s.ttl, MinSessionTTL, MaxSessionTTL)
+	}
+	if s.maxAttempts == 0 {
+		s.maxAttempts = DefaultMaxAttempts
+	}
+	if s.maxAttempts < 1 || s.maxAttempts > MaxMaxAttempts {
+		return nil, fmt.Errorf("verify: MaxAttempts %d out of range [1, %d]", s.maxAttempts, MaxMaxAttempts)
+	}
+	return s, nil
+}
+
+// Engine returns the engine serving t, if any.
+func (s *Service) Engine(t Type) (Engine, bool) {
+	e, ok := s.engines[t]
+	return e, ok
+}
+
+// Types returns the method types s serves, in spec order.
+func (s *Service) Types() []Type {
+	var ts []Type
+	for _, t := range Types {
+		if _, ok := s.engines[t]; ok {
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// Store returns the store s writes to.
+func (s *Service) Store() store.Store { return s.store }
+
+// Now returns the service clock's current time.
+func (s *Service) Now() time.Time { return s.now() }
+
+// sessionPurpose binds a sealed payload to its use (ASVS 9.2.2): a token
+// sealed with the same key for anything else does not open as a session.
+const (
+	sessionPurpose = "verifykit/enroll"
+	sessionVersion = 1
+)
+
+// sealedSession is the plaintext of an auth_session.
+type sealedSession struct {
+	Version  int             `json:"v"`
+	Purpose  string          `json:"p"`
+	ID       string          `json:"sid"`           // random session id: attempts and single use
+	Subject  string          `json:"sub"`           // user the session was issued to
+	Pending  string          `json:"mid"`           // method id in the verify path
+	MethodID string          `json:"fid,omitempty"` // id of the confirmed method when not Pending
+	Type     Type            `json:"typ"`
+	IssuedAt int64           `json:"iat"` // Unix milliseconds
+	Expires  int64           `json:"exp"` // Unix milliseconds
+	State    json.RawMessage `json:"st,omitempty"`
+}
+
+// Start begins an enrollment of req.Type for sub.
+func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, client Client) (*Enrollment, error) {
+	if err := checkSubject(sub); err != nil {
+		return nil, err
+	}
+	e, ok := s.engines[req.Type]
+	if !ok {
+		return nil, InvalidField("type", "/type", "unsupported authentication method type")
+	}
+	sid, err := randomID(16)
+	if err != nil {
+		return nil, err
+	}
+	mid, err := NewMethodID(req.Type)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	exp := now.Add(s.ttl)
+	ch, err := e.Start(ctx, &EngineStart{Subject: sub, Request: req, Client: client, MethodID: mid, ExpiresAt: exp})
+	if err != nil {
+		s.emit(ctx, Event{Kind: EventFailed, Subject: sub.ID, Type: req.Type, Reason: ReasonOf(err), Client: client, Internal: Kind(err) == nil})
+		return nil, err
+	}
+	p := sealedSession{
+		Version: sessionVersion, Purpose: sessionPurpose, ID: sid, Subject: sub.ID,
+		Pending: mid, Type: req.Type, IssuedAt: now.UnixMilli(), Expires: exp.UnixMilli(),
+	}
+	if ch.MethodID != "" {
+		mid = ch.MethodID
+	}
+	if ch.PendingID != "" {
+		p.Pending = ch.PendingID
+	}
+	if mid != p.Pending {
+		p.MethodID = mid
+	}
+	if ch.State != nil {
+		if p.State, err = json.Marshal(ch.State); err != nil {
+			return nil, fmt.Errorf("verify: encode %s state: %w", req.Type, err)
+		}
+	}
+	token, err := s.sealer.Seal(p, s.ttl)
+	if err != nil {
+		return nil, fmt.Errorf("verify: seal auth_session: %w", err)
+	}
+	s.emit(ctx, Event{Kind: EventStarted, Subject: sub.ID, Type: req.Type, MethodID: p.Pending, Client: client})
+	return &Enrollment{
+		ID: p.Pending, AuthSession: token, Type: req.Type, ExpiresAt: exp,
+		BarcodeURI: ch.BarcodeURI, ManualInputCode: ch.ManualInputCode, RecoveryCode: ch.RecoveryCode,
+		AuthnParamsPublicKey: ch.AuthnParamsPublicKey, Policy: ch.Policy,
+	}, nil
+}
+
+// Verify confirms the enrollment methodID of sub with the proof in req. It
+// runs, in order, stopping at the first failure: open the auth_session;
+// bind it to sub, methodID and the proof's kind; count the attempt; let
+// the engine check the proof; consume the session and save the method in
+// one atomic store operation; emit an event.
+func (s *Service) Verify(ctx context.Context, sub Subject, methodID string, req VerifyRequest, client Client) (*Method, error) {
+	m, p, err := s.verify(ctx, sub, methodID, &req, client)
+	ev := Event{Time: s.now(), Subject: sub.ID, Type: p.Type, MethodID: methodID, Client: client}
+	if err != nil {
+		ev.Kind, ev.Reason, ev.Internal = EventFailed, ReasonOf(err), Kind(err) == nil
+		s.emit(ctx, ev)
+		return nil, err
+	}
+	ev.Kind, ev.MethodID = EventConfirmed, m.ID
+	s.emit(ctx, ev)
+	return m, nil
+}
+
+func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req *VerifyRequest, client Client) (*Method, sealedSession, error) {
+	if err := checkSubject(sub); err != nil {
+		return nil, sealedSession{}, err
+	}
+	// 1. Open the auth_session.
+	p, err := s.open(req.AuthSession)
+	if err != nil {
+		return nil, p, err
+	}
+	// 2. Bind it to the caller, the path and the proof.
+	if p.Subject != sub.ID {
+		return nil, p, NewError(ErrInvalidSession, "subject_mismatch", "The auth_session was not issued to this user")
+	}
+	if p.Pending != methodID {
+		return nil, p, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
+	}
+	e, ok := s.engines[p.Type]
+	if !ok {
+		return nil, p, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
+	}
+	if err := checkProof(p.Type, req); err != nil {
+		return nil, p, err
+	}
+	// 3. Count the attempt before any check of the proof.
+	n, err := s.store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
+	if errors.Is(err, store.ErrConsumed) {
+		return nil, p, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
+	}
+	if err != nil {
+		return nil, p, fmt.Errorf("verify: count attempt: %w", err)
+	}
+	limit := s.maxAttempts
+	if l, ok := e.(AttemptLimiter); ok {
+		limit = l.MaxAttempts()
+	}
+	if n > limit {
+		return nil, p, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; start the enrollment again")
+	}
+	// 4. Let the engine check the proof. No writes.
+	mid := p.Pending
+	if p.MethodID != "" {
+		mid = p.MethodID
+	}
+	c, err := e.Confirm(ctx, &EngineConfirm{
+		Subject: sub, MethodID: mid, State: p.State, Request: *req, Client: client,
+		IssuedAt: time.UnixMilli(p.IssuedAt),
+	})
+	if err != nil {
+		return nil, p, err
+	}
+	// 5. Consume the session and save the method, atomically.
+	m := c.Method
+	if m.ID == "" {
+		m.ID = mid
+	}
+	m.Type, m.Subject, m.Confirmed = p.Type, sub.ID, true
+	if m.Usage == nil {
+		m.Usage = p.Type.DefaultUsage()
+	}
+	if m.CreatedAt.IsZero() {
+		m.CreatedAt = s.now()
+	}
+	m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond)
+	rec, err := m.Record()
+	if err != nil {
+		return nil, p, err
+	}
+	rec.Secret, rec.CredentialID, rec.Counter = c.Secret, c.CredentialID, c.Counter
+	err = s.store.Commit(ctx, store.Commit{
+		SessionID: p.ID, SessionExpires: time.UnixMilli(p.Expires), Method: rec, Replace: c.Replace,
+	})
+	switch {
+	case err == nil:
+		return &m, p, nil
+	case errors.Is(err, store.ErrConsumed):
+		return nil, p, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
+	case errors.Is(err, store.ErrDuplicateCredential):
+		return nil, p, NewError(ErrInvalidProof, "duplicate_credential", "The credential is already registered")
+	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict):
+		return nil, p, &Error{Kind: ErrConflict, Reason: "method_exists", Detail: "The authentication method already exists or was changed concurrently", Err: err}
+	default:
+		return nil, p, fmt.Errorf("verify: save method: %w", err)
+	}
+}
+
+// open unseals and strictly decodes an auth_session.
+func (s *Service) open(token string) (sealedSession, error) {
+	var p sealedSession
+	if token == "" {
+		return p, InvalidField("auth_session", "/auth_session", "auth_session is required")
+	}
+	var raw json.RawMessage
+	if err := s.sealer.Unseal(token, &raw); err != nil {
+		if errors.Is(err, session.ErrExpired) {
+			return p, &Error{Kind: ErrExpired, Reason: "session_expired", Detail: "The auth_session has expired; start the enrollment again", Err: err}
+		}
+		return p, &Error{Kind: ErrInvalidSession, Reason: "session_unseal", Detail: "The auth_session is invalid", Err: err}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil || dec.More() {
+		return sealedSession{}, NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
+	}
+	if p.Version != sessionVersion || p.Purpose != sessionPurpose || p.ID == "" || p.Subject == "" ||
+		p.Pending == "" || !p.Type.Valid() || p.IssuedAt <= 0 || p.Expires <= p.IssuedAt {
+		return sealedSession{}, NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
+	}
+	// Every session has an expiry no further than MaxSessionTTL from its
+	// issue, whatever the key holder sealed (SECURITY-CHECKLIST AS-09, AS-10).
+	if p.Expires-p.IssuedAt > MaxSessionTTL.Milliseconds() {
+		return sealedSession{}, NewError(ErrInvalidSession, "session_ttl", "The auth_session is invalid")
+	}
+	if s.now().UnixMilli() >= p.Expires {
+		return p, NewError(ErrExpired, "session_expired", "The auth_session has expired; start the enrollment again")
+	}
+	return p, nil
+}
+
+// checkProof binds the proof in req to the sealed method type (GN-04).
+func checkProof(t Type, req *VerifyRequest) error {
+	got, one := req.Proof()
+	if !one || got != t.Proof() {
+		return &Error{
+			Kind: ErrInvalidRequest, Reason: "proof_shape",
+			Detail: "The payload does not match the authentication method type of the auth_session",
+			Fields: []FieldError{proofField(t)},
+		}
+	}
+	return nil
+}
+
+func proofField(t Type) FieldError {
+	switch t.Proof() {
+	case ProofOTPCode:
+		return FieldError{Field: "otp_code", Pointer: "/otp_code", Detail: fmt.Sprintf("%s requires otp_code and no other proof", t)}
+	case ProofAuthnResponse:
+		return FieldError{Field: "authn_response", Pointer: "/authn_response", Detail: fmt.Sprintf("%s requires authn_response and no other proof", t)}
+	case ProofNewPassword:
+		return FieldError{Field: "new_password", Pointer: "/new_password", Detail: "password requires new_password and no other proof"}
+	default:
+		return FieldError{Field: "auth_session", Pointer: "", Detail: fmt.Sprintf("%s takes only auth_session", t)}
+	}
+}
+
+func checkSubject(sub Subject) error {
+	if sub.ID == "" || len(sub.ID) > 255 {
+		return NewError(ErrUnauthenticated, "no_subject", "No authenticated user")
+	}
+	return nil
+}
+
+func (s *Service) emit(ctx context.Context, e Event) {
+	if s.observer == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
+	s.observer.Observe(ctx, e)
+}
+
+// idAlphabet is the alphabet of method ids' random part (62 symbols).
+const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewMethodID returns a fresh method id "<type>|dev_<16 random symbols>"
+// (about 95 bits from crypto/rand).
+func NewMethodID(t Type) (string, error) {
+	b := make([]byte, 0, 16)
+	buf := make([]byte, 32)
+	for len(b) < 16 {
+		if _, err := rand.Read(buf); err != nil {
+			return "", fmt.Errorf("verify: random: %w", err)
+		}
+		for _, c := range buf {
+			// Rejection sampling keeps the symbols uniform: 248 = 4×62.
+			if c < 248 && len(b) < 16 {
+				b = append(b, idAlphabet[c%62])
+			}
+		}
+	}
+	return string(t) + "|dev_" + string(b), nil
+}
+
+func randomID(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("verify: random: %w", err)
+	}
+	return b64.EncodeToString(b), nil
+}
