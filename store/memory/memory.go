@@ -14,8 +14,8 @@ package memory
 
 import (
 	"bytes"
-	"context"
 	"container/heap"
+	"context"
 	"fmt"
 	"sort"
 	"sync"
@@ -44,7 +44,7 @@ type Store struct {
 
 	mu       sync.Mutex
 	sessions map[string]*sessionRecord
-	expiry   expiryHeap // sessions by expiry, for purging
+	expiry   expiryHeap              // sessions by expiry, for purging
 	methods  map[string]store.Method // by id
 	byCred   map[string]string       // credential id → method id
 }
