@@ -494,7 +494,9 @@ func TestSessionPayloadStrict(t *testing.T) {
 		{"unknown field", func(p map[string]any) { p["admin"] = true }},
 		{"subject type", func(p map[string]any) { p["sub"] = 1 }},
 		{"no expiry", func(p map[string]any) { delete(p, "exp") }},
-		{"lifetime beyond max", func(p map[string]any) { p["exp"] = iat + float64((verify.MaxSessionTTL + time.Millisecond).Milliseconds()) }},
+		{"lifetime beyond max", func(p map[string]any) {
+			p["exp"] = iat + float64((verify.MaxSessionTTL + time.Millisecond).Milliseconds())
+		}},
 		{"unknown type", func(p map[string]any) { p["typ"] = "sms" }},
 		{"no session id", func(p map[string]any) { p["sid"] = "" }},
 	} {
