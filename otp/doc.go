@@ -1,0 +1,108 @@
+// Package otp implements the verifykit engines of the code-based
+// authentication methods: TOTP authenticator apps (verify.TypeTOTP,
+// RFC 6238) and recovery codes (verify.TypeRecoveryCode). Each engine
+// implements verify.Engine for enrollment through a verify.Service, and has
+// an Authenticate method for the sign-in check of a confirmed method.
+//
+// # TOTP
+//
+// NewTOTP returns the engine. Start creates a secret of SecretSize bytes
+// (default 20, 160 bits) from crypto/rand and returns it as a Google Key URI
+// in barcode_uri,
+//
+//	otpauth://totp/{issuer}:{account}?secret=…&issuer=…&algorithm=SHA1&digits=6&period=30
+//
+// and as base32 without padding in manual_input_code. The account label is
+// the subject's Email, else its Username, else its ID. Issuer and account
+// are percent-encoded (a space is %20); a ':' or control character in the
+// account becomes '_', so a label such as "a@b.c:evil?secret=AAAA" cannot
+// add or change a URI parameter (SECURITY-CHECKLIST TO-11).
+//
+// Confirm checks the otp_code and returns the key (TOTPKey in its binary
+// form: secret, algorithm, digits and period, so that a later change of the
+// engine's Config does not break enrolled apps) in Confirmation.Secret and
+// the matched time step in Confirmation.Counter.
+//
+// (*TOTP).Authenticate checks a code at sign-in against a stored method.
+//
+// # Recovery codes
+//
+// NewRecoveryCode returns the engine. Start returns one code of 24 symbols
+// of Crockford's base32 alphabet (0-9 and A-Z without I, L, O, U): 24 × 5 =
+// 120 bits from crypto/rand (RecoveryCodeBits). It is shown once, in
+// recovery_code. The enrollment's verify carries only the auth_session:
+// Confirm records that the user acknowledged the code; it checks no code
+// and consumes nothing (RC-08). (*RecoveryCode).Authenticate spends a code
+// at sign-in.
+//
+// Input is normalised before hashing (NormalizeRecoveryCode): hyphens and
+// spaces are removed, letters upper-cased, and O, I, L read as 0, 1, 1; so
+// "ABCD-EFGH…" and "abcdefgh…" are the same code (RC-05).
+//
+// To regenerate a user's recovery code, after a fresh strong
+// authentication (a second factor, not only a password; RC-07): start and
+// confirm a new recovery-code enrollment, then delete the old method
+// (verify's DELETE /authentication-methods/{id}, store.Methods.Delete). The
+// delete is atomic: the old code stops working at once. Deleting first and
+// enrolling afterwards also works, but leaves the user without a recovery
+// code if the enrollment is abandoned. After Authenticate has spent a code
+// the user has one fewer; the host should prompt for a new enrollment
+// when none is left (RC-09).
+//
+// # Storage
+//
+// Pending enrollments have no table. What Start creates travels in the
+// auth_session, which the service's Sealer encrypts and authenticates
+// (SECURITY-CHECKLIST AS-19, pinned design): for TOTP the secret with its
+// parameters, since the app must be able to use it before confirmation;
+// for recovery codes only the keyed hash, never the code. The store sees
+// a method only when it is confirmed, in one atomic write with the
+// consumption of the auth_session: the TOTP key and last used time step
+// (store.Method.Secret and Counter), or the recovery code's keyed hash.
+// Persistent stores encrypt Secret at rest (TO-12); no engine here logs.
+//
+// # Security
+//
+// Replay (RFC 6238 §5.2: a verifier "MUST NOT accept the second attempt of
+// the OTP after the successful validation"): the time step that confirmed a
+// TOTP enrollment becomes the method's counter, and Authenticate accepts a
+// code only for a later step, recording it with
+// store.Methods.AdvanceCounter, a compare-and-set in the store. So one code
+// is accepted once, even by many processes at the same instant, and a code
+// older than the last accepted one is refused even inside the skew window
+// (TO-03, TO-08). The enrollment's own auth_session is single use through
+// the service.
+//
+// Window: a code may be for the current time step or up to Skew steps
+// either side (default 1, at most 2; TO-04). Steps before the Unix epoch
+// do not exist, so near t = 0 no counter wraps around (TO-10).
+//
+// Constant time: every candidate step's code is computed and compared with
+// subtle.ConstantTimeCompare; the results are combined with masks, with no
+// early exit and no branch on a comparison. Recovery-code hashes are
+// compared the same way, over each of the user's codes. Input checks
+// (length, characters) are made first and may exit early: they depend on
+// the input only, never on a secret.
+//
+// Input: an otp_code is exactly Digits ASCII digits. Nothing is trimmed:
+// " 123456", "123 456", "12345a", full-width "１２３４５６" and "" are
+// invalid proofs, counted like a wrong code (TO-06). Every failure —
+// malformed, wrong or replayed — is the same verify.ErrInvalidProof with
+// the same client-facing detail; only Error.Reason, for logs, differs
+// (TO-13).
+//
+// Secrets: TOTP secrets come from crypto/rand, at least 128 bits (RFC 4226
+// §4 R6; TO-02). Recovery codes carry 120 bits and are kept only as
+// HMAC-SHA256 under RecoveryCodeConfig.HashKey (≥ 32 bytes) of a domain
+// label, the method id (a per-method salt) and the normalised code: at 120
+// bits a fast keyed hash suffices (NIST SP 800-63B §5.1.2.2 asks for a
+// slow salted hash only below 112 bits), and a copy of the store without
+// the key gives nothing to test guesses against (RC-01, RC-02). A code is
+// compared only with the codes of the user who presents it (RC-04) and is
+// consumed by deleting its method, an atomic store operation (RC-03).
+// Errors never carry codes, secrets or hashes.
+//
+// Rate limiting is not done here: the service limits attempts per
+// auth_session, and a host calling Authenticate must limit failures per
+// user across every path that checks codes (TO-07, RC-06).
+package otp
