@@ -1,0 +1,205 @@
+package ratelimit
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/verifykit/verifykit/verify"
+)
+
+// Limits of MemoryConfig and of the verify.Limit values Allow accepts.
+const (
+	DefaultMaxKeys = 1 << 16
+	MaxMaxKeys     = 1 << 26
+	// MaxRequests bounds verify.Limit.Requests.
+	MaxRequests = 1 << 30
+	// MaxWindow bounds verify.Limit.Window.
+	MaxWindow = 366 * 24 * time.Hour
+)
+
+// ErrLimit is returned (wrapped, with the offending value) by Allow for a
+// verify.Limit out of range.
+var ErrLimit = errors.New("ratelimit: invalid limit")
+
+// MemoryConfig configures a Memory limiter.
+type MemoryConfig struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxKeys bounds the keys tracked at once. Default DefaultMaxKeys;
+	// range [1, MaxMaxKeys]. When it is reached, idle keys are dropped
+	// first, then the key closest to idle (see the package documentation).
+	MaxKeys int
+}
+
+// Memory is an in-memory verify.Limiter (GCRA, atomic per key, bounded).
+// It is safe for concurrent use.
+type Memory struct {
+	now     func() time.Time
+	maxKeys int
+
+	mu   sync.Mutex
+	keys map[string]*bucket
+	heap tatHeap // buckets by TAT, smallest first
+}
+
+type bucket struct {
+	key   string
+	tat   int64 // theoretical arrival time, Unix nanoseconds
+	index int   // in heap
+}
+
+var _ verify.Limiter = (*Memory)(nil)
+
+// NewMemory validates cfg and returns an empty limiter.
+func NewMemory(cfg MemoryConfig) (*Memory, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxKeys == 0 {
+		cfg.MaxKeys = DefaultMaxKeys
+	}
+	if cfg.MaxKeys < 1 || cfg.MaxKeys > MaxMaxKeys {
+		return nil, fmt.Errorf("ratelimit: MaxKeys %d out of range [1, %d]", cfg.MaxKeys, MaxMaxKeys)
+	}
+	return &Memory{now: cfg.Now, maxKeys: cfg.MaxKeys, keys: make(map[string]*bucket)}, nil
+}
+
+// CheckLimit reports whether limit is one Allow accepts: Requests in
+// [1, MaxRequests], Window in (0, MaxWindow] and Window/Requests at least
+// one nanosecond.
+func CheckLimit(limit verify.Limit) error {
+	if limit.Requests < 1 || limit.Requests > MaxRequests {
+		return fmt.Errorf("%w: Requests %d out of range [1, %d]", ErrLimit, limit.Requests, MaxRequests)
+	}
+	if limit.Window <= 0 || limit.Window > MaxWindow {
+		return fmt.Errorf("%w: Window %v out of range (0, %v]", ErrLimit, limit.Window, MaxWindow)
+	}
+	if limit.Window/time.Duration(limit.Requests) < 1 {
+		return fmt.Errorf("%w: Window %v too short for %d requests", ErrLimit, limit.Window, limit.Requests)
+	}
+	return nil
+}
+
+// Allow records one request against key under limit and reports the
+// decision. It fails only for a limit out of range (ErrLimit) or a done
+// context.
+func (m *Memory) Allow(ctx context.Context, key string, limit verify.Limit) (verify.RateLimit, error) {
+	if err := CheckLimit(limit); err != nil {
+		return verify.RateLimit{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return verify.RateLimit{}, err
+	}
+	interval := int64(limit.Window / time.Duration(limit.Requests))
+	burst := interval * int64(limit.Requests) // R·T ≤ Window
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now().UnixNano()
+	m.evictIdle(now)
+
+	b := m.keys[key]
+	tat := now
+	if b != nil && b.tat > now {
+		tat = b.tat
+	}
+	next := tat + interval
+	if next-now > burst {
+		// Refused: nothing changes.
+		return verify.RateLimit{
+			Allowed:    false,
+			Limit:      limit.Requests,
+			Remaining:  0,
+			Reset:      time.Unix(0, tat).UTC(),
+			RetryAfter: time.Duration(next - burst - now),
+		}, nil
+	}
+	if b == nil {
+		if len(m.keys) >= m.maxKeys {
+			// No idle key is left (evictIdle ran): drop the one closest
+			// to idle.
+			old := heap.Pop(&m.heap).(*bucket)
+			delete(m.keys, old.key)
+		}
+		b = &bucket{key: key, tat: next}
+		m.keys[key] = b
+		heap.Push(&m.heap, b)
+	} else {
+		b.tat = next
+		heap.Fix(&m.heap, b.index)
+	}
+	return verify.RateLimit{
+		Allowed:   true,
+		Limit:     limit.Requests,
+		Remaining: int((burst - (next - now)) / interval),
+		Reset:     time.Unix(0, next).UTC(),
+	}, nil
+}
+
+// evictIdle drops every key whose TAT is not after now: such a key is in
+// the same state as one never seen.
+func (m *Memory) evictIdle(now int64) {
+	for len(m.heap) > 0 && m.heap[0].tat <= now {
+		b := heap.Pop(&m.heap).(*bucket)
+		delete(m.keys, b.key)
+	}
+}
+
+// Len returns the number of keys tracked, idle ones included until the
+// next Allow drops them.
+func (m *Memory) Len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.keys)
+}
+
+type tatHeap []*bucket
+
+func (h tatHeap) Len() int           { return len(h) }
+func (h tatHeap) Less(i, j int) bool { return h[i].tat < h[j].tat }
+func (h tatHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *tatHeap) Push(x any) {
+	b := x.(*bucket)
+	b.index = len(*h)
+	*h = append(*h, b)
+}
+func (h *tatHeap) Pop() any {
+	old := *h
+	n := len(old)
+	b := old[n-1]
+	old[n-1] = nil
+	*h = old[:n-1]
+	b.index = -1
+	return b
+}
+
+// Unlimited returns a verify.Limiter that allows every request, for hosts
+// that rate-limit elsewhere (a gateway) or demos run with limits lifted. Its
+// decisions report Limit = Remaining = limit.Requests and Reset = now, so
+// the rate-limit headers stay well formed. It still rejects a limit out of
+// range, like Memory.
+func Unlimited(now func() time.Time) verify.Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	return unlimited{now: now}
+}
+
+type unlimited struct{ now func() time.Time }
+
+func (u unlimited) Allow(ctx context.Context, _ string, limit verify.Limit) (verify.RateLimit, error) {
+	if err := CheckLimit(limit); err != nil {
+		return verify.RateLimit{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return verify.RateLimit{}, err
+	}
+	return verify.RateLimit{Allowed: true, Limit: limit.Requests, Remaining: limit.Requests, Reset: u.now()}, nil
+}
