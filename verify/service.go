@@ -58,6 +58,15 @@ type Config struct {
 	// successful one included; after that it is void. Default 5; range
 	// [1, 100]. Engines implementing AttemptLimiter override it.
 	MaxAttempts int
+	// MaxMethods bounds how many methods one user may have; Start refuses
+	// a new enrollment beyond it (a password replaces the identity's one
+	// password method and is not refused). Default and maximum MaxListed
+	// (20), so that every method fits in one list response; range [1, 20].
+	MaxMethods int
+	// AllowNoPrimary lets Delete remove a user's last primary method
+	// (password or passkey). By default that is refused with ErrConflict,
+	// because it would leave the user unable to sign in.
+	AllowNoPrimary bool
 }
 
 // Service implements Verifier with the engines, sealer and store of its
@@ -71,6 +80,9 @@ type Service struct {
 	now         func() time.Time
 	ttl         time.Duration
 	maxAttempts int
+	maxMethods  int
+
+	allowNoPrimary bool
 }
 
 // NewService validates cfg and returns a Service.
@@ -92,6 +104,9 @@ func NewService(cfg Config) (*Service, error) {
 		now:         cfg.Now,
 		ttl:         cfg.SessionTTL,
 		maxAttempts: cfg.MaxAttempts,
+		maxMethods:  cfg.MaxMethods,
+
+		allowNoPrimary: cfg.AllowNoPrimary,
 	}
 	for _, e := range cfg.Engines {
 		if e == nil {
@@ -125,6 +140,12 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if s.maxAttempts < 1 || s.maxAttempts > MaxMaxAttempts {
 		return nil, fmt.Errorf("verify: MaxAttempts %d out of range [1, %d]", s.maxAttempts, MaxMaxAttempts)
+	}
+	if s.maxMethods == 0 {
+		s.maxMethods = MaxListed
+	}
+	if s.maxMethods < 1 || s.maxMethods > MaxListed {
+		return nil, fmt.Errorf("verify: MaxMethods %d out of range [1, %d]", s.maxMethods, MaxListed)
 	}
 	return s, nil
 }
@@ -181,6 +202,15 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 	e, ok := s.engines[req.Type]
 	if !ok {
 		return nil, InvalidField("type", "/type", "unsupported authentication method type")
+	}
+	if req.Type != TypePassword {
+		recs, err := s.store.List(ctx, sub.ID)
+		if err != nil {
+			return nil, fmt.Errorf("verify: list methods: %w", err)
+		}
+		if len(recs) >= s.maxMethods {
+			return nil, InvalidField("type", "/type", fmt.Sprintf("the maximum of %d authentication methods is reached; delete one first", s.maxMethods))
+		}
 	}
 	sid, err := randomID(16)
 	if err != nil {

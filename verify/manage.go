@@ -1,0 +1,208 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// MaxListed is the most methods List returns (the spec's
+// ListAuthenticationMethodsResponseContent maxItems).
+const MaxListed = 20
+
+// MaxNameLength bounds a method's friendly name, in characters.
+const MaxNameLength = 100
+
+// Factor is one entry of GET /me/v1/factors: a method type the service
+// offers and its usage.
+type Factor struct {
+	Type  Type    `json:"type"`
+	Usage []Usage `json:"usage"`
+}
+
+// Factors lists the method types s serves, in spec order.
+func (s *Service) Factors() []Factor {
+	fs := make([]Factor, 0, len(s.engines))
+	for _, t := range s.Types() {
+		fs = append(fs, Factor{Type: t, Usage: t.DefaultUsage()})
+	}
+	return fs
+}
+
+// List returns sub's confirmed methods, oldest first, of type t when t is
+// not empty; at most MaxListed.
+func (s *Service) List(ctx context.Context, sub Subject, t Type) ([]Method, error) {
+	if err := checkSubject(sub); err != nil {
+		return nil, err
+	}
+	if t != "" && !t.Valid() {
+		return nil, InvalidField("type", "/type", "unknown authentication method type")
+	}
+	recs, err := s.store.List(ctx, sub.ID)
+	if err != nil {
+		return nil, fmt.Errorf("verify: list methods: %w", err)
+	}
+	ms := make([]Method, 0, len(recs))
+	for _, r := range recs {
+		if t != "" && r.Type != string(t) {
+			continue
+		}
+		m, err := MethodFromRecord(r)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
+		if len(ms) == MaxListed {
+			break
+		}
+	}
+	return ms, nil
+}
+
+// Get returns sub's method id, or ErrNotFound (also for another user's).
+func (s *Service) Get(ctx context.Context, sub Subject, id string) (*Method, error) {
+	if err := checkSubject(sub); err != nil {
+		return nil, err
+	}
+	r, err := s.store.Get(ctx, sub.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("verify: get method: %w", err)
+	}
+	m, err := MethodFromRecord(r)
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// UpdateRequest is the body of PATCH /authentication-methods/{id}; a nil
+// field is left unchanged.
+type UpdateRequest struct {
+	Name                          *string
+	PreferredAuthenticationMethod *string // phone only: "sms" or "voice"
+}
+
+// Update changes the friendly name or, for a phone method, the preferred
+// channel of sub's method id.
+func (s *Service) Update(ctx context.Context, sub Subject, id string, req UpdateRequest) (*Method, error) {
+	if err := checkSubject(sub); err != nil {
+		return nil, err
+	}
+	r, err := s.store.Get(ctx, sub.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("verify: get method: %w", err)
+	}
+	m, err := MethodFromRecord(r)
+	if err != nil {
+		return nil, err
+	}
+	if req.Name != nil {
+		if !m.Type.hasName() {
+			return nil, InvalidField("name", "/name", fmt.Sprintf("a %s method has no name", m.Type))
+		}
+		if err := checkName(*req.Name); err != nil {
+			return nil, err
+		}
+		m.Name = *req.Name
+	}
+	if req.PreferredAuthenticationMethod != nil {
+		if m.Type != TypePhone {
+			return nil, InvalidField("preferred_authentication_method", "/preferred_authentication_method", "only a phone method has a preferred authentication method")
+		}
+		if p := *req.PreferredAuthenticationMethod; p != "sms" && p != "voice" {
+			return nil, InvalidField("preferred_authentication_method", "/preferred_authentication_method", `must be "sms" or "voice"`)
+		}
+		m.PreferredAuthenticationMethod = *req.PreferredAuthenticationMethod
+	}
+	nr, err := m.Record()
+	if err != nil {
+		return nil, err
+	}
+	nr.Secret, nr.Version = r.Secret, r.Version
+	if _, err := s.store.Update(ctx, nr); err != nil {
+		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+			return nil, &Error{Kind: ErrConflict, Reason: "concurrent_update", Detail: "The authentication method was changed concurrently; retry", Err: err}
+		}
+		return nil, fmt.Errorf("verify: update method: %w", err)
+	}
+	s.emit(ctx, Event{Kind: EventUpdated, Subject: sub.ID, Type: m.Type, MethodID: m.ID})
+	return &m, nil
+}
+
+// hasName reports whether the spec's schema of t has a "name" field.
+func (t Type) hasName() bool {
+	return t != TypePassword && t != TypePasskey && t != TypeRecoveryCode
+}
+
+func checkName(name string) error {
+	n := utf8.RuneCountInString(name)
+	if !utf8.ValidString(name) || n < 1 || n > MaxNameLength {
+		return InvalidField("name", "/name", fmt.Sprintf("name must be 1 to %d characters", MaxNameLength))
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return InvalidField("name", "/name", "name must not contain control characters")
+		}
+	}
+	return nil
+}
+
+// Delete removes sub's method id. Unless Config.AllowNoPrimary is set, it
+// refuses (ErrConflict) to delete the user's last primary method, which
+// would leave them unable to sign in.
+func (s *Service) Delete(ctx context.Context, sub Subject, id string) error {
+	if err := checkSubject(sub); err != nil {
+		return err
+	}
+	recs, err := s.store.List(ctx, sub.ID)
+	if err != nil {
+		return fmt.Errorf("verify: list methods: %w", err)
+	}
+	var target *Method
+	primaries := 0
+	for _, r := range recs {
+		m, err := MethodFromRecord(r)
+		if err != nil {
+			return err
+		}
+		if isPrimary(m) {
+			primaries++
+		}
+		if m.ID == id {
+			target = &m
+		}
+	}
+	if target == nil {
+		return &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found"}
+	}
+	if !s.allowNoPrimary && isPrimary(*target) && primaries == 1 {
+		return NewError(ErrConflict, "last_primary", "The last primary authentication method cannot be deleted")
+	}
+	if err := s.store.Delete(ctx, sub.ID, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
+		}
+		return fmt.Errorf("verify: delete method: %w", err)
+	}
+	s.emit(ctx, Event{Kind: EventDeleted, Subject: sub.ID, Type: target.Type, MethodID: id})
+	return nil
+}
+
+func isPrimary(m Method) bool {
+	for _, u := range m.Usage {
+		if u == UsagePrimary {
+			return true
+		}
+	}
+	return false
+}
