@@ -1,0 +1,248 @@
+package session
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding"
+	"encoding/base64"
+	"errors"
+	"hash"
+)
+
+// The Fe26.2 format with @hapi/iron 7.0.1 defaults (SECURITY-CHECKLIST D):
+//
+//	prefix*pwdId*encSalt*iv*ciphertext*expiration*hmacSalt*hmac
+//
+// encSalt and hmacSalt are the lowercase hex of 32 random bytes (saltBits
+// 256), and that hex *string* is the PBKDF2 salt; iv, ciphertext and hmac
+// are base64url without padding; expiration is empty (no expiry) or epoch
+// milliseconds; the HMAC covers the first six components joined by '*'.
+const (
+	ironPrefix   = "Fe26.2"
+	numParts     = 8
+	saltBytes    = 32            // iron saltBits 256
+	saltHexLen   = 2 * saltBytes // length of a salt component
+	ivB64Len     = 22            // base64url of aes.BlockSize bytes
+	macB64Len    = 43            // base64url of sha256.Size bytes
+	keyBytes     = 32            // AES-256 and HMAC-SHA256 keys (iron keyBits 256)
+	randBytes    = 2*saltBytes + aes.BlockSize
+	maxExpDigits = 16       // 9999999999999999 ms fits int64 and is year ~318857
+	maxExp       = 1e16 - 1 // largest expiration of maxExpDigits digits
+)
+
+// b64 is iron's base64url: URL alphabet, no padding. Strict refuses
+// non-canonical trailing bits; the alphabet (and so '\r' and '\n', which
+// encoding/base64 would skip) is checked by isB64URL before decoding.
+var b64 = base64.RawURLEncoding.Strict()
+
+// sha1State is the part of crypto/sha1's digest that precomputation needs.
+type sha1State interface {
+	hash.Hash
+	encoding.BinaryAppender
+	encoding.BinaryUnmarshaler
+}
+
+// sha1MarshaledSize is the length of a marshaled crypto/sha1 state:
+// "sha\x01", five 32-bit words, one 64-byte block, a 64-bit length.
+const sha1MarshaledSize = 4 + 5*4 + sha1.BlockSize + 8
+
+// prfKey is HMAC-SHA1 keyed with one password, held as the SHA-1 states
+// after absorbing (K ⊕ ipad) and (K ⊕ opad). FIPS 198-1 §6 allows storing
+// these intermediate results "to initialize H each time that a message
+// needs to be authenticated using the same key"; like the password itself
+// they are secret. With them a PBKDF2 derivation costs five SHA-1
+// compressions (one for the 64-byte salt, shared by both output blocks, and
+// two per block) instead of about ten, and allocates nothing.
+type prfKey struct {
+	inner, outer []byte // marshaled sha1 states
+}
+
+func newPRFKey(password []byte) (prfKey, error) {
+	key := password
+	if len(key) > sha1.BlockSize {
+		sum := sha1.Sum(key) // RFC 2104 §2: longer keys are hashed first
+		key = sum[:]
+	}
+	var pad [sha1.BlockSize]byte
+	defer clear(pad[:])
+	h, ok := sha1.New().(sha1State)
+	if !ok {
+		return prfKey{}, errors.New("session: crypto/sha1 state cannot be marshaled")
+	}
+	var k prfKey
+	var err error
+	for i, p := range []byte{0x36, 0x5c} {
+		for j := range pad {
+			pad[j] = p
+		}
+		for j, b := range key {
+			pad[j] ^= b
+		}
+		h.Reset()
+		h.Write(pad[:])
+		state, e := h.AppendBinary(make([]byte, 0, sha1MarshaledSize))
+		if i == 0 {
+			k.inner, err = state, e
+		} else {
+			k.outer = state
+			err = errors.Join(err, e)
+		}
+	}
+	return k, err
+}
+
+// pbkdf2 writes PBKDF2-HMAC-SHA1(password, salt, 1 iteration, 32 bytes)
+// into dk (RFC 8018 §5.2): DK = T1 ‖ T2[:12] with Ti = HMAC(P, S ‖ INT(i)).
+// The state after absorbing the salt is shared by T1 and T2.
+func (k *prfKey) pbkdf2(sc *scratch, salt []byte, dk *[keyBytes]byte) error {
+	h := sc.sha1
+	if err := h.UnmarshalBinary(k.inner); err != nil {
+		return err
+	}
+	h.Write(salt)
+	mid, err := h.AppendBinary(sc.mid[:0])
+	if err != nil {
+		return err
+	}
+	for i := byte(1); i <= 2; i++ {
+		if i == 2 {
+			if err := h.UnmarshalBinary(mid); err != nil {
+				return err
+			}
+		}
+		sc.ctr = [4]byte{0, 0, 0, i}
+		h.Write(sc.ctr[:])
+		u := h.Sum(sc.u[:0])
+		if err := h.UnmarshalBinary(k.outer); err != nil {
+			return err
+		}
+		h.Write(u)
+		t := h.Sum(sc.t[:0])
+		copy(dk[int(i-1)*sha1.Size:], t)
+	}
+	clear(sc.u[:])
+	clear(sc.t[:])
+	clear(sc.mid)
+	return nil
+}
+
+// macSum writes HMAC-SHA256(key, msg) into out: the integrity MAC of a
+// token, over its first six components.
+func macSum(key *[keyBytes]byte, msg []byte, out *[sha256.Size]byte) {
+	m := hmac.New(sha256.New, key[:])
+	m.Write(msg)
+	m.Sum(out[:0])
+}
+
+// encryptCBC encrypts pt with AES-256-CBC and PKCS#7 padding, as Node's
+// createCipheriv('aes-256-cbc') does, into dst, which must have room for
+// paddedLen(len(pt)) bytes. It returns the ciphertext.
+func encryptCBC(dst []byte, key *[keyBytes]byte, iv, pt []byte) ([]byte, error) {
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	n := paddedLen(len(pt))
+	ct := dst[:n]
+	copy(ct, pt)
+	pad := byte(n - len(pt))
+	for i := len(pt); i < n; i++ {
+		ct[i] = pad
+	}
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, ct)
+	return ct, nil
+}
+
+// paddedLen is the PKCS#7-padded length of n bytes: always 1 to 16 bytes
+// more, to a whole number of blocks.
+func paddedLen(n int) int { return (n/aes.BlockSize + 1) * aes.BlockSize }
+
+// decryptCBC decrypts ct with AES-256-CBC into dst (len(ct) bytes of room)
+// and removes the PKCS#7 padding. It checks the sizes itself, because
+// cipher.NewCBCDecrypter and CryptBlocks panic on a bad IV length or a
+// partial block (SECURITY-CHECKLIST AS-07). Unseal calls it only after the
+// MAC has passed, so its errors are no padding oracle (AS-05).
+func decryptCBC(dst []byte, key *[keyBytes]byte, iv, ct []byte) ([]byte, *unsealError) {
+	if len(iv) != aes.BlockSize || len(ct) == 0 || len(ct)%aes.BlockSize != 0 || len(dst) < len(ct) {
+		return nil, errBlocks
+	}
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, errInternal
+	}
+	pt := dst[:len(ct)]
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(pt, ct)
+	n := int(pt[len(pt)-1])
+	if n == 0 || n > aes.BlockSize {
+		return nil, errPadding
+	}
+	bad := byte(0)
+	for _, b := range pt[len(pt)-n:] {
+		bad |= b ^ byte(n)
+	}
+	if bad != 0 {
+		return nil, errPadding
+	}
+	return pt[:len(pt)-n], nil
+}
+
+// isB64URL reports whether s holds only base64url characters ([A-Za-z0-9_-],
+// as iron's B64.base64urlDecode requires).
+func isB64URL(s []byte) bool {
+	for _, c := range s {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// isSalt reports whether s is a salt iron 7.0.1 can have produced: the
+// lowercase hex of 32 bytes. The length check comes before any PBKDF2 work
+// (SECURITY-CHECKLIST AS-16: salts are attacker-chosen PBKDF2 inputs).
+func isSalt(s []byte) bool {
+	if len(s) != saltHexLen {
+		return false
+	}
+	for _, c := range s {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseExp parses a non-empty expiration: 1 to 16 ASCII digits (iron's
+// /^\d+$/, bounded so it never overflows). "+1", "-1", "1e3" and 25 digits
+// are refused.
+func parseExp(s []byte) (int64, bool) {
+	if len(s) == 0 || len(s) > maxExpDigits {
+		return 0, false
+	}
+	var n int64
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
+}
+
+// isKeyID reports whether id matches iron's /^\w+$/ (ASCII letters, digits
+// and underscore; JavaScript's \w without the u flag).
+func isKeyID(id string) bool {
+	if id == "" {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
