@@ -1,0 +1,2 @@
+DROP TABLE verifykit_methods;
+DROP TABLE verifykit_sessions;
