@@ -1,0 +1,93 @@
+package passkey
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"slices"
+
+	"github.com/verifykit/verifykit/verify"
+)
+
+// creationOptions is authn_params_public_key, the spec's
+// PublicKeyCredentialCreationOptions in the JSON form of WebAuthn §5.4
+// (binary members base64url), ready for
+// PublicKey.parseCreationOptionsFromJSON in the browser.
+type creationOptions struct {
+	Challenge              string                `json:"challenge"`
+	Timeout                int64                 `json:"timeout"`
+	RP                     rpEntity              `json:"rp"`
+	User                   userEntity            `json:"user"`
+	PubKeyCredParams       []credParam           `json:"pubKeyCredParams"`
+	ExcludeCredentials     []credDescriptor      `json:"excludeCredentials,omitempty"`
+	AuthenticatorSelection authenticatorSelector `json:"authenticatorSelection"`
+	Attestation            string                `json:"attestation"`
+}
+
+type rpEntity struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type userEntity struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+}
+
+type credParam struct {
+	Type string `json:"type"`
+	Alg  int64  `json:"alg"`
+}
+
+type credDescriptor struct {
+	Type       string   `json:"type"`
+	ID         string   `json:"id"`
+	Transports []string `json:"transports,omitempty"`
+}
+
+// authenticatorSelector is §5.4.4 AuthenticatorSelectionCriteria. The
+// spec's schema lists residentKey and userVerification;
+// authenticatorAttachment is added for webauthn-platform and
+// webauthn-roaming, whose whole point is the attachment.
+type authenticatorSelector struct {
+	AuthenticatorAttachment string `json:"authenticatorAttachment,omitempty"`
+	ResidentKey             string `json:"residentKey,omitempty"`
+	UserVerification        string `json:"userVerification"`
+}
+
+// sealedState is what Start seals into the auth_session for Confirm:
+// everything the ceremony's checks depend on, so that a configuration
+// change between start and confirm cannot weaken a ceremony in flight.
+type sealedState struct {
+	Version     int         `json:"v"`
+	Type        verify.Type `json:"t"`
+	RPID        string      `json:"rp"`
+	Challenge   []byte      `json:"c"`
+	UserHandle  []byte      `json:"u"`
+	UV          string      `json:"uv"`
+	Algs        []int64     `json:"a"`
+	Attestation string      `json:"at"`
+	Identity    string      `json:"iu"`
+	Expires     int64       `json:"exp"` // Unix milliseconds; never zero
+}
+
+const stateVersion = 1
+
+var errState = errors.New("passkey: malformed sealed state")
+
+// decodeState strictly decodes a sealed state.
+func decodeState(raw json.RawMessage) (sealedState, error) {
+	var st sealedState
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&st); err != nil || d.More() {
+		return sealedState{}, errState
+	}
+	if st.Version != stateVersion || len(st.Challenge) < MinChallengeSize || len(st.Challenge) > MaxChallengeSize ||
+		len(st.UserHandle) == 0 || len(st.UserHandle) > MaxUserHandleSize || len(st.Algs) == 0 ||
+		!slices.Contains([]string{UVRequired, UVPreferred, UVDiscouraged}, st.UV) || st.RPID == "" {
+		return sealedState{}, errState
+	}
+	return st, nil
+}

@@ -1,0 +1,274 @@
+package passkey
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/fxamacker/cbor/v2"
+	"github.com/go-webauthn/webauthn/protocol"
+
+	"github.com/verifykit/verifykit/verify"
+)
+
+// b64 is the strict base64url of WebAuthn's JSON encodings: no padding, no
+// standard-alphabet characters, no stray trailing bits.
+var b64 = base64.RawURLEncoding.Strict()
+
+// maxResponseJSON bounds the whole authn_response before it is decoded:
+// the largest fields the limits allow, plus room for the other members.
+func (s *settings) maxResponseJSON() int {
+	return 2*MaxCredentialIDChars + s.maxAttObj + s.maxClientData + MaxTransports*(MaxTransportChars+3) + 4096
+}
+
+// cborLimits is the decoding mode every attestation object must be
+// well-formed under before go-webauthn decodes it (SECURITY-CHECKLIST CB-01,
+// CB-03..CB-07): no indefinite lengths (CTAP2 canonical form), no tags, at
+// most 4 levels of nesting (attestationObject → attStmt → x5c → certificate),
+// small arrays and maps, and exactly one item (no trailing bytes).
+// go-webauthn's own mode (webauthncbor) then rejects duplicate map keys.
+var cborLimits = cbor.DecOptions{
+	DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+	IndefLength:      cbor.IndefLengthForbidden,
+	TagsMd:           cbor.TagsForbidden,
+	MaxNestedLevels:  4,
+	MaxArrayElements: 16,
+	MaxMapPairs:      16,
+}
+
+var cborMode = func() cbor.DecMode {
+	m, err := cborLimits.DecMode()
+	if err != nil {
+		panic(err) // the options are constants
+	}
+	return m
+}()
+
+// wireCredential is authn_response, the spec's
+// AuthenticatorAttestationResponse. Pointers tell absent from empty.
+type wireCredential struct {
+	ID                      *string          `json:"id"`
+	RawID                   *string          `json:"rawId"`
+	Type                    *string          `json:"type"`
+	Response                *wireAttestation `json:"response"`
+	AuthenticatorAttachment *string          `json:"authenticatorAttachment"`
+	ClientExtensionResults  json.RawMessage  `json:"clientExtensionResults"`
+}
+
+// wireAttestation is authn_response.response, the spec's
+// AuthenticatorAttestationResponseData (additionalProperties: false).
+type wireAttestation struct {
+	AttestationObject *string  `json:"attestationObject"`
+	ClientDataJSON    *string  `json:"clientDataJSON"`
+	Transports        []string `json:"transports"`
+}
+
+// UnmarshalJSON refuses members the spec does not list.
+func (w *wireAttestation) UnmarshalJSON(b []byte) error {
+	type plain wireAttestation
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	var p plain
+	if err := d.Decode(&p); err != nil {
+		return err
+	}
+	*w = wireAttestation(p)
+	return nil
+}
+
+// decoded is a syntactically valid authn_response, its byte fields decoded.
+type decoded struct {
+	rawID       []byte
+	attObj      []byte
+	clientData  []byte // as sent, the input of the §7.1 step 12 hash
+	parseable   []byte // clientData without a UTF-8 BOM, for the JSON parser
+	transports  []string
+	attachment  string
+	extResults  protocol.AuthenticationExtensionsClientOutputs
+	hasExtField bool
+}
+
+const (
+	fieldPrefix   = "authn_response"
+	pointerPrefix = "/authn_response"
+)
+
+func badField(field, pointer, detail string) *verify.Error {
+	e := verify.InvalidField(fieldPrefix+field, pointerPrefix+pointer, detail)
+	e.Reason = "webauthn_request"
+	return e
+}
+
+// decodeResponse checks the shape and the spec's size limits of
+// authn_response and decodes its base64url fields. Errors are
+// verify.ErrInvalidRequest naming the field.
+func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
+	if len(raw) == 0 {
+		return nil, badField("", "", "authn_response is required")
+	}
+	if len(raw) > s.maxResponseJSON() {
+		return nil, badField("", "", fmt.Sprintf("authn_response is longer than %d bytes", s.maxResponseJSON()))
+	}
+	if dupKey(raw) {
+		return nil, badField("", "", "authn_response is not a JSON object with unique member names")
+	}
+	var w wireCredential
+	d := json.NewDecoder(bytes.NewReader(raw))
+	if err := d.Decode(&w); err != nil || d.More() {
+		return nil, badField("", "", "authn_response must be an AuthenticatorAttestationResponse object")
+	}
+	switch {
+	case w.Type == nil:
+		return nil, badField(".type", "/type", "type is required")
+	case *w.Type != "public-key":
+		return nil, badField(".type", "/type", `type must be "public-key"`)
+	case w.ID == nil || *w.ID == "":
+		return nil, badField(".id", "/id", "id is required")
+	case len(*w.ID) > MaxCredentialIDChars:
+		return nil, badField(".id", "/id", fmt.Sprintf("id is longer than %d characters", MaxCredentialIDChars))
+	case w.RawID == nil || *w.RawID == "":
+		return nil, badField(".rawId", "/rawId", "rawId is required")
+	case len(*w.RawID) > MaxCredentialIDChars:
+		return nil, badField(".rawId", "/rawId", fmt.Sprintf("rawId is longer than %d characters", MaxCredentialIDChars))
+	case w.Response == nil:
+		return nil, badField(".response", "/response", "response is required")
+	case w.Response.AttestationObject == nil || *w.Response.AttestationObject == "":
+		return nil, badField(".response.attestationObject", "/response/attestationObject", "attestationObject is required")
+	case len(*w.Response.AttestationObject) > s.maxAttObj:
+		return nil, badField(".response.attestationObject", "/response/attestationObject", fmt.Sprintf("attestationObject is longer than %d characters", s.maxAttObj))
+	case w.Response.ClientDataJSON == nil || *w.Response.ClientDataJSON == "":
+		return nil, badField(".response.clientDataJSON", "/response/clientDataJSON", "clientDataJSON is required")
+	case len(*w.Response.ClientDataJSON) > s.maxClientData:
+		return nil, badField(".response.clientDataJSON", "/response/clientDataJSON", fmt.Sprintf("clientDataJSON is longer than %d characters", s.maxClientData))
+	case len(w.Response.Transports) > MaxTransports:
+		return nil, badField(".response.transports", "/response/transports", fmt.Sprintf("transports has more than %d entries", MaxTransports))
+	}
+	for i, t := range w.Response.Transports {
+		if len(t) > MaxTransportChars {
+			return nil, badField(".response.transports", "/response/transports/"+strconv.Itoa(i), fmt.Sprintf("transport is longer than %d characters", MaxTransportChars))
+		}
+	}
+	if a := w.AuthenticatorAttachment; a != nil && *a != "platform" && *a != "cross-platform" {
+		return nil, badField(".authenticatorAttachment", "/authenticatorAttachment", `authenticatorAttachment must be "platform" or "cross-platform"`)
+	}
+	out := &decoded{transports: w.Response.Transports}
+	if w.AuthenticatorAttachment != nil {
+		out.attachment = *w.AuthenticatorAttachment
+	}
+	var err error
+	if out.rawID, err = b64.DecodeString(*w.RawID); err != nil {
+		return nil, badField(".rawId", "/rawId", "rawId is not base64url without padding")
+	}
+	// WebAuthn §5.1: id is base64url(rawId); the canonical form is the only
+	// one accepted (SECURITY-CHECKLIST WA-04).
+	if *w.ID != b64.EncodeToString(out.rawID) {
+		return nil, badField(".id", "/id", "id is not the base64url encoding of rawId")
+	}
+	if out.attObj, err = b64.DecodeString(*w.Response.AttestationObject); err != nil {
+		return nil, badField(".response.attestationObject", "/response/attestationObject", "attestationObject is not base64url without padding")
+	}
+	if out.clientData, err = b64.DecodeString(*w.Response.ClientDataJSON); err != nil {
+		return nil, badField(".response.clientDataJSON", "/response/clientDataJSON", "clientDataJSON is not base64url without padding")
+	}
+	if len(w.ClientExtensionResults) > 0 && !bytes.Equal(w.ClientExtensionResults, []byte("null")) {
+		out.hasExtField = true
+		if err := json.Unmarshal(w.ClientExtensionResults, &out.extResults); err != nil {
+			return nil, badField(".clientExtensionResults", "/clientExtensionResults", "clientExtensionResults is not a valid extension output object")
+		}
+	}
+	return out, nil
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// errClientData is the cause of every clientDataJSON rejection of
+// checkClientData.
+var errClientData = errors.New("passkey: malformed clientDataJSON")
+
+// checkClientData performs WebAuthn §7.1 steps 5–6 up to the JSON parse:
+// UTF-8 decode, which strips a leading byte order mark (the BOM stays in
+// the hashed bytes, step 12), refusing invalid UTF-8 rather than replacing
+// it, and refusing duplicate member names so that no other parser can read
+// a different origin or challenge from the same bytes. The members
+// themselves are parsed by go-webauthn into CollectedClientData; unknown
+// members are allowed, as step 6's note requires.
+func checkClientData(b []byte) ([]byte, error) {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	if !utf8.Valid(b) || dupKey(b) {
+		return nil, errClientData
+	}
+	return b, nil
+}
+
+// checkAttestationObject checks that b is exactly one well-formed CBOR
+// item within cborLimits (WebAuthn §7.1 step 13's decoding, bounded).
+func checkAttestationObject(b []byte) error {
+	return cborMode.Wellformed(b)
+}
+
+// dupKey reports whether JSON text b has an object with two members of the
+// same name, or is not a JSON text it can scan. It runs before (or after)
+// encoding/json, which keeps the last of duplicate members; it allocates
+// only to unescape member names that contain escapes.
+func dupKey(b []byte) bool {
+	const maxDepth = 16
+	type object struct{ keys [][]byte }
+	var stack [maxDepth]object
+	depth := -1 // index of the innermost open object or array in kinds
+	var kinds [maxDepth]byte
+	expectKey := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case '{', '[':
+			if depth+1 == maxDepth {
+				return true
+			}
+			depth++
+			kinds[depth] = c
+			stack[depth].keys = stack[depth].keys[:0]
+			expectKey = c == '{'
+		case '}', ']':
+			if depth < 0 {
+				return true
+			}
+			depth--
+			expectKey = false
+		case ',':
+			expectKey = depth >= 0 && kinds[depth] == '{'
+		case '"':
+			j := i + 1
+			escaped := false
+			for ; j < len(b) && b[j] != '"'; j++ {
+				if b[j] == '\\' {
+					escaped = true
+					j++
+				}
+			}
+			if j >= len(b) {
+				return true
+			}
+			if expectKey {
+				key := b[i+1 : j]
+				if escaped {
+					var s string
+					if err := json.Unmarshal(b[i:j+1], &s); err != nil {
+						return true
+					}
+					key = []byte(s)
+				}
+				if slices.ContainsFunc(stack[depth].keys, func(k []byte) bool { return bytes.Equal(k, key) }) {
+					return true
+				}
+				stack[depth].keys = append(stack[depth].keys, key)
+				expectKey = false
+			}
+			i = j
+		}
+	}
+	return depth != -1
+}
