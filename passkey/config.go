@@ -237,23 +237,23 @@ var (
 
 // settings is a validated Config, with defaults applied.
 type settings struct {
-	typ              verify.Type
-	rpID             string
-	rpName           string
-	origins          []string // web origins, exact
-	opaqueOrigins    []string // android:apk-key-hash:…
-	topOrigins       []string
-	allowCrossOrigin bool
-	uv               string
-	attestation      string
-	algs             []int64
-	challengeSize    int
-	formats          []string
-	trust            TrustPolicy
+	typ               verify.Type
+	rpID              string
+	rpName            string
+	origins           []string // web origins, exact
+	opaqueOrigins     []string // android:apk-key-hash:…
+	topOrigins        []string
+	allowCrossOrigin  bool
+	uv                string
+	attestation       string
+	algs              []int64
+	challengeSize     int
+	formats           []string
+	trust             TrustPolicy
 	rejectUnsolicited bool
-	maxAttObj        int
-	maxClientData    int
-	now              func() time.Time
+	maxAttObj         int
+	maxClientData     int
+	now               func() time.Time
 }
 
 func newSettings(typ verify.Type, cfg Config) (*settings, error) {

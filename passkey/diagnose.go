@@ -6,8 +6,8 @@ import (
 	"crypto/subtle"
 
 	"github.com/go-webauthn/webauthn/protocol"
-	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
+	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 )
 
 // diagnose names, for logs and events, the §7.1 step a response that
@@ -52,4 +52,3 @@ func offered(params []protocol.CredentialParameter, alg int64) bool {
 	}
 	return false
 }
-

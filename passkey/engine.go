@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-		"encoding/json"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -99,10 +99,10 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 		display = name
 	}
 	opts := creationOptions{
-		Challenge: b64.EncodeToString(challenge),
-		Timeout:   req.ExpiresAt.Sub(now).Milliseconds(),
-		RP:        rpEntity{ID: e.s.rpID, Name: e.s.rpName},
-		User:      userEntity{ID: b64.EncodeToString(handle), Name: name, DisplayName: display},
+		Challenge:              b64.EncodeToString(challenge),
+		Timeout:                req.ExpiresAt.Sub(now).Milliseconds(),
+		RP:                     rpEntity{ID: e.s.rpID, Name: e.s.rpName},
+		User:                   userEntity{ID: b64.EncodeToString(handle), Name: name, DisplayName: display},
 		AuthenticatorSelection: authenticatorSelector{UserVerification: e.s.uv},
 		Attestation:            e.s.attestation,
 	}
