@@ -189,31 +189,47 @@ func decryptCBC(dst []byte, key *[keyBytes]byte, iv, ct []byte) ([]byte, *unseal
 	return pt[:len(pt)-n], nil
 }
 
-// isB64URL reports whether s holds only base64url characters ([A-Za-z0-9_-],
-// as iron's B64.base64urlDecode requires).
-func isB64URL(s []byte) bool {
-	for _, c := range s {
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
+// Character classes of the token's alphabets, looked up without branching
+// on the (attacker-chosen, so unpredictable) characters.
+const (
+	classB64  = 1 << iota // base64url: [A-Za-z0-9_-], as iron's B64.base64urlDecode requires
+	classHex              // lowercase hex: [0-9a-f]
+	classWord             // JavaScript's \w without the u flag: [A-Za-z0-9_]
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := range 256 {
+		switch {
+		case '0' <= c && c <= '9':
+			t[c] = classB64 | classHex | classWord
+		case 'a' <= c && c <= 'f':
+			t[c] = classB64 | classHex | classWord
+		case 'g' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_':
+			t[c] = classB64 | classWord
+		case c == '-':
+			t[c] = classB64
 		}
 	}
-	return true
+	return t
+}()
+
+// allIn reports whether every byte of s is in class.
+func allIn(s []byte, class uint8) bool {
+	all := class
+	for _, c := range s {
+		all &= charClass[c]
+	}
+	return all == class
 }
+
+// isB64URL reports whether s holds only base64url characters; the check
+// comes before decoding because encoding/base64 skips '\r' and '\n'.
+func isB64URL(s []byte) bool { return allIn(s, classB64) }
 
 // isSalt reports whether s is a salt iron 7.0.1 can have produced: the
 // lowercase hex of 32 bytes. The length check comes before any PBKDF2 work
 // (SECURITY-CHECKLIST AS-16: salts are attacker-chosen PBKDF2 inputs).
-func isSalt(s []byte) bool {
-	if len(s) != saltHexLen {
-		return false
-	}
-	for _, c := range s {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
+func isSalt(s []byte) bool { return len(s) == saltHexLen && allIn(s, classHex) }
 
 // parseExp parses a non-empty expiration: 1 to 16 ASCII digits (iron's
 // /^\d+$/, bounded so it never overflows). "+1", "-1", "1e3" and 25 digits
@@ -234,15 +250,4 @@ func parseExp(s []byte) (int64, bool) {
 
 // isKeyID reports whether id matches iron's /^\w+$/ (ASCII letters, digits
 // and underscore; JavaScript's \w without the u flag).
-func isKeyID(id string) bool {
-	if id == "" {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+func isKeyID(id string) bool { return id != "" && allIn([]byte(id), classWord) }

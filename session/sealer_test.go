@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -434,4 +435,19 @@ func TestConcurrent(t *testing.T) {
 	for range workers {
 		require.NoError(t, <-errs)
 	}
+}
+
+// TestCharClass checks the lookup tables against the regular expressions
+// they stand for, on every byte.
+func TestCharClass(t *testing.T) {
+	for c := range 256 {
+		b := []byte{byte(c)}
+		assert.Equal(t, regexp.MustCompile(`^[A-Za-z0-9_-]$`).Match(b), isB64URL(b), "b64url %q", c)
+		assert.Equal(t, regexp.MustCompile(`^\w$`).Match(b), isKeyID(string(b)), "word %q", c)
+		assert.Equal(t, regexp.MustCompile(`^[0-9a-f]$`).Match(b), allIn(b, classHex), "hex %q", c)
+	}
+	assert.True(t, isB64URL(nil))
+	assert.False(t, isKeyID(""))
+	assert.True(t, isSalt([]byte(strings.Repeat("0123456789abcdef", 4))))
+	assert.False(t, isSalt([]byte(strings.Repeat("0123456789abcdeF", 4))))
 }
