@@ -1,0 +1,67 @@
+package otp
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestOutbox(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outbox.jsonl")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	require.NoError(t, err)
+	defer f.Close()
+	o := NewOutbox(f)
+
+	const n = 200
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := Message{Channel: ChannelSMS, To: fmt.Sprintf("+1555%07d", i), Code: fmt.Sprintf("%06d", i), Text: "line\nbreak \"quoted\"", Subject: "not written"}
+			assert.NoError(t, o.Send(context.Background(), m))
+		}()
+	}
+	wg.Wait()
+
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	seen := map[string]bool{}
+	for sc.Scan() {
+		var raw map[string]string
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &raw), sc.Text())
+		assert.Len(t, raw, 4, "exactly channel, to, code, text")
+		assert.Equal(t, "sms", raw["channel"])
+		assert.Equal(t, "line\nbreak \"quoted\"", raw["text"])
+		seen[raw["code"]] = true
+	}
+	assert.Len(t, seen, n, "every message is one whole line")
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestOutboxErrors(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var buf bytes.Buffer
+	require.ErrorIs(t, NewOutbox(&buf).Send(ctx, Message{}), context.Canceled)
+	assert.Zero(t, buf.Len())
+	require.ErrorContains(t, NewOutbox(failWriter{}).Send(context.Background(), Message{}), "disk full")
+	var nilOutbox *Outbox
+	require.Error(t, nilOutbox.Send(context.Background(), Message{}))
+	require.NoError(t, SenderFunc(func(context.Context, Message) error { return nil }).Send(context.Background(), Message{}))
+}
