@@ -290,7 +290,7 @@ func (e *TOTP) match(k *key, in []byte, last int64) (step int64, ok, replayed bo
 	cur := floorDiv(e.now().Unix(), k.period)
 	mac := hmac.New(k.hash, k.secret)
 	var (
-		sum     [sha512.Size]byte
+		sc      hotpScratch
 		want    [8]byte
 		found   int
 		stale   int
@@ -303,7 +303,7 @@ func (e *TOTP) match(k *key, in []byte, last int64) (step int64, ok, replayed bo
 			// wrapped to a huge counter (pquerna/otp issue #97).
 			continue
 		}
-		hotp(mac, uint64(s), k.digits, sum[:0], &want)
+		hotp(mac, uint64(s), k.digits, &sc, &want)
 		eq := subtle.ConstantTimeCompare(want[:k.digits], in)
 		fresh := 0
 		if s > last { // last and s are public; only eq depends on the secret
@@ -329,15 +329,21 @@ func floorDiv(t, p int64) int64 {
 
 var pow10 = [...]uint32{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
 
+// hotpScratch is the working memory of hotp, reused across the candidate
+// steps of one check (the hash interface makes it escape: one allocation
+// instead of one per step).
+type hotpScratch struct {
+	counter [8]byte
+	sum     [sha512.Size]byte
+}
+
 // hotp writes the RFC 4226 §5.3 HOTP value of counter, as digits ASCII
-// digits, into out. mac is an HMAC keyed with the secret; sum is scratch
-// space of at least its size.
-func hotp(mac hash.Hash, counter uint64, digits int, sum []byte, out *[8]byte) {
-	var c [8]byte
-	binary.BigEndian.PutUint64(c[:], counter)
+// digits, into out. mac is an HMAC keyed with the secret.
+func hotp(mac hash.Hash, counter uint64, digits int, sc *hotpScratch, out *[8]byte) {
+	binary.BigEndian.PutUint64(sc.counter[:], counter)
 	mac.Reset()
-	mac.Write(c[:])
-	h := mac.Sum(sum[:0])
+	mac.Write(sc.counter[:])
+	h := mac.Sum(sc.sum[:0])
 	// Dynamic truncation (RFC 4226 §5.3), the same for every hash size
 	// (RFC 6238 App. A).
 	off := h[len(h)-1] & 0x0f
@@ -469,9 +475,11 @@ func (k TOTPKey) Code(t time.Time) (string, error) {
 		return "", fmt.Errorf("otp: time %v is before the Unix epoch", t)
 	}
 	_, h := algorithmOf(k.Algorithm.id())
-	var sum [sha512.Size]byte
-	var out [8]byte
-	hotp(hmac.New(h, k.Secret), uint64(step), k.Digits, sum[:0], &out)
+	var (
+		sc  hotpScratch
+		out [8]byte
+	)
+	hotp(hmac.New(h, k.Secret), uint64(step), k.Digits, &sc, &out)
 	return string(out[:k.Digits]), nil
 }
 

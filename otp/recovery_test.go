@@ -1,0 +1,298 @@
+package otp
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/verify"
+)
+
+var recoveryChecklist = []checklistCase{
+	{"RC-01", testRC01},
+	{"RC-02", testRC02},
+	{"RC-03", testRC03},
+	{"RC-04", testRC04},
+	{"RC-05", testRC05},
+	{"RC-08", testRC08},
+}
+
+// startRecovery starts a recovery-code enrollment for sub.
+func (f *fixture) startRecovery(t testing.TB, sub verify.Subject) *verify.Enrollment {
+	t.Helper()
+	en, err := f.svc.Start(context.Background(), sub, verify.StartRequest{Type: verify.TypeRecoveryCode}, verify.Client{})
+	require.NoError(t, err)
+	return en
+}
+
+// enrollRecovery starts and confirms a recovery-code enrollment for sub and
+// returns the method id and the code.
+func (f *fixture) enrollRecovery(t testing.TB, sub verify.Subject) (string, string) {
+	t.Helper()
+	en := f.startRecovery(t, sub)
+	m, err := f.svc.Verify(context.Background(), sub, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})
+	require.NoError(t, err)
+	return m.ID, en.RecoveryCode
+}
+
+func testRC01(t *testing.T) {
+	e, err := NewRecoveryCode(RecoveryCodeConfig{HashKey: testHashKey})
+	require.NoError(t, err)
+	bits := math.Log2(float64(len(RecoveryCodeAlphabet))) * RecoveryCodeLen
+	assert.Equal(t, float64(RecoveryCodeBits), bits)
+	assert.GreaterOrEqual(t, bits, 112.0, "fast keyed hash allowed only from 112 bits")
+	assert.Len(t, RecoveryCodeAlphabet, 32)
+	for _, c := range "ILOU" {
+		assert.NotContains(t, RecoveryCodeAlphabet, string(c), "ambiguous symbol")
+	}
+	seen := map[string]bool{}
+	for i := 0; i < 10; i++ {
+		ch, err := e.Start(context.Background(), &verify.EngineStart{Subject: verify.Subject{ID: "u1"}, MethodID: "recovery-code|dev_" + string(rune('a'+i))})
+		require.NoError(t, err)
+		code := ch.RecoveryCode
+		require.Len(t, code, RecoveryCodeLen)
+		assert.Equal(t, "", strings.Trim(code, RecoveryCodeAlphabet), "code %q outside the alphabet", code)
+		require.False(t, seen[code], "codes repeat")
+		seen[code] = true
+		norm, ok := NormalizeRecoveryCode(code)
+		require.True(t, ok)
+		assert.Equal(t, code, norm, "issued codes are in normal form")
+	}
+}
+
+// containsCodePart reports whether hay contains any 6-symbol window of
+// code, in any letter case.
+func containsCodePart(hay, code string) bool {
+	hay = strings.ToUpper(hay)
+	for i := 0; i+6 <= len(code); i++ {
+		if strings.Contains(hay, code[i:i+6]) {
+			return true
+		}
+	}
+	return false
+}
+
+func testRC02(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, TOTPConfig{}, 0)
+	en := f.startRecovery(t, f.sub)
+	code := en.RecoveryCode
+
+	// The sealed state, opened: only a keyed hash.
+	var plain json.RawMessage
+	require.NoError(t, f.sealer.Unseal(en.AuthSession, &plain))
+	assert.False(t, containsCodePart(string(plain), code), "auth_session plaintext %s", plain)
+	var sealed struct {
+		State string `json:"st"`
+	}
+	require.NoError(t, json.Unmarshal(plain, &sealed))
+	h := keyedHash(testHashKey, recoveryDomain, en.ID, code)
+	assert.Equal(t, encodeState(h[:]), sealed.State)
+
+	_, err := f.svc.Verify(ctx, f.sub, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})
+	require.NoError(t, err)
+	m, err := f.store.Get(ctx, f.sub.ID, en.ID)
+	require.NoError(t, err)
+	assert.Equal(t, h[:], m.Secret, "the store keeps the keyed hash")
+	for _, dump := range []string{string(m.Secret), hex.EncodeToString(m.Secret), base64.StdEncoding.EncodeToString(m.Secret), string(m.Attrs)} {
+		assert.False(t, containsCodePart(dump, code), "stored %q", dump)
+	}
+	// Salted by method id: the same code hashes differently for another
+	// method, and under another key.
+	assert.NotEqual(t, h, keyedHash(testHashKey, recoveryDomain, "recovery-code|dev_other", code))
+	assert.NotEqual(t, h, keyedHash([]byte("another-32-byte-hash-key-0123456"), recoveryDomain, en.ID, code))
+}
+
+func testRC03(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, TOTPConfig{}, 0)
+	id, code := f.enrollRecovery(t, f.sub)
+	otherID, other := f.enrollRecovery(t, f.sub)
+	wins, errs := race(20, func() error { return f.rc.Authenticate(ctx, f.store, f.sub.ID, code) })
+	assert.Equal(t, 1, wins)
+	require.Len(t, errs, 19)
+	for _, err := range errs {
+		require.ErrorIs(t, err, verify.ErrInvalidProof)
+	}
+	// Spent: refused from now on; the method is gone, the other one stays.
+	require.ErrorIs(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, code), verify.ErrInvalidProof)
+	_, err := f.store.Get(ctx, f.sub.ID, id)
+	require.Error(t, err)
+	_, err = f.store.Get(ctx, f.sub.ID, otherID)
+	require.NoError(t, err)
+	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, other))
+}
+
+func testRC04(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, TOTPConfig{}, 0)
+	bob := verify.Subject{ID: "auth0|bob", Email: "bob@example.com"}
+	f.enrollRecovery(t, f.sub)
+	bobID, bobCode := f.enrollRecovery(t, bob)
+	err := f.rc.Authenticate(ctx, f.store, f.sub.ID, bobCode)
+	require.ErrorIs(t, err, verify.ErrInvalidProof)
+	_, err = f.store.Get(ctx, bob.ID, bobID)
+	require.NoError(t, err, "bob's code stays unused")
+	require.NoError(t, f.rc.Authenticate(ctx, f.store, bob.ID, bobCode))
+}
+
+func testRC05(t *testing.T) {
+	const code = "0123456789ABCDEFGHJKMNPQ"
+	for _, tc := range []struct {
+		name, in string
+		ok       bool
+	}{
+		{"as issued", code, true},
+		{"lower case", strings.ToLower(code), true},
+		{"groups of four", "0123-4567-89AB-CDEF-GHJK-MNPQ", true},
+		{"lower groups with spaces", "0123 4567 89ab cdef ghjk mnpq", true},
+		{"mixed separators", " 0123-4567 -89ab cdefghjkmnpq- ", true},
+		{"look-alikes", "O123456789ABCDEFGHJKMNPQ", true},
+		{"I and L", "0I23456789ABCDEFGHJKMNPQ", true},
+		{"too short", code[:23], false},
+		{"too long", code + "R", false},
+		{"U", "U123456789ABCDEFGHJKMNPQ", false},
+		{"punctuation", "0123_4567_89AB_CDEF_GHJK_MNPQ", false},
+		{"tab", "0123\t4567", false},
+		{"non-ASCII", "０123456789ABCDEFGHJKMNPQ", false},
+		{"empty", "", false},
+		{"only separators", strings.Repeat("-", 30), false},
+		{"oversized", strings.Repeat("-", 1000) + code, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := NormalizeRecoveryCode(tc.in)
+			require.Equal(t, tc.ok, ok)
+			if !ok {
+				return
+			}
+			want := code
+			if tc.name == "I and L" {
+				want = "0123456789ABCDEFGHJKMNPQ"
+			}
+			assert.Equal(t, want, got)
+		})
+	}
+	// "ABCD-EFGH…" ≡ "abcdefgh…" at sign-in.
+	ctx := context.Background()
+	f := newFixture(t, TOTPConfig{}, 0)
+	_, issued := f.enrollRecovery(t, f.sub)
+	var grouped []string
+	for i := 0; i < len(issued); i += 4 {
+		grouped = append(grouped, strings.ToLower(issued[i:i+4]))
+	}
+	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, strings.Join(grouped, "-")))
+}
+
+func testRC08(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, TOTPConfig{}, 0)
+	firstID, first := f.enrollRecovery(t, f.sub)
+
+	en := f.startRecovery(t, f.sub)
+	// The enrollment's verify takes the auth_session only.
+	code := en.RecoveryCode
+	_, err := f.svc.Verify(ctx, f.sub, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.Client{})
+	require.ErrorIs(t, err, verify.ErrInvalidRequest)
+	m, err := f.svc.Verify(ctx, f.sub, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})
+	require.NoError(t, err)
+	assert.Equal(t, verify.TypeRecoveryCode, m.Type)
+	assert.True(t, m.Confirmed)
+	// Replay of the auth_session: refused, nothing more stored.
+	_, err = f.svc.Verify(ctx, f.sub, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})
+	require.ErrorIs(t, err, verify.ErrAlreadyUsed)
+	ms, err := f.store.List(ctx, f.sub.ID)
+	require.NoError(t, err)
+	assert.Len(t, ms, 2)
+	// Confirming consumed no code: both codes still work.
+	_, err = f.store.Get(ctx, f.sub.ID, firstID)
+	require.NoError(t, err)
+	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, first))
+	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, code))
+
+	// The engine itself refuses a proof and a bad state.
+	_, err = f.rc.Confirm(ctx, &verify.EngineConfirm{State: json.RawMessage(`"AAAA"`), Request: verify.VerifyRequest{OTPCode: &code}})
+	require.ErrorIs(t, err, verify.ErrInvalidRequest)
+	for _, st := range []string{``, `"AAAA"`, `{}`, `"` + strings.Repeat("A", 60) + `"`} {
+		_, err = f.rc.Confirm(ctx, &verify.EngineConfirm{State: json.RawMessage(st)})
+		require.ErrorIs(t, err, verify.ErrInvalidSession, st)
+	}
+}
+
+func TestRecoveryCodeConfig(t *testing.T) {
+	for _, n := range []int{0, 16, 31} {
+		_, err := NewRecoveryCode(RecoveryCodeConfig{HashKey: make([]byte, n)})
+		require.ErrorIs(t, err, ErrConfig)
+		assert.Contains(t, err.Error(), "32")
+	}
+	key := []byte(string(testHashKey))
+	e, err := NewRecoveryCode(RecoveryCodeConfig{HashKey: key})
+	require.NoError(t, err)
+	key[0] ^= 1
+	assert.Equal(t, testHashKey, e.key, "the engine keeps its own copy of the key")
+}
+
+func TestRecoveryCodeAuthenticateOutage(t *testing.T) {
+	e, err := NewRecoveryCode(RecoveryCodeConfig{HashKey: testHashKey})
+	require.NoError(t, err)
+	err = e.Authenticate(context.Background(), failingMethods{}, "u", "0123456789ABCDEFGHJKMNPQ")
+	require.ErrorIs(t, err, errOutage)
+	assert.Nil(t, verify.Kind(err), "an outage is not an invalid code")
+}
+
+func FuzzRecoveryCode(f *testing.F) {
+	for _, s := range []string{"0123456789ABCDEFGHJKMNPQ", "0123-4567-89ab-cdef-ghjk-mnpq", "", "U", "O0Il", strings.Repeat("-", 70), "０123456789ABCDEFGHJKMNPQ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, ok := NormalizeRecoveryCode(in)
+		if !ok {
+			if out != "" {
+				t.Fatalf("%q: failed with a result %q", in, out)
+			}
+			return
+		}
+		if len(out) != RecoveryCodeLen || strings.Trim(out, RecoveryCodeAlphabet) != "" {
+			t.Fatalf("%q: normalised to %q", in, out)
+		}
+		// Normalising only drops separators, folds case and reads
+		// look-alikes: the input's other bytes map one to one.
+		r := strings.NewReplacer("-", "", " ", "", "O", "0", "I", "1", "L", "1")
+		if r.Replace(strings.ToUpper(in)) != out {
+			t.Fatalf("%q: normalised to %q", in, out)
+		}
+		if again, ok := NormalizeRecoveryCode(out); !ok || again != out {
+			t.Fatalf("%q: not idempotent", in)
+		}
+	})
+}
+
+// BenchmarkRecoveryCodeConfirm is the engine's Confirm alone.
+func BenchmarkRecoveryCodeConfirm(b *testing.B) {
+	e, err := NewRecoveryCode(RecoveryCodeConfig{HashKey: testHashKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ch, err := e.Start(context.Background(), &verify.EngineStart{Subject: verify.Subject{ID: "u1"}, MethodID: "recovery-code|dev_1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := json.Marshal(ch.State)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := &verify.EngineConfirm{State: st}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Confirm(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
