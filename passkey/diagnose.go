@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
@@ -14,7 +15,7 @@ import (
 // go-webauthn refused fails. It decides nothing: go-webauthn has already
 // refused the response, and the client sees one vague error whatever the
 // reason (SECURITY-CHECKLIST GN-08). Predicates run in the spec's order.
-func (e *Engine) diagnose(pcc *protocol.ParsedCredentialCreationData, challenge string, uvRequired bool, params []protocol.CredentialParameter) string {
+func (e *Engine) diagnose(pcc *protocol.ParsedCredentialCreationData, err error, challenge string, uvRequired bool, params []protocol.CredentialParameter) string {
 	c := &pcc.Response.CollectedClientData
 	a := &pcc.Response.AttestationObject.AuthData
 	rpIDHash := sha256.Sum256([]byte(e.s.rpID))
@@ -41,7 +42,13 @@ func (e *Engine) diagnose(pcc *protocol.ParsedCredentialCreationData, challenge 
 	case !bytes.Equal(pcc.RawID, a.AttData.CredentialID):
 		return "webauthn_credential_id"
 	}
-	return "webauthn_attestation" // steps 21–24
+	// Steps 21–24: the statement, or its trust path against the metadata.
+	for ; err != nil; err = errors.Unwrap(err) {
+		if pe, ok := err.(*protocol.Error); ok && pe.Type == protocol.ErrMetadata.Type {
+			return "webauthn_metadata"
+		}
+	}
+	return "webauthn_attestation"
 }
 
 func offered(params []protocol.CredentialParameter, alg int64) bool {

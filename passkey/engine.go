@@ -290,7 +290,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 	if _, err := pcc.Verify(challenge, e.s.rpID, e.s.origins, e.s.opaqueOrigins, e.s.topOrigins,
 		protocol.TopOriginExplicitVerificationMode, e.s.allowCrossOrigin, uvRequired, true,
 		e.s.trust.Metadata, params, protocol.AttestationPolicy{}, protocol.SignaturePolicy{}); err != nil {
-		return nil, proofError(e.diagnose(pcc, challenge, uvRequired, params), err)
+		return nil, proofError(e.diagnose(pcc, err, challenge, uvRequired, params), err)
 	}
 	// §7.1 step 28: extension outputs. Nothing is requested, so client
 	// outputs are unsolicited: ignored or refused per Config; authenticator

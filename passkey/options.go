@@ -84,7 +84,7 @@ func decodeState(raw json.RawMessage) (sealedState, error) {
 	if err := d.Decode(&st); err != nil || d.More() {
 		return sealedState{}, errState
 	}
-	if st.Version != stateVersion || len(st.Challenge) < MinChallengeSize || len(st.Challenge) > MaxChallengeSize ||
+	if st.Version != stateVersion || len(st.Challenge) < 16 || len(st.Challenge) > 256 ||
 		len(st.UserHandle) == 0 || len(st.UserHandle) > MaxUserHandleSize || len(st.Algs) == 0 ||
 		!slices.Contains([]string{UVRequired, UVPreferred, UVDiscouraged}, st.UV) || st.RPID == "" {
 		return sealedState{}, errState
