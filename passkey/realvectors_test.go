@@ -78,7 +78,7 @@ func TestGoWebAuthnRegistrations(t *testing.T) {
 		name   string
 		format string
 		fix    func(json.RawMessage, *protocol.ParsedCredentialCreationData) json.RawMessage
-		reason string                                                   // expected refusal; "" accepts
+		reason string                                                          // expected refusal; "" accepts
 		when   func(*testing.T, *protocol.ParsedCredentialCreationData) string // time-dependent reason
 		cfg    func(*Config)
 	}{
