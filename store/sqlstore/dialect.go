@@ -122,15 +122,15 @@ func discard(conn *sql.Conn) {
 // Driver error classification by code, never by message text.
 type (
 	sqlStater   interface{ SQLState() string } // *pgconn.PgError
-	sqliteCoder interface{ Code() int }         // *sqlite.Error
+	sqliteCoder interface{ Code() int }        // *sqlite.Error
 )
 
 const (
 	sqliteBusy             = 5
 	sqliteLocked           = 6
 	sqliteConstraint       = 19
-	sqliteConstraintPK     = sqliteConstraint | 6<<8  // SQLITE_CONSTRAINT_PRIMARYKEY
-	sqliteConstraintUnique = sqliteConstraint | 8<<8  // SQLITE_CONSTRAINT_UNIQUE
+	sqliteConstraintPK     = sqliteConstraint | 6<<8 // SQLITE_CONSTRAINT_PRIMARYKEY
+	sqliteConstraintUnique = sqliteConstraint | 8<<8 // SQLITE_CONSTRAINT_UNIQUE
 	pgUniqueViolation      = "23505"
 	pgSerializationFailure = "40001"
 	pgDeadlockDetected     = "40P01"
