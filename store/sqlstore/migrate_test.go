@@ -50,37 +50,37 @@ func tableExists(t *testing.T, b backend, db *sql.DB, table string) bool {
 // place after each up and enforced.
 func testMigrationsReversible(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
-			clock := storetest.NewClock(storetest.Epoch)
-			dsn := b.dsn(t)
-			s := open(t, b, dsn, clock.Now)
-			db := s.DB()
-			want := []string{"verifykit_methods_credential_id"}
-			if b.driver == sqlstore.DriverPostgres { // SQLite's primary keys are not CREATE UNIQUE INDEX
-				want = append(want, "verifykit_methods_pkey", "verifykit_sessions_pkey")
+		clock := storetest.NewClock(storetest.Epoch)
+		dsn := b.dsn(t)
+		s := open(t, b, dsn, clock.Now)
+		db := s.DB()
+		want := []string{"verifykit_methods_credential_id"}
+		if b.driver == sqlstore.DriverPostgres { // SQLite's primary keys are not CREATE UNIQUE INDEX
+			want = append(want, "verifykit_methods_pkey", "verifykit_sessions_pkey")
+		}
+		for round := range 2 {
+			v, err := sqlstore.CurrentSchemaVersion(ctx, db, b.driver)
+			require.NoError(t, err)
+			assert.Equal(t, sqlstore.SchemaVersion, v)
+			idx := uniqueIndexes(t, b, db)
+			for _, name := range want {
+				assert.True(t, idx[name], "round %d: unique index %s exists", round, name)
 			}
-			for round := range 2 {
-				v, err := sqlstore.CurrentSchemaVersion(ctx, db, b.driver)
-				require.NoError(t, err)
-				assert.Equal(t, sqlstore.SchemaVersion, v)
-				idx := uniqueIndexes(t, b, db)
-				for _, name := range want {
-					assert.True(t, idx[name], "round %d: unique index %s exists", round, name)
-				}
 
-				require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, 0), "down")
-				for _, table := range []string{"verifykit_methods", "verifykit_sessions", "verifykit_schema_migrations"} {
-					assert.False(t, tableExists(t, b, db, table), "round %d: %s dropped", round, table)
-				}
-				require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, 0), "down again is a no-op")
-				require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, sqlstore.SchemaVersion), "up")
-				require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, sqlstore.SchemaVersion), "up again is a no-op")
+			require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, 0), "down")
+			for _, table := range []string{"verifykit_methods", "verifykit_sessions", "verifykit_schema_migrations"} {
+				assert.False(t, tableExists(t, b, db, table), "round %d: %s dropped", round, table)
 			}
-			a := storetest.Method("u1", "passkey|1")
-			a.CredentialID = []byte("cred")
-			require.NoError(t, s.Commit(ctx, commit("s1", a, clock.Now())))
-			dup := storetest.Method("u2", "passkey|2")
-			dup.CredentialID = []byte("cred")
-			require.ErrorIs(t, s.Commit(ctx, commit("s2", dup, clock.Now())), store.ErrDuplicateCredential, "the re-created index is enforced")
+			require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, 0), "down again is a no-op")
+			require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, sqlstore.SchemaVersion), "up")
+			require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, sqlstore.SchemaVersion), "up again is a no-op")
+		}
+		a := storetest.Method("u1", "passkey|1")
+		a.CredentialID = []byte("cred")
+		require.NoError(t, s.Commit(ctx, commit("s1", a, clock.Now())))
+		dup := storetest.Method("u2", "passkey|2")
+		dup.CredentialID = []byte("cred")
+		require.ErrorIs(t, s.Commit(ctx, commit("s2", dup, clock.Now())), store.ErrDuplicateCredential, "the re-created index is enforced")
 	})
 }
 
