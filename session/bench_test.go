@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -124,6 +125,20 @@ func BenchmarkUnsealBadMAC(b *testing.B) {
 		var raw json.RawMessage
 		if s.Unseal(forged, &raw) == nil {
 			b.Fatal("forged token opened")
+		}
+	}
+}
+
+// BenchmarkUnsealTooLong is the cost of refusing a 1 MiB token
+// (SECURITY-CHECKLIST AS-16).
+func BenchmarkUnsealTooLong(b *testing.B) {
+	s := newBenchSealer(b)
+	huge := strings.Repeat("A", 1<<20)
+	b.ReportAllocs()
+	for b.Loop() {
+		var raw json.RawMessage
+		if s.Unseal(huge, &raw) == nil {
+			b.Fatal("huge token opened")
 		}
 	}
 }

@@ -189,11 +189,12 @@ func checkPassword(p string) error {
 
 func (s *Sealer) get() *scratch { return s.pool.Get().(*scratch) }
 
+// put clears the secrets in sc (derived keys, plaintext; tokens are not
+// secret) and pools it unless it grew oversized.
 func (s *Sealer) put(sc *scratch) {
 	clear(sc.encKey[:])
 	clear(sc.macKey[:])
-	clear(sc.buf)
-	clear(sc.tok)
+	clear(sc.buf[:cap(sc.buf)])
 	clear(sc.json.Bytes())
 	sc.json.Reset()
 	if cap(sc.tok) > 2*s.maxLen || sc.json.Cap() > 2*s.maxLen {
