@@ -1,0 +1,389 @@
+package httpapi_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/verify"
+	"github.com/verifykit/verifykit/verify/httpapi"
+)
+
+// startBodies starts an enrollment of each type.
+var startBodies = map[verify.Type]string{
+	verify.TypePassword:         `{"type":"password"}`,
+	verify.TypePasskey:          `{"type":"passkey"}`,
+	verify.TypeWebAuthnPlatform: `{"type":"webauthn-platform"}`,
+	verify.TypeWebAuthnRoaming:  `{"type":"webauthn-roaming"}`,
+	verify.TypeTOTP:             `{"type":"totp"}`,
+	verify.TypePhone:            `{"type":"phone","phone_number":"+15551234567"}`,
+	verify.TypeEmail:            `{"type":"email","email":"alice@example.com"}`,
+	verify.TypePushNotification: `{"type":"push-notification"}`,
+	verify.TypeRecoveryCode:     `{"type":"recovery-code"}`,
+}
+
+// proofs is the right proof for each kind.
+var proofs = map[verify.Proof]string{
+	verify.ProofNone:          ``,
+	verify.ProofOTPCode:       `,"otp_code":"` + theCode + `"`,
+	verify.ProofAuthnResponse: `,"authn_response":` + goodAuthn,
+	verify.ProofNewPassword:   `,"new_password":"` + thePassword + `"`,
+}
+
+func verifyBody(session, proof string) string {
+	return `{"auth_session":"` + session + `"` + proof + `}`
+}
+
+func (f *fixture) methods(t testing.TB, sub verify.Subject) int {
+	t.Helper()
+	ms, err := f.store.List(context.Background(), sub.ID)
+	require.NoError(t, err)
+	return len(ms)
+}
+
+// requireProblem checks the status and problem type of a response.
+func requireProblem(t testing.TB, rec *httptest.ResponseRecorder, status int, typ string) problem {
+	t.Helper()
+	require.Equal(t, status, rec.Code, rec.Body.String())
+	p := problemOf(t, rec)
+	require.Equal(t, typ, p.Type, rec.Body.String())
+	return p
+}
+
+// TestMisuse: every misuse is a 400 with a clear detail, and nothing is
+// stored.
+func TestMisuse(t *testing.T) {
+	totp := proofs[verify.ProofOTPCode]
+	tests := []struct {
+		name   string
+		run    func(t *testing.T, f *fixture) *httptest.ResponseRecorder
+		typ    string
+		detail string
+	}{
+		{"tampered auth_session", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			parts := strings.Split(e.AuthSession, "*")
+			c := []byte(parts[4])
+			c[3] ^= 1
+			parts[4] = string(c)
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(strings.Join(parts, "*"), totp)})
+		}, httpapi.ProblemInvalidSession, "The auth_session is invalid"},
+		{"not an auth_session", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody("Fe26.2**05c400ed...", totp)})
+		}, httpapi.ProblemInvalidSession, "The auth_session is invalid"},
+		{"empty auth_session", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody("", totp)})
+		}, httpapi.ProblemInvalidRequest, "Invalid request payload input"},
+		{"expired auth_session", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			f.clock.Advance(verify.DefaultSessionTTL)
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, totp)})
+		}, httpapi.ProblemSessionExpired, "The auth_session has expired; start the enrollment again"},
+		{"another user's auth_session", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, bobToken, `{"type":"totp"}`)
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, totp)})
+		}, httpapi.ProblemInvalidSession, "The auth_session was not issued to this user"},
+		{"another method id", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			other := f.start(t, aliceToken, `{"type":"totp"}`)
+			return f.do(t, req{path: verifyPath(other.ID), token: aliceToken, body: verifyBody(e.AuthSession, totp)})
+		}, httpapi.ProblemInvalidSession, "The auth_session was not issued for this authentication method"},
+		{"payload of the wrong shape", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs[verify.ProofAuthnResponse])})
+		}, httpapi.ProblemInvalidRequest, "The payload does not match the authentication method type of the auth_session"},
+		{"missing proof", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, "")})
+		}, httpapi.ProblemInvalidRequest, "The payload does not match the authentication method type of the auth_session"},
+		{"wrong code", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, `,"otp_code":"000000"`)})
+		}, httpapi.ProblemInvalidProof, "The verification failed"},
+		{"wrong code once the attempts are used up", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			for range verify.DefaultMaxAttempts {
+				rec := f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, `,"otp_code":"000000"`)})
+				requireProblem(t, rec, 400, httpapi.ProblemInvalidProof)
+			}
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, `,"otp_code":"000000"`)})
+		}, httpapi.ProblemTooManyAttempts, "Too many attempts; start the enrollment again"},
+		{"right code once the attempts are used up", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
+			e := f.start(t, aliceToken, `{"type":"totp"}`)
+			for range verify.DefaultMaxAttempts {
+				f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, `,"otp_code":"000000"`)})
+			}
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, totp)})
+		}, httpapi.ProblemTooManyAttempts, "Too many attempts; start the enrollment again"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, options{})
+			rec := tc.run(t, f)
+			p := requireProblem(t, rec, http.StatusBadRequest, tc.typ)
+			assert.Equal(t, tc.detail, p.Detail)
+			assert.Zero(t, f.methods(t, alice), "nothing is stored")
+			assert.Zero(t, f.methods(t, bob), "nothing is stored")
+			assert.Empty(t, rec.Header().Get("Location"))
+		})
+	}
+
+	t.Run("reused auth_session", func(t *testing.T) {
+		f := newFixture(t, options{})
+		e := f.start(t, aliceToken, `{"type":"totp"}`)
+		rec := f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, totp)})
+		require.Equal(t, http.StatusCreated, rec.Code)
+		first := rec.Body.String()
+		rec = f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, totp)})
+		p := requireProblem(t, rec, 400, httpapi.ProblemSessionUsed)
+		assert.Equal(t, "The auth_session has already been used", p.Detail)
+		assert.Equal(t, 1, f.methods(t, alice), "the first confirm stands alone")
+		m, err := f.store.Get(context.Background(), alice.ID, e.ID)
+		require.NoError(t, err)
+		assert.Contains(t, first, m.ID)
+	})
+}
+
+func TestChecklist(t *testing.T) {
+	t.Run("GN-02", func(t *testing.T) {
+		// Cross-user matrix over every method type: bob's auth_session with
+		// alice's token is refused, at bob's path and at a path of alice's.
+		f := newFixture(t, options{})
+		for _, typ := range verify.Types {
+			t.Run(string(typ), func(t *testing.T) {
+				eb := f.start(t, bobToken, startBodies[typ])
+				ea := f.start(t, aliceToken, startBodies[typ])
+				body := verifyBody(eb.AuthSession, proofs[typ.Proof()])
+				requireProblem(t, f.do(t, req{path: verifyPath(eb.ID), token: aliceToken, body: body}), 400, httpapi.ProblemInvalidSession)
+				requireProblem(t, f.do(t, req{path: verifyPath(ea.ID), token: aliceToken, body: body}), 400, httpapi.ProblemInvalidSession)
+			})
+		}
+		assert.Zero(t, f.methods(t, alice))
+		assert.Zero(t, f.methods(t, bob))
+		for _, e := range f.engines {
+			assert.Zero(t, e.confirms.Load(), "binding fails before the engine runs")
+		}
+	})
+
+	t.Run("GN-03", func(t *testing.T) {
+		f := newFixture(t, options{})
+		e := f.start(t, aliceToken, `{"type":"phone","phone_number":"+15551234567"}`)
+		require.True(t, strings.HasPrefix(e.ID, "phone|dev_"))
+		raw := strings.TrimPrefix(e.ID, "phone|")
+		body := verifyBody(e.AuthSession, proofs[verify.ProofOTPCode])
+		// Double-encoded: decoded once to "phone%7Cdev_…", bound to no session.
+		requireProblem(t, f.do(t, req{path: "/me/v1/authentication-methods/phone%257C" + raw + "/verify", token: aliceToken, body: body}),
+			400, httpapi.ProblemInvalidSession)
+		rec := f.do(t, req{path: "/me/v1/authentication-methods/phone%7C" + raw + "/verify", token: aliceToken, body: body})
+		require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+		assert.Equal(t, base+"/authentication-methods/phone%7C"+raw, rec.Header().Get("Location"))
+	})
+
+	t.Run("GN-04", func(t *testing.T) {
+		f := newFixture(t, options{})
+		for _, typ := range verify.Types {
+			e := f.start(t, aliceToken, startBodies[typ])
+			for p, proof := range proofs {
+				if p == typ.Proof() {
+					continue
+				}
+				rec := f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proof)})
+				requireProblem(t, rec, 400, httpapi.ProblemInvalidRequest)
+			}
+			// An extra, unknown field is refused before the service.
+			rec := f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: `{"auth_session":"` + e.AuthSession + `"` + proofs[typ.Proof()] + `,"extra":1}`})
+			requireProblem(t, rec, 400, httpapi.ProblemInvalidRequest)
+			// The right proof still works: the refusals used nothing up (the
+			// service checks the shape before it counts an attempt).
+			rec = f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs[typ.Proof()])})
+			require.Equal(t, http.StatusCreated, rec.Code, "%s: %s", typ, rec.Body.String())
+		}
+	})
+
+	t.Run("GN-05", func(t *testing.T) {
+		// The password engine confirms to a fixed id: a second enrollment
+		// confirmed with a fresh, valid auth_session conflicts.
+		f := newFixture(t, options{})
+		e1 := f.start(t, aliceToken, `{"type":"password"}`)
+		e2 := f.start(t, aliceToken, `{"type":"password"}`)
+		rec := f.do(t, req{path: verifyPath(e1.ID), token: aliceToken, body: verifyBody(e1.AuthSession, proofs[verify.ProofNewPassword])})
+		require.Equal(t, http.StatusCreated, rec.Code)
+		assert.Equal(t, base+"/authentication-methods/password%7Cauth0%7Calice", rec.Header().Get("Location"))
+		rec = f.do(t, req{path: verifyPath(e2.ID), token: aliceToken, body: verifyBody(e2.AuthSession, proofs[verify.ProofNewPassword])})
+		requireProblem(t, rec, http.StatusConflict, httpapi.ProblemConflict)
+		assert.Equal(t, 1, f.methods(t, alice))
+	})
+
+	t.Run("GN-07", func(t *testing.T) {
+		logs := &syncBuffer{}
+		logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		f := newFixture(t, options{
+			cfg: func(c *httpapi.Config) { c.Logger = logger },
+			svc: func(c *verify.Config) { c.Observer = verify.SlogObserver(logger) },
+		})
+		var secrets []string
+		for _, typ := range verify.Types {
+			e := f.start(t, aliceToken, startBodies[typ])
+			secrets = append(secrets, e.AuthSession)
+			wrong := map[verify.Proof]string{
+				verify.ProofOTPCode:       `,"otp_code":"271828"`,
+				verify.ProofNewPassword:   `,"new_password":"hunter2 is my password"`,
+				verify.ProofAuthnResponse: `,"authn_response":` + strings.Replace(goodAuthn, `"cred"`, `"secretcred"`, 1),
+			}
+			if w, ok := wrong[typ.Proof()]; ok {
+				f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, w)})
+			}
+			f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs[typ.Proof()])})
+			f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs[typ.Proof()])})
+		}
+		f.do(t, req{path: createPath, token: "wrong-token-0123456789abcdef", body: `{"type":"totp"}`})
+		f.do(t, req{path: createPath, token: aliceToken, body: `{"type":"totp","password":"hunter3"}`})
+		out := logs.String()
+		for _, want := range []string{`"reason":"wrong_proof"`, `"reason":"already_used"`, `"event":"enrollment_confirmed"`, `"user":"auth0|alice"`, `"status":401`} {
+			assert.Contains(t, out, want)
+		}
+		for _, secret := range append(secrets, "Fe26.2*", theCode, "271828", thePassword, "hunter", "secretcred",
+			aliceToken, "wrong-token", "JBSWY3DPEHPK3PXP", "ABCDEFGHJKMNPQRSTVWXYZ01") {
+			assert.NotContains(t, out, secret)
+		}
+	})
+
+	t.Run("GN-09", func(t *testing.T) {
+		f := newFixture(t, options{})
+		e := f.start(t, aliceToken, `{"type":"totp"}`)
+		f.store.failCommit.Store(true)
+		rec := f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs[verify.ProofOTPCode])})
+		p := requireProblem(t, rec, http.StatusInternalServerError, httpapi.ProblemInternal)
+		assert.Equal(t, "An internal error occurred", p.Detail)
+		assert.NotContains(t, rec.Body.String(), "EOF")
+		assert.Zero(t, f.methods(t, alice))
+		assert.Contains(t, f.logs.String(), "unexpected EOF", "the cause is logged")
+		// Nothing was consumed: once the store is back the same session confirms.
+		f.store.failCommit.Store(false)
+		rec = f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs[verify.ProofOTPCode])})
+		require.Equal(t, http.StatusCreated, rec.Code)
+	})
+
+	t.Run("GN-12", func(t *testing.T) {
+		fake := &fakeVerifier{}
+		f := newFixture(t, options{verifier: fake})
+		body := &countingReader{r: strings.NewReader(`{"auth_session":1}`)}
+		hr := httptest.NewRequest(http.MethodPost, verifyPath("totp|dev_1"), body)
+		hr.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		f.h.ServeHTTP(rec, hr)
+		requireProblem(t, rec, http.StatusUnauthorized, httpapi.ProblemUnauthorized)
+		assert.Zero(t, body.n.Load(), "the body is not read before authentication")
+		assert.Zero(t, fake.calls.Load())
+	})
+
+	t.Run("AS-14", func(t *testing.T) {
+		// Two concurrent confirms of one session: exactly one succeeds.
+		f := newFixture(t, options{})
+		e := f.start(t, aliceToken, `{"type":"recovery-code"}`)
+		const n = 8
+		codes := make(chan int, n)
+		start := make(chan struct{})
+		done := make(chan struct{})
+		for range n {
+			go func() {
+				<-start
+				hr := httptest.NewRequest(http.MethodPost, verifyPath(e.ID), strings.NewReader(verifyBody(e.AuthSession, "")))
+				hr.Header.Set("Content-Type", "application/json")
+				hr.Header.Set("Authorization", "Bearer "+aliceToken)
+				rec := httptest.NewRecorder()
+				f.h.ServeHTTP(rec, hr)
+				codes <- rec.Code
+				done <- struct{}{}
+			}()
+		}
+		close(start)
+		for range n {
+			<-done
+		}
+		close(codes)
+		got := map[int]int{}
+		for c := range codes {
+			got[c]++
+		}
+		assert.Equal(t, map[int]int{201: 1, 400: n - 1}, got)
+		assert.Equal(t, 1, f.methods(t, alice))
+	})
+
+	t.Run("AS-15", func(t *testing.T) {
+		f := newFixture(t, options{})
+		// (a) user A's session with user B's token.
+		ea := f.start(t, aliceToken, `{"type":"totp"}`)
+		rec := f.do(t, req{path: verifyPath(ea.ID), token: bobToken, body: verifyBody(ea.AuthSession, proofs[verify.ProofOTPCode])})
+		requireProblem(t, rec, 400, httpapi.ProblemInvalidSession)
+		// (b) the session of phone|dev_1 posted to phone|dev_2.
+		p1 := f.start(t, aliceToken, startBodies[verify.TypePhone])
+		p2 := f.start(t, aliceToken, startBodies[verify.TypePhone])
+		rec = f.do(t, req{path: verifyPath(p2.ID), token: aliceToken, body: verifyBody(p1.AuthSession, proofs[verify.ProofOTPCode])})
+		requireProblem(t, rec, 400, httpapi.ProblemInvalidSession)
+		// (c) a TOTP session with a passkey authn_response.
+		rec = f.do(t, req{path: verifyPath(ea.ID), token: aliceToken, body: verifyBody(ea.AuthSession, proofs[verify.ProofAuthnResponse])})
+		requireProblem(t, rec, 400, httpapi.ProblemInvalidRequest)
+		assert.Zero(t, f.methods(t, alice)+f.methods(t, bob))
+	})
+
+	t.Run("CB-10", func(t *testing.T) {
+		// Per-field caps apply before anything decodes base64 or CBOR:
+		// a 64 KiB clientDataJSON and a 256 KiB attestationObject are
+		// refused, by the field cap or the body cap.
+		f := newFixture(t, options{cfg: func(c *httpapi.Config) { c.MaxBodyBytes = 1 << 20 }})
+		e := f.start(t, aliceToken, `{"type":"passkey"}`)
+		rec := f.do(t, req{path: verifyPath(e.ID), token: aliceToken,
+			body: `{"auth_session":"` + e.AuthSession + `","authn_response":` + strings.Replace(goodAuthn, `"clientDataJSON":"c"`, `"clientDataJSON":"`+strings.Repeat("c", 64<<10)+`"`, 1) + `}`})
+		requireProblem(t, rec, 400, httpapi.ProblemInvalidRequest)
+		rec = f.do(t, req{path: verifyPath(e.ID), token: aliceToken,
+			body: `{"auth_session":"` + e.AuthSession + `","authn_response":` + strings.Replace(goodAuthn, `"attestationObject":"o"`, `"attestationObject":"`+strings.Repeat("o", 256<<10)+`"`, 1) + `}`})
+		requireProblem(t, rec, 400, httpapi.ProblemInvalidRequest)
+		assert.Zero(t, f.engines[verify.TypePasskey].confirms.Load())
+	})
+
+	t.Run("WA-35", func(t *testing.T) {
+		// A 1 MiB body with a 900 KiB attestationObject is refused with
+		// 413 after reading at most MaxBodyBytes.
+		f := newFixture(t, options{verifier: &fakeVerifier{}})
+		body := `{"auth_session":"s","authn_response":` + strings.Replace(goodAuthn, `"attestationObject":"o"`, `"attestationObject":"`+strings.Repeat("o", 900<<10)+`"`, 1) + `}`
+		body += strings.Repeat(" ", 1<<20-len(body))
+		r := &countingReader{r: strings.NewReader(body)}
+		hr := httptest.NewRequest(http.MethodPost, verifyPath("passkey|new"), r)
+		hr.Header.Set("Content-Type", "application/json")
+		hr.Header.Set("Authorization", "Bearer "+aliceToken)
+		rec := httptest.NewRecorder()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		f.h.ServeHTTP(rec, hr)
+		runtime.ReadMemStats(&after)
+		requireProblem(t, rec, http.StatusRequestEntityTooLarge, httpapi.ProblemPayloadTooLarge)
+		assert.LessOrEqual(t, r.n.Load(), int64(httpapi.DefaultMaxBodyBytes+32<<10), "reading stops near the cap")
+		assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(512<<10), "no allocation of the order of the body")
+	})
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+

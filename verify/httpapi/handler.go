@@ -1,0 +1,499 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/verifykit/verifykit/verify"
+)
+
+// Limits of Config.
+const (
+	DefaultMaxBodyBytes = 64 << 10
+	MinMaxBodyBytes     = 4 << 10
+	MaxMaxBodyBytes     = 1 << 20
+
+	DefaultMaxDepth = 16
+	MinMaxDepth     = 4
+	MaxMaxDepth     = 64
+
+	DefaultMaxAuthSession = 4096
+	MinMaxAuthSession     = 256
+	MaxMaxAuthSession     = 64 << 10
+
+	// MaxMaxAttestationObject and MaxMaxClientDataJSON bound the field
+	// limits a host may raise above the spec's.
+	MaxMaxAttestationObject = 64 << 10
+	MaxMaxClientDataJSON    = 16 << 10
+
+	maxUserAgent = 512 // bytes of User-Agent kept in verify.Client
+)
+
+// DefaultRateLimit returns the default per-user limit of every route:
+// 10 requests per minute.
+func DefaultRateLimit() verify.Limit { return verify.Limit{Requests: 10, Window: time.Minute} }
+
+// DefaultAnonymousRateLimit returns the default per-IP limit of requests
+// that carry no valid credentials or match no route: 60 per minute.
+func DefaultAnonymousRateLimit() verify.Limit { return verify.Limit{Requests: 60, Window: time.Minute} }
+
+// Config configures a Handler. It is validated once by New.
+type Config struct {
+	// Verifier runs the enrollments, e.g. a *verify.Service. Required.
+	Verifier verify.Verifier
+	// Authenticator establishes who each request acts for. Required: the
+	// handler never serves a request without a Principal.
+	Authenticator Authenticator
+	// Limiter rate-limits every request, per user and route, and per IP
+	// for requests without valid credentials. Required: use
+	// ratelimit.NewMemory for one process, a shared limiter for several,
+	// or ratelimit.Unlimited to lift the limits explicitly. A Limiter error
+	// fails the request closed (500).
+	Limiter verify.Limiter
+	// BaseURL is the absolute URL of the API root as clients see it, e.g.
+	// "https://id.example.com/me/v1": Location headers are
+	// BaseURL + "/authentication-methods/" + the escaped method id.
+	// Required; http or https, no query or fragment.
+	BaseURL string
+	// Prefix is the path under which the handler receives requests, e.g.
+	// "/me/v1" when mounted with mux.Handle("/me/v1/", h). Default: the
+	// path of BaseURL. Set it to "/" when a proxy or http.StripPrefix
+	// removes the prefix before the handler sees the request.
+	Prefix string
+	// RateLimit is the per-user limit of every route. Default
+	// DefaultRateLimit(); Requests in [1, 1<<30], Window in (0, 366 days].
+	RateLimit verify.Limit
+	// RouteLimits overrides RateLimit per route, keyed by operationId
+	// (OpCreate, OpVerify, …).
+	RouteLimits map[string]verify.Limit
+	// AnonymousRateLimit is the per-IP limit of requests without valid
+	// credentials (answered 401) or outside every route (404, 405).
+	// Default DefaultAnonymousRateLimit().
+	AnonymousRateLimit verify.Limit
+	// MaxBodyBytes caps request bodies; a larger one is answered 413.
+	// Default 64 KiB; range [4 KiB, 1 MiB].
+	MaxBodyBytes int64
+	// MaxDepth bounds the nesting of request JSON. Default 16; range [4, 64].
+	MaxDepth int
+	// MaxAuthSession bounds auth_session, in characters. Default 4096,
+	// the default of session.Config.MaxTokenLen; range [256, 64 KiB].
+	MaxAuthSession int
+	// MaxAttestationObject and MaxClientDataJSON bound
+	// authn_response.response.attestationObject and clientDataJSON, in
+	// characters. Default the spec's 2000 and 1000, which attestations
+	// carrying certificate chains (packed, tpm) exceed; a host accepting
+	// those raises them, up to 64 KiB and 16 KiB.
+	MaxAttestationObject int
+	MaxClientDataJSON    int
+	// ClientIP returns the client's IP address for verify.Client and the
+	// anonymous rate limit. Default: the host of r.RemoteAddr. Behind a
+	// reverse proxy, return the address the proxy reports, and only from
+	// proxies you trust: a client sets X-Forwarded-For to anything.
+	ClientIP func(r *http.Request) string
+	// Realm is the realm of WWW-Authenticate challenges. Default "verifykit".
+	Realm string
+	// Logger receives one record per failed request (4xx at Info, 5xx at
+	// Error with the cause). Records never carry a token, an auth_session,
+	// a code, a password or a request body. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock of the rate-limit headers; nil means time.Now.
+	Now func() time.Time
+}
+
+// Handler serves the My Account authentication-method routes over a
+// verify.Verifier. It is safe for concurrent use.
+type Handler struct {
+	verifier  verify.Verifier
+	auth      Authenticator
+	limiter   verify.Limiter
+	base      string
+	prefix    []string // path segments
+	limits    map[string]verify.Limit
+	anonLimit verify.Limit
+	maxBody   int64
+	lim       limits
+	clientIP  func(*http.Request) string
+	realm     string
+	log       *slog.Logger
+	now       func() time.Time
+	routes    []route
+}
+
+var prefixRE = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*/?$`)
+
+// New validates cfg and returns a Handler.
+func New(cfg Config) (*Handler, error) {
+	if cfg.Verifier == nil {
+		return nil, errors.New("httpapi: Config.Verifier is required")
+	}
+	if cfg.Authenticator == nil {
+		return nil, errors.New("httpapi: Config.Authenticator is required")
+	}
+	if cfg.Limiter == nil {
+		return nil, errors.New("httpapi: Config.Limiter is required (ratelimit.Unlimited lifts the limits explicitly)")
+	}
+	base, err := url.Parse(cfg.BaseURL)
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" ||
+		base.RawQuery != "" || base.Fragment != "" || base.User != nil || base.Opaque != "" {
+		return nil, fmt.Errorf("httpapi: BaseURL %q must be an absolute http(s) URL without query or fragment", cfg.BaseURL)
+	}
+	h := &Handler{
+		verifier: cfg.Verifier, auth: cfg.Authenticator, limiter: cfg.Limiter,
+		base:    strings.TrimSuffix(base.String(), "/"),
+		limits:  map[string]verify.Limit{},
+		maxBody: cfg.MaxBodyBytes, clientIP: cfg.ClientIP, realm: cfg.Realm, log: cfg.Logger, now: cfg.Now,
+		lim: limits{
+			depth: cfg.MaxDepth, authSession: cfg.MaxAuthSession,
+			attestationObject: cfg.MaxAttestationObject, clientDataJSON: cfg.MaxClientDataJSON,
+		},
+	}
+	prefix := cfg.Prefix
+	if prefix == "" {
+		prefix = base.EscapedPath()
+	}
+	if !prefixRE.MatchString(prefix) || (prefix != "" && prefix[0] != '/') {
+		return nil, fmt.Errorf("httpapi: Prefix %q must be an absolute path of unreserved characters", prefix)
+	}
+	for _, seg := range strings.Split(strings.Trim(prefix, "/"), "/") {
+		if seg != "" {
+			h.prefix = append(h.prefix, seg)
+		}
+	}
+	if err := defaultInt64(&h.maxBody, DefaultMaxBodyBytes, MinMaxBodyBytes, MaxMaxBodyBytes, "MaxBodyBytes"); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		v             *int
+		def, min, max int
+		name          string
+	}{
+		{&h.lim.depth, DefaultMaxDepth, MinMaxDepth, MaxMaxDepth, "MaxDepth"},
+		{&h.lim.authSession, DefaultMaxAuthSession, MinMaxAuthSession, MaxMaxAuthSession, "MaxAuthSession"},
+		{&h.lim.attestationObject, SpecMaxAttestationObject, SpecMaxAttestationObject, MaxMaxAttestationObject, "MaxAttestationObject"},
+		{&h.lim.clientDataJSON, SpecMaxClientDataJSON, SpecMaxClientDataJSON, MaxMaxClientDataJSON, "MaxClientDataJSON"},
+	} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+		if *f.v < f.min || *f.v > f.max {
+			return nil, fmt.Errorf("httpapi: %s %d out of range [%d, %d]", f.name, *f.v, f.min, f.max)
+		}
+	}
+	h.routes = routes()
+	known := map[string]bool{}
+	def := cfg.RateLimit
+	if def == (verify.Limit{}) {
+		def = DefaultRateLimit()
+	}
+	if err := checkLimit("RateLimit", def); err != nil {
+		return nil, err
+	}
+	for _, rt := range h.routes {
+		known[rt.op] = true
+		h.limits[rt.op] = def
+	}
+	for op, l := range cfg.RouteLimits {
+		if !known[op] {
+			return nil, fmt.Errorf("httpapi: RouteLimits names unknown operation %q", op)
+		}
+		if err := checkLimit("RouteLimits["+op+"]", l); err != nil {
+			return nil, err
+		}
+		h.limits[op] = l
+	}
+	h.anonLimit = cfg.AnonymousRateLimit
+	if h.anonLimit == (verify.Limit{}) {
+		h.anonLimit = DefaultAnonymousRateLimit()
+	}
+	if err := checkLimit("AnonymousRateLimit", h.anonLimit); err != nil {
+		return nil, err
+	}
+	if h.clientIP == nil {
+		h.clientIP = remoteIP
+	}
+	if h.realm == "" {
+		h.realm = "verifykit"
+	}
+	if strings.ContainsAny(h.realm, "\"\\\r\n") {
+		return nil, errors.New(`httpapi: Realm must not contain '"', '\' or line breaks`)
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	return h, nil
+}
+
+func defaultInt64(v *int64, def, min, max int64, name string) error {
+	if *v == 0 {
+		*v = def
+	}
+	if *v < min || *v > max {
+		return fmt.Errorf("httpapi: %s %d out of range [%d, %d]", name, *v, min, max)
+	}
+	return nil
+}
+
+func checkLimit(name string, l verify.Limit) error {
+	if l.Requests < 1 || l.Requests > 1<<30 || l.Window <= 0 || l.Window > 366*24*time.Hour ||
+		l.Window/time.Duration(l.Requests) < 1 {
+		return fmt.Errorf("httpapi: %s %d per %v out of range: Requests in [1, %d], Window in (0, %v], at least 1ns per request",
+			name, l.Requests, l.Window, 1<<30, 366*24*time.Hour)
+	}
+	return nil
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// call is one request being served by a route.
+type call struct {
+	r         *http.Request
+	route     *route
+	id        string // authentication_method_id, percent-decoded once
+	principal Principal
+	client    verify.Client
+	body      []byte
+	op        string // operationId, "" outside the routes
+}
+
+// ServeHTTP serves one request: route, authenticate, rate-limit, check the
+// scope, read the body, then the route's own work.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{r: r, client: verify.Client{IP: h.clientIP(r), UserAgent: userAgent(r)}}
+	hdr := w.Header()
+	// Bodies carry auth_sessions, TOTP secrets and recovery codes.
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.LogAttrs(r.Context(), slog.LevelError, "verifykit: panic serving request",
+				slog.String("op", c.op), slog.String("panic", fmt.Sprint(v)))
+			h.problem(w, c, http.StatusInternalServerError, ProblemInternal, detailInternal, nil)
+		}
+	}()
+
+	rt, id, allow := h.match(r)
+	if rt == nil {
+		if !h.limitAnonymous(w, c) {
+			return
+		}
+		if allow != "" {
+			hdr.Set("Allow", allow)
+			h.problem(w, c, http.StatusMethodNotAllowed, ProblemMethodNotAllowed, "The method is not allowed on this resource", nil)
+			return
+		}
+		h.problem(w, c, http.StatusNotFound, ProblemNotFound, "No such resource", nil)
+		return
+	}
+	c.route, c.id, c.op = rt, id, rt.op
+
+	p, err := h.auth.Authenticate(r)
+	if err == nil && p.Subject.ID == "" {
+		h.log.LogAttrs(r.Context(), slog.LevelError, "verifykit: authenticator returned a principal without Subject.ID", slog.String("op", c.op))
+		err = &AuthError{Code: CodeInvalidToken, Description: "The access token is invalid"}
+	}
+	if err != nil {
+		if h.limitAnonymous(w, c) {
+			h.authFailure(w, c, err)
+		}
+		return
+	}
+	c.principal = p
+
+	rl, err := h.limiter.Allow(r.Context(), "verifykit|"+rt.op+"|"+p.Subject.ID, h.limits[rt.op])
+	if err != nil {
+		h.fail(w, c, fmt.Errorf("httpapi: rate limiter: %w", err))
+		return
+	}
+	setRateLimit(hdr, rl, h.now())
+	if !rl.Allowed {
+		h.problem(w, c, http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later", nil)
+		return
+	}
+
+	if !p.HasScope(rt.scope) {
+		h.authFailure(w, c, &AuthError{Code: CodeInsufficientScope, Description: "The access token lacks the scope " + rt.scope})
+		return
+	}
+
+	if rt.body {
+		if !isJSON(r.Header.Get("Content-Type")) {
+			h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
+				"The request body must be application/json", nil)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				h.problem(w, c, http.StatusRequestEntityTooLarge, ProblemPayloadTooLarge,
+					fmt.Sprintf("The request body exceeds %d bytes", h.maxBody), nil)
+				return
+			}
+			h.problem(w, c, http.StatusBadRequest, ProblemInvalidRequest, "The request body could not be read", nil)
+			return
+		}
+		c.body = body
+	}
+	rt.serve(h, w, c)
+}
+
+// match finds the route of r. For a path of a route but another method it
+// returns nil and the Allow header value.
+func (h *Handler) match(r *http.Request) (rt *route, id string, allow string) {
+	segs := strings.Split(r.URL.EscapedPath(), "/")
+	if len(segs) < 2 || segs[0] != "" {
+		return nil, "", ""
+	}
+	segs = segs[1:]
+	if len(segs) < len(h.prefix) {
+		return nil, "", ""
+	}
+	for i, p := range h.prefix {
+		if segs[i] != p {
+			return nil, "", ""
+		}
+	}
+	segs = segs[len(h.prefix):]
+	var methods []string
+	for i := range h.routes {
+		cand := &h.routes[i]
+		pid, ok := cand.matchPath(segs)
+		if !ok {
+			continue
+		}
+		if cand.method == r.Method {
+			return cand, pid, ""
+		}
+		methods = append(methods, cand.method)
+	}
+	return nil, "", strings.Join(methods, ", ")
+}
+
+// matchPath matches the escaped segments after the prefix; "{id}" takes
+// one non-empty segment, percent-decoded exactly once (GN-03).
+func (rt *route) matchPath(segs []string) (string, bool) {
+	if len(segs) != len(rt.path) {
+		return "", false
+	}
+	id := ""
+	for i, p := range rt.path {
+		if p == "{id}" {
+			v, err := url.PathUnescape(segs[i])
+			if err != nil || v == "" {
+				return "", false
+			}
+			id = v
+			continue
+		}
+		if segs[i] != p {
+			return "", false
+		}
+	}
+	return id, true
+}
+
+// limitAnonymous applies the per-IP limit and its headers to a request
+// without a principal. It reports whether the request may go on; when not,
+// it has answered.
+func (h *Handler) limitAnonymous(w http.ResponseWriter, c *call) bool {
+	rl, err := h.limiter.Allow(c.r.Context(), "verifykit|anonymous|"+c.client.IP, h.anonLimit)
+	if err != nil {
+		h.fail(w, c, fmt.Errorf("httpapi: rate limiter: %w", err))
+		return false
+	}
+	setRateLimit(w.Header(), rl, h.now())
+	if !rl.Allowed {
+		h.problem(w, c, http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later", nil)
+		return false
+	}
+	return true
+}
+
+// setRateLimit writes the spec's rate-limit headers for rl.
+func setRateLimit(hdr http.Header, rl verify.RateLimit, now time.Time) {
+	reset := rl.Reset.Unix()
+	if rl.Reset.After(time.Unix(reset, 0)) {
+		reset++ // round up: the bucket is full only then
+	}
+	if reset < 0 {
+		reset = 0
+	}
+	hdr.Set("X-RateLimit-Limit", strconv.Itoa(max(rl.Limit, 0)))
+	hdr.Set("X-RateLimit-Remaining", strconv.Itoa(max(rl.Remaining, 0)))
+	hdr.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	if rl.Allowed {
+		hdr.Del("Retry-After")
+		return
+	}
+	wait := rl.RetryAfter
+	if wait <= 0 {
+		wait = rl.Reset.Sub(now)
+	}
+	secs := int64((wait + time.Second - 1) / time.Second)
+	hdr.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+}
+
+// isJSON accepts application/json with at most a charset parameter of
+// utf-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8).
+func isJSON(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return false
+		}
+	}
+	return true
+}
+
+func userAgent(r *http.Request) string {
+	ua := r.Header.Get("User-Agent")
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+	}
+	return strings.ToValidUTF8(ua, "")
+}
+
+// location is the URL of the authentication method id.
+func (h *Handler) location(id string) string {
+	return h.base + "/authentication-methods/" + url.PathEscape(id)
+}
+
+// writeJSON answers status with v as JSON.
+func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.Header().Del("Location")
+		h.fail(w, c, fmt.Errorf("httpapi: encode response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
