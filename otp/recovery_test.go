@@ -5,6 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"math"
 	"strings"
 	"testing"
@@ -156,6 +159,7 @@ func testRC05(t *testing.T) {
 		{"mixed separators", " 0123-4567 -89ab cdefghjkmnpq- ", true},
 		{"look-alikes", "O123456789ABCDEFGHJKMNPQ", true},
 		{"I and L", "0I23456789ABCDEFGHJKMNPQ", true},
+		{"lower l", "0l23456789abcdefghjkmnpq", true},
 		{"too short", code[:23], false},
 		{"too long", code + "R", false},
 		{"U", "U123456789ABCDEFGHJKMNPQ", false},
@@ -172,11 +176,7 @@ func testRC05(t *testing.T) {
 			if !ok {
 				return
 			}
-			want := code
-			if tc.name == "I and L" {
-				want = "0123456789ABCDEFGHJKMNPQ"
-			}
-			assert.Equal(t, want, got)
+			assert.Equal(t, code, got)
 		})
 	}
 	// "ABCD-EFGH…" ≡ "abcdefgh…" at sign-in.
@@ -188,6 +188,7 @@ func testRC05(t *testing.T) {
 		grouped = append(grouped, strings.ToLower(issued[i:i+4]))
 	}
 	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, strings.Join(grouped, "-")))
+	t.Run("static", TestConstantTimeOnly)
 }
 
 func testRC08(t *testing.T) {
@@ -293,6 +294,41 @@ func BenchmarkRecoveryCodeConfirm(b *testing.B) {
 	for b.Loop() {
 		if _, err := e.Confirm(ctx, req); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestConstantTimeOnly is a static check of this package's TOTP and
+// recovery-code sources (RC-05, AS-06): secrets are compared with
+// crypto/subtle only, never with a variable-time equality function.
+func TestConstantTimeOnly(t *testing.T) {
+	banned := map[string]bool{
+		"bytes.Equal": true, "bytes.Compare": true, "bytes.EqualFold": true,
+		"strings.Compare": true, "strings.EqualFold": true, "reflect.DeepEqual": true,
+	}
+	for _, name := range []string{"otp.go", "totp.go", "recovery.go"} {
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		require.NoError(t, err)
+		subtleCalls := 0
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			pkg, ok := sel.X.(*ast.Ident)
+			if !ok {
+				return true
+			}
+			call := pkg.Name + "." + sel.Sel.Name
+			assert.False(t, banned[call], "%s: %s", fset.Position(sel.Pos()), call)
+			if call == "subtle.ConstantTimeCompare" {
+				subtleCalls++
+			}
+			return true
+		})
+		if name != "otp.go" {
+			assert.Positive(t, subtleCalls, "%s compares with crypto/subtle", name)
 		}
 	}
 }
