@@ -1,10 +1,14 @@
 package session
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 )
 
 // FuzzUnseal feeds client bytes to Unseal. Invariants: it never panics;
@@ -57,6 +61,58 @@ func FuzzUnseal(f *testing.F) {
 		}
 		if string(raw) != string(sentinel) {
 			t.Fatalf("failed Unseal wrote %q", raw)
+		}
+	})
+}
+
+// FuzzSealRoundTrip seals arbitrary strings and maps and opens them again:
+// what comes out is what went in (invalid UTF-8 aside, which encoding/json
+// replaces with U+FFFD, as JSON.stringify cannot produce it at all).
+func FuzzSealRoundTrip(f *testing.F) {
+	for _, seed := range []string{"", "héllo ✓ <&>", "\u2028\u2029", "\x00\x1f\"\\", strings.Repeat("x", 100)} {
+		f.Add(seed, int64(0))
+	}
+	f.Add("a", int64(300000))
+	s, err := NewSealer(Config{Keys: []Key{{ID: "k1", Password: testPassword}}, Now: (&fixedClock{ms: 1700000000000}).Now})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, in string, ttlMs int64) {
+		if ttlMs < 0 || ttlMs > 1e12 || !utf8.ValidString(in) {
+			return
+		}
+		val := map[string]string{in: in}
+		tok, err := s.Seal(val, time.Duration(ttlMs)*time.Millisecond)
+		// The token's length, from the encoded JSON: Seal must refuse
+		// exactly the tokens longer than MaxTokenLen.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(val); err != nil {
+			t.Fatal(err)
+		}
+		want := len("Fe26.2*k1*") + saltHexLen + 1 + ivB64Len + 1 + b64.EncodedLen(paddedLen(buf.Len()-1)) + 1 + saltHexLen + 1 + macB64Len + 1
+		if ttlMs > 0 {
+			want += len(strconv.FormatInt(1700000000000+ttlMs, 10))
+		}
+		if want > DefaultMaxTokenLen {
+			if err == nil || !strings.Contains(err.Error(), "MaxTokenLen") {
+				t.Fatalf("token of %d bytes: err %v", want, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(tok) != want {
+			t.Fatalf("token of %d bytes, computed %d", len(tok), want)
+		}
+		var got map[string]string
+		if err := s.Unseal(tok, &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[in] != in {
+			t.Fatalf("sealed %q, unsealed %q", val, got)
 		}
 	})
 }
