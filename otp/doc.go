@@ -1,8 +1,11 @@
 // Package otp implements the verifykit engines of the code-based
 // authentication methods: TOTP authenticator apps (verify.TypeTOTP,
-// RFC 6238) and recovery codes (verify.TypeRecoveryCode). Each engine
-// implements verify.Engine for enrollment through a verify.Service, and has
-// an Authenticate method for the sign-in check of a confirmed method.
+// RFC 6238), recovery codes (verify.TypeRecoveryCode), and one-time codes
+// sent by e-mail or to a phone (verify.TypeEmail, verify.TypePhone; see
+// NewEmail and NewPhone). Each engine implements verify.Engine for
+// enrollment through a verify.Service; the TOTP and recovery-code engines
+// also have an Authenticate method for the sign-in check of a confirmed
+// method.
 //
 // # TOTP
 //
