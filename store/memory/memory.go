@@ -47,6 +47,7 @@ type Store struct {
 	expiry   expiryHeap              // sessions by expiry, for purging
 	methods  map[string]store.Method // by id
 	byCred   map[string]string       // credential id → method id
+	push     pushTickets             // push-notification tickets (push.go)
 }
 
 type sessionRecord struct {
@@ -128,7 +129,8 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.purge(s.now()), nil
+	now := s.now()
+	return s.purge(now) + s.purgePush(now), nil
 }
 
 // Attempt implements store.Sessions.

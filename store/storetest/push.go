@@ -1,0 +1,209 @@
+package storetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// PushFactory returns a new, empty store.PushDevices whose clock is now.
+// It is called once per subtest.
+type PushFactory func(t *testing.T, now func() time.Time) store.PushDevices
+
+// RunPush runs the conformance suite of store.PushDevices: ticket
+// creation, single redemption under concurrency, expiry on the injected
+// clock, not-found, and isolation of returned values.
+//
+// It is separate from Run because store.PushDevices is optional: a store
+// that implements it calls both, so that forgetting the interface is a
+// compile error in the store's test (the factory must return a
+// store.PushDevices) rather than a silently skipped suite.
+func RunPush(t *testing.T, newStore PushFactory) {
+	t.Helper()
+	for _, tc := range pushCases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := NewClock(Epoch)
+			tc.run(t, newStore(t, clock.Now), clock)
+		})
+	}
+}
+
+type pushCase struct {
+	name string
+	run  func(t *testing.T, s store.PushDevices, clock *Clock)
+}
+
+// PushTicket returns a sample ticket for subject named name, expiring in
+// five minutes on clock.
+func PushTicket(name, subject string, clock *Clock) store.PushTicket {
+	h := sha256.Sum256([]byte(name))
+	return store.PushTicket{
+		Hash: h[:], Subject: subject, MethodID: "push-notification|dev_" + name,
+		Expires: clock.Now().Add(5 * time.Minute).Truncate(time.Millisecond),
+	}
+}
+
+// PushDevice returns a sample device named name.
+func PushDevice(name string, clock *Clock) store.PushDevice {
+	return store.PushDevice{
+		Identifier: "device-" + name, Name: "Phone " + name, Service: "FCM", Token: "token-" + name,
+		PublicKey:  []byte(`{"kty":"EC","crv":"P-256","x":"` + name + `","y":"y"}`),
+		EnrolledAt: clock.Now().Truncate(time.Millisecond),
+	}
+}
+
+func requireSameTicket(t *testing.T, want, got store.PushTicket) {
+	t.Helper()
+	assert.Equal(t, want.Hash, got.Hash)
+	assert.Equal(t, want.Subject, got.Subject)
+	assert.Equal(t, want.MethodID, got.MethodID)
+	assert.True(t, want.Expires.Equal(got.Expires), "expires %v, want %v", got.Expires, want.Expires)
+	if want.Device == nil {
+		assert.Nil(t, got.Device)
+		return
+	}
+	require.NotNil(t, got.Device)
+	w, g := *want.Device, *got.Device
+	assert.True(t, w.EnrolledAt.Equal(g.EnrolledAt), "enrolled at %v, want %v", g.EnrolledAt, w.EnrolledAt)
+	w.EnrolledAt, g.EnrolledAt = time.Time{}, time.Time{}
+	assert.Equal(t, w, g)
+}
+
+var pushCases = []pushCase{
+	{"CreateAndGet", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tk := PushTicket("a", "alice", clock)
+		require.NoError(t, s.CreatePushTicket(ctx, tk))
+		got, err := s.PushTicket(ctx, tk.Hash)
+		require.NoError(t, err)
+		requireSameTicket(t, tk, got)
+		_, err = s.PushTicket(ctx, PushTicket("b", "alice", clock).Hash)
+		require.ErrorIs(t, err, store.ErrNotFound)
+	}},
+	{"CreateDuplicate", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tk := PushTicket("a", "alice", clock)
+		require.NoError(t, s.CreatePushTicket(ctx, tk))
+		other := tk
+		other.Subject = "mallory"
+		require.ErrorIs(t, s.CreatePushTicket(ctx, other), store.ErrExists)
+		got, err := s.PushTicket(ctx, tk.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, "alice", got.Subject, "the first ticket is kept")
+	}},
+	{"Redeem", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tk := PushTicket("a", "alice", clock)
+		require.NoError(t, s.CreatePushTicket(ctx, tk))
+		d := PushDevice("a", clock)
+		got, err := s.RedeemPushTicket(ctx, tk.Hash, d)
+		require.NoError(t, err)
+		want := tk
+		want.Device = &d
+		requireSameTicket(t, want, got)
+		got, err = s.PushTicket(ctx, tk.Hash)
+		require.NoError(t, err)
+		requireSameTicket(t, want, got)
+	}},
+	{"RedeemOnce", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tk := PushTicket("a", "alice", clock)
+		require.NoError(t, s.CreatePushTicket(ctx, tk))
+		first := PushDevice("first", clock)
+		_, err := s.RedeemPushTicket(ctx, tk.Hash, first)
+		require.NoError(t, err)
+		_, err = s.RedeemPushTicket(ctx, tk.Hash, PushDevice("second", clock))
+		require.ErrorIs(t, err, store.ErrConsumed)
+		got, err := s.PushTicket(ctx, tk.Hash)
+		require.NoError(t, err)
+		require.NotNil(t, got.Device)
+		assert.Equal(t, first.Identifier, got.Device.Identifier, "the second redemption changed nothing")
+	}},
+	{"RedeemUnknown", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		_, err := s.RedeemPushTicket(ctx, PushTicket("nope", "alice", clock).Hash, PushDevice("a", clock))
+		require.ErrorIs(t, err, store.ErrNotFound)
+	}},
+	{"RedeemConcurrent", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tk := PushTicket("a", "alice", clock)
+		require.NoError(t, s.CreatePushTicket(ctx, tk))
+		var wins atomic.Int32
+		var winner atomic.Value
+		parallel(t, 100, func(i int) error {
+			d := PushDevice(fmt.Sprint(i), clock)
+			_, err := s.RedeemPushTicket(ctx, tk.Hash, d)
+			switch {
+			case err == nil:
+				wins.Add(1)
+				winner.Store(d.Identifier)
+				return nil
+			case errors.Is(err, store.ErrConsumed):
+				return nil
+			default:
+				return err
+			}
+		})
+		require.EqualValues(t, 1, wins.Load(), "exactly one redemption wins")
+		got, err := s.PushTicket(ctx, tk.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, winner.Load(), got.Device.Identifier)
+	}},
+	{"Expiry", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tk := PushTicket("a", "alice", clock)
+		require.NoError(t, s.CreatePushTicket(ctx, tk))
+		redeemed := PushTicket("b", "alice", clock)
+		require.NoError(t, s.CreatePushTicket(ctx, redeemed))
+		_, err := s.RedeemPushTicket(ctx, redeemed.Hash, PushDevice("b", clock))
+		require.NoError(t, err)
+
+		clock.Advance(5*time.Minute - time.Millisecond)
+		_, err = s.PushTicket(ctx, tk.Hash)
+		require.NoError(t, err, "alive until its expiry")
+		clock.Advance(time.Millisecond)
+		_, err = s.RedeemPushTicket(ctx, tk.Hash, PushDevice("a", clock))
+		require.ErrorIs(t, err, store.ErrNotFound, "an expired ticket cannot be redeemed")
+		_, err = s.PushTicket(ctx, tk.Hash)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		_, err = s.PushTicket(ctx, redeemed.Hash)
+		require.ErrorIs(t, err, store.ErrNotFound, "a redeemed ticket expires too")
+		// Its hash may be recorded again once expired.
+		again := PushTicket("a", "alice", clock)
+		require.NoError(t, s.CreatePushTicket(ctx, again))
+	}},
+	{"Isolation", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tk := PushTicket("a", "alice", clock)
+		hash := append([]byte(nil), tk.Hash...)
+		require.NoError(t, s.CreatePushTicket(ctx, tk))
+		tk.Hash[0] ^= 0xff
+		d := PushDevice("a", clock)
+		got, err := s.RedeemPushTicket(ctx, hash, d)
+		require.NoError(t, err, "the store kept its own copy of the hash")
+		d.PublicKey[0] = 'X'
+		got.Device.PublicKey[1] = 'X'
+		got.Hash[0] ^= 0xff
+		again, err := s.PushTicket(ctx, hash)
+		require.NoError(t, err)
+		assert.Equal(t, PushDevice("a", clock).PublicKey, again.Device.PublicKey)
+		assert.Equal(t, hash, again.Hash)
+	}},
+	{"Context", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		tk := PushTicket("a", "alice", clock)
+		require.ErrorIs(t, s.CreatePushTicket(cctx, tk), context.Canceled)
+		_, err := s.PushTicket(ctx, tk.Hash)
+		require.ErrorIs(t, err, store.ErrNotFound, "a cancelled create wrote nothing")
+		require.NoError(t, s.CreatePushTicket(ctx, tk))
+		_, err = s.RedeemPushTicket(cctx, tk.Hash, PushDevice("a", clock))
+		require.ErrorIs(t, err, context.Canceled)
+		_, err = s.PushTicket(cctx, tk.Hash)
+		require.ErrorIs(t, err, context.Canceled)
+		got, err := s.PushTicket(ctx, tk.Hash)
+		require.NoError(t, err)
+		assert.Nil(t, got.Device, "a cancelled redemption wrote nothing")
+	}},
+}
