@@ -1,0 +1,87 @@
+// Package password implements the password authentication method of the
+// My Account API: a verify.Engine whose Start returns the password policy
+// (spec: PasswordCreationResponse, id "password|new") and whose Confirm
+// checks new_password against that policy, a breach corpus and the
+// user's password history, then hashes it; plus the hashing, comparison
+// and rehash functions a sign-in path needs.
+//
+// # Flow
+//
+// Start resolves the identity (identity_user_id, by default the subject's
+// own id; another identity only if Config.AllowIdentity allows it) and the
+// connection, and returns the Policy, sealed into the auth_session too.
+// Confirm enforces, in order: the spec's schema for new_password (1 to 256
+// code points, no control characters: a 400 naming new_password);
+// NFKC normalisation; the local rules of the sealed and of the current
+// policy, all reported at once (a 400 with one validation error per
+// broken rule, never echoing the password); the breach check; the
+// history; then hashing. The confirmed method is
+// "password|" + base64url(identity_user_id), usage primary, with
+// last_password_reset set. Its store.Method.Secret (see Secret) holds
+// the current hash and the previous ones.
+//
+// Policy violations are verify.ErrInvalidRequest errors whose cause is a
+// *PolicyError listing every broken Rule; errors.As finds it:
+//
+//	var pe *password.PolicyError
+//	if errors.As(err, &pe) && pe.Broke(password.RuleDictionary) { … }
+//
+// # Security
+//
+//   - Length is counted in Unicode code points after NFKC (NIST SP 800-63B-4
+//     §3.1.1.2, checklist PW-01). The default policy asks for 15, the NIST
+//     minimum for a password used as a single factor; 8 suffices when it is
+//     only ever a second factor. Any printable character, space and Unicode
+//     are accepted; composition rules are off by default (PW-05) and
+//     available for parity with Auth0 tenants (Preset).
+//   - Normalisation is NFKC, pinned: Hasher.Hash, Hasher.Compare and
+//     CompareHash all apply it, so set and sign-in agree (PW-08).
+//   - Nothing truncates a password (PW-03). "truncate" is refused as a
+//     max_length_exceeded value. With bcrypt, a password over 72 bytes is
+//     a policy violation stated in bytes (PW-04), and a longer password
+//     never matches a bcrypt hash.
+//   - The dictionary rule refuses the embedded list's entries and the
+//     custom words, case-insensitively, whole or as the base word left
+//     once leading and trailing non-letters are removed, so
+//     "Password1234567" is refused as "password" (PW-06, ASVS 6.2.4, 6.2.11).
+//   - The profile-data rule refuses passwords containing any run of 3 or
+//     more letters or digits of the blocked fields' values (the email's
+//     local part for "email"), case-insensitively.
+//   - The breach check runs only for passwords that pass the local rules.
+//     A lookup that times out or is interrupted is a failure, never "not
+//     breached" (PW-07): by default the confirm fails closed with an
+//     internal error; Config.BreachFailOpen accepts and logs instead.
+//     RangeClient sends only a 5-hex-character SHA-1 prefix and asks for
+//     padding; FileChecker reads a local copy of the corpus.
+//   - History compares with the stored hashes, one hash computation each;
+//     the store's optimistic version (verify.Confirmation.Replace) makes
+//     two concurrent changes end in one success and one conflict, so no
+//     history is lost.
+//   - argon2id at m=19 MiB, t=2, p=1 by default (OWASP); ASVS 5.0
+//     Appendix C suggests m=46 MiB, t=1: set HashConfig.Argon2 for it
+//     (PW-11). bcrypt needs cost ≥ 10 (PW-12). Parameters read from stored
+//     hashes are bounded by Limits before anything is computed, and a
+//     Hasher runs at most MaxConcurrent computations at once (PW-13).
+//   - There are no hints, security questions or expiry (PW-14, PW-15):
+//     the policy has no such fields and ParsePolicy refuses unknown ones.
+//     Nothing in this package looks at typing speed or refuses pasting
+//     (PW-17).
+//   - The auth_session seals the identity and the policy, never the
+//     password; errors and log entries carry no password and no hash.
+//
+// # Storage
+//
+// The engine reads the current method through store.Methods (history and
+// version) and never writes it: verify.Service commits the Confirmation
+// atomically with the session's consumption, replacing the previous
+// method only if its version is unchanged. No store extension is needed.
+//
+// # Hashes
+//
+// CompareHash and Hasher.Compare verify bcrypt ($2a$, $2b$, $2y$),
+// argon2id and argon2i PHC strings (v=19), PBKDF2-SHA256/SHA512 (PHC, as
+// written by @phc/pbkdf2 and passlib, and Django's pbkdf2_sha256) and
+// scrypt (passlib's $scrypt$ and Django's scrypt$), so that imported
+// hashes keep working and are upgraded by NeedsRehash and
+// Engine.Authenticate at the next sign-in.
+package password

@@ -1,0 +1,480 @@
+package password
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/verifykit/verifykit/store"
+	"github.com/verifykit/verifykit/verify"
+)
+
+// PendingID is the id of every password enrollment between start and
+// confirm (spec: PasswordCreationResponse.id).
+const PendingID = "password|new"
+
+// DefaultConnection is the database connection an Engine serves when
+// Config.Connection is empty (Auth0's default database connection name).
+const DefaultConnection = "Username-Password-Authentication"
+
+// Config configures an Engine. The zero value of each field is its safe
+// default; New validates it once.
+type Config struct {
+	// Policy is the policy Start returns and Confirm enforces. nil means
+	// DefaultPolicy(). It is copied by New.
+	Policy *Policy
+	// CustomWords are refused like the dictionary's words when the
+	// policy's dictionary is active (ASVS 5.0 6.2.11: the service's name,
+	// the company's products). At most 200, each 1 to 50 characters;
+	// compared case-insensitively after NFKC.
+	CustomWords []string
+	// Hasher hashes new passwords and compares them with the history.
+	// nil means NewHasher(HashConfig{}): argon2id, m=19 MiB, t=2, p=1.
+	// Share it with the sign-in path so both share its concurrency cap.
+	Hasher *Hasher
+	// Breach, when set, refuses passwords found in breaches. nil means no
+	// breach check: the embedded dictionary is then the only blocklist.
+	Breach BreachChecker
+	// BreachFailOpen accepts the password when Breach cannot answer (the
+	// failure is logged at Warn). The default, false, fails closed: the
+	// confirm fails with an internal error (a 5xx), never "not breached"
+	// and never a 400.
+	BreachFailOpen bool
+	// Connection is the name of the database connection this engine sets
+	// passwords for; a start request naming another one is refused.
+	// Default DefaultConnection; 1 to 128 of [a-zA-Z0-9-].
+	Connection string
+	// AllowIdentity, when set, decides whether sub may set the password of
+	// the identity identityUserID other than sub.ID (a linked identity):
+	// nil allows it, an error refuses it (return a *verify.Error of kind
+	// ErrForbidden). When nil, a user may set only the password of the
+	// identity whose id is their subject id.
+	AllowIdentity func(ctx context.Context, sub verify.Subject, identityUserID string) error
+	// Logger receives breach-check failures accepted under
+	// BreachFailOpen and unverifiable history entries; nil discards them.
+	// Entries never contain a password or a hash.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Engine is the verify.Engine of the password method type. Start returns
+// the policy; Confirm checks new_password against it, the breach corpus
+// and the history, and returns the method with the new hash. It is safe
+// for concurrent use.
+type Engine struct {
+	methods    store.Methods
+	policy     Policy
+	checker    *checker
+	custom     *wordList
+	hasher     *Hasher
+	breach     BreachChecker
+	failOpen   bool
+	connection string
+	allow      func(context.Context, verify.Subject, string) error
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+var _ verify.Engine = (*Engine)(nil)
+
+// New returns a password Engine reading the current password method of
+// each user from methods (for history and optimistic replacement; the
+// service writes it), configured by cfg.
+func New(methods store.Methods, cfg Config) (*Engine, error) {
+	if methods == nil {
+		return nil, errors.New("password: store.Methods is required")
+	}
+	e := &Engine{
+		methods: methods, hasher: cfg.Hasher, breach: cfg.Breach, failOpen: cfg.BreachFailOpen,
+		connection: cfg.Connection, allow: cfg.AllowIdentity, log: cfg.Logger, now: cfg.Now,
+	}
+	if cfg.Policy == nil {
+		e.policy = DefaultPolicy()
+	} else {
+		e.policy = cfg.Policy.clone()
+	}
+	if err := e.policy.Validate(); err != nil {
+		return nil, err
+	}
+	if e.hasher == nil {
+		h, err := NewHasher(HashConfig{})
+		if err != nil {
+			return nil, err
+		}
+		e.hasher = h
+	}
+	if e.hasher.Algorithm() == Bcrypt && e.policy.Complexity.MinLength > bcryptMaxInput {
+		return nil, fmt.Errorf("password: complexity.min_length %d out of range [1, %d] with bcrypt", e.policy.Complexity.MinLength, bcryptMaxInput)
+	}
+	custom, err := newCustomWords(cfg.CustomWords)
+	if err != nil {
+		return nil, err
+	}
+	e.custom = custom
+	if e.checker, err = e.newChecker(e.policy); err != nil {
+		return nil, err
+	}
+	if e.connection == "" {
+		e.connection = DefaultConnection
+	}
+	if !validConnection(e.connection) {
+		return nil, fmt.Errorf("password: Connection %q must be 1 to 128 of [a-zA-Z0-9-]", e.connection)
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	return e, nil
+}
+
+func (e *Engine) newChecker(p Policy) (*checker, error) {
+	maxBytes := 0
+	if e.hasher.Algorithm() == Bcrypt {
+		maxBytes = bcryptMaxInput
+	}
+	return newChecker(p, e.custom, maxBytes)
+}
+
+// Type implements verify.Engine.
+func (e *Engine) Type() verify.Type { return verify.TypePassword }
+
+// Policy returns a copy of the policy e enforces.
+func (e *Engine) Policy() Policy { return e.policy.clone() }
+
+// Hasher returns e's hasher.
+func (e *Engine) Hasher() *Hasher { return e.hasher }
+
+// MethodID returns the id of the password method of an identity:
+// "password|" + base64url(identityUserID), unpadded.
+func MethodID(identityUserID string) string {
+	return "password|" + base64.RawURLEncoding.EncodeToString([]byte(identityUserID))
+}
+
+// state is sealed into the auth_session: the identity and the policy shown
+// to the client, never a password.
+type state struct {
+	Identity string `json:"i"`
+	Policy   Policy `json:"p"`
+}
+
+// Start implements verify.Engine: it checks the identity and connection
+// and returns the policy (spec: PasswordCreationResponse).
+func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
+	identity := req.Request.IdentityUserID
+	if identity == "" {
+		identity = req.Subject.ID
+	} else if !validIdentity(identity) {
+		return nil, verify.InvalidField("identity_user_id", "/identity_user_id",
+			"identity_user_id must be 1 to 255 characters without whitespace")
+	}
+	if c := req.Request.Connection; c != "" {
+		if !validConnection(c) {
+			return nil, verify.InvalidField("connection", "/connection",
+				"connection must be 1 to 128 characters of letters, digits and '-'")
+		}
+		if c != e.connection {
+			return nil, verify.InvalidField("connection", "/connection", "unknown connection")
+		}
+	}
+	if identity != req.Subject.ID {
+		if e.allow == nil {
+			return nil, verify.NewError(verify.ErrForbidden, "identity_not_owned",
+				"A user may only set the password of their own identity")
+		}
+		if err := e.allow(ctx, req.Subject, identity); err != nil {
+			if verify.Kind(err) != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("password: identity check: %w", err)
+		}
+	}
+	pol, err := json.Marshal(e.policy)
+	if err != nil {
+		return nil, fmt.Errorf("password: encode policy: %w", err)
+	}
+	return &verify.Challenge{
+		State:     state{Identity: identity, Policy: e.policy},
+		PendingID: PendingID,
+		MethodID:  MethodID(identity),
+		Policy:    pol,
+	}, nil
+}
+
+// Confirm implements verify.Engine. In order, stopping at the first
+// failure: the request's new_password must match the spec's schema (400);
+// it is normalised (NFKC); the local rules of the sealed policy and of the
+// engine's current policy are checked, every broken rule reported (400);
+// then the breach check; then the history against the stored hashes (400
+// naming the rule); then the password is hashed. The stored method's
+// version is returned in Replace, so a concurrent change makes the commit
+// fail (409) rather than lose history.
+func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
+	var st state
+	if err := strictDecode(req.State, &st); err != nil || st.Identity == "" || st.Policy.Validate() != nil ||
+		MethodID(st.Identity) != req.MethodID {
+		return nil, verify.NewError(verify.ErrInvalidSession, "password_state", "The auth_session is invalid")
+	}
+	if req.Request.NewPassword == nil {
+		return nil, verify.InvalidField("new_password", "/new_password", "new_password is required")
+	}
+	raw := *req.Request.NewPassword
+	if err := checkInput(raw); err != nil {
+		return nil, err
+	}
+	pw := Normalize(raw)
+
+	// Local rules: the sealed policy (what the client was shown) and the
+	// current one, so that a policy change during the enrollment never
+	// weakens it.
+	vs := e.checker.check(pw, &req.Subject)
+	sealed := st.Policy
+	if !sealed.equal(&e.policy) {
+		c, err := e.newChecker(sealed)
+		if err != nil {
+			return nil, err
+		}
+		vs = mergeViolations(vs, c.check(pw, &req.Subject))
+	}
+	if len(vs) > 0 {
+		return nil, (&PolicyError{Violations: vs}).verifyError()
+	}
+
+	// Breach corpus, only for a password that passes the local rules:
+	// it costs a network round trip.
+	if e.breach != nil {
+		n, err := e.breach.Breached(ctx, pw)
+		switch {
+		case err != nil && e.failOpen && ctx.Err() == nil:
+			e.log.WarnContext(ctx, "password: breach check unavailable; accepted (fail-open)",
+				"subject", req.Subject.ID, "method_id", req.MethodID, "error", err.Error())
+		case err != nil:
+			return nil, fmt.Errorf("password: breach check (fail-closed): %w", err)
+		case n > 0:
+			return nil, (&PolicyError{Violations: []Violation{{RuleBreached, "has appeared in a data breach; choose another password"}}}).verifyError()
+		}
+	}
+
+	// The current method, for its history and version.
+	var (
+		cur     *verify.Method
+		secret  Secret
+		version int64
+	)
+	rec, err := e.methods.Get(ctx, req.Subject.ID, req.MethodID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("password: read current method: %w", err)
+	default:
+		m, err := verify.MethodFromRecord(rec)
+		if err != nil {
+			return nil, fmt.Errorf("password: current method: %w", err)
+		}
+		if m.Type != verify.TypePassword {
+			return nil, fmt.Errorf("password: stored method %q is of type %s", rec.ID, m.Type)
+		}
+		if secret, err = DecodeSecret(rec.Secret); err != nil {
+			return nil, fmt.Errorf("password: current method %q: %w", rec.ID, err)
+		}
+		cur, version = &m, rec.Version
+	}
+
+	size := historySize(&e.policy, &sealed)
+	if size > 0 && cur != nil {
+		reused, err := e.inHistory(ctx, secret.recent(size), pw, req)
+		if err != nil {
+			return nil, err
+		}
+		if reused {
+			return nil, (&PolicyError{Violations: []Violation{{RuleHistory,
+				fmt.Sprintf("must not be one of your last %d passwords", size)}}}).verifyError()
+		}
+	}
+
+	h, err := e.hasher.Hash(ctx, pw)
+	if err != nil {
+		if errors.Is(err, ErrPasswordTooLong) {
+			// The checker already refuses these; keep the 400 if a hasher
+			// was swapped underneath.
+			return nil, (&PolicyError{Violations: []Violation{{RuleMaxLength,
+				fmt.Sprintf("must be at most %d bytes (UTF-8), the limit of the password hash", e.hasher.MaxInput())}}}).verifyError()
+		}
+		return nil, err
+	}
+	next := Secret{Hash: h}
+	if size > 1 && cur != nil {
+		next.History = secret.recent(size - 1)
+	}
+	sec, err := next.Encode()
+	if err != nil {
+		return nil, err
+	}
+	now := e.now().UTC().Truncate(time.Millisecond)
+	m := verify.Method{
+		ID: req.MethodID, Type: verify.TypePassword, Subject: req.Subject.ID,
+		IdentityUserID: st.Identity, LastPasswordReset: now, Usage: []verify.Usage{verify.UsagePrimary},
+	}
+	if cur != nil {
+		m.CreatedAt, m.Name, m.LastAuthAt = cur.CreatedAt, cur.Name, cur.LastAuthAt
+		if len(cur.Usage) > 0 {
+			m.Usage = cur.Usage
+		}
+	}
+	return &verify.Confirmation{Method: m, Secret: sec, Replace: version}, nil
+}
+
+// historySize is the number of recent passwords refused: the larger of
+// the two policies' sizes, among those with history active.
+func historySize(a, b *Policy) int {
+	n := 0
+	for _, p := range []*Policy{a, b} {
+		if p.History.Active {
+			n = max(n, p.History.Size)
+		}
+	}
+	return n
+}
+
+// inHistory reports whether pw matches one of hashes. A stored hash that
+// cannot be computed (malformed, or beyond the hasher's limits) is skipped
+// and logged: it cannot be the password set through this engine, and
+// refusing every new password for it would lock the user out of a change.
+func (e *Engine) inHistory(ctx context.Context, hashes []string, pw string, req *verify.EngineConfirm) (bool, error) {
+	for i, h := range hashes {
+		err := e.hasher.Compare(ctx, h, pw)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, ErrMismatch):
+		case errors.Is(err, ErrMalformedHash), errors.Is(err, ErrHashTooCostly):
+			e.log.WarnContext(ctx, "password: history entry not comparable; skipped",
+				"subject", req.Subject.ID, "method_id", req.MethodID, "entry", i, "error", err.Error())
+		default:
+			return false, fmt.Errorf("password: history: %w", err)
+		}
+	}
+	return false, nil
+}
+
+// Secret is what the password method keeps in store.Method.Secret: the
+// current hash and the previous ones, newest first. Persistent stores
+// encrypt it at rest.
+type Secret struct {
+	Hash    string   `json:"hash"`
+	History []string `json:"history,omitempty"`
+}
+
+const secretVersion = 1
+
+type wireSecret struct {
+	V       int      `json:"v"`
+	Hash    string   `json:"hash"`
+	History []string `json:"history,omitempty"`
+}
+
+// Encode returns s as stored.
+func (s Secret) Encode() ([]byte, error) {
+	if s.Hash == "" {
+		return nil, errors.New("password: refusing to store an empty hash")
+	}
+	return json.Marshal(wireSecret{V: secretVersion, Hash: s.Hash, History: s.History})
+}
+
+// DecodeSecret decodes a password method's store.Method.Secret.
+func DecodeSecret(b []byte) (Secret, error) {
+	var w wireSecret
+	if len(b) > 64<<10 {
+		return Secret{}, errors.New("password: secret too large")
+	}
+	if err := strictDecode(b, &w); err != nil {
+		return Secret{}, fmt.Errorf("password: decode secret: %w", err)
+	}
+	if w.V != secretVersion || w.Hash == "" || len(w.History) > MaxHistorySize {
+		return Secret{}, errors.New("password: invalid secret")
+	}
+	if slices.Contains(w.History, "") {
+		return Secret{}, errors.New("password: invalid secret: empty history entry")
+	}
+	return Secret{Hash: w.Hash, History: w.History}, nil
+}
+
+// recent returns the n most recent hashes: the current one, then history.
+func (s Secret) recent(n int) []string {
+	all := append([]string{s.Hash}, s.History...)
+	return all[:min(n, len(all))]
+}
+
+// Authenticate checks password against the stored password method id of
+// subject (a sign-in, or the "current password" of a change, checklist
+// PW-09). It returns nil on a match and ErrMismatch otherwise; a missing
+// method fails with an error matching store.ErrNotFound. After a match
+// with a hash below the hasher's parameters it stores a new hash (PW-11),
+// keeping the history; a concurrent change makes that upgrade give way
+// silently, as the next sign-in will retry it. Rate limiting sign-ins is
+// the caller's job (PW-10).
+func (e *Engine) Authenticate(ctx context.Context, subject, methodID, password string) error {
+	rec, err := e.methods.Get(ctx, subject, methodID)
+	if err != nil {
+		return fmt.Errorf("password: read method: %w", err)
+	}
+	if rec.Type != string(verify.TypePassword) {
+		return fmt.Errorf("password: method %q is of type %s: %w", methodID, rec.Type, store.ErrNotFound)
+	}
+	sec, err := DecodeSecret(rec.Secret)
+	if err != nil {
+		return err
+	}
+	if err := e.hasher.Compare(ctx, sec.Hash, password); err != nil {
+		return err
+	}
+	if !e.hasher.NeedsRehash(sec.Hash) {
+		return nil
+	}
+	h, err := e.hasher.Hash(ctx, password)
+	if err != nil {
+		return fmt.Errorf("password: rehash: %w", err)
+	}
+	sec.Hash = h
+	if rec.Secret, err = sec.Encode(); err != nil {
+		return err
+	}
+	if _, err := e.methods.Update(ctx, rec); err != nil && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("password: store rehash: %w", err)
+	}
+	return nil
+}
+
+// validIdentity checks the spec's IdentityUserId: 1 to 255 characters,
+// none of them whitespace (pattern ^\S+$).
+func validIdentity(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	n := utf8.RuneCountInString(s)
+	return n >= 1 && n <= 255 && strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }) < 0
+}
+
+// validConnection checks the spec's Connection: ^[a-zA-Z0-9-]+$, 1 to 128.
+func validConnection(s string) bool {
+	if len(s) < 1 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}

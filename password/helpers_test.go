@@ -1,0 +1,144 @@
+package password
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/session"
+	"github.com/verifykit/verifykit/store/memory"
+	"github.com/verifykit/verifykit/verify"
+)
+
+// requirePeer returns the path of the external program name. Without it
+// the test is skipped on a laptop and fails in CI (CI=true).
+func requirePeer(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("interop peer %s is required in CI: %v", name, err)
+	}
+	t.Skipf("interop peer %s not installed: %v", name, err)
+	return ""
+}
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+var epoch = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+
+const testSealPassword = "a-test-sealing-password-of-at-least-32-chars"
+
+// fixture is a verify.Service with the password engine over a memory
+// store, on a fixed clock.
+type fixture struct {
+	svc   *verify.Service
+	eng   *Engine
+	store *memory.Store
+	clock *clock
+}
+
+var ctx = context.Background()
+
+func newFixture(t testing.TB, cfg Config) *fixture {
+	t.Helper()
+	clk := &clock{t: epoch}
+	st, err := memory.New(memory.Config{Now: clk.Now})
+	require.NoError(t, err)
+	if cfg.Now == nil {
+		cfg.Now = clk.Now
+	}
+	if cfg.Hasher == nil {
+		cfg.Hasher = testHasher(t)
+	}
+	eng, err := New(st, cfg)
+	require.NoError(t, err)
+	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: testSealPassword}}, Now: clk.Now})
+	require.NoError(t, err)
+	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{eng}, Sealer: sealer, Store: st, Now: clk.Now, MaxAttempts: 20})
+	require.NoError(t, err)
+	return &fixture{svc: svc, eng: eng, store: st, clock: clk}
+}
+
+// testHasher is the default argon2id hasher (m=19 MiB, t=2, p=1).
+func testHasher(t testing.TB) *Hasher {
+	t.Helper()
+	h, err := NewHasher(HashConfig{})
+	require.NoError(t, err)
+	return h
+}
+
+var alice = verify.Subject{
+	ID: "auth0|alice01", Name: "Alice Liddell", Email: "alice.liddell@example.com", Username: "wonderland",
+	Profile: map[string]string{"nickname": "rabbithole"},
+}
+
+// start begins a password enrollment for sub.
+func (f *fixture) start(t testing.TB, sub verify.Subject) *verify.Enrollment {
+	t.Helper()
+	enr, err := f.svc.Start(ctx, sub, verify.StartRequest{Type: verify.TypePassword}, verify.Client{})
+	require.NoError(t, err)
+	return enr
+}
+
+// confirm confirms enr with pw.
+func (f *fixture) confirm(sub verify.Subject, enr *verify.Enrollment, pw string) (*verify.Method, error) {
+	return f.svc.Verify(ctx, sub, enr.ID, verify.VerifyRequest{AuthSession: enr.AuthSession, NewPassword: &pw}, verify.Client{})
+}
+
+// set starts and confirms one password change.
+func (f *fixture) set(t testing.TB, sub verify.Subject, pw string) (*verify.Method, error) {
+	t.Helper()
+	return f.confirm(sub, f.start(t, sub), pw)
+}
+
+// secret returns the stored secret of sub's own password method.
+func (f *fixture) secret(t testing.TB, sub verify.Subject) Secret {
+	t.Helper()
+	rec, err := f.store.Get(ctx, sub.ID, MethodID(sub.ID))
+	require.NoError(t, err)
+	s, err := DecodeSecret(rec.Secret)
+	require.NoError(t, err)
+	return s
+}
+
+// policyError returns the *PolicyError in err, failing the test if none.
+func policyError(t testing.TB, err error) *PolicyError {
+	t.Helper()
+	require.Error(t, err)
+	require.ErrorIs(t, err, verify.ErrInvalidRequest)
+	var pe *PolicyError
+	require.ErrorAs(t, err, &pe)
+	return pe
+}
+
+func rules(pe *PolicyError) []Rule {
+	var rs []Rule
+	for _, v := range pe.Violations {
+		rs = append(rs, v.Rule)
+	}
+	return rs
+}

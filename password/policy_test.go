@@ -1,0 +1,178 @@
+package password
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/internal/spectest"
+)
+
+func TestPolicyValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(p *Policy)
+		wantErr string // substring of the error naming the range; "" for valid
+	}{
+		{"default", func(*Policy) {}, ""},
+		{"min_length 0", func(p *Policy) { p.Complexity.MinLength = 0 }, "min_length 0 out of range [1, 128]"},
+		{"min_length 129", func(p *Policy) { p.Complexity.MinLength = 129 }, "out of range [1, 128]"},
+		{"min_length 128", func(p *Policy) { p.Complexity.MinLength = 128 }, ""},
+		{"nil character_types", func(p *Policy) { p.Complexity.CharacterTypes = nil }, "character_types is required"},
+		{"unknown type", func(p *Policy) { p.Complexity.CharacterTypes = []CharacterType{"emoji"} }, `unknown type "emoji"`},
+		{"duplicate type", func(p *Policy) { p.Complexity.CharacterTypes = []CharacterType{Number, Number} }, "listed twice"},
+		{"three_of_four with 3 types", func(p *Policy) {
+			p.Complexity.CharacterTypes = []CharacterType{Number, Uppercase, Lowercase}
+			p.Complexity.CharacterTypeRule = ThreeOfFour
+		}, "requires all four"},
+		{"bad rule", func(p *Policy) { p.Complexity.CharacterTypeRule = "most" }, "character_type_rule"},
+		{"bad identical", func(p *Policy) { p.Complexity.IdenticalCharacters = "maybe" }, "identical_characters"},
+		{"bad sequential", func(p *Policy) { p.Complexity.SequentialCharacters = "" }, "sequential_characters"},
+		{"truncate refused", func(p *Policy) { p.Complexity.MaxLengthExceeded = Truncate }, "truncate is not supported"},
+		{"bad max_length_exceeded", func(p *Policy) { p.Complexity.MaxLengthExceeded = "clip" }, "max_length_exceeded"},
+		{"nil blocked_fields", func(p *Policy) { p.ProfileData.BlockedFields = nil }, "blocked_fields is required"},
+		{"active without fields", func(p *Policy) { p.ProfileData.BlockedFields = []string{} }, "no blocked_fields"},
+		{"13 fields", func(p *Policy) {
+			p.ProfileData.BlockedFields = strings.Split("a,b,c,d,e,f,g,h,i,j,k,l,m", ",")
+		}, "out of range [0, 12]"},
+		{"field with space", func(p *Policy) { p.ProfileData.BlockedFields = []string{"first name"} }, "blocked_fields[0]"},
+		{"dotted field", func(p *Policy) { p.ProfileData.BlockedFields = []string{"user_metadata.first"} }, ""},
+		{"duplicate field", func(p *Policy) { p.ProfileData.BlockedFields = []string{"name", "name"} }, "listed twice"},
+		{"history size 25", func(p *Policy) { p.History = History{Active: true, Size: 25} }, "history.size 25 out of range [1, 24]"},
+		{"history size 0 active", func(p *Policy) { p.History = History{Active: true, Size: 0} }, "out of range [1, 24]"},
+		{"history size 24", func(p *Policy) { p.History = History{Active: true, Size: 24} }, ""},
+		{"inactive with size", func(p *Policy) { p.History = History{Active: false, Size: 3} }, "must be 0"},
+		{"bad dictionary", func(p *Policy) { p.Dictionary.Default = "en_1m" }, "dictionary.default"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := DefaultPolicy()
+			tc.edit(&p)
+			err := p.Validate()
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.wantErr)
+		})
+	}
+}
+
+func TestPresets(t *testing.T) {
+	tests := []struct {
+		level Level
+		want  Complexity
+	}{
+		{LevelNone, Complexity{MinLength: 1, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
+		{LevelLow, Complexity{MinLength: 6, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
+		{LevelFair, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
+		{LevelGood, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
+		{LevelExcellent, Complexity{MinLength: 10, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Block, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.level), func(t *testing.T) {
+			p, err := Preset(tc.level)
+			require.NoError(t, err)
+			require.NoError(t, p.Validate())
+			assert.Equal(t, tc.want, p.Complexity)
+			assert.False(t, p.Dictionary.Active || p.History.Active || p.ProfileData.Active)
+		})
+	}
+	_, err := Preset("strong")
+	assert.ErrorContains(t, err, `unknown level "strong"`)
+
+	// What each level accepts and refuses, per Auth0's description.
+	check := func(l Level, pw string) []Rule {
+		p, err := Preset(l)
+		require.NoError(t, err)
+		c, err := newChecker(p, nil, 0)
+		require.NoError(t, err)
+		var rs []Rule
+		for _, v := range c.check(Normalize(pw), &alice) {
+			rs = append(rs, v.Rule)
+		}
+		return rs
+	}
+	assert.Empty(t, check(LevelNone, "a"))
+	assert.Equal(t, []Rule{RuleMinLength}, check(LevelLow, "abcde"))
+	assert.Equal(t, []Rule{RuleCharacterTypes}, check(LevelFair, "abcdefgh1"))
+	assert.Empty(t, check(LevelFair, "Abcdefgh1"))
+	assert.Equal(t, []Rule{RuleCharacterTypes}, check(LevelGood, "Abcdefghij"))
+	assert.Empty(t, check(LevelGood, "abcdefgh1!"))
+	assert.Equal(t, []Rule{RuleMinLength}, check(LevelExcellent, "Abcdefg1!"))
+	assert.Equal(t, []Rule{RuleIdenticalCharacters}, check(LevelExcellent, "Abcdefg111!"))
+}
+
+func TestPolicyJSONMatchesSpec(t *testing.T) {
+	policies := map[string]Policy{"default": DefaultPolicy()}
+	for _, l := range []Level{LevelNone, LevelLow, LevelFair, LevelGood, LevelExcellent} {
+		p, err := Preset(l)
+		require.NoError(t, err)
+		policies[string(l)] = p
+	}
+	for name, p := range policies {
+		t.Run(name, func(t *testing.T) {
+			b, err := json.Marshal(p)
+			require.NoError(t, err)
+			require.NoError(t, spectest.CheckSchema("PasswordAuthenticationMethodPolicy", b))
+			back, err := ParsePolicy(b)
+			require.NoError(t, err)
+			assert.Equal(t, p, back)
+		})
+	}
+	b, err := json.Marshal(DefaultPolicy())
+	require.NoError(t, err)
+	assert.JSONEq(t, `{
+		"complexity": {"min_length": 15, "character_types": [], "character_type_rule": "all",
+			"identical_characters": "allow", "sequential_characters": "allow", "max_length_exceeded": "error"},
+		"profile_data": {"active": true, "blocked_fields": ["name", "email", "username"]},
+		"history": {"active": false, "size": 0},
+		"dictionary": {"active": true, "default": "en_10k"}}`, string(b))
+}
+
+func TestParsePolicy(t *testing.T) {
+	valid, err := json.Marshal(DefaultPolicy())
+	require.NoError(t, err)
+	edit := func(f func(m map[string]map[string]any)) []byte {
+		var m map[string]map[string]any
+		require.NoError(t, json.Unmarshal(valid, &m))
+		f(m)
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		return b
+	}
+	tests := []struct {
+		name    string
+		doc     []byte
+		wantErr string
+	}{
+		{"valid", valid, ""},
+		{"expiry field", edit(func(m map[string]map[string]any) { m["complexity"]["maxAgeDays"] = 90 }), `unknown field "maxAgeDays"`},
+		{"top-level expiry", []byte(strings.Replace(string(valid), "{", `{"max_age_days":90,`, 1)), "unknown field"},
+		{"hint field", edit(func(m map[string]map[string]any) { m["profile_data"]["hint"] = "x" }), `unknown field "hint"`},
+		{"missing min_length", edit(func(m map[string]map[string]any) { delete(m["complexity"], "min_length") }), "complexity.min_length is required"},
+		{"null size", edit(func(m map[string]map[string]any) { m["history"]["size"] = nil }), "history.size is required"},
+		{"missing section", []byte(`{"complexity":{},"profile_data":{},"history":{}}`), "is required"},
+		{"out of range", edit(func(m map[string]map[string]any) { m["history"]["active"] = true; m["history"]["size"] = 30 }), "out of range [1, 24]"},
+		{"trailing data", append(append([]byte{}, valid...), '}'), "trailing data"},
+		{"two values", append(append([]byte{}, valid...), valid...), "trailing data"},
+		{"wrong type", edit(func(m map[string]map[string]any) { m["complexity"]["min_length"] = "15" }), "cannot unmarshal"},
+		{"too large", []byte(`{"x":"` + strings.Repeat("a", 20000) + `"}`), "exceeds"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ParsePolicy(tc.doc)
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+				assert.Equal(t, DefaultPolicy(), p)
+				return
+			}
+			assert.ErrorContains(t, err, tc.wantErr)
+			assert.Equal(t, Policy{}, p, "no partial policy on error")
+		})
+	}
+}
