@@ -1,0 +1,134 @@
+package redislimit
+
+import (
+	"context"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/verifykit/verifykit/ratelimit"
+	"github.com/verifykit/verifykit/verify"
+)
+
+// DefaultPrefix is the default prefix of the Redis keys.
+const DefaultPrefix = "verifykit:ratelimit:"
+
+// MaxPrefixLength bounds Config.Prefix, in bytes.
+const MaxPrefixLength = 128
+
+//go:embed gcra.lua
+var gcraSource string
+
+var gcra = redis.NewScript(gcraSource)
+
+// Config configures a Limiter.
+type Config struct {
+	// Client is the Redis connection: a *redis.Client, *redis.ClusterClient,
+	// *redis.Ring or redis.UniversalClient. Required. Every process that
+	// must share limits uses the same Redis (and the same Prefix).
+	Client redis.Scripter
+	// Prefix is prepended to every Redis key. Default DefaultPrefix;
+	// at most MaxPrefixLength bytes.
+	Prefix string
+	// Now is the clock the decisions are made with; nil means time.Now.
+	// The Redis server's clock is never read: processes sharing a Redis
+	// must keep their clocks synchronized.
+	Now func() time.Time
+}
+
+// Limiter is a verify.Limiter on Redis: GCRA, one atomic script per
+// decision, with exactly the semantics of ratelimit.Memory. It is safe for
+// concurrent use by goroutines and by processes sharing the Redis server.
+type Limiter struct {
+	client redis.Scripter
+	prefix string
+	now    func() time.Time
+}
+
+var _ verify.Limiter = (*Limiter)(nil)
+
+// New validates cfg and returns a Limiter. It does not contact Redis.
+func New(cfg Config) (*Limiter, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("redislimit: Config.Client is required")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = DefaultPrefix
+	}
+	if len(cfg.Prefix) > MaxPrefixLength {
+		return nil, fmt.Errorf("redislimit: Prefix length %d out of range [1, %d]", len(cfg.Prefix), MaxPrefixLength)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Limiter{client: cfg.Client, prefix: cfg.Prefix, now: cfg.Now}, nil
+}
+
+// RedisKey returns the Redis key that holds key's bucket: the prefix and
+// the unpadded base64url SHA-256 of key, so that user ids, addresses and
+// phone numbers used as keys are not stored in Redis.
+func (l *Limiter) RedisKey(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return l.prefix + base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// split returns ns as whole seconds and nanoseconds in [0, 1e9).
+func split(ns int64) (int64, int64) {
+	s, n := ns/1e9, ns%1e9
+	if n < 0 {
+		s, n = s-1, n+1e9
+	}
+	return s, n
+}
+
+// Allow records one request against key under limit and reports the
+// decision, as ratelimit.Memory does (see package ratelimit for the
+// algorithm and the meaning of every field). It fails for a limit out of
+// range (ratelimit.ErrLimit), a done context, or a Redis failure; callers
+// fail closed.
+func (l *Limiter) Allow(ctx context.Context, key string, limit verify.Limit) (verify.RateLimit, error) {
+	if err := ratelimit.CheckLimit(limit); err != nil {
+		return verify.RateLimit{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return verify.RateLimit{}, err
+	}
+	interval := int64(limit.Window / time.Duration(limit.Requests))
+	burst := interval * int64(limit.Requests) // R·T ≤ Window
+	now := l.now().UnixNano()
+	nowS, nowN := split(now)
+	intS, intN := split(interval)
+	burstS, burstN := split(burst)
+	res, err := gcra.Run(ctx, l.client, []string{l.RedisKey(key)}, nowS, nowN, intS, intN, burstS, burstN).Int64Slice()
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return verify.RateLimit{}, fmt.Errorf("redislimit: %w", cerr)
+		}
+		return verify.RateLimit{}, fmt.Errorf("redislimit: %w", err)
+	}
+	if len(res) != 3 || res[0] < 0 || res[0] > 1 || res[2] < 0 || res[2] >= 1e9 {
+		return verify.RateLimit{}, fmt.Errorf("redislimit: unexpected script reply %v", res)
+	}
+	tat := res[1]*1e9 + res[2]
+	if res[0] == 0 {
+		next := tat + interval
+		return verify.RateLimit{
+			Allowed:    false,
+			Limit:      limit.Requests,
+			Remaining:  0,
+			Reset:      time.Unix(0, tat).UTC(),
+			RetryAfter: time.Duration(next - burst - now),
+		}, nil
+	}
+	return verify.RateLimit{
+		Allowed:   true,
+		Limit:     limit.Requests,
+		Remaining: int((burst - (tat - now)) / interval),
+		Reset:     time.Unix(0, tat).UTC(),
+	}, nil
+}
