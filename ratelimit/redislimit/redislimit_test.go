@@ -119,16 +119,17 @@ func TestParity(t *testing.T) {
 			red := newLimiter(t, c, prefix(t, c), clk.Now)
 			rng := mrand.New(mrand.NewPCG(uint64(limit.Requests), uint64(limit.Window)))
 			allowed, refused := 0, 0
-			for i := range 300 + 4*limit.Requests {
-				key := fmt.Sprint("key-", rng.IntN(3))
-				switch rng.IntN(8) {
-				default: // mostly bursts at one instant
-				case 1:
-					clk.Advance(time.Duration(rng.Int64N(int64(limit.Window/time.Duration(limit.Requests)) + 1)))
-				case 2:
+			interval := int64(limit.Window / time.Duration(limit.Requests))
+			for i := range 200 + 6*limit.Requests {
+				key := fmt.Sprint("key-", rng.IntN(2))
+				switch r := rng.IntN(100 * (limit.Requests + 10)); {
+				case r < 100: // rarely, a long pause
 					clk.Advance(time.Duration(rng.Int64N(int64(limit.Window)/4 + 1)))
-				case 3:
+				case r < 100+10*(limit.Requests+10): // up to one interval
+					clk.Advance(time.Duration(rng.Int64N(interval + 1)))
+				case r < 100+20*(limit.Requests+10): // a few nanoseconds
 					clk.Advance(time.Duration(rng.Int64N(3)))
+				default: // mostly bursts at one instant
 				}
 				want, err := mem.Allow(ctx, key, limit)
 				require.NoError(t, err)
