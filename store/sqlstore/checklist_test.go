@@ -377,6 +377,55 @@ func TestChecklist(t *testing.T) {
 		})
 	})
 
+	t.Run("PU-01", func(t *testing.T) {
+		// A push ticket is redeemed once across processes: 50 devices
+		// redeeming one ticket through two stores on one database, one
+		// wins. The row holds the ticket's hash only, and the device's
+		// push token sealed.
+		forEach(t, func(t *testing.T, b backend) {
+			clock := storetest.NewClock(storetest.Epoch)
+			dsn := b.dsn(t)
+			stores := []*sqlstore.Store{open(t, b, dsn, clock.Now), open(t, b, dsn, clock.Now)}
+			tk := storetest.PushTicket("ticket-plaintext", "alice", clock)
+			tk.MethodID = "push-notification|dev_1" // the sample's id is named after the ticket
+			require.NoError(t, stores[0].CreatePushTicket(ctx, tk))
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range 50 {
+				wg.Go(func() {
+					<-start
+					d := storetest.PushDevice(fmt.Sprint("dev", i), clock)
+					d.Token = fmt.Sprint("push-token-secret-", i)
+					_, err := stores[i%2].RedeemPushTicket(ctx, tk.Hash, d)
+					switch {
+					case err == nil:
+						wins.Add(1)
+					case !errors.Is(err, store.ErrConsumed):
+						t.Error(err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			assert.Equal(t, int32(1), wins.Load())
+			got, err := stores[1].PushTicket(ctx, tk.Hash)
+			require.NoError(t, err)
+			require.NotNil(t, got.Device)
+			assert.Contains(t, got.Device.Token, "push-token-secret-")
+			var raw [][]byte
+			rows, err := stores[0].DB().Query(`SELECT subject, method_id, device_identifier, device_token FROM verifykit_push_tickets`)
+			require.NoError(t, err)
+			for rows.Next() {
+				var a, b, c, d []byte
+				require.NoError(t, rows.Scan(&a, &b, &c, &d))
+				raw = append(raw, a, b, c, d)
+			}
+			require.NoError(t, rows.Close())
+			assertAbsent(t, raw, []byte("ticket-plaintext"), []byte("push-token-secret"))
+		})
+	})
+
 	t.Run("TO-12", func(t *testing.T) {
 		// The TOTP secret is ciphertext in the SQL row: neither its bytes
 		// nor its base32 form appear in any column.

@@ -57,7 +57,8 @@ type Config struct {
 	MaxOpenConns int
 }
 
-// Store implements store.Store and store.Purger on database/sql. It is
+// Store implements store.Store, store.Purger and store.PushDevices on
+// database/sql. It is
 // safe for concurrent use, by many goroutines and many processes sharing
 // one database.
 type Store struct {
@@ -72,8 +73,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Purger = (*Store)(nil)
+	_ store.Store       = (*Store)(nil)
+	_ store.Purger      = (*Store)(nil)
+	_ store.PushDevices = (*Store)(nil)
 )
 
 // Open validates cfg, connects, migrates the schema up to SchemaVersion
@@ -584,20 +586,29 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 	return false, nil
 }
 
-// Purge implements store.Purger: it deletes the session records whose
-// session has expired by the store's clock. Methods are never purged.
+// Purge implements store.Purger: it deletes the session records and push
+// tickets that have expired by the store's clock. Methods are never
+// purged.
 func (s *Store) Purge(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
 	var n int64
-	err := s.write(ctx, false, func(q querier) error {
-		res, err := q.ExecContext(ctx, `DELETE FROM verifykit_sessions WHERE expires_at <= $1`, micros(s.now()))
-		if err != nil {
-			return err
+	now := micros(s.now())
+	err := s.write(ctx, true, func(q querier) error {
+		n = 0
+		for _, table := range []string{"verifykit_sessions", "verifykit_push_tickets"} {
+			res, err := q.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= $1`, now)
+			if err != nil {
+				return err
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
 		}
-		n, err = res.RowsAffected()
-		return err
+		return nil
 	})
 	if err != nil {
 		return 0, fail(ctx, "purge", err)

@@ -16,5 +16,10 @@ func TestConformance(t *testing.T) {
 		storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
 			return open(t, b, b.dsn(t), now)
 		})
+		t.Run("Push", func(t *testing.T) {
+			storetest.RunPush(t, func(t *testing.T, now func() time.Time) store.PushDevices {
+				return open(t, b, b.dsn(t), now)
+			})
+		})
 	})
 }
