@@ -1,0 +1,373 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// Errors of the device API. Every error of Enroll matches exactly one of
+// them, or none for an internal failure (a store outage).
+var (
+	// ErrInvalidTicket: the ticket is unknown, expired or already used.
+	// The three are one answer (HTTP 401): a device learns nothing about
+	// tickets it does not hold. errors.Is also matches store.ErrNotFound
+	// or store.ErrConsumed, for logs and tests.
+	ErrInvalidTicket = errors.New("push: invalid enrollment ticket")
+	// ErrInvalidRequest: the enrollment body is malformed; *RequestError
+	// names the field.
+	ErrInvalidRequest = errors.New("push: invalid enrollment request")
+	// ErrInvalidProof: the proof of possession of the device key does not
+	// verify, or is not over this ticket and endpoint.
+	ErrInvalidProof = errors.New("push: invalid proof of possession")
+)
+
+// RequestError is an ErrInvalidRequest about one field of the body.
+type RequestError struct {
+	Field  string // e.g. "push_credentials.token"
+	Detail string // never echoes the value
+}
+
+func (e *RequestError) Error() string {
+	return "push: invalid enrollment request: " + e.Field + ": " + e.Detail
+}
+
+// Is reports whether target is ErrInvalidRequest.
+func (e *RequestError) Is(target error) bool { return target == ErrInvalidRequest }
+
+func badField(field, detail string) error { return &RequestError{Field: field, Detail: detail} }
+
+// Bounds of the device enrollment request.
+const (
+	MaxIdentifierLen = 255
+	MaxNameLen       = 255
+	MaxTokenLen      = 4096
+	MaxPublicKeyLen  = 4096
+	MaxProofLen      = 8192
+	// MaxEnrollBody bounds the JSON body EnrollHandler reads.
+	MaxEnrollBody = 16 << 10
+)
+
+// PushCredentials says how to reach the device.
+type PushCredentials struct {
+	Service string `json:"service"` // one of Config.Services, e.g. "FCM", "APNS"
+	Token   string `json:"token"`
+}
+
+// EnrollRequest is the body of POST <base>/api/enroll (Guardian's enroll
+// request, plus the proof of possession).
+type EnrollRequest struct {
+	Identifier      string           `json:"identifier"`
+	Name            string           `json:"name"`
+	PushCredentials *PushCredentials `json:"push_credentials"`
+	// PublicKey is the device's public key as a JWK (RFC 7517): RSA
+	// ("kty":"RSA", 2048 to 4096 bits, e = 65537, alg RS256) or EC P-256
+	// ("kty":"EC","crv":"P-256", alg ES256).
+	PublicKey json.RawMessage `json:"public_key"`
+	// Proof is a compact JWS (a JWT) signed with the private key of
+	// PublicKey, whose claims bind it to this ticket, this device and this
+	// endpoint: see the package documentation.
+	Proof string `json:"proof"`
+}
+
+// EnrollResponse is the body of a successful enrollment (HTTP 201).
+type EnrollResponse struct {
+	// ID is the id of the pending authentication method the device now
+	// belongs to; the user's client confirms it with verify.
+	ID     string `json:"id"`
+	Issuer string `json:"issuer"`
+}
+
+// Enroll is the device side of enrollment, transport-free: the device
+// presents the ticket (enrollment_tx_id) from the barcode and describes
+// itself in req. Enroll validates req, verifies the proof of possession of
+// the device key (signed over this ticket and EnrollURL, PU-02), then
+// redeems the ticket in the store — atomically, once (PU-01) — recording
+// the device against the pending enrollment. The user's verify then
+// succeeds (Confirm).
+//
+// An invalid request or proof does not spend the ticket.
+func (p *Push) Enroll(ctx context.Context, ticket string, req *EnrollRequest) (*EnrollResponse, error) {
+	raw, err := ticketEncoding.DecodeString(ticket)
+	if err != nil || len(raw) != p.ticketSize {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidTicket, store.ErrNotFound)
+	}
+	if err := p.checkRequest(req); err != nil {
+		return nil, err
+	}
+	key, err := ParsePublicKey(req.PublicKey)
+	if err != nil {
+		return nil, badField("public_key", err.Error())
+	}
+	if err := p.checkProof(key, req.Proof, ticket, req.Identifier); err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256([]byte(ticket))
+	t, err := p.devices.RedeemPushTicket(ctx, h[:], store.PushDevice{
+		Identifier: req.Identifier, Name: req.Name, Service: req.PushCredentials.Service,
+		Token: req.PushCredentials.Token, PublicKey: key.jwk, EnrolledAt: p.now().UTC().Truncate(time.Millisecond),
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConsumed):
+		return nil, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
+	case err != nil:
+		return nil, fmt.Errorf("push: redeem ticket: %w", err)
+	}
+	return &EnrollResponse{ID: t.MethodID, Issuer: p.issuer}, nil
+}
+
+func (p *Push) checkRequest(req *EnrollRequest) error {
+	if req == nil {
+		return badField("", "body is required")
+	}
+	if err := checkString(req.Identifier, MaxIdentifierLen); err != "" {
+		return badField("identifier", err)
+	}
+	if err := checkString(req.Name, MaxNameLen); err != "" {
+		return badField("name", err)
+	}
+	pc := req.PushCredentials
+	if pc == nil {
+		return badField("push_credentials", "is required")
+	}
+	known := false
+	for _, s := range p.services {
+		known = known || s == pc.Service
+	}
+	if !known {
+		return badField("push_credentials.service", "must be one of "+strings.Join(p.services, ", "))
+	}
+	if pc.Token == "" || len(pc.Token) > MaxTokenLen || strings.IndexFunc(pc.Token, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+		return badField("push_credentials.token", fmt.Sprintf("must be 1 to %d printable ASCII characters", MaxTokenLen))
+	}
+	if len(req.PublicKey) == 0 || string(req.PublicKey) == "null" {
+		return badField("public_key", "is required")
+	}
+	if len(req.PublicKey) > MaxPublicKeyLen {
+		return badField("public_key", fmt.Sprintf("is longer than %d bytes", MaxPublicKeyLen))
+	}
+	if req.Proof == "" {
+		return badField("proof", "is required")
+	}
+	if len(req.Proof) > MaxProofLen {
+		return badField("proof", fmt.Sprintf("is longer than %d bytes", MaxProofLen))
+	}
+	return nil
+}
+
+// checkString returns why s is not 1 to max bytes of UTF-8 without control
+// characters, or "".
+func checkString(s string, max int) string {
+	if s == "" || len(s) > max || !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return fmt.Sprintf("must be 1 to %d bytes of UTF-8 without control characters", max)
+	}
+	return ""
+}
+
+// proofClaims are the claims of a device's proof.
+type proofClaims struct {
+	Aud json.RawMessage `json:"aud"`
+	Sub string          `json:"sub"`
+	Iss string          `json:"iss"`
+	Iat *int64          `json:"iat"`
+	Exp *int64          `json:"exp"`
+}
+
+// checkProof verifies the device's proof: a JWS by key whose claims are
+// aud = EnrollURL, sub = the ticket, iss = the device identifier, and a
+// current iat/exp no more than ProofMaxLifetime apart.
+func (p *Push) checkProof(key *PublicKey, proof, ticket, identifier string) error {
+	payload, err := VerifyJWS(key, proof)
+	if err != nil {
+		return err
+	}
+	var c proofClaims
+	if json.Unmarshal(payload, &c) != nil || c.Iat == nil || c.Exp == nil {
+		return fmt.Errorf("%w: claims", ErrInvalidProof)
+	}
+	if subtle.ConstantTimeCompare([]byte(c.Sub), []byte(ticket)) != 1 {
+		return fmt.Errorf("%w: signed over another ticket", ErrInvalidProof)
+	}
+	if c.Iss != identifier || !audience(c.Aud, p.enrollURL) {
+		return fmt.Errorf("%w: issuer or audience", ErrInvalidProof)
+	}
+	now := p.now().Unix()
+	iat, exp := *c.Iat, *c.Exp
+	if iat > now+int64(ProofClockSkew/time.Second) || exp <= now || exp < iat || exp-iat > int64(ProofMaxLifetime/time.Second) {
+		return fmt.Errorf("%w: not current", ErrInvalidProof)
+	}
+	return nil
+}
+
+// audience reports whether aud, a string or an array of strings, is or
+// contains want.
+func audience(aud json.RawMessage, want string) bool {
+	var one string
+	if json.Unmarshal(aud, &one) == nil {
+		return one == want
+	}
+	var many []string
+	if json.Unmarshal(aud, &many) != nil || len(many) > 8 {
+		return false
+	}
+	for _, a := range many {
+		if a == want {
+			return true
+		}
+	}
+	return false
+}
+
+// PublicKey is a device's public key parsed from its JWK.
+type PublicKey struct {
+	// Alg is "RS256" or "ES256".
+	Alg string
+	// Key is an *rsa.PublicKey or an *ecdsa.PublicKey.
+	Key crypto.PublicKey
+	jwk []byte // the canonical JWK: only the members that define the key
+}
+
+// JWK returns the key's canonical JWK: kty, alg, and n, e or crv, x, y.
+func (k *PublicKey) JWK() []byte { return bytes.Clone(k.jwk) }
+
+type jwk struct {
+	Kty string `json:"kty"`
+	Alg string `json:"alg,omitempty"`
+	Use string `json:"use,omitempty"`
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
+	Crv string `json:"crv,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
+}
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// ParsePublicKey parses a device's JWK (RFC 7517, 7518): RSA of 2048 to
+// 4096 bits with e = 65537 for RS256, or EC P-256 for ES256 (the point is
+// checked to be on the curve). "alg", when present, must match; "use",
+// when present, must be "sig"; a key with private members ("d", …) is
+// refused. Other members are ignored and dropped from the canonical form.
+func ParsePublicKey(raw []byte) (*PublicKey, error) {
+	if len(raw) > MaxPublicKeyLen {
+		return nil, errors.New("JWK too long")
+	}
+	var k jwk
+	var members map[string]json.RawMessage
+	if json.Unmarshal(raw, &k) != nil || json.Unmarshal(raw, &members) != nil {
+		return nil, errors.New("not a JWK object")
+	}
+	for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"} {
+		if _, ok := members[private]; ok {
+			return nil, errors.New("JWK contains private key material")
+		}
+	}
+	if k.Use != "" && k.Use != "sig" {
+		return nil, errors.New(`JWK use must be "sig"`)
+	}
+	switch k.Kty {
+	case "RSA":
+		if k.Alg != "" && k.Alg != "RS256" {
+			return nil, errors.New("RSA JWK alg must be RS256")
+		}
+		n, err1 := b64.DecodeString(k.N)
+		e, err2 := b64.DecodeString(k.E)
+		if err1 != nil || err2 != nil {
+			return nil, errors.New("RSA JWK n or e is not base64url")
+		}
+		nn := new(big.Int).SetBytes(n)
+		if bits := nn.BitLen(); bits < 2048 || bits > 4096 || nn.Bit(0) == 0 {
+			return nil, errors.New("RSA JWK modulus must be odd and of 2048 to 4096 bits")
+		}
+		if ee := new(big.Int).SetBytes(e); !ee.IsInt64() || ee.Int64() != 65537 {
+			return nil, errors.New("RSA JWK exponent must be 65537")
+		}
+		canon, _ := json.Marshal(jwk{Kty: "RSA", Alg: "RS256", N: b64.EncodeToString(nn.Bytes()), E: "AQAB"})
+		return &PublicKey{Alg: "RS256", Key: &rsa.PublicKey{N: nn, E: 65537}, jwk: canon}, nil
+	case "EC":
+		if k.Alg != "" && k.Alg != "ES256" {
+			return nil, errors.New("EC JWK alg must be ES256")
+		}
+		if k.Crv != "P-256" {
+			return nil, errors.New("EC JWK crv must be P-256")
+		}
+		x, err1 := b64.DecodeString(k.X)
+		y, err2 := b64.DecodeString(k.Y)
+		if err1 != nil || err2 != nil || len(x) != 32 || len(y) != 32 {
+			return nil, errors.New("EC JWK x and y must be 32 bytes of base64url")
+		}
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
+		if err != nil {
+			return nil, errors.New("EC JWK point is not on P-256")
+		}
+		canon, _ := json.Marshal(jwk{Kty: "EC", Alg: "ES256", Crv: "P-256", X: k.X, Y: k.Y})
+		return &PublicKey{Alg: "ES256", Key: pub, jwk: canon}, nil
+	}
+	return nil, errors.New(`JWK kty must be "RSA" or "EC"`)
+}
+
+// VerifyJWS verifies a compact JWS (RFC 7515) made with key and returns its
+// payload. The protected header's "alg" must be key.Alg ("none" and every
+// other algorithm are refused); headers that change how the signature is
+// checked ("crit", "jwk", "jku", "x5u", "x5c", "b64") are refused rather
+// than honoured. ES256 signatures are the 64-byte r‖s of RFC 7518 §3.4.
+// Errors match ErrInvalidProof.
+func VerifyJWS(key *PublicKey, token string) ([]byte, error) {
+	if len(token) > MaxProofLen {
+		return nil, fmt.Errorf("%w: too long", ErrInvalidProof)
+	}
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return nil, fmt.Errorf("%w: not a compact JWS", ErrInvalidProof)
+	}
+	hdr, err1 := b64.DecodeString(parts[0])
+	payload, err2 := b64.DecodeString(parts[1])
+	sig, err3 := b64.DecodeString(parts[2])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, fmt.Errorf("%w: not base64url", ErrInvalidProof)
+	}
+	var h map[string]json.RawMessage
+	if json.Unmarshal(hdr, &h) != nil {
+		return nil, fmt.Errorf("%w: header", ErrInvalidProof)
+	}
+	var alg string
+	if json.Unmarshal(h["alg"], &alg) != nil || alg != key.Alg {
+		return nil, fmt.Errorf("%w: alg", ErrInvalidProof)
+	}
+	for _, name := range []string{"crit", "jwk", "jku", "x5u", "x5c", "b64"} {
+		if _, ok := h[name]; ok {
+			return nil, fmt.Errorf("%w: header %q is not supported", ErrInvalidProof, name)
+		}
+	}
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	ok := false
+	switch pub := key.Key.(type) {
+	case *rsa.PublicKey:
+		ok = len(sig) == pub.Size() && rsa.VerifyPKCS1v15(pub, crypto.SHA256, digest[:], sig) == nil
+	case *ecdsa.PublicKey:
+		if len(sig) == 64 {
+			r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+			ok = ecdsa.Verify(pub, digest[:], r, s)
+		}
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: signature", ErrInvalidProof)
+	}
+	return payload, nil
+}

@@ -1,0 +1,443 @@
+package push
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/verifykit/verifykit/store"
+	"github.com/verifykit/verifykit/verify"
+)
+
+// Limits and defaults of Config.
+const (
+	// DefaultTicketSize is the enrollment ticket's length: 128 bits.
+	DefaultTicketSize = 16
+	// MinTicketSize is 112 bits, NIST SP 800-63B-4's floor for a binding
+	// code that is not paired with a typed identifier (PU-01); it is also
+	// the challenge the device signs, far above ASVS 6.7.2's 64 bits (PU-02).
+	MinTicketSize = 14
+	MaxTicketSize = 64
+	// DefaultSecretSize is the TOTP secret's length (160 bits, RFC 4226 §4).
+	DefaultSecretSize = 20
+	MinSecretSize     = 16
+	MaxSecretSize     = 64
+	// DefaultMaxPolls is how many confirm attempts one auth_session allows.
+	// A client polls verify while the user installs the app and scans the
+	// code; every poll is counted before the engine answers "pending", so
+	// the budget is larger than verify.DefaultMaxAttempts: one poll every
+	// 5 seconds for the default 5-minute session. Polls cannot guess
+	// anything: confirm succeeds only once a device holding its own key
+	// has redeemed this session's ticket.
+	DefaultMaxPolls = 60
+	// DefaultStartRequests and DefaultStartWindow make the default limit on
+	// enrollment starts per user: 20 an hour.
+	DefaultStartRequests = 20
+	DefaultStartWindow   = time.Hour
+	MaxStartRequests     = 1000
+	// MaxIssuerLen bounds Config.Issuer in bytes.
+	MaxIssuerLen = 100
+	// ProofMaxLifetime bounds exp − iat of a device's proof, and
+	// ProofClockSkew the device clock's lead over the server's.
+	ProofMaxLifetime = 10 * time.Minute
+	ProofClockSkew   = time.Minute
+)
+
+// DefaultServices are the push services accepted by default, as the
+// Guardian SDKs name them.
+var DefaultServices = []string{"GCM", "FCM", "APNS"}
+
+// ErrConfig is matched by every error of New.
+var ErrConfig = errors.New("push: invalid config")
+
+func configErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+}
+
+// Config configures a Push engine. The zero value of each optional field
+// is its default; out-of-range values are errors, never clamped.
+type Config struct {
+	// Issuer names the service in the authenticator app. Required: 1 to
+	// MaxIssuerLen bytes of UTF-8 without ':' or control characters.
+	Issuer string
+	// BaseURL is where devices reach the device API: they POST to
+	// BaseURL + "/api/enroll", served by EnrollHandler. Required: an
+	// absolute https URL without query or fragment; http is accepted for a
+	// loopback host only (development).
+	BaseURL string
+	// TicketSize is the enrollment ticket's length in bytes, from
+	// crypto/rand. Default 16; range [14, 64] (at least 112 bits).
+	TicketSize int
+	// SecretSize is the length of the TOTP secret in the barcode, which the
+	// authenticator app also uses for offline codes. Default 20; range
+	// [16, 64].
+	SecretSize int
+	// MaxPolls is how many confirm attempts (polls) one auth_session
+	// allows; it replaces verify.Config.MaxAttempts for this type. Default
+	// DefaultMaxPolls (60); range [1, 100].
+	MaxPolls int
+	// StartLimit bounds enrollment starts per user (each creates a ticket
+	// record). Default 20 an hour; Requests in [1, 1000], Window in
+	// [1m, 24h].
+	StartLimit verify.Limit
+	// Services are the accepted push_credentials.service values. Default
+	// DefaultServices.
+	Services []string
+	// Now is the clock; nil means time.Now. Give the store the same clock.
+	Now func() time.Time
+}
+
+// Push is the engine of verify.TypePushNotification, modelled on Auth0
+// Guardian, and the server side of the device API (Enroll, EnrollHandler).
+// It is immutable and safe for concurrent use. See the package
+// documentation for the protocol.
+type Push struct {
+	issuer     string
+	baseURL    string
+	enrollURL  string
+	ticketSize int
+	secretSize int
+	maxPolls   int
+	startLimit verify.Limit
+	services   []string
+	now        func() time.Time
+	devices    store.PushDevices
+	limiter    verify.Limiter
+}
+
+var (
+	_ verify.Engine         = (*Push)(nil)
+	_ verify.AttemptLimiter = (*Push)(nil)
+)
+
+// New validates cfg and returns a Push engine keeping tickets in devices
+// and throttling starts with limiter. Both are required: devices is where
+// the single use of tickets is enforced.
+func New(cfg Config, devices store.PushDevices, limiter verify.Limiter) (*Push, error) {
+	if devices == nil {
+		return nil, configErrorf("devices store is required")
+	}
+	if limiter == nil {
+		return nil, configErrorf("limiter is required")
+	}
+	p := &Push{
+		issuer: cfg.Issuer, ticketSize: cfg.TicketSize, secretSize: cfg.SecretSize, maxPolls: cfg.MaxPolls,
+		startLimit: cfg.StartLimit, services: append([]string(nil), cfg.Services...), now: cfg.Now,
+		devices: devices, limiter: limiter,
+	}
+	if len(p.issuer) == 0 || len(p.issuer) > MaxIssuerLen || !utf8.ValidString(p.issuer) ||
+		strings.ContainsRune(p.issuer, ':') || strings.IndexFunc(p.issuer, unicode.IsControl) >= 0 {
+		return nil, configErrorf("Issuer must be 1 to %d bytes of UTF-8 without ':' or control characters", MaxIssuerLen)
+	}
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return nil, configErrorf("BaseURL must be an absolute URL without user info, query or fragment")
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && loopback(u.Hostname())) {
+		return nil, configErrorf("BaseURL must be https (http only for a loopback host)")
+	}
+	p.baseURL = strings.TrimRight(u.String(), "/")
+	p.enrollURL = p.baseURL + "/api/enroll"
+	if p.ticketSize == 0 {
+		p.ticketSize = DefaultTicketSize
+	}
+	if p.ticketSize < MinTicketSize || p.ticketSize > MaxTicketSize {
+		return nil, configErrorf("TicketSize %d out of range [%d, %d] bytes", p.ticketSize, MinTicketSize, MaxTicketSize)
+	}
+	if p.secretSize == 0 {
+		p.secretSize = DefaultSecretSize
+	}
+	if p.secretSize < MinSecretSize || p.secretSize > MaxSecretSize {
+		return nil, configErrorf("SecretSize %d out of range [%d, %d] bytes", p.secretSize, MinSecretSize, MaxSecretSize)
+	}
+	if p.maxPolls == 0 {
+		p.maxPolls = DefaultMaxPolls
+	}
+	if p.maxPolls < 1 || p.maxPolls > verify.MaxMaxAttempts {
+		return nil, configErrorf("MaxPolls %d out of range [1, %d]", p.maxPolls, verify.MaxMaxAttempts)
+	}
+	if p.startLimit == (verify.Limit{}) {
+		p.startLimit = verify.Limit{Requests: DefaultStartRequests, Window: DefaultStartWindow}
+	}
+	if p.startLimit.Requests < 1 || p.startLimit.Requests > MaxStartRequests {
+		return nil, configErrorf("StartLimit.Requests %d out of range [1, %d]", p.startLimit.Requests, MaxStartRequests)
+	}
+	if p.startLimit.Window < time.Minute || p.startLimit.Window > 24*time.Hour {
+		return nil, configErrorf("StartLimit.Window %v out of range [1m0s, 24h0m0s]", p.startLimit.Window)
+	}
+	if len(p.services) == 0 {
+		p.services = append([]string(nil), DefaultServices...)
+	}
+	for i, s := range p.services {
+		if s == "" || len(s) > 32 || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+			return nil, configErrorf("Services[%d] must be 1 to 32 printable ASCII characters", i)
+		}
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p, nil
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Type returns verify.TypePushNotification.
+func (p *Push) Type() verify.Type { return verify.TypePushNotification }
+
+// MaxAttempts implements verify.AttemptLimiter: the poll budget of one
+// auth_session (Config.MaxPolls).
+func (p *Push) MaxAttempts() int { return p.maxPolls }
+
+// EnrollURL is the URL devices POST to: BaseURL + "/api/enroll". It is
+// the audience ("aud") of the device's proof.
+func (p *Push) EnrollURL() string { return p.enrollURL }
+
+var (
+	ticketEncoding = base64.RawURLEncoding.Strict()
+	b32            = base32.StdEncoding.WithPadding(base32.NoPadding)
+)
+
+// pushState is the sealed state of a pending push enrollment.
+type pushState struct {
+	V      int    `json:"v"`
+	Ticket []byte `json:"t"` // SHA-256 of the ticket
+	Secret []byte `json:"s"` // TOTP secret
+}
+
+// Start charges the user's start limit, draws a ticket (the
+// enrollment_tx_id, TicketSize bytes) and a TOTP secret from crypto/rand,
+// records the ticket's SHA-256 in the store for the enrollment's subject
+// and method id until the auth_session expires, and returns
+//
+//	barcode_uri       otpauth://totp/{issuer}:{account}?enrollment_tx_id=…&base_url=…&secret=…&issuer=…
+//	manual_input_code the TOTP secret in base32
+//
+// The ticket's hash and the secret are sealed in the auth_session.
+//
+// Errors: verify.ErrRateLimited when the start limit is exhausted; a
+// wrapped internal error when the limiter, the random source or the store
+// fails.
+func (p *Push) Start(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
+	if req.MethodID == "" || req.Subject.ID == "" || req.ExpiresAt.IsZero() {
+		return nil, errors.New("push: start without a method id, subject or expiry")
+	}
+	d, err := p.limiter.Allow(ctx, "verifykit/push-notification/start/user/"+req.Subject.ID, p.startLimit)
+	if err != nil {
+		return nil, fmt.Errorf("push: rate limiter: %w", err)
+	}
+	if !d.Allowed {
+		return nil, &verify.Error{Kind: verify.ErrRateLimited, Reason: "push_start_limited", Detail: "Too many enrollments were started; try again later", RateLimit: &d}
+	}
+	buf := make([]byte, p.ticketSize+p.secretSize)
+	if _, err := rand.Read(buf); err != nil {
+		return nil, fmt.Errorf("push: random: %w", err)
+	}
+	ticket, secret := buf[:p.ticketSize], buf[p.ticketSize:]
+	txID := ticketEncoding.EncodeToString(ticket)
+	h := sha256.Sum256([]byte(txID))
+	err = p.devices.CreatePushTicket(ctx, store.PushTicket{
+		Hash: h[:], Subject: req.Subject.ID, MethodID: req.MethodID, Expires: req.ExpiresAt,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("push: record ticket: %w", err)
+	}
+	manual := b32.EncodeToString(secret)
+	var uri strings.Builder
+	uri.WriteString("otpauth://totp/")
+	escape(&uri, p.issuer)
+	uri.WriteByte(':')
+	escape(&uri, accountName(req.Subject))
+	uri.WriteString("?enrollment_tx_id=")
+	uri.WriteString(txID)
+	uri.WriteString("&base_url=")
+	escape(&uri, p.baseURL)
+	uri.WriteString("&secret=")
+	uri.WriteString(manual)
+	uri.WriteString("&issuer=")
+	escape(&uri, p.issuer)
+	return &verify.Challenge{
+		State:           pushState{V: 1, Ticket: h[:], Secret: secret},
+		BarcodeURI:      uri.String(),
+		ManualInputCode: manual,
+	}, nil
+}
+
+// accountName is the label's account: the subject's Email, else Username,
+// else ID.
+func accountName(s verify.Subject) string {
+	switch {
+	case s.Email != "":
+		return s.Email
+	case s.Username != "":
+		return s.Username
+	}
+	return s.ID
+}
+
+// escape percent-encodes every byte of s but RFC 3986's unreserved
+// characters, so that ':', '?', '&', '=' and '#' in an issuer or account
+// can never split the label or add a parameter.
+func escape(b *strings.Builder, s string) {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+}
+
+// Confirm succeeds once a device has redeemed this enrollment's ticket
+// (Enroll) and returns the method named after the device, with the device
+// record in Confirmation.Secret (see Device) and a CredentialID unique to
+// the user and the device's identifier, so one device is enrolled once per
+// user. It only reads the store.
+//
+// Errors: verify.ErrPending ("enrollment pending") until a device has
+// enrolled; verify.ErrExpired when the ticket has expired; a device
+// enrolled under another session's ticket never satisfies this one, since
+// the ticket's hash is sealed in this auth_session (PU-03); a store
+// failure is a wrapped internal error.
+func (p *Push) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
+	if pr, one := req.Request.Proof(); !one || pr != verify.ProofNone {
+		return nil, verify.InvalidField("auth_session", "", "push-notification takes only auth_session")
+	}
+	var st pushState
+	dec := json.NewDecoder(bytes.NewReader(req.State))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil || st.V != 1 || len(st.Ticket) != sha256.Size || len(st.Secret) < MinSecretSize || len(st.Secret) > MaxSecretSize {
+		return nil, verify.NewError(verify.ErrInvalidSession, "push_state", "The auth_session is invalid")
+	}
+	t, err := p.devices.PushTicket(ctx, st.Ticket)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, verify.NewError(verify.ErrExpired, "push_ticket_expired", "The enrollment has expired; start it again")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("push: read ticket: %w", err)
+	}
+	if t.Subject != req.Subject.ID || t.MethodID != req.MethodID {
+		return nil, verify.NewError(verify.ErrInvalidProof, "push_ticket_binding", "The enrollment does not belong to this session")
+	}
+	if t.Device == nil {
+		return nil, verify.NewError(verify.ErrPending, "enrollment_pending", "enrollment pending")
+	}
+	dv := Device{
+		Identifier: t.Device.Identifier, Name: t.Device.Name, Service: t.Device.Service, Token: t.Device.Token,
+		PublicKey: json.RawMessage(t.Device.PublicKey), TOTPSecret: st.Secret, EnrolledAt: t.Device.EnrolledAt,
+	}
+	secret, err := dv.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	return &verify.Confirmation{
+		Method:       verify.Method{Name: dv.Name},
+		Secret:       secret,
+		CredentialID: deviceCredentialID(req.Subject.ID, dv.Identifier),
+	}, nil
+}
+
+// deviceCredentialID is the CredentialID of a push method: a hash of the
+// user and the device identifier, so that the store's uniqueness of
+// credential ids refuses a second enrollment of one device by one user
+// (PU-05) while other users may enroll a device that claims the same
+// identifier (identifiers are chosen by devices, not trusted).
+func deviceCredentialID(subject, identifier string) []byte {
+	h := sha256.New()
+	h.Write([]byte("verifykit/push-notification/device/v1\x00"))
+	h.Write([]byte(subject))
+	h.Write([]byte{0})
+	h.Write([]byte(identifier))
+	return h.Sum(nil)
+}
+
+// Device is a confirmed push device: the Secret of its push-notification
+// method, which persistent stores encrypt at rest. Read it back with
+// ParseDevice to send notifications (Notifier) or to check the device's
+// signatures.
+type Device struct {
+	Identifier string          `json:"identifier"`
+	Name       string          `json:"name"`
+	Service    string          `json:"service"`
+	Token      string          `json:"token"`
+	PublicKey  json.RawMessage `json:"public_key"` // JWK
+	TOTPSecret []byte          `json:"totp_secret"`
+	EnrolledAt time.Time       `json:"enrolled_at"`
+}
+
+// MarshalBinary encodes d as stored in the method's Secret (versioned JSON).
+func (d Device) MarshalBinary() ([]byte, error) {
+	b, err := json.Marshal(struct {
+		V int `json:"v"`
+		Device
+	}{1, d})
+	if err != nil {
+		return nil, fmt.Errorf("push: encode device: %w", err)
+	}
+	return b, nil
+}
+
+// ParseDevice decodes the Secret of a push-notification method.
+func ParseDevice(secret []byte) (Device, error) {
+	var v struct {
+		V int `json:"v"`
+		Device
+	}
+	dec := json.NewDecoder(bytes.NewReader(secret))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil || v.V != 1 {
+		return Device{}, errors.New("push: malformed device record")
+	}
+	if _, err := ParsePublicKey(v.PublicKey); err != nil {
+		return Device{}, fmt.Errorf("push: device record: %w", err)
+	}
+	return v.Device, nil
+}
+
+// Notifier sends a push notification to an enrolled device. Enrollment
+// does not use it; it is the interface through which a host sends the
+// sign-in challenges of a confirmed push method (Guardian's "allow or
+// deny" notification) with the device's Service and Token. Throttle calls
+// per user (a verify.Limiter) so that a user cannot be push-bombed
+// (SECURITY-CHECKLIST PU-04), and prefer number matching.
+type Notifier interface {
+	Notify(ctx context.Context, d Device, n Notification) error
+}
+
+// Notification is one sign-in challenge for a device.
+type Notification struct {
+	// TransactionID identifies the sign-in transaction; random, at least
+	// 128 bits.
+	TransactionID string
+	// Challenge is the random nonce (at least 128 bits) the device signs
+	// with its key to allow or deny; the host verifies that signature with
+	// the device's public key (ParsePublicKey, VerifyJWS).
+	Challenge string
+	// MatchNumber, when set, is shown on the sign-in page; the device asks
+	// the user to pick it, so that a push the user did not start cannot be
+	// approved by reflex (number matching).
+	MatchNumber string
+	// Title and Body are the visible text.
+	Title, Body string
+}
