@@ -292,6 +292,9 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 		e.s.trust.Metadata, params, protocol.AttestationPolicy{}, protocol.SignaturePolicy{}); err != nil {
 		return nil, proofError(e.diagnose(pcc, err, challenge, uvRequired, params), err)
 	}
+	if err := checkFormatPolicy(format, &pcc.Response.AttestationObject); err != nil {
+		return nil, proofError("webauthn_attestation", err)
+	}
 	// §7.1 step 28: extension outputs. Nothing is requested, so client
 	// outputs are unsolicited: ignored or refused per Config; authenticator
 	// outputs are checked against the (empty) request.

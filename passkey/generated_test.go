@@ -1,6 +1,7 @@
 package passkey
 
 import (
+	"cmp"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -127,7 +128,7 @@ func writeGenerated(t *testing.T) {
 	challenge := make([]byte, 32)
 	_, _ = rand.Read(challenge)
 	cd := clientData{Type: "webauthn.create", Challenge: b64.EncodeToString(challenge), Origin: testOrigin, CrossOrigin: new(bool)}
-	body, root := tpmRegistration(t, a, cd)
+	body, root := tpmRegistration(t, a, cd, nil)
 	doc.Registrations = append(doc.Registrations, generatedVector{
 		Name: "tpm-es256", Description: "tpm attestation, ES256 credential, ECDSA P-256 AIK (manufacturer id:49465800, valid 2024–2124)",
 		Format: "tpm", RPID: testRPID, Origin: testOrigin, Challenge: cd.Challenge, Root: hex.EncodeToString(root), Response: body,
@@ -137,12 +138,24 @@ func writeGenerated(t *testing.T) {
 	require.NoError(t, os.WriteFile(generatedFile, append(b, '\n'), 0o644))
 }
 
+// tpmMutation alters a TPM attestation while it is made.
+type tpmMutation struct {
+	pub          func(*tpm2.TPMTPublic) // after its name is taken for certInfo
+	certInfo     func(*tpm2.TPMSAttest) // before it is signed
+	aik          func(*x509.Certificate)
+	manufacturer string // TCG manufacturer id; default 49465800 (Infineon)
+	stmt         func(map[string]any)
+}
+
 // tpmRegistration makes a TPM 2.0 attestation (WebAuthn §8.3) of a's
 // credential: pubArea and certInfo as a TPM writes them (go-tpm's
 // encoders), signed by an AIK whose certificate has an empty subject, a
 // TCG SAN naming a listed manufacturer, the AIK EKU and CA=false.
-func tpmRegistration(t *testing.T, a *testAuthenticator, cd clientData) (json.RawMessage, []byte) {
+func tpmRegistration(t testing.TB, a *testAuthenticator, cd clientData, m *tpmMutation) (json.RawMessage, []byte) {
 	t.Helper()
+	if m == nil {
+		m = &tpmMutation{}
+	}
 	pub := tpm2.TPMTPublic{
 		Type: tpm2.TPMAlgECC, NameAlg: tpm2.TPMAlgSHA256,
 		ObjectAttributes: tpm2.TPMAObject{SignEncrypt: true, FixedTPM: true, FixedParent: true, SensitiveDataOrigin: true, UserWithAuth: true},
@@ -159,6 +172,9 @@ func tpmRegistration(t *testing.T, a *testAuthenticator, cd clientData) (json.Ra
 	}
 	name, err := tpm2.ObjectName(&pub)
 	require.NoError(t, err)
+	if m.pub != nil {
+		m.pub(&pub)
+	}
 	r := registration{RPID: testRPID, Format: "tpm", Flags: 0x45, ClientDat: cd}
 	authData := a.authData(r)
 	cdh := sha256.Sum256(cd.bytes())
@@ -172,6 +188,9 @@ func tpmRegistration(t *testing.T, a *testAuthenticator, cd clientData) (json.Ra
 		Attested: tpm2.NewTPMUAttest(tpm2.TPMSTAttestCertify, &tpm2.TPMSCertifyInfo{
 			Name: *name, QualifiedName: tpm2.TPM2BName{Buffer: name.Buffer},
 		}),
+	}
+	if m.certInfo != nil {
+		m.certInfo(&certInfo)
 	}
 	certInfoBytes := tpm2.Marshal(certInfo)
 	pubArea := tpm2.Marshal(pub)
@@ -189,7 +208,7 @@ func tpmRegistration(t *testing.T, a *testAuthenticator, cd clientData) (json.Ra
 	aik, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
 	dn, err := asn1.Marshal(pkix.RDNSequence{
-		{{Type: asn1.ObjectIdentifier{2, 23, 133, 2, 1}, Value: "id:49465800"}},
+		{{Type: asn1.ObjectIdentifier{2, 23, 133, 2, 1}, Value: "id:" + cmp.Or(m.manufacturer, "49465800")}},
 		{{Type: asn1.ObjectIdentifier{2, 23, 133, 2, 2}, Value: "SLB9670"}},
 		{{Type: asn1.ObjectIdentifier{2, 23, 133, 2, 3}, Value: "id:0D"}},
 	})
@@ -206,11 +225,17 @@ func tpmRegistration(t *testing.T, a *testAuthenticator, cd clientData) (json.Ra
 			{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Value: eku},
 		},
 	}
+	if m.aik != nil {
+		m.aik(aikTmpl)
+	}
 	aikDER, err := x509.CreateCertificate(rand.Reader, aikTmpl, caCert, &aik.PublicKey, caKey)
 	require.NoError(t, err)
 	stmt := map[string]any{
 		"ver": "2.0", "alg": int64(-7), "sig": sign(t, aik, certInfoBytes),
 		"x5c": []any{aikDER, caDER}, "certInfo": certInfoBytes, "pubArea": pubArea,
+	}
+	if m.stmt != nil {
+		m.stmt(stmt)
 	}
 	r.AttStmt = stmt
 	obj, cdj := a.attestationObject(t, r)

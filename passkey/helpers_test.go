@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/verifykit/verifykit/store"
+	"io"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -104,14 +106,14 @@ const chromeMacUA = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit
 
 // testService is a verify.Service with the real iron sealer, the memory
 // store and the given engines, all on the fixed clock.
-func testService(t testing.TB, st *memory.Store, engines ...verify.Engine) *verify.Service {
+func testService(t testing.TB, st *memory.Store, now func() time.Time, engines ...verify.Engine) *verify.Service {
 	t.Helper()
 	sealer, err := session.NewSealer(session.Config{
 		Keys: []session.Key{{ID: "k1", Password: "q7Jx2Lm9Vb4Nc8Zs1Df6Gh3Pk5Rt0Wy-Ue_Io"}},
-		Now:  fixedClock,
+		Now:  now,
 	})
 	require.NoError(t, err)
-	svc, err := verify.NewService(verify.Config{Engines: engines, Sealer: sealer, Store: st, Now: fixedClock})
+	svc, err := verify.NewService(verify.Config{Engines: engines, Sealer: sealer, Store: st, Now: now})
 	require.NoError(t, err)
 	return svc
 }
@@ -128,3 +130,5 @@ func requireCI(t testing.TB, format string, args ...any) {
 func storeCommit(id string, rec store.Method) store.Commit {
 	return store.Commit{SessionID: "sid-" + id, SessionExpires: testNow.Add(time.Hour), Method: rec}
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
