@@ -125,7 +125,7 @@ func (k *prfKey) pbkdf2(sc *scratch, salt []byte, dk *[keyBytes]byte) error {
 	}
 	clear(sc.u[:])
 	clear(sc.t[:])
-	clear(sc.mid)
+	clear(mid)
 	return nil
 }
 
