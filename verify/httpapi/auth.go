@@ -224,3 +224,9 @@ func (s *StaticBearer) Authenticate(r *http.Request) (Principal, error) {
 	p.Scopes = slices.Clone(p.Scopes)
 	return p, nil
 }
+
+// AllScopes returns every scope of the My Account authentication-method
+// routes, for demo tokens.
+func AllScopes() []string {
+	return []string{ScopeCreateMethods, ScopeReadMethods, ScopeUpdateMethods, ScopeDeleteMethods, ScopeReadFactors}
+}

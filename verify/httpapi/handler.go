@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -264,6 +265,15 @@ func remoteIP(r *http.Request) string {
 	return host
 }
 
+// Prefix returns the path under which h expects requests ("/me/v1"; ""
+// for Prefix "/"), for mounting: mux.Handle(h.Prefix()+"/", h).
+func (h *Handler) Prefix() string {
+	if len(h.prefix) == 0 {
+		return ""
+	}
+	return "/" + strings.Join(h.prefix, "/")
+}
+
 // call is one request being served by a route.
 type call struct {
 	r         *http.Request
@@ -486,7 +496,11 @@ func (h *Handler) location(id string) string {
 
 // writeJSON answers status with v as JSON.
 func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
-	b, err := json.Marshal(v)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // application/json with nosniff: no HTML context
+	err := enc.Encode(v)
+	b := buf.Bytes()
 	if err != nil {
 		w.Header().Del("Location")
 		h.fail(w, c, fmt.Errorf("httpapi: encode response: %w", err))

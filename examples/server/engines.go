@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/verify"
+)
+
+// engineDeps is what the engines are built from.
+type engineDeps struct {
+	config  *config
+	hashKey []byte         // keyed hashes of codes, at least 32 bytes
+	limiter verify.Limiter // the engines' own send limits
+	logger  *slog.Logger
+	stderr  io.Writer
+}
+
+// buildEngines returns the engines the demo serves and a function
+// releasing what they hold. To serve another method type, build its engine
+// here (with a flag in parseFlags if it needs configuration) and append it.
+func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
+	closers := []func(){}
+	closeAll := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	fail := func(err error) ([]verify.Engine, func(), error) {
+		closeAll()
+		return nil, nil, err
+	}
+
+	totp, err := otp.NewTOTP(otp.TOTPConfig{Issuer: d.config.issuer})
+	if err != nil {
+		return fail(fmt.Errorf("-issuer: %w", err))
+	}
+	recovery, err := otp.NewRecoveryCode(otp.RecoveryCodeConfig{HashKey: d.hashKey})
+	if err != nil {
+		return fail(fmt.Errorf("-hash-key: %w", err))
+	}
+	engines := []verify.Engine{totp, recovery}
+
+	// E-mail and phone codes go to a development outbox, never to real
+	// addresses: the demo has no mail server or SMS gateway.
+	if d.config.outbox != "" {
+		var w io.Writer = d.stderr
+		if d.config.outbox != "-" {
+			f, err := os.OpenFile(d.config.outbox, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+			if err != nil {
+				return fail(fmt.Errorf("-outbox: %w", err))
+			}
+			closers = append(closers, func() { _ = f.Close() })
+			w = f
+		}
+		outbox := otp.NewOutbox(w)
+		email, err := otp.NewEmail(otp.EmailConfig{HashKey: d.hashKey}, outbox, d.limiter)
+		if err != nil {
+			return fail(err)
+		}
+		phone, err := otp.NewPhone(otp.PhoneConfig{HashKey: d.hashKey}, outbox, d.limiter)
+		if err != nil {
+			return fail(err)
+		}
+		engines = append(engines, email, phone)
+		d.logger.Warn("e-mail and phone codes are written to the outbox in clear: a development setting", slog.String("outbox", d.config.outbox))
+	}
+	return engines, closeAll, nil
+}

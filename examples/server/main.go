@@ -1,0 +1,266 @@
+// Command server serves the verifykit My Account enrollment API for one
+// demo user, with the in-memory store and the engines of engines.go:
+//
+//	go run ./examples/server
+//
+// It prints the demo user's bearer token (random unless -token is given)
+// and serves
+//
+//	POST /me/v1/authentication-methods
+//	POST /me/v1/authentication-methods/{authentication_method_id}/verify
+//
+// and a demo page at /. Flags:
+//
+//	-addr              listen address (default 127.0.0.1:8080)
+//	-base-url          the API root clients see, for Location headers
+//	                   (default http://ADDR/me/v1)
+//	-token             the demo bearer token (default: random, printed)
+//	-user              the demo user id (default auth0|demo)
+//	-email             the demo user's e-mail (TOTP account label)
+//	-session-password  auth_session sealing password, at least 32 characters
+//	                   (or VERIFYKIT_SESSION_PASSWORD; default: random, with
+//	                   a warning: sessions do not survive a restart)
+//	-hash-key          base64url key of at least 32 bytes for the keyed
+//	                   hashes of codes (or VERIFYKIT_HASH_KEY; default random)
+//	-issuer            the TOTP issuer shown in authenticator apps
+//	-outbox            file the e-mail and phone engines write codes to, one
+//	                   JSON line each ("-" for standard error); e-mail and
+//	                   phone are served only with an outbox
+//	-rate-limit        per-user requests per minute and route (0 lifts it)
+//	-log-format        text or json
+//	-log-level         debug, info, warn or error
+//
+// It is a demo: one process, state in memory, a static token. A real
+// deployment authenticates its users with its own access tokens (see
+// examples/embed), shares a database store and a rate limiter across
+// processes, and keeps the sealing password and hash key in its secrets.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/verifykit/verifykit/ratelimit"
+	"github.com/verifykit/verifykit/session"
+	"github.com/verifykit/verifykit/store/memory"
+	"github.com/verifykit/verifykit/verify"
+	"github.com/verifykit/verifykit/verify/httpapi"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the parsed command line.
+type config struct {
+	addr, baseURL, token, user, email string
+	sessionPassword, hashKey, issuer  string
+	outbox                            string
+	rateLimit                         int
+	logFormat, logLevel               string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.baseURL, "base-url", "", "API root as clients see it (default http://ADDR/me/v1)")
+	fs.StringVar(&c.token, "token", "", "demo bearer token (default: random, printed)")
+	fs.StringVar(&c.user, "user", "auth0|demo", "demo user id")
+	fs.StringVar(&c.email, "email", "demo@example.com", "demo user's e-mail address")
+	fs.StringVar(&c.sessionPassword, "session-password", os.Getenv("VERIFYKIT_SESSION_PASSWORD"), "auth_session sealing password (env VERIFYKIT_SESSION_PASSWORD)")
+	fs.StringVar(&c.hashKey, "hash-key", os.Getenv("VERIFYKIT_HASH_KEY"), "base64url key for code hashes (env VERIFYKIT_HASH_KEY)")
+	fs.StringVar(&c.issuer, "issuer", "verifykit demo", "TOTP issuer")
+	fs.StringVar(&c.outbox, "outbox", "", `file for e-mail and phone codes ("-" = stderr); enables those engines`)
+	fs.IntVar(&c.rateLimit, "rate-limit", 60, "per-user requests per minute and route (0 lifts the limit)")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() != 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.rateLimit < 0 || c.rateLimit > 1<<20 {
+		return nil, fmt.Errorf("-rate-limit %d out of range [0, %d]", c.rateLimit, 1<<20)
+	}
+	return c, nil
+}
+
+func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("-log-format %q: want text or json", c.logFormat)
+}
+
+// randomSecret returns n random bytes, base64url-encoded.
+func randomSecret(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// run serves until ctx is done, then shuts down gracefully.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	logger, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	if c.baseURL == "" {
+		c.baseURL = "http://" + addr + "/me/v1"
+	}
+
+	if c.sessionPassword == "" {
+		c.sessionPassword = randomSecret(32)
+		logger.Warn("no -session-password or VERIFYKIT_SESSION_PASSWORD: using a random one; auth_sessions do not survive a restart")
+	}
+	if c.hashKey == "" {
+		c.hashKey = randomSecret(32)
+		logger.Warn("no -hash-key or VERIFYKIT_HASH_KEY: using a random one; codes and recovery codes do not survive a restart")
+	}
+	hashKey, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(c.hashKey, "="))
+	if err != nil {
+		return fmt.Errorf("-hash-key: not base64url: %w", err)
+	}
+	if c.token == "" {
+		c.token = randomSecret(24)
+	}
+
+	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "demo", Password: c.sessionPassword}}})
+	if err != nil {
+		return err
+	}
+	st, err := memory.New(memory.Config{})
+	if err != nil {
+		return err
+	}
+	limiter, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+	if err != nil {
+		return err
+	}
+	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, stderr: stderr}
+	engines, closeEngines, err := buildEngines(deps)
+	if err != nil {
+		return err
+	}
+	defer closeEngines()
+	svc, err := verify.NewService(verify.Config{
+		Engines:  engines,
+		Sealer:   sealer,
+		Store:    st,
+		Observer: verify.SlogObserver(logger),
+	})
+	if err != nil {
+		return err
+	}
+
+	subject := verify.Subject{ID: c.user, Email: c.email, Name: "Demo User", Username: "demo"}
+	auth, err := httpapi.NewStaticBearer(httpapi.StaticToken{
+		Token:     c.token,
+		Principal: httpapi.Principal{Subject: subject, Scopes: httpapi.AllScopes()},
+	})
+	if err != nil {
+		return fmt.Errorf("-token: %w", err)
+	}
+	var apiLimiter verify.Limiter = limiter
+	if c.rateLimit == 0 {
+		apiLimiter = ratelimit.Unlimited(nil)
+	}
+	api, err := httpapi.New(httpapi.Config{
+		Verifier:      svc,
+		Authenticator: auth,
+		Limiter:       apiLimiter,
+		BaseURL:       c.baseURL,
+		RateLimit:     verify.Limit{Requests: max(c.rateLimit, 1), Window: time.Minute},
+		Logger:        logger,
+	})
+	if err != nil {
+		return err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix()+"/", api)
+	demo(mux, demoDeps{service: svc, baseURL: c.baseURL, logger: logger})
+
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(stdout, "verifykit demo server listening on http://%s\n", addr)
+	fmt.Fprintf(stdout, "API:   %s\n", c.baseURL)
+	fmt.Fprintf(stdout, "user:  %s\n", c.user)
+	fmt.Fprintf(stdout, "token: %s\n", c.token)
+	fmt.Fprintf(stdout, "types: %s\n", typeNames(svc.Types()))
+	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
+		logger.Warn("listening beyond loopback: anyone who reaches this address and learns the token enrolls factors for the demo user")
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func typeNames(ts []verify.Type) string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
