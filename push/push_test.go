@@ -38,6 +38,9 @@ func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 
 const testBaseURL = "https://id.example.com/push"
 
+// testStartLimit lifts the start limit for tests that start many enrollments.
+var testStartLimit = verify.Limit{Requests: MaxStartRequests, Window: time.Hour}
+
 // fixture is a verify.Service with the real session sealer, the memory
 // store and limiter and a Push engine, all on one test clock.
 type fixture struct {
@@ -282,7 +285,7 @@ func TestEnrollAndConfirm(t *testing.T) {
 }
 
 func TestEnrollErrors(t *testing.T) {
-	f := newFixture(t, Config{StartLimit: verify.Limit{Requests: MaxStartRequests, Window: time.Hour}}, 0)
+	f := newFixture(t, Config{StartLimit: testStartLimit}, 0)
 	d, other := newECDevice(t, "d1"), newECDevice(t, "d2")
 	now := f.clock.Now()
 	for _, tc := range []struct {
@@ -708,7 +711,9 @@ var pushChecklist = []struct {
 
 type notifierFunc func(context.Context, Device, Notification) error
 
-func (f notifierFunc) Notify(ctx context.Context, d Device, n Notification) error { return f(ctx, d, n) }
+func (f notifierFunc) Notify(ctx context.Context, d Device, n Notification) error {
+	return f(ctx, d, n)
+}
 
 func TestChecklist(t *testing.T) {
 	for _, c := range pushChecklist {
