@@ -73,7 +73,9 @@
 // store.Methods.AdvanceCounter, a compare-and-set in the store. So one code
 // is accepted once, even by many processes at the same instant, and a code
 // older than the last accepted one is refused even inside the skew window
-// (TO-03, TO-08). The enrollment's own auth_session is single use through
+// (TO-03, TO-08). When one code is the code of two candidate steps (one
+// chance in 10^Digits per pair), the later step is recorded, so the same
+// digits are never accepted twice. The enrollment's own auth_session is single use through
 // the service.
 //
 // Window: a code may be for the current time step or up to Skew steps

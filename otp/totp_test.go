@@ -269,6 +269,44 @@ func testTO03(t *testing.T) {
 	// A new step later, a new code works again.
 	f.clock.Add(30 * time.Second)
 	require.NoError(t, f.totp.Authenticate(ctx, f.store, f.sub.ID, id, codeAt(t, k, s+2)))
+
+	t.Run("one code for two steps", testTO03Collision)
+}
+
+// testTO03Collision: with the RFC 6238 SHA1 seed, steps 57766335 and
+// 57766336 have the same code, 251166 (checked with oathtool --totp -b -N
+// @1732990050 and @1732990080). Accepting it records the later step, so the
+// same digits are not accepted again in the next step.
+func testTO03Collision(t *testing.T) {
+	const (
+		s    = 57766335
+		code = "251166"
+	)
+	ctx := context.Background()
+	k := TOTPKey{Algorithm: SHA1, Digits: 6, Period: 30 * time.Second, Secret: rfcSeed(SHA1)}
+	require.Equal(t, code, codeAt(t, k, s))
+	require.Equal(t, code, codeAt(t, k, s+1))
+
+	e := engineAt(t, TOTPConfig{}, time.Unix(s*30, 0))
+	c, err := e.Confirm(ctx, confirmReq(t, k, code))
+	require.NoError(t, err)
+	assert.Equal(t, int64(s+1), c.Counter)
+
+	f := newFixture(t, TOTPConfig{}, 0)
+	f.clock.Set(time.Unix(s*30, 0))
+	blob, err := k.MarshalBinary()
+	require.NoError(t, err)
+	require.NoError(t, f.store.Commit(ctx, store.Commit{SessionID: "s0", SessionExpires: f.clock.Now().Add(time.Minute), Method: store.Method{
+		ID: "totp|dev_0", Subject: f.sub.ID, Type: "totp", CreatedAt: f.clock.Now(), Attrs: []byte(`{}`), Secret: blob, Counter: s - 1,
+	}}))
+	require.NoError(t, f.totp.Authenticate(ctx, f.store, f.sub.ID, "totp|dev_0", code))
+	m, err := f.store.Get(ctx, f.sub.ID, "totp|dev_0")
+	require.NoError(t, err)
+	assert.Equal(t, int64(s+1), m.Counter)
+	f.clock.Add(30 * time.Second)
+	err = f.totp.Authenticate(ctx, f.store, f.sub.ID, "totp|dev_0", code)
+	require.ErrorIs(t, err, verify.ErrInvalidProof)
+	assert.Equal(t, "totp_replayed", verify.ReasonOf(err))
 }
 
 func testTO04(t *testing.T) {
