@@ -166,7 +166,7 @@ func checklistPart2(t *testing.T, n *vnone) {
 		refused(t, err, "webauthn_parse")
 		// Not an object: malformed.
 		_, err = n.confirm(t, ext([]int{1}), nil)
-		malformed(t, err, "authn_response.clientExtensionResults")
+		malformed(t, err, "authn_response")
 	})
 
 	t.Run("WA-28", func(t *testing.T) { serviceCrossUser(t) })

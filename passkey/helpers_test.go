@@ -82,8 +82,14 @@ func (h *harness) stateFor(challenge []byte) sealedState {
 // confirm runs Confirm of body against st for sub.
 func (h *harness) confirm(st sealedState, sub verify.Subject, body json.RawMessage) (*verify.Confirmation, error) {
 	h.t.Helper()
+	return h.confirmT(h.t, st, sub, body)
+}
+
+// confirmT is confirm reporting to t (a fuzz target's own T).
+func (h *harness) confirmT(t testing.TB, st sealedState, sub verify.Subject, body json.RawMessage) (*verify.Confirmation, error) {
+	t.Helper()
 	raw, err := json.Marshal(st)
-	require.NoError(h.t, err)
+	require.NoError(t, err)
 	return h.e.Confirm(context.Background(), &verify.EngineConfirm{
 		Subject: sub, MethodID: string(h.e.Type()) + "|dev_test", State: raw,
 		Request: verify.VerifyRequest{AuthSession: "x", AuthnResponse: body},

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -50,14 +49,16 @@ var cborMode = func() cbor.DecMode {
 }()
 
 // wireCredential is authn_response, the spec's
-// AuthenticatorAttestationResponse. Pointers tell absent from empty.
+// AuthenticatorAttestationResponse: the members of WebAuthn's
+// RegistrationResponseJSON (§5.1), and no other. Pointers tell absent from
+// empty.
 type wireCredential struct {
-	ID                      *string          `json:"id"`
-	RawID                   *string          `json:"rawId"`
-	Type                    *string          `json:"type"`
-	Response                *wireAttestation `json:"response"`
-	AuthenticatorAttachment *string          `json:"authenticatorAttachment"`
-	ClientExtensionResults  json.RawMessage  `json:"clientExtensionResults"`
+	ID                      *string                                         `json:"id"`
+	RawID                   *string                                         `json:"rawId"`
+	Type                    *string                                         `json:"type"`
+	Response                *wireAttestation                                `json:"response"`
+	AuthenticatorAttachment *string                                         `json:"authenticatorAttachment"`
+	ClientExtensionResults  *protocol.AuthenticationExtensionsClientOutputs `json:"clientExtensionResults"`
 }
 
 // wireAttestation is authn_response.response, the spec's
@@ -68,29 +69,15 @@ type wireAttestation struct {
 	Transports        []string `json:"transports"`
 }
 
-// UnmarshalJSON refuses members the spec does not list.
-func (w *wireAttestation) UnmarshalJSON(b []byte) error {
-	type plain wireAttestation
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	var p plain
-	if err := d.Decode(&p); err != nil {
-		return err
-	}
-	*w = wireAttestation(p)
-	return nil
-}
-
 // decoded is a syntactically valid authn_response, its byte fields decoded.
 type decoded struct {
-	rawID       []byte
-	attObj      []byte
-	clientData  []byte // as sent, the input of the §7.1 step 12 hash
-	parseable   []byte // clientData without a UTF-8 BOM, for the JSON parser
-	transports  []string
-	attachment  string
-	extResults  protocol.AuthenticationExtensionsClientOutputs
-	hasExtField bool
+	rawID      []byte
+	attObj     []byte
+	clientData []byte // as sent, the input of the §7.1 step 12 hash
+	parseable  []byte // clientData without a UTF-8 BOM, for the JSON parser
+	transports []string
+	attachment string
+	extResults protocol.AuthenticationExtensionsClientOutputs
 }
 
 const (
@@ -117,10 +104,14 @@ func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
 	if dupKey(raw) {
 		return nil, badField("", "", "authn_response is not a JSON object with unique member names")
 	}
+	// Unknown members are refused at every level: the spec closes
+	// response (additionalProperties: false), and verify/httpapi closes the
+	// top level too, so that no member is silently ignored.
 	var w wireCredential
 	d := json.NewDecoder(bytes.NewReader(raw))
+	d.DisallowUnknownFields()
 	if err := d.Decode(&w); err != nil || d.More() {
-		return nil, badField("", "", "authn_response must be an AuthenticatorAttestationResponse object")
+		return nil, badField("", "", "authn_response must be an AuthenticatorAttestationResponse object with only its members, each of its type")
 	}
 	switch {
 	case w.Type == nil:
@@ -175,11 +166,8 @@ func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
 	if out.clientData, err = b64.DecodeString(*w.Response.ClientDataJSON); err != nil {
 		return nil, badField(".response.clientDataJSON", "/response/clientDataJSON", "clientDataJSON is not base64url without padding")
 	}
-	if len(w.ClientExtensionResults) > 0 && !bytes.Equal(w.ClientExtensionResults, []byte("null")) {
-		out.hasExtField = true
-		if err := json.Unmarshal(w.ClientExtensionResults, &out.extResults); err != nil {
-			return nil, badField(".clientExtensionResults", "/clientExtensionResults", "clientExtensionResults is not a valid extension output object")
-		}
+	if w.ClientExtensionResults != nil {
+		out.extResults = *w.ClientExtensionResults
 	}
 	return out, nil
 }
@@ -212,15 +200,19 @@ func checkAttestationObject(b []byte) error {
 }
 
 // dupKey reports whether JSON text b has an object with two members of the
-// same name, or is not a JSON text it can scan. It runs before (or after)
-// encoding/json, which keeps the last of duplicate members; it allocates
-// only to unescape member names that contain escapes.
+// same name, is nested deeper than 16, or is not a JSON text it can scan.
+// It runs before encoding/json, which keeps the last of duplicate members.
+// Member names are compared as written unless they contain escapes, which
+// are decoded first.
 func dupKey(b []byte) bool {
 	const maxDepth = 16
-	type object struct{ keys [][]byte }
-	var stack [maxDepth]object
-	depth := -1 // index of the innermost open object or array in kinds
-	var kinds [maxDepth]byte
+	var (
+		kinds  [maxDepth]byte // '{' or '[' per open level
+		starts [maxDepth]int  // index in keys of the level's first name
+		buf    [64][]byte
+		keys   = buf[:0] // member names of the open objects
+		depth  = -1
+	)
 	expectKey := false
 	for i := 0; i < len(b); i++ {
 		switch c := b[i]; c {
@@ -229,13 +221,13 @@ func dupKey(b []byte) bool {
 				return true
 			}
 			depth++
-			kinds[depth] = c
-			stack[depth].keys = stack[depth].keys[:0]
+			kinds[depth], starts[depth] = c, len(keys)
 			expectKey = c == '{'
 		case '}', ']':
 			if depth < 0 {
 				return true
 			}
+			keys = keys[:starts[depth]]
 			depth--
 			expectKey = false
 		case ',':
@@ -261,10 +253,12 @@ func dupKey(b []byte) bool {
 					}
 					key = []byte(s)
 				}
-				if slices.ContainsFunc(stack[depth].keys, func(k []byte) bool { return bytes.Equal(k, key) }) {
-					return true
+				for _, k := range keys[starts[depth]:] {
+					if bytes.Equal(k, key) {
+						return true
+					}
 				}
-				stack[depth].keys = append(stack[depth].keys, key)
+				keys = append(keys, key)
 				expectKey = false
 			}
 			i = j
