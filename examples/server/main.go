@@ -27,13 +27,24 @@
 //	                   JSON line each ("-" for standard error); e-mail and
 //	                   phone are served only with an outbox
 //	-rate-limit        per-user requests per minute and route (0 lifts it)
+//	-store             memory (default), sqlite:PATH or a postgres:// URL;
+//	                   processes sharing a database share single use,
+//	                   attempt counts and methods
+//	-store-keys        keys sealing secrets in the SQL stores, ID:KEY pairs
+//	                   (KEY: 32 bytes base64url), current first, comma-
+//	                   separated (or VERIFYKIT_STORE_KEYS; default random,
+//	                   with a warning)
+//	-purge-interval    how often expired session records are deleted
+//	-redis             redis:// URL: rate limits shared by every process
+//	                   using it (default: in this process's memory)
 //	-log-format        text or json
 //	-log-level         debug, info, warn or error
 //
-// It is a demo: one process, state in memory, a static token. A real
-// deployment authenticates its users with its own access tokens (see
-// examples/embed), shares a database store and a rate limiter across
-// processes, and keeps the sealing password and hash key in its secrets.
+// It is a demo: a static token, state in memory unless -store and -redis
+// say otherwise. A real deployment authenticates its users with its own
+// access tokens (see examples/embed), shares a database store (-store) and
+// a rate limiter (-redis) across processes, and keeps the sealing
+// password, hash key and store keys in its secrets.
 package main
 
 import (
@@ -55,7 +66,6 @@ import (
 
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/session"
-	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify"
 	"github.com/verifykit/verifykit/verify/httpapi"
 )
@@ -76,6 +86,8 @@ type config struct {
 	outbox                            string
 	rateLimit                         int
 	logFormat, logLevel               string
+	store, storeKeys, redis           string
+	purgeInterval                     time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -94,11 +106,18 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "per-user requests per minute and route (0 lifts the limit)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.store, "store", "memory", "memory, sqlite:PATH or a postgres:// URL")
+	fs.StringVar(&c.storeKeys, "store-keys", os.Getenv("VERIFYKIT_STORE_KEYS"), "ID:KEY,… sealing SQL store secrets, current first (env VERIFYKIT_STORE_KEYS)")
+	fs.DurationVar(&c.purgeInterval, "purge-interval", defaultPurgeInterval, "how often expired session records are deleted")
+	fs.StringVar(&c.redis, "redis", "", "redis:// URL of a rate limiter shared across processes")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.purgeInterval < minPurgeInterval || c.purgeInterval > maxPurgeInterval {
+		return nil, fmt.Errorf("-purge-interval %v out of range [%v, %v]", c.purgeInterval, minPurgeInterval, maxPurgeInterval)
 	}
 	if c.rateLimit < 0 || c.rateLimit > 1<<20 {
 		return nil, fmt.Errorf("-rate-limit %d out of range [0, %d]", c.rateLimit, 1<<20)
@@ -168,12 +187,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	st, err := memory.New(memory.Config{})
+	storeKeys, randomKeys, err := parseStoreKeys(c.storeKeys)
 	if err != nil {
 		return err
 	}
-	limiter, err := ratelimit.NewMemory(ratelimit.MemoryConfig{})
+	if randomKeys && c.store != "memory" {
+		logger.Warn("no -store-keys or VERIFYKIT_STORE_KEYS: sealing secrets with a random key; stored TOTP secrets cannot be opened after a restart")
+	}
+	st, closeStore, err := openStore(ctx, c.store, storeKeys)
 	if err != nil {
+		return err
+	}
+	defer closeStore()
+	go purge(ctx, st, c.purgeInterval, logger)
+	var limiter verify.Limiter
+	if c.redis != "" {
+		l, closeRedis, err := openRedisLimiter(ctx, c.redis)
+		if err != nil {
+			return err
+		}
+		defer closeRedis()
+		limiter = l
+	} else if limiter, err = ratelimit.NewMemory(ratelimit.MemoryConfig{}); err != nil {
 		return err
 	}
 	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, stderr: stderr}
