@@ -48,6 +48,7 @@ type Store struct {
 	methods  map[string]store.Method // by id
 	byCred   map[string]string       // credential id → method id
 	push     pushTickets             // push-notification tickets (push.go)
+	nonces   nonces                  // used nonces, DPoP proof jtis (nonce.go)
 }
 
 type sessionRecord struct {
@@ -130,7 +131,7 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	return s.purge(now) + s.purgePush(now), nil
+	return s.purge(now) + s.purgePush(now) + s.purgeNonces(now), nil
 }
 
 // Attempt implements store.Sessions.

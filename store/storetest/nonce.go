@@ -1,0 +1,133 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// NoncesFactory returns a new, empty store.Nonces whose clock is now. It is
+// called once per subtest.
+type NoncesFactory func(t *testing.T, now func() time.Time) store.Nonces
+
+// RunNonces runs the conformance suite of store.Nonces: single use,
+// single use under concurrency, expiry on the injected clock, independence
+// of keys, isolation from the caller's slice, and cancelled contexts.
+//
+// It is separate from Run because store.Nonces is optional: a store that
+// implements it calls both, so that forgetting the interface is a compile
+// error in the store's test rather than a silently skipped suite.
+func RunNonces(t *testing.T, newStore NoncesFactory) {
+	t.Helper()
+	for _, tc := range nonceCases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := NewClock(Epoch)
+			tc.run(t, newStore(t, clock.Now), clock)
+		})
+	}
+}
+
+type nonceCase struct {
+	name string
+	run  func(t *testing.T, s store.Nonces, clock *Clock)
+}
+
+// NonceKey returns a sample nonce key named name: a SHA-256 digest, as
+// callers pass.
+func NonceKey(name string) []byte {
+	h := sha256.Sum256([]byte("nonce|" + name))
+	return h[:]
+}
+
+var nonceCases = []nonceCase{
+	{"UseOnce", func(t *testing.T, s store.Nonces, clock *Clock) {
+		exp := clock.Now().Add(time.Minute)
+		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), exp))
+		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), exp), store.ErrConsumed)
+		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), exp.Add(time.Hour)), store.ErrConsumed,
+			"a replay with a later expiry is refused too")
+	}},
+	{"KeysAreIndependent", func(t *testing.T, s store.Nonces, clock *Clock) {
+		exp := clock.Now().Add(time.Minute)
+		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), exp))
+		require.NoError(t, s.UseNonce(ctx, NonceKey("b"), exp))
+		short := []byte{1}
+		require.NoError(t, s.UseNonce(ctx, short, exp), "a one-byte key")
+		require.ErrorIs(t, s.UseNonce(ctx, []byte{1}, exp), store.ErrConsumed)
+		long := bytes.Repeat([]byte{7}, store.MaxNonceKey)
+		require.NoError(t, s.UseNonce(ctx, long, exp), "a key of MaxNonceKey bytes")
+		require.ErrorIs(t, s.UseNonce(ctx, bytes.Clone(long), exp), store.ErrConsumed)
+	}},
+	{"Concurrent", func(t *testing.T, s store.Nonces, clock *Clock) {
+		exp := clock.Now().Add(time.Minute)
+		var fresh atomic.Int32
+		parallel(t, 100, func(int) error {
+			err := s.UseNonce(ctx, NonceKey("a"), exp)
+			switch {
+			case err == nil:
+				fresh.Add(1)
+				return nil
+			case errors.Is(err, store.ErrConsumed):
+				return nil
+			default:
+				return err
+			}
+		})
+		require.EqualValues(t, 1, fresh.Load(), "exactly one use of one nonce is fresh")
+	}},
+	{"ConcurrentDistinct", func(t *testing.T, s store.Nonces, clock *Clock) {
+		exp := clock.Now().Add(time.Minute)
+		parallel(t, 50, func(i int) error {
+			return s.UseNonce(ctx, NonceKey(string(rune('A'+i))), exp)
+		})
+		for i := range 50 {
+			require.ErrorIs(t, s.UseNonce(ctx, NonceKey(string(rune('A'+i))), exp), store.ErrConsumed)
+		}
+	}},
+	{"Expiry", func(t *testing.T, s store.Nonces, clock *Clock) {
+		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)))
+		require.NoError(t, s.UseNonce(ctx, NonceKey("b"), clock.Now().Add(time.Hour)))
+		clock.Advance(time.Minute - time.Millisecond)
+		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)), store.ErrConsumed,
+			"used until its expiry")
+		clock.Advance(time.Millisecond)
+		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)),
+			"usable again once expired")
+		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)), store.ErrConsumed,
+			"and recorded again")
+		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("b"), clock.Now().Add(time.Minute)), store.ErrConsumed,
+			"another nonce keeps its own expiry")
+	}},
+	{"Isolation", func(t *testing.T, s store.Nonces, clock *Clock) {
+		key := NonceKey("a")
+		require.NoError(t, s.UseNonce(ctx, key, clock.Now().Add(time.Minute)))
+		key[0] ^= 0xff
+		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)), store.ErrConsumed,
+			"the store kept its own copy of the key")
+		require.NoError(t, s.UseNonce(ctx, key, clock.Now().Add(time.Minute)))
+	}},
+	{"KeyLength", func(t *testing.T, s store.Nonces, clock *Clock) {
+		exp := clock.Now().Add(time.Minute)
+		for _, key := range [][]byte{nil, {}, bytes.Repeat([]byte{7}, store.MaxNonceKey+1)} {
+			err := s.UseNonce(ctx, key, exp)
+			require.Error(t, err, "key of %d bytes", len(key))
+			assert.NotErrorIs(t, err, store.ErrConsumed)
+		}
+	}},
+	{"Context", func(t *testing.T, s store.Nonces, clock *Clock) {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		require.ErrorIs(t, s.UseNonce(cctx, NonceKey("a"), clock.Now().Add(time.Minute)), context.Canceled)
+		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)),
+			"a cancelled use recorded nothing")
+	}},
+}
