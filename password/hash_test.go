@@ -1,6 +1,7 @@
 package password
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -67,11 +68,11 @@ func TestCompareKnownHashes(t *testing.T) {
 func TestInteropHtpasswd(t *testing.T) {
 	htpasswd := requirePeer(t, "htpasswd")
 	for _, pw := range []string{"correct horse battery staple", "pässwörd €", strings.Repeat("x", 72)} {
-		out, err := exec.Command(htpasswd, "-nbB", "-C", "10", "user", pw).Output()
+		out, err := exec.Command(htpasswd, "-nbB", "-C", "4", "user", pw).Output()
 		require.NoError(t, err)
 		_, h, ok := strings.Cut(strings.TrimSpace(string(out)), ":")
 		require.True(t, ok)
-		require.True(t, strings.HasPrefix(h, "$2y$10$"), h)
+		require.True(t, strings.HasPrefix(h, "$2y$04$"), h)
 		assert.NoError(t, CompareHash(h, pw))
 		assert.ErrorIs(t, CompareHash(h, pw+"!"), ErrMismatch)
 	}
@@ -115,12 +116,17 @@ func TestInteropArgon2CLI(t *testing.T) {
 		assert.ErrorIs(t, CompareHash(h, tc.pw+" "), ErrMismatch)
 	}
 	// Go → CLI: the CLI recomputes our hash from the same salt.
+	// A salt with a NUL byte cannot be an argument; draw until none.
 	hs := testHasher(t)
-	h, err := hs.Hash(ctx, "correct horse battery staple")
-	require.NoError(t, err)
-	parts := strings.Split(h, "$")
-	salt, err := b64.DecodeString(parts[4])
-	require.NoError(t, err)
+	var h string
+	var salt []byte
+	for i := 0; i < 50 && (salt == nil || bytes.IndexByte(salt, 0) >= 0); i++ {
+		h = mustHash(t, hs, "correct horse battery staple")
+		var err error
+		salt, err = b64.DecodeString(strings.Split(h, "$")[4])
+		require.NoError(t, err)
+	}
+	require.NotContains(t, string(salt), "\x00")
 	assert.Equal(t, h, run("correct horse battery staple", string(salt), "-id", "-t", "2", "-k", "19456", "-p", "1", "-e"))
 }
 

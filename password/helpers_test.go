@@ -2,8 +2,10 @@ package password
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -72,7 +74,7 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 		cfg.Now = clk.Now
 	}
 	if cfg.Hasher == nil {
-		cfg.Hasher = testHasher(t)
+		cfg.Hasher = cheapHasher(t, 0)
 	}
 	eng, err := New(st, cfg)
 	require.NoError(t, err)
@@ -81,6 +83,27 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{eng}, Sealer: sealer, Store: st, Now: clk.Now, MaxAttempts: 20})
 	require.NoError(t, err)
 	return &fixture{svc: svc, eng: eng, store: st, clock: clk}
+}
+
+// cheapHasher is an argon2id Hasher with test-only parameters (m=64 KiB,
+// t=1) far below the floors NewHasher enforces, so that engine tests stay
+// fast under -race. Tests of the parameters themselves use testHasher.
+func cheapHasher(t testing.TB, maxConcurrent int) *Hasher {
+	t.Helper()
+	h, err := NewHasher(HashConfig{MaxConcurrent: maxConcurrent})
+	require.NoError(t, err)
+	h.argon = Argon2Params{Memory: 64, Time: 1, Threads: 1}
+	return h
+}
+
+// cheapBcrypt is a bcrypt Hasher at the test-only cost 4 (NewHasher
+// enforces at least 10).
+func cheapBcrypt(t testing.TB) *Hasher {
+	t.Helper()
+	h, err := NewHasher(HashConfig{Algorithm: Bcrypt, BcryptCost: MinBcryptCost})
+	require.NoError(t, err)
+	h.cost = 4
+	return h
 }
 
 // testHasher is the default argon2id hasher (m=19 MiB, t=2, p=1).
@@ -141,4 +164,21 @@ func rules(pe *PolicyError) []Rule {
 		rs = append(rs, v.Rule)
 	}
 	return rs
+}
+
+// lockedWriter serialises writes to w under mu.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// newTestLogger logs JSON lines into w, guarded by mu.
+func newTestLogger(mu *sync.Mutex, w *strings.Builder) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(lockedWriter{mu, w}, nil))
 }
