@@ -4,9 +4,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
+	"strings"
 
 	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/push"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -17,6 +22,12 @@ type engineDeps struct {
 	limiter verify.Limiter // the engines' own send limits
 	logger  *slog.Logger
 	stderr  io.Writer
+	// devices keeps push enrollment tickets: the store when it implements
+	// store.PushDevices (the memory store does); nil serves no push.
+	devices store.PushDevices
+	// routes receives the routes engines serve beside the My Account API
+	// (the push device API), by ServeMux pattern; nil serves none.
+	routes map[string]http.Handler
 }
 
 // buildEngines returns the engines the demo serves and a function
@@ -67,6 +78,20 @@ func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
 		}
 		engines = append(engines, email, phone)
 		d.logger.Warn("e-mail and phone codes are written to the outbox in clear: a development setting", slog.String("outbox", d.config.outbox))
+	}
+
+	// Push notifications: the authenticator app enrolls through the device
+	// API at <base>/push/api/enroll, next to the My Account API.
+	if d.devices != nil && d.routes != nil {
+		base := strings.TrimSuffix(strings.TrimSuffix(d.config.baseURL, "/"), "/me/v1") + "/push"
+		p, err := push.New(push.Config{Issuer: d.config.issuer, BaseURL: base}, d.devices, d.limiter)
+		if err != nil {
+			d.logger.Warn("push-notification is not served", slog.String("reason", err.Error()))
+		} else {
+			u, _ := url.Parse(p.EnrollURL())
+			d.routes["POST "+u.Path] = p.EnrollHandler()
+			engines = append(engines, p)
+		}
 	}
 	return engines, closeAll, nil
 }

@@ -66,6 +66,7 @@ import (
 
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/session"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 	"github.com/verifykit/verifykit/verify/httpapi"
 )
@@ -211,7 +212,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if limiter, err = ratelimit.NewMemory(ratelimit.MemoryConfig{}); err != nil {
 		return err
 	}
-	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, stderr: stderr}
+	routes := map[string]http.Handler{}
+	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, stderr: stderr, routes: routes}
+	if pd, ok := st.(store.PushDevices); ok {
+		deps.devices = pd
+	}
 	engines, closeEngines, err := buildEngines(deps)
 	if err != nil {
 		return err
@@ -253,6 +258,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix()+"/", api)
+	for pattern, h := range routes {
+		mux.Handle(pattern, h)
+	}
 	demo(mux, demoDeps{service: svc, baseURL: c.baseURL, logger: logger})
 
 	srv := &http.Server{
