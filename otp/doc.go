@@ -110,4 +110,43 @@
 // Rate limiting is not done here: the service limits attempts per
 // auth_session, and a host calling Authenticate must limit failures per
 // user across every path that checks codes (TO-07, RC-06).
+//
+// # E-mail and phone codes
+//
+// NewEmail and NewPhone take a Sender (Outbox for development,
+// otp/smtpsender for SMTP with STARTTLS and AUTH, otp/webhook for a signed
+// POST to an SMS or voice gateway) and a verify.Limiter, both required.
+// Start validates the destination — NormalizeEmail: an RFC 5322 addr-spec
+// as net/mail parses it, at most 254 bytes of printable ASCII, with a host
+// name for domain; NormalizePhone: E.164, '+' and 8 to 15 digits, visual
+// separators dropped ("+1 (555) 123-4567" is "+15551234567"; OT-10) —
+// then charges the send limit of the user and, separately, of the
+// destination (default 10 an hour each). A refusal is verify.ErrRateLimited
+// carrying the bucket (HTTP 429 with the rate-limit headers and
+// retry-after) and nothing is sent (OT-06). Then it draws a code of Digits
+// digits (6 to 10, default 6) uniformly from crypto/rand (OT-01), sends it
+// (ChannelEmail, or ChannelSMS / ChannelVoice from the phone's
+// preferred_authentication_method, sms by default), and seals the
+// destination, the channel, the code's expiry (TTL, default 5 minutes, at
+// most 10; OT-02) and HMAC-SHA256 under HashKey of the code bound to the
+// user, method id, channel, destination and expiry (OT-04, OT-07). The
+// code itself is kept nowhere.
+//
+// Confirm checks the code's expiry on the engine clock, reads exactly
+// Digits ASCII digits, and compares the keyed hashes with
+// subtle.ConstantTimeCompare. The service counts the attempt before, voids
+// the auth_session after verify.Config.MaxAttempts (5) failures (OT-05) and
+// makes it single use (OT-03). The method carries the sealed address, or
+// number and channel: nothing in the verify request can change them (OT-08,
+// OT-10). A resend is a new enrollment with its own auth_session and code;
+// an earlier code never confirms it, and expires with its own session.
+//
+// Assurance: e-mail proves access to a mailbox, not possession of a
+// device: it is low assurance (Email.Assurance; NIST SP 800-63B §5.1.3.1
+// forbids it as an out-of-band authenticator, ASVS 6.3.6 as an MFA factor),
+// and EmailConfig.Forbidden refuses it (OT-09). SMS and voice are
+// restricted authenticators (Phone.Assurance; NIST §5.1.3.3): offer a
+// stronger one, and use PhoneConfig.Forbidden or PhoneConfig.Channels to
+// restrict them (OT-08). Neither engine looks at whether another account
+// uses the destination, so the answer is the same either way (OT-11).
 package otp
