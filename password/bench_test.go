@@ -86,9 +86,10 @@ func BenchmarkCompare(b *testing.B) {
 }
 
 // BenchmarkConfirm measures the engine's whole confirm path for a first
-// password (store read, every rule, one hash), without the service.
+// password (store read, every rule, one argon2id hash at the defaults),
+// without the service.
 func BenchmarkConfirm(b *testing.B) {
-	f := newFixture(b, Config{})
+	f := newFixture(b, Config{Hasher: testHasher(b)})
 	st, err := json.Marshal(state{Identity: alice.ID, Policy: DefaultPolicy()})
 	require.NoError(b, err)
 	pw := benchPasswords[0]
