@@ -1,0 +1,102 @@
+package passkey_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/verifykit/verifykit/passkey"
+	"github.com/verifykit/verifykit/store/memory"
+	"github.com/verifykit/verifykit/verify"
+)
+
+// New validates the configuration once; an origin that is not in the
+// serialized form browsers write is refused with the rule it breaks.
+func ExampleNew() {
+	st, _ := memory.New(memory.Config{})
+	_, err := passkey.New(verify.TypePasskey, st, passkey.Config{
+		RPID:    "example.com",
+		Origins: []string{"https://login.example.com/"},
+	})
+	fmt.Println(errors.Is(err, passkey.ErrConfig))
+	fmt.Println(err)
+
+	e, err := passkey.New(verify.TypePasskey, st, passkey.Config{
+		RPID:    "example.com",
+		Origins: []string{"https://login.example.com"},
+	})
+	fmt.Println(e.Type(), e.RPID(), err)
+	// Output:
+	// true
+	// passkey: invalid config: Origins entry "https://login.example.com/" is not a serialized origin scheme://host[:port]
+	// passkey example.com <nil>
+}
+
+// Start returns the creation options of the spec's PasskeyCreationResponse
+// and the state the service seals into the auth_session.
+func ExampleEngine_Start() {
+	st, _ := memory.New(memory.Config{})
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	e, _ := passkey.New(verify.TypePasskey, st, passkey.Config{
+		RPID:    "example.com",
+		RPName:  "Example",
+		Origins: []string{"https://login.example.com"},
+		Now:     func() time.Time { return now },
+	})
+	ch, _ := e.Start(context.Background(), &verify.EngineStart{
+		Subject:   verify.Subject{ID: "auth0|507f1f77bcf86cd799439011", Email: "user@example.com", Name: "User"},
+		ExpiresAt: now.Add(5 * time.Minute),
+	})
+	var opts struct {
+		Challenge              string          `json:"challenge"`
+		Timeout                int             `json:"timeout"`
+		RP                     json.RawMessage `json:"rp"`
+		User                   struct{ ID, Name, DisplayName string }
+		PubKeyCredParams       json.RawMessage `json:"pubKeyCredParams"`
+		AuthenticatorSelection json.RawMessage `json:"authenticatorSelection"`
+		Attestation            string          `json:"attestation"`
+	}
+	_ = json.Unmarshal(ch.AuthnParamsPublicKey, &opts)
+	challenge, _ := base64.RawURLEncoding.DecodeString(opts.Challenge)
+	handle, _ := base64.RawURLEncoding.DecodeString(opts.User.ID)
+	fmt.Println("id:", ch.PendingID)
+	fmt.Println("challenge bytes:", len(challenge))
+	fmt.Println("timeout:", opts.Timeout)
+	fmt.Println("rp:", string(opts.RP))
+	fmt.Println("user:", len(handle), "random bytes,", opts.User.Name+",", opts.User.DisplayName)
+	fmt.Println("pubKeyCredParams:", string(opts.PubKeyCredParams))
+	fmt.Println("authenticatorSelection:", string(opts.AuthenticatorSelection))
+	fmt.Println("attestation:", opts.Attestation)
+	// Output:
+	// id: passkey|new
+	// challenge bytes: 32
+	// timeout: 300000
+	// rp: {"id":"example.com","name":"Example"}
+	// user: 32 random bytes, user@example.com, User
+	// pubKeyCredParams: [{"type":"public-key","alg":-8},{"type":"public-key","alg":-7},{"type":"public-key","alg":-257}]
+	// authenticatorSelection: {"residentKey":"required","userVerification":"required"}
+	// attestation: none
+}
+
+func ExampleSummarizeUserAgent() {
+	for _, ua := range []string{
+		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86",
+		"curl/8.5.0",
+	} {
+		fmt.Println(passkey.SummarizeUserAgent(ua))
+	}
+	// Output:
+	// Chrome 131.0.0 / Mac OS X 10.15.7
+	// Safari 17.5.0 / iOS 17.5.1
+	// Firefox 133.0.0 / Windows 10
+	// Chrome 131.0.6778 / Android 14
+	// Edge 131.0.2903 / Windows 10
+	// Other / Other
+}
