@@ -86,7 +86,8 @@
 //     x-ratelimit-remaining and x-ratelimit-reset (Unix seconds, rounded
 //     up); 429 adds retry-after (seconds, rounded up). Requests that reach
 //     no user (no or bad credentials, no route) count against a per-IP
-//     bucket (Config.AnonymousRateLimit) whose state those headers report.
+//     bucket (Config.AnonymousRateLimit; an IPv6 address counts as its /64)
+//     whose state those headers report.
 //     An engine's own throttling (verify.Error of kind ErrRateLimited with
 //     a RateLimit, e.g. codes sent to one phone) is answered 429 with that
 //     bucket's headers.

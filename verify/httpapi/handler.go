@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -78,8 +79,9 @@ type Config struct {
 	// RouteLimits overrides RateLimit per route, keyed by operationId
 	// (OpCreate, OpVerify, …).
 	RouteLimits map[string]verify.Limit
-	// AnonymousRateLimit is the per-IP limit of requests without valid
-	// credentials (answered 401) or outside every route (404, 405).
+	// AnonymousRateLimit is the per-IP limit (per /64 for IPv6) of requests
+	// without valid credentials (answered 401) or outside every route (404,
+	// 405).
 	// Default DefaultAnonymousRateLimit().
 	AnonymousRateLimit verify.Limit
 	// MaxBodyBytes caps request bodies; a larger one is answered 413.
@@ -429,7 +431,7 @@ func (rt *route) matchPath(segs []string) (string, bool) {
 // without a principal. It reports whether the request may go on; when not,
 // it has answered.
 func (h *Handler) limitAnonymous(w http.ResponseWriter, c *call) bool {
-	rl, err := h.limiter.Allow(c.r.Context(), "verifykit|anonymous|"+c.client.IP, h.anonLimit)
+	rl, err := h.limiter.Allow(c.r.Context(), "verifykit|anonymous|"+anonymousKey(c.client.IP), h.anonLimit)
 	if err != nil {
 		h.fail(w, c, fmt.Errorf("httpapi: rate limiter: %w", err))
 		return false
@@ -440,6 +442,25 @@ func (h *Handler) limitAnonymous(w http.ResponseWriter, c *call) bool {
 		return false
 	}
 	return true
+}
+
+// anonymousKey is the bucket of an IP address: the address itself for
+// IPv4, its /64 for IPv6, since one subscriber commonly holds a whole /64
+// and could rotate through it.
+func anonymousKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.WithZone("").Prefix(64)
+	if err != nil {
+		return ip
+	}
+	return p.String()
 }
 
 // setRateLimit writes the spec's rate-limit headers for rl.

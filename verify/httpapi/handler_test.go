@@ -512,6 +512,28 @@ func TestRateLimit(t *testing.T) {
 	require.Equal(t, 202, rec.Code)
 }
 
+func TestAnonymousBucketPerIPv6Prefix(t *testing.T) {
+	f := newFixture(t, options{cfg: func(c *httpapi.Config) {
+		c.AnonymousRateLimit = verify.Limit{Requests: 2, Window: time.Minute}
+	}})
+	send := func(remote string) int {
+		hr := httptest.NewRequest(http.MethodPost, createPath, strings.NewReader(`{"type":"totp"}`))
+		hr.RemoteAddr = remote
+		rec := httptest.NewRecorder()
+		f.h.ServeHTTP(rec, hr)
+		return rec.Code
+	}
+	// Addresses of one /64 share a bucket; another /64 and IPv4 have theirs.
+	assert.Equal(t, 401, send("[2001:db8:1:2::1]:1000"))
+	assert.Equal(t, 401, send("[2001:db8:1:2:ffff::9]:1000"))
+	assert.Equal(t, 429, send("[2001:db8:1:2::77%eth0]:1000"))
+	assert.Equal(t, 401, send("[2001:db8:1:3::1]:1000"))
+	assert.Equal(t, 401, send("198.51.100.1:1000"))
+	assert.Equal(t, 401, send("[::ffff:198.51.100.1]:1000"), "a v4-mapped address is its IPv4 address")
+	assert.Equal(t, 429, send("198.51.100.1:1000"))
+	assert.Equal(t, 401, send("198.51.100.2:1000"))
+}
+
 type failingLimiter struct{}
 
 func (failingLimiter) Allow(context.Context, string, verify.Limit) (verify.RateLimit, error) {
