@@ -96,7 +96,8 @@ type EnrollResponse struct {
 
 // Enroll is the device side of enrollment, transport-free: the device
 // presents the ticket (enrollment_tx_id) from the barcode and describes
-// itself in req. Enroll validates req, verifies the proof of possession of
+// itself in req. Enroll validates req, refuses an unknown, expired or used
+// ticket before any signature work, verifies the proof of possession of
 // the device key (signed over this ticket and EnrollURL, PU-02), then
 // redeems the ticket in the store — atomically, once (PU-01) — recording
 // the device against the pending enrollment. The user's verify then
@@ -111,6 +112,17 @@ func (p *Push) Enroll(ctx context.Context, ticket string, req *EnrollRequest) (*
 	if err := p.checkRequest(req); err != nil {
 		return nil, err
 	}
+	// A cheap read first, so that unknown, expired and used tickets cost
+	// no signature verification; the redemption below is what decides.
+	h := sha256.Sum256([]byte(ticket))
+	switch pending, err := p.devices.PushTicket(ctx, h[:]); {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
+	case err != nil:
+		return nil, fmt.Errorf("push: read ticket: %w", err)
+	case pending.Device != nil:
+		return nil, fmt.Errorf("%w: %w", ErrInvalidTicket, store.ErrConsumed)
+	}
 	key, err := ParsePublicKey(req.PublicKey)
 	if err != nil {
 		return nil, badField("public_key", err.Error())
@@ -118,7 +130,6 @@ func (p *Push) Enroll(ctx context.Context, ticket string, req *EnrollRequest) (*
 	if err := p.checkProof(key, req.Proof, ticket, req.Identifier); err != nil {
 		return nil, err
 	}
-	h := sha256.Sum256([]byte(ticket))
 	t, err := p.devices.RedeemPushTicket(ctx, h[:], store.PushDevice{
 		Identifier: req.Identifier, Name: req.Name, Service: req.PushCredentials.Service,
 		Token: req.PushCredentials.Token, PublicKey: key.jwk, EnrolledAt: p.now().UTC().Truncate(time.Millisecond),

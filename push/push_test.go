@@ -366,6 +366,13 @@ func TestEnrollErrors(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidTicket)
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
+	t.Run("unknown ticket is refused before the proof is checked", func(t *testing.T) {
+		ticket := b64u(bytes.Repeat([]byte{8}, DefaultTicketSize))
+		req := d.request(t, testBaseURL, ticket, now)
+		req.Proof = "e30.e30.AAAA"
+		_, err := f.push.Enroll(context.Background(), ticket, req)
+		require.ErrorIs(t, err, ErrInvalidTicket)
+	})
 	t.Run("malformed ticket", func(t *testing.T) {
 		for _, ticket := range []string{"", "short", strings.Repeat("A", 200), "AAAAAAAAAAAAAAAAAAAAAA==", "AAAAAAAAAAAAAAAAAAAAA+"} {
 			_, err := f.push.Enroll(context.Background(), ticket, d.request(t, testBaseURL, ticket, now))
