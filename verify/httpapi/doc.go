@@ -29,7 +29,8 @@
 // Authorization header); apply the per-user, per-route rate limit (429);
 // check the route's scope, create:me:authentication_methods for both
 // routes (403, error="insufficient_scope"); check the Content-Type (415
-// unless application/json, optionally with charset=utf-8); read at most
+// unless application/json, optionally with charset=utf-8, and without a
+// Content-Encoding other than identity); read at most
 // Config.MaxBodyBytes (413); validate the body (400); call the Verifier.
 //
 // # Strictness

@@ -356,6 +356,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"The request body must be application/json", nil)
 			return
 		}
+		if ce := r.Header.Values("Content-Encoding"); len(ce) > 1 || len(ce) == 1 && !strings.EqualFold(ce[0], "identity") {
+			// RFC 7694 §3: an unsupported content coding is a 415.
+			h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
+				"Content encodings of the request body are not supported", nil)
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
 		if err != nil {
 			var tooBig *http.MaxBytesError

@@ -327,6 +327,23 @@ func TestContentType(t *testing.T) {
 	}
 }
 
+func TestContentEncoding(t *testing.T) {
+	f := newFixture(t, options{})
+	for _, tc := range []struct {
+		enc    []string
+		status int
+	}{
+		{nil, 202},
+		{[]string{"identity"}, 202},
+		{[]string{"gzip"}, 415},
+		{[]string{"identity", "identity"}, 415},
+		{[]string{"br"}, 415},
+	} {
+		rec := f.do(t, req{path: createPath, token: aliceToken, body: `{"type":"totp"}`, header: http.Header{"Content-Encoding": tc.enc}})
+		assert.Equal(t, tc.status, rec.Code, "%v", tc.enc)
+	}
+}
+
 func TestBodyLimit(t *testing.T) {
 	f := newFixture(t, options{cfg: func(c *httpapi.Config) { c.MaxBodyBytes = 8 << 10 }})
 	e := f.start(t, aliceToken, `{"type":"totp"}`)
