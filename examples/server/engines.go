@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 
 	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/passkey"
 	"github.com/verifykit/verifykit/push"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
@@ -28,6 +30,9 @@ type engineDeps struct {
 	// routes receives the routes engines serve beside the My Account API
 	// (the push device API), by ServeMux pattern; nil serves none.
 	routes map[string]http.Handler
+	// methods is read by the WebAuthn engines (excludeCredentials, the
+	// user handle, duplicate credentials); nil serves no WebAuthn type.
+	methods store.Methods
 }
 
 // buildEngines returns the engines the demo serves and a function
@@ -82,6 +87,9 @@ func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
 
 	// Push notifications: the authenticator app enrolls through the device
 	// API at <base>/push/api/enroll, next to the My Account API.
+	if d.devices == nil {
+		d.logger.Info("push-notification is not served: the store does not implement store.PushDevices")
+	}
 	if d.devices != nil && d.routes != nil {
 		base := strings.TrimSuffix(strings.TrimSuffix(d.config.baseURL, "/"), "/me/v1") + "/push"
 		p, err := push.New(push.Config{Issuer: d.config.issuer, BaseURL: base}, d.devices, d.limiter)
@@ -93,5 +101,62 @@ func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
 			engines = append(engines, p)
 		}
 	}
+	// Passkeys and security keys: WebAuthn ceremonies for -rp-id in the
+	// -origin origins. Security keys (webauthn-roaming) are asked for their
+	// attestation, shown in the method's record; the other types ask none.
+	if d.methods != nil {
+		webauthn, err := webauthnEngines(d)
+		if err != nil {
+			return fail(err)
+		}
+		engines = append(engines, webauthn...)
+	}
 	return engines, closeAll, nil
+}
+
+// webauthnEngines builds the passkey, webauthn-platform and
+// webauthn-roaming engines. A configuration error is fatal when -rp-id or
+// -origin was given; an origin derived from -base-url that does not suit
+// the RP ID only leaves WebAuthn out, with a warning.
+func webauthnEngines(d engineDeps) ([]verify.Engine, error) {
+	c := d.config
+	explicit := c.origin != ""
+	if !explicit {
+		c.origin = defaultOrigin(c.baseURL, c.rpID)
+	}
+	var engines []verify.Engine
+	for _, typ := range []verify.Type{verify.TypePasskey, verify.TypeWebAuthnPlatform, verify.TypeWebAuthnRoaming} {
+		cfg := passkey.Config{RPID: c.rpID, RPName: c.issuer, Origins: strings.Split(c.origin, ",")}
+		if typ == verify.TypeWebAuthnRoaming {
+			cfg.Attestation = passkey.AttestationDirect
+		}
+		e, err := passkey.New(typ, d.methods, cfg)
+		if err != nil && (explicit || c.rpID != "localhost") {
+			return nil, fmt.Errorf("-rp-id, -origin: %w", err)
+		}
+		if err != nil {
+			d.logger.Warn("passkeys are not served: give -origin (and -rp-id)", slog.String("reason", err.Error()))
+			return nil, nil
+		}
+		engines = append(engines, e)
+	}
+	return engines, nil
+}
+
+// defaultOrigin is the origin of baseURL, the server's own; a loopback IP
+// becomes localhost when the RP ID is localhost, since WebAuthn has no RP ID
+// for an IP address.
+func defaultOrigin(baseURL, rpID string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	host := u.Host
+	if ip := net.ParseIP(u.Hostname()); ip != nil && ip.IsLoopback() && rpID == "localhost" {
+		host = "localhost"
+		if p := u.Port(); p != "" {
+			host += ":" + p
+		}
+	}
+	return u.Scheme + "://" + host
 }
