@@ -90,7 +90,7 @@ func BenchmarkCompare(b *testing.B) {
 // without the service.
 func BenchmarkConfirm(b *testing.B) {
 	f := newFixture(b, Config{Hasher: testHasher(b)})
-	st, err := json.Marshal(state{Identity: alice.ID, Policy: DefaultPolicy()})
+	st, err := json.Marshal(state{Policy: DefaultPolicy()})
 	require.NoError(b, err)
 	pw := benchPasswords[0]
 	req := &verify.EngineConfirm{Subject: alice, MethodID: MethodID(alice.ID), State: st, Request: verify.VerifyRequest{NewPassword: &pw}}

@@ -165,7 +165,7 @@ func TestChecklist(t *testing.T) {
 		require.ErrorIs(t, err, verify.ErrInvalidRequest)
 		assert.Zero(t, h.peak.Load(), "refused before any hashing")
 		// 100 concurrent sets: at most 2 hashes at once.
-		st, err := json.Marshal(state{Identity: alice.ID, Policy: DefaultPolicy()})
+		st, err := json.Marshal(state{Policy: DefaultPolicy()})
 		require.NoError(t, err)
 		var wg sync.WaitGroup
 		errs := make(chan error, 100)

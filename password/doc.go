@@ -66,8 +66,9 @@
 //     the policy has no such fields and ParsePolicy refuses unknown ones.
 //     Nothing in this package looks at typing speed or refuses pasting
 //     (PW-17).
-//   - The auth_session seals the identity and the policy, never the
-//     password; errors and log entries carry no password and no hash.
+//   - The auth_session seals the identity (in the method id) and the
+//     policy, never the password; errors and log entries carry no
+//     password and no hash.
 //
 // # Storage
 //

@@ -161,11 +161,23 @@ func MethodID(identityUserID string) string {
 	return "password|" + base64.RawURLEncoding.EncodeToString([]byte(identityUserID))
 }
 
-// state is sealed into the auth_session: the identity and the policy shown
-// to the client, never a password.
+// state is sealed into the auth_session: the policy shown to the client,
+// never a password. The identity is in the sealed method id.
 type state struct {
-	Identity string `json:"i"`
-	Policy   Policy `json:"p"`
+	Policy Policy `json:"p"`
+}
+
+// identityOf returns the identity a password method id names, or false.
+func identityOf(methodID string) (string, bool) {
+	enc, ok := strings.CutPrefix(methodID, "password|")
+	if !ok {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(enc)
+	if err != nil || !validIdentity(string(b)) {
+		return "", false
+	}
+	return string(b), true
 }
 
 // Start implements verify.Engine: it checks the identity and connection
@@ -204,7 +216,7 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 		return nil, fmt.Errorf("password: encode policy: %w", err)
 	}
 	return &verify.Challenge{
-		State:     state{Identity: identity, Policy: e.policy},
+		State:     state{Policy: e.policy},
 		PendingID: PendingID,
 		MethodID:  MethodID(identity),
 		Policy:    pol,
@@ -221,8 +233,8 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 // fail (409) rather than lose history.
 func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	var st state
-	if err := strictDecode(req.State, &st); err != nil || st.Identity == "" || st.Policy.Validate() != nil ||
-		MethodID(st.Identity) != req.MethodID {
+	identity, ok := identityOf(req.MethodID)
+	if err := strictDecode(req.State, &st); err != nil || !ok || st.Policy.Validate() != nil {
 		return nil, verify.NewError(verify.ErrInvalidSession, "password_state", "The auth_session is invalid")
 	}
 	if req.Request.NewPassword == nil {
@@ -323,7 +335,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 	now := e.now().UTC().Truncate(time.Millisecond)
 	m := verify.Method{
 		ID: req.MethodID, Type: verify.TypePassword, Subject: req.Subject.ID,
-		IdentityUserID: st.Identity, LastPasswordReset: now, Usage: []verify.Usage{verify.UsagePrimary},
+		IdentityUserID: identity, LastPasswordReset: now, Usage: []verify.Usage{verify.UsagePrimary},
 	}
 	if cur != nil {
 		m.CreatedAt, m.Name, m.LastAuthAt = cur.CreatedAt, cur.Name, cur.LastAuthAt

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/verifykit/verifykit/internal/spectest"
 	"github.com/verifykit/verifykit/session"
 	"github.com/verifykit/verifykit/store"
+	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -193,13 +196,41 @@ func TestHistory(t *testing.T) {
 	assert.NoError(t, CompareHash(sec.History[1], pws[2]))
 }
 
-// TestHistoryUnderConcurrency starts two changes and confirms them at
-// once: one wins, the other gets a conflict, and the winner's history
-// holds the previous password — nothing is lost.
+// readBarrier holds every Commit until n Gets have happened, once armed:
+// concurrent changes all read the current method before any of them
+// commits, whatever the scheduler does.
+type readBarrier struct {
+	store.Store
+	armed atomic.Bool
+	reads sync.WaitGroup
+}
+
+func (s *readBarrier) Get(ctx context.Context, subject, id string) (store.Method, error) {
+	m, err := s.Store.Get(ctx, subject, id)
+	if s.armed.Load() {
+		s.reads.Done()
+	}
+	return m, err
+}
+
+func (s *readBarrier) Commit(ctx context.Context, c store.Commit) error {
+	if s.armed.Load() {
+		s.reads.Wait()
+	}
+	return s.Store.Commit(ctx, c)
+}
+
+// TestHistoryUnderConcurrency confirms n changes that all read the current
+// method before any commits: one wins, the others get a conflict (409),
+// and the winner's history holds the previous password — nothing is lost.
 func TestHistoryUnderConcurrency(t *testing.T) {
 	p := DefaultPolicy()
 	p.History = History{Active: true, Size: 5}
-	f := newFixture(t, Config{Policy: &p})
+	barrier := &readBarrier{}
+	f := newFixtureWith(t, Config{Policy: &p}, func(s *memory.Store) store.Store {
+		barrier.Store = s
+		return barrier
+	})
 	_, err := f.set(t, alice, "the original passphrase")
 	require.NoError(t, err)
 	const n = 4
@@ -207,18 +238,15 @@ func TestHistoryUnderConcurrency(t *testing.T) {
 	for i := range enrs {
 		enrs[i] = f.start(t, alice)
 	}
-	var (
-		wg    sync.WaitGroup
-		start = make(chan struct{})
-		errs  = make([]error, n)
-	)
+	barrier.reads.Add(n)
+	barrier.armed.Store(true)
+	var wg sync.WaitGroup
+	errs := make([]error, n)
 	for i := range n {
 		wg.Go(func() {
-			<-start
 			_, errs[i] = f.confirm(alice, enrs[i], strings.Repeat("x", i+1)+" concurrent new passphrase")
 		})
 	}
-	close(start)
 	wg.Wait()
 	wins := 0
 	for _, err := range errs {
@@ -388,22 +416,24 @@ func TestConfirmFailures(t *testing.T) {
 		})
 		return err
 	}
-	good, err := json.Marshal(state{Identity: alice.ID, Policy: DefaultPolicy()})
+	good, err := json.Marshal(state{Policy: DefaultPolicy()})
 	require.NoError(t, err)
 	require.NoError(t, confirm(f.eng, good, MethodID(alice.ID)))
 
-	t.Run("state for another method", func(t *testing.T) {
-		assert.ErrorIs(t, confirm(f.eng, good, MethodID("someone-else")), verify.ErrInvalidSession)
+	t.Run("method id not a password id", func(t *testing.T) {
+		assert.ErrorIs(t, confirm(f.eng, good, "totp|dev_x"), verify.ErrInvalidSession)
+		assert.ErrorIs(t, confirm(f.eng, good, "password|not base64!"), verify.ErrInvalidSession)
+		assert.ErrorIs(t, confirm(f.eng, good, MethodID("has space")), verify.ErrInvalidSession)
 	})
 	t.Run("state with an invalid policy", func(t *testing.T) {
 		p := DefaultPolicy()
 		p.Complexity.MinLength = 0
-		bad, err := json.Marshal(state{Identity: alice.ID, Policy: p})
+		bad, err := json.Marshal(state{Policy: p})
 		require.NoError(t, err)
 		assert.ErrorIs(t, confirm(f.eng, bad, MethodID(alice.ID)), verify.ErrInvalidSession)
 	})
 	t.Run("state with unknown fields", func(t *testing.T) {
-		assert.ErrorIs(t, confirm(f.eng, json.RawMessage(`{"i":"x","p":{},"pw":"x"}`), MethodID("x")), verify.ErrInvalidSession)
+		assert.ErrorIs(t, confirm(f.eng, json.RawMessage(`{"p":{},"pw":"x"}`), MethodID("x")), verify.ErrInvalidSession)
 	})
 	t.Run("no new_password", func(t *testing.T) {
 		_, err := f.eng.Confirm(ctx, &verify.EngineConfirm{Subject: alice, MethodID: MethodID(alice.ID), State: good})
@@ -463,4 +493,28 @@ func TestSecret(t *testing.T) {
 		_, err := DecodeSecret([]byte(bad))
 		assert.Error(t, err, bad)
 	}
+}
+
+// TestStartLargest starts and confirms with the largest policy and the
+// longest identity the limits allow: the auth_session that seals them
+// stays within the sealer's default token limit.
+func TestStartLargest(t *testing.T) {
+	p := DefaultPolicy()
+	p.Complexity.CharacterTypes = []CharacterType{Lowercase, Uppercase, Number, Special}
+	p.Complexity.CharacterTypeRule = ThreeOfFour
+	p.History = History{Active: true, Size: MaxHistorySize}
+	p.ProfileData.BlockedFields = nil
+	for i := range MaxBlockedFields {
+		p.ProfileData.BlockedFields = append(p.ProfileData.BlockedFields, fmt.Sprintf("%02d", i)+strings.Repeat("f", maxFieldName-2))
+	}
+	require.NoError(t, p.Validate())
+	identity := strings.Repeat("😀", 255)
+	f := newFixture(t, Config{Policy: &p, AllowIdentity: func(context.Context, verify.Subject, string) error { return nil }})
+	enr, err := f.svc.Start(ctx, alice, verify.StartRequest{Type: verify.TypePassword, IdentityUserID: identity}, verify.Client{})
+	require.NoError(t, err)
+	t.Logf("auth_session of %d bytes", len(enr.AuthSession))
+	m, err := f.confirm(alice, enr, "Tangerine quartz violin 7 ladder")
+	require.NoError(t, err)
+	assert.Equal(t, identity, m.IdentityUserID)
+	assert.Equal(t, MethodID(identity), m.ID)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit/session"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify"
 )
@@ -67,9 +68,17 @@ var ctx = context.Background()
 
 func newFixture(t testing.TB, cfg Config) *fixture {
 	t.Helper()
+	return newFixtureWith(t, cfg, func(s *memory.Store) store.Store { return s })
+}
+
+// newFixtureWith is newFixture with the engine and service on wrap(the
+// memory store).
+func newFixtureWith(t testing.TB, cfg Config, wrap func(*memory.Store) store.Store) *fixture {
+	t.Helper()
 	clk := &clock{t: epoch}
-	st, err := memory.New(memory.Config{Now: clk.Now})
+	mem, err := memory.New(memory.Config{Now: clk.Now})
 	require.NoError(t, err)
+	st := wrap(mem)
 	if cfg.Now == nil {
 		cfg.Now = clk.Now
 	}
@@ -82,7 +91,7 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	require.NoError(t, err)
 	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{eng}, Sealer: sealer, Store: st, Now: clk.Now, MaxAttempts: 20})
 	require.NoError(t, err)
-	return &fixture{svc: svc, eng: eng, store: st, clock: clk}
+	return &fixture{svc: svc, eng: eng, store: mem, clock: clk}
 }
 
 // cheapHasher is an argon2id Hasher with test-only parameters (m=64 KiB,

@@ -54,7 +54,7 @@ type ProfileData struct {
 	Active bool `json:"active"`
 	// BlockedFields names the fields: "name", "email" (its local part),
 	// "username", or any key of verify.Subject.Profile. At most 12, each
-	// 1 to 100 bytes of letters, digits, '.', '_' or '-'.
+	// 1 to 64 bytes of letters, digits, '.', '_' or '-'.
 	BlockedFields []string `json:"blocked_fields"`
 }
 
@@ -133,7 +133,7 @@ const (
 	MaxMinLength     = 128 // complexity.min_length upper bound
 	MaxHistorySize   = 24  // history.size upper bound, as Auth0
 	MaxBlockedFields = 12  // profile_data.blocked_fields, as Auth0
-	maxFieldName     = 100
+	maxFieldName     = 64
 )
 
 // DefaultPolicy returns the policy an Engine uses when Config.Policy is
