@@ -17,11 +17,10 @@ import (
 )
 
 // The demo page: demo/index.html and demo/app.js, served at / and
-// /demo/app.js. It enrolls the demo user's TOTP app and recovery code
-// through the API, with the token the server printed. Passkey enrollment
-// (navigator.credentials.create) is to be added to the same page: a
-// section in index.html and its handlers in app.js; server-side helpers
-// it needs go into demo() below.
+// /demo/app.js. It enrolls the demo user's TOTP app, recovery code,
+// passkey and security key through the API, with the token the server
+// printed; the WebAuthn ceremonies run in the browser
+// (navigator.credentials.create) and need the page at -origin.
 //
 //go:embed demo/index.html demo/app.js
 var demoFiles embed.FS

@@ -23,6 +23,13 @@
 //	-hash-key          base64url key of at least 32 bytes for the keyed
 //	                   hashes of codes (or VERIFYKIT_HASH_KEY; default random)
 //	-issuer            the TOTP issuer shown in authenticator apps
+//	-rp-id             WebAuthn relying party id of passkeys and security
+//	                   keys (default localhost)
+//	-origin            the origins WebAuthn ceremonies may run in, comma-
+//	                   separated (default the server's own origin, from
+//	                   -base-url; with -rp-id localhost and a loopback
+//	                   address, http://localhost:PORT, where the demo page
+//	                   must then be opened)
 //	-outbox            file the e-mail and phone engines write codes to, one
 //	                   JSON line each ("-" for standard error); e-mail and
 //	                   phone are served only with an outbox
@@ -85,6 +92,7 @@ type config struct {
 	addr, baseURL, token, user, email string
 	sessionPassword, hashKey, issuer  string
 	outbox                            string
+	rpID, origin                      string
 	rateLimit                         int
 	logFormat, logLevel               string
 	store, storeKeys, redis           string
@@ -103,6 +111,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.sessionPassword, "session-password", os.Getenv("VERIFYKIT_SESSION_PASSWORD"), "auth_session sealing password (env VERIFYKIT_SESSION_PASSWORD)")
 	fs.StringVar(&c.hashKey, "hash-key", os.Getenv("VERIFYKIT_HASH_KEY"), "base64url key for code hashes (env VERIFYKIT_HASH_KEY)")
 	fs.StringVar(&c.issuer, "issuer", "verifykit demo", "TOTP issuer")
+	fs.StringVar(&c.rpID, "rp-id", "localhost", "WebAuthn relying party id")
+	fs.StringVar(&c.origin, "origin", "", "origins of WebAuthn ceremonies, comma-separated (default the server's own)")
 	fs.StringVar(&c.outbox, "outbox", "", `file for e-mail and phone codes ("-" = stderr); enables those engines`)
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "per-user requests per minute and route (0 lifts the limit)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -213,7 +223,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	routes := map[string]http.Handler{}
-	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, stderr: stderr, routes: routes}
+	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, stderr: stderr, routes: routes, methods: st}
 	if pd, ok := st.(store.PushDevices); ok {
 		deps.devices = pd
 	}
@@ -277,6 +287,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "user:  %s\n", c.user)
 	fmt.Fprintf(stdout, "token: %s\n", c.token)
 	fmt.Fprintf(stdout, "types: %s\n", typeNames(svc.Types()))
+	if _, ok := svc.Engine(verify.TypePasskey); ok {
+		fmt.Fprintf(stdout, "demo:  %s/ (passkeys: RP ID %s)\n", strings.Split(c.origin, ",")[0], c.rpID)
+	}
 	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
 		logger.Warn("listening beyond loopback: anyone who reaches this address and learns the token enrolls factors for the demo user")
 	}

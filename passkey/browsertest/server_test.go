@@ -1,22 +1,21 @@
 package browsertest
 
 import (
+	"bufio"
 	"net"
-	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/verifykit/verifykit/passkey"
-	"github.com/verifykit/verifykit/ratelimit"
-	"github.com/verifykit/verifykit/session"
-	"github.com/verifykit/verifykit/store/memory"
-	"github.com/verifykit/verifykit/verify"
-	"github.com/verifykit/verifykit/verify/httpapi"
 )
 
-// server is the API under test, reached at origin.
+// server is examples/server under test, reached at origin.
 type server struct {
 	origin  string // http://localhost:PORT
 	baseURL string // origin + "/me/v1"
@@ -24,39 +23,77 @@ type server struct {
 	user    string
 }
 
-// startServer serves the API in process (httpapi + the passkey engines).
-func startServer(t *testing.T) *server {
+// moduleRoot is the directory of go.mod.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command(goTool(), "env", "GOMOD").Output()
+	require.NoError(t, err)
+	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// freePort returns a TCP port free on the loopback interface now.
+func freePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startServer builds examples/server from source and runs it on a free
+// port with -rp-id localhost and -origin http://localhost:PORT, the
+// origin the browser opens (a secure context for WebAuthn).
+func startServer(t *testing.T) *server {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "server")
+	build := exec.Command(goTool(), "build", "-o", bin, "./examples/server")
+	build.Dir = moduleRoot(t)
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build ./examples/server: %s", out)
+
+	port := strconv.Itoa(freePort(t))
 	s := &server{origin: "http://localhost:" + port, token: "browsertest-token-0123456789abcdef", user: "auth0|browser"}
 	s.baseURL = s.origin + "/me/v1"
-	st, err := memory.New(memory.Config{})
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:"+port, "-base-url", s.baseURL, "-token", s.token, "-user", s.user,
+		"-rp-id", "localhost", "-origin", s.origin, "-rate-limit", "0", "-log-level", "warn")
+	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
-	var engines []verify.Engine
-	for _, typ := range []verify.Type{verify.TypePasskey, verify.TypeWebAuthnRoaming} {
-		e, err := passkey.New(typ, st, passkey.Config{RPID: "localhost", RPName: "verifykit browser test", Origins: []string{s.origin}})
-		require.NoError(t, err)
-		engines = append(engines, e)
-	}
-	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k", Password: "Zp3Lw8Qm2Xr7Tn4Vb9Kc6Hd1Jf5Gs0Ya-Ue_Io"}}})
-	require.NoError(t, err)
-	svc, err := verify.NewService(verify.Config{Engines: engines, Sealer: sealer, Store: st})
-	require.NoError(t, err)
-	auth, err := httpapi.NewStaticBearer(httpapi.StaticToken{Token: s.token, Principal: httpapi.Principal{
-		Subject: verify.Subject{ID: s.user, Name: "Browser Test", Username: "browser"}, Scopes: httpapi.AllScopes()}})
-	require.NoError(t, err)
-	api, err := httpapi.New(httpapi.Config{Verifier: svc, Authenticator: auth, Limiter: ratelimit.Unlimited(nil), BaseURL: s.baseURL})
-	require.NoError(t, err)
-	mux := http.NewServeMux()
-	mux.Handle("/me/v1/", api)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = w.Write([]byte("<!doctype html><title>test</title>"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
 	})
-	hs := &http.Server{Handler: mux}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() { _ = hs.Close() })
+	sc := bufio.NewScanner(stdout)
+	ready := false
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "demo:  "+s.origin+"/") {
+			ready = true
+			break
+		}
+	}
+	require.True(t, ready, "examples/server did not announce its demo page at %s; stderr: %s", s.origin, stderr.String())
+	go func() {
+		for sc.Scan() {
+		}
+	}()
 	return s
 }
