@@ -75,8 +75,12 @@
 // applied by Open in one transaction, serialized between processes (a
 // PostgreSQL advisory lock; SQLite's write lock), recorded in
 // verifykit_schema_migrations, and reversible with Migrate. Tables:
-// verifykit_sessions (attempts and consumption per session id) and
+// verifykit_sessions (attempts and consumption per session id),
 // verifykit_methods (confirmed methods; unique indexes on id and on
-// credential_id across all subjects). To isolate verifykit in PostgreSQL,
+// credential_id across all subjects), verifykit_push_tickets (push
+// enrollment tickets by hash, store.PushDevices; the device's push token
+// sealed like method secrets, bound to its ticket) and verifykit_nonces
+// (single-use nonces, store.Nonces). Redemption of a push ticket and use
+// of a nonce are single conditional statements, single across processes. To isolate verifykit in PostgreSQL,
 // give its role its own schema and set search_path in the DSN.
 package sqlstore

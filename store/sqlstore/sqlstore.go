@@ -57,8 +57,8 @@ type Config struct {
 	MaxOpenConns int
 }
 
-// Store implements store.Store, store.Purger and store.PushDevices on
-// database/sql. It is
+// Store implements store.Store, store.Purger, store.PushDevices and
+// store.Nonces on database/sql. It is
 // safe for concurrent use, by many goroutines and many processes sharing
 // one database.
 type Store struct {
@@ -76,6 +76,7 @@ var (
 	_ store.Store       = (*Store)(nil)
 	_ store.Purger      = (*Store)(nil)
 	_ store.PushDevices = (*Store)(nil)
+	_ store.Nonces      = (*Store)(nil)
 )
 
 // Open validates cfg, connects, migrates the schema up to SchemaVersion
@@ -586,9 +587,9 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 	return false, nil
 }
 
-// Purge implements store.Purger: it deletes the session records and push
-// tickets that have expired by the store's clock. Methods are never
-// purged.
+// Purge implements store.Purger: it deletes the session records, push
+// tickets and nonces that have expired by the store's clock. Methods are
+// never purged.
 func (s *Store) Purge(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -597,7 +598,7 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	now := micros(s.now())
 	err := s.write(ctx, true, func(q querier) error {
 		n = 0
-		for _, table := range []string{"verifykit_sessions", "verifykit_push_tickets"} {
+		for _, table := range []string{"verifykit_sessions", "verifykit_push_tickets", "verifykit_nonces"} {
 			res, err := q.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= $1`, now)
 			if err != nil {
 				return err

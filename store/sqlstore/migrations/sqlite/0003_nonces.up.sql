@@ -1,0 +1,9 @@
+-- verifykit schema 3: single-use nonces (store.Nonces), e.g. DPoP proof jtis.
+-- nonce is a digest the caller computed (at most 64 bytes), never a raw
+-- client value.
+
+CREATE TABLE verifykit_nonces (
+    nonce      BLOB    NOT NULL PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX verifykit_nonces_expires_at ON verifykit_nonces (expires_at);
