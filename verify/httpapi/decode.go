@@ -102,109 +102,6 @@ func invalidBody(detail string, path ...string) error {
 	return fe.err()
 }
 
-// scan checks that body is exactly one well-formed JSON object in UTF-8,
-// nested at most maxDepth deep, with no member name repeated within an
-// object. It is the first pass over client bytes, before any typed decoding.
-func scan(body []byte, maxDepth int) error {
-	if !utf8.Valid(body) {
-		return invalidBody("the request body is not valid UTF-8")
-	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 {
-		return invalidBody("the request body is empty")
-	}
-	if trimmed[0] != '{' {
-		return invalidBody("the request body must be a JSON object")
-	}
-	type frame struct {
-		object bool
-		keys   map[string]struct{}
-		key    string // current member name (object) …
-		index  int    // … or element index (array)
-		value  bool   // object: a name was read, its value is next
-	}
-	var stack []*frame
-	path := func() []string {
-		p := make([]string, 0, len(stack))
-		for _, f := range stack {
-			if f.object {
-				p = append(p, f.key)
-			} else {
-				p = append(p, strconv.Itoa(f.index))
-			}
-		}
-		return p
-	}
-	// done records that a value ended in the innermost frame.
-	done := func() {
-		if n := len(stack); n > 0 {
-			f := stack[n-1]
-			if f.object {
-				f.value = false
-			} else {
-				f.index++
-			}
-		}
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-tokens:
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return syntaxError(err)
-		}
-		var top *frame
-		if n := len(stack); n > 0 {
-			top = stack[n-1]
-		}
-		if top != nil && top.object && !top.value {
-			// A member name, or the end of the object.
-			if d, ok := tok.(json.Delim); ok && d == '}' {
-				stack = stack[:len(stack)-1]
-				done()
-				if len(stack) == 0 {
-					break tokens
-				}
-				continue
-			}
-			name, _ := tok.(string)
-			if _, dup := top.keys[name]; dup {
-				top.key = name
-				return invalidBody("the member appears more than once", path()...)
-			}
-			top.keys[name] = struct{}{}
-			top.key, top.value = name, true
-			continue
-		}
-		switch d, _ := tok.(json.Delim); d {
-		case '{', '[':
-			if len(stack) >= maxDepth {
-				return invalidBody(fmt.Sprintf("the request body is nested more than %d levels deep", maxDepth), path()...)
-			}
-			stack = append(stack, &frame{object: d == '{', keys: map[string]struct{}{}})
-		case ']':
-			stack = stack[:len(stack)-1]
-			done()
-		default:
-			done()
-		}
-		if len(stack) == 0 {
-			break tokens
-		}
-	}
-	if len(stack) != 0 {
-		return invalidBody("the request body is truncated")
-	}
-	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) != 0 {
-		return invalidBody("the request body has data after the JSON object")
-	}
-	return nil
-}
-
 func syntaxError(err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -216,25 +113,20 @@ func syntaxError(err error) error {
 	return invalidBody("the request body is not valid JSON")
 }
 
-// object is a decoded JSON object whose members are consumed one by one;
-// whatever is left at the end is unknown.
+// object is a JSON object whose members are consumed one by one; whatever
+// is left at the end is unknown. It is only made from bytes scan accepted.
 type object struct {
 	path    []string
-	members map[string]json.RawMessage
+	members []member
 	errs    *fieldErrs
 }
 
-func newObject(raw json.RawMessage, path []string, errs *fieldErrs) (*object, bool) {
+func newObject(raw []byte, path []string, errs *fieldErrs) (*object, bool) {
 	if len(raw) == 0 || raw[0] != '{' {
 		errs.add(path, "must be an object")
 		return nil, false
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		errs.add(path, "must be an object")
-		return nil, false
-	}
-	return &object{path: path, members: m, errs: errs}, true
+	return &object{path: path, members: members(raw), errs: errs}, true
 }
 
 func (o *object) at(name string) []string {
@@ -242,17 +134,23 @@ func (o *object) at(name string) []string {
 }
 
 // take removes and returns the member name.
-func (o *object) take(name string) (json.RawMessage, bool) {
-	raw, ok := o.members[name]
-	delete(o.members, name)
-	return raw, ok
+func (o *object) take(name string) ([]byte, bool) {
+	for i := range o.members {
+		if m := &o.members[i]; !m.taken && m.key == name {
+			m.taken = true
+			return m.raw, true
+		}
+	}
+	return nil, false
 }
 
 // rejectRest reports every member left as not allowed, in name order.
 func (o *object) rejectRest(why string) {
-	names := make([]string, 0, len(o.members))
-	for k := range o.members {
-		names = append(names, k)
+	var names []string
+	for _, m := range o.members {
+		if !m.taken {
+			names = append(names, m.key)
+		}
 	}
 	slices.Sort(names)
 	for _, k := range names {
@@ -275,11 +173,7 @@ func (o *object) str(name string, required bool, minLen, maxLen int) (*string, b
 		o.errs.add(o.at(name), "must be a string")
 		return nil, false
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		o.errs.add(o.at(name), "must be a string")
-		return nil, false
-	}
+	s := decodeString(raw)
 	n := utf8.RuneCountInString(s)
 	if n < minLen {
 		if minLen == 1 {
@@ -496,22 +390,21 @@ func checkAuthnResponse(raw json.RawMessage, lim limits, errs *fieldErrs) bool {
 	return len(*errs) == before
 }
 
-func checkTransports(raw json.RawMessage, path []string, errs *fieldErrs) {
-	var items []json.RawMessage
-	if raw[0] != '[' || json.Unmarshal(raw, &items) != nil {
+func checkTransports(raw []byte, path []string, errs *fieldErrs) {
+	if raw[0] != '[' {
 		errs.add(path, "must be an array of strings")
 		return
 	}
+	items := elements(raw)
 	if len(items) > maxTransports {
 		errs.add(path, "must have at most %d items", maxTransports)
 		return
 	}
 	for i, it := range items {
 		p := append(append([]string(nil), path...), strconv.Itoa(i))
-		var s string
-		if it[0] != '"' || json.Unmarshal(it, &s) != nil {
+		if it[0] != '"' {
 			errs.add(p, "must be a string")
-		} else if utf8.RuneCountInString(s) > maxTransport {
+		} else if utf8.RuneCountInString(decodeString(it)) > maxTransport {
 			errs.add(p, "must be at most %d characters long", maxTransport)
 		}
 	}
