@@ -115,7 +115,6 @@ tokens:
 	return nil
 }
 
-
 // firstPointer returns the pointer and detail of a scan error's first
 // validation error.
 func firstPointer(err error) string {
@@ -208,4 +207,3 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
-
