@@ -41,8 +41,9 @@
 //     a policy violation stated in bytes (PW-04), and a longer password
 //     never matches a bcrypt hash.
 //   - The dictionary rule refuses the embedded list's entries and the
-//     custom words, case-insensitively, whole or as the base word left
-//     once leading and trailing non-letters are removed, so
+//     custom words, case-insensitively, whole or as the base word (of 4
+//     or more characters) left once leading and trailing non-letters are
+//     removed, so
 //     "Password1234567" is refused as "password" (PW-06, ASVS 6.2.4, 6.2.11).
 //   - The profile-data rule refuses passwords containing any run of 3 or
 //     more letters or digits of the blocked fields' values (the email's

@@ -240,41 +240,10 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 	if req.Request.NewPassword == nil {
 		return nil, verify.InvalidField("new_password", "/new_password", "new_password is required")
 	}
-	raw := *req.Request.NewPassword
-	if err := checkInput(raw); err != nil {
-		return nil, err
-	}
-	pw := Normalize(raw)
-
-	// Local rules: the sealed policy (what the client was shown) and the
-	// current one, so that a policy change during the enrollment never
-	// weakens it.
-	vs := e.checker.check(pw, &req.Subject)
 	sealed := st.Policy
-	if !sealed.equal(&e.policy) {
-		c, err := e.newChecker(sealed)
-		if err != nil {
-			return nil, err
-		}
-		vs = mergeViolations(vs, c.check(pw, &req.Subject))
-	}
-	if len(vs) > 0 {
-		return nil, (&PolicyError{Violations: vs}).verifyError()
-	}
-
-	// Breach corpus, only for a password that passes the local rules:
-	// it costs a network round trip.
-	if e.breach != nil {
-		n, err := e.breach.Breached(ctx, pw)
-		switch {
-		case err != nil && e.failOpen && ctx.Err() == nil:
-			e.log.WarnContext(ctx, "password: breach check unavailable; accepted (fail-open)",
-				"subject", req.Subject.ID, "method_id", req.MethodID, "error", err.Error())
-		case err != nil:
-			return nil, fmt.Errorf("password: breach check (fail-closed): %w", err)
-		case n > 0:
-			return nil, (&PolicyError{Violations: []Violation{{RuleBreached, "has appeared in a data breach; choose another password"}}}).verifyError()
-		}
+	pw, err := e.check(ctx, &req.Subject, *req.Request.NewPassword, &sealed)
+	if err != nil {
+		return nil, err
 	}
 
 	// The current method, for its history and version.
@@ -317,8 +286,9 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 	h, err := e.hasher.Hash(ctx, pw)
 	if err != nil {
 		if errors.Is(err, ErrPasswordTooLong) {
-			// The checker already refuses these; keep the 400 if a hasher
-			// was swapped underneath.
+			// Unreachable: the checker refuses what bcrypt cannot take, and
+			// the input bound keeps argon2id's input far below its limit.
+			// Should it happen, a 400 all the same, never a 500.
 			return nil, (&PolicyError{Violations: []Violation{{RuleMaxLength,
 				fmt.Sprintf("must be at most %d bytes (UTF-8), the limit of the password hash", e.hasher.MaxInput())}}}).verifyError()
 		}
@@ -344,6 +314,57 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 		}
 	}
 	return &verify.Confirmation{Method: m, Secret: sec, Replace: version}, nil
+}
+
+// Check runs on password what Confirm runs before the history and the
+// hash: the spec's schema for new_password, NFKC normalisation, every
+// local rule of e's policy for the user sub, then the breach check. Other
+// pathways that set passwords (a sign-up, an administrative import) call
+// it to enforce the same rules (checklist GN-06). It returns nil, a
+// *verify.Error of kind ErrInvalidRequest (whose cause is a *PolicyError
+// for a policy violation), or an internal error when the breach check
+// fails closed.
+func (e *Engine) Check(ctx context.Context, sub verify.Subject, password string) error {
+	_, err := e.check(ctx, &sub, password, nil)
+	return err
+}
+
+// check validates and normalises raw and checks it against e's policy,
+// and against sealed too when it is set and differs (a policy change
+// during the enrollment never weakens it), then against the breach
+// corpus. It returns the normalised password.
+func (e *Engine) check(ctx context.Context, sub *verify.Subject, raw string, sealed *Policy) (string, error) {
+	if err := checkInput(raw); err != nil {
+		return "", err
+	}
+	pw := Normalize(raw)
+	vs := e.checker.check(pw, sub)
+	if sealed != nil && !sealed.equal(&e.policy) {
+		c, err := e.newChecker(*sealed)
+		if err != nil {
+			return "", err
+		}
+		vs = mergeViolations(vs, c.check(pw, sub))
+	}
+	if len(vs) > 0 {
+		return "", (&PolicyError{Violations: vs}).verifyError()
+	}
+	// The breach corpus only for a password that passes the local rules:
+	// it costs a network round trip.
+	if e.breach == nil {
+		return pw, nil
+	}
+	n, err := e.breach.Breached(ctx, pw)
+	switch {
+	case err != nil && e.failOpen && ctx.Err() == nil:
+		e.log.WarnContext(ctx, "password: breach check unavailable; accepted (fail-open)",
+			"subject", sub.ID, "error", err.Error())
+	case err != nil:
+		return "", fmt.Errorf("password: breach check (fail-closed): %w", err)
+	case n > 0:
+		return "", (&PolicyError{Violations: []Violation{{RuleBreached, "has appeared in a data breach; choose another password"}}}).verifyError()
+	}
+	return pw, nil
 }
 
 // historySize is the number of recent passwords refused: the larger of

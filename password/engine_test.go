@@ -518,3 +518,26 @@ func TestStartLargest(t *testing.T) {
 	assert.Equal(t, identity, m.IdentityUserID)
 	assert.Equal(t, MethodID(identity), m.ID)
 }
+
+// TestCheckMatchesConfirm runs the same inputs through Engine.Check (for
+// a host's other pathways) and through a confirm: identical outcomes
+// (checklist GN-06).
+func TestCheckMatchesConfirm(t *testing.T) {
+	srv := newRangeServer(t, nil)
+	f := newFixture(t, Config{Breach: newRangeClient(t, srv.URL, time.Second), CustomWords: []string{"verifykit"}})
+	for _, pw := range []string{"", "abc\x00def", strings.Repeat("a", 300), "short", "password1234567", "alice.liddell2026!",
+		"Verifykit2026!!!", "correct horse battery staple", goodPassword} {
+		checkErr := f.eng.Check(ctx, alice, pw)
+		_, confirmErr := f.set(t, alice, pw)
+		if checkErr == nil {
+			assert.NoError(t, confirmErr, "%q", pw)
+			continue
+		}
+		var a, b *verify.Error
+		require.ErrorAs(t, checkErr, &a, "%q", pw)
+		require.ErrorAs(t, confirmErr, &b, "%q", pw)
+		assert.Equal(t, a.Kind, b.Kind, "%q", pw)
+		assert.Equal(t, a.Reason, b.Reason, "%q", pw)
+		assert.Equal(t, a.Fields, b.Fields, "%q", pw)
+	}
+}

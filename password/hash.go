@@ -41,8 +41,11 @@ type Argon2Params struct {
 	Threads uint8
 }
 
-// DefaultArgon2 are the default argon2id parameters: m=19 MiB, t=2, p=1.
-var DefaultArgon2 = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1}
+// DefaultArgon2 returns the default argon2id parameters: m=19 MiB, t=2,
+// p=1 (OWASP Password Storage Cheat Sheet).
+func DefaultArgon2() Argon2Params { return defaultArgon2 }
+
+var defaultArgon2 = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 
 const (
 	minArgon2Memory = 7 * 1024
@@ -85,12 +88,15 @@ type Limits struct {
 	PBKDF2Iterations int
 }
 
-// DefaultLimits are the limits of CompareHash and of a Hasher whose
-// Config.Limits is zero.
-var DefaultLimits = Limits{MemoryKiB: 128 << 10, Time: 10, Threads: 16, BcryptCost: 16, PBKDF2Iterations: 5_000_000}
+// DefaultLimits returns the limits of CompareHash and of a Hasher whose
+// HashConfig.Limits is zero: 128 MiB, 10 passes, 16 lanes, bcrypt cost 16,
+// 5,000,000 PBKDF2 iterations.
+func DefaultLimits() Limits { return defaultLimits }
+
+var defaultLimits = Limits{MemoryKiB: 128 << 10, Time: 10, Threads: 16, BcryptCost: 16, PBKDF2Iterations: 5_000_000}
 
 func (l Limits) withDefaults() (Limits, error) {
-	d := DefaultLimits
+	d := defaultLimits
 	if l.MemoryKiB == 0 {
 		l.MemoryKiB = d.MemoryKiB
 	}
@@ -120,12 +126,12 @@ func (l Limits) withDefaults() (Limits, error) {
 }
 
 // HashConfig configures a Hasher. The zero value is argon2id at
-// DefaultArgon2 with DefaultLimits.
+// DefaultArgon2() with DefaultLimits().
 type HashConfig struct {
 	// Algorithm of new hashes. Default Argon2id.
 	Algorithm Algorithm
 	// Argon2 parameters when Algorithm is Argon2id; zero fields take
-	// DefaultArgon2's.
+	// DefaultArgon2()'s.
 	Argon2 Argon2Params
 	// BcryptCost when Algorithm is Bcrypt. Default 12; range
 	// [10, Limits.BcryptCost].
@@ -170,13 +176,13 @@ func NewHasher(cfg HashConfig) (*Hasher, error) {
 		}
 		a := &h.argon
 		if a.Memory == 0 {
-			a.Memory = DefaultArgon2.Memory
+			a.Memory = defaultArgon2.Memory
 		}
 		if a.Time == 0 {
-			a.Time = DefaultArgon2.Time
+			a.Time = defaultArgon2.Time
 		}
 		if a.Threads == 0 {
-			a.Threads = DefaultArgon2.Threads
+			a.Threads = defaultArgon2.Threads
 		}
 		if a.Memory < minArgon2Memory || a.Memory > lim.MemoryKiB {
 			return nil, fmt.Errorf("password: Argon2.Memory %d KiB out of range [%d, %d]", a.Memory, minArgon2Memory, lim.MemoryKiB)
@@ -312,12 +318,12 @@ func (h *Hasher) Compare(ctx context.Context, encoded, password string) error {
 	return compare(ctx, h, &h.limits, encoded, password)
 }
 
-// CompareHash is Compare with DefaultLimits and no concurrency cap: it
+// CompareHash is Compare with DefaultLimits() and no concurrency cap: it
 // returns nil when plain matches encoded, ErrMismatch when it does not,
 // and ErrMalformedHash or ErrHashTooCostly for a hash it will not compute.
 // Servers should prefer a shared Hasher's Compare, which caps concurrency.
 func CompareHash(encoded, plain string) error {
-	return compare(context.Background(), nil, &DefaultLimits, encoded, plain)
+	return compare(context.Background(), nil, &defaultLimits, encoded, plain)
 }
 
 func compare(ctx context.Context, h *Hasher, lim *Limits, encoded, plain string) error {
@@ -365,10 +371,10 @@ func (h *Hasher) NeedsRehash(encoded string) bool {
 
 // defaultHasher is the parameter set NeedsRehash compares with; it is
 // never used to compute (its semaphore is unused).
-var defaultHasher = &Hasher{alg: Argon2id, argon: DefaultArgon2, limits: DefaultLimits}
+var defaultHasher = &Hasher{alg: Argon2id, argon: defaultArgon2, limits: defaultLimits}
 
 // NeedsRehash reports whether encoded is below the default argon2id
-// parameters (DefaultArgon2); see Hasher.NeedsRehash.
+// parameters (DefaultArgon2()); see Hasher.NeedsRehash.
 func NeedsRehash(encoded string) bool { return defaultHasher.NeedsRehash(encoded) }
 
 // ctEqual compares two digests in constant time.

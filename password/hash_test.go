@@ -176,7 +176,7 @@ func TestHashConfig(t *testing.T) {
 		{"bcrypt default", HashConfig{Algorithm: Bcrypt}, ""},
 		{"PW-12 bcrypt cost 8", HashConfig{Algorithm: Bcrypt, BcryptCost: 8}, "BcryptCost 8 out of range [10, 16]"},
 		{"bcrypt cost 17", HashConfig{Algorithm: Bcrypt, BcryptCost: 17}, "out of range [10, 16]"},
-		{"bcrypt with argon2 params", HashConfig{Algorithm: Bcrypt, Argon2: DefaultArgon2}, "Argon2 parameters set"},
+		{"bcrypt with argon2 params", HashConfig{Algorithm: Bcrypt, Argon2: DefaultArgon2()}, "Argon2 parameters set"},
 		{"argon2 with bcrypt cost", HashConfig{BcryptCost: 12}, "BcryptCost set"},
 		{"unknown algorithm", HashConfig{Algorithm: "md5"}, `Algorithm "md5"`},
 		{"concurrency", HashConfig{MaxConcurrent: 5000}, "MaxConcurrent 5000 out of range [1, 4096]"},

@@ -113,10 +113,10 @@ const (
 // MaxLengthExceeded is the spec's PasswordMaxLengthExceededEnum.
 type MaxLengthExceeded string
 
-// MaxLengthExceeded values. Truncate is refused by Validate.
+// MaxLengthExceeded values. MaxLengthTruncate is refused by Validate.
 const (
-	Truncate MaxLengthExceeded = "truncate"
-	Error    MaxLengthExceeded = "error"
+	MaxLengthTruncate MaxLengthExceeded = "truncate"
+	MaxLengthError    MaxLengthExceeded = "error"
 )
 
 // DictionaryList is the spec's PasswordDictionaryDefaultEnum.
@@ -146,7 +146,7 @@ func DefaultPolicy() Policy {
 	return Policy{
 		Complexity: Complexity{
 			MinLength: 15, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes,
-			IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error,
+			IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError,
 		},
 		ProfileData: ProfileData{Active: true, BlockedFields: []string{"name", "email", "username"}},
 		History:     History{Active: false, Size: 0},
@@ -175,7 +175,7 @@ func Preset(l Level) (Policy, error) {
 	p := Policy{
 		Complexity: Complexity{
 			CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes,
-			IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error,
+			IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError,
 		},
 		ProfileData: ProfileData{Active: false, BlockedFields: []string{}},
 		History:     History{Active: false, Size: 0},
@@ -242,8 +242,8 @@ func (p *Policy) Validate() error {
 		return fmt.Errorf("password: complexity.sequential_characters %q is not allow or block", c.SequentialCharacters)
 	}
 	switch c.MaxLengthExceeded {
-	case Error:
-	case Truncate:
+	case MaxLengthError:
+	case MaxLengthTruncate:
 		return errors.New("password: complexity.max_length_exceeded truncate is not supported: the whole password is always verified (NIST SP 800-63B-4 §3.1.1.2); use error")
 	default:
 		return fmt.Errorf("password: complexity.max_length_exceeded %q is not error", c.MaxLengthExceeded)

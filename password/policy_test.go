@@ -31,7 +31,7 @@ func TestPolicyValidate(t *testing.T) {
 		{"bad rule", func(p *Policy) { p.Complexity.CharacterTypeRule = "most" }, "character_type_rule"},
 		{"bad identical", func(p *Policy) { p.Complexity.IdenticalCharacters = "maybe" }, "identical_characters"},
 		{"bad sequential", func(p *Policy) { p.Complexity.SequentialCharacters = "" }, "sequential_characters"},
-		{"truncate refused", func(p *Policy) { p.Complexity.MaxLengthExceeded = Truncate }, "truncate is not supported"},
+		{"truncate refused", func(p *Policy) { p.Complexity.MaxLengthExceeded = MaxLengthTruncate }, "truncate is not supported"},
 		{"bad max_length_exceeded", func(p *Policy) { p.Complexity.MaxLengthExceeded = "clip" }, "max_length_exceeded"},
 		{"nil blocked_fields", func(p *Policy) { p.ProfileData.BlockedFields = nil }, "blocked_fields is required"},
 		{"active without fields", func(p *Policy) { p.ProfileData.BlockedFields = []string{} }, "no blocked_fields"},
@@ -67,11 +67,11 @@ func TestPresets(t *testing.T) {
 		level Level
 		want  Complexity
 	}{
-		{LevelNone, Complexity{MinLength: 1, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
-		{LevelLow, Complexity{MinLength: 6, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
-		{LevelFair, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
-		{LevelGood, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
-		{LevelExcellent, Complexity{MinLength: 10, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Block, SequentialCharacters: Allow, MaxLengthExceeded: Error}},
+		{LevelNone, Complexity{MinLength: 1, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
+		{LevelLow, Complexity{MinLength: 6, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
+		{LevelFair, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
+		{LevelGood, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
+		{LevelExcellent, Complexity{MinLength: 10, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Block, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.level), func(t *testing.T) {
