@@ -28,6 +28,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/store"
+	"github.com/verifykit/verifykit/store/sqlstore"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -137,6 +139,19 @@ func checklistPart2(t *testing.T, n *vnone) {
 		assert.Equal(t, want, m.WebAuthn, "read back from the store")
 		assert.Equal(t, int64(7), rec.Counter)
 		assert.Equal(t, a.credID, rec.CredentialID)
+		// And from the SQL store (SQLite).
+		sq, err := sqlstore.Open(context.Background(), sqlstore.Config{Driver: sqlstore.DriverSQLite,
+			DSN: filepath.Join(t.TempDir(), "verifykit.db"), Keys: []sqlstore.Key{{ID: "k1", Secret: [32]byte{1, 2, 3}}}, Now: fixedClock})
+		require.NoError(t, err)
+		defer sq.Close()
+		require.NoError(t, sq.Commit(context.Background(), store.Commit{SessionID: "s1", SessionExpires: testNow.Add(time.Hour), Method: rec}))
+		rec2, err := sq.ByCredentialID(context.Background(), a.credID)
+		require.NoError(t, err)
+		m2, err := verify.MethodFromRecord(rec2)
+		require.NoError(t, err)
+		assert.Equal(t, want, m2.WebAuthn, "read back from the SQL store")
+		assert.Equal(t, int64(7), rec2.Counter)
+		assert.Equal(t, a.credID, rec2.CredentialID)
 	})
 
 	t.Run("WA-27", func(t *testing.T) {
