@@ -2,6 +2,8 @@ module github.com/verifykit/verifykit
 
 go 1.26.0
 
+toolchain go1.26.11
+
 require github.com/stretchr/testify v1.12.1
 
 require (
