@@ -100,3 +100,29 @@ func ExampleSummarizeUserAgent() {
 	// Edge 131.0.2903 / Windows 10
 	// Other / Other
 }
+
+// A trust policy that needs an attestation asks for one: the default
+// conveyance becomes "direct", and "none" is refused as a contradiction.
+func ExampleTrustPolicy() {
+	st, _ := memory.New(memory.Config{})
+	cfg := passkey.Config{
+		RPID:    "example.com",
+		Origins: []string{"https://example.com"},
+		Formats: []string{passkey.FormatPacked, passkey.FormatApple},
+		Trust:   passkey.TrustPolicy{RequireTrustedAttestation: true, ProhibitBackupEligible: true},
+	}
+	e, _ := passkey.New(verify.TypeWebAuthnRoaming, st, cfg)
+	ch, _ := e.Start(context.Background(), &verify.EngineStart{
+		Subject: verify.Subject{ID: "u1"}, ExpiresAt: time.Now().Add(time.Minute),
+	})
+	var opts struct{ Attestation string }
+	_ = json.Unmarshal(ch.AuthnParamsPublicKey, &opts)
+	fmt.Println(opts.Attestation)
+
+	cfg.Attestation = passkey.AttestationNone
+	_, err := passkey.New(verify.TypeWebAuthnRoaming, st, cfg)
+	fmt.Println(err)
+	// Output:
+	// direct
+	// passkey: invalid config: Attestation "none" cannot satisfy Trust.RequireTrustedAttestation or Trust.AllowedAAGUIDs
+}
