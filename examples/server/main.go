@@ -175,7 +175,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer ln.Close()
 	addr := ln.Addr().String()
 	if c.baseURL == "" {
-		c.baseURL = "http://" + addr + "/me/v1"
+		host, port, _ := net.SplitHostPort(addr)
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			host = "localhost" // listening on every interface: name one clients can use
+		}
+		c.baseURL = "http://" + net.JoinHostPort(host, port) + "/me/v1"
 	}
 
 	if c.sessionPassword == "" {

@@ -149,6 +149,9 @@
 //   - The Client passed to the Verifier (User-Agent, truncated to 512 bytes,
 //     and Config.ClientIP) is informational; no security decision rests on
 //     it.
+//   - The handler sets no CORS headers and answers OPTIONS with 405. A host
+//     serving browser clients of other origins wraps it in its own CORS
+//     policy; the Content-Type check keeps every call a preflighted one.
 //   - StaticBearer, the demo Authenticator, compares SHA-256 digests of
 //     tokens in constant time over every configured token.
 //
