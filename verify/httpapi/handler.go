@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -301,7 +302,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			h.log.LogAttrs(r.Context(), slog.LevelError, "verifykit: panic serving request",
-				slog.String("op", c.op), slog.String("panic", fmt.Sprint(v)))
+				slog.String("op", c.op), slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
 			h.problem(w, c, http.StatusInternalServerError, ProblemInternal, detailInternal, nil)
 		}
 	}()
