@@ -155,6 +155,7 @@ func TestBrowserEnrollment(t *testing.T) {
 				spectest.ValidateResponse(t, "createAuthenticationMethod", res.Start.Status, res.Start.header(), []byte(res.Start.Body))
 			}
 			checkOptions(t, tc.typ, res.Start.Body)
+			assert.Equal(t, srv.baseURL+"/authentication-methods/"+tc.typ+"%7Cnew", res.Start.header().Get("Location"))
 			require.NotNil(t, res.Verify)
 			require.Equal(t, http.StatusCreated, res.Verify.Status, res.Verify.Body)
 			spectest.ValidateResponse(t, "confirmAuthenticationMethod", res.Verify.Status, res.Verify.header(), []byte(res.Verify.Body))
