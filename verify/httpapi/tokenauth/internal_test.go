@@ -52,7 +52,7 @@ func TestRFC9449Proofs(t *testing.T) {
 	require.NoError(t, err)
 	a, err := New(Config{
 		Issuer: "https://server.example.com", Audience: "https://resource.example.org",
-		JWKS: []byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA"}]}`),
+		JWKS:      []byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA"}]}`),
 		PublicURL: "https://resource.example.org",
 		Now:       now,
 	}, nonces)

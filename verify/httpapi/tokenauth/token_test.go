@@ -99,7 +99,9 @@ func TestBearerRejected(t *testing.T) {
 		{"no sub", "token_sub", func() string { return f.token(nil, map[string]any{"sub": nil}) }},
 		{"empty sub", "token_sub", func() string { return f.token(nil, map[string]any{"sub": ""}) }},
 		{"sub with a control character", "token_sub", func() string { return f.token(nil, map[string]any{"sub": "a\nb"}) }},
-		{"sub too long", "token_sub", func() string { return f.token(nil, map[string]any{"sub": strings.Repeat("a", tokenauth.MaxClaimLen+1)}) }},
+		{"sub too long", "token_sub", func() string {
+			return f.token(nil, map[string]any{"sub": strings.Repeat("a", tokenauth.MaxClaimLen+1)})
+		}},
 		{"scope an array", "token_scope", func() string { return f.token(nil, map[string]any{"scope": []string{httpapi.ScopeCreateMethods}}) }},
 		{"mapped claim not a string", "token_profile_claim", func() string { return f.token(nil, map[string]any{"name": 7}) }},
 		{"cnf without jkt (mTLS)", "token_cnf", func() string {
@@ -123,7 +125,9 @@ func TestBearerRejected(t *testing.T) {
 		{"ES384 not configured", "token_alg", func() string {
 			return sign("ES384", m.es384.priv, map[string]any{"kid": m.es384.kid}, f.claims())
 		}},
-		{"alg not a string", "token_alg", func() string { return sign("ES256", m.es256.priv, map[string]any{"alg": 1, "kid": m.es256.kid}, f.claims()) }},
+		{"alg not a string", "token_alg", func() string {
+			return sign("ES256", m.es256.priv, map[string]any{"alg": 1, "kid": m.es256.kid}, f.claims())
+		}},
 		{"RS256 with the kid of an EC key", "token_kid", func() string {
 			return sign("RS256", m.rs256.priv, map[string]any{"kid": m.es256.kid}, f.claims())
 		}},
