@@ -162,14 +162,20 @@ func normalizeHTU(s string) (string, error) {
 		return "", errors.New("not an absolute http(s) URI without userinfo")
 	}
 	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if host == "" || strings.ContainsAny(host, "[]") {
+		return "", errors.New("a URI without a valid host")
+	}
+	if strings.Contains(host, ":") {
+		if net.ParseIP(host) == nil {
+			return "", errors.New("a URI without a valid host")
+		}
+		host = "[" + host + "]"
+	}
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
 	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
 	if port != "" {
-		host = net.JoinHostPort(strings.Trim(host, "[]"), port)
+		host += ":" + port
 	}
 	path := normalizePercent(u.EscapedPath())
 	if path == "" {

@@ -94,7 +94,7 @@ func TestNormalizeHTU(t *testing.T) {
 	for _, in := range []string{
 		"https://server.example.com/token?", "https://server.example.com/token?a=b", "https://server.example.com/token#f",
 		"/token", "server.example.com/token", "ftp://server.example.com/", "https://u:p@server.example.com/",
-		"https:opaque", "https://%zz/", "",
+		"https:opaque", "https://%zz/", "HTTP://:", "https://:443/", "https://]:0", "https://[x]/", "",
 	} {
 		_, err := normalizeHTU(in)
 		assert.Error(t, err, in)
