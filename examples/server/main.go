@@ -15,6 +15,10 @@
 //	-base-url          the API root clients see, for Location headers
 //	                   (default http://ADDR/me/v1)
 //	-token             the demo bearer token (default: random, printed)
+//	-jwks, -iss, -aud  accept JWT access tokens instead of the demo token:
+//	                   signed by a key of the JWKS -jwks (a file or an https
+//	                   URL), with iss -iss and aud -aud, as Bearer or DPoP
+//	                   (verify/httpapi/tokenauth); the user is the token's sub
 //	-user              the demo user id (default auth0|demo)
 //	-email             the demo user's e-mail (TOTP account label)
 //	-session-password  auth_session sealing password, at least 32 characters
@@ -97,6 +101,7 @@ type config struct {
 	logFormat, logLevel               string
 	store, storeKeys, redis           string
 	purgeInterval                     time.Duration
+	jwks, jwtIssuer, audience         string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -121,11 +126,17 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.storeKeys, "store-keys", os.Getenv("VERIFYKIT_STORE_KEYS"), "ID:KEY,… sealing SQL store secrets, current first (env VERIFYKIT_STORE_KEYS)")
 	fs.DurationVar(&c.purgeInterval, "purge-interval", defaultPurgeInterval, "how often expired session records are deleted")
 	fs.StringVar(&c.redis, "redis", "", "redis:// URL of a rate limiter shared across processes")
+	fs.StringVar(&c.jwks, "jwks", "", "JWKS file or https URL: accept JWT access tokens (with -iss, -aud) instead of the demo token")
+	fs.StringVar(&c.jwtIssuer, "iss", "", "iss of accepted JWT access tokens (with -jwks)")
+	fs.StringVar(&c.audience, "aud", "", "aud of accepted JWT access tokens, e.g. https://DOMAIN/me/ (with -jwks)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() != 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if (c.jwks != "" || c.jwtIssuer != "" || c.audience != "") && (c.jwks == "" || c.jwtIssuer == "" || c.audience == "") {
+		return nil, errors.New("-jwks, -iss and -aud go together")
 	}
 	if c.purgeInterval < minPurgeInterval || c.purgeInterval > maxPurgeInterval {
 		return nil, fmt.Errorf("-purge-interval %v out of range [%v, %v]", c.purgeInterval, minPurgeInterval, maxPurgeInterval)
@@ -247,12 +258,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	subject := verify.Subject{ID: c.user, Email: c.email, Name: "Demo User", Username: "demo"}
-	auth, err := httpapi.NewStaticBearer(httpapi.StaticToken{
-		Token:     c.token,
-		Principal: httpapi.Principal{Subject: subject, Scopes: httpapi.AllScopes()},
-	})
+	var auth httpapi.Authenticator
+	if c.jwks != "" {
+		auth, err = jwtAuthenticator(c, st, logger)
+	} else {
+		auth, err = httpapi.NewStaticBearer(httpapi.StaticToken{
+			Token:     c.token,
+			Principal: httpapi.Principal{Subject: subject, Scopes: httpapi.AllScopes()},
+		})
+		if err != nil {
+			err = fmt.Errorf("-token: %w", err)
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("-token: %w", err)
+		return err
 	}
 	var apiLimiter verify.Limiter = limiter
 	if c.rateLimit == 0 {
@@ -288,8 +307,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "verifykit demo server listening on http://%s\n", addr)
 	fmt.Fprintf(stdout, "API:   %s\n", c.baseURL)
-	fmt.Fprintf(stdout, "user:  %s\n", c.user)
-	fmt.Fprintf(stdout, "token: %s\n", c.token)
+	if c.jwks != "" {
+		fmt.Fprintf(stdout, "auth:  JWT access tokens of %s for %s (Bearer or DPoP)\n", c.jwtIssuer, c.audience)
+	} else {
+		fmt.Fprintf(stdout, "user:  %s\n", c.user)
+		fmt.Fprintf(stdout, "token: %s\n", c.token)
+	}
 	fmt.Fprintf(stdout, "types: %s\n", typeNames(svc.Types()))
 	if _, ok := svc.Engine(verify.TypePasskey); ok {
 		fmt.Fprintf(stdout, "demo:  %s/ (passkeys: RP ID %s)\n", strings.Split(c.origin, ",")[0], c.rpID)
