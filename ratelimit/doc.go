@@ -35,6 +35,14 @@
 // is well defined (the TAT is reinterpreted under the new limit) but mixes
 // the two budgets.
 //
+// # Guarding sign-in checks
+//
+// Guard runs a check of a presented secret (a TOTP or recovery code at
+// sign-in, the current password before a change) under a Limiter keyed by
+// user, charging the attempt before the check: the host-side half of
+// SECURITY-CHECKLIST TO-07, RC-06 and PW-10, whose enrollment-side half is
+// verify.Service's attempt limit per auth_session.
+//
 // # Security
 //
 // Decisions are atomic per key: concurrent Allow calls on one key are
