@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -373,9 +372,8 @@ func (s *Service) open(token string) (sealedSession, error) {
 		}
 		return p, &Error{Kind: ErrInvalidSession, Reason: "session_unseal", Detail: "The auth_session is invalid", Err: err}
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil || dec.More() {
+	p, ok := decodeSession(raw) // strict: unknown or repeated members refused
+	if !ok {
 		return sealedSession{}, NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
 	}
 	if p.Version != sessionVersion || p.Purpose != sessionPurpose || p.ID == "" || p.Subject == "" ||
