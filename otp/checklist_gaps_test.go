@@ -1,0 +1,202 @@
+package otp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/ratelimit"
+	"github.com/verifykit/verifykit/verify"
+)
+
+// gapChecklist holds the SECURITY-CHECKLIST rows of this package that
+// concern both the library and its host: the enrollment side is the
+// service's attempt limit per auth_session, the sign-in side the host's
+// limiter, for which ratelimit.Guard is the supported shape.
+var gapChecklist = []checklistCase{
+	{"TO-07", testTO07},
+	{"RC-06", testRC06},
+	{"RC-07", testRC07},
+	{"RC-09", testRC09},
+}
+
+// wrongCode returns a code of k's length that is the code of none of the
+// steps s-3 … s+3.
+func wrongCode(t testing.TB, k TOTPKey, s int64) string {
+	t.Helper()
+	taken := map[string]bool{}
+	for d := int64(-3); d <= 3; d++ {
+		taken[codeAt(t, k, s+d)] = true
+	}
+	for i := 0; ; i++ {
+		c := fmt.Sprintf("%0*d", k.Digits, i)
+		if !taken[c] {
+			return c
+		}
+	}
+}
+
+// signInLimit is ratelimit.DefaultGuardLimit: 5 per 15 minutes.
+var signInLimit = ratelimit.DefaultGuardLimit()
+
+func testTO07(t *testing.T) {
+	ctx := context.Background()
+	t.Run("enrollment", func(t *testing.T) {
+		// The service counts every confirm attempt of an auth_session before
+		// the engine runs: after 5 wrong codes the right one is refused,
+		// and a parallel burst is evaluated at most 5 times.
+		f := newFixture(t, TOTPConfig{}, 0)
+		en, k := f.startTOTP(t)
+		s := f.step()
+		for range verify.DefaultMaxAttempts {
+			_, err := f.verifyCode(en, wrongCode(t, k, s))
+			require.ErrorIs(t, err, verify.ErrInvalidProof)
+		}
+		_, err := f.verifyCode(en, codeAt(t, k, s))
+		require.ErrorIs(t, err, verify.ErrTooManyAttempts)
+
+		counting := &countingEngine{Engine: f.totp}
+		svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{counting}, Sealer: f.sealer, Store: f.store, Now: f.clock.Now})
+		require.NoError(t, err)
+		en, k = f.startTOTP(t)
+		bad := wrongCode(t, k, s)
+		wins, errs := race(50, func() error {
+			_, err := svc.Verify(ctx, f.sub, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &bad}, verify.Client{})
+			return err
+		})
+		assert.Zero(t, wins)
+		assert.Len(t, errs, 50)
+		assert.Equal(t, int32(verify.DefaultMaxAttempts), counting.confirms.Load(), "≤ 5 of 50 parallel wrong codes evaluated")
+	})
+	t.Run("sign-in", func(t *testing.T) {
+		// ratelimit.Guard keyed by user, around (*TOTP).Authenticate: the
+		// sixth attempt is refused even with the right code; after the
+		// window the right code works; a burst is evaluated ≤ 5 times.
+		f := newFixture(t, TOTPConfig{}, 0)
+		id, k := f.enrolled(t)
+		lim, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Now: f.clock.Now})
+		require.NoError(t, err)
+		f.clock.Add(30 * time.Second)
+		signIn := func(code string) error {
+			return ratelimit.Guard(ctx, lim, "signin:"+f.sub.ID, signInLimit, func(ctx context.Context) error {
+				return f.totp.Authenticate(ctx, f.store, f.sub.ID, id, code)
+			})
+		}
+		for range signInLimit.Requests {
+			require.ErrorIs(t, signIn(wrongCode(t, k, f.step())), verify.ErrInvalidProof)
+		}
+		err = signIn(codeAt(t, k, f.step()))
+		require.ErrorIs(t, err, verify.ErrRateLimited, "locked even with the right code")
+		m, err := f.store.Get(ctx, f.sub.ID, id)
+		require.NoError(t, err)
+		assert.Less(t, m.Counter, f.step(), "the refused right code was not evaluated, nothing recorded")
+
+		f.clock.Add(signInLimit.Window)
+		require.NoError(t, signIn(codeAt(t, k, f.step())), "after the window the right code works")
+
+		f.clock.Add(signInLimit.Window)
+		var evaluated atomic.Int32
+		bad := wrongCode(t, k, f.step())
+		wins, _ := race(50, func() error {
+			return ratelimit.Guard(ctx, lim, "signin:"+f.sub.ID, signInLimit, func(ctx context.Context) error {
+				evaluated.Add(1)
+				return f.totp.Authenticate(ctx, f.store, f.sub.ID, id, bad)
+			})
+		})
+		assert.Zero(t, wins)
+		assert.Equal(t, int32(signInLimit.Requests), evaluated.Load(), "≤ 5 of 50 parallel wrong codes evaluated")
+	})
+}
+
+func testRC06(t *testing.T) {
+	// Recovery codes carry 120 bits, yet their failures are still counted:
+	// 10 wrong codes through the user's guard, then the right one is
+	// refused (429) and stays unused.
+	ctx := context.Background()
+	f := newFixture(t, TOTPConfig{}, 0)
+	id, code := f.enrollRecovery(t, f.sub)
+	lim, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Now: f.clock.Now})
+	require.NoError(t, err)
+	limit := verify.Limit{Requests: 10, Window: 15 * time.Minute}
+	use := func(c string) error {
+		return ratelimit.Guard(ctx, lim, "signin:"+f.sub.ID, limit, func(ctx context.Context) error {
+			return f.rc.Authenticate(ctx, f.store, f.sub.ID, c)
+		})
+	}
+	wrong := "0000-0000-0000-0000-0000-0000"
+	for range limit.Requests {
+		require.ErrorIs(t, use(wrong), verify.ErrInvalidProof)
+	}
+	require.ErrorIs(t, use(code), verify.ErrRateLimited)
+	_, err = f.store.Get(ctx, f.sub.ID, id)
+	require.NoError(t, err, "the refused code was not spent")
+	f.clock.Add(limit.Window)
+	require.NoError(t, use(code))
+}
+
+func testRC07(t *testing.T) {
+	// Regeneration, as the package doc describes it: enroll a new code,
+	// then delete the old method. The old code stops working at once; the
+	// new one works; nothing readable afterwards carries a code. The fresh
+	// strong authentication regeneration needs is the host's (GN-01).
+	ctx := context.Background()
+	f := newFixture(t, TOTPConfig{}, 0)
+	oldID, oldCode := f.enrollRecovery(t, f.sub)
+	newID, newCode := f.enrollRecovery(t, f.sub)
+	require.NoError(t, f.svc.Delete(ctx, f.sub, oldID))
+	require.ErrorIs(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, oldCode), verify.ErrInvalidProof)
+
+	ms, err := f.svc.List(ctx, f.sub, "")
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	m, err := f.svc.Get(ctx, f.sub, newID)
+	require.NoError(t, err)
+	for _, v := range []any{ms, m} {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), newCode, "a read never returns the code")
+	}
+	rec, err := f.store.Get(ctx, f.sub.ID, newID)
+	require.NoError(t, err)
+	assert.NotContains(t, string(rec.Secret)+string(rec.Attrs), newCode)
+	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, newCode))
+}
+
+func testRC09(t *testing.T) {
+	// Exhaustion: after the last code is spent the user's recovery-code
+	// methods list is empty, which is the host's signal to prompt for a
+	// new enrollment; nothing else changes (no lock-out).
+	ctx := context.Background()
+	f := newFixture(t, TOTPConfig{}, 0)
+	_, c1 := f.enrollRecovery(t, f.sub)
+	_, c2 := f.enrollRecovery(t, f.sub)
+	remaining := func() int {
+		ms, err := f.svc.List(ctx, f.sub, verify.TypeRecoveryCode)
+		require.NoError(t, err)
+		return len(ms)
+	}
+	require.Equal(t, 2, remaining())
+	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, c1))
+	assert.Equal(t, 1, remaining())
+	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, c2))
+	assert.Equal(t, 0, remaining(), "0 remaining: prompt for regeneration")
+	_, c3 := f.enrollRecovery(t, f.sub)
+	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, c3), "a new enrollment works after exhaustion")
+}
+
+// countingEngine counts the Confirm calls reaching its engine.
+type countingEngine struct {
+	verify.Engine
+	confirms atomic.Int32
+}
+
+func (e *countingEngine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
+	e.confirms.Add(1)
+	return e.Engine.Confirm(ctx, req)
+}
