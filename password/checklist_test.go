@@ -20,9 +20,10 @@ import (
 
 // TestChecklist maps the password items of SECURITY-CHECKLIST.md to tests.
 // PW-09, PW-10 and PW-16 (current password on change, change rate limit,
-// sessions after change) belong to the host and verify/httpapi: this
-// package provides Engine.Authenticate for PW-09. PW-17 (paste) has no
-// server-side check to test: nothing here looks at typing.
+// sessions after change) are shared with the host: checklistGaps
+// (checklist_gaps_test.go) tests them with Engine.Authenticate,
+// ratelimit.Guard and the service's events, and PW-17 (paste: nothing
+// here looks at typing).
 func TestChecklist(t *testing.T) {
 	t.Run("PW-01", func(t *testing.T) {
 		// Single factor, the default policy: 15 code points.
@@ -198,6 +199,7 @@ func TestChecklist(t *testing.T) {
 		_, err := ParsePolicy([]byte(doc))
 		assert.ErrorContains(t, err, `unknown field "maxAgeDays"`)
 	})
+	checklistGaps(t) // PW-09, PW-10, PW-16, PW-17: checklist_gaps_test.go
 }
 
 func mustJSON(t testing.TB, v any) string {

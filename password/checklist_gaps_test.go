@@ -1,0 +1,138 @@
+package password
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/ratelimit"
+	"github.com/verifykit/verifykit/session"
+	"github.com/verifykit/verifykit/verify"
+)
+
+// checklistGaps holds the rows a password change shares with its host:
+// the library checks the current password (Engine.Authenticate), limits
+// the checks (ratelimit.Guard) and reports the change (verify.Observer);
+// the host decides on freshness and what to do with other sessions.
+func checklistGaps(t *testing.T) {
+	const (
+		current = "tangerine quartz violin"
+		next    = "marmalade glacier piano"
+	)
+	// change is a host's password change: the current password is checked
+	// under the user's guard, then the new one is enrolled.
+	change := func(f *fixture, lim verify.Limiter, limit verify.Limit, cur, pw string) error {
+		err := ratelimit.Guard(ctx, lim, "signin:"+alice.ID, limit, func(ctx context.Context) error {
+			return f.eng.Authenticate(ctx, alice.ID, MethodID(alice.ID), cur)
+		})
+		if err != nil {
+			return err
+		}
+		_, err = f.set(t, alice, pw)
+		return err
+	}
+
+	t.Run("PW-09", func(t *testing.T) {
+		// A wrong current password refuses the change and is counted; the
+		// stored hash is unchanged. (A stale sign-in is refused before any
+		// of this by the host's authentication: GN-01.)
+		f := newFixture(t, Config{})
+		_, err := f.set(t, alice, current)
+		require.NoError(t, err)
+		before := f.secret(t, alice)
+		lim, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Now: f.clock.Now})
+		require.NoError(t, err)
+		limit := ratelimit.DefaultGuardLimit()
+		err = change(f, lim, limit, "not the password", next)
+		require.ErrorIs(t, err, ErrMismatch)
+		assert.Equal(t, before, f.secret(t, alice), "nothing changed")
+		rl, err := lim.Allow(ctx, "signin:"+alice.ID, limit)
+		require.NoError(t, err)
+		assert.Equal(t, limit.Requests-2, rl.Remaining, "the failed check was counted")
+		require.NoError(t, change(f, lim, limit, current, next))
+		require.NoError(t, f.eng.Authenticate(ctx, alice.ID, MethodID(alice.ID), next))
+	})
+
+	t.Run("PW-10", func(t *testing.T) {
+		// 10 wrong current passwords, then the right one: 429, unchecked.
+		f := newFixture(t, Config{})
+		_, err := f.set(t, alice, current)
+		require.NoError(t, err)
+		lim, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Now: f.clock.Now})
+		require.NoError(t, err)
+		limit := verify.Limit{Requests: 10, Window: 15 * time.Minute}
+		for range limit.Requests {
+			require.ErrorIs(t, change(f, lim, limit, "not the password", next), ErrMismatch)
+		}
+		err = change(f, lim, limit, current, next)
+		require.ErrorIs(t, err, verify.ErrRateLimited)
+		var ve *verify.Error
+		require.ErrorAs(t, err, &ve)
+		require.NotNil(t, ve.RateLimit)
+		assert.Positive(t, ve.RateLimit.RetryAfter)
+		require.NoError(t, f.eng.Authenticate(ctx, alice.ID, MethodID(alice.ID), current), "the password did not change")
+	})
+
+	t.Run("PW-16", func(t *testing.T) {
+		// A change is reported once to the host's Observer, with the method
+		// and no secret: the host notifies the user and offers to end other
+		// sessions from that event.
+		f := newFixture(t, Config{})
+		obs := &events{}
+		sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: testSealPassword}}, Now: f.clock.Now})
+		require.NoError(t, err)
+		svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{f.eng}, Sealer: sealer, Store: f.store, Now: f.clock.Now, Observer: obs})
+		require.NoError(t, err)
+		for i, pw := range []string{current, next} {
+			en, err := svc.Start(ctx, alice, verify.StartRequest{Type: verify.TypePassword}, verify.Client{})
+			require.NoError(t, err)
+			m, err := svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, NewPassword: &pw}, verify.Client{})
+			require.NoError(t, err)
+			confirmed := obs.of(verify.EventConfirmed)
+			require.Len(t, confirmed, i+1, "exactly one event per change")
+			ev := confirmed[i]
+			assert.Equal(t, verify.TypePassword, ev.Type)
+			assert.Equal(t, alice.ID, ev.Subject)
+			assert.Equal(t, m.ID, ev.MethodID)
+			assert.NotContains(t, ev.Reason+ev.MethodID+ev.Client.UserAgent, pw)
+		}
+	})
+
+	t.Run("PW-17", func(t *testing.T) {
+		// No check looks at typing: a password confirmed the same instant
+		// the enrollment started (a paste, a password manager) is accepted.
+		f := newFixture(t, Config{})
+		en := f.start(t, alice)
+		m, err := f.confirm(alice, en, current)
+		require.NoError(t, err)
+		assert.Equal(t, MethodID(alice.ID), m.ID)
+	})
+}
+
+// events is an Observer keeping every event.
+type events struct {
+	mu sync.Mutex
+	ev []verify.Event
+}
+
+func (e *events) Observe(_ context.Context, ev verify.Event) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.ev = append(e.ev, ev)
+}
+
+func (e *events) of(k verify.EventKind) []verify.Event {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []verify.Event
+	for _, ev := range e.ev {
+		if ev.Kind == k {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
