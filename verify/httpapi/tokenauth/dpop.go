@@ -16,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/verifykit/verifykit/store"
+	"github.com/verifykit/verifykit/verify/httpapi"
 )
 
 // checkProof checks the request's DPoP proof for the access token raw
@@ -119,7 +120,7 @@ func (a *Authenticator) checkProof(r *http.Request, raw, jkt string) error {
 		return bad("dpop_jwk", nil)
 	}
 	if !equalStrings(jkt, base64.RawURLEncoding.EncodeToString(tp)) {
-		return fail(SchemeDPoP, "invalid_token", "dpop_binding", descBinding, nil)
+		return fail(SchemeDPoP, httpapi.CodeInvalidToken, "dpop_binding", descBinding, nil)
 	}
 	// §11.1: the jti is used once while the proof could be fresh. The key
 	// is scoped to the proof key, so no client can burn another's jti.

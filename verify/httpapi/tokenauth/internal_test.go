@@ -2,6 +2,11 @@ package tokenauth
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -134,4 +139,45 @@ func FuzzParseAuthorization(f *testing.F) {
 		require.Contains(t, []string{SchemeBearer, SchemeDPoP}, scheme)
 		require.True(t, isToken68(token))
 	})
+}
+
+// TestCompatible: which key verifies which algorithm (RFC 7518 §3).
+func TestCompatible(t *testing.T) {
+	ec := func(c elliptic.Curve) any {
+		k, err := ecdsa.GenerateKey(c, rand.Reader)
+		require.NoError(t, err)
+		return k.Public()
+	}
+	rs, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	weak, err := rsa.GenerateKey(rand.Reader, 1024)
+	require.NoError(t, err)
+	ed, _, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	all := map[string]any{
+		"P-256": ec(elliptic.P256()), "P-384": ec(elliptic.P384()), "P-521": ec(elliptic.P521()),
+		"RSA-2048": &rs.PublicKey, "RSA-1024": &weak.PublicKey, "Ed25519": ed, "secret": []byte("secret"),
+	}
+	yes := map[jose.SignatureAlgorithm]string{
+		jose.ES256: "P-256", jose.ES384: "P-384", jose.ES512: "P-521",
+		jose.RS256: "RSA-2048", jose.PS256: "RSA-2048", jose.RS512: "RSA-2048", jose.PS384: "RSA-2048",
+		jose.EdDSA: "Ed25519",
+	}
+	for alg, want := range yes {
+		for name, k := range all {
+			assert.Equal(t, name == want, compatible(alg, k), "%s with %s", alg, name)
+		}
+	}
+	for _, k := range all {
+		assert.False(t, compatible(jose.HS256, k), "HS256 is never compatible")
+	}
+}
+
+// TestHTTPSOnly: the default JWKS client follows redirects to https only.
+func TestHTTPSOnly(t *testing.T) {
+	req := func(u string) *http.Request { return httptest.NewRequest(http.MethodGet, u, nil) }
+	assert.NoError(t, httpsOnly(req("https://a.example/jwks"), []*http.Request{req("https://b.example/")}))
+	assert.Error(t, httpsOnly(req("http://a.example/jwks"), []*http.Request{req("https://b.example/")}))
+	via := make([]*http.Request, 5)
+	assert.Error(t, httpsOnly(req("https://a.example/jwks"), via))
 }

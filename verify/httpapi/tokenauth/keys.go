@@ -72,6 +72,9 @@ func (c *keyCache) lookup(ctx context.Context, kid string, alg jose.SignatureAlg
 	}
 	cur, err := c.refresh(ctx, cur, false)
 	if cur == nil {
+		if err == nil {
+			err = fmt.Errorf("tokenauth: jwks %s: not loaded", c.source)
+		}
 		return nil, err
 	}
 	return cur.set.find(kid, alg), nil
