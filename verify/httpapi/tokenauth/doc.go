@@ -63,8 +63,9 @@
 //     nothing and a replay is refused for as long as the proof could be
 //     fresh. Of concurrent uses of one proof exactly one is accepted. The
 //     record's key is a SHA-256 of the proof key's thumbprint and the jti:
-//     a client cannot burn another's jti. Several processes share a store
-//     so that a proof replayed to another process is refused too.
+//     a client cannot burn another's jti. store/memory and store/sqlstore
+//     implement store.Nonces; processes sharing a database share the
+//     record, so a proof replayed to another process is refused too.
 //   - Server-provided nonces (DPoP-Nonce, §8, §9) are not implemented.
 //
 // Key set:
