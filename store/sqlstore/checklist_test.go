@@ -477,4 +477,6 @@ func TestChecklist(t *testing.T) {
 			assert.NotEqual(t, a, c)
 		})
 	})
+
+	checklistGaps(t) // ST-01, ST-04: checklist_gaps_test.go
 }
