@@ -343,6 +343,39 @@ func (k *Kit) TOTPCode(t testing.TB, e *Enrollment) string {
 	return code
 }
 
+// wrongTOTPCodes returns n codes (not all distinct) that no time step the
+// engine accepts at the Kit's clock yields.
+func (k *Kit) wrongTOTPCodes(t testing.TB, e *Enrollment, n int) []string {
+	t.Helper()
+	key := otp.TOTPKey{Algorithm: otp.SHA1, Digits: 6, Period: 30 * time.Second, Secret: e.Secret}
+	valid := map[string]bool{}
+	for _, d := range []time.Duration{-60 * time.Second, -30 * time.Second, 0, 30 * time.Second, 60 * time.Second} {
+		c, err := key.Code(k.Clock.Now().Add(d))
+		require.NoError(t, err)
+		valid[c] = true
+	}
+	code := k.TOTPCode(t, e)
+	var out []string
+	for shift := 5; len(out) < n; shift = shift%9 + 1 {
+		if w := shiftCode(code, shift); !valid[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// shiftCode adds n (1 to 9) to every digit of code, mod 10: a code that
+// differs from code in every digit.
+func shiftCode(code string, n int) string {
+	b := []byte(code)
+	for i, c := range b {
+		if c >= '0' && c <= '9' {
+			b[i] = '0' + byte((int(c-'0')+n)%10)
+		}
+	}
+	return string(b)
+}
+
 // Proof returns the body of a verify request that confirms e: the same
 // body on every call (a passkey response is made once). A push
 // enrollment needs EnrollDevice first.
@@ -377,11 +410,10 @@ func (k *Kit) WrongProof(t testing.TB, e *Enrollment) (body, secret string, ok b
 	t.Helper()
 	switch e.Type.Proof() {
 	case verify.ProofOTPCode:
-		code := e.Code
+		wrong := WrongCode(e.Code)
 		if e.Type == verify.TypeTOTP {
-			code = k.TOTPCode(t, e)
+			wrong = k.wrongTOTPCodes(t, e, 1)[0]
 		}
-		wrong := WrongCode(code)
 		return VerifyBody(e.AuthSession, "otp_code", wrong), wrong, true
 	case verify.ProofAuthnResponse:
 		var o map[string]any
@@ -404,15 +436,7 @@ func (k *Kit) WrongProof(t testing.TB, e *Enrollment) (body, secret string, ok b
 
 // WrongCode returns a code of the same length that differs from code in
 // every digit.
-func WrongCode(code string) string {
-	b := []byte(code)
-	for i, c := range b {
-		if c >= '0' && c <= '9' {
-			b[i] = '0' + (c-'0'+5)%10
-		}
-	}
-	return string(b)
-}
+func WrongCode(code string) string { return shiftCode(code, 5) }
 
 // VerifyBody is the JSON body {"auth_session": s, field: value} (only
 // auth_session when field is empty). value is a string or raw JSON.
