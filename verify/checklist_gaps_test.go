@@ -1,0 +1,405 @@
+package verify_test
+
+import (
+	"context"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/password"
+	"github.com/verifykit/verifykit/ratelimit"
+	"github.com/verifykit/verifykit/session"
+	"github.com/verifykit/verifykit/store/memory"
+	"github.com/verifykit/verifykit/store/storetest"
+	"github.com/verifykit/verifykit/verify"
+	"github.com/verifykit/verifykit/verify/httpapi"
+)
+
+// realFixture is a Service with the real session sealer and the real
+// TOTP, recovery-code and e-mail engines over the memory store, on one
+// test clock: what a host embeds.
+type realFixture struct {
+	svc    *verify.Service
+	store  *memory.Store
+	clock  *storetest.Clock
+	sealer *session.Sealer
+	totp   *otp.TOTP
+	mail   *mailbox
+	events *recorder
+}
+
+const realSealPassword = "verify-checklist-sealing-password-0123456789"
+
+func newRealFixture(t testing.TB, sealPassword string) *realFixture {
+	t.Helper()
+	f := &realFixture{clock: storetest.NewClock(storetest.Epoch), mail: &mailbox{codes: map[string]string{}}, events: &recorder{}}
+	var err error
+	f.store, err = memory.New(memory.Config{Now: f.clock.Now})
+	require.NoError(t, err)
+	f.sealer, err = session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: sealPassword}}, Now: f.clock.Now})
+	require.NoError(t, err)
+	f.totp, err = otp.NewTOTP(otp.TOTPConfig{Issuer: "Example", Now: f.clock.Now})
+	require.NoError(t, err)
+	rc, err := otp.NewRecoveryCode(otp.RecoveryCodeConfig{HashKey: []byte("0123456789abcdef0123456789abcdef")})
+	require.NoError(t, err)
+	mail, err := otp.NewEmail(otp.EmailConfig{HashKey: []byte("fedcba9876543210fedcba9876543210"), Now: f.clock.Now}, f.mail, ratelimit.Unlimited(f.clock.Now))
+	require.NoError(t, err)
+	f.svc, err = verify.NewService(verify.Config{
+		Engines: []verify.Engine{f.totp, rc, mail}, Sealer: f.sealer, Store: f.store, Now: f.clock.Now, Observer: f.events,
+	})
+	require.NoError(t, err)
+	return f
+}
+
+// mailbox is an otp.Sender keeping the last code sent to each address.
+type mailbox struct {
+	mu    sync.Mutex
+	codes map[string]string
+}
+
+func (m *mailbox) Send(_ context.Context, msg otp.Message) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.codes[msg.To] = msg.Code
+	return nil
+}
+
+func (m *mailbox) code(to string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.codes[to]
+}
+
+// startTOTP starts a TOTP enrollment for sub and returns it with the code
+// the app shows now.
+func (f *realFixture) startTOTP(t testing.TB, sub verify.Subject) (*verify.Enrollment, string) {
+	t.Helper()
+	en, err := f.svc.Start(ctx, sub, verify.StartRequest{Type: verify.TypeTOTP}, verify.Client{})
+	require.NoError(t, err)
+	secret, err := otpSecret(en.ManualInputCode)
+	require.NoError(t, err)
+	k := otp.TOTPKey{Algorithm: otp.SHA1, Digits: 6, Period: 30 * time.Second, Secret: secret}
+	c, err := k.Code(f.clock.Now())
+	require.NoError(t, err)
+	return en, c
+}
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func otpSecret(manual string) ([]byte, error) {
+	return b32.DecodeString(manual)
+}
+
+// startEmail starts an e-mail enrollment of addr for sub and returns it
+// with the code sent.
+func (f *realFixture) startEmail(t testing.TB, sub verify.Subject, addr string) (*verify.Enrollment, string) {
+	t.Helper()
+	en, err := f.svc.Start(ctx, sub, verify.StartRequest{Type: verify.TypeEmail, Email: addr}, verify.Client{})
+	require.NoError(t, err)
+	return en, f.mail.code(addr)
+}
+
+func (f *realFixture) stored(t testing.TB, subs ...verify.Subject) int {
+	t.Helper()
+	n := 0
+	for _, s := range subs {
+		ms, err := f.store.List(ctx, s.ID)
+		require.NoError(t, err)
+		n += len(ms)
+	}
+	return n
+}
+
+// TestChecklist maps the service-level rows of SECURITY-CHECKLIST.md to
+// tests with the real sealer and engines: sections D (AS-13..15) and J
+// (GN-06, GN-11). The behaviour-named tests of service_test.go prove the
+// same with a stub engine.
+func TestChecklist(t *testing.T) {
+	t.Run("AS-13", func(t *testing.T) {
+		// Tokens sealed under the service's own key for another purpose (a
+		// session cookie, another product's payload, a session payload
+		// with another purpose) do not open as an auth_session.
+		f := newRealFixture(t, realSealPassword)
+		en, code := f.startTOTP(t, alice)
+		var p map[string]any
+		require.NoError(t, f.sealer.Unseal(en.AuthSession, &p))
+		other := map[string]any{}
+		for k, v := range p {
+			other[k] = v
+		}
+		other["p"] = "verifykit/cookie"
+		for name, payload := range map[string]any{
+			"cookie":        map[string]any{"user": alice.ID, "exp": 1 << 40},
+			"other product": map[string]any{"typ": "refresh", "sub": alice.ID},
+			"other purpose": other,
+		} {
+			tok, err := f.sealer.Seal(payload, time.Minute)
+			require.NoError(t, err)
+			_, err = f.svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: tok, OTPCode: &code}, verify.Client{})
+			require.ErrorIs(t, err, verify.ErrInvalidSession, name)
+		}
+		assert.Zero(t, f.stored(t, alice))
+		_, err := f.svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.Client{})
+		require.NoError(t, err, "the genuine auth_session still works")
+	})
+
+	t.Run("AS-14", func(t *testing.T) {
+		f := newRealFixture(t, realSealPassword)
+		en, code := f.startTOTP(t, alice)
+		req := verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}
+		_, err := f.svc.Verify(ctx, alice, en.ID, req, verify.Client{})
+		require.NoError(t, err)
+		_, err = f.svc.Verify(ctx, alice, en.ID, req, verify.Client{})
+		require.ErrorIs(t, err, verify.ErrAlreadyUsed, "the same {auth_session, otp_code} again")
+		assert.Equal(t, 1, f.stored(t, alice))
+
+		// Two (and twenty) concurrent identical requests: exactly one wins.
+		en, c := f.startEmail(t, alice, "alice@example.com")
+		req = verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &c}
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range 20 {
+			wg.Go(func() {
+				<-start
+				_, err := f.svc.Verify(ctx, alice, en.ID, req, verify.Client{})
+				if err == nil {
+					wins.Add(1)
+				} else if !errors.Is(err, verify.ErrAlreadyUsed) {
+					t.Error(err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		assert.Equal(t, int32(1), wins.Load())
+		assert.Equal(t, 2, f.stored(t, alice))
+	})
+
+	t.Run("AS-15", func(t *testing.T) {
+		f := newRealFixture(t, realSealPassword)
+		en, code := f.startTOTP(t, bob)
+		for _, tc := range []struct {
+			name   string
+			sub    verify.Subject
+			id     string
+			req    verify.VerifyRequest
+			kind   error
+			reason string
+		}{
+			{"(a) bob's auth_session, alice's token", alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.ErrInvalidSession, "subject_mismatch"},
+			{"(b) another method id", bob, "totp|dev_0000000000000000", verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.ErrInvalidSession, "method_mismatch"},
+			{"(c) a TOTP auth_session with an authn_response", bob, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, AuthnResponse: json.RawMessage(`{"id":"x"}`)}, verify.ErrInvalidRequest, "proof_shape"},
+		} {
+			_, err := f.svc.Verify(ctx, tc.sub, tc.id, tc.req, verify.Client{})
+			require.ErrorIs(t, err, tc.kind, tc.name)
+			assert.Equal(t, tc.reason, verify.ReasonOf(err), tc.name)
+		}
+		// (d) Another tenant: a service under another sealing key.
+		other := newRealFixture(t, "another-tenant-sealing-password-0123456789")
+		_, err := other.svc.Verify(ctx, bob, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.Client{})
+		require.ErrorIs(t, err, verify.ErrInvalidSession)
+		assert.Equal(t, "session_unseal", verify.ReasonOf(err))
+		// (e) Expiry: the sealed exp, on the service clock.
+		f.clock.Advance(verify.DefaultSessionTTL)
+		_, err = f.svc.Verify(ctx, bob, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.Client{})
+		require.ErrorIs(t, err, verify.ErrExpired)
+		assert.Zero(t, f.stored(t, alice, bob)+other.stored(t, alice, bob))
+	})
+
+	t.Run("GN-06", testGN06)
+
+	t.Run("GN-11", func(t *testing.T) {
+		// 1 000 verifies of mixed types, in parallel, on one Service (run
+		// under -race): each succeeds once, nothing is shared but the store.
+		f := newRealFixture(t, realSealPassword)
+		const n = 1000
+		type job struct {
+			sub verify.Subject
+			en  *verify.Enrollment
+			req verify.VerifyRequest
+		}
+		jobs := make([]job, n)
+		for i := range jobs {
+			sub := verify.Subject{ID: fmt.Sprint("auth0|user-", i)}
+			var en *verify.Enrollment
+			var code string
+			switch i % 3 {
+			case 0:
+				en, code = f.startTOTP(t, sub)
+				jobs[i] = job{sub, en, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}}
+			case 1:
+				en, code = f.startEmail(t, sub, fmt.Sprintf("user-%d@example.com", i))
+				jobs[i] = job{sub, en, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}}
+			default:
+				en, err := f.svc.Start(ctx, sub, verify.StartRequest{Type: verify.TypeRecoveryCode}, verify.Client{})
+				require.NoError(t, err)
+				jobs[i] = job{sub, en, verify.VerifyRequest{AuthSession: en.AuthSession}}
+			}
+		}
+		var ok atomic.Int32
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for _, j := range jobs {
+			for range 2 { // each twice: one wins, one is a replay
+				wg.Go(func() {
+					<-start
+					_, err := f.svc.Verify(ctx, j.sub, j.en.ID, j.req, verify.Client{})
+					if err == nil {
+						ok.Add(1)
+					} else if !errors.Is(err, verify.ErrAlreadyUsed) {
+						t.Error(err)
+					}
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+		assert.Equal(t, int32(n), ok.Load())
+		total := 0
+		for _, j := range jobs {
+			total += f.stored(t, j.sub)
+		}
+		assert.Equal(t, n, total)
+	})
+}
+
+// testGN06: the same bad inputs through the Go API (Service.Verify, what a
+// native or admin flow calls) and through the HTTP adapter are refused the
+// same way — the adapter adds no check and skips none — and leave nothing
+// stored; the password engine's Check, for pathways that set a password
+// without an enrollment (an admin import), refuses what Confirm refuses.
+func testGN06(t *testing.T) {
+	f := newRealFixture(t, realSealPassword)
+	h, err := httpapi.New(httpapi.Config{
+		Verifier: f.svc, BaseURL: "https://id.example.com/me/v1", Limiter: ratelimit.Unlimited(f.clock.Now), Now: f.clock.Now,
+		Authenticator: httpapi.AuthenticatorFunc(func(r *http.Request) (httpapi.Principal, error) {
+			sub := alice
+			if r.Header.Get("Authorization") == "Bearer bob" {
+				sub = bob
+			}
+			return httpapi.Principal{Subject: sub, Scopes: []string{httpapi.ScopeCreateMethods}}, nil
+		}),
+	})
+	require.NoError(t, err)
+	type input struct {
+		as   verify.Subject
+		id   string
+		body map[string]any
+	}
+	problem := map[error]string{
+		verify.ErrInvalidRequest: httpapi.ProblemInvalidRequest, verify.ErrInvalidSession: httpapi.ProblemInvalidSession,
+		verify.ErrExpired: httpapi.ProblemSessionExpired, verify.ErrAlreadyUsed: httpapi.ProblemSessionUsed,
+		verify.ErrInvalidProof: httpapi.ProblemInvalidProof, verify.ErrTooManyAttempts: httpapi.ProblemTooManyAttempts,
+	}
+	for _, tc := range []struct {
+		name string
+		bad  func(en *verify.Enrollment, code string) input
+		kind error
+	}{
+		{"wrong code", func(en *verify.Enrollment, code string) input {
+			return input{alice, en.ID, map[string]any{"auth_session": en.AuthSession, "otp_code": flip(code)}}
+		}, verify.ErrInvalidProof},
+		{"tampered auth_session", func(en *verify.Enrollment, code string) input {
+			return input{alice, en.ID, map[string]any{"auth_session": flip(en.AuthSession), "otp_code": code}}
+		}, verify.ErrInvalidSession},
+		{"another user", func(en *verify.Enrollment, code string) input {
+			return input{bob, en.ID, map[string]any{"auth_session": en.AuthSession, "otp_code": code}}
+		}, verify.ErrInvalidSession},
+		{"another method id", func(en *verify.Enrollment, code string) input {
+			return input{alice, "totp|dev_0000000000000000", map[string]any{"auth_session": en.AuthSession, "otp_code": code}}
+		}, verify.ErrInvalidSession},
+		{"wrong proof type", func(en *verify.Enrollment, code string) input {
+			return input{alice, en.ID, map[string]any{"auth_session": en.AuthSession, "new_password": "tangerine quartz violin"}}
+		}, verify.ErrInvalidRequest},
+		{"malformed code", func(en *verify.Enrollment, code string) input {
+			return input{alice, en.ID, map[string]any{"auth_session": en.AuthSession, "otp_code": " " + code[1:]}}
+		}, verify.ErrInvalidProof},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Go API.
+			en, code := f.startTOTP(t, alice)
+			in := tc.bad(en, code)
+			req := verify.VerifyRequest{AuthSession: in.body["auth_session"].(string)}
+			if c, ok := in.body["otp_code"].(string); ok {
+				req.OTPCode = &c
+			}
+			if p, ok := in.body["new_password"].(string); ok {
+				req.NewPassword = &p
+			}
+			_, err := f.svc.Verify(ctx, in.as, in.id, req, verify.Client{})
+			require.ErrorIs(t, err, tc.kind)
+			direct := f.events.last().Reason
+
+			// HTTP, on a fresh enrollment.
+			en, code = f.startTOTP(t, alice)
+			in = tc.bad(en, code)
+			body, err := json.Marshal(in.body)
+			require.NoError(t, err)
+			r := httptest.NewRequest(http.MethodPost, "https://id.example.com/me/v1/authentication-methods/"+strings.ReplaceAll(in.id, "|", "%7C")+"/verify", strings.NewReader(string(body)))
+			r.Header.Set("Content-Type", "application/json")
+			if in.as.ID == bob.ID {
+				r.Header.Set("Authorization", "Bearer bob")
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			var p struct {
+				Type   string `json:"type"`
+				Status int    `json:"status"`
+			}
+			require.NoError(t, json.Unmarshal(w.Body.Bytes(), &p), w.Body.String())
+			assert.Equal(t, problem[tc.kind], p.Type, w.Body.String())
+			assert.Equal(t, http.StatusBadRequest, w.Code)
+			assert.Equal(t, direct, f.events.last().Reason, "the same reason is logged on both paths")
+			assert.Zero(t, f.stored(t, alice, bob))
+		})
+	}
+
+	t.Run("password import", func(t *testing.T) {
+		eng, err := password.New(f.store, password.Config{})
+		require.NoError(t, err)
+		svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{eng}, Sealer: f.sealer, Store: f.store, Now: f.clock.Now})
+		require.NoError(t, err)
+		for _, pw := range []string{"password1234567", "short", "alice.liddell2026!"} {
+			en, err := svc.Start(ctx, carol, verify.StartRequest{Type: verify.TypePassword}, verify.Client{})
+			require.NoError(t, err)
+			_, viaEnrollment := svc.Verify(ctx, carol, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, NewPassword: &pw}, verify.Client{})
+			viaImport := eng.Check(ctx, carol, pw)
+			require.ErrorIs(t, viaEnrollment, verify.ErrInvalidRequest, pw)
+			require.ErrorIs(t, viaImport, verify.ErrInvalidRequest, pw)
+			var a, b *password.PolicyError
+			require.ErrorAs(t, viaEnrollment, &a)
+			require.ErrorAs(t, viaImport, &b)
+			assert.Equal(t, a.Violations, b.Violations, pw)
+		}
+		assert.Zero(t, f.stored(t, carol))
+	})
+}
+
+var carol = verify.Subject{ID: "auth0|carol", Name: "Alice Liddell", Email: "alice.liddell@example.com"}
+
+// flip changes the last character of s to another of the same class.
+func flip(s string) string {
+	last := s[len(s)-1]
+	switch {
+	case last >= '0' && last <= '8', last >= 'a' && last <= 'y', last >= 'A' && last <= 'Y':
+		last++
+	case last == '9':
+		last = '0'
+	default:
+		last = 'a'
+	}
+	return s[:len(s)-1] + string(last)
+}
