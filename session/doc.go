@@ -6,8 +6,8 @@
 // A [Sealer] is made once from a [Config] by [NewSealer]; [Sealer.Seal] turns
 // a value into a token that expires after a TTL and [Sealer.Unseal] turns a
 // token back into a value. verify.Service uses it through the verify.Sealer
-// interface; it unseals into a *json.RawMessage and enforces its own expiry
-// and bindings on the payload.
+// interface; it opens tokens with [Sealer.UnsealPayload], decodes the
+// payload strictly itself and enforces its own expiry and bindings on it.
 //
 // # Format
 //

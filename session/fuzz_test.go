@@ -11,10 +11,11 @@ import (
 	"unicode/utf8"
 )
 
-// FuzzUnseal feeds client bytes to Unseal. Invariants: it never panics;
-// every failure matches ErrInvalid with one of the two fixed texts and
-// leaves the target untouched; and a token only opens if it is one of the
-// valid seeds, unchanged (any other success would be a forged MAC).
+// FuzzUnseal feeds client bytes to Unseal and UnsealPayload. Invariants:
+// they never panic; every failure matches ErrInvalid with one of the two
+// fixed texts and leaves the target untouched; a token only opens if it is
+// one of the valid seeds, unchanged (any other success would be a forged
+// MAC); and the two agree.
 func FuzzUnseal(f *testing.F) {
 	v := loadVectors(f)
 	valid := map[string]string{} // token → plaintext
@@ -43,6 +44,13 @@ func FuzzUnseal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, token string) {
 		raw := sentinel
 		err := s.Unseal(token, &raw)
+		// UnsealPayload agrees: the seeds' payloads are JSON, so it opens
+		// exactly what Unseal opens, to the same bytes, and fails alike.
+		pt, perr := s.UnsealPayload(token)
+		if (perr == nil) != (err == nil) || (err == nil && string(pt) != string(raw)) ||
+			(err != nil && (pt != nil || perr.Error() != err.Error())) {
+			t.Fatalf("UnsealPayload: %q, %v; Unseal: %q, %v", pt, perr, raw, err)
+		}
 		if err == nil {
 			want, ok := valid[token]
 			if !ok {

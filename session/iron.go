@@ -3,7 +3,6 @@ package session
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding"
@@ -130,11 +129,33 @@ func (k *prfKey) pbkdf2(sc *scratch, salt []byte, dk *[keyBytes]byte) error {
 }
 
 // macSum writes HMAC-SHA256(key, msg) into out: the integrity MAC of a
-// token, over its first six components.
-func macSum(key *[keyBytes]byte, msg []byte, out *[sha256.Size]byte) {
-	m := hmac.New(sha256.New, key[:])
-	m.Write(msg)
-	m.Sum(out[:0])
+// token, over its first six components. It is RFC 2104 §2 written out,
+// H(K ⊕ opad ‖ H(K ⊕ ipad ‖ msg)) with the 32-byte key zero-padded to the
+// 64-byte block, on the SHA-256 state and pad of sc, because crypto/hmac
+// allocates a new HMAC (two hashes, two pads) for every key and every
+// token has its own key. TestMacSum holds it to crypto/hmac.
+func (sc *scratch) macSum(key *[keyBytes]byte, msg []byte, out *[sha256.Size]byte) {
+	h := sc.sha256
+	for i, p := range [2]byte{0x36, 0x5c} {
+		for j := range sc.pad {
+			sc.pad[j] = p
+		}
+		for j, b := range key {
+			sc.pad[j] ^= b
+		}
+		h.Reset()
+		h.Write(sc.pad[:])
+		if i == 0 {
+			h.Write(msg)
+			h.Sum(sc.inner[:0])
+		} else {
+			h.Write(sc.inner[:])
+			h.Sum(out[:0])
+		}
+	}
+	h.Reset()
+	clear(sc.pad[:])
+	clear(sc.inner[:])
 }
 
 // encryptCBC encrypts pt with AES-256-CBC and PKCS#7 padding, as Node's

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"reflect"
 	"strconv"
@@ -109,8 +110,11 @@ type scratch struct {
 	rnd            [randBytes]byte
 	iv             [aes.BlockSize]byte
 	macIn          [sha256.Size]byte
-	tok            []byte // the token being built or parsed
-	buf            []byte // plaintext or ciphertext
+	sha256         hash.Hash              // for macSum
+	pad            [sha256.BlockSize]byte // K ⊕ ipad, then K ⊕ opad
+	inner          [sha256.Size]byte      // the inner hash of macSum
+	tok            []byte                 // the token being built or parsed
+	buf            []byte                 // plaintext or ciphertext
 	json           bytes.Buffer
 }
 
@@ -155,11 +159,15 @@ func NewSealer(cfg Config) (*Sealer, error) {
 		}
 		s.keys = append(s.keys, sealKey{id: k.ID, prf: prf})
 	}
-	s.pool.New = func() any {
-		h, _ := sha1.New().(sha1State) // checked by newPRFKey above
-		return &scratch{sha1: h, mid: make([]byte, 0, sha1MarshaledSize)}
-	}
+	s.pool.New = func() any { return newScratch() }
 	return s, nil
+}
+
+// newScratch returns fresh working memory. crypto/sha1's state can be
+// marshaled (newPRFKey checks it when a Sealer is made).
+func newScratch() *scratch {
+	h, _ := sha1.New().(sha1State)
+	return &scratch{sha1: h, sha256: sha256.New(), mid: make([]byte, 0, sha1MarshaledSize)}
 }
 
 // checkPassword refuses passwords iron would refuse (shorter than 32
@@ -299,7 +307,7 @@ func (s *Sealer) Seal(v any, ttl time.Duration) (string, error) {
 	if err := key.prf.pbkdf2(sc, tok[start:], &sc.macKey); err != nil {
 		return "", fmt.Errorf("session: derive key: %w", err)
 	}
-	macSum(&sc.macKey, macBase, &sc.mac)
+	sc.macSum(&sc.macKey, macBase, &sc.mac)
 	tok = append(tok, '*')
 	tok = b64.AppendEncode(tok, sc.mac[:])
 	sc.tok = tok
@@ -330,12 +338,44 @@ func (s *Sealer) Unseal(token string, v any) error {
 			return errTarget
 		}
 	}
-	if len(token) > s.maxLen {
-		return errTooLong
-	}
-
 	sc := s.get()
 	defer s.put(sc)
+	pt, err := s.open(sc, token)
+	if err != nil {
+		return err
+	}
+	if isRaw {
+		if !json.Valid(pt) {
+			return errPayload
+		}
+		*raw = append(json.RawMessage(nil), pt...)
+		return nil
+	}
+	return decodeStrict(pt, target)
+}
+
+// UnsealPayload opens token with every check of Unseal but the JSON ones
+// and returns its payload bytes as they are: valid UTF-8, not checked to
+// be JSON. It is for callers that decode the payload strictly themselves,
+// such as verify.Service (through verify.PayloadUnsealer), which would
+// otherwise pay for a second JSON check. The bytes are the caller's. Its
+// errors are Unseal's.
+func (s *Sealer) UnsealPayload(token string) ([]byte, error) {
+	sc := s.get()
+	defer s.put(sc)
+	pt, err := s.open(sc, token)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(pt), nil
+}
+
+// open runs Unseal's checks up to the UTF-8 check of the plaintext, which
+// it returns in sc's memory. Its errors are *unsealError values.
+func (s *Sealer) open(sc *scratch, token string) ([]byte, error) {
+	if len(token) > s.maxLen {
+		return nil, errTooLong
+	}
 	tok := append(sc.tok[:0], token...)
 	sc.tok = tok
 
@@ -347,52 +387,52 @@ func (s *Sealer) Unseal(token string, v any) error {
 			continue
 		}
 		if n == numParts-1 {
-			return errParts
+			return nil, errParts
 		}
 		parts[n], ends[n] = tok[from:i], i
 		n++
 		from = i + 1
 	}
 	if n != numParts-1 {
-		return errParts
+		return nil, errParts
 	}
 	parts[n] = tok[from:]
 	prefix, id, encSalt, ivB64, ctB64, expStr, macSalt, macB64 :=
 		parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7]
 
 	if string(prefix) != ironPrefix {
-		return errPrefix
+		return nil, errPrefix
 	}
 	if len(expStr) > 0 {
 		exp, ok := parseExp(expStr)
 		if !ok {
-			return errExpSyntax
+			return nil, errExpSyntax
 		}
 		if exp <= s.now().UnixMilli()-s.skewMs {
-			return errExpired
+			return nil, errExpired
 		}
 	}
 	key := s.lookup(id)
 	if key == nil {
-		return errUnknownKey
+		return nil, errUnknownKey
 	}
 	if !isSalt(encSalt) || !isSalt(macSalt) {
-		return errSalt
+		return nil, errSalt
 	}
 	if len(ivB64) != ivB64Len || !isB64URL(ivB64) {
-		return errIV
+		return nil, errIV
 	}
 	if k, err := b64.Decode(sc.iv[:], ivB64); err != nil || k != aes.BlockSize {
-		return errIV
+		return nil, errIV
 	}
 	if len(macB64) != macB64Len || !isB64URL(macB64) {
-		return errMACSyntax
+		return nil, errMACSyntax
 	}
 	if k, err := b64.Decode(sc.macIn[:], macB64); err != nil || k != sha256.Size {
-		return errMACSyntax
+		return nil, errMACSyntax
 	}
 	if !isB64URL(ctB64) {
-		return errCiphertext
+		return nil, errCiphertext
 	}
 	ctLen := b64.DecodedLen(len(ctB64))
 	if cap(sc.buf) < 2*ctLen {
@@ -401,7 +441,7 @@ func (s *Sealer) Unseal(token string, v any) error {
 	ct := sc.buf[:ctLen]
 	k, err := b64.Decode(ct, ctB64)
 	if err != nil || k == 0 || k%aes.BlockSize != 0 {
-		return errCiphertext
+		return nil, errCiphertext
 	}
 	ct = ct[:k]
 
@@ -409,33 +449,26 @@ func (s *Sealer) Unseal(token string, v any) error {
 	// HMAC over the first six components matches (AS-05, AS-06).
 	s.traceStep("pbkdf2")
 	if key.prf.pbkdf2(sc, macSalt, &sc.macKey) != nil {
-		return errInternal
+		return nil, errInternal
 	}
-	macSum(&sc.macKey, tok[:ends[5]], &sc.mac)
+	sc.macSum(&sc.macKey, tok[:ends[5]], &sc.mac)
 	if !hmac.Equal(sc.mac[:], sc.macIn[:]) {
-		return errMAC
+		return nil, errMAC
 	}
 
 	s.traceStep("pbkdf2")
 	if key.prf.pbkdf2(sc, encSalt, &sc.encKey) != nil {
-		return errInternal
+		return nil, errInternal
 	}
 	s.traceStep("decrypt")
 	pt, uerr := decryptCBC(sc.buf[ctLen:], &sc.encKey, sc.iv[:], ct)
 	if uerr != nil {
-		return uerr
+		return nil, uerr
 	}
 	if !utf8.Valid(pt) {
-		return errPayload
+		return nil, errPayload
 	}
-	if isRaw {
-		if !json.Valid(pt) {
-			return errPayload
-		}
-		*raw = append(json.RawMessage(nil), pt...)
-		return nil
-	}
-	return decodeStrict(pt, target)
+	return pt, nil
 }
 
 // decodeStrict decodes one JSON value from pt into a fresh value of

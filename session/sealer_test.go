@@ -1,8 +1,11 @@
 package session
 
 import (
+	"crypto/aes"
+	"crypto/hmac"
 	"crypto/pbkdf2"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"math"
@@ -133,7 +136,7 @@ func TestVectorRawKey(t *testing.T) {
 	require.NoError(t, err)
 	base := ironPrefix + "***" + b64.EncodeToString(iv) + "*" + b64.EncodeToString(ct) + "*"
 	var mac [32]byte
-	macSum(&key, []byte(base), &mac)
+	newScratch().macSum(&key, []byte(base), &mac)
 	assert.Equal(t, v4, base+"**"+b64.EncodeToString(mac[:]))
 
 	got, uerr := decryptCBC(make([]byte, len(ct)), &key, iv, ct)
@@ -163,6 +166,27 @@ func TestPBKDF2(t *testing.T) {
 			assert.Equal(t, want, got[:], "password %d bytes, salt %d bytes", pwLen, saltLen)
 		}
 	}
+}
+
+// TestMacSum checks the written-out HMAC-SHA256 against crypto/hmac for
+// messages around SHA-256's block size, reusing one scratch as Seal and
+// Unseal do.
+func TestMacSum(t *testing.T) {
+	sc := newScratch()
+	msg := []byte(strings.Repeat("Fe26.2*k1*0123456789abcdef*", 20))
+	for i, msgLen := range []int{0, 1, 55, 56, 63, 64, 65, 119, 128, 330, len(msg)} {
+		var key [keyBytes]byte
+		for j := range key {
+			key[j] = byte(i*31 + j*7)
+		}
+		m := hmac.New(sha256.New, key[:])
+		m.Write(msg[:msgLen])
+		var got [sha256.Size]byte
+		sc.macSum(&key, msg[:msgLen], &got)
+		assert.Equal(t, m.Sum(nil), got[:], "message %d bytes", msgLen)
+	}
+	assert.Equal(t, [sha256.BlockSize]byte{}, sc.pad, "no key material left in the scratch")
+	assert.Equal(t, [sha256.Size]byte{}, sc.inner)
 }
 
 // TestDecryptCBC checks sizes and padding are refused without panicking,
@@ -450,4 +474,62 @@ func TestCharClass(t *testing.T) {
 	assert.False(t, isKeyID(""))
 	assert.True(t, isSalt([]byte(strings.Repeat("0123456789abcdef", 4))))
 	assert.False(t, isSalt([]byte(strings.Repeat("0123456789abcdeF", 4))))
+}
+
+// TestUnsealPayload: UnsealPayload opens what Unseal opens, to the same
+// bytes, and refuses what Unseal refuses before the JSON check, with the
+// same error; a payload that is not JSON is returned as it is, for the
+// caller's own strict decoder.
+func TestUnsealPayload(t *testing.T) {
+	v := loadVectors(t)
+	clock := &fixedClock{ms: v.Now}
+	s := newTestSealer(t, []Key{{Password: testPassword}, {ID: "k1", Password: v.Password}}, clock, nil)
+	iv := make([]byte, aes.BlockSize)
+
+	tok, err := s.Seal(map[string]string{"sub": "héllo <&>"}, time.Minute)
+	require.NoError(t, err)
+	pt, err := s.UnsealPayload(tok)
+	require.NoError(t, err)
+	assert.Equal(t, `{"sub":"héllo <&>"}`, string(pt))
+	pt[0] = 'X' // the caller's bytes: the next open is not affected
+	again, err := s.UnsealPayload(tok)
+	require.NoError(t, err)
+	assert.Equal(t, `{"sub":"héllo <&>"}`, string(again))
+
+	v2 := v.vector(t, "V2")
+	pt, err = s.UnsealPayload(v2)
+	require.NoError(t, err)
+	var raw json.RawMessage
+	require.NoError(t, s.Unseal(v2, &raw))
+	assert.Equal(t, []byte(raw), pt)
+
+	notJSON := craftPlain(t, "", iv, pkcs7([]byte("{asdasd")))
+	pt, err = s.UnsealPayload(notJSON)
+	require.NoError(t, err)
+	assert.Equal(t, "{asdasd", string(pt))
+	requireRefused(t, s.Unseal(notJSON, &raw), errPayload)
+
+	for name, c := range map[string]struct {
+		token string
+		want  *unsealError
+	}{
+		"invalid utf-8": {craftPlain(t, "", iv, pkcs7([]byte("{\"sub\":\"\xff\"}"))), errPayload},
+		"tampered mac":  {tok[:len(tok)-10] + string(flip(tok[len(tok)-10])) + tok[len(tok)-9:], errMAC},
+		"too long":      {strings.Repeat("A", DefaultMaxTokenLen+1), errTooLong},
+		"seven parts":   {"Fe26.2******", errParts},
+		"unknown id":    {strings.Replace(tok, "Fe26.2**", "Fe26.2*k9*", 1), errUnknownKey},
+	} {
+		t.Run(name, func(t *testing.T) {
+			pt, err := s.UnsealPayload(c.token)
+			requireRefused(t, err, c.want)
+			assert.Nil(t, pt)
+			requireRefused(t, s.Unseal(c.token, &raw), c.want)
+		})
+	}
+	t.Run("expired", func(t *testing.T) {
+		clock.ms += (time.Minute + DefaultSkew).Milliseconds()
+		defer func() { clock.ms = v.Now }()
+		_, err := s.UnsealPayload(tok)
+		requireRefused(t, err, errExpired)
+	})
 }

@@ -365,8 +365,8 @@ func (s *Service) open(token string) (sealedSession, error) {
 	if token == "" {
 		return p, InvalidField("auth_session", "/auth_session", "auth_session is required")
 	}
-	var raw json.RawMessage
-	if err := s.sealer.Unseal(token, &raw); err != nil {
+	raw, err := s.unseal(token)
+	if err != nil {
 		if errors.Is(err, session.ErrExpired) {
 			return p, &Error{Kind: ErrExpired, Reason: "session_expired", Detail: "The auth_session has expired; start the enrollment again", Err: err}
 		}
@@ -389,6 +389,28 @@ func (s *Service) open(token string) (sealedSession, error) {
 		return p, NewError(ErrExpired, "session_expired", "The auth_session has expired; start the enrollment again")
 	}
 	return p, nil
+}
+
+// PayloadUnsealer is an optional interface of a Sealer, implemented by
+// *session.Sealer: UnsealPayload opens a token as Unseal does and returns
+// its payload bytes without decoding them. Service decodes an
+// auth_session's payload strictly itself (unknown, repeated or misspelled
+// members refused), so with a PayloadUnsealer the payload is parsed once
+// rather than checked by the sealer and then decoded again.
+type PayloadUnsealer interface {
+	UnsealPayload(token string) ([]byte, error)
+}
+
+// unseal opens token and returns its payload, undecoded.
+func (s *Service) unseal(token string) ([]byte, error) {
+	if u, ok := s.sealer.(PayloadUnsealer); ok {
+		return u.UnsealPayload(token)
+	}
+	var raw json.RawMessage
+	if err := s.sealer.Unseal(token, &raw); err != nil {
+		return nil, err
+	}
+	return raw, nil
 }
 
 // checkProof binds the proof in req to the sealed method type (GN-04).

@@ -482,41 +482,55 @@ func TestStartUnsupportedType(t *testing.T) {
 
 // TestSessionPayloadStrict: a token sealed with the same key but for
 // another purpose, of another version, with unknown fields or a lifetime
-// beyond MaxSessionTTL does not open (AS-09, AS-13, AS-17).
+// beyond MaxSessionTTL does not open (AS-09, AS-13, AS-17), whether the
+// sealer hands the payload over through Unseal (testSealer) or through
+// UnsealPayload (*session.Sealer, a verify.PayloadUnsealer).
 func TestSessionPayloadStrict(t *testing.T) {
-	f := newFixture(t, nil)
-	en := f.start(t, alice, verify.TypeTOTP)
-	var p map[string]any
-	require.NoError(t, f.sealer.Unseal(en.AuthSession, &p))
-	iat := p["iat"].(float64)
-	for _, tc := range []struct {
-		name string
-		mod  func(map[string]any)
-	}{
-		{"purpose", func(p map[string]any) { p["p"] = "cookie" }},
-		{"version", func(p map[string]any) { p["v"] = 2 }},
-		{"unknown field", func(p map[string]any) { p["admin"] = true }},
-		{"subject type", func(p map[string]any) { p["sub"] = 1 }},
-		{"no expiry", func(p map[string]any) { delete(p, "exp") }},
-		{"lifetime beyond max", func(p map[string]any) {
-			p["exp"] = iat + float64((verify.MaxSessionTTL + time.Millisecond).Milliseconds())
-		}},
-		{"unknown type", func(p map[string]any) { p["typ"] = "sms" }},
-		{"no session id", func(p map[string]any) { p["sid"] = "" }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			q := map[string]any{}
-			for k, v := range p {
-				q[k] = v
-			}
-			tc.mod(q)
-			tok, err := f.sealer.Seal(q, time.Minute)
-			require.NoError(t, err)
-			_, err = f.svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: tok, OTPCode: code("123456")}, verify.Client{})
-			require.ErrorIs(t, err, verify.ErrInvalidSession)
-		})
+	real, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: "verify-service-test-sealing-password-0123"}}})
+	require.NoError(t, err)
+	for _, sealer := range []verify.Sealer{testSealer{key: []byte("test key")}, real} {
+		f := newFixture(t, func(c *verify.Config) { c.Sealer = sealer })
+		en := f.start(t, alice, verify.TypeTOTP)
+		var p map[string]any
+		require.NoError(t, sealer.Unseal(en.AuthSession, &p))
+		iat := p["iat"].(float64)
+		for _, tc := range []struct {
+			name string
+			mod  func(map[string]any)
+		}{
+			{"purpose", func(p map[string]any) { p["p"] = "cookie" }},
+			{"version", func(p map[string]any) { p["v"] = 2 }},
+			{"unknown field", func(p map[string]any) { p["admin"] = true }},
+			{"other case", func(p map[string]any) { p["SID"] = p["sid"]; delete(p, "sid") }},
+			{"subject type", func(p map[string]any) { p["sub"] = 1 }},
+			{"null subject", func(p map[string]any) { p["sub"] = nil }},
+			{"no expiry", func(p map[string]any) { delete(p, "exp") }},
+			{"fractional expiry", func(p map[string]any) { p["exp"] = p["exp"].(float64) + 0.5 }},
+			{"lifetime beyond max", func(p map[string]any) {
+				p["exp"] = iat + float64((verify.MaxSessionTTL + time.Millisecond).Milliseconds())
+			}},
+			{"unknown type", func(p map[string]any) { p["typ"] = "sms" }},
+			{"no session id", func(p map[string]any) { p["sid"] = "" }},
+		} {
+			t.Run(fmt.Sprintf("%T/%s", sealer, tc.name), func(t *testing.T) {
+				q := map[string]any{}
+				for k, v := range p {
+					q[k] = v
+				}
+				tc.mod(q)
+				tok, err := sealer.Seal(q, time.Minute)
+				require.NoError(t, err)
+				_, err = f.svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: tok, OTPCode: code("123456")}, verify.Client{})
+				require.ErrorIs(t, err, verify.ErrInvalidSession)
+			})
+		}
+		_, err := f.svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: code("123456")}, verify.Client{})
+		require.NoError(t, err, "%T: the genuine auth_session still opens", sealer)
 	}
 }
+
+// *session.Sealer hands verify the payload undecoded.
+var _ verify.PayloadUnsealer = (*session.Sealer)(nil)
 
 func TestNewMethodID(t *testing.T) {
 	seen := map[string]bool{}
