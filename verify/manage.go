@@ -90,7 +90,9 @@ type UpdateRequest struct {
 }
 
 // Update changes the friendly name or, for a phone method, the preferred
-// channel of sub's method id.
+// channel of sub's method id. A request that changes nothing (both fields
+// nil) returns the method as it is, without a write or an event. The
+// EventUpdated event carries ClientFrom(ctx).
 func (s *Service) Update(ctx context.Context, sub Subject, id string, req UpdateRequest) (*Method, error) {
 	if err := checkSubject(sub); err != nil {
 		return nil, err
@@ -105,6 +107,9 @@ func (s *Service) Update(ctx context.Context, sub Subject, id string, req Update
 	m, err := MethodFromRecord(r)
 	if err != nil {
 		return nil, err
+	}
+	if req.Name == nil && req.PreferredAuthenticationMethod == nil {
+		return &m, nil
 	}
 	if req.Name != nil {
 		if !m.Type.hasName() {
@@ -135,7 +140,7 @@ func (s *Service) Update(ctx context.Context, sub Subject, id string, req Update
 		}
 		return nil, fmt.Errorf("verify: update method: %w", err)
 	}
-	s.emit(ctx, Event{Kind: EventUpdated, Subject: sub.ID, Type: m.Type, MethodID: m.ID})
+	s.emit(ctx, Event{Kind: EventUpdated, Subject: sub.ID, Type: m.Type, MethodID: m.ID, Client: ClientFrom(ctx)})
 	return &m, nil
 }
 
@@ -159,7 +164,17 @@ func checkName(name string) error {
 
 // Delete removes sub's method id. Unless Config.AllowNoPrimary is set, it
 // refuses (ErrConflict) to delete the user's last primary method, which
-// would leave them unable to sign in.
+// would leave them unable to sign in. The EventDeleted event carries
+// ClientFrom(ctx).
+//
+// The store has no conditional delete, so the check is made atomic with
+// the store's optimistic versions: before a primary method is deleted,
+// every primary method of the user read for the check is rewritten
+// unchanged at the version read (store.Methods.Update), in list order. Of
+// concurrent deletes that read the same primary methods, only one can
+// rewrite them all; the others fail with ErrConflict ("changed
+// concurrently; retry") and delete nothing, so two concurrent deletes of a
+// user's last two primary methods never both succeed.
 func (s *Service) Delete(ctx context.Context, sub Subject, id string) error {
 	if err := checkSubject(sub); err != nil {
 		return err
@@ -185,8 +200,13 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string) error {
 	if target == nil {
 		return &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found"}
 	}
-	if !s.allowNoPrimary && isPrimary(*target) && primaries == 1 {
-		return NewError(ErrConflict, "last_primary", "The last primary authentication method cannot be deleted")
+	if !s.allowNoPrimary && isPrimary(*target) {
+		if primaries == 1 {
+			return NewError(ErrConflict, "last_primary", "The last primary authentication method cannot be deleted")
+		}
+		if err := s.claimPrimaries(ctx, recs); err != nil {
+			return err
+		}
 	}
 	if err := s.store.Delete(ctx, sub.ID, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -194,7 +214,29 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string) error {
 		}
 		return fmt.Errorf("verify: delete method: %w", err)
 	}
-	s.emit(ctx, Event{Kind: EventDeleted, Subject: sub.ID, Type: target.Type, MethodID: id})
+	s.emit(ctx, Event{Kind: EventDeleted, Subject: sub.ID, Type: target.Type, MethodID: id, Client: ClientFrom(ctx)})
+	return nil
+}
+
+// claimPrimaries rewrites every primary method of recs unchanged at the
+// version read, so that a concurrent change of any of them since the read
+// (another delete's claim included) fails this one with ErrConflict.
+func (s *Service) claimPrimaries(ctx context.Context, recs []store.Method) error {
+	for _, r := range recs {
+		m, err := MethodFromRecord(r)
+		if err != nil {
+			return err
+		}
+		if !isPrimary(m) {
+			continue
+		}
+		if _, err := s.store.Update(ctx, r); err != nil {
+			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
+				return &Error{Kind: ErrConflict, Reason: "concurrent_update", Detail: "The authentication methods were changed concurrently; retry", Err: err}
+			}
+			return fmt.Errorf("verify: delete method: %w", err)
+		}
+	}
 	return nil
 }
 

@@ -80,10 +80,13 @@ var SpecFiles = []string{"myaccount-api-oas.json", "verify-authentication-method
 // answer 500 (an internal failure, with a generic detail); operations with
 // a request body may answer 413 (a body over the handler's size limit).
 // The statuses listed per operation here are answered for the kinds
-// verify.ErrNotFound and verify.ErrConflict.
+// verify.ErrNotFound and verify.ErrConflict: an unknown method (update,
+// delete), a method that exists already, a concurrent update.
 var Extensions = map[string][]int{
 	"createAuthenticationMethod":  {404, 409},
 	"confirmAuthenticationMethod": {404, 409},
+	"updateAuthenticationMethod":  {404, 409},
+	"deleteAuthenticationMethod":  {404},
 }
 
 // operation is one operation of one spec file.

@@ -223,6 +223,30 @@ func TestChecklist(t *testing.T) {
 		rec = f.do(t, req{path: verifyPath(e2.ID), token: aliceToken, body: verifyBody(e2.AuthSession, proofs[verify.ProofNewPassword])})
 		requireProblem(t, rec, http.StatusConflict, httpapi.ProblemConflict)
 		assert.Equal(t, 1, f.methods(t, alice))
+
+		// The same for an engine of another type that confirms to a fixed
+		// id, and every other way of confirming a method again: replaying
+		// its auth_session (400 session_already_used), or posting a fresh
+		// session to the confirmed method's path (400 invalid_session, the
+		// session is bound to its own pending id). One record throughout.
+		g := newFixture(t, options{})
+		g.engines[verify.TypeTOTP].methodID = "totp|dev_fixed"
+		first := g.start(t, aliceToken, `{"type":"totp"}`)
+		again := g.start(t, aliceToken, `{"type":"totp"}`)
+		rec = g.do(t, req{path: verifyPath(first.ID), token: aliceToken, body: verifyBody(first.AuthSession, proofs[verify.ProofOTPCode])})
+		require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+		assert.Equal(t, base+"/authentication-methods/totp%7Cdev_fixed", rec.Header().Get("Location"))
+		for range 2 { // a refused commit consumes nothing: the answer stays 409
+			rec = g.do(t, req{path: verifyPath(again.ID), token: aliceToken, body: verifyBody(again.AuthSession, proofs[verify.ProofOTPCode])})
+			p := requireProblem(t, rec, http.StatusConflict, httpapi.ProblemConflict)
+			assert.Equal(t, "The authentication method already exists or was changed concurrently", p.Detail)
+		}
+		rec = g.do(t, req{path: verifyPath(first.ID), token: aliceToken, body: verifyBody(first.AuthSession, proofs[verify.ProofOTPCode])})
+		requireProblem(t, rec, http.StatusBadRequest, httpapi.ProblemSessionUsed)
+		fresh := g.start(t, aliceToken, `{"type":"recovery-code"}`)
+		rec = g.do(t, req{path: verifyPath("totp|dev_fixed"), token: aliceToken, body: verifyBody(fresh.AuthSession, "")})
+		requireProblem(t, rec, http.StatusBadRequest, httpapi.ProblemInvalidSession)
+		assert.Equal(t, 1, g.methods(t, alice))
 	})
 
 	t.Run("GN-07", func(t *testing.T) {

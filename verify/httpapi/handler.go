@@ -55,6 +55,12 @@ func DefaultAnonymousRateLimit() verify.Limit { return verify.Limit{Requests: 60
 type Config struct {
 	// Verifier runs the enrollments, e.g. a *verify.Service. Required.
 	Verifier verify.Verifier
+	// Manager serves the management routes: list, get, update and delete
+	// of the caller's methods, and the factors. Default: the Verifier, if
+	// it implements Manager (a *verify.Service does). When neither is one,
+	// those routes are not served: their paths answer 404, or 405 where
+	// the path has other routes (GET /authentication-methods).
+	Manager Manager
 	// Authenticator establishes who each request acts for. Required: the
 	// handler never serves a request without a Principal.
 	Authenticator Authenticator
@@ -119,6 +125,7 @@ type Config struct {
 // verify.Verifier. It is safe for concurrent use.
 type Handler struct {
 	verifier  verify.Verifier
+	manager   Manager // nil: the management routes are not served
 	auth      Authenticator
 	limiter   verify.Limiter
 	base      string
@@ -194,8 +201,15 @@ func New(cfg Config) (*Handler, error) {
 			return nil, fmt.Errorf("httpapi: %s %d out of range [%d, %d]", f.name, *f.v, f.min, f.max)
 		}
 	}
-	h.routes = routes()
+	h.manager = cfg.Manager
+	if h.manager == nil {
+		h.manager, _ = cfg.Verifier.(Manager)
+	}
+	h.routes = routes(h.manager != nil)
 	known := map[string]bool{}
+	for _, op := range opNames() {
+		known[op] = true
+	}
 	def := cfg.RateLimit
 	if def == (verify.Limit{}) {
 		def = DefaultRateLimit()
@@ -204,7 +218,6 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	for _, rt := range h.routes {
-		known[rt.op] = true
 		h.limits[rt.op] = def
 	}
 	for op, l := range cfg.RouteLimits {
@@ -285,7 +298,8 @@ type call struct {
 	principal Principal
 	client    verify.Client
 	body      []byte
-	op        string // operationId, "" outside the routes
+	query     url.Values // the declared query parameters, each given once
+	op        string     // operationId, "" outside the routes
 }
 
 // ServeHTTP serves one request: route, authenticate, rate-limit, check the
@@ -348,6 +362,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	if !p.HasScope(rt.scope) {
 		h.authFailure(w, c, &AuthError{Code: CodeInsufficientScope, Description: "The access token lacks the scope " + rt.scope})
+		return
+	}
+
+	if err := checkQuery(c); err != nil {
+		h.fail(w, c, err)
 		return
 	}
 

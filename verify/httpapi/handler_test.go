@@ -141,7 +141,11 @@ func TestRouting(t *testing.T) {
 		status       int
 		allow        string
 	}{
-		{"GET", createPath, 405, "POST"},
+		{"PUT", createPath, 405, "POST, GET"},
+		{"POST", "/me/v1/authentication-methods/x", 405, "GET, PATCH, DELETE"},
+		{"HEAD", "/me/v1/authentication-methods/x", 405, "GET, PATCH, DELETE"},
+		{"POST", "/me/v1/factors", 405, "GET"},
+		{"GET", "/me/v1/factors/x", 404, ""},
 		{"DELETE", "/me/v1/authentication-methods/x/verify", 405, "POST"},
 		{"POST", "/me/v1/authentication-methods/", 404, ""},
 		{"POST", "/me/v1/authentication-methods//verify", 404, ""},
@@ -520,7 +524,7 @@ func TestRateLimit(t *testing.T) {
 	}
 	rec = f.do(t, req{path: createPath, body: `{"type":"totp"}`})
 	require.Equal(t, 429, rec.Code)
-	rec = f.do(t, req{method: "GET", path: createPath})
+	rec = f.do(t, req{method: "PUT", path: createPath})
 	require.Equal(t, 429, rec.Code, "the unrouted share the IP bucket")
 
 	// After the wait, requests pass again.

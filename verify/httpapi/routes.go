@@ -8,35 +8,66 @@ import (
 // Operations served, by their operationId in the spec. The operationId
 // names a route's rate-limit bucket (Config.RouteLimits).
 const (
-	OpCreate = "createAuthenticationMethod"  // POST /authentication-methods
-	OpVerify = "confirmAuthenticationMethod" // POST /authentication-methods/{authentication_method_id}/verify
+	OpCreate  = "createAuthenticationMethod"  // POST /authentication-methods
+	OpVerify  = "confirmAuthenticationMethod" // POST /authentication-methods/{authentication_method_id}/verify
+	OpList    = "getAuthenticationMethods"    // GET /authentication-methods[?type=]
+	OpGet     = "getAuthenticationMethod"     // GET /authentication-methods/{authentication_method_id}
+	OpUpdate  = "updateAuthenticationMethod"  // PATCH /authentication-methods/{authentication_method_id}
+	OpDelete  = "deleteAuthenticationMethod"  // DELETE /authentication-methods/{authentication_method_id}
+	OpFactors = "getFactors"                  // GET /factors
 )
 
-// route is one operation of the API. To add one (list, get, update,
-// delete, factors): add an entry to routes with its operationId, method,
-// path (relative to the prefix; "{id}" captures authentication_method_id,
-// percent-decoded once), required scope and whether it takes a JSON body,
+// route is one operation of the API. To add one: add an entry to routes
+// with its operationId, method, path (relative to the prefix; "{id}"
+// captures authentication_method_id, percent-decoded once), required
+// scope, the query parameters it declares, whether it takes a JSON body,
 // and a serve function. ServeHTTP has then authenticated the caller,
-// applied the route's rate limit, checked the scope and, for body routes,
-// checked the Content-Type and read the body (c.body) within
+// applied the route's rate limit, checked the scope, refused undeclared or
+// repeated query parameters (c.query holds the others) and, for body
+// routes, checked the Content-Type and read the body (c.body) within
 // Config.MaxBodyBytes. A route that needs more of the service than
-// verify.Verifier offers should look for it with a type assertion in New.
+// verify.Verifier offers finds it in h.manager (Config.Manager, or the
+// Verifier when it implements Manager) and is served only then.
 type route struct {
 	op     string
 	method string
 	path   []string
 	scope  string
+	query  []string // declared query parameters
 	body   bool
+	manage bool // needs a Manager
 	serve  func(h *Handler, w http.ResponseWriter, c *call)
 }
 
-func routes() []route {
-	return []route{
+// routes returns the route table; the management routes only when manage
+// is set.
+func routes(manage bool) []route {
+	all := []route{
 		{op: OpCreate, method: http.MethodPost, path: []string{"authentication-methods"},
 			scope: ScopeCreateMethods, body: true, serve: (*Handler).create},
 		{op: OpVerify, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "verify"},
 			scope: ScopeCreateMethods, body: true, serve: (*Handler).confirm},
+		{op: OpList, method: http.MethodGet, path: []string{"authentication-methods"},
+			scope: ScopeReadMethods, query: []string{"type"}, manage: true, serve: (*Handler).list},
+		{op: OpGet, method: http.MethodGet, path: []string{"authentication-methods", "{id}"},
+			scope: ScopeReadMethods, manage: true, serve: (*Handler).get},
+		{op: OpUpdate, method: http.MethodPatch, path: []string{"authentication-methods", "{id}"},
+			scope: ScopeUpdateMethods, body: true, manage: true, serve: (*Handler).update},
+		{op: OpDelete, method: http.MethodDelete, path: []string{"authentication-methods", "{id}"},
+			scope: ScopeDeleteMethods, manage: true, serve: (*Handler).remove},
+		{op: OpFactors, method: http.MethodGet, path: []string{"factors"},
+			scope: ScopeReadFactors, manage: true, serve: (*Handler).factors},
 	}
+	if manage {
+		return all
+	}
+	served := all[:0]
+	for _, rt := range all {
+		if !rt.manage {
+			served = append(served, rt)
+		}
+	}
+	return served
 }
 
 // create serves POST /authentication-methods: 202 with the enrollment and

@@ -1,0 +1,222 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/verifykit/verifykit/verify"
+)
+
+// Manager is what the management routes (list, get, update, delete,
+// factors) need beyond verify.Verifier: the confirmed methods of the
+// caller, and the method types served. *verify.Service implements it.
+//
+// Every method acts for sub only: Get, Update and Delete of another user's
+// method fail with verify.ErrNotFound, exactly like an unknown id, so that
+// a caller cannot learn which ids exist. List returns at most
+// verify.MaxListed methods (the spec's maxItems); the handler answers with
+// the first MaxListed of a longer list and logs the breach of contract.
+type Manager interface {
+	// List returns sub's confirmed methods, of type t unless t is empty.
+	List(ctx context.Context, sub verify.Subject, t verify.Type) ([]verify.Method, error)
+	// Get returns sub's method id, or an error matching verify.ErrNotFound.
+	Get(ctx context.Context, sub verify.Subject, id string) (*verify.Method, error)
+	// Update changes the name or preferred channel of sub's method id.
+	Update(ctx context.Context, sub verify.Subject, id string, req verify.UpdateRequest) (*verify.Method, error)
+	// Delete removes sub's method id; verify.ErrConflict when policy
+	// forbids it (the last primary method).
+	Delete(ctx context.Context, sub verify.Subject, id string) error
+	// Factors lists the method types offered, with their usage.
+	Factors() []verify.Factor
+}
+
+var _ Manager = (*verify.Service)(nil)
+
+// listResponse is the spec's ListAuthenticationMethodsResponseContent.
+type listResponse struct {
+	AuthenticationMethods []verify.Method `json:"authentication_methods"`
+}
+
+// factorsResponse is the spec's ListFactorsResponseContent.
+type factorsResponse struct {
+	Factors []verify.Factor `json:"factors"`
+}
+
+// list serves GET /authentication-methods[?type=]: 200 with at most
+// verify.MaxListed methods, oldest first.
+func (h *Handler) list(w http.ResponseWriter, c *call) {
+	var t verify.Type
+	if vs, ok := c.query["type"]; ok {
+		t = verify.Type(vs[0])
+		if !t.Valid() {
+			h.fail(w, c, queryError("type", "must be one of: "+typeList()))
+			return
+		}
+	}
+	ms, err := h.manager.List(c.r.Context(), c.principal.Subject, t)
+	if err != nil {
+		h.fail(w, c, err)
+		return
+	}
+	if len(ms) > verify.MaxListed {
+		h.log.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: Manager.List returned more than verify.MaxListed methods; answering the first ones",
+			slog.String("op", c.op), slog.Int("methods", len(ms)), slog.Int("max", verify.MaxListed))
+		ms = ms[:verify.MaxListed]
+	}
+	if ms == nil {
+		ms = []verify.Method{}
+	}
+	h.writeJSON(w, c, http.StatusOK, listResponse{AuthenticationMethods: ms})
+}
+
+// get serves GET /authentication-methods/{id}: 200 with the method, 404
+// for an unknown id or another user's.
+func (h *Handler) get(w http.ResponseWriter, c *call) {
+	m, err := h.manager.Get(c.r.Context(), c.principal.Subject, c.id)
+	h.method(w, c, m, err)
+}
+
+// update serves PATCH /authentication-methods/{id}: 200 with the updated
+// method. The context carries the Client (verify.WithClient) for the
+// Manager's audit event.
+func (h *Handler) update(w http.ResponseWriter, c *call) {
+	req, err := decodeUpdate(c.body, h.lim)
+	if err != nil {
+		h.fail(w, c, err)
+		return
+	}
+	m, err := h.manager.Update(verify.WithClient(c.r.Context(), c.client), c.principal.Subject, c.id, req)
+	h.method(w, c, m, err)
+}
+
+// method answers 200 with m, or err.
+func (h *Handler) method(w http.ResponseWriter, c *call, m *verify.Method, err error) {
+	if err != nil {
+		h.fail(w, c, err)
+		return
+	}
+	if m == nil || m.ID == "" {
+		h.fail(w, c, errors.New("httpapi: manager returned a method without id"))
+		return
+	}
+	h.writeJSON(w, c, http.StatusOK, m)
+}
+
+// remove serves DELETE /authentication-methods/{id}: 204 without a body;
+// the context carries the Client for the Manager's audit event.
+func (h *Handler) remove(w http.ResponseWriter, c *call) {
+	if err := h.manager.Delete(verify.WithClient(c.r.Context(), c.client), c.principal.Subject, c.id); err != nil {
+		h.fail(w, c, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// factors serves GET /factors: 200 with the method types offered.
+func (h *Handler) factors(w http.ResponseWriter, c *call) {
+	fs := h.manager.Factors()
+	if fs == nil {
+		fs = []verify.Factor{}
+	}
+	h.writeJSON(w, c, http.StatusOK, factorsResponse{Factors: fs})
+}
+
+// decodeUpdate decodes and validates the body of PATCH
+// /authentication-methods/{id} (UpdateAuthenticationMethodRequestContent,
+// additionalProperties false). Whether the method's type has a name or a
+// preferred channel is for the Manager to decide.
+func decodeUpdate(body []byte, lim limits) (verify.UpdateRequest, error) {
+	var req verify.UpdateRequest
+	if err := scan(body, lim.depth); err != nil {
+		return req, err
+	}
+	var errs fieldErrs
+	o, _ := newObject(bytes.TrimSpace(body), nil, &errs)
+	if o == nil {
+		return req, errs.err()
+	}
+	if s, _ := o.str("name", false, 1, verify.MaxNameLength); s != nil {
+		if strings.IndexFunc(*s, isControl) >= 0 {
+			o.errs.add(o.at("name"), "must not contain control characters")
+		} else {
+			req.Name = s
+		}
+	}
+	req.PreferredAuthenticationMethod, _ = o.enum("preferred_authentication_method", false, "sms", "voice")
+	o.rejectRest("is not allowed")
+	if err := errs.err(); err != nil {
+		return verify.UpdateRequest{}, err
+	}
+	return req, nil
+}
+
+// checkQuery parses the query string of c against the parameters its
+// route declares: a malformed query, an undeclared parameter or a repeated
+// one is refused (400), like an undeclared body member.
+func checkQuery(c *call) error {
+	if c.r.URL.RawQuery == "" {
+		return nil
+	}
+	q, err := url.ParseQuery(c.r.URL.RawQuery)
+	if err != nil {
+		return queryError("", "the query string is malformed")
+	}
+	names := make([]string, 0, len(q))
+	for k := range q {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var fields []verify.FieldError
+	for _, k := range names {
+		switch {
+		case !slices.Contains(c.route.query, k):
+			fields = append(fields, verify.FieldError{Field: clip(k), Detail: "is not a query parameter of this operation"})
+		case len(q[k]) > 1:
+			fields = append(fields, verify.FieldError{Field: k, Detail: "must be given at most once"})
+		}
+		if len(fields) == maxFieldErrors {
+			break
+		}
+	}
+	if len(fields) > 0 {
+		return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_query", Detail: detailInvalidQuery, Fields: fields}
+	}
+	c.query = q
+	return nil
+}
+
+const detailInvalidQuery = "Invalid request parameters"
+
+// queryError is an ErrInvalidRequest about the query parameter name ("" for
+// the query string as a whole); it has no JSON pointer, which points into
+// bodies.
+func queryError(name, detail string) error {
+	return &verify.Error{
+		Kind: verify.ErrInvalidRequest, Reason: "invalid_query", Detail: detailInvalidQuery,
+		Fields: []verify.FieldError{{Field: name, Detail: detail}},
+	}
+}
+
+func typeList() string {
+	s := make([]string, len(verify.Types))
+	for i, t := range verify.Types {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
+
+// opNames lists every operationId of the route table, served or not, for
+// checking Config.RouteLimits.
+func opNames() []string {
+	var ops []string
+	for _, rt := range routes(true) {
+		ops = append(ops, rt.op)
+	}
+	return ops
+}
