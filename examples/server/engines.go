@@ -12,6 +12,7 @@ import (
 
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/passkey"
+	"github.com/verifykit/verifykit/password"
 	"github.com/verifykit/verifykit/push"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
@@ -23,7 +24,9 @@ type engineDeps struct {
 	hashKey []byte         // keyed hashes of codes, at least 32 bytes
 	limiter verify.Limiter // the engines' own send limits
 	logger  *slog.Logger
-	stderr  io.Writer
+	// sender delivers e-mail and phone codes (openOutbox); nil serves
+	// neither type.
+	sender otp.Sender
 	// devices keeps push enrollment tickets: the store when it implements
 	// store.PushDevices (the memory store does); nil serves no push.
 	devices store.PushDevices
@@ -62,27 +65,31 @@ func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
 
 	// E-mail and phone codes go to a development outbox, never to real
 	// addresses: the demo has no mail server or SMS gateway.
-	if d.config.outbox != "" {
-		var w io.Writer = d.stderr
-		if d.config.outbox != "-" {
-			f, err := os.OpenFile(d.config.outbox, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-			if err != nil {
-				return fail(fmt.Errorf("-outbox: %w", err))
-			}
-			closers = append(closers, func() { _ = f.Close() })
-			w = f
-		}
-		outbox := otp.NewOutbox(w)
-		email, err := otp.NewEmail(otp.EmailConfig{HashKey: d.hashKey}, outbox, d.limiter)
+	if d.sender != nil {
+		email, err := otp.NewEmail(otp.EmailConfig{HashKey: d.hashKey}, d.sender, d.limiter)
 		if err != nil {
 			return fail(err)
 		}
-		phone, err := otp.NewPhone(otp.PhoneConfig{HashKey: d.hashKey}, outbox, d.limiter)
+		phone, err := otp.NewPhone(otp.PhoneConfig{HashKey: d.hashKey}, d.sender, d.limiter)
 		if err != nil {
 			return fail(err)
 		}
 		engines = append(engines, email, phone)
 		d.logger.Warn("e-mail and phone codes are written to the outbox in clear: a development setting", slog.String("outbox", d.config.outbox))
+	}
+
+	// The password of the demo user's own identity (password|<base64url of
+	// the user id>), under the default policy — at least 15 characters, the
+	// embedded dictionary and the user's profile data refused — plus a
+	// history of the last 5 passwords; argon2id hashes kept in the store.
+	if d.methods != nil {
+		policy := password.DefaultPolicy()
+		policy.History = password.History{Active: true, Size: 5}
+		pw, err := password.New(d.methods, password.Config{Policy: &policy, Logger: d.logger})
+		if err != nil {
+			return fail(err)
+		}
+		engines = append(engines, pw)
 	}
 
 	// Push notifications: the authenticator app enrolls through the device
@@ -112,6 +119,22 @@ func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
 		engines = append(engines, webauthn...)
 	}
 	return engines, closeAll, nil
+}
+
+// openOutbox opens the development outbox of -outbox: a file opened for
+// appending (0600), or standard error for "-"; nil when -outbox is not set.
+func openOutbox(path string, stderr io.Writer) (otp.Sender, func(), error) {
+	switch path {
+	case "":
+		return nil, func() {}, nil
+	case "-":
+		return otp.NewOutbox(stderr), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("-outbox: %w", err)
+	}
+	return otp.NewOutbox(f), func() { _ = f.Close() }, nil
 }
 
 // webauthnEngines builds the passkey, webauthn-platform and

@@ -3,13 +3,23 @@
 //
 //	go run ./examples/server
 //
-// It prints the demo user's bearer token (random unless -token is given)
-// and serves
+// It prints the demo user's bearer token (random unless -token is given,
+// granted every scope of the routes) and serves
 //
-//	POST /me/v1/authentication-methods
-//	POST /me/v1/authentication-methods/{authentication_method_id}/verify
+//	POST   /me/v1/authentication-methods
+//	POST   /me/v1/authentication-methods/{authentication_method_id}/verify
+//	GET    /me/v1/authentication-methods[?type=]
+//	GET    /me/v1/authentication-methods/{authentication_method_id}
+//	PATCH  /me/v1/authentication-methods/{authentication_method_id}
+//	DELETE /me/v1/authentication-methods/{authentication_method_id}
+//	GET    /me/v1/factors
 //
-// and a demo page at /. Flags:
+// and a demo page at /. It serves totp, recovery-code and password
+// always; email and phone with -outbox; push-notification with a store
+// that keeps push devices (memory); passkeys and security keys when the
+// origin suits the RP ID. With -outbox the demo user is also told, by a
+// message in the outbox, when a method is added to or removed from their
+// account. Flags:
 //
 //	-addr              listen address (default 127.0.0.1:8080)
 //	-base-url          the API root clients see, for Location headers
@@ -20,7 +30,8 @@
 //	                   URL), with iss -iss and aud -aud, as Bearer or DPoP
 //	                   (verify/httpapi/tokenauth); the user is the token's sub
 //	-user              the demo user id (default auth0|demo)
-//	-email             the demo user's e-mail (TOTP account label)
+//	-email             the demo user's e-mail (TOTP account label, address of
+//	                   the added- and removed-method notifications)
 //	-session-password  auth_session sealing password, at least 32 characters
 //	                   (or VERIFYKIT_SESSION_PASSWORD; default: random, with
 //	                   a warning: sessions do not survive a restart)
@@ -35,8 +46,9 @@
 //	                   address, http://localhost:PORT, where the demo page
 //	                   must then be opened)
 //	-outbox            file the e-mail and phone engines write codes to, one
-//	                   JSON line each ("-" for standard error); e-mail and
-//	                   phone are served only with an outbox
+//	                   JSON line each ("-" for standard error), and the
+//	                   notifications of added and removed methods; e-mail
+//	                   and phone are served only with an outbox
 //	-rate-limit        per-user requests per minute and route (0 lifts it)
 //	-store             memory (default), sqlite:PATH or a postgres:// URL;
 //	                   processes sharing a database share single use,
@@ -237,8 +249,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if limiter, err = ratelimit.NewMemory(ratelimit.MemoryConfig{}); err != nil {
 		return err
 	}
+	sender, closeOutbox, err := openOutbox(c.outbox, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeOutbox()
 	routes := map[string]http.Handler{}
-	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, stderr: stderr, routes: routes, methods: st}
+	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, sender: sender, routes: routes, methods: st}
 	if pd, ok := st.(store.PushDevices); ok {
 		deps.devices = pd
 	}
@@ -247,11 +264,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeEngines()
+	observer := verify.SlogObserver(logger)
+	if sender != nil {
+		// Tell the demo user, through the outbox, when a method is added
+		// or removed. Queued notices are sent before the outbox closes.
+		emails := map[string]string{c.user: c.email}
+		n := newNotifier(sender, func(sub string) string { return emails[sub] }, logger)
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), notifyTimeout)
+			defer cancel()
+			n.close(ctx)
+		}()
+		observer = verify.Observers(observer, n)
+	}
 	svc, err := verify.NewService(verify.Config{
 		Engines:  engines,
 		Sealer:   sealer,
 		Store:    st,
-		Observer: verify.SlogObserver(logger),
+		Observer: observer,
 	})
 	if err != nil {
 		return err

@@ -50,11 +50,17 @@ func (s *server) outboxTo(t *testing.T, to string) []otp.OutboxLine {
 	return lines
 }
 
+// lastCode returns the last code sent to to (notifications carry none).
 func (s *server) lastCode(t *testing.T, to string) otp.OutboxLine {
 	t.Helper()
-	lines := s.outboxTo(t, to)
-	require.NotEmpty(t, lines, "nothing sent to %s", to)
-	return lines[len(lines)-1]
+	var codes []otp.OutboxLine
+	for _, l := range s.outboxTo(t, to) {
+		if l.Code != "" {
+			codes = append(codes, l)
+		}
+	}
+	require.NotEmpty(t, codes, "no code sent to %s", to)
+	return codes[len(codes)-1]
 }
 
 func jsonBody(t *testing.T, v any) string {
