@@ -262,5 +262,10 @@ func TestREADMEWalkthrough(t *testing.T) {
 	require.NoError(t, err, "walk-through failed:\n%s", out)
 	assert.Contains(t, string(out), `"type": "totp"`)
 	assert.Contains(t, string(out), `"type": "recovery-code"`)
-	assert.Equal(t, 2, strings.Count(string(out), "HTTP/1.1 201 Created"), string(out))
+	assert.Contains(t, string(out), `"type": "password"`)
+	assert.Equal(t, 3, strings.Count(string(out), "HTTP/1.1 201 Created"), string(out))
+	assert.Contains(t, string(out), `"name": "Authenticator on my phone"`)
+	assert.Contains(t, string(out), "\n204\n", "the recovery code is deleted")
+	assert.Contains(t, string(out), `"type": "conflict"`, "the last primary method stays")
+	assert.NotContains(t, string(out), "violet tractor cinnamon harbor\"", "no answer echoes the password")
 }
