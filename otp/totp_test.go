@@ -53,13 +53,6 @@ func pquernaAlg(alg Algorithm) potp.Algorithm {
 	return map[Algorithm]potp.Algorithm{SHA1: potp.AlgorithmSHA1, SHA256: potp.AlgorithmSHA256, SHA512: potp.AlgorithmSHA512}[alg]
 }
 
-func pquernaDigits(d int) potp.Digits {
-	if d == 8 {
-		return potp.DigitsEight
-	}
-	return potp.DigitsSix
-}
-
 // readVectors returns the whitespace-separated fields of each non-comment
 // line of testdata/name.
 func readVectors(t testing.TB, name string) [][]string {

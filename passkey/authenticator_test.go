@@ -12,6 +12,7 @@ import (
 	"encoding/asn1"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
@@ -151,9 +152,18 @@ var ctap2 = func() cbor.EncMode {
 	return m
 }()
 
+// ecXY returns the affine coordinates of a P-256 public key, 32 bytes
+// each, from its uncompressed encoding.
+func ecXY(pub *ecdsa.PublicKey) (x, y []byte) {
+	b, err := pub.Bytes() // 0x04 ‖ X ‖ Y
+	if err != nil || len(b) != 65 {
+		panic(fmt.Sprintf("not a P-256 public key: %v", err))
+	}
+	return b[1:33], b[33:]
+}
+
 func (a *testAuthenticator) coseKey() []byte {
-	x := a.key.PublicKey.X.FillBytes(make([]byte, 32))
-	y := a.key.PublicKey.Y.FillBytes(make([]byte, 32))
+	x, y := ecXY(&a.key.PublicKey)
 	b, err := ctap2.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: x, -3: y})
 	if err != nil {
 		panic(err)
@@ -242,7 +252,9 @@ func (a *testAuthenticator) attestationObject(t testing.TB, r registration) ([]b
 			msg = append(msg, h[:]...)
 			msg = append(msg, cdh[:]...)
 			msg = append(msg, credID...)
-			msg = append(msg, elliptic.Marshal(elliptic.P256(), a.key.PublicKey.X, a.key.PublicKey.Y)...) //nolint:staticcheck // the U2F wire form
+			pub, err := a.key.PublicKey.Bytes() // the U2F wire form: 0x04 ‖ X ‖ Y
+			require.NoError(t, err)
+			msg = append(msg, pub...)
 			stmt = map[string]any{"sig": sign(t, r.CA.leafKey, msg), "x5c": []any{r.CA.leafDER}}
 		}
 	}

@@ -201,8 +201,7 @@ func checklistPart2(t *testing.T, n *vnone) {
 
 	t.Run("WA-30", func(t *testing.T) {
 		a := newTestAuthenticator(t)
-		x := a.key.PublicKey.X.FillBytes(make([]byte, 32))
-		y := a.key.PublicKey.Y.FillBytes(make([]byte, 32))
+		x, y := ecXY(&a.key.PublicKey)
 		offCurve := bytes.Clone(y)
 		offCurve[31] ^= 1
 		rsa1024 := new(big.Int).Lsh(big.NewInt(1), 1023).Bytes()

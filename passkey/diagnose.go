@@ -29,6 +29,7 @@ func (e *Engine) diagnose(pcc *protocol.ParsedCredentialCreationData, err error,
 		return "webauthn_cross_origin"
 	case c.TopOrigin != "" && !c.CrossOrigin: // step 11
 		return "webauthn_top_origin"
+	//lint:ignore SA1019 go-webauthn v0.18.2 still parses and checks tokenBinding (client.go, Verify); this names that refusal.
 	case c.TokenBinding != nil:
 		return "webauthn_client_data"
 	case !bytes.Equal(a.RPIDHash, rpIDHash[:]): // step 14

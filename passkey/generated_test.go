@@ -156,6 +156,7 @@ func tpmRegistration(t testing.TB, a *testAuthenticator, cd clientData, m *tpmMu
 	if m == nil {
 		m = &tpmMutation{}
 	}
+	x, y := ecXY(&a.key.PublicKey)
 	pub := tpm2.TPMTPublic{
 		Type: tpm2.TPMAlgECC, NameAlg: tpm2.TPMAlgSHA256,
 		ObjectAttributes: tpm2.TPMAObject{SignEncrypt: true, FixedTPM: true, FixedParent: true, SensitiveDataOrigin: true, UserWithAuth: true},
@@ -166,8 +167,8 @@ func tpmRegistration(t testing.TB, a *testAuthenticator, cd clientData, m *tpmMu
 			CurveID: tpm2.TPMECCNistP256, KDF: tpm2.TPMTKDFScheme{Scheme: tpm2.TPMAlgNull},
 		}),
 		Unique: tpm2.NewTPMUPublicID(tpm2.TPMAlgECC, &tpm2.TPMSECCPoint{
-			X: tpm2.TPM2BECCParameter{Buffer: a.key.PublicKey.X.FillBytes(make([]byte, 32))},
-			Y: tpm2.TPM2BECCParameter{Buffer: a.key.PublicKey.Y.FillBytes(make([]byte, 32))},
+			X: tpm2.TPM2BECCParameter{Buffer: x},
+			Y: tpm2.TPM2BECCParameter{Buffer: y},
 		}),
 	}
 	name, err := tpm2.ObjectName(&pub)

@@ -175,6 +175,7 @@ func TestBrowserEnrollment(t *testing.T) {
 			assert.Equal(t, tc.typ, m["type"])
 			assert.True(t, strings.HasPrefix(m["id"].(string), tc.typ+"|dev_"), m["id"])
 			assert.Equal(t, srv.baseURL+"/authentication-methods/"+strings.ReplaceAll(m["id"].(string), "|", "%7C"), res.Verify.header().Get("Location"))
+			//lint:ignore S1016 naming the field does not depend on the two cdproto types staying field-identical
 			got, err := chromedp.Call(ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: added.AuthenticatorID})
 			require.NoError(t, err)
 			creds := got.Credentials
