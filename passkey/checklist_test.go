@@ -450,6 +450,7 @@ func TestChecklist(t *testing.T) {
 	})
 
 	checklistPart2(t, n)
+	checklistGaps(t) // GN-08: checklist_gaps_test.go
 }
 
 // mustEngine is an engine of typ with h's configuration and store.

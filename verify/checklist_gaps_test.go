@@ -21,6 +21,7 @@ import (
 	"github.com/verifykit/verifykit/password"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/session"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/store/storetest"
 	"github.com/verifykit/verifykit/verify"
@@ -124,7 +125,7 @@ func (f *realFixture) stored(t testing.TB, subs ...verify.Subject) int {
 
 // TestChecklist maps the service-level rows of SECURITY-CHECKLIST.md to
 // tests with the real sealer and engines: sections D (AS-13..15) and J
-// (GN-06, GN-11). The behaviour-named tests of service_test.go prove the
+// (GN-06, GN-10, GN-11). The behaviour-named tests of service_test.go prove the
 // same with a stub engine.
 func TestChecklist(t *testing.T) {
 	t.Run("AS-13", func(t *testing.T) {
@@ -220,6 +221,30 @@ func TestChecklist(t *testing.T) {
 	})
 
 	t.Run("GN-06", testGN06)
+
+	t.Run("GN-10", func(t *testing.T) {
+		// The confirm's writes — consume the auth_session, save the method
+		// with its TOTP last step — are one store commit. A commit that
+		// fails leaves nothing: no method, the session unconsumed, no step
+		// recorded; the same request then succeeds.
+		f := newRealFixture(t, realSealPassword)
+		fs := &failCommits{Store: f.store, n: 1}
+		svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{f.totp}, Sealer: f.sealer, Store: fs, Now: f.clock.Now})
+		require.NoError(t, err)
+		en, code := f.startTOTP(t, alice)
+		req := verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}
+		_, err = svc.Verify(ctx, alice, en.ID, req, verify.Client{})
+		require.Error(t, err)
+		assert.Nil(t, verify.Kind(err), "an internal failure, not a client error")
+		assert.Zero(t, f.stored(t, alice), "nothing persisted")
+		m, err := svc.Verify(ctx, alice, en.ID, req, verify.Client{})
+		require.NoError(t, err, "the retry succeeds: the session was not consumed")
+		rec, err := f.store.Get(ctx, alice.ID, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, f.clock.Now().Unix()/30, rec.Counter, "the step is recorded with the method")
+		_, err = svc.Verify(ctx, alice, en.ID, req, verify.Client{})
+		require.ErrorIs(t, err, verify.ErrAlreadyUsed)
+	})
 
 	t.Run("GN-11", func(t *testing.T) {
 		// 1 000 verifies of mixed types, in parallel, on one Service (run
@@ -386,6 +411,25 @@ func testGN06(t *testing.T) {
 		}
 		assert.Zero(t, f.stored(t, carol))
 	})
+}
+
+// failCommits fails the first n commits, as a database that drops the
+// transaction would.
+type failCommits struct {
+	store.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (s *failCommits) Commit(ctx context.Context, c store.Commit) error {
+	s.mu.Lock()
+	fail := s.n > 0
+	s.n--
+	s.mu.Unlock()
+	if fail {
+		return errors.New("commit: connection reset")
+	}
+	return s.Store.Commit(ctx, c)
 }
 
 var carol = verify.Subject{ID: "auth0|carol", Name: "Alice Liddell", Email: "alice.liddell@example.com"}
