@@ -3,7 +3,6 @@ package otp
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -288,9 +287,9 @@ func (e *TOTP) Authenticate(ctx context.Context, methods store.Methods, subject,
 // one, and whether in matched only steps at or before last (a replay).
 func (e *TOTP) match(k *key, in []byte, last int64) (step int64, ok, replayed bool) {
 	cur := floorDiv(e.now().Unix(), k.period)
-	mac := hmac.New(k.hash, k.secret)
+	sc := newHOTPScratch(k.hash, k.secret)
+	defer sc.clear()
 	var (
-		sc      hotpScratch
 		want    [8]byte
 		found   int
 		stale   int
@@ -303,7 +302,7 @@ func (e *TOTP) match(k *key, in []byte, last int64) (step int64, ok, replayed bo
 			// wrapped to a huge counter (pquerna/otp issue #97).
 			continue
 		}
-		hotp(mac, uint64(s), k.digits, &sc, &want)
+		sc.hotp(uint64(s), k.digits, &want)
 		eq := subtle.ConstantTimeCompare(want[:k.digits], in)
 		fresh := 0
 		if s > last { // last and s are public; only eq depends on the secret
@@ -329,21 +328,71 @@ func floorDiv(t, p int64) int64 {
 
 var pow10 = [...]uint32{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
 
-// hotpScratch is the working memory of hotp, reused across the candidate
-// steps of one check (the hash interface makes it escape: one allocation
-// instead of one per step).
+// hotpScratch is the working memory of hotp for one secret, reused across
+// the candidate steps of one check: HMAC (RFC 2104 §2) written out,
+// H(K ⊕ opad ‖ H(K ⊕ ipad ‖ counter)), on one hash state. crypto/hmac
+// would allocate two hash states and two pads per secret, and marshal
+// both states on its first Reset; match needs one secret for three 8-byte
+// messages. TestHOTPScratch holds it to crypto/hmac. The pads are as
+// secret as the key: clear wipes them.
 type hotpScratch struct {
-	counter [8]byte
-	sum     [sha512.Size]byte
+	h          hash.Hash
+	blockSize  int
+	ipad, opad [sha512.BlockSize]byte // the first blockSize bytes are used
+	counter    [8]byte
+	inner, sum [sha512.Size]byte
 }
 
-// hotp writes the RFC 4226 §5.3 HOTP value of counter, as digits ASCII
-// digits, into out. mac is an HMAC keyed with the secret.
-func hotp(mac hash.Hash, counter uint64, digits int, sc *hotpScratch, out *[8]byte) {
+// newHOTPScratch keys a scratch with secret for the hash newHash.
+func newHOTPScratch(newHash func() hash.Hash, secret []byte) *hotpScratch {
+	sc := &hotpScratch{h: newHash()}
+	sc.blockSize = sc.h.BlockSize()
+	key := secret
+	if len(key) > sc.blockSize {
+		// RFC 2104 §2: a key longer than the block is hashed first. (TOTP
+		// secrets are at most 64 bytes, never longer than a block.)
+		sc.h.Write(key)
+		key = sc.h.Sum(sc.sum[:0])
+		sc.h.Reset()
+	}
+	for i := range sc.blockSize {
+		sc.ipad[i], sc.opad[i] = 0x36, 0x5c
+	}
+	for i, b := range key {
+		sc.ipad[i] ^= b
+		sc.opad[i] ^= b
+	}
+	clear(sc.sum[:])
+	return sc
+}
+
+// clear wipes the key material and the last MAC.
+func (sc *hotpScratch) clear() {
+	clear(sc.ipad[:])
+	clear(sc.opad[:])
+	clear(sc.inner[:])
+	clear(sc.sum[:])
+	sc.h.Reset()
+}
+
+// mac returns HMAC(K, msg) in sc.sum.
+func (sc *hotpScratch) mac(msg []byte) []byte {
+	h := sc.h
+	h.Reset()
+	h.Write(sc.ipad[:sc.blockSize])
+	h.Write(msg)
+	inner := h.Sum(sc.inner[:0])
+	h.Reset()
+	h.Write(sc.opad[:sc.blockSize])
+	h.Write(inner)
+	return h.Sum(sc.sum[:0])
+}
+
+// hotp writes the RFC 4226 §5.3 HOTP value of counter under the scratch's
+// secret, as digits ASCII digits, into out.
+func (sc *hotpScratch) hotp(counter uint64, digits int, out *[8]byte) {
 	binary.BigEndian.PutUint64(sc.counter[:], counter)
-	mac.Reset()
-	mac.Write(sc.counter[:])
-	h := mac.Sum(sc.sum[:0])
+	h := sc.mac(sc.counter[:])
 	// Dynamic truncation (RFC 4226 §5.3), the same for every hash size
 	// (RFC 6238 App. A).
 	off := h[len(h)-1] & 0x0f
@@ -475,11 +524,10 @@ func (k TOTPKey) Code(t time.Time) (string, error) {
 		return "", fmt.Errorf("otp: time %v is before the Unix epoch", t)
 	}
 	_, h := algorithmOf(k.Algorithm.id())
-	var (
-		sc  hotpScratch
-		out [8]byte
-	)
-	hotp(hmac.New(h, k.Secret), uint64(step), k.Digits, &sc, &out)
+	sc := newHOTPScratch(h, k.Secret)
+	defer sc.clear()
+	var out [8]byte
+	sc.hotp(uint64(step), k.Digits, &out)
 	return string(out[:k.Digits]), nil
 }
 
