@@ -273,6 +273,7 @@ func TestServerPush(t *testing.T) {
 	st, m := newTestDevice(t, "other").enroll(t, other["barcode_uri"].(string))
 	require.Equal(t, http.StatusCreated, st, m)
 	res, m = s.confirm(t, e, "")
+	assert.Equal(t, http.StatusBadRequest, res.StatusCode)
 	assert.Equal(t, "enrollment_pending", m["type"], m)
 
 	d := newTestDevice(t, "mine")

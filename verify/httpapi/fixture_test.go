@@ -288,13 +288,6 @@ func problemOf(t testing.TB, rec *httptest.ResponseRecorder) problem {
 	return p
 }
 
-func jsonBody(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return string(b)
-}
-
 // faultStore fails the operations it is told to.
 type faultStore struct {
 	store.Store

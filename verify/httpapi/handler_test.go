@@ -287,12 +287,11 @@ func (challenger) Challenges(err error, scope string) []string {
 }
 
 func TestChallenger(t *testing.T) {
-	f := newFixture(t, options{})
 	auth, err := httpapi.NewStaticBearer(
 		httpapi.StaticToken{Token: carolToken, Principal: httpapi.Principal{Subject: alice}},
 	)
 	require.NoError(t, err)
-	f = newFixture(t, options{cfg: func(c *httpapi.Config) { c.Authenticator = challenger{auth} }})
+	f := newFixture(t, options{cfg: func(c *httpapi.Config) { c.Authenticator = challenger{auth} }})
 	rec := f.do(t, req{path: createPath, body: `{"type":"totp"}`})
 	assert.Equal(t, []string{`DPoP algs="ES256"`, `Bearer realm="x"`}, rec.Header().Values("WWW-Authenticate"))
 	rec = f.do(t, req{path: createPath, token: "wrong-token-0123456789abcdef", body: `{"type":"totp"}`})
