@@ -101,8 +101,8 @@ func TestGoWebAuthnLayer(t *testing.T) {
 		return err
 	}
 	require.NoError(t, parse(vnoneObj), "V-none parses")
-	// verify is go-webauthn's §7.1 checks on V-none with authData ad.
-	verify := func(ad []byte, requireUV bool) error {
+	// gwVerify is go-webauthn's §7.1 checks on V-none with authData ad.
+	gwVerify := func(ad []byte, requireUV bool) error {
 		pcc, err := protocol.ParseCredentialCreationResponseBytes(n.body(t, nil, n.attObj(t, nil, nil, ad)))
 		if err != nil {
 			return err
@@ -112,7 +112,7 @@ func TestGoWebAuthnLayer(t *testing.T) {
 			[]protocol.CredentialParameter{{Type: "public-key", Algorithm: webauthncose.AlgES256}}, protocol.AttestationPolicy{}, protocol.SignaturePolicy{})
 		return err
 	}
-	require.NoError(t, verify(n.authData, false), "V-none verifies")
+	require.NoError(t, gwVerify(n.authData, false), "V-none verifies")
 
 	t.Run("CB-03", func(t *testing.T) {
 		indef := append(append([]byte{0xbf}, vnoneObj[1:]...), 0xff)
@@ -179,12 +179,29 @@ func TestGoWebAuthnLayer(t *testing.T) {
 	})
 
 	t.Run("WA-16", func(t *testing.T) {
-		require.Error(t, verify(n.withFlags(0x59&^0x01), false), "UP=0")
+		require.Error(t, gwVerify(n.withFlags(0x59&^0x01), false), "UP=0")
 	})
 
 	t.Run("WA-17", func(t *testing.T) {
-		require.Error(t, verify(n.authData, true), "UV required, V-none has UV=0")
-		require.NoError(t, verify(n.withFlags(0x59|0x04), true))
+		require.Error(t, gwVerify(n.authData, true), "UV required, V-none has UV=0")
+		require.NoError(t, gwVerify(n.withFlags(0x59|0x04), true))
+	})
+
+	t.Run("JSON duplicates", func(t *testing.T) {
+		// clientDataJSON with "type" twice, the last one right: go-webauthn
+		// (encoding/json keeps the last) verifies it; the engine refuses
+		// repeated member names before decoding (a parser differential:
+		// another verifier keeping the first would see webauthn.get).
+		cdj := append([]byte(`{"type":"webauthn.get",`), n.cdj[1:]...)
+		pcc, err := protocol.ParseCredentialCreationResponseBytes(n.body(t, cdj, nil))
+		require.NoError(t, err)
+		_, err = pcc.Verify(b64.EncodeToString(n.r.challenge(t)), testRPID, []string{testOrigin}, nil, nil,
+			protocol.TopOriginExplicitVerificationMode, false, false, true, nil,
+			[]protocol.CredentialParameter{{Type: "public-key", Algorithm: webauthncose.AlgES256}}, protocol.AttestationPolicy{}, protocol.SignaturePolicy{})
+		require.NoError(t, err, "go-webauthn alone accepts it")
+		_, err = n.confirm(t, n.body(t, cdj, nil), nil)
+		require.Error(t, err, "the engine refuses it")
+		require.NotNil(t, verify.Kind(err), "a client error")
 	})
 
 	t.Run("engine stricter", func(t *testing.T) {
