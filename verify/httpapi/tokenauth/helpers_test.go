@@ -95,11 +95,15 @@ var keyMaterial = sync.OnceValue(func() (m struct {
 func publicJWK(k crypto.Signer) map[string]any {
 	switch pub := k.Public().(type) {
 	case *ecdsa.PublicKey:
-		size := (pub.Curve.Params().BitSize + 7) / 8
+		raw, err := pub.Bytes() // 0x04 ‖ X ‖ Y, each of the curve's size
+		if err != nil {
+			panic(err)
+		}
+		size := (len(raw) - 1) / 2
 		return map[string]any{
 			"kty": "EC", "crv": pub.Curve.Params().Name,
-			"x": b64.EncodeToString(pub.X.FillBytes(make([]byte, size))),
-			"y": b64.EncodeToString(pub.Y.FillBytes(make([]byte, size))),
+			"x": b64.EncodeToString(raw[1 : 1+size]),
+			"y": b64.EncodeToString(raw[1+size:]),
 		}
 	case *rsa.PublicKey:
 		return map[string]any{
@@ -117,8 +121,11 @@ func privateJWK(k crypto.Signer) map[string]any {
 	m := publicJWK(k)
 	switch priv := k.(type) {
 	case *ecdsa.PrivateKey:
-		size := (priv.Curve.Params().BitSize + 7) / 8
-		m["d"] = b64.EncodeToString(priv.D.FillBytes(make([]byte, size)))
+		d, err := priv.Bytes() // fixed length: the curve's size
+		if err != nil {
+			panic(err)
+		}
+		m["d"] = b64.EncodeToString(d)
 	case *rsa.PrivateKey:
 		m["d"] = b64.EncodeToString(priv.D.Bytes())
 		m["p"] = b64.EncodeToString(priv.Primes[0].Bytes())
