@@ -46,10 +46,14 @@ type Store struct {
 	sessions map[string]*sessionRecord
 	expiry   expiryHeap              // sessions by expiry, for purging
 	methods  map[string]store.Method // by id
+	bySub    map[string]idSet        // subject → ids of its methods, for List
 	byCred   map[string]string       // credential id → method id
 	push     pushTickets             // push-notification tickets (push.go)
 	nonces   nonces                  // used nonces, DPoP proof jtis (nonce.go)
 }
+
+// idSet is a set of method ids.
+type idSet map[string]struct{}
 
 type sessionRecord struct {
 	sid      string
@@ -80,6 +84,7 @@ func New(cfg Config) (*Store, error) {
 		maxSessions: cfg.MaxSessions,
 		sessions:    make(map[string]*sessionRecord),
 		methods:     make(map[string]store.Method),
+		bySub:       make(map[string]idSet),
 		byCred:      make(map[string]string),
 	}, nil
 }
@@ -193,6 +198,14 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	}
 	m.Version = c.Replace + 1
 	s.methods[m.ID] = clone(m)
+	if !exists { // a replacement keeps its id and subject
+		ids := s.bySub[m.Subject]
+		if ids == nil {
+			ids = idSet{}
+			s.bySub[m.Subject] = ids
+		}
+		ids[m.ID] = struct{}{}
+	}
 	if len(m.CredentialID) > 0 {
 		s.byCred[string(m.CredentialID)] = m.ID
 	}
@@ -219,11 +232,9 @@ func (s *Store) List(ctx context.Context, subject string) ([]store.Method, error
 		return nil, err
 	}
 	s.mu.Lock()
-	var ms []store.Method
-	for _, m := range s.methods {
-		if m.Subject == subject {
-			ms = append(ms, clone(m))
-		}
+	var ms []store.Method // nil when the subject has none, as before
+	for id := range s.bySub[subject] {
+		ms = append(ms, clone(s.methods[id]))
 	}
 	s.mu.Unlock()
 	sort.Slice(ms, func(i, j int) bool {
@@ -282,6 +293,12 @@ func (s *Store) Delete(ctx context.Context, subject, id string) error {
 		return store.ErrNotFound
 	}
 	delete(s.methods, id)
+	if ids := s.bySub[subject]; ids != nil {
+		delete(ids, id)
+		if len(ids) == 0 {
+			delete(s.bySub, subject)
+		}
+	}
 	if len(m.CredentialID) > 0 {
 		delete(s.byCred, string(m.CredentialID))
 	}
