@@ -10,9 +10,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // benchPayload is shaped like verify's sealed auth_session of a TOTP
@@ -178,4 +182,16 @@ func BenchmarkPrimitives(b *testing.B) {
 			m.Sum(nil)
 		}
 	}
+}
+
+// TestBenchPayloadMatchesNode: bench/node/iron.js seals the object of
+// bench/testdata/auth-session-payload.json, and BenchmarkSealUnseal seals
+// newBenchPayload: bench/run compares the two, so they must be the same
+// JSON, byte for byte.
+func TestBenchPayloadMatchesNode(t *testing.T) {
+	want, err := os.ReadFile("../bench/testdata/auth-session-payload.json")
+	require.NoError(t, err)
+	got, err := json.Marshal(newBenchPayload())
+	require.NoError(t, err)
+	assert.Equal(t, strings.TrimSpace(string(want)), string(got))
 }

@@ -1,0 +1,232 @@
+// Command capture records one WebAuthn registration made by a real
+// browser, for the passkey comparisons of bench/run: headless Chromium,
+// whose virtual authenticator (WebAuthn.addVirtualAuthenticator over the
+// DevTools protocol, driven with chromedp) answers a passkey enrollment
+// started by verifykit's passkey engine with attestation "direct". It
+// checks that the result is what the benchmarks claim to measure — a
+// "packed" attestation with an x5c certificate chain and an ES256 (P-256)
+// credential key, which the engine confirms — and writes it with the
+// challenge, origin, RP ID and sealed engine state, so that verifykit,
+// go-webauthn and @simplewebauthn/server all verify the same bytes:
+//
+//	go run ./bench/capture [-out bench/testdata/chromium-packed-es256.json]
+//
+// It needs Chromium at /usr/bin/chromium (or -chromium PATH).
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/verifykit/verifykit/bench/internal/capture"
+	"github.com/verifykit/verifykit/passkey"
+	"github.com/verifykit/verifykit/store/memory"
+	"github.com/verifykit/verifykit/verify"
+)
+
+func main() {
+	out := flag.String("out", "bench/testdata/chromium-packed-es256.json", "file to write")
+	chromium := flag.String("chromium", "/usr/bin/chromium", "Chromium binary")
+	flag.Parse()
+	if err := run(*out, *chromium); err != nil {
+		fmt.Fprintln(os.Stderr, "capture:", err)
+		os.Exit(1)
+	}
+}
+
+// createJS creates a credential from the creation options %s (the JSON
+// form of WebAuthn §5.4) and returns the PublicKeyCredential in the JSON
+// form of authn_response, as the demo page of examples/server sends it.
+const createJS = `(async () => {
+  const options = %s;
+  const cred = await navigator.credentials.create({publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options)});
+  const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const r = {
+    id: cred.id, rawId: b64(cred.rawId), type: cred.type,
+    response: {
+      attestationObject: b64(cred.response.attestationObject),
+      clientDataJSON: b64(cred.response.clientDataJSON),
+      transports: cred.response.getTransports(),
+    },
+    clientExtensionResults: cred.getClientExtensionResults(),
+  };
+  if (cred.authenticatorAttachment) r.authenticatorAttachment = cred.authenticatorAttachment;
+  return {response: JSON.stringify(r), userAgent: navigator.userAgent};
+})()`
+
+func run(out, chromium string) error {
+	if _, err := exec.LookPath(chromium); err != nil {
+		return fmt.Errorf("no Chromium at %s (install Debian's chromium): %w", chromium, err)
+	}
+	// A blank page on http://localhost:PORT, a secure context for WebAuthn.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	origin := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, "<!doctype html><title>capture</title>")
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+
+	now := time.Now().Truncate(time.Millisecond)
+	cfg := capture.Config(origin, now)
+	st, err := memory.New(memory.Config{})
+	if err != nil {
+		return err
+	}
+	eng, err := passkey.New(verify.TypePasskey, st, cfg)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	ch, err := eng.Start(ctx, &verify.EngineStart{
+		Subject:  capture.Subject,
+		Request:  verify.StartRequest{Type: verify.TypePasskey},
+		MethodID: "passkey|new", ExpiresAt: now.Add(verify.MaxSessionTTL),
+	})
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	state, err := json.Marshal(ch.State)
+	if err != nil {
+		return err
+	}
+
+	tmp, err := os.MkdirTemp("", "verifykit-capture-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(tmp),
+	)
+	defer cancelAlloc()
+	tctx, cancelTab := chromedp.NewContext(actx)
+	defer cancelTab()
+	tctx, cancel := context.WithTimeout(tctx, 2*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(tctx, chromedp.Navigate(origin+"/")); err != nil {
+		return fmt.Errorf("start %s: %w", chromium, err)
+	}
+	if _, err := chromedp.Call(tctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+		return err
+	}
+	// A platform passkey: CTAP 2.1, internal transport, discoverable,
+	// user verification; "direct" attestation keeps its packed statement.
+	if _, err := chromedp.Call(tctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &webauthn.VirtualAuthenticatorOptions{
+		Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
+		Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
+		IsUserVerified: true, AutomaticPresenceSimulation: true,
+	}}); err != nil {
+		return err
+	}
+	type created struct {
+		Response  string `json:"response"`
+		UserAgent string `json:"userAgent"`
+	}
+	res, err := chromedp.Run(tctx, chromedp.Evaluate[created](fmt.Sprintf(createJS, ch.AuthnParamsPublicKey), chromedp.EvalAwaitPromise))
+	if err != nil {
+		return fmt.Errorf("navigator.credentials.create: %w", err)
+	}
+
+	rec := capture.Registration{
+		About: "One passkey registration made by headless Chromium's virtual authenticator (CTAP 2.1, internal, " +
+			"user verification) with attestation \"direct\": a packed attestation with an x5c chain and an ES256 " +
+			"key. Written by go run ./bench/capture; read by bench/run's passkey comparisons.",
+		Browser: res.UserAgent, CapturedAt: now.UTC().Format(time.RFC3339), NowMs: now.UnixMilli(),
+		Type: string(verify.TypePasskey), RPID: cfg.RPID, Origin: origin, Challenge: challengeOf(ch.AuthnParamsPublicKey),
+		EngineState: state, CreationOptions: ch.AuthnParamsPublicKey, AuthnResponse: json.RawMessage(res.Response),
+	}
+	if err := check(&rec); err != nil {
+		return err
+	}
+	// The engine that made the challenge confirms the response.
+	if _, err := eng.Confirm(ctx, rec.ConfirmRequest()); err != nil {
+		return fmt.Errorf("the engine refuses the captured registration: %w", err)
+	}
+	b, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s: %s, origin %s\n", out, rec.Browser, origin)
+	return nil
+}
+
+func challengeOf(options json.RawMessage) string {
+	var o struct {
+		Challenge string `json:"challenge"`
+	}
+	_ = json.Unmarshal(options, &o)
+	return o.Challenge
+}
+
+// check makes sure the registration is a packed attestation with an x5c
+// chain and an ES256 credential key.
+func check(rec *capture.Registration) error {
+	var r struct {
+		Response struct {
+			AttestationObject string `json:"attestationObject"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(rec.AuthnResponse, &r); err != nil {
+		return err
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(r.Response.AttestationObject)
+	if err != nil {
+		return err
+	}
+	var obj struct {
+		Fmt     string `cbor:"fmt"`
+		AttStmt struct {
+			Alg int64    `cbor:"alg"`
+			X5c [][]byte `cbor:"x5c"`
+		} `cbor:"attStmt"`
+	}
+	if err := cbor.Unmarshal(raw, &obj); err != nil {
+		return err
+	}
+	if obj.Fmt != "packed" || len(obj.AttStmt.X5c) == 0 || obj.AttStmt.Alg != passkey.AlgES256 {
+		return fmt.Errorf("want a packed attestation with x5c and alg -7, got fmt %q, %d certificates, alg %d", obj.Fmt, len(obj.AttStmt.X5c), obj.AttStmt.Alg)
+	}
+	cert, err := x509.ParseCertificate(obj.AttStmt.X5c[0])
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(cert.Subject.String(), "Authenticator Attestation") {
+		return errors.New("the attestation certificate's subject lacks OU=Authenticator Attestation: " + cert.Subject.String())
+	}
+	rec.Certificate = fmt.Sprintf("%s, issued by %s, valid %s to %s, %d in x5c", cert.Subject, cert.Issuer,
+		cert.NotBefore.UTC().Format(time.DateOnly), cert.NotAfter.UTC().Format(time.DateOnly), len(obj.AttStmt.X5c))
+	return nil
+}

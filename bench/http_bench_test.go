@@ -1,0 +1,136 @@
+package bench_test
+
+import (
+	"encoding/base32"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/ratelimit"
+	"github.com/verifykit/verifykit/session"
+	"github.com/verifykit/verifykit/store/memory"
+	"github.com/verifykit/verifykit/verify"
+	"github.com/verifykit/verifykit/verify/httpapi"
+)
+
+// The benchmarks of this file serve the TOTP start and verify routes in
+// process, through the stack examples/server builds with -rate-limit 0
+// (httpapi with a static bearer token and no rate limit, verify.Service
+// with an slog observer, the iron sealer, the TOTP engine and the memory
+// store), against an httptest.ResponseRecorder: the handler's CPU per
+// request without the network, to find where the HTTP comparison of
+// bench/run goes. BenchmarkHandlerBare is bench/baseline's handler.
+
+const benchToken = "bench-token-0123456789abcdefghij"
+
+var benchUser = verify.Subject{ID: "auth0|demo", Email: "demo@example.com", Name: "Demo User", Username: "demo"}
+
+func handler(tb testing.TB) http.Handler {
+	tb.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "demo", Password: "bench-sealing-password-0123456789abcdef"}}})
+	require.NoError(tb, err)
+	st, err := memory.New(memory.Config{})
+	require.NoError(tb, err)
+	totp, err := otp.NewTOTP(otp.TOTPConfig{Issuer: "verifykit demo"})
+	require.NoError(tb, err)
+	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{totp}, Sealer: sealer, Store: st, Observer: verify.SlogObserver(logger)})
+	require.NoError(tb, err)
+	auth, err := httpapi.NewStaticBearer(httpapi.StaticToken{Token: benchToken, Principal: httpapi.Principal{Subject: benchUser, Scopes: httpapi.AllScopes()}})
+	require.NoError(tb, err)
+	api, err := httpapi.New(httpapi.Config{
+		Verifier: svc, Authenticator: auth, Limiter: ratelimit.Unlimited(nil), BaseURL: "http://127.0.0.1:8080/me/v1",
+		RateLimit: verify.Limit{Requests: 1, Window: time.Minute}, Logger: logger,
+	})
+	require.NoError(tb, err)
+	mux := http.NewServeMux()
+	mux.Handle(api.Prefix()+"/", api)
+	return mux
+}
+
+func serve(tb testing.TB, h http.Handler, path, body string, want int) []byte {
+	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Set("Authorization", "Bearer "+benchToken)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != want {
+		tb.Fatalf("%s: status %d, want %d: %s", path, w.Code, want, w.Body)
+	}
+	return w.Body.Bytes()
+}
+
+// BenchmarkHandlerStart is POST /me/v1/authentication-methods
+// {"type":"totp"}.
+func BenchmarkHandlerStart(b *testing.B) {
+	h := handler(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, h, "/me/v1/authentication-methods", `{"type":"totp"}`, http.StatusAccepted)
+	}
+}
+
+// BenchmarkHandlerVerify is a correct confirm of a started TOTP
+// enrollment, answered 201. The enrollments are started with the timer
+// stopped, a batch at a time on a fresh handler (one user may hold at most
+// 20 methods, and confirms add one each).
+func BenchmarkHandlerVerify(b *testing.B) {
+	type confirm struct{ path, body string }
+	var (
+		h    http.Handler
+		todo []confirm
+	)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(todo) == 0 {
+			b.StopTimer()
+			h = handler(b)
+			for range 1000 {
+				var en struct {
+					ID          string `json:"id"`
+					AuthSession string `json:"auth_session"`
+					Manual      string `json:"manual_input_code"`
+				}
+				require.NoError(b, json.Unmarshal(serve(b, h, "/me/v1/authentication-methods", `{"type":"totp"}`, http.StatusAccepted), &en))
+				secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(en.Manual)
+				require.NoError(b, err)
+				code, err := otp.TOTPKey{Algorithm: otp.SHA1, Digits: 6, Period: 30 * time.Second, Secret: secret}.Code(time.Now())
+				require.NoError(b, err)
+				body, err := json.Marshal(map[string]string{"auth_session": en.AuthSession, "otp_code": code})
+				require.NoError(b, err)
+				todo = append(todo, confirm{"/me/v1/authentication-methods/" + url.PathEscape(en.ID) + "/verify", string(body)})
+			}
+			b.StartTimer()
+		}
+		c := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		serve(b, h, c.path, c.body, http.StatusCreated)
+	}
+}
+
+// BenchmarkHandlerBare is bench/baseline's handler: read the body, answer
+// a fixed JSON body.
+func BenchmarkHandlerBare(b *testing.B) {
+	body := []byte(`{"id":"totp|dev_0123456789abcdef","auth_session":"` + strings.Repeat("x", 300) + `"}`)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20)); err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(body)
+	})
+	b.ReportAllocs()
+	for b.Loop() {
+		serve(b, h, "/me/v1/authentication-methods", `{"type":"totp"}`, http.StatusOK)
+	}
+}
