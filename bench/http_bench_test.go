@@ -1,6 +1,7 @@
 package bench_test
 
 import (
+	"context"
 	"encoding/base32"
 	"encoding/json"
 	"io"
@@ -34,7 +35,9 @@ const benchToken = "bench-token-0123456789abcdefghij"
 
 var benchUser = verify.Subject{ID: "auth0|demo", Email: "demo@example.com", Name: "Demo User", Username: "demo"}
 
-func handler(tb testing.TB) http.Handler {
+// service is examples/server's verify.Service for TOTP, logging its
+// events to nowhere.
+func service(tb testing.TB) (*verify.Service, *slog.Logger) {
 	tb.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "demo", Password: "bench-sealing-password-0123456789abcdef"}}})
@@ -45,6 +48,12 @@ func handler(tb testing.TB) http.Handler {
 	require.NoError(tb, err)
 	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{totp}, Sealer: sealer, Store: st, Observer: verify.SlogObserver(logger)})
 	require.NoError(tb, err)
+	return svc, logger
+}
+
+func handler(tb testing.TB) http.Handler {
+	tb.Helper()
+	svc, logger := service(tb)
 	auth, err := httpapi.NewStaticBearer(httpapi.StaticToken{Token: benchToken, Principal: httpapi.Principal{Subject: benchUser, Scopes: httpapi.AllScopes()}})
 	require.NoError(tb, err)
 	api, err := httpapi.New(httpapi.Config{
@@ -76,6 +85,19 @@ func BenchmarkHandlerStart(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		serve(b, h, "/me/v1/authentication-methods", `{"type":"totp"}`, http.StatusAccepted)
+	}
+}
+
+// BenchmarkServiceStart is BenchmarkHandlerStart's verify.Service.Start
+// alone: the part of the route that is not HTTP.
+func BenchmarkServiceStart(b *testing.B) {
+	svc, _ := service(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := svc.Start(ctx, benchUser, verify.StartRequest{Type: verify.TypeTOTP}, verify.Client{IP: "127.0.0.1"}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -306,7 +306,7 @@ func parseWrk(out []byte) (wrkResult, error) {
 // with socket errors or non-2xx answers.
 func (r *runner) runWrk(ctx context.Context, d time.Duration, url, script string, args ...string) (wrkResult, error) {
 	a := []string{"-t1", "-c" + strconv.Itoa(r.opts.connections), "-d" + strconv.Itoa(int(d.Seconds())) + "s",
-		"-s", filepath.Join(r.root, "bench/wrk", script), url, "--"}
+		"--timeout", "10s", "-s", filepath.Join(r.root, "bench/wrk", script), url, "--"}
 	cmd := exec.CommandContext(ctx, r.wrk, append(a, args...)...)
 	cmd.Dir = r.tmp
 	out, err := cmd.CombinedOutput()
@@ -323,7 +323,7 @@ func (r *runner) runWrk(ctx context.Context, d time.Duration, url, script string
 	case w.socketErrors > 0:
 		return w, fmt.Errorf("wrk: %d socket errors:\n%s", w.socketErrors, tail(out))
 	case w.poolOver > 0:
-		return w, fmt.Errorf("wrk ran past the pool of confirms (%d used, %d over)", w.poolUsed, w.poolOver)
+		return w, fmt.Errorf("%w (%d used, %d over)", errPoolExhausted, w.poolUsed, w.poolOver)
 	case w.non2xx > 0:
 		return w, fmt.Errorf("wrk: %d of %d answers were not 2xx:\n%s", w.non2xx, w.requests, tail(out))
 	}
@@ -355,4 +355,7 @@ func tail(b []byte) string {
 	return s
 }
 
-var errNotMeasured = errors.New("not measured")
+var (
+	errNotMeasured   = errors.New("not measured")
+	errPoolExhausted = errors.New("wrk ran past the pool of confirms")
+)
