@@ -135,3 +135,13 @@ type Store interface {
 type Purger interface {
 	Purge(ctx context.Context) (int, error)
 }
+
+// AttemptRefunder is implemented by stores that can give an attempt back.
+// verify.Service refunds the attempt of a confirm that failed on an
+// outage (a store or engine error, a cancelled request) rather than on
+// the proof, so that outages do not void a user's session. RefundAttempt
+// decrements the attempt count of session sid if it is live, not consumed
+// and above zero; otherwise it does nothing and returns nil.
+type AttemptRefunder interface {
+	RefundAttempt(ctx context.Context, sid string) error
+}

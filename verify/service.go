@@ -312,24 +312,37 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 	if n > limit {
 		return nil, p, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; start the enrollment again")
 	}
-	// 4. Let the engine check the proof. No writes.
+	// A confirm that fails on an outage rather than on the proof gives its
+	// attempt back: the proof was never judged wrong, so the failure must
+	// not bring the user's session closer to void (GN-09).
 	mid := p.Pending
 	if p.MethodID != "" {
 		mid = p.MethodID
 	}
-	c, err := e.Confirm(ctx, &EngineConfirm{
+	m, err := s.confirm(ctx, e, &p, &EngineConfirm{
 		Subject: sub, MethodID: mid, State: p.State, Request: *req, Client: client,
 		IssuedAt: time.UnixMilli(p.IssuedAt),
 	})
+	if err != nil && Kind(err) == nil {
+		s.refund(ctx, p.ID)
+	}
+	return m, p, err
+}
+
+// confirm runs steps 4 and 5 of Verify on an opened, bound and counted
+// session: the engine's check of the proof, then the atomic commit.
+func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *EngineConfirm) (*Method, error) {
+	// 4. Let the engine check the proof. No writes.
+	c, err := e.Confirm(ctx, ec)
 	if err != nil {
-		return nil, p, err
+		return nil, err
 	}
 	// 5. Consume the session and save the method, atomically.
 	m := c.Method
 	if m.ID == "" {
-		m.ID = mid
+		m.ID = ec.MethodID
 	}
-	m.Type, m.Subject, m.Confirmed = p.Type, sub.ID, true
+	m.Type, m.Subject, m.Confirmed = p.Type, ec.Subject.ID, true
 	if m.Usage == nil {
 		m.Usage = p.Type.DefaultUsage()
 	}
@@ -339,7 +352,7 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 	m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond)
 	rec, err := m.Record()
 	if err != nil {
-		return nil, p, err
+		return nil, err
 	}
 	rec.Secret, rec.CredentialID, rec.Counter = c.Secret, c.CredentialID, c.Counter
 	err = s.store.Commit(ctx, store.Commit{
@@ -347,16 +360,32 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 	})
 	switch {
 	case err == nil:
-		return &m, p, nil
+		return &m, nil
 	case errors.Is(err, store.ErrConsumed):
-		return nil, p, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
+		return nil, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
 	case errors.Is(err, store.ErrDuplicateCredential):
-		return nil, p, NewError(ErrInvalidProof, "duplicate_credential", "The credential is already registered")
+		return nil, NewError(ErrInvalidProof, "duplicate_credential", "The credential is already registered")
 	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict):
-		return nil, p, &Error{Kind: ErrConflict, Reason: "method_exists", Detail: "The authentication method already exists or was changed concurrently", Err: err}
+		return nil, &Error{Kind: ErrConflict, Reason: "method_exists", Detail: "The authentication method already exists or was changed concurrently", Err: err}
 	default:
-		return nil, p, fmt.Errorf("verify: save method: %w", err)
+		return nil, fmt.Errorf("verify: save method: %w", err)
 	}
+}
+
+// refundTimeout bounds the refund of an attempt after an outage.
+const refundTimeout = 5 * time.Second
+
+// refund gives back one attempt of session sid, if the store can. It is
+// best effort and runs even when the request's context has ended: when the
+// refund fails too, the attempt stays used, which is the safe side.
+func (s *Service) refund(ctx context.Context, sid string) {
+	r, ok := s.store.(store.AttemptRefunder)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refundTimeout)
+	defer cancel()
+	_ = r.RefundAttempt(ctx, sid)
 }
 
 // open unseals and strictly decodes an auth_session.

@@ -405,6 +405,42 @@ func (s *faultStore) Commit(ctx context.Context, c store.Commit) error {
 	return s.Store.Commit(ctx, c)
 }
 
+// RefundAttempt passes through, so the service can give back the attempt
+// of a confirm that failed on an outage.
+func (s *faultStore) RefundAttempt(ctx context.Context, sid string) error {
+	return s.Store.(store.AttemptRefunder).RefundAttempt(ctx, sid)
+}
+
+// TestOutagesDoNotVoidSession: outages after the attempt was counted give
+// it back, so more outages than MaxAttempts leave the session usable; wrong
+// codes are still counted (GN-09).
+func TestOutagesDoNotVoidSession(t *testing.T) {
+	f := newFixture(t, nil)
+	fs := &faultStore{Store: f.store}
+	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{f.engine}, Sealer: f.sealer, Store: fs, Now: f.clock.Now})
+	require.NoError(t, err)
+	en := f.start(t, alice, verify.TypeTOTP)
+	try := func(c string) error {
+		_, err := svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &c}, verify.Client{})
+		return err
+	}
+	fs.commitErr = errors.New("connection reset")
+	for range 2 * verify.DefaultMaxAttempts {
+		err := try("123456")
+		require.Error(t, err)
+		require.Nil(t, verify.Kind(err))
+	}
+	f.engine.fail = errors.New("kms unavailable")
+	for range 2 * verify.DefaultMaxAttempts {
+		require.Nil(t, verify.Kind(try("123456")))
+	}
+	f.engine.fail, fs.commitErr = nil, nil
+	for range verify.DefaultMaxAttempts - 1 {
+		require.ErrorIs(t, try("000000"), verify.ErrInvalidProof, "wrong codes still count")
+	}
+	require.NoError(t, try("123456"), "the last attempt is still there after 20 outages and 4 wrong codes")
+}
+
 func TestStoreFaults(t *testing.T) {
 	outage := errors.New("connection refused")
 	for _, tc := range []struct {

@@ -28,6 +28,7 @@ const (
 	OpRedeemPushTicket Op = "RedeemPushTicket" // store.PushDevices
 	OpPushTicket       Op = "PushTicket"       // store.PushDevices
 	OpUseNonce         Op = "UseNonce"         // store.Nonces
+	OpRefundAttempt    Op = "RefundAttempt"    // store.AttemptRefunder
 )
 
 // Mode is how an injected fault fails its call.
@@ -95,9 +96,9 @@ func (f Fault) String() string {
 }
 
 // Store wraps a store.Store and fails the operation a Fault names. It
-// implements store.Store and the optional store.Purger, store.PushDevices
-// and store.Nonces; an optional operation the wrapped store lacks fails
-// with ErrUnsupported. It records every call (Trace), so that a test can
+// implements store.Store and the optional store.Purger, store.PushDevices,
+// store.Nonces and store.AttemptRefunder; an optional operation the wrapped
+// store lacks fails with ErrUnsupported. It records every call (Trace), so that a test can
 // learn the operations a flow performs from a run without faults and then
 // fail each of them in turn. It is safe for concurrent use.
 type Store struct {
@@ -117,6 +118,8 @@ var (
 	_ store.Purger      = (*Store)(nil)
 	_ store.PushDevices = (*Store)(nil)
 	_ store.Nonces      = (*Store)(nil)
+
+	_ store.AttemptRefunder = (*Store)(nil)
 )
 
 // New returns a Store passing every call to inner until a fault is
@@ -347,6 +350,17 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	return n, nil
+}
+
+// RefundAttempt implements store.AttemptRefunder.
+func (s *Store) RefundAttempt(ctx context.Context, sid string) error {
+	r, ok := s.inner.(store.AttemptRefunder)
+	return s.do(ctx, OpRefundAttempt, func() error {
+		if !ok {
+			return ErrUnsupported
+		}
+		return r.RefundAttempt(ctx, sid)
+	})
 }
 
 // CreatePushTicket implements store.PushDevices.

@@ -66,6 +66,8 @@ type sessionRecord struct {
 var (
 	_ store.Store  = (*Store)(nil)
 	_ store.Purger = (*Store)(nil)
+
+	_ store.AttemptRefunder = (*Store)(nil)
 )
 
 // New returns an empty Store.
@@ -155,6 +157,23 @@ func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int
 	}
 	r.attempts++
 	return r.attempts, nil
+}
+
+// RefundAttempt implements store.AttemptRefunder.
+func (s *Store) RefundAttempt(ctx context.Context, sid string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.session(sid, time.Time{}, false)
+	if err != nil {
+		return err
+	}
+	if r != nil && !r.consumed && r.attempts > 0 {
+		r.attempts--
+	}
+	return nil
 }
 
 // Commit implements store.Methods.

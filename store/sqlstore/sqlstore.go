@@ -77,6 +77,8 @@ var (
 	_ store.Purger      = (*Store)(nil)
 	_ store.PushDevices = (*Store)(nil)
 	_ store.Nonces      = (*Store)(nil)
+
+	_ store.AttemptRefunder = (*Store)(nil)
 )
 
 // Open validates cfg, connects, migrates the schema up to SchemaVersion
@@ -260,6 +262,26 @@ RETURNING attempts, consumed`, sid, micros(expires), micros(s.now())).Scan(&n, &
 		return 0, store.ErrConsumed
 	}
 	return n, nil
+}
+
+// RefundAttempt implements store.AttemptRefunder: one conditional update.
+func (s *Store) RefundAttempt(ctx context.Context, sid string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validKey(sid) {
+		return fmt.Errorf("sqlstore: refund attempt: session id invalid or longer than %d bytes", MaxIDLength)
+	}
+	err := s.write(ctx, false, func(q querier) error {
+		_, err := q.ExecContext(ctx, `
+UPDATE verifykit_sessions SET attempts = attempts - 1
+WHERE sid = $1 AND consumed = false AND attempts > 0 AND expires_at > $2`, sid, micros(s.now()))
+		return err
+	})
+	if err != nil {
+		return fail(ctx, "refund attempt", err)
+	}
+	return nil
 }
 
 // consumeSession marks sid consumed unless a live record says it is

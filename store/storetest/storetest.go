@@ -356,6 +356,35 @@ var cases = []testCase{
 		require.NoError(t, err)
 		assert.Equal(t, 1, n, "no attempt counted under a cancelled context")
 	}},
+	{"RefundAttempt", func(t *testing.T, s store.Store, clock *Clock) {
+		r, ok := s.(store.AttemptRefunder)
+		if !ok {
+			t.Skip("store does not implement store.AttemptRefunder")
+		}
+		exp := clock.Now().Add(time.Minute)
+		for range 3 {
+			_, err := s.Attempt(ctx, "sid", exp)
+			require.NoError(t, err)
+		}
+		require.NoError(t, r.RefundAttempt(ctx, "sid"))
+		n, err := s.Attempt(ctx, "sid", exp)
+		require.NoError(t, err)
+		assert.Equal(t, 3, n, "a refunded attempt is given back")
+
+		require.NoError(t, r.RefundAttempt(ctx, "never attempted"), "refunding an unknown session does nothing")
+		n, err = s.Attempt(ctx, "never attempted", exp)
+		require.NoError(t, err)
+		assert.Equal(t, 1, n, "a refund never makes a count negative")
+
+		require.NoError(t, s.Commit(ctx, commit("sid", Method("user-1", "id"), clock)))
+		require.NoError(t, r.RefundAttempt(ctx, "sid"), "refunding a consumed session does nothing")
+		_, err = s.Attempt(ctx, "sid", exp)
+		assert.ErrorIs(t, err, store.ErrConsumed, "a refund does not revive a consumed session")
+
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		assert.ErrorIs(t, r.RefundAttempt(cctx, "never attempted"), context.Canceled)
+	}},
 	{"Purge", func(t *testing.T, s store.Store, clock *Clock) {
 		p, ok := s.(store.Purger)
 		if !ok {
