@@ -37,10 +37,11 @@ func NewDevice() (*Device, error) {
 
 // JWK returns the device's public key as a JWK.
 func (d *Device) JWK() json.RawMessage {
+	pt, _ := d.key.PublicKey.Bytes() // 0x04 ‖ x ‖ y on P-256
 	b, _ := json.Marshal(map[string]string{
 		"kty": "EC", "crv": "P-256",
-		"x": b64url.EncodeToString(d.key.PublicKey.X.FillBytes(make([]byte, 32))),
-		"y": b64url.EncodeToString(d.key.PublicKey.Y.FillBytes(make([]byte, 32))),
+		"x": b64url.EncodeToString(pt[1:33]),
+		"y": b64url.EncodeToString(pt[33:65]),
 	})
 	return b
 }

@@ -78,11 +78,11 @@ func (a *Authenticator) Register(options json.RawMessage, origin string) (json.R
 	if err != nil {
 		return nil, err
 	}
-	cose, err := ctap2.Marshal(map[int]any{
-		1: 2, 3: -7, -1: 1,
-		-2: a.key.PublicKey.X.FillBytes(make([]byte, 32)),
-		-3: a.key.PublicKey.Y.FillBytes(make([]byte, 32)),
-	})
+	pt, err := a.key.PublicKey.Bytes() // 0x04 ‖ x ‖ y on P-256
+	if err != nil {
+		return nil, err
+	}
+	cose, err := ctap2.Marshal(map[int]any{1: 2, 3: -7, -1: 1, -2: pt[1:33], -3: pt[33:65]})
 	if err != nil {
 		return nil, err
 	}
