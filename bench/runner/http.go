@@ -71,7 +71,7 @@ func (r *runner) httpRound(ctx context.Context) {
 		if _, err := r.runWrk(ctx, warmup, p.url, "post.lua", startPath, startBody, token); err != nil {
 			return wrkResult{}, err
 		}
-		return r.runWrk(ctx, r.opts.duration, p.url, "post.lua", startPath, startBody, token)
+		return r.measured(ctx, p, "post.lua", startPath, startBody, token)
 	}
 	r.httpMeasure(ctx, "http:baseline", baseline, post)
 	r.httpMeasure(ctx, "http:start", server, post)
@@ -94,7 +94,7 @@ func (r *runner) httpRound(ctx context.Context) {
 		if err := makePool(ctx, p.url, token, n, pool); err != nil {
 			return wrkResult{}, err
 		}
-		return r.runWrk(ctx, r.opts.duration, p.url, "verify.lua", pool, token)
+		return r.measured(ctx, p, "verify.lua", pool, token)
 	}
 	if err := r.httpMeasure(ctx, "http:verify", server, verify); errors.Is(err, errPoolExhausted) && n < maxPool {
 		n = min(maxPool, 2*n)
@@ -106,7 +106,7 @@ func (r *runner) httpRound(ctx context.Context) {
 		return
 	}
 	r.httpMeasure(ctx, "http:baseline-pool", baseline, func(p *process) (wrkResult, error) {
-		return r.runWrk(ctx, r.opts.duration, p.url, "verify.lua", pool, token, "cycle")
+		return r.measured(ctx, p, "verify.lua", pool, token, "cycle")
 	})
 }
 
@@ -135,7 +135,48 @@ func (r *runner) httpMeasure(ctx context.Context, name string, start func() (*pr
 		return m.err
 	}
 	m.rps = append(m.rps, w.rps)
+	m.cpu = append(m.cpu, float64(w.serverCPU.Nanoseconds())/float64(w.requests))
 	return nil
+}
+
+// measured is the timed wrk run of a round against p, with the server's
+// CPU time during it.
+func (r *runner) measured(ctx context.Context, p *process, script string, args ...string) (wrkResult, error) {
+	before, err := cpuTime(p.cmd.Process.Pid)
+	if err != nil {
+		return wrkResult{}, err
+	}
+	w, err := r.runWrk(ctx, r.opts.duration, p.url, script, args...)
+	if err != nil {
+		return w, err
+	}
+	after, err := cpuTime(p.cmd.Process.Pid)
+	w.serverCPU = after - before
+	return w, err
+}
+
+// cpuTime is the user and system time a process has used, from
+// /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s).
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // utime, stime
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/%d/stat: %w", pid, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
 // process is a server started by bench/run.

@@ -22,7 +22,9 @@ import (
 // metric is one measured quantity, one value per round: ns/op and
 // allocs/op of a benchmark, or requests per second of a load run.
 type metric struct {
+	name            string
 	ns, allocs, rps []float64 // per round; allocs nil for Node
+	cpu             []float64 // HTTP: the server's CPU time per request, ns
 	err             error     // the first failure: the metric is not measured
 }
 
@@ -49,7 +51,7 @@ type runner struct {
 func (r *runner) metric(name string) *metric {
 	m, ok := r.results[name]
 	if !ok {
-		m = &metric{}
+		m = &metric{name: name}
 		r.results[name] = m
 	}
 	return m
@@ -266,6 +268,7 @@ type wrkResult struct {
 	socketErrors int
 	poolUsed     int // verify.lua: entries used, and requests past the pool
 	poolOver     int
+	serverCPU    time.Duration // user + system time of the server during the run
 }
 
 var (

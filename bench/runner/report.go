@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,6 +58,14 @@ var pairs = []pair{
 	{groupHTTP, "HTTP: verify route, a correct TOTP confirm per request (201), vs a bare net/http handler",
 		"http:verify", "http:baseline-pool", "examples/server", "bench/baseline",
 		false, "≥ 0.5", func(r float64) bool { return r >= 0.5 }},
+}
+
+// httpLabels name the HTTP measurements in the report.
+var httpLabels = map[string]string{
+	"http:start":         "examples/server, start",
+	"http:baseline":      "bench/baseline, start's request",
+	"http:verify":        "examples/server, verify",
+	"http:baseline-pool": "bench/baseline, the confirms' requests",
 }
 
 // row is a measured pair.
@@ -200,6 +209,19 @@ func writeReport(w io.Writer, m machine, rows []row, o options) {
 	fmt.Fprintf(w, ". Run %s, load average %s before, %s after.\n", m.date, m.loadBefore, m.loadAfter)
 	fmt.Fprintf(w, "Command: bench/run -rounds %d -benchtime %s -node-warmup %s -node-time %s -duration %s -connections %d\n",
 		o.rounds, o.benchtime, o.nodeWarmup, o.nodeRun, o.duration, o.connections)
+	var cpu []string
+	for _, r := range rows {
+		if r.httpRequests && r.err == nil {
+			for _, m := range []*metric{r.ours, r.other} {
+				if c := fmt.Sprintf("%s %.1f µs", httpLabels[m.name], median(m.cpu)/1000); !slices.Contains(cpu, c) {
+					cpu = append(cpu, c)
+				}
+			}
+		}
+	}
+	if len(cpu) > 0 {
+		fmt.Fprintf(w, "Server CPU time (user + system) per request, median: %s.\n", strings.Join(cpu, "; "))
+	}
 	for _, r := range rows {
 		if r.err != nil {
 			fmt.Fprintf(w, "\nNot measured: %s:\n%s\n", r.what, r.err)
