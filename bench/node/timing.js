@@ -6,13 +6,16 @@
 // calling the operation back to back until at least `minMs` have passed.
 // A run's ns/op is its elapsed time divided by its iterations; the result
 // is the median run. Operations are awaited one at a time, as a server
-// handling one request would, never overlapped.
+// handling one request would, never overlapped. Beside the elapsed time
+// per operation it reports the process's CPU time (user + system, every
+// thread, libuv's pool included) per operation.
 
 const measure = async (op, { warmupMs = 1000, minMs = 2000, runs = 5 } = {}) => {
 
     const loop = async (ms) => {
 
         const limit = BigInt(ms) * 1000000n;
+        const cpu = process.cpuUsage();
         const start = process.hrtime.bigint();
         let n = 0;
         let elapsed = 0n;
@@ -22,7 +25,8 @@ const measure = async (op, { warmupMs = 1000, minMs = 2000, runs = 5 } = {}) => 
             elapsed = process.hrtime.bigint() - start;
         } while (elapsed < limit);
 
-        return { n, ns: Number(elapsed) / n };
+        const used = process.cpuUsage(cpu);
+        return { n, ns: Number(elapsed) / n, cpuNs: (used.user + used.system) * 1000 / n };
     };
 
     await loop(warmupMs);
@@ -31,10 +35,11 @@ const measure = async (op, { warmupMs = 1000, minMs = 2000, runs = 5 } = {}) => 
         results.push(await loop(minMs));
     }
 
-    const sorted = results.map((r) => r.ns).sort((a, b) => a - b);
+    const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     return {
-        ns_per_op: sorted[Math.floor(sorted.length / 2)],
-        runs: results.map((r) => ({ iterations: r.n, ns_per_op: Math.round(r.ns) })),
+        ns_per_op: median(results.map((r) => r.ns)),
+        cpu_ns_per_op: median(results.map((r) => r.cpuNs)),
+        runs: results.map((r) => ({ iterations: r.n, ns_per_op: Math.round(r.ns), cpu_ns_per_op: Math.round(r.cpuNs) })),
         node: process.version
     };
 };

@@ -24,7 +24,7 @@ import (
 type metric struct {
 	name            string
 	ns, allocs, rps []float64 // per round; allocs nil for Node
-	cpu             []float64 // HTTP: the server's CPU time per request, ns
+	cpu             []float64 // Node: CPU time per op; HTTP: the server's per request; ns
 	err             error     // the first failure: the metric is not measured
 }
 
@@ -45,6 +45,7 @@ type runner struct {
 	bins    map[string]string // package → compiled test binary or command
 	prepErr map[string]error  // package → why it cannot run
 	node    string            // node binary
+	taskset string            // taskset binary
 	wrk     string            // wrk binary
 }
 
@@ -104,6 +105,9 @@ func (r *runner) prepare(ctx context.Context, groups map[string]bool) {
 		if r.node, err = exec.LookPath("node"); err != nil {
 			r.prepErr["node"] = fmt.Errorf("node is not installed: %w", err)
 		}
+		if r.taskset, err = exec.LookPath("taskset"); err != nil {
+			r.prepErr["taskset"] = fmt.Errorf("taskset (util-linux) is not installed: %w", err)
+		}
 		for _, p := range []string{"@hapi/iron", "@simplewebauthn/server"} {
 			if _, err := os.Stat(filepath.Join(r.root, "interop/node_modules", p, "package.json")); err != nil {
 				r.prepErr["node:"+p] = fmt.Errorf("%s is not installed (run npm ci in interop/): %w", p, err)
@@ -142,9 +146,10 @@ func (r *runner) round(ctx context.Context, groups map[string]bool) {
 		}
 		switch g {
 		case groupSession:
-			r.nodeBench(ctx, "node:iron", "bench/node/iron.js", "@hapi/iron")
+			r.nodeBench(ctx, "node:iron", "bench/node/iron.js", false, "@hapi/iron")
+			r.nodeBench(ctx, "node:iron-1cpu", "bench/node/iron.js", true, "@hapi/iron")
 		case groupPasskey:
-			r.nodeBench(ctx, "node:simplewebauthn", "bench/node/simplewebauthn.js", "@simplewebauthn/server", "capture")
+			r.nodeBench(ctx, "node:simplewebauthn", "bench/node/simplewebauthn.js", false, "@simplewebauthn/server", "capture")
 		case groupHTTP:
 			r.httpRound(ctx)
 		}
@@ -211,10 +216,15 @@ func parseGoBench(out []byte) map[string]goResult {
 	return res
 }
 
-// nodeBench runs one Node script once and records its ns/op as name.
-func (r *runner) nodeBench(ctx context.Context, name, script string, pkgs ...string) {
+// nodeBench runs one Node script once and records its ns/op and CPU
+// time per op as name. With oneCPU it runs node under taskset -c 0, so
+// that libuv's thread pool and the main thread share one CPU.
+func (r *runner) nodeBench(ctx context.Context, name, script string, oneCPU bool, pkgs ...string) {
 	m := r.metric(name)
 	keys := []string{"node"}
+	if oneCPU {
+		keys = append(keys, "taskset")
+	}
 	for _, p := range pkgs {
 		if strings.HasPrefix(p, "@") {
 			keys = append(keys, "node:"+p)
@@ -226,10 +236,15 @@ func (r *runner) nodeBench(ctx context.Context, name, script string, pkgs ...str
 		m.fail(err)
 		return
 	}
-	fmt.Fprintf(r.log, "  node %s\n", script)
-	cmd := exec.CommandContext(ctx, r.node, script,
+	args := []string{script,
 		"--warmup-ms", strconv.FormatInt(r.opts.nodeWarmup.Milliseconds(), 10),
-		"--min-ms", strconv.FormatInt(r.opts.nodeRun.Milliseconds(), 10), "--runs", "1")
+		"--min-ms", strconv.FormatInt(r.opts.nodeRun.Milliseconds(), 10), "--runs", "1"}
+	bin := r.node
+	if oneCPU {
+		bin, args = r.taskset, append([]string{"-c", "0", r.node}, args...)
+	}
+	fmt.Fprintf(r.log, "  %s %s\n", filepath.Base(bin), strings.Join(args, " "))
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = r.root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -238,26 +253,31 @@ func (r *runner) nodeBench(ctx context.Context, name, script string, pkgs ...str
 		m.fail(fmt.Errorf("node %s: %v\n%s", script, err, tail(stderr.Bytes())))
 		return
 	}
-	ns, err := parseNode(out)
+	ns, cpu, err := parseNode(out)
 	if err != nil {
 		m.fail(fmt.Errorf("node %s: %w", script, err))
 		return
 	}
 	m.ns = append(m.ns, ns)
+	m.cpu = append(m.cpu, cpu)
 }
 
-// parseNode reads the JSON line of a bench/node script.
-func parseNode(out []byte) (float64, error) {
+// parseNode reads the JSON line of a bench/node script: ns/op and CPU
+// time per op.
+func parseNode(out []byte) (ns, cpu float64, err error) {
 	var res struct {
-		NS *float64 `json:"ns_per_op"`
+		NS  *float64 `json:"ns_per_op"`
+		CPU *float64 `json:"cpu_ns_per_op"`
 	}
 	if err := json.Unmarshal(bytes.TrimSpace(out), &res); err != nil {
-		return 0, fmt.Errorf("output %q: %w", tail(out), err)
+		return 0, 0, fmt.Errorf("output %q: %w", tail(out), err)
 	}
-	if res.NS == nil || *res.NS <= 0 || math.IsInf(*res.NS, 0) {
-		return 0, fmt.Errorf("output %q has no ns_per_op", tail(out))
+	for _, v := range []*float64{res.NS, res.CPU} {
+		if v == nil || *v <= 0 || math.IsInf(*v, 0) {
+			return 0, 0, fmt.Errorf("output %q has no ns_per_op and cpu_ns_per_op", tail(out))
+		}
 	}
-	return *res.NS, nil
+	return *res.NS, *res.CPU, nil
 }
 
 // wrkResult is what bench/run reads from wrk's summary.

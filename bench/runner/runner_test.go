@@ -30,11 +30,12 @@ PASS
 }
 
 func TestParseNode(t *testing.T) {
-	ns, err := parseNode([]byte(`{"ns_per_op":105224.07,"runs":[{"iterations":9504,"ns_per_op":105224}],"node":"v20.20.2"}` + "\n"))
+	ns, cpu, err := parseNode([]byte(`{"ns_per_op":105224.07,"cpu_ns_per_op":98000.5,"runs":[{"iterations":9504,"ns_per_op":105224}],"node":"v20.20.2"}` + "\n"))
 	require.NoError(t, err)
 	assert.Equal(t, 105224.07, ns)
-	for _, bad := range []string{``, `{}`, `{"ns_per_op":0}`, `{"ns_per_op":-1}`, `not json`} {
-		_, err := parseNode([]byte(bad))
+	assert.Equal(t, 98000.5, cpu)
+	for _, bad := range []string{``, `{}`, `{"ns_per_op":1}`, `{"ns_per_op":0,"cpu_ns_per_op":1}`, `{"ns_per_op":-1,"cpu_ns_per_op":1}`, `not json`} {
+		_, _, err := parseNode([]byte(bad))
 		assert.Error(t, err, bad)
 	}
 }
