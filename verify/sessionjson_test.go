@@ -151,3 +151,27 @@ func FuzzDecodeSession(f *testing.F) {
 		require.Equal(t, got, back)
 	})
 }
+
+// BenchmarkDecodeSession decodes a TOTP enrollment's session payload;
+// BenchmarkDecodeSessionReference is the encoding/json decode it replaced.
+func BenchmarkDecodeSession(b *testing.B) {
+	raw, err := json.Marshal(sampleSessions()[0])
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := decodeSession(raw); !ok {
+			b.Fatal("refused")
+		}
+	}
+}
+
+func BenchmarkDecodeSessionReference(b *testing.B) {
+	raw, err := json.Marshal(sampleSessions()[0])
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := referenceDecode(raw); !ok {
+			b.Fatal("refused")
+		}
+	}
+}
