@@ -108,7 +108,7 @@ func (a attestation) verify() bool {
 func TestChromiumRegistration(t *testing.T) {
 	r := load(t)
 	c, err := engine(t, r).Confirm(context.Background(), r.ConfirmRequest())
-	require.NoError(t, err)
+	require.NoError(t, err, "if the passkey engine's sealed state changed, record the registration again: go run ./bench/capture")
 	require.Equal(t, "packed", c.Method.WebAuthn.AttestationFormat)
 	require.Equal(t, passkey.AlgES256, c.Method.WebAuthn.Algorithm)
 	require.NoError(t, goWebAuthn(r))
