@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -121,12 +120,12 @@ type object struct {
 	errs    *fieldErrs
 }
 
-func newObject(raw []byte, path []string, errs *fieldErrs) (*object, bool) {
+func newObject(raw []byte, path []string, errs *fieldErrs) (object, bool) {
 	if len(raw) == 0 || raw[0] != '{' {
 		errs.add(path, "must be an object")
-		return nil, false
+		return object{}, false
 	}
-	return &object{path: path, members: members(raw), errs: errs}, true
+	return object{path: path, members: members(raw), errs: errs}, true
 }
 
 func (o *object) at(name string) []string {
@@ -144,17 +143,21 @@ func (o *object) take(name string) ([]byte, bool) {
 	return nil, false
 }
 
-// rejectRest reports every member left as not allowed, in name order.
-func (o *object) rejectRest(why string) {
+// rejectRest reports every member left as not allowed (why, then suffix),
+// in name order.
+func (o *object) rejectRest(why, suffix string) {
 	var names []string
 	for _, m := range o.members {
 		if !m.taken {
 			names = append(names, m.key)
 		}
 	}
+	if len(names) == 0 {
+		return
+	}
 	slices.Sort(names)
 	for _, k := range names {
-		o.errs.add(o.at(k), "%s", why)
+		o.errs.add(o.at(k), "%s%s", why, suffix)
 	}
 }
 
@@ -162,32 +165,48 @@ func (o *object) rejectRest(why string) {
 // string is reported. maxLen bounds its length in characters (Unicode code
 // points, as JSON Schema counts); 0 means unbounded.
 func (o *object) str(name string, required bool, minLen, maxLen int) (*string, bool) {
-	raw, ok := o.take(name)
-	if !ok {
+	s, found, ok := o.text(name, required, minLen, maxLen)
+	if !found || !ok {
+		return nil, ok
+	}
+	return &s, true
+}
+
+// text is str returning the string itself, and whether the member was
+// there: ok is false when it was refused, or missing and required.
+func (o *object) text(name string, required bool, minLen, maxLen int) (s string, found, ok bool) {
+	raw, found := o.take(name)
+	if !found {
 		if required {
 			o.errs.add(o.at(name), "is required")
 		}
-		return nil, !required
+		return "", false, !required
 	}
 	if raw[0] != '"' {
 		o.errs.add(o.at(name), "must be a string")
-		return nil, false
+		return "", true, false
 	}
-	s := decodeString(raw)
-	n := utf8.RuneCountInString(s)
+	s = decodeString(raw)
+	// Characters are counted only when the bytes do not settle it: a
+	// string has at most as many characters as bytes, and none only when
+	// it has no bytes.
+	n := len(s)
+	if maxLen > 0 && n > maxLen || minLen > 1 {
+		n = utf8.RuneCountInString(s)
+	}
 	if n < minLen {
 		if minLen == 1 {
 			o.errs.add(o.at(name), "must not be empty")
 		} else {
 			o.errs.add(o.at(name), "must be at least %d characters long", minLen)
 		}
-		return nil, false
+		return "", true, false
 	}
 	if maxLen > 0 && n > maxLen {
 		o.errs.add(o.at(name), "must be at most %d characters long", maxLen)
-		return nil, false
+		return "", true, false
 	}
-	return &s, true
+	return s, true, true
 }
 
 func (o *object) boolean(name string) (*bool, bool) {
@@ -239,14 +258,13 @@ var startFields = map[verify.Type][]string{
 // decodeStart decodes and validates the body of POST /authentication-methods.
 func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
 	var req verify.StartRequest
-	if err := scan(body, lim.depth); err != nil {
+	var buf [8]member
+	ms, err := scan(body, lim.depth, buf[:0])
+	if err != nil {
 		return req, err
 	}
 	var errs fieldErrs
-	o, _ := newObject(bytes.TrimSpace(body), nil, &errs)
-	if o == nil {
-		return req, errs.err()
-	}
+	o := &object{members: ms, errs: &errs}
 	types := make([]string, len(verify.Types))
 	for i, t := range verify.Types {
 		types[i] = string(t)
@@ -293,7 +311,7 @@ func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
 			req.PreferredAuthenticationMethod = *s
 		}
 	}
-	o.rejectRest("is not allowed for type " + string(req.Type))
+	o.rejectRest("is not allowed for type ", string(req.Type))
 	if err := errs.err(); err != nil {
 		return verify.StartRequest{}, err
 	}
@@ -314,16 +332,15 @@ func isConnection(s string) bool {
 // method type is for the service to decide; the body may carry at most one.
 func decodeVerify(body []byte, lim limits) (verify.VerifyRequest, error) {
 	var req verify.VerifyRequest
-	if err := scan(body, lim.depth); err != nil {
+	var buf [8]member
+	ms, err := scan(body, lim.depth, buf[:0])
+	if err != nil {
 		return req, err
 	}
 	var errs fieldErrs
-	o, _ := newObject(bytes.TrimSpace(body), nil, &errs)
-	if o == nil {
-		return req, errs.err()
-	}
-	if s, _ := o.str("auth_session", true, 0, lim.authSession); s != nil {
-		req.AuthSession = *s
+	o := &object{members: ms, errs: &errs}
+	if s, found, ok := o.text("auth_session", true, 0, lim.authSession); found && ok {
+		req.AuthSession = s
 	}
 	proofs := 0
 	if s, _ := o.str("otp_code", false, 0, maxOTPCode); s != nil {
@@ -344,7 +361,7 @@ func decodeVerify(body []byte, lim limits) (verify.VerifyRequest, error) {
 			proofs++
 		}
 	}
-	o.rejectRest("is not allowed")
+	o.rejectRest("is not allowed", "")
 	if proofs > 1 {
 		errs.add(nil, "carry at most one of otp_code, authn_response and new_password")
 	}
@@ -384,9 +401,9 @@ func checkAuthnResponse(raw json.RawMessage, lim limits, errs *fieldErrs) bool {
 		if tr, ok := r.take("transports"); ok {
 			checkTransports(tr, r.at("transports"), errs)
 		}
-		r.rejectRest("is not allowed")
+		r.rejectRest("is not allowed", "")
 	}
-	o.rejectRest("is not allowed")
+	o.rejectRest("is not allowed", "")
 	return len(*errs) == before
 }
 

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -133,14 +132,13 @@ func (h *Handler) factors(w http.ResponseWriter, c *call) {
 // preferred channel is for the Manager to decide.
 func decodeUpdate(body []byte, lim limits) (verify.UpdateRequest, error) {
 	var req verify.UpdateRequest
-	if err := scan(body, lim.depth); err != nil {
+	var buf [8]member
+	ms, err := scan(body, lim.depth, buf[:0])
+	if err != nil {
 		return req, err
 	}
 	var errs fieldErrs
-	o, _ := newObject(bytes.TrimSpace(body), nil, &errs)
-	if o == nil {
-		return req, errs.err()
-	}
+	o := &object{members: ms, errs: &errs}
 	if s, _ := o.str("name", false, 1, verify.MaxNameLength); s != nil {
 		if strings.IndexFunc(*s, isControl) >= 0 {
 			o.errs.add(o.at("name"), "must not contain control characters")
@@ -149,7 +147,7 @@ func decodeUpdate(body []byte, lim limits) (verify.UpdateRequest, error) {
 		}
 	}
 	req.PreferredAuthenticationMethod, _ = o.enum("preferred_authentication_method", false, "sms", "voice")
-	o.rejectRest("is not allowed")
+	o.rejectRest("is not allowed", "")
 	if err := errs.err(); err != nil {
 		return verify.UpdateRequest{}, err
 	}
