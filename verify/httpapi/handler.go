@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verifykit/verifykit/verify"
@@ -139,6 +138,7 @@ type Handler struct {
 	log       *slog.Logger
 	now       func() time.Time
 	routes    []route
+	bufs      sync.Pool // *[]byte response buffers, wiped
 }
 
 var prefixRE = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*/?$`)
@@ -300,6 +300,27 @@ type call struct {
 	body      []byte
 	query     url.Values // the declared query parameters, each given once
 	op        string     // operationId, "" outside the routes
+
+	// hv backs the values of the response headers the handler sets, one
+	// each, so that setting them allocates nothing. Each value's slice
+	// has capacity 1: an Add elsewhere reallocates rather than overwrite
+	// the next one.
+	hv  [10]string
+	nhv int
+}
+
+// headerValue returns []string{v}, from c.hv while it lasts. The header
+// maps' keys are assigned directly, in canonical form (X-Ratelimit-Limit,
+// as http.Header.Set would write X-RateLimit-Limit), with no
+// canonicalisation at run time.
+func (c *call) headerValue(v string) []string {
+	if c.nhv == len(c.hv) {
+		return []string{v}
+	}
+	i := c.nhv
+	c.hv[i] = v
+	c.nhv++
+	return c.hv[i : i+1 : i+1]
 }
 
 // ServeHTTP serves one request: route, authenticate, rate-limit, check the
@@ -308,8 +329,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{r: r, client: verify.Client{IP: h.clientIP(r), UserAgent: userAgent(r)}}
 	hdr := w.Header()
 	// Bodies carry auth_sessions, TOTP secrets and recovery codes.
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr["Cache-Control"] = c.headerValue("no-store")
+	hdr["X-Content-Type-Options"] = c.headerValue("nosniff")
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
@@ -354,7 +375,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, c, fmt.Errorf("httpapi: rate limiter: %w", err))
 		return
 	}
-	setRateLimit(hdr, rl, h.now())
+	c.setRateLimit(hdr, rl, h.now())
 	if !rl.Allowed {
 		h.problem(w, c, http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later", nil)
 		return
@@ -382,7 +403,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"Content encodings of the request body are not supported", nil)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+		body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), r.ContentLength)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -398,14 +419,49 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt.serve(h, w, c)
 }
 
+// readBody reads a request body (behind http.MaxBytesReader) as io.ReadAll
+// does, into a buffer sized from the declared length: the declared length
+// and one byte for the EOF, at most 8 KiB at first, since it is only the
+// client's word.
+func readBody(r io.Reader, declared int64) ([]byte, error) {
+	n := int64(512)
+	if declared > 0 {
+		n = min(declared+1, 8<<10)
+	}
+	b := make([]byte, 0, n)
+	for {
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow
+		}
+	}
+}
+
 // match finds the route of r. For a path of a route but another method it
 // returns nil and the Allow header value.
 func (h *Handler) match(r *http.Request) (rt *route, id string, allow string) {
-	segs := strings.Split(r.URL.EscapedPath(), "/")
-	if len(segs) < 2 || segs[0] != "" {
+	path := r.URL.EscapedPath()
+	if path == "" || path[0] != '/' {
 		return nil, "", ""
 	}
-	segs = segs[1:]
+	// The segments after the leading '/', as strings.Split would cut them.
+	var buf [8]string
+	segs := buf[:0]
+	for rest := path[1:]; ; {
+		seg, tail, more := strings.Cut(rest, "/")
+		segs = append(segs, seg)
+		if !more {
+			break
+		}
+		rest = tail
+	}
 	if len(segs) < len(h.prefix) {
 		return nil, "", ""
 	}
@@ -462,7 +518,7 @@ func (h *Handler) limitAnonymous(w http.ResponseWriter, c *call) bool {
 		h.fail(w, c, fmt.Errorf("httpapi: rate limiter: %w", err))
 		return false
 	}
-	setRateLimit(w.Header(), rl, h.now())
+	c.setRateLimit(w.Header(), rl, h.now())
 	if !rl.Allowed {
 		h.problem(w, c, http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later", nil)
 		return false
@@ -490,7 +546,7 @@ func anonymousKey(ip string) string {
 }
 
 // setRateLimit writes the spec's rate-limit headers for rl.
-func setRateLimit(hdr http.Header, rl verify.RateLimit, now time.Time) {
+func (c *call) setRateLimit(hdr http.Header, rl verify.RateLimit, now time.Time) {
 	reset := rl.Reset.Unix()
 	if rl.Reset.After(time.Unix(reset, 0)) {
 		reset++ // round up: the bucket is full only then
@@ -498,11 +554,11 @@ func setRateLimit(hdr http.Header, rl verify.RateLimit, now time.Time) {
 	if reset < 0 {
 		reset = 0
 	}
-	hdr.Set("X-RateLimit-Limit", strconv.Itoa(max(rl.Limit, 0)))
-	hdr.Set("X-RateLimit-Remaining", strconv.Itoa(max(rl.Remaining, 0)))
-	hdr.Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+	hdr["X-Ratelimit-Limit"] = c.headerValue(strconv.Itoa(max(rl.Limit, 0)))
+	hdr["X-Ratelimit-Remaining"] = c.headerValue(strconv.Itoa(max(rl.Remaining, 0)))
+	hdr["X-Ratelimit-Reset"] = c.headerValue(strconv.FormatInt(reset, 10))
 	if rl.Allowed {
-		hdr.Del("Retry-After")
+		delete(hdr, "Retry-After")
 		return
 	}
 	wait := rl.RetryAfter
@@ -510,12 +566,15 @@ func setRateLimit(hdr http.Header, rl verify.RateLimit, now time.Time) {
 		wait = rl.Reset.Sub(now)
 	}
 	secs := int64((wait + time.Second - 1) / time.Second)
-	hdr.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	hdr["Retry-After"] = c.headerValue(strconv.FormatInt(max(secs, 1), 10))
 }
 
 // isJSON accepts application/json with at most a charset parameter of
 // utf-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8).
 func isJSON(ct string) bool {
+	if ct == "application/json" || ct == "application/json; charset=utf-8" {
+		return true // what clients send, without parsing
+	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return false
@@ -541,20 +600,30 @@ func (h *Handler) location(id string) string {
 	return h.base + "/authentication-methods/" + url.PathEscape(id)
 }
 
-// writeJSON answers status with v as JSON.
+// writeJSON answers status with v as JSON, encoded into a buffer of h's
+// pool. The buffer is wiped before it goes back: bodies carry
+// auth_sessions, TOTP secrets and recovery codes.
 func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // application/json with nosniff: no HTML context
-	err := enc.Encode(v)
-	b := buf.Bytes()
+	bp, _ := h.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	b, err := appendJSON((*bp)[:0], v)
+	defer func() {
+		clear(b[:cap(b)])
+		if cap(b) <= maxPooledBody {
+			*bp = b[:0]
+			h.bufs.Put(bp)
+		}
+	}()
 	if err != nil {
 		w.Header().Del("Location")
 		h.fail(w, c, fmt.Errorf("httpapi: encode response: %w", err))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	hdr := w.Header()
+	hdr["Content-Type"] = c.headerValue("application/json")
+	hdr["Content-Length"] = c.headerValue(strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

@@ -90,7 +90,7 @@ func (h *Handler) fail(w http.ResponseWriter, c *call, err error) {
 			// is the one the client hit: report it instead of the route's.
 			rl := *ve.RateLimit
 			rl.Allowed = false
-			setRateLimit(w.Header(), rl, h.now())
+			c.setRateLimit(w.Header(), rl, h.now())
 		}
 	}
 	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {

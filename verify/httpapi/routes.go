@@ -87,7 +87,7 @@ func (h *Handler) create(w http.ResponseWriter, c *call) {
 		h.fail(w, c, errors.New("httpapi: verifier returned an enrollment without id or auth_session"))
 		return
 	}
-	w.Header().Set("Location", h.location(enr.ID))
+	w.Header()["Location"] = c.headerValue(h.location(enr.ID))
 	h.writeJSON(w, c, http.StatusAccepted, enr)
 }
 
@@ -108,6 +108,6 @@ func (h *Handler) confirm(w http.ResponseWriter, c *call) {
 		h.fail(w, c, errors.New("httpapi: verifier returned a method without id"))
 		return
 	}
-	w.Header().Set("Location", h.location(m.ID))
+	w.Header()["Location"] = c.headerValue(h.location(m.ID))
 	h.writeJSON(w, c, http.StatusCreated, m)
 }
