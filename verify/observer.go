@@ -20,19 +20,39 @@ func (o slogObserver) Observe(ctx context.Context, e Event) {
 	case e.Kind == EventFailed:
 		level = slog.LevelWarn
 	}
-	attrs := []slog.Attr{
+	// The attributes are built on the stack and the message is a constant
+	// for the known kinds: an event line allocates nothing of its own.
+	var a [6]slog.Attr
+	attrs := append(a[:0],
 		slog.String("event", string(e.Kind)),
 		slog.String("user", e.Subject),
 		slog.String("type", string(e.Type)),
 		slog.String("method_id", e.MethodID),
-	}
+	)
 	if e.Reason != "" {
 		attrs = append(attrs, slog.String("reason", e.Reason))
 	}
 	if e.Client.IP != "" {
 		attrs = append(attrs, slog.String("ip", e.Client.IP))
 	}
-	o.l.LogAttrs(ctx, level, "verifykit "+string(e.Kind), attrs...)
+	o.l.LogAttrs(ctx, level, eventMessage(e.Kind), attrs...)
+}
+
+// eventMessage is "verifykit " and the kind.
+func eventMessage(k EventKind) string {
+	switch k {
+	case EventStarted:
+		return "verifykit " + string(EventStarted)
+	case EventConfirmed:
+		return "verifykit " + string(EventConfirmed)
+	case EventFailed:
+		return "verifykit " + string(EventFailed)
+	case EventDeleted:
+		return "verifykit " + string(EventDeleted)
+	case EventUpdated:
+		return "verifykit " + string(EventUpdated)
+	}
+	return "verifykit " + string(k)
 }
 
 // Observers fans events out to several observers in order.
