@@ -403,7 +403,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				"Content encodings of the request body are not supported", nil)
 			return
 		}
-		body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), r.ContentLength)
+		bp := h.buffer()
+		body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), (*bp)[:0])
+		// The decoded request holds copies: the body goes back to the pool,
+		// wiped, once the route is done with it.
+		defer h.release(bp, body)
 		if err != nil {
 			var tooBig *http.MaxBytesError
 			if errors.As(err, &tooBig) {
@@ -420,15 +424,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // readBody reads a request body (behind http.MaxBytesReader) as io.ReadAll
-// does, into a buffer sized from the declared length: the declared length
-// and one byte for the EOF, at most 8 KiB at first, since it is only the
-// client's word.
-func readBody(r io.Reader, declared int64) ([]byte, error) {
-	n := int64(512)
-	if declared > 0 {
-		n = min(declared+1, 8<<10)
+// does, appending to b.
+func readBody(r io.Reader, b []byte) ([]byte, error) {
+	if cap(b) == 0 {
+		b = make([]byte, 0, 512)
 	}
-	b := make([]byte, 0, n)
 	for {
 		m, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+m]
@@ -600,22 +600,33 @@ func (h *Handler) location(id string) string {
 	return h.base + "/authentication-methods/" + url.PathEscape(id)
 }
 
-// writeJSON answers status with v as JSON, encoded into a buffer of h's
-// pool. The buffer is wiped before it goes back: bodies carry
-// auth_sessions, TOTP secrets and recovery codes.
-func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
+// buffer returns a buffer of h's pool, for a request or response body.
+func (h *Handler) buffer() *[]byte {
 	bp, _ := h.bufs.Get().(*[]byte)
 	if bp == nil {
 		bp = new([]byte)
 	}
+	return bp
+}
+
+// release wipes b, the buffer of bp as last grown, and puts it back into
+// h's pool unless it grew too large. Bodies carry auth_sessions, codes,
+// passwords, TOTP secrets and recovery codes; readers and encoders may
+// have written past len(b), so the whole capacity is wiped.
+func (h *Handler) release(bp *[]byte, b []byte) {
+	clear(b[:cap(b)])
+	if cap(b) <= maxPooledBody {
+		*bp = b[:0]
+		h.bufs.Put(bp)
+	}
+}
+
+// writeJSON answers status with v as JSON, encoded into a buffer of h's
+// pool.
+func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
+	bp := h.buffer()
 	b, err := appendJSON((*bp)[:0], v)
-	defer func() {
-		clear(b[:cap(b)])
-		if cap(b) <= maxPooledBody {
-			*bp = b[:0]
-			h.bufs.Put(bp)
-		}
-	}()
+	defer h.release(bp, b)
 	if err != nil {
 		w.Header().Del("Location")
 		h.fail(w, c, fmt.Errorf("httpapi: encode response: %w", err))

@@ -15,23 +15,42 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestReadBody: whatever length the client declares, readBody returns the
-// bytes sent, as io.ReadAll does, and stops at the cap.
+// TestReadBody: into any buffer, readBody returns the bytes sent, as
+// io.ReadAll does, and stops at the cap.
 func TestReadBody(t *testing.T) {
-	for _, size := range []int{0, 1, 511, 512, 513, 8 << 10, 8<<10 + 1, 20000} {
+	for _, size := range []int{0, 1, 511, 512, 513, 8 << 10, 20000} {
 		body := bytes.Repeat([]byte("x"), size)
-		for _, declared := range []int64{-1, 0, 1, int64(size) - 1, int64(size), int64(size) + 1, 1 << 40} {
-			got, err := readBody(iotest.HalfReader(bytes.NewReader(body)), declared)
+		for _, buf := range [][]byte{nil, make([]byte, 0, 1), make([]byte, 0, size), make([]byte, 0, size+1), make([]byte, 0, 64<<10)} {
+			got, err := readBody(iotest.HalfReader(bytes.NewReader(body)), buf)
 			require.NoError(t, err)
-			require.Equal(t, body, got, "size %d, declared %d", size, declared)
+			require.Equal(t, body, got, "size %d, buffer of %d", size, cap(buf))
 		}
 	}
 	rec := httptest.NewRecorder()
-	_, err := readBody(http.MaxBytesReader(rec, io.NopCloser(strings.NewReader(strings.Repeat("x", 5000))), 4096), 100)
+	_, err := readBody(http.MaxBytesReader(rec, io.NopCloser(strings.NewReader(strings.Repeat("x", 5000))), 4096), nil)
 	var tooBig *http.MaxBytesError
 	require.True(t, errors.As(err, &tooBig), "%v", err)
-	_, err = readBody(iotest.ErrReader(io.ErrUnexpectedEOF), 10)
+	_, err = readBody(iotest.ErrReader(io.ErrUnexpectedEOF), nil)
 	require.ErrorIs(t, err, io.ErrUnexpectedEOF)
+}
+
+// TestReleaseWipes: a buffer goes back into the pool all zero, whatever
+// was written to it, and one grown too large is not kept.
+func TestReleaseWipes(t *testing.T) {
+	h := &Handler{}
+	bp := h.buffer()
+	b := append((*bp)[:0], "auth_session=secret"...)
+	b = append(b[:4], "xx"...) // bytes past len(b) were written too
+	h.release(bp, b)
+	require.Len(t, *bp, 0)
+	assert.Equal(t, make([]byte, cap(*bp)), (*bp)[:cap(*bp)])
+
+	big := make([]byte, maxPooledBody+1)
+	copy(big, "secret")
+	bp2 := new([]byte)
+	h.release(bp2, big)
+	assert.Equal(t, make([]byte, len(big)), big, "wiped even when not kept")
+	assert.Nil(t, *bp2)
 }
 
 // TestIsJSONFastPath: the media types isJSON accepts without parsing are
