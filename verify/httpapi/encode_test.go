@@ -3,7 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,4 +190,76 @@ func BenchmarkAppendMethodReference(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchEnrollment is the enrollment of a TOTP start, at its real sizes.
+var benchEnrollment = &verify.Enrollment{
+	ID: "totp|dev_0123456789abcdefghij",
+	AuthSession: "Fe26.2*demo*0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef*AAECAwQFBgcICQoLDA0ODw*" +
+		strings.Repeat("n-pN2r4WuCxmScefF4BFSjCi5wWreGOn1hIjPxtIMJBr0U0g6oy0MyWb5_ImZ8ft", 4) + "*1700000300000*" +
+		"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210*eutEPMCDmzHSFf6UQ87w5S824ot3ykzaeEAkM36AnYI",
+	BarcodeURI:      "otpauth://totp/verifykit%20demo:demo@example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=verifykit%20demo&algorithm=SHA1&digits=6&period=30",
+	ManualInputCode: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+}
+
+// BenchmarkAppendEnrollment writes the body of a TOTP start.
+func BenchmarkAppendEnrollment(b *testing.B) {
+	buf := make([]byte, 0, 2048)
+	b.ReportAllocs()
+	for b.Loop() {
+		var err error
+		if buf, err = appendJSON(buf[:0], benchEnrollment); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkAppendEnrollmentReference is BenchmarkAppendEnrollment through
+// encoding/json, as writeJSON encoded before.
+func BenchmarkAppendEnrollmentReference(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := referenceJSON(benchEnrollment); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestWordTests holds the word-at-a-time tests to the byte tables: every
+// byte value at every position among harmless bytes, every pair of byte
+// values side by side (where borrows cross bytes), and random words.
+func TestWordTests(t *testing.T) {
+	isString := func(c byte) bool { return c < 0x20 || c == '"' || c == '\\' }
+	check := func(w uint64) {
+		var json, html, str bool
+		for i := range 8 {
+			c := byte(w >> (8 * i))
+			json = json || !jsonSafe[c]
+			html = html || !htmlSafe[c]
+			str = str || isString(c)
+		}
+		if jsonSpecial(w) != json || htmlSpecial(w) != html || stringSpecial(w) != str {
+			t.Fatalf("word %#016x: jsonSpecial %v (want %v), htmlSpecial %v (want %v), stringSpecial %v (want %v)",
+				w, jsonSpecial(w), json, htmlSpecial(w), html, stringSpecial(w), str)
+		}
+	}
+	const plain = 0x6161616161616161 // "aaaaaaaa"
+	for pos := range 8 {
+		for c := range 256 {
+			check(plain&^(0xff<<(8*pos)) | uint64(c)<<(8*pos))
+		}
+	}
+	for pos := range 7 {
+		for c := range 256 {
+			for d := range 256 {
+				check(plain&^(0xffff<<(8*pos)) | (uint64(c)|uint64(d)<<8)<<(8*pos))
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1 << 20 {
+		check(r.Uint64())
+	}
+	assert.Equal(t, uint64(0x6867666564636261), load64("abcdefgh", 0))
+	assert.Equal(t, uint64(0x6968676665646362), load64("abcdefghi", 1))
 }
