@@ -198,6 +198,15 @@
 //     policy; the Content-Type check keeps every call a preflighted one.
 //   - StaticBearer, the demo Authenticator, compares SHA-256 digests of
 //     tokens in constant time over every configured token.
+//   - Request and response bodies (auth_sessions, codes, passwords, TOTP
+//     secrets, recovery codes) go through buffers the Handler reuses; each
+//     is wiped over its whole capacity before it is reused, and the decoded
+//     request and the Verifier's results never share memory with one. A
+//     request body is parsed once: one walk checks the JSON grammar, the
+//     depth and repeated names, and the typed decoding reads the members
+//     it found; responses are written by hand for the enrollment, method
+//     and error bodies, byte for byte what encoding/json writes (held to it
+//     by differential tests and a fuzz target).
 //
 // # Extending
 //
