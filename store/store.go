@@ -51,6 +51,8 @@ var (
 	ErrConflict = errors.New("store: version conflict")
 	// ErrFull: a bounded store has no room left for unexpired records.
 	ErrFull = errors.New("store: full")
+	// ErrLimit: the subject already has Commit.MaxMethods methods.
+	ErrLimit = errors.New("store: too many methods")
 )
 
 // Method is a confirmed authentication method as persisted.
@@ -87,6 +89,11 @@ type Commit struct {
 	// version differs, ErrNotFound if there is none).
 	Method  Method
 	Replace int64
+	// MaxMethods, when positive, bounds the methods of Method.Subject: an
+	// insert (Replace zero) fails with ErrLimit, consuming nothing, if the
+	// subject already has MaxMethods methods. The count and the insert are
+	// atomic: concurrent commits for one subject never exceed the bound.
+	MaxMethods int
 }
 
 // Sessions records what happens to auth_sessions.

@@ -73,6 +73,26 @@ func TestMaxMethods(t *testing.T) {
 	assert.ErrorContains(t, err, "Invalid request payload input")
 	f.enroll(t, bob, verify.TypeTOTP) // others are not affected
 
+	// Enrollments started before the bound was reached cannot pass it at
+	// confirm either: the store enforces it atomically at commit.
+	g := newFixture(t, func(c *verify.Config) { c.MaxMethods = 2 })
+	var started []*verify.Enrollment
+	for range 5 {
+		started = append(started, g.start(t, alice, verify.TypeTOTP))
+	}
+	for i, en := range started {
+		_, err := g.verify(alice, en, verify.VerifyRequest{OTPCode: code("123456")})
+		if i < 2 {
+			require.NoError(t, err)
+			continue
+		}
+		require.ErrorIs(t, err, verify.ErrInvalidRequest)
+		assert.Equal(t, "too_many_methods", verify.ReasonOf(err))
+	}
+	ms, err := g.store.List(ctx, alice.ID)
+	require.NoError(t, err)
+	assert.Len(t, ms, 2)
+
 	_, err = verify.NewService(verify.Config{Engines: []verify.Engine{f.engine}, Sealer: f.sealer, Store: f.store, MaxMethods: 21})
 	require.ErrorContains(t, err, "MaxMethods 21 out of range [1, 20]")
 }

@@ -57,10 +57,13 @@ type Config struct {
 	// successful one included; after that it is void. Default 5; range
 	// [1, 100]. Engines implementing AttemptLimiter override it.
 	MaxAttempts int
-	// MaxMethods bounds how many methods one user may have; Start refuses
-	// a new enrollment beyond it (a password replaces the identity's one
-	// password method and is not refused). Default and maximum MaxListed
-	// (20), so that every method fits in one list response; range [1, 20].
+	// MaxMethods bounds how many methods one user may have. Start refuses a
+	// new enrollment beyond it (early, before a code is sent), and the
+	// commit of a confirm enforces it atomically in the store, so enrollments
+	// started before the bound was reached cannot exceed it either. A
+	// password change replaces the identity's one password method and is
+	// not refused. Default and maximum MaxListed (20), so that every method
+	// fits in one list response; range [1, 20].
 	MaxMethods int
 	// AllowNoPrimary lets Delete remove a user's last primary method
 	// (password or passkey). By default that is refused with ErrConflict,
@@ -357,12 +360,15 @@ func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *E
 	rec.Secret, rec.CredentialID, rec.Counter = c.Secret, c.CredentialID, c.Counter
 	err = s.store.Commit(ctx, store.Commit{
 		SessionID: p.ID, SessionExpires: time.UnixMilli(p.Expires), Method: rec, Replace: c.Replace,
+		MaxMethods: s.maxMethods,
 	})
 	switch {
 	case err == nil:
 		return &m, nil
 	case errors.Is(err, store.ErrConsumed):
 		return nil, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
+	case errors.Is(err, store.ErrLimit):
+		return nil, &Error{Kind: ErrInvalidRequest, Reason: "too_many_methods", Detail: fmt.Sprintf("The maximum of %d authentication methods is reached; delete one first", s.maxMethods), Err: err}
 	case errors.Is(err, store.ErrDuplicateCredential):
 		return nil, NewError(ErrInvalidProof, "duplicate_credential", "The credential is already registered")
 	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict):

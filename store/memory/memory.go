@@ -206,6 +206,9 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 			return store.ErrDuplicateCredential
 		}
 	}
+	if c.Replace == 0 && c.MaxMethods > 0 && len(s.bySub[m.Subject]) >= c.MaxMethods {
+		return store.ErrLimit
+	}
 	if r == nil {
 		if r, err = s.session(c.SessionID, c.SessionExpires, true); err != nil {
 			return err

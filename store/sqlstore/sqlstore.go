@@ -207,7 +207,7 @@ func fail(ctx context.Context, op string, err error) error {
 
 func isSentinel(err error) bool {
 	for _, s := range []error{store.ErrNotFound, store.ErrConsumed, store.ErrExists,
-		store.ErrDuplicateCredential, store.ErrConflict, store.ErrFull} {
+		store.ErrDuplicateCredential, store.ErrConflict, store.ErrFull, store.ErrLimit} {
 		if errors.Is(err, s) {
 			return true
 		}
@@ -336,6 +336,11 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		if err != nil {
 			return err
 		}
+		if c.Replace == 0 && c.MaxMethods > 0 {
+			if err := s.checkMethodCount(ctx, q, m.Subject, c.MaxMethods); err != nil {
+				return err
+			}
+		}
 		if c.Replace == 0 {
 			var v int64
 			err = q.QueryRowContext(ctx, `
@@ -370,6 +375,27 @@ WHERE id = $1 AND subject = $2 AND version = $3`,
 	})
 	if err != nil {
 		return fail(ctx, "commit", err)
+	}
+	return nil
+}
+
+// checkMethodCount fails with store.ErrLimit when subject has max methods
+// or more. It runs inside the commit's transaction; on PostgreSQL it first
+// takes a transaction-scoped advisory lock on the subject, so that
+// concurrent commits for one subject count one after another (SQLite's
+// writes are serialized already).
+func (s *Store) checkMethodCount(ctx context.Context, q querier, subject string, max int) error {
+	if s.d == postgres {
+		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('verifykit_methods:' || $1, 0))`, subject); err != nil {
+			return err
+		}
+	}
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM verifykit_methods WHERE subject = $1`, subject).Scan(&n); err != nil {
+		return err
+	}
+	if n >= max {
+		return store.ErrLimit
 	}
 	return nil
 }

@@ -356,6 +356,45 @@ var cases = []testCase{
 		require.NoError(t, err)
 		assert.Equal(t, 1, n, "no attempt counted under a cancelled context")
 	}},
+	{"MaxMethods", func(t *testing.T, s store.Store, clock *Clock) {
+		for i := range 3 {
+			c := commit(fmt.Sprint("sid-", i), Method("user-1", fmt.Sprint("id-", i)), clock)
+			c.MaxMethods = 3
+			require.NoError(t, s.Commit(ctx, c))
+		}
+		c := commit("sid-3", Method("user-1", "id-3"), clock)
+		c.MaxMethods = 3
+		require.ErrorIs(t, s.Commit(ctx, c), store.ErrLimit)
+		n, err := s.Attempt(ctx, "sid-3", clock.Now().Add(time.Minute))
+		require.NoError(t, err, "a commit refused by the limit consumes nothing")
+		assert.Equal(t, 1, n)
+		c = commit("sid-4", Method("user-2", "id-4"), clock)
+		c.MaxMethods = 3
+		require.NoError(t, s.Commit(ctx, c), "the bound is per subject")
+		r := commit("sid-5", Method("user-1", "id-0"), clock)
+		r.MaxMethods, r.Replace = 3, 1
+		require.NoError(t, s.Commit(ctx, r), "a replace is not bounded")
+	}},
+	{"MaxMethodsConcurrent", func(t *testing.T, s store.Store, clock *Clock) {
+		const n, max = 24, 5
+		var wins atomic.Int32
+		parallel(t, n, func(i int) error {
+			c := commit(fmt.Sprint("sid-", i), Method("user-1", fmt.Sprint("id-", i)), clock)
+			c.MaxMethods = max
+			err := s.Commit(ctx, c)
+			switch {
+			case err == nil:
+				wins.Add(1)
+			case !errors.Is(err, store.ErrLimit):
+				return err
+			}
+			return nil
+		})
+		assert.Equal(t, int32(max), wins.Load(), "concurrent commits never exceed the bound")
+		ms, err := s.List(ctx, "user-1")
+		require.NoError(t, err)
+		assert.Len(t, ms, max)
+	}},
 	{"RefundAttempt", func(t *testing.T, s store.Store, clock *Clock) {
 		r, ok := s.(store.AttemptRefunder)
 		if !ok {
