@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/verifykit/verifykit/otp"
+	"github.com/verifykit/verifykit/verify"
 )
 
 // The HTTP measurements, each on a freshly started server, with wrk (one
@@ -64,7 +65,7 @@ func (r *runner) httpRound(ctx context.Context) {
 	}
 	server := func() (*process, error) {
 		return startProcess(ctx, r.tmp, r.bins["server"], "verifykit demo server listening on http://",
-			"-addr", "127.0.0.1:0", "-token", token, "-rate-limit", "0",
+			"-addr", "127.0.0.1:0", "-token", token, "-rate-limit", "0", "-demo-users",
 			"-session-password", randomToken(), "-hash-key", randomToken())
 	}
 	post := func(p *process) (wrkResult, error) {
@@ -274,11 +275,16 @@ type enrollment struct {
 }
 
 // makePool starts n TOTP enrollments on the server at base and writes, for
-// each, its verify path and a body with the code its authenticator shows
-// now, one "PATH<TAB>BODY" line each, for bench/wrk/verify.lua. A code
+// each, its verify path, a body with the code its authenticator shows now
+// and the bearer token of the user who started it, one
+// "PATH<TAB>BODY<TAB>TOKEN" line each, for bench/wrk/verify.lua. A code
 // stays valid for at least the next 30 seconds (the server accepts the
-// step before and after the current one).
+// step before and after the current one). The enrollments are spread over
+// demo users (the server runs with -demo-users: TOKEN.uN acts for user N),
+// perUser each, because one user may hold at most verify.MaxListed methods
+// and the server enforces that bound when a confirm commits.
 func makePool(ctx context.Context, base, token string, n int, file string) error {
+	const perUser = verify.MaxListed
 	const workers = 8
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	defer client.CloseIdleConnections()
@@ -289,7 +295,7 @@ func makePool(ctx context.Context, base, token string, n int, file string) error
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				line, err := startOne(ctx, client, base, token)
+				line, err := startOne(ctx, client, base, fmt.Sprintf("%s.u%d", token, i/perUser))
 				if err != nil {
 					errc <- err
 					return
@@ -352,7 +358,7 @@ func startOne(ctx context.Context, client *http.Client, base, token string) (str
 	if err != nil {
 		return "", err
 	}
-	return startPath + "/" + url.PathEscape(en.ID) + "/verify\t" + string(vb), nil
+	return startPath + "/" + url.PathEscape(en.ID) + "/verify\t" + string(vb) + "\t" + token, nil
 }
 
 // codeNow returns the current code of the otpauth:// URI of a start

@@ -1,6 +1,7 @@
 -- bench/run: POST each request of a pool once. Arguments after "--": the
--- pool file, one request per line, "PATH<TAB>BODY", the bearer token, and
--- optionally "cycle" to start the pool over at its end.
+-- pool file, one request per line, "PATH<TAB>BODY[<TAB>TOKEN]", the bearer
+-- token of lines without their own, and optionally "cycle" to start the
+-- pool over at its end.
 --
 --   wrk -t1 -c32 -d5s -s bench/wrk/verify.lua http://127.0.0.1:PORT -- pool.tsv TOKEN [cycle]
 --
@@ -24,11 +25,15 @@ function setup(thread)
 end
 
 function init(args)
-   local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. args[2]}
    pool = {}
    for line in io.lines(args[1]) do
-      local path, body = line:match("^([^\t]+)\t(.+)$")
+      local path, rest = line:match("^([^\t]+)\t(.+)$")
       if path then
+         local body, token = rest:match("^([^\t]+)\t([^\t]+)$")
+         if not body then
+            body, token = rest, args[2]
+         end
+         local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}
          table.insert(pool, wrk.format("POST", path, headers, body))
       end
    end

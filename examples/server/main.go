@@ -114,6 +114,7 @@ type config struct {
 	store, storeKeys, redis           string
 	purgeInterval                     time.Duration
 	jwks, jwtIssuer, audience         string
+	demoUsers                         bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -125,6 +126,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.token, "token", "", "demo bearer token (default: random, printed)")
 	fs.StringVar(&c.user, "user", "auth0|demo", "demo user id")
 	fs.StringVar(&c.email, "email", "demo@example.com", "demo user's e-mail address")
+	fs.BoolVar(&c.demoUsers, "demo-users", false, "also accept TOKEN.NAME, acting for the user USER.NAME (NAME: 1-32 of A-Z a-z 0-9 _ -)")
 	fs.StringVar(&c.sessionPassword, "session-password", os.Getenv("VERIFYKIT_SESSION_PASSWORD"), "auth_session sealing password (env VERIFYKIT_SESSION_PASSWORD)")
 	fs.StringVar(&c.hashKey, "hash-key", os.Getenv("VERIFYKIT_HASH_KEY"), "base64url key for code hashes (env VERIFYKIT_HASH_KEY)")
 	fs.StringVar(&c.issuer, "issuer", "verifykit demo", "TOTP issuer")
@@ -298,6 +300,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		})
 		if err != nil {
 			err = fmt.Errorf("-token: %w", err)
+		} else if c.demoUsers {
+			auth = newDemoUsers(c.token, subject, auth)
 		}
 	}
 	if err != nil {
