@@ -65,21 +65,28 @@ func (s *Service) List(ctx context.Context, sub Subject, t Type) ([]Method, erro
 
 // Get returns sub's method id, or ErrNotFound (also for another user's).
 func (s *Service) Get(ctx context.Context, sub Subject, id string) (*Method, error) {
-	if err := checkSubject(sub); err != nil {
-		return nil, err
-	}
-	r, err := s.store.Get(ctx, sub.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("verify: get method: %w", err)
-	}
-	m, err := MethodFromRecord(r)
+	_, m, err := s.load(ctx, sub, id)
 	if err != nil {
 		return nil, err
 	}
 	return &m, nil
+}
+
+// load reads sub's method id, as stored and decoded; ErrNotFound also for
+// another user's method.
+func (s *Service) load(ctx context.Context, sub Subject, id string) (store.Method, Method, error) {
+	if err := checkSubject(sub); err != nil {
+		return store.Method{}, Method{}, err
+	}
+	r, err := s.store.Get(ctx, sub.ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, Method{}, &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
+	}
+	if err != nil {
+		return r, Method{}, fmt.Errorf("verify: get method: %w", err)
+	}
+	m, err := MethodFromRecord(r)
+	return r, m, err
 }
 
 // UpdateRequest is the body of PATCH /authentication-methods/{id}; a nil
@@ -94,17 +101,7 @@ type UpdateRequest struct {
 // nil) returns the method as it is, without a write or an event. The
 // EventUpdated event carries ClientFrom(ctx).
 func (s *Service) Update(ctx context.Context, sub Subject, id string, req UpdateRequest) (*Method, error) {
-	if err := checkSubject(sub); err != nil {
-		return nil, err
-	}
-	r, err := s.store.Get(ctx, sub.ID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("verify: get method: %w", err)
-	}
-	m, err := MethodFromRecord(r)
+	r, m, err := s.load(ctx, sub, id)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/base32"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,28 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/spectest"
 	"github.com/verifykit/verifykit/otp"
 )
-
-// postAs sends body with bearer token and validates the answer against the
-// spec.
-func (s *server) postAs(t *testing.T, token, op, path, body string) (int, map[string]any) {
-	t.Helper()
-	r, err := http.NewRequest(http.MethodPost, s.api+path, strings.NewReader(body))
-	require.NoError(t, err)
-	r.Header.Set("Authorization", "Bearer "+token)
-	r.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(r)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	spectest.ValidateResponse(t, op, res.StatusCode, res.Header, b)
-	var m map[string]any
-	require.NoError(t, json.Unmarshal(b, &m), string(b))
-	return res.StatusCode, m
-}
 
 // TestDemoUsers: with -demo-users, TOKEN.NAME acts for USER.NAME; one
 // user's auth_session does not confirm for another; and the per-user
@@ -41,26 +19,30 @@ func (s *server) postAs(t *testing.T, token, op, path, body string) (int, map[st
 // was reached.
 func TestDemoUsers(t *testing.T) {
 	s := startServer(t, "-demo-users")
+	post := func(token, op, path, body string) (int, map[string]any) {
+		res, m := s.postAs(t, token, op, path, body)
+		return res.StatusCode, m
+	}
 	alice, bob := testToken+".alice", testToken+".bob"
 
-	code, en := s.postAs(t, alice, "createAuthenticationMethod", "/authentication-methods", `{"type":"totp"}`)
+	code, en := post(alice, "createAuthenticationMethod", "/authentication-methods", `{"type":"totp"}`)
 	require.Equal(t, http.StatusAccepted, code, en)
 	key := totpKey(t, en["manual_input_code"].(string))
 	otpNow, err := key.Code(time.Now())
 	require.NoError(t, err)
 	body := `{"auth_session":"` + en["auth_session"].(string) + `","otp_code":"` + otpNow + `"}`
 
-	code, m := s.postAs(t, bob, "confirmAuthenticationMethod", verifyPath(en["id"].(string)), body)
+	code, m := post(bob, "confirmAuthenticationMethod", verifyPath(en["id"].(string)), body)
 	assert.Equal(t, http.StatusBadRequest, code)
 	assert.Equal(t, "invalid_session", m["type"], "bob cannot confirm alice's enrollment")
-	code, m = s.postAs(t, alice, "confirmAuthenticationMethod", verifyPath(en["id"].(string)), body)
+	code, m = post(alice, "confirmAuthenticationMethod", verifyPath(en["id"].(string)), body)
 	require.Equal(t, http.StatusCreated, code, m)
 
 	for _, tok := range []string{testToken + ".", testToken + ".a+b", testToken + "." + strings.Repeat("x", 33), "wrong-token-wrong-token.alice"} {
-		code, _ := s.postAs(t, tok, "createAuthenticationMethod", "/authentication-methods", `{"type":"recovery-code"}`)
+		code, _ := post(tok, "createAuthenticationMethod", "/authentication-methods", `{"type":"recovery-code"}`)
 		assert.Equal(t, http.StatusUnauthorized, code, "token %q", tok)
 	}
-	code, _ = s.postAs(t, testToken, "createAuthenticationMethod", "/authentication-methods", `{"type":"recovery-code"}`)
+	code, _ = post(testToken, "createAuthenticationMethod", "/authentication-methods", `{"type":"recovery-code"}`)
 	assert.Equal(t, http.StatusAccepted, code, "the demo token itself still works")
 
 	// carol starts 25 recovery-code enrollments before confirming any:
@@ -68,14 +50,14 @@ func TestDemoUsers(t *testing.T) {
 	carol := testToken + ".carol"
 	var bodies, ids []string
 	for range 25 {
-		code, en := s.postAs(t, carol, "createAuthenticationMethod", "/authentication-methods", `{"type":"recovery-code"}`)
+		code, en := post(carol, "createAuthenticationMethod", "/authentication-methods", `{"type":"recovery-code"}`)
 		require.Equal(t, http.StatusAccepted, code, en)
 		bodies = append(bodies, `{"auth_session":"`+en["auth_session"].(string)+`"}`)
 		ids = append(ids, en["id"].(string))
 	}
 	created := 0
 	for i := range bodies {
-		code, m := s.postAs(t, carol, "confirmAuthenticationMethod", verifyPath(ids[i]), bodies[i])
+		code, m := post(carol, "confirmAuthenticationMethod", verifyPath(ids[i]), bodies[i])
 		if code == http.StatusCreated {
 			created++
 			continue

@@ -107,9 +107,15 @@ func startServer(t *testing.T, extra ...string) *server {
 // against the spec.
 func (s *server) post(t *testing.T, op, path, body string) (*http.Response, map[string]any) {
 	t.Helper()
+	return s.postAs(t, testToken, op, path, body)
+}
+
+// postAs is post with another bearer token.
+func (s *server) postAs(t *testing.T, token, op, path, body string) (*http.Response, map[string]any) {
+	t.Helper()
 	r, err := http.NewRequest(http.MethodPost, s.api+path, strings.NewReader(body))
 	require.NoError(t, err)
-	r.Header.Set("Authorization", "Bearer "+testToken)
+	r.Header.Set("Authorization", "Bearer "+token)
 	r.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(r)
 	require.NoError(t, err)
