@@ -126,7 +126,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	} else if cfg.DSN != "" {
 		return nil, errors.New("sqlstore: set Config.DSN or Config.DB, not both")
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.connect(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlstore: connect: %w", err)
 	}
@@ -177,6 +177,29 @@ func (s *Store) retry(ctx context.Context, fn func() error) error {
 		}
 	}
 	return err
+}
+
+// connect opens the first connection, waiting out a busy database: SQLite
+// answers SQLITE_BUSY at once, without its busy handler, when connections
+// of several processes switch a fresh file to WAL together, so a retryable
+// error is retried with a growing pause (10 ms to 320 ms, about 2.5 s in
+// all) until ctx ends.
+func (s *Store) connect(ctx context.Context) error {
+	pause := 10 * time.Millisecond
+	for {
+		err := s.db.PingContext(ctx)
+		if err == nil || !isRetryable(err) || pause > 320*time.Millisecond {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause *= 2
+	}
 }
 
 // write runs fn as a write: in a transaction when tx is set, serialized
