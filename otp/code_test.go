@@ -441,7 +441,7 @@ func TestConfirmErrors(t *testing.T) {
 			en, code := f.startEmail(t, "a@example.com")
 			_, err := f.confirm(f.sub, en, tc.code(code))
 			require.ErrorIs(t, err, tc.kind)
-			assert.Equal(t, "verify: The code is invalid", err.Error(), "one vague message for every invalid code")
+			assert.Equal(t, "verify: the code is invalid", err.Error(), "one vague message for every invalid code")
 			// The failure was counted and the right code still works.
 			m, err := f.confirm(f.sub, en, code)
 			require.NoError(t, err)

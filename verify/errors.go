@@ -2,7 +2,10 @@ package verify
 
 import (
 	"errors"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Error kinds. Every error verify and its engines return for a client
@@ -85,11 +88,19 @@ type Error struct {
 	Err       error        // underlying cause, for logs; never shown to clients
 }
 
+// Error returns "verify: " and Detail in the house style of Go errors: a
+// lowercase first word (unless it is an acronym) and no final period.
 func (e *Error) Error() string {
 	if e.Detail == "" {
 		return e.Kind.Error()
 	}
-	return "verify: " + e.Detail
+	d := strings.TrimSuffix(e.Detail, ".")
+	if r, n := utf8.DecodeRuneInString(d); unicode.IsUpper(r) {
+		if next, _ := utf8.DecodeRuneInString(d[n:]); !unicode.IsUpper(next) {
+			d = string(unicode.ToLower(r)) + d[n:]
+		}
+	}
+	return "verify: " + d
 }
 
 // Is reports whether target is e's kind.

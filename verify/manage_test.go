@@ -70,7 +70,7 @@ func TestMaxMethods(t *testing.T) {
 	f.enroll(t, alice, verify.TypeTOTP)
 	_, err := f.svc.Start(ctx, alice, verify.StartRequest{Type: verify.TypeTOTP}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
-	assert.ErrorContains(t, err, "Invalid request payload input")
+	assert.ErrorContains(t, err, "invalid request payload input")
 	f.enroll(t, bob, verify.TypeTOTP) // others are not affected
 
 	// Enrollments started before the bound was reached cannot pass it at
