@@ -28,18 +28,10 @@ type NoncesFactory func(t *testing.T, now func() time.Time) store.Nonces
 // error in the store's test rather than a silently skipped suite.
 func RunNonces(t *testing.T, newStore NoncesFactory) {
 	t.Helper()
-	for _, tc := range nonceCases {
-		t.Run(tc.name, func(t *testing.T) {
-			clock := NewClock(Epoch)
-			tc.run(t, newStore(t, clock.Now), clock)
-		})
-	}
+	runCases(t, nonceCases, newStore)
 }
 
-type nonceCase struct {
-	name string
-	run  func(t *testing.T, s store.Nonces, clock *Clock)
-}
+type nonceCase = suiteCase[store.Nonces]
 
 // NonceKey returns a sample nonce key named name: a SHA-256 digest, as
 // callers pass.

@@ -24,12 +24,7 @@ import (
 // changes no existing result; every store calls it next to Run.
 func RunPasswordReplace(t *testing.T, newStore Factory) {
 	t.Helper()
-	for _, tc := range passwordCases {
-		t.Run(tc.name, func(t *testing.T) {
-			clock := NewClock(Epoch)
-			tc.run(t, newStore(t, clock.Now), clock)
-		})
-	}
+	runCases(t, passwordCases, newStore)
 }
 
 // passwordMethod is a password method of subject with the given secret.

@@ -29,18 +29,10 @@ type PushFactory func(t *testing.T, now func() time.Time) store.PushDevices
 // store.PushDevices) rather than a silently skipped suite.
 func RunPush(t *testing.T, newStore PushFactory) {
 	t.Helper()
-	for _, tc := range pushCases {
-		t.Run(tc.name, func(t *testing.T) {
-			clock := NewClock(Epoch)
-			tc.run(t, newStore(t, clock.Now), clock)
-		})
-	}
+	runCases(t, pushCases, newStore)
 }
 
-type pushCase struct {
-	name string
-	run  func(t *testing.T, s store.PushDevices, clock *Clock)
-}
+type pushCase = suiteCase[store.PushDevices]
 
 // PushTicket returns a sample ticket for subject named name, expiring in
 // five minutes on clock.

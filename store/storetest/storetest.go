@@ -54,19 +54,28 @@ var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // Run runs the conformance suite against stores made by newStore.
 func Run(t *testing.T, newStore Factory) {
 	t.Helper()
+	runCases(t, cases, newStore)
+}
+
+// suiteCase is one named conformance case of a store of type S.
+type suiteCase[S any] struct {
+	name string
+	run  func(t *testing.T, s S, clock *Clock)
+}
+
+// runCases runs each case on a new store from newStore, whose clock starts
+// at Epoch.
+func runCases[S any](t *testing.T, cases []suiteCase[S], newStore func(t *testing.T, now func() time.Time) S) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewClock(Epoch)
-			s := newStore(t, clock.Now)
-			tc.run(t, s, clock)
+			tc.run(t, newStore(t, clock.Now), clock)
 		})
 	}
 }
 
-type testCase struct {
-	name string
-	run  func(t *testing.T, s store.Store, clock *Clock)
-}
+type testCase = suiteCase[store.Store]
 
 var ctx = context.Background()
 
