@@ -6,12 +6,12 @@ import (
 	"github.com/verifykit/verifykit/store"
 	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/peer"
 	"github.com/verifykit/verifykit/session"
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify"
@@ -127,10 +127,7 @@ func testService(t testing.TB, st *memory.Store, now func() time.Time, engines .
 // requireCI fails when a peer is missing under CI=true and skips otherwise.
 func requireCI(t testing.TB, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
+	peer.Missing(t, format, args...)
 }
 
 func storeCommit(id string, rec store.Method) store.Commit {

@@ -3,7 +3,6 @@ package password
 import (
 	"context"
 	"log/slog"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/peer"
 	"github.com/verifykit/verifykit/session"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/memory"
@@ -23,14 +23,10 @@ import (
 func requirePeer(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	if err != nil {
+		peer.Missing(t, "interop peer %s not installed: %v", name, err)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("interop peer %s is required in CI: %v", name, err)
-	}
-	t.Skipf("interop peer %s not installed: %v", name, err)
-	return ""
+	return p
 }
 
 // clock is a settable test clock.

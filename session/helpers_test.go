@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/verifykit/verifykit/internal/peer"
 )
 
 // ironVectors is testdata/iron-vectors.json: known answers of @hapi/iron
@@ -197,12 +198,7 @@ func splitToken(tok string) []string { return strings.Split(tok, "*") }
 // CI=true (a missing peer must fail CI).
 func nodeOrSkip(t *testing.T) (node, script string) {
 	t.Helper()
-	missing := func(why string) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("interop peer missing with CI=true: %s", why)
-		}
-		t.Skipf("interop peer missing: %s", why)
-	}
+	missing := func(why string) { peer.Missing(t, "interop peer missing: %s", why) }
 	node, err := exec.LookPath("node")
 	if err != nil {
 		missing("node not in PATH")

@@ -18,16 +18,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/peer"
 	"github.com/verifykit/verifykit/internal/spectest"
 )
 
 // requireCI fails under CI=true and skips otherwise.
 func requireCI(t *testing.T, format string, args ...any) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
+	peer.Missing(t, format, args...)
 }
 
 // chromiumPath returns the browser to drive.

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/peer"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/ratelimit/redislimit"
 	"github.com/verifykit/verifykit/verify"
@@ -31,10 +32,7 @@ var ctx = context.Background()
 // missingPeer skips t on a laptop without the peer, and fails it in CI.
 func missingPeer(t testing.TB, msg string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg + " (required when CI=true)")
-	}
-	t.Skip(msg)
+	peer.Missing(t, "%s", msg)
 }
 
 // client returns a client of the test Redis, closed when t ends.

@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -9,15 +8,15 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/faulttest"
+	"github.com/verifykit/verifykit/internal/peer"
 	"github.com/verifykit/verifykit/internal/spectest"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/session"
@@ -302,34 +301,15 @@ func (s *faultStore) Commit(ctx context.Context, c store.Commit) error {
 }
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = faulttest.Buffer
 
 // requirePeer skips a test whose external peer is missing, except in CI
 // (CI=true), where the peer must be there.
 func requirePeer(t testing.TB, ok bool, what string) {
 	t.Helper()
-	if ok {
-		return
+	if !ok {
+		peer.Missing(t, "%s not available", what)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required in CI", what)
-	}
-	t.Skipf("%s not available", what)
 }
 
 func okMethod(id string) (*verify.Method, error) {
