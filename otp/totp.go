@@ -19,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/verifykit/verifykit/internal/keyuri"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
@@ -178,7 +179,7 @@ func (e *TOTP) Type() verify.Type { return verify.TypeTOTP }
 // label is the subject's Email, else its Username, else its ID. The secret
 // and its parameters are the sealed state: no store write happens.
 func (e *TOTP) Start(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
-	account := accountName(req.Subject)
+	account := keyuri.Account(req.Subject)
 	if account == "" {
 		return nil, verify.NewError(verify.ErrUnauthenticated, "no_subject", "No authenticated user")
 	}
@@ -545,13 +546,11 @@ func (k TOTPKey) URI(issuer, account string) string {
 	var b strings.Builder
 	b.Grow(64 + len(issuer)*2 + len(account)*3 + len(k.Secret)*2)
 	b.WriteString("otpauth://totp/")
-	uriEscape(&b, issuer)
-	b.WriteByte(':')
-	uriEscape(&b, labelSafe(account))
+	keyuri.WriteLabel(&b, issuer, account)
 	b.WriteString("?secret=")
 	b.WriteString(b32.EncodeToString(k.Secret))
 	b.WriteString("&issuer=")
-	uriEscape(&b, issuer)
+	keyuri.Escape(&b, issuer)
 	b.WriteString("&algorithm=")
 	b.WriteString(string(k.Algorithm))
 	b.WriteString("&digits=")
@@ -559,45 +558,4 @@ func (k TOTPKey) URI(issuer, account string) string {
 	b.WriteString("&period=")
 	b.WriteString(strconv.FormatInt(int64(k.Period/time.Second), 10))
 	return b.String()
-}
-
-// accountName is the Key URI account label of sub: Email, else Username,
-// else ID.
-func accountName(sub verify.Subject) string {
-	switch {
-	case sub.Email != "":
-		return sub.Email
-	case sub.Username != "":
-		return sub.Username
-	}
-	return sub.ID
-}
-
-// labelSafe replaces what a Key URI label must not contain.
-func labelSafe(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		if r == ':' || unicode.IsControl(r) {
-			return '_'
-		}
-		return r
-	}, s)
-}
-
-// uriEscape writes s percent-encoded, keeping only RFC 3986 unreserved
-// characters and '@'.
-func uriEscape(b *strings.Builder, s string) {
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
-			c == '-', c == '.', c == '_', c == '~', c == '@':
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hex[c>>4])
-			b.WriteByte(hex[c&0x0f])
-		}
-	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/keyuri"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -122,7 +123,7 @@ func TestOtpauthNode(t *testing.T) {
 			require.NoError(t, json.Unmarshal(out, &got))
 			assert.Equal(t, ch.ManualInputCode, got.Secret, "secret intact")
 			assert.Equal(t, cfg.Issuer, got.Issuer)
-			assert.Equal(t, labelSafe(accountName(sub)), got.Label)
+			assert.Equal(t, strings.NewReplacer(":", "_").Replace(keyuri.Account(sub)), got.Label)
 			assert.Equal(t, string(e.alg), got.Algorithm)
 			assert.Equal(t, e.digits, got.Digits)
 			assert.Equal(t, int(e.period/time.Second), got.Period)

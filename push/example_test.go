@@ -68,7 +68,7 @@ func ExampleNew() {
 	m, err := svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})
 	fmt.Println(err, m.Type, m.Name)
 	// Output:
-	// otpauth://totp/Example:alice%40example.com
+	// otpauth://totp/Example:alice@example.com
 	// verify: enrollment pending
 	// <nil> true
 	// <nil> push-notification Alice's phone

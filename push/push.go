@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/verifykit/verifykit/internal/keyuri"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
@@ -262,51 +263,20 @@ func (p *Push) Start(ctx context.Context, req *verify.EngineStart) (*verify.Chal
 	manual := b32.EncodeToString(secret)
 	var uri strings.Builder
 	uri.WriteString("otpauth://totp/")
-	escape(&uri, p.issuer)
-	uri.WriteByte(':')
-	escape(&uri, accountName(req.Subject))
+	keyuri.WriteLabel(&uri, p.issuer, keyuri.Account(req.Subject))
 	uri.WriteString("?enrollment_tx_id=")
 	uri.WriteString(txID)
 	uri.WriteString("&base_url=")
-	escape(&uri, p.baseURL)
+	keyuri.Escape(&uri, p.baseURL)
 	uri.WriteString("&secret=")
 	uri.WriteString(manual)
 	uri.WriteString("&issuer=")
-	escape(&uri, p.issuer)
+	keyuri.Escape(&uri, p.issuer)
 	return &verify.Challenge{
 		State:           pushState{V: 1, Ticket: h[:], Secret: secret},
 		BarcodeURI:      uri.String(),
 		ManualInputCode: manual,
 	}, nil
-}
-
-// accountName is the label's account: the subject's Email, else Username,
-// else ID.
-func accountName(s verify.Subject) string {
-	switch {
-	case s.Email != "":
-		return s.Email
-	case s.Username != "":
-		return s.Username
-	}
-	return s.ID
-}
-
-// escape percent-encodes every byte of s but RFC 3986's unreserved
-// characters, so that ':', '?', '&', '=' and '#' in an issuer or account
-// can never split the label or add a parameter.
-func escape(b *strings.Builder, s string) {
-	const hex = "0123456789ABCDEF"
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
-			b.WriteByte(c)
-			continue
-		}
-		b.WriteByte('%')
-		b.WriteByte(hex[c>>4])
-		b.WriteByte(hex[c&15])
-	}
 }
 
 // Confirm succeeds once a device has redeemed this enrollment's ticket

@@ -257,7 +257,7 @@ func TestServerPush(t *testing.T) {
 	res, e := s.start(t, `{"type":"push-notification"}`)
 	require.Equal(t, http.StatusAccepted, res.StatusCode, e)
 	barcode := e["barcode_uri"].(string)
-	assert.True(t, strings.HasPrefix(barcode, "otpauth://totp/verifykit%20demo:demo%40example.com?enrollment_tx_id="), barcode)
+	assert.True(t, strings.HasPrefix(barcode, "otpauth://totp/verifykit%20demo:demo@example.com?enrollment_tx_id="), barcode)
 	assert.Contains(t, barcode, "&base_url="+url.QueryEscape(s.url+"/push")+"&secret=")
 	assert.NotEmpty(t, e["manual_input_code"])
 
