@@ -94,8 +94,7 @@ func (m *Memory) Allow(ctx context.Context, key string, limit verify.Limit) (ver
 	if err := ctx.Err(); err != nil {
 		return verify.RateLimit{}, err
 	}
-	interval := int64(limit.Window / time.Duration(limit.Requests))
-	burst := interval * int64(limit.Requests) // R·T ≤ Window
+	g := NewGCRA(limit)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -107,17 +106,10 @@ func (m *Memory) Allow(ctx context.Context, key string, limit verify.Limit) (ver
 	if b != nil && b.tat > now {
 		tat = b.tat
 	}
-	next := tat + interval
-	if next-now > burst {
-		// Refused: nothing changes.
-		return verify.RateLimit{
-			Allowed:    false,
-			Limit:      limit.Requests,
-			Remaining:  0,
-			Reset:      time.Unix(0, tat).UTC(),
-			RetryAfter: time.Duration(next - burst - now),
-		}, nil
+	if !g.Admits(tat, now) {
+		return g.Refused(tat, now), nil // refused: nothing changes
 	}
+	next := tat + g.Interval
 	if b == nil {
 		if len(m.keys) >= m.maxKeys {
 			// No idle key is left (evictIdle ran): drop the one closest
@@ -132,12 +124,7 @@ func (m *Memory) Allow(ctx context.Context, key string, limit verify.Limit) (ver
 		b.tat = next
 		heap.Fix(&m.heap, b.index)
 	}
-	return verify.RateLimit{
-		Allowed:   true,
-		Limit:     limit.Requests,
-		Remaining: int((burst - (next - now)) / interval),
-		Reset:     time.Unix(0, next).UTC(),
-	}, nil
+	return g.Allowed(next, now), nil
 }
 
 // evictIdle drops every key whose TAT is not after now: such a key is in

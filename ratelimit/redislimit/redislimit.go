@@ -98,12 +98,11 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit verify.Limit) (ve
 	if err := ctx.Err(); err != nil {
 		return verify.RateLimit{}, err
 	}
-	interval := int64(limit.Window / time.Duration(limit.Requests))
-	burst := interval * int64(limit.Requests) // R·T ≤ Window
+	g := ratelimit.NewGCRA(limit)
 	now := l.now().UnixNano()
 	nowS, nowN := split(now)
-	intS, intN := split(interval)
-	burstS, burstN := split(burst)
+	intS, intN := split(g.Interval)
+	burstS, burstN := split(g.Burst)
 	res, err := gcra.Run(ctx, l.client, []string{l.RedisKey(key)}, nowS, nowN, intS, intN, burstS, burstN).Int64Slice()
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -116,19 +115,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, limit verify.Limit) (ve
 	}
 	tat := res[1]*1e9 + res[2]
 	if res[0] == 0 {
-		next := tat + interval
-		return verify.RateLimit{
-			Allowed:    false,
-			Limit:      limit.Requests,
-			Remaining:  0,
-			Reset:      time.Unix(0, tat).UTC(),
-			RetryAfter: time.Duration(next - burst - now),
-		}, nil
+		return g.Refused(tat, now), nil
 	}
-	return verify.RateLimit{
-		Allowed:   true,
-		Limit:     limit.Requests,
-		Remaining: int((burst - (tat - now)) / interval),
-		Reset:     time.Unix(0, tat).UTC(),
-	}, nil
+	return g.Allowed(tat, now), nil
 }
