@@ -2,9 +2,9 @@ package session
 
 import (
 	"crypto/aes"
-	"crypto/cipher"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding"
 	"encoding/base64"
 	"errors"
@@ -173,7 +173,17 @@ func encryptCBC(dst []byte, key *[keyBytes]byte, iv, pt []byte) ([]byte, error) 
 	for i := len(pt); i < n; i++ {
 		ct[i] = pad
 	}
-	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, ct)
+	// CBC written out over the block: cipher.NewCBCEncrypter would copy
+	// the expanded key into a new value per token (crypto/aes has no CBC
+	// assembly on amd64 or arm64 either way). TestCBCMatchesCipher holds
+	// both loops to crypto/cipher.
+	prev := iv
+	for i := 0; i < n; i += aes.BlockSize {
+		b := ct[i : i+aes.BlockSize]
+		subtle.XORBytes(b, b, prev)
+		block.Encrypt(b, b)
+		prev = b
+	}
 	return ct, nil
 }
 
@@ -195,7 +205,17 @@ func decryptCBC(dst []byte, key *[keyBytes]byte, iv, ct []byte) ([]byte, *unseal
 		return nil, errInternal
 	}
 	pt := dst[:len(ct)]
-	cipher.NewCBCDecrypter(block, iv).CryptBlocks(pt, ct)
+	// CBC written out, as in encryptCBC. Each block's ciphertext is kept
+	// before its plaintext is written, so dst may also be ct itself.
+	var prev, next [aes.BlockSize]byte
+	copy(prev[:], iv)
+	for i := 0; i < len(ct); i += aes.BlockSize {
+		copy(next[:], ct[i:i+aes.BlockSize])
+		p := pt[i : i+aes.BlockSize]
+		block.Decrypt(p, next[:])
+		subtle.XORBytes(p, p, prev[:])
+		prev = next
+	}
 	n := int(pt[len(pt)-1])
 	if n == 0 || n > aes.BlockSize {
 		return nil, errPadding

@@ -1,9 +1,12 @@
 package session
 
 import (
+	"bytes"
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/pbkdf2"
+	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
@@ -532,4 +535,39 @@ func TestUnsealPayload(t *testing.T) {
 		_, err := s.UnsealPayload(tok)
 		requireRefused(t, err, errExpired)
 	})
+}
+
+// TestCBCMatchesCipher holds the written-out CBC loops of encryptCBC and
+// decryptCBC to crypto/cipher's CBC modes, for random keys, IVs and every
+// payload length up to six blocks, decrypting both into fresh memory and
+// in place.
+func TestCBCMatchesCipher(t *testing.T) {
+	for n := 0; n <= 6*aes.BlockSize; n++ {
+		var key [keyBytes]byte
+		iv := make([]byte, aes.BlockSize)
+		pt := make([]byte, n)
+		for _, b := range [][]byte{key[:], iv, pt} {
+			_, err := rand.Read(b)
+			require.NoError(t, err)
+		}
+		block, err := aes.NewCipher(key[:])
+		require.NoError(t, err)
+
+		padded := append(bytes.Clone(pt), bytes.Repeat([]byte{byte(paddedLen(n) - n)}, paddedLen(n)-n)...)
+		want := make([]byte, len(padded))
+		cipher.NewCBCEncrypter(block, iv).CryptBlocks(want, padded)
+		ct, err := encryptCBC(make([]byte, paddedLen(n)), &key, iv, pt)
+		require.NoError(t, err)
+		require.Equal(t, want, ct, "encrypt, %d bytes", n)
+
+		plain := make([]byte, len(ct))
+		cipher.NewCBCDecrypter(block, iv).CryptBlocks(plain, ct)
+		require.Equal(t, padded, plain)
+		got, uerr := decryptCBC(make([]byte, len(ct)), &key, iv, ct)
+		require.Nil(t, uerr)
+		require.Equal(t, pt, got, "decrypt, %d bytes", n)
+		got, uerr = decryptCBC(ct, &key, iv, ct)
+		require.Nil(t, uerr)
+		require.Equal(t, pt, got, "decrypt in place, %d bytes", n)
+	}
 }
