@@ -15,6 +15,7 @@ import (
 	"hash"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -288,8 +289,8 @@ func (e *TOTP) Authenticate(ctx context.Context, methods store.Methods, subject,
 // one, and whether in matched only steps at or before last (a replay).
 func (e *TOTP) match(k *key, in []byte, last int64) (step int64, ok, replayed bool) {
 	cur := floorDiv(e.now().Unix(), k.period)
-	sc := newHOTPScratch(k.hash, k.secret)
-	defer sc.clear()
+	sc := hotpScratchFor(k.alg, k.hash, k.secret)
+	defer sc.release(k.alg)
 	var (
 		want    [8]byte
 		found   int
@@ -344,17 +345,45 @@ type hotpScratch struct {
 	inner, sum [sha512.Size]byte
 }
 
-// newHOTPScratch keys a scratch with secret for the hash newHash.
-func newHOTPScratch(newHash func() hash.Hash, secret []byte) *hotpScratch {
-	sc := &hotpScratch{h: newHash()}
-	sc.blockSize = sc.h.BlockSize()
+// hotpPools holds idle scratches by algorithm id (algorithmOf), wiped.
+var hotpPools [4]sync.Pool
+
+// hotpScratchFor returns a scratch for algorithm id (whose hash newHash
+// makes) keyed with secret, from hotpPools when one is idle. Callers
+// release it when done, which wipes it.
+func hotpScratchFor(id byte, newHash func() hash.Hash, secret []byte) *hotpScratch {
+	sc, _ := hotpPools[id].Get().(*hotpScratch)
+	if sc == nil {
+		sc = &hotpScratch{h: newHash()}
+		sc.blockSize = sc.h.BlockSize()
+	}
+	sc.setKey(secret)
+	return sc
+}
+
+// release wipes sc and returns it to the pool of algorithm id.
+func (sc *hotpScratch) release(id byte) {
+	sc.clear()
+	hotpPools[id].Put(sc)
+}
+
+// setKey computes the pads of secret (RFC 2104 §2). secret is never
+// handed to the hash (an interface) itself but copied through sc, so a
+// caller's buffer does not escape to the heap.
+func (sc *hotpScratch) setKey(secret []byte) {
 	key := secret
 	if len(key) > sc.blockSize {
 		// RFC 2104 §2: a key longer than the block is hashed first. (TOTP
 		// secrets are at most 64 bytes, never longer than a block.)
-		sc.h.Write(key)
+		sc.h.Reset()
+		for len(key) > 0 {
+			n := copy(sc.inner[:], key)
+			sc.h.Write(sc.inner[:n])
+			key = key[n:]
+		}
 		key = sc.h.Sum(sc.sum[:0])
 		sc.h.Reset()
+		clear(sc.inner[:])
 	}
 	for i := range sc.blockSize {
 		sc.ipad[i], sc.opad[i] = 0x36, 0x5c
@@ -364,7 +393,6 @@ func newHOTPScratch(newHash func() hash.Hash, secret []byte) *hotpScratch {
 		sc.opad[i] ^= b
 	}
 	clear(sc.sum[:])
-	return sc
 }
 
 // clear wipes the key material and the last MAC.
@@ -494,6 +522,7 @@ func ParseTOTPKey(b []byte) (TOTPKey, error) {
 
 // key is a parsed TOTPKey that aliases the bytes it was parsed from.
 type key struct {
+	alg    byte // algorithmOf's id
 	hash   func() hash.Hash
 	digits int
 	period int64 // seconds
@@ -511,7 +540,7 @@ func parseKey(b []byte) (key, error) {
 	if h == nil || (d != 6 && d != 8) || p < int64(MinTOTPPeriod/time.Second) || p > int64(MaxTOTPPeriod/time.Second) {
 		return key{}, errKeyFormat
 	}
-	return key{hash: h, digits: d, period: p, secret: b[keyHeaderLen:]}, nil
+	return key{alg: b[1], hash: h, digits: d, period: p, secret: b[keyHeaderLen:]}, nil
 }
 
 // Code returns the code of k at time t (RFC 6238 §4), for tests, examples
@@ -524,9 +553,10 @@ func (k TOTPKey) Code(t time.Time) (string, error) {
 	if step < 0 {
 		return "", fmt.Errorf("otp: time %v is before the Unix epoch", t)
 	}
-	_, h := algorithmOf(k.Algorithm.id())
-	sc := newHOTPScratch(h, k.Secret)
-	defer sc.clear()
+	id := k.Algorithm.id()
+	_, h := algorithmOf(id)
+	sc := hotpScratchFor(id, h, k.Secret)
+	defer sc.release(id)
 	var out [8]byte
 	sc.hotp(uint64(step), k.Digits, &out)
 	return string(out[:k.Digits]), nil
