@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -55,7 +56,13 @@ func service(tb testing.TB) (*verify.Service, *slog.Logger) {
 func handler(tb testing.TB) http.Handler {
 	tb.Helper()
 	svc, logger := service(tb)
-	auth, err := httpapi.NewStaticBearer(httpapi.StaticToken{Token: benchToken, Principal: httpapi.Principal{Subject: benchUser, Scopes: httpapi.AllScopes()}})
+	tokens := []httpapi.StaticToken{{Token: benchToken, Principal: httpapi.Principal{Subject: benchUser, Scopes: httpapi.AllScopes()}}}
+	for i := range benchUsers {
+		sub := benchUser
+		sub.ID = fmt.Sprintf("%s-%02d", benchUser.ID, i)
+		tokens = append(tokens, httpapi.StaticToken{Token: userToken(i), Principal: httpapi.Principal{Subject: sub, Scopes: httpapi.AllScopes()}})
+	}
+	auth, err := httpapi.NewStaticBearer(tokens...)
 	require.NoError(tb, err)
 	api, err := httpapi.New(httpapi.Config{
 		Verifier: svc, Authenticator: auth, Limiter: ratelimit.Unlimited(nil), BaseURL: "http://127.0.0.1:8080/me/v1",
@@ -67,10 +74,21 @@ func handler(tb testing.TB) http.Handler {
 	return mux
 }
 
+// benchUsers more users, with tokens userToken(0…benchUsers-1), serve
+// BenchmarkHandlerVerify's confirms: a user holds at most
+// verify.MaxListed methods.
+const benchUsers = 50
+
+func userToken(i int) string { return fmt.Sprintf("%s-%02d", benchToken, i) }
+
 func serve(tb testing.TB, h http.Handler, path, body string, want int) []byte {
+	return serveAs(tb, h, benchToken, path, body, want)
+}
+
+func serveAs(tb testing.TB, h http.Handler, token, path, body string, want int) []byte {
 	r := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Authorization", "Bearer "+benchToken)
+	r.Header.Set("Authorization", "Bearer "+token)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	if w.Code != want {
@@ -104,10 +122,11 @@ func BenchmarkServiceStart(b *testing.B) {
 
 // BenchmarkHandlerVerify is a correct confirm of a started TOTP
 // enrollment, answered 201. The enrollments are started with the timer
-// stopped, a batch at a time on a fresh handler (one user may hold at most
-// 20 methods, and confirms add one each).
+// stopped, a batch at a time on a fresh handler, spread over benchUsers
+// users (one user may hold at most verify.MaxListed methods, and confirms
+// add one each).
 func BenchmarkHandlerVerify(b *testing.B) {
-	type confirm struct{ path, body string }
+	type confirm struct{ token, path, body string }
 	var (
 		h    http.Handler
 		todo []confirm
@@ -117,27 +136,28 @@ func BenchmarkHandlerVerify(b *testing.B) {
 		if len(todo) == 0 {
 			b.StopTimer()
 			h = handler(b)
-			for range 1000 {
+			for i := range benchUsers * verify.MaxListed {
+				token := userToken(i / verify.MaxListed)
 				var en struct {
 					ID          string `json:"id"`
 					AuthSession string `json:"auth_session"`
 					Manual      string `json:"manual_input_code"`
 				}
-				require.NoError(b, json.Unmarshal(serve(b, h, "/me/v1/authentication-methods", `{"type":"totp"}`, http.StatusAccepted), &en))
+				require.NoError(b, json.Unmarshal(serveAs(b, h, token, "/me/v1/authentication-methods", `{"type":"totp"}`, http.StatusAccepted), &en))
 				secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(en.Manual)
 				require.NoError(b, err)
 				code, err := otp.TOTPKey{Algorithm: otp.SHA1, Digits: 6, Period: 30 * time.Second, Secret: secret}.Code(time.Now())
 				require.NoError(b, err)
 				body, err := json.Marshal(map[string]string{"auth_session": en.AuthSession, "otp_code": code})
 				require.NoError(b, err)
-				todo = append(todo, confirm{"/me/v1/authentication-methods/" + url.PathEscape(en.ID) + "/verify", string(body)})
+				todo = append(todo, confirm{token, "/me/v1/authentication-methods/" + url.PathEscape(en.ID) + "/verify", string(body)})
 			}
 			runtime.GC() // the starts' garbage is not the confirms' cost
 			b.StartTimer()
 		}
 		c := todo[len(todo)-1]
 		todo = todo[:len(todo)-1]
-		serve(b, h, c.path, c.body, http.StatusCreated)
+		serveAs(b, h, c.token, c.path, c.body, http.StatusCreated)
 	}
 }
 
