@@ -192,9 +192,9 @@ func encryptCBC(dst []byte, key *[keyBytes]byte, iv, pt []byte) ([]byte, error) 
 func paddedLen(n int) int { return (n/aes.BlockSize + 1) * aes.BlockSize }
 
 // decryptCBC decrypts ct with AES-256-CBC into dst (len(ct) bytes of room)
-// and removes the PKCS#7 padding. It checks the sizes itself, because
-// cipher.NewCBCDecrypter and CryptBlocks panic on a bad IV length or a
-// partial block (SECURITY-CHECKLIST AS-07). Unseal calls it only after the
+// and removes the PKCS#7 padding. It checks the sizes itself, so that a
+// bad IV length or a partial block is an error, never a panic of the
+// block cipher (SECURITY-CHECKLIST AS-07). Unseal calls it only after the
 // MAC has passed, so its errors are no padding oracle (AS-05).
 func decryptCBC(dst []byte, key *[keyBytes]byte, iv, ct []byte) ([]byte, *unsealError) {
 	if len(iv) != aes.BlockSize || len(ct) == 0 || len(ct)%aes.BlockSize != 0 || len(dst) < len(ct) {
@@ -205,16 +205,14 @@ func decryptCBC(dst []byte, key *[keyBytes]byte, iv, ct []byte) ([]byte, *unseal
 		return nil, errInternal
 	}
 	pt := dst[:len(ct)]
-	// CBC written out, as in encryptCBC. Each block's ciphertext is kept
-	// before its plaintext is written, so dst may also be ct itself.
-	var prev, next [aes.BlockSize]byte
-	copy(prev[:], iv)
+	// CBC written out, as in encryptCBC; dst must not overlap ct (each
+	// block is XORed with the ciphertext before it).
+	prev := iv
 	for i := 0; i < len(ct); i += aes.BlockSize {
-		copy(next[:], ct[i:i+aes.BlockSize])
-		p := pt[i : i+aes.BlockSize]
-		block.Decrypt(p, next[:])
-		subtle.XORBytes(p, p, prev[:])
-		prev = next
+		c, p := ct[i:i+aes.BlockSize], pt[i:i+aes.BlockSize]
+		block.Decrypt(p, c)
+		subtle.XORBytes(p, p, prev)
+		prev = c
 	}
 	n := int(pt[len(pt)-1])
 	if n == 0 || n > aes.BlockSize {

@@ -539,8 +539,7 @@ func TestUnsealPayload(t *testing.T) {
 
 // TestCBCMatchesCipher holds the written-out CBC loops of encryptCBC and
 // decryptCBC to crypto/cipher's CBC modes, for random keys, IVs and every
-// payload length up to six blocks, decrypting both into fresh memory and
-// in place.
+// payload length up to six blocks.
 func TestCBCMatchesCipher(t *testing.T) {
 	for n := 0; n <= 6*aes.BlockSize; n++ {
 		var key [keyBytes]byte
@@ -566,8 +565,5 @@ func TestCBCMatchesCipher(t *testing.T) {
 		got, uerr := decryptCBC(make([]byte, len(ct)), &key, iv, ct)
 		require.Nil(t, uerr)
 		require.Equal(t, pt, got, "decrypt, %d bytes", n)
-		got, uerr = decryptCBC(ct, &key, iv, ct)
-		require.Nil(t, uerr)
-		require.Equal(t, pt, got, "decrypt in place, %d bytes", n)
 	}
 }
