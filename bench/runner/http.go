@@ -38,6 +38,11 @@ import (
 //     confirm does. (A wrong code would skip the commit and answer 400; a
 //     reused session would stop at the store: neither is the route's
 //     work.)
+//   - http:floor: the same pool, once, to bench/floor, the least a
+//     correct confirm must do (unseal, check the code, count the attempt,
+//     consume the session, save the method, one audit line), written as
+//     cheaply as possible, with the server's sealing password: the ratio
+//     no implementation of the route can beat on the machine;
 //   - http:baseline-pool: the same pool of requests to bench/baseline, so
 //     that both sides pay the same per-request cost in wrk's Lua.
 const (
@@ -52,21 +57,21 @@ const (
 )
 
 func (r *runner) httpRound(ctx context.Context) {
-	names := []string{"http:baseline", "http:start", "http:baseline-pool", "http:verify"}
-	if err := r.need("wrk", "server", "baseline"); err != nil {
+	names := []string{"http:baseline", "http:start", "http:baseline-pool", "http:verify", "http:floor"}
+	if err := r.need("wrk", "server", "baseline", "floor"); err != nil {
 		for _, n := range names {
 			r.metric(n).fail(err)
 		}
 		return
 	}
-	token := randomToken()
+	token, password := randomToken(), randomToken()
 	baseline := func() (*process, error) {
 		return startProcess(ctx, r.tmp, r.bins["baseline"], "listening on http://", "-addr", "127.0.0.1:0")
 	}
 	server := func() (*process, error) {
 		return startProcess(ctx, r.tmp, r.bins["server"], "verifykit demo server listening on http://",
 			"-addr", "127.0.0.1:0", "-token", token, "-rate-limit", "0", "-demo-users",
-			"-session-password", randomToken(), "-hash-key", randomToken())
+			"-session-password", password, "-hash-key", randomToken())
 	}
 	post := func(p *process) (wrkResult, error) {
 		if _, err := r.runWrk(ctx, warmup, p.url, "post.lua", startPath, startBody, token); err != nil {
@@ -84,7 +89,7 @@ func (r *runner) httpRound(ctx context.Context) {
 	pool := filepath.Join(r.tmp, "pool.tsv")
 	defer os.Remove(pool)
 	rate := 4000.0
-	for _, name := range []string{"http:start", "http:verify"} {
+	for _, name := range []string{"http:start", "http:verify", "http:floor"} {
 		if m := r.metric(name); len(m.rps) > 0 {
 			rate = max(rate, m.rps[len(m.rps)-1])
 		}
@@ -106,6 +111,14 @@ func (r *runner) httpRound(ctx context.Context) {
 		r.metric("http:baseline-pool").fail(errors.New("no pool of confirms: the verify run failed"))
 		return
 	}
+	// The floor gets the pool as the server did, each confirm once: it
+	// keeps its own record of consumed sessions.
+	r.httpMeasure(ctx, "http:floor", func() (*process, error) {
+		return startProcess(ctx, r.tmp, r.bins["floor"], "listening on http://", "-addr", "127.0.0.1:0",
+			"-session-password", password, "-token", token)
+	}, func(p *process) (wrkResult, error) {
+		return r.measured(ctx, p, "verify.lua", pool, token)
+	})
 	r.httpMeasure(ctx, "http:baseline-pool", baseline, func(p *process) (wrkResult, error) {
 		return r.measured(ctx, p, "verify.lua", pool, token, "cycle")
 	})

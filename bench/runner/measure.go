@@ -122,6 +122,7 @@ func (r *runner) prepare(ctx context.Context, groups map[string]bool) {
 		fmt.Fprintln(r.log, "building examples/server and bench/baseline")
 		build("server", "build", "./examples/server")
 		build("baseline", "build", "./bench/baseline")
+		build("floor", "build", "./bench/floor")
 	}
 }
 
