@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
+	"github.com/verifykit/verifykit/internal/jsonw"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -56,9 +56,9 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 func appendEnrollment(b []byte, e *verify.Enrollment) ([]byte, bool) {
 	start := len(b)
 	b = append(b, `{"id":`...)
-	b = appendString(b, e.ID, false)
+	b = jsonw.AppendString(b, e.ID, false)
 	b = append(b, `,"auth_session":`...)
-	b = appendString(b, e.AuthSession, false)
+	b = jsonw.AppendString(b, e.AuthSession, false)
 	b = appendOptString(b, `,"barcode_uri":`, e.BarcodeURI, false)
 	b = appendOptString(b, `,"manual_input_code":`, e.ManualInputCode, false)
 	b = appendOptString(b, `,"recovery_code":`, e.RecoveryCode, false)
@@ -93,9 +93,9 @@ func appendMethod(b []byte, m *verify.Method) ([]byte, bool) {
 		return b, false
 	}
 	b = append(b, `{"id":`...)
-	b = appendString(b, m.ID, true)
+	b = jsonw.AppendString(b, m.ID, true)
 	b = append(b, `,"type":`...)
-	b = appendString(b, string(m.Type), true)
+	b = jsonw.AppendString(b, string(m.Type), true)
 	// Every type but password and passkey is an AuthenticationMethodMfaBase,
 	// which requires "confirmed"; all of those but recovery-code have "name".
 	if m.Type != verify.TypePassword && m.Type != verify.TypePasskey {
@@ -119,7 +119,7 @@ func appendMethod(b []byte, m *verify.Method) ([]byte, bool) {
 	case verify.TypePasskey:
 		c := m.WebAuthn
 		b = append(b, `,"credential_device_type":`...)
-		b = appendString(b, c.DeviceType(), true)
+		b = jsonw.AppendString(b, c.DeviceType(), true)
 		b = append(b, `,"credential_backed_up":`...)
 		b = strconv.AppendBool(b, c.BackedUp)
 		b = appendOptString(b, `,"identity_user_id":`, m.IdentityUserID, true)
@@ -131,7 +131,7 @@ func appendMethod(b []byte, m *verify.Method) ([]byte, bool) {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, t, true)
+				b = jsonw.AppendString(b, t, true)
 			}
 			b = append(b, ']')
 		}
@@ -148,7 +148,7 @@ func appendMethod(b []byte, m *verify.Method) ([]byte, bool) {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendString(b, string(u), true)
+		b = jsonw.AppendString(b, string(u), true)
 	}
 	b = append(b, ']')
 	b = appendTime(b, `,"created_at":`, m.CreatedAt)
@@ -161,13 +161,13 @@ func appendMethod(b []byte, m *verify.Method) ([]byte, bool) {
 // appendProblem writes the ErrorResponse.
 func appendProblem(b []byte, p *problemBody) []byte {
 	b = append(b, `{"type":`...)
-	b = appendString(b, p.Type, false)
+	b = jsonw.AppendString(b, p.Type, false)
 	b = append(b, `,"status":`...)
 	b = strconv.AppendInt(b, int64(p.Status), 10)
 	b = append(b, `,"title":`...)
-	b = appendString(b, p.Title, false)
+	b = jsonw.AppendString(b, p.Title, false)
 	b = append(b, `,"detail":`...)
-	b = appendString(b, p.Detail, false)
+	b = jsonw.AppendString(b, p.Detail, false)
 	if len(p.ValidationErrors) > 0 {
 		b = append(b, `,"validation_errors":[`...)
 		for i, v := range p.ValidationErrors {
@@ -175,7 +175,7 @@ func appendProblem(b []byte, p *problemBody) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"detail":`...)
-			b = appendString(b, v.Detail, false)
+			b = jsonw.AppendString(b, v.Detail, false)
 			b = appendOptString(b, `,"field":`, v.Field, false)
 			b = appendOptString(b, `,"pointer":`, v.Pointer, false)
 			b = append(b, '}')
@@ -190,7 +190,7 @@ func appendOptString(b []byte, key, s string, escapeHTML bool) []byte {
 	if s == "" {
 		return b
 	}
-	return appendString(append(b, key...), s, escapeHTML)
+	return jsonw.AppendString(append(b, key...), s, escapeHTML)
 }
 
 // appendBase64 writes key and the unpadded base64url of v, unless v is
@@ -210,124 +210,5 @@ func appendTime(b []byte, key string, t time.Time) []byte {
 	b = append(b, key...)
 	b = append(b, '"')
 	b = t.UTC().AppendFormat(b, timestampLayout)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
-
-// Word-at-a-time tests (SWAR) over eight bytes w: for a byte value n ≤
-// 0x80, (w - lsb*n) &^ w has the top bit of some byte set exactly when a
-// byte of w is below n (1 for a zero byte, so w ^ lsb*c finds c); bytes
-// from 0x80 show in w's own top bits. They report only whether there is
-// such a byte: the caller then reads the eight one by one.
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// below returns, in its top bits, the bytes of w below n.
-func below(w, n uint64) uint64 { return (w - lsb*n) &^ w }
-
-// equal returns, in its top bits, the bytes of w equal to c.
-func equal(w uint64, c byte) uint64 { return below(w^lsb*uint64(c), 1) }
-
-// load64 returns the eight bytes of s from i, little-endian.
-func load64(s string, i int) uint64 {
-	s = s[i : i+8]
-	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-}
-
-// jsonSpecial reports whether one of the eight bytes of w is not
-// jsonSafe: the string encoder must look at them one by one.
-func jsonSpecial(w uint64) bool {
-	return (w|below(w, 0x20)|equal(w, '"')|equal(w, '\\'))&msb != 0
-}
-
-// htmlSpecial is jsonSpecial for htmlSafe.
-func htmlSpecial(w uint64) bool {
-	return (w|below(w, 0x20)|equal(w, '"')|equal(w, '\\')|equal(w, '<')|equal(w, '>')|equal(w, '&'))&msb != 0
-}
-
-// jsonSafe and htmlSafe mark the ASCII bytes a JSON string holds as they
-// are (encoding/json's safeSet and htmlSafeSet): all but '"', '\' and the
-// control characters, and for htmlSafe not '<', '>' and '&' either.
-// Bytes from utf8.RuneSelf up are not marked: they start runes, decoded
-// one by one.
-var jsonSafe, htmlSafe = func() (plain, html [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		plain[c] = c != '"' && c != '\\'
-		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
-	}
-	return plain, html
-}()
-
-// appendString writes s as a JSON string exactly as encoding/json does:
-// '"', '\\' and control characters escaped (\b \f \n \r \t by name), '<',
-// '>' and '&' too when escapeHTML is set, U+2028 and U+2029 always, and
-// each byte of invalid UTF-8 as \ufffd.
-func appendString(b []byte, s string, escapeHTML bool) []byte {
-	safe := &jsonSafe
-	if escapeHTML {
-		safe = &htmlSafe
-	}
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if escapeHTML {
-			for i+8 <= len(s) && !htmlSpecial(load64(s, i)) {
-				i += 8
-			}
-		} else {
-			for i+8 <= len(s) && !jsonSpecial(load64(s, i)) {
-				i += 8
-			}
-		}
-		for i < len(s) && safe[s[i]] {
-			i++
-		}
-		if i == len(s) {
-			break
-		}
-		if c := s[i]; c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
 	return append(b, '"')
 }

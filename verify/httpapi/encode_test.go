@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -223,43 +222,4 @@ func BenchmarkAppendEnrollmentReference(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// TestWordTests holds the word-at-a-time tests to the byte tables: every
-// byte value at every position among harmless bytes, every pair of byte
-// values side by side (where borrows cross bytes), and random words.
-func TestWordTests(t *testing.T) {
-	isString := func(c byte) bool { return c < 0x20 || c == '"' || c == '\\' }
-	check := func(w uint64) {
-		var json, html, str bool
-		for i := range 8 {
-			c := byte(w >> (8 * i))
-			json = json || !jsonSafe[c]
-			html = html || !htmlSafe[c]
-			str = str || isString(c)
-		}
-		if jsonSpecial(w) != json || htmlSpecial(w) != html || stringSpecial(w) != str {
-			t.Fatalf("word %#016x: jsonSpecial %v (want %v), htmlSpecial %v (want %v), stringSpecial %v (want %v)",
-				w, jsonSpecial(w), json, htmlSpecial(w), html, stringSpecial(w), str)
-		}
-	}
-	const plain = 0x6161616161616161 // "aaaaaaaa"
-	for pos := range 8 {
-		for c := range 256 {
-			check(plain&^(0xff<<(8*pos)) | uint64(c)<<(8*pos))
-		}
-	}
-	for pos := range 7 {
-		for c := range 256 {
-			for d := range 256 {
-				check(plain&^(0xffff<<(8*pos)) | (uint64(c)|uint64(d)<<8)<<(8*pos))
-			}
-		}
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 1 << 20 {
-		check(r.Uint64())
-	}
-	assert.Equal(t, uint64(0x6867666564636261), load64("abcdefgh", 0))
-	assert.Equal(t, uint64(0x6968676665646362), load64("abcdefghi", 1))
 }

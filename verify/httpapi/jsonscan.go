@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/verifykit/verifykit/internal/jsonw"
 	"strconv"
 	"unicode/utf8"
 )
@@ -240,7 +241,7 @@ func literal(b []byte, i int, lit string) (int, error) {
 func stringEnd(b []byte, i int) (int, bool) {
 	escaped := false
 	for i++; i < len(b); i++ {
-		for i+8 <= len(b) && !stringSpecial(binary.LittleEndian.Uint64(b[i:])) {
+		for i+8 <= len(b) && !jsonw.StringSpecial(binary.LittleEndian.Uint64(b[i:])) {
 			i += 8
 		}
 		for i < len(b) && plain[b[i]] {
@@ -282,12 +283,6 @@ var plain = func() (t [256]bool) {
 	}
 	return t
 }()
-
-// stringSpecial reports whether one of the eight bytes of w ends a string
-// literal, starts an escape or is a control character (see below).
-func stringSpecial(w uint64) bool {
-	return (below(w, 0x20)|equal(w, '"')|equal(w, '\\'))&msb != 0
-}
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 
