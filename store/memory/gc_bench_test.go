@@ -55,3 +55,43 @@ func BenchmarkGCLiveHeap(b *testing.B) {
 	b.ReportMetric(float64(int64(after.HeapObjects)-int64(before.HeapObjects))/gcMethods, "objects/method")
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/gcMethods, "heapB/method")
 }
+
+// BenchmarkAttemptCommit is the store's part of an enrollment confirm: an
+// attempt on a new session, then the commit that consumes it and saves a
+// TOTP-shaped method, then a Get of the method; a Delete after it keeps the
+// number of methods steady. The clock moves 1ms per iteration and sessions
+// expire after a second, so about 1,000 are live and expired ones are
+// purged as new ones arrive (MaxSessions is 2,000).
+func BenchmarkAttemptCommit(b *testing.B) {
+	const ring = 4096 // ids reused after 4.096s, when their session has expired
+	ctx := context.Background()
+	clock := storetest.NewClock(storetest.Epoch)
+	s, err := memory.New(memory.Config{Now: clock.Now, MaxSessions: 2000})
+	require.NoError(b, err)
+	var sids, ids, subs [ring]string
+	for i := range ring {
+		sids[i], ids[i], subs[i] = fmt.Sprintf("sid_%018d", i), fmt.Sprintf("totp|dev_%011d", i), fmt.Sprintf("auth0|%019d", i)
+	}
+	attrs, secret := []byte(`{"name":"Authenticator 000000000000001"}`), []byte("secret-00000000000000001")
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := i % ring
+		i++
+		clock.Advance(time.Millisecond)
+		exp := clock.Now().Add(time.Second)
+		if _, err := s.Attempt(ctx, sids[k], exp); err != nil {
+			b.Fatal(err)
+		}
+		m := store.Method{ID: ids[k], Subject: subs[k], Type: "totp", CreatedAt: clock.Now(), Attrs: attrs, Secret: secret}
+		if err := s.Commit(ctx, store.Commit{SessionID: sids[k], SessionExpires: exp, Method: m}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Get(ctx, subs[k], ids[k]); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Delete(ctx, subs[k], ids[k]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
