@@ -223,20 +223,10 @@ func (s *Sealer) traceStep(step string) {
 // a negative ttl, or one below a millisecond, is an error. Each token has
 // fresh random salts and IV. A token longer than MaxTokenLen is an error.
 func (s *Sealer) Seal(v any, ttl time.Duration) (string, error) {
-	var exp int64
-	switch {
-	case ttl < 0:
-		return "", fmt.Errorf("session: negative ttl %v", ttl)
-	case ttl > 0 && ttl < time.Millisecond:
-		return "", fmt.Errorf("session: ttl %v below 1ms would seal without expiry", ttl)
-	case ttl > 0:
-		now, ms := s.now().UnixMilli(), ttl.Milliseconds()
-		if now <= 0 || now > maxExp-ms {
-			return "", fmt.Errorf("session: expiration of now %d ms + ttl %v outside [1, %d] ms", now, ttl, int64(maxExp))
-		}
-		exp = now + ms
+	exp, err := s.expiration(ttl)
+	if err != nil {
+		return "", err
 	}
-
 	sc := s.get()
 	defer s.put(sc)
 
@@ -246,8 +236,49 @@ func (s *Sealer) Seal(v any, ttl time.Duration) (string, error) {
 		return "", fmt.Errorf("session: encode payload: %w", err)
 	}
 	pt := sc.json.Bytes()
-	pt = pt[:len(pt)-1] // Encode's trailing newline
+	return s.seal(sc, pt[:len(pt)-1], exp) // without Encode's trailing newline
+}
 
+// SealPayload seals payload as it is: the token Seal makes of a value
+// whose JSON is payload. It is for callers that encode their payload
+// themselves (verify.Service writes its session object by hand, as
+// verify.PayloadSealer, and holds that encoder to encoding/json by tests),
+// and it trusts them: it does not check that payload is JSON, which would
+// cost as much as the encoding it saves. A token sealed over anything else
+// opens with UnsealPayload as those bytes, and fails Unseal and iron's
+// unseal (JSON.parse); it is never another valid payload. SealPayload
+// does not keep or change payload.
+func (s *Sealer) SealPayload(payload []byte, ttl time.Duration) (string, error) {
+	exp, err := s.expiration(ttl)
+	if err != nil {
+		return "", err
+	}
+	sc := s.get()
+	defer s.put(sc)
+	return s.seal(sc, payload, exp)
+}
+
+// expiration is the expiration component of a token sealed now with ttl,
+// in Unix milliseconds, 0 for none.
+func (s *Sealer) expiration(ttl time.Duration) (int64, error) {
+	switch {
+	case ttl < 0:
+		return 0, fmt.Errorf("session: negative ttl %v", ttl)
+	case ttl > 0 && ttl < time.Millisecond:
+		return 0, fmt.Errorf("session: ttl %v below 1ms would seal without expiry", ttl)
+	case ttl > 0:
+		now, ms := s.now().UnixMilli(), ttl.Milliseconds()
+		if now <= 0 || now > maxExp-ms {
+			return 0, fmt.Errorf("session: expiration of now %d ms + ttl %v outside [1, %d] ms", now, ttl, int64(maxExp))
+		}
+		return now + ms, nil
+	}
+	return 0, nil
+}
+
+// seal seals the plaintext pt with the first key, expiring at exp (Unix
+// milliseconds, 0 for none), using sc.
+func (s *Sealer) seal(sc *scratch, pt []byte, exp int64) (string, error) {
 	key := &s.keys[0]
 	ctLen := paddedLen(len(pt))
 	var expBuf [maxExpDigits]byte

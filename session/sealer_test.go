@@ -567,3 +567,50 @@ func TestCBCMatchesCipher(t *testing.T) {
 		require.Equal(t, pt, got, "decrypt, %d bytes", n)
 	}
 }
+
+// TestSealPayload checks SealPayload makes exactly Seal's token of the
+// value whose JSON it is given (same salts, IV and clock), applies Seal's
+// ttl rules and leaves the payload as it was.
+func TestSealPayload(t *testing.T) {
+	rnd := []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	for _, v := range []any{
+		"x", 42, []int{1, 2}, nil,
+		map[string]any{"v": 1, "sub": "auth0|<user>&\u2028", "st": "AAECAw"},
+		struct {
+			A string `json:"a"`
+			B []byte `json:"b"`
+		}{"é\x01\"", []byte{0, 255}},
+	} {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		require.NoError(t, enc.Encode(v))
+		payload := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+		kept := bytes.Clone(payload)
+
+		want, err := newTestSealer(t, []Key{{ID: "k1", Password: testPassword}}, nil, rnd).Seal(v, 5*time.Minute)
+		require.NoError(t, err)
+		s := newTestSealer(t, []Key{{ID: "k1", Password: testPassword}}, nil, rnd)
+		got, err := s.SealPayload(payload, 5*time.Minute)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "%s", payload)
+		assert.Equal(t, kept, payload, "SealPayload changed its payload")
+		opened, err := s.UnsealPayload(got)
+		require.NoError(t, err)
+		assert.Equal(t, payload, opened)
+	}
+
+	// Bytes that are not JSON are sealed as they are, trusted; Unseal then
+	// refuses the token, as iron's unseal would.
+	s := newTestSealer(t, []Key{{ID: "k1", Password: testPassword}}, nil, nil)
+	for _, bad := range []string{"", "{", `{"a":1}x`, "nul", `{"a":1,}`} {
+		tok, err := s.SealPayload([]byte(bad), time.Minute)
+		require.NoError(t, err)
+		var v any
+		assert.ErrorIs(t, s.Unseal(tok, &v), ErrInvalid, "%q", bad)
+	}
+	for ttl, want := range map[time.Duration]string{-time.Second: "negative ttl", 500 * time.Microsecond: "below 1ms"} {
+		_, err := s.SealPayload([]byte(`"x"`), ttl)
+		require.ErrorContains(t, err, want)
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/jsonw"
 	"github.com/verifykit/verifykit/session"
 	"github.com/verifykit/verifykit/store"
 )
@@ -242,14 +244,9 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 	if mid != p.Pending {
 		p.MethodID = mid
 	}
-	if ch.State != nil {
-		if p.State, err = json.Marshal(ch.State); err != nil {
-			return nil, fmt.Errorf("verify: encode %s state: %w", req.Type, err)
-		}
-	}
-	token, err := s.sealer.Seal(p, s.ttl)
+	token, err := s.seal(&p, ch.State)
 	if err != nil {
-		return nil, fmt.Errorf("verify: seal auth_session: %w", err)
+		return nil, fmt.Errorf("verify: seal %s auth_session: %w", req.Type, err)
 	}
 	s.emit(ctx, Event{Kind: EventStarted, Subject: sub.ID, Type: req.Type, MethodID: p.Pending, Client: client})
 	return &Enrollment{
@@ -434,6 +431,51 @@ func (s *Service) open(token string) (sealedSession, error) {
 // rather than checked by the sealer and then decoded again.
 type PayloadUnsealer interface {
 	UnsealPayload(token string) ([]byte, error)
+}
+
+// PayloadSealer is an optional interface of a Sealer, implemented by
+// *session.Sealer: SealPayload seals a JSON payload as it is, making the
+// token Seal would make of a value with that JSON. Service writes its
+// session object's JSON itself (byte for byte what encoding/json writes,
+// without reflection), so with a PayloadSealer the payload is encoded once.
+type PayloadSealer interface {
+	SealPayload(payload []byte, ttl time.Duration) (string, error)
+}
+
+// payloadBuffers holds the buffers Start encodes session payloads into;
+// each is wiped before it returns, since a payload holds engine state
+// (a TOTP secret, a code's hash).
+var payloadBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledPayload is the largest payload buffer kept for reuse.
+const maxPooledPayload = 8 << 10
+
+// seal seals p with the engine's state, encoded as JSON into p.State: a
+// string (the otp engines' one base64url string) directly, anything else
+// through encoding/json.
+func (s *Service) seal(p *sealedSession, state any) (string, error) {
+	switch st := state.(type) {
+	case nil:
+	case string:
+		p.State = jsonw.AppendString(nil, st, true) // as json.Marshal writes it
+	default:
+		var err error
+		if p.State, err = json.Marshal(st); err != nil {
+			return "", fmt.Errorf("encode state: %w", err)
+		}
+	}
+	ps, ok := s.sealer.(PayloadSealer)
+	if !ok {
+		return s.sealer.Seal(p, s.ttl)
+	}
+	buf := payloadBuffers.Get().(*[]byte)
+	*buf = appendSession((*buf)[:0], p)
+	token, err := ps.SealPayload(*buf, s.ttl)
+	clear((*buf)[:cap(*buf)])
+	if cap(*buf) <= maxPooledPayload {
+		payloadBuffers.Put(buf)
+	}
+	return token, err
 }
 
 // unseal opens token and returns its payload, undecoded.

@@ -3,7 +3,43 @@ package verify
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/verifykit/verifykit/internal/jsonw"
 )
+
+// appendSession appends the JSON of p to b exactly as a json.Encoder with
+// SetEscapeHTML(false) writes it, without the Encoder's newline: the bytes
+// session.Sealer.Seal encodes from the struct. p.State must be compact JSON
+// (as json.Marshal writes it), which the Encoder would copy as it is.
+// TestAppendSessionMatchesEncoder and FuzzAppendSession hold it to the
+// Encoder.
+func appendSession(b []byte, p *sealedSession) []byte {
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, int64(p.Version), 10)
+	b = append(b, `,"p":`...)
+	b = jsonw.AppendString(b, p.Purpose, false)
+	b = append(b, `,"sid":`...)
+	b = jsonw.AppendString(b, p.ID, false)
+	b = append(b, `,"sub":`...)
+	b = jsonw.AppendString(b, p.Subject, false)
+	b = append(b, `,"mid":`...)
+	b = jsonw.AppendString(b, p.Pending, false)
+	if p.MethodID != "" {
+		b = append(b, `,"fid":`...)
+		b = jsonw.AppendString(b, p.MethodID, false)
+	}
+	b = append(b, `,"typ":`...)
+	b = jsonw.AppendString(b, string(p.Type), false)
+	b = append(b, `,"iat":`...)
+	b = strconv.AppendInt(b, p.IssuedAt, 10)
+	b = append(b, `,"exp":`...)
+	b = strconv.AppendInt(b, p.Expires, 10)
+	if len(p.State) > 0 {
+		b = append(b, `,"st":`...)
+		b = append(b, p.State...)
+	}
+	return append(b, '}')
+}
 
 // decodeSession strictly decodes the plaintext of an auth_session into a
 // sealedSession. It accepts one JSON object whose members are those of

@@ -175,3 +175,73 @@ func BenchmarkDecodeSessionReference(b *testing.B) {
 		}
 	}
 }
+
+// referenceEncode is the JSON session.Sealer.Seal writes of p: a
+// json.Encoder with SetEscapeHTML(false), without its newline.
+func referenceEncode(tb testing.TB, p sealedSession) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	require.NoError(tb, enc.Encode(p))
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// TestAppendSessionMatchesEncoder holds appendSession to the Encoder on
+// the sample sessions (escapes, no state, null state, a confirmed method id
+// beside the pending one, the zero value), and its output decodes back to
+// the same session.
+func TestAppendSessionMatchesEncoder(t *testing.T) {
+	for _, p := range sampleSessions() {
+		got := appendSession([]byte("prefix"), &p)[len("prefix"):]
+		assert.Equal(t, string(referenceEncode(t, p)), string(got))
+		back, ok := decodeSession(got)
+		require.True(t, ok, "%s", got)
+		assert.Equal(t, p, back)
+	}
+}
+
+// FuzzAppendSession holds appendSession to the Encoder for any member
+// values, with the state as Start encodes it (json.Marshal of the
+// engine's state; here a string or an object holding it).
+func FuzzAppendSession(f *testing.F) {
+	f.Add(1, sessionPurpose, "3q2-7wEAAAB0aGlzIGlzIGE", "auth0|<x>&\u2028\xff", "totp|dev_0123456789abcdef", "", "totp", int64(1700000000000), int64(1700000300000), "AQEG", false)
+	f.Add(-1, "", "", "", "", "passkey|dev_1", "", int64(-1), int64(0), "", true)
+	f.Fuzz(func(t *testing.T, v int, purpose, sid, sub, mid, fid, typ string, iat, exp int64, state string, object bool) {
+		p := sealedSession{Version: v, Purpose: purpose, ID: sid, Subject: sub, Pending: mid, MethodID: fid, Type: Type(typ), IssuedAt: iat, Expires: exp}
+		if state != "" {
+			var st any = state
+			if object {
+				st = map[string]any{"s": state, "n": []int{len(state)}}
+			}
+			var err error
+			p.State, err = json.Marshal(st)
+			require.NoError(t, err)
+		}
+		got := appendSession(nil, &p)
+		require.Equal(t, string(referenceEncode(t, p)), string(got))
+		back, ok := decodeSession(got)
+		require.True(t, ok, "%s", got)
+		ref, ok := referenceDecode(got)
+		require.True(t, ok)
+		require.Equal(t, ref, back)
+	})
+}
+
+// BenchmarkAppendSession encodes a TOTP enrollment's session payload;
+// BenchmarkAppendSessionReference is the Encoder it replaced.
+func BenchmarkAppendSession(b *testing.B) {
+	p := sampleSessions()[0]
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = appendSession(buf[:0], &p)
+	}
+}
+
+func BenchmarkAppendSessionReference(b *testing.B) {
+	p := sampleSessions()[0]
+	b.ReportAllocs()
+	for b.Loop() {
+		referenceEncode(b, p)
+	}
+}
