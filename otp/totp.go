@@ -193,10 +193,11 @@ func (e *TOTP) Start(ctx context.Context, req *verify.EngineStart) (*verify.Chal
 	if err != nil {
 		return nil, err
 	}
+	manual := b32.EncodeToString(secret)
 	return &verify.Challenge{
 		State:           encodeState(blob),
-		BarcodeURI:      k.URI(e.issuer, account),
-		ManualInputCode: b32.EncodeToString(secret),
+		BarcodeURI:      k.uri(e.issuer, account, manual),
+		ManualInputCode: manual,
 	}, nil
 }
 
@@ -573,12 +574,18 @@ func (k TOTPKey) Code(t time.Time) (string, error) {
 // invalid UTF-8 becomes U+FFFD. The label is for display only: the secret
 // parameter cannot be altered through it. k must be valid.
 func (k TOTPKey) URI(issuer, account string) string {
+	return k.uri(issuer, account, b32.EncodeToString(k.Secret))
+}
+
+// uri is URI with the secret's base32 form already made (Start hands it
+// out twice).
+func (k TOTPKey) uri(issuer, account, secret string) string {
 	var b strings.Builder
-	b.Grow(64 + len(issuer)*2 + len(account)*3 + len(k.Secret)*2)
+	b.Grow(64 + len(issuer)*3 + len(account)*3 + len(secret))
 	b.WriteString("otpauth://totp/")
 	keyuri.WriteLabel(&b, issuer, account)
 	b.WriteString("?secret=")
-	b.WriteString(b32.EncodeToString(k.Secret))
+	b.WriteString(secret)
 	b.WriteString("&issuer=")
 	keyuri.Escape(&b, issuer)
 	b.WriteString("&algorithm=")

@@ -466,7 +466,7 @@ func (s *Service) seal(p *sealedSession, state any) (string, error) {
 	}
 	ps, ok := s.sealer.(PayloadSealer)
 	if !ok {
-		return s.sealer.Seal(p, s.ttl)
+		return s.sealer.Seal(*p, s.ttl) // a copy: p stays on Start's stack
 	}
 	buf := payloadBuffers.Get().(*[]byte)
 	*buf = appendSession((*buf)[:0], p)
