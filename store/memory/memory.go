@@ -10,14 +10,28 @@
 // Config.MaxSessions: when the bound is reached and nothing has expired,
 // Attempt fails with store.ErrFull rather than forgetting a record early,
 // because forgetting a consumed session would allow its replay.
+//
+// A session is live while the wall-clock reading of Config.Now is before
+// its expiry, to the nanosecond; monotonic clock readings are not used
+// (the expiries verify.Service passes, decoded from the auth_session, have
+// none).
+//
+// # Memory
+//
+// What the store retains is laid out for the garbage collector, whose
+// marking work grows with the pointers and objects it must visit: a
+// session record holds no pointer besides its map key, and its entry in
+// the expiry heap is a value; a method's variable-length fields are packed
+// into one pointer-free buffer, which the collector marks without scanning.
+// BenchmarkGCLiveHeap measures it.
 package memory
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,24 +57,19 @@ type Store struct {
 	maxSessions int
 
 	mu       sync.Mutex
-	sessions map[string]*sessionRecord
-	expiry   expiryHeap              // sessions by expiry, for purging
-	methods  map[string]store.Method // by id
-	bySub    map[string]idSet        // subject → ids of its methods, for List
-	byCred   map[string]string       // credential id → method id
-	push     pushTickets             // push-notification tickets (push.go)
-	nonces   nonces                  // used nonces, DPoP proof jtis (nonce.go)
-}
-
-// idSet is a set of method ids.
-type idSet map[string]struct{}
-
-type sessionRecord struct {
-	sid      string
-	expires  time.Time
-	attempts int
-	consumed bool
-	index    int // in expiry heap
+	sessions map[string]sessionRecord // by session id
+	// expiry has an entry for each record of sessions, and stale entries
+	// of records since dropped or replaced (record.go).
+	expiry  expiryHeap
+	methods map[string]methodRecord // by method id
+	// createdAt holds the CreatedAt of the methods whose methodRecord
+	// cannot rebuild it exactly (record.go), by method id.
+	createdAt map[string]time.Time
+	types     []string            // method types interned for methodRecord.typ
+	bySub     map[string][]string // subject → ids of its methods, for List
+	byCred    map[string]string   // credential id → method id
+	push      pushTickets         // push-notification tickets (push.go)
+	nonces    nonces              // used nonces, DPoP proof jtis (nonce.go)
 }
 
 var (
@@ -84,50 +93,71 @@ func New(cfg Config) (*Store, error) {
 	return &Store{
 		now:         cfg.Now,
 		maxSessions: cfg.MaxSessions,
-		sessions:    make(map[string]*sessionRecord),
-		methods:     make(map[string]store.Method),
-		bySub:       make(map[string]idSet),
+		sessions:    make(map[string]sessionRecord),
+		methods:     make(map[string]methodRecord),
+		createdAt:   make(map[string]time.Time),
+		bySub:       make(map[string][]string),
 		byCred:      make(map[string]string),
 	}, nil
 }
 
-// session returns the live record of sid, creating it when create is set.
-// s.mu must be held.
-func (s *Store) session(sid string, expires time.Time, create bool) (*sessionRecord, error) {
-	now := s.now()
-	if r, ok := s.sessions[sid]; ok && now.Before(r.expires) {
-		return r, nil
+// session returns the live record of sid, creating it when create is set;
+// ok reports whether there is one. A caller that changes the record writes
+// it back to s.sessions. s.mu must be held.
+func (s *Store) session(sid string, expires time.Time, create bool) (r sessionRecord, ok bool, err error) {
+	now := wallOf(s.now())
+	if r, ok := s.sessions[sid]; ok && now.before(r.expires) {
+		return r, true, nil
 	} else if ok {
-		s.drop(r)
+		delete(s.sessions, sid) // its expiry entry is stale now
 	}
 	if !create {
-		return nil, nil
+		return sessionRecord{}, false, nil
 	}
 	if len(s.sessions) >= s.maxSessions {
 		s.purge(now)
 		if len(s.sessions) >= s.maxSessions {
-			return nil, store.ErrFull
+			return sessionRecord{}, false, store.ErrFull
 		}
 	}
-	r := &sessionRecord{sid: sid, expires: expires}
+	r = sessionRecord{expires: wallOf(expires)}
 	s.sessions[sid] = r
-	heap.Push(&s.expiry, r)
-	return r, nil
+	s.expiry.push(expiryEntry{expires: r.expires, sid: sid})
+	s.compactExpiry()
+	return r, true, nil
 }
 
-func (s *Store) drop(r *sessionRecord) {
-	delete(s.sessions, r.sid)
-	heap.Remove(&s.expiry, r.index)
-}
-
-func (s *Store) purge(now time.Time) int {
+// purge drops the session records expired at now and reports how many,
+// skipping stale expiry entries. s.mu must be held.
+func (s *Store) purge(now wall) int {
 	n := 0
-	for len(s.expiry) > 0 && !now.Before(s.expiry[0].expires) {
-		r := heap.Pop(&s.expiry).(*sessionRecord)
-		delete(s.sessions, r.sid)
-		n++
+	for len(s.expiry) > 0 && !now.before(s.expiry[0].expires) {
+		e := s.expiry.pop()
+		if r, ok := s.sessions[e.sid]; ok && r.expires == e.expires {
+			delete(s.sessions, e.sid)
+			n++
+		}
 	}
 	return n
+}
+
+// compactExpiry rebuilds the expiry heap from the session records when
+// stale entries make up more than half of it, so that they cannot grow
+// without bound; session calls it after each push, so the rebuild's cost
+// is spread over at least as many pushes as it keeps entries. s.mu must
+// be held.
+func (s *Store) compactExpiry() {
+	const slack = 64 // no rebuild while the heap is small
+	if len(s.expiry) <= 2*len(s.sessions)+slack {
+		return
+	}
+	h := s.expiry[:0]
+	for sid, r := range s.sessions {
+		h = append(h, expiryEntry{expires: r.expires, sid: sid})
+	}
+	clear(s.expiry[len(h):]) // release the stale session ids
+	h.init()
+	s.expiry = h
 }
 
 // Purge removes expired session records.
@@ -138,7 +168,7 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	return s.purge(now) + s.purgePush(now) + s.purgeNonces(now), nil
+	return s.purge(wallOf(now)) + s.purgePush(now) + s.purgeNonces(now), nil
 }
 
 // Attempt implements store.Sessions.
@@ -148,7 +178,7 @@ func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.session(sid, expires, true)
+	r, _, err := s.session(sid, expires, true)
 	if err != nil {
 		return 0, err
 	}
@@ -156,6 +186,7 @@ func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int
 		return 0, store.ErrConsumed
 	}
 	r.attempts++
+	s.sessions[sid] = r
 	return r.attempts, nil
 }
 
@@ -166,12 +197,13 @@ func (s *Store) RefundAttempt(ctx context.Context, sid string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.session(sid, time.Time{}, false)
+	r, ok, err := s.session(sid, time.Time{}, false)
 	if err != nil {
 		return err
 	}
-	if r != nil && !r.consumed && r.attempts > 0 {
+	if ok && !r.consumed && r.attempts > 0 {
 		r.attempts--
+		s.sessions[sid] = r
 	}
 	return nil
 }
@@ -184,11 +216,11 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Check everything before changing anything: both writes or neither.
-	r, err := s.session(c.SessionID, c.SessionExpires, false)
+	r, ok, err := s.session(c.SessionID, c.SessionExpires, false)
 	if err != nil {
 		return err
 	}
-	if r != nil && r.consumed {
+	if ok && r.consumed {
 		return store.ErrConsumed
 	}
 	m := c.Method
@@ -196,9 +228,9 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	switch {
 	case c.Replace == 0 && exists:
 		return store.ErrExists
-	case c.Replace != 0 && !exists, c.Replace != 0 && old.Subject != m.Subject:
+	case c.Replace != 0 && !exists, c.Replace != 0 && !old.ownedBy(m.Subject):
 		return store.ErrNotFound
-	case c.Replace != 0 && old.Version != c.Replace:
+	case c.Replace != 0 && old.version != c.Replace:
 		return store.ErrConflict
 	}
 	if len(m.CredentialID) > 0 {
@@ -209,25 +241,23 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	if c.Replace == 0 && c.MaxMethods > 0 && len(s.bySub[m.Subject]) >= c.MaxMethods {
 		return store.ErrLimit
 	}
-	if r == nil {
-		if r, err = s.session(c.SessionID, c.SessionExpires, true); err != nil {
+	if !ok {
+		if r, _, err = s.session(c.SessionID, c.SessionExpires, true); err != nil {
 			return err
 		}
 	}
 	r.consumed = true
-	if exists && len(old.CredentialID) > 0 {
-		delete(s.byCred, string(old.CredentialID))
+	s.sessions[c.SessionID] = r
+	if exists { // a replacement keeps its id and subject
+		m.ID = s.storedID(m.Subject, m.ID)
+		if cred := old.fields().credentialID; len(cred) > 0 {
+			delete(s.byCred, string(cred))
+		}
+	} else {
+		s.bySub[m.Subject] = append(s.bySub[m.Subject], m.ID)
 	}
 	m.Version = c.Replace + 1
-	s.methods[m.ID] = clone(m)
-	if !exists { // a replacement keeps its id and subject
-		ids := s.bySub[m.Subject]
-		if ids == nil {
-			ids = idSet{}
-			s.bySub[m.Subject] = ids
-		}
-		ids[m.ID] = struct{}{}
-	}
+	s.put(m)
 	if len(m.CredentialID) > 0 {
 		s.byCred[string(m.CredentialID)] = m.ID
 	}
@@ -241,11 +271,11 @@ func (s *Store) Get(ctx context.Context, subject, id string) (store.Method, erro
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.methods[id]
-	if !ok || m.Subject != subject {
+	r, ok := s.methods[id]
+	if !ok || !r.ownedBy(subject) {
 		return store.Method{}, store.ErrNotFound
 	}
-	return clone(m), nil
+	return s.method(id, subject, r), nil
 }
 
 // List implements store.Methods.
@@ -255,15 +285,18 @@ func (s *Store) List(ctx context.Context, subject string) ([]store.Method, error
 	}
 	s.mu.Lock()
 	var ms []store.Method // nil when the subject has none, as before
-	for id := range s.bySub[subject] {
-		ms = append(ms, clone(s.methods[id]))
+	if ids := s.bySub[subject]; len(ids) > 0 {
+		ms = make([]store.Method, 0, len(ids))
+		for _, id := range ids {
+			ms = append(ms, s.method(id, subject, s.methods[id]))
+		}
 	}
 	s.mu.Unlock()
-	sort.Slice(ms, func(i, j int) bool {
-		if !ms[i].CreatedAt.Equal(ms[j].CreatedAt) {
-			return ms[i].CreatedAt.Before(ms[j].CreatedAt)
+	slices.SortFunc(ms, func(a, b store.Method) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
 		}
-		return ms[i].ID < ms[j].ID
+		return strings.Compare(a.ID, b.ID)
 	})
 	return ms, nil
 }
@@ -279,7 +312,8 @@ func (s *Store) ByCredentialID(ctx context.Context, credentialID []byte) (store.
 	if !ok || len(credentialID) == 0 {
 		return store.Method{}, store.ErrNotFound
 	}
-	return clone(s.methods[id]), nil
+	r := s.methods[id]
+	return s.method(id, string(r.fields().subject), r), nil
 }
 
 // Update implements store.Methods.
@@ -289,18 +323,19 @@ func (s *Store) Update(ctx context.Context, m store.Method) (store.Method, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.methods[m.ID]
-	if !ok || old.Subject != m.Subject {
+	r, ok := s.methods[m.ID]
+	if !ok || !r.ownedBy(m.Subject) {
 		return store.Method{}, store.ErrNotFound
 	}
-	if old.Version != m.Version {
+	if r.version != m.Version {
 		return store.Method{}, store.ErrConflict
 	}
-	old.Attrs = bytes.Clone(m.Attrs)
-	old.Secret = bytes.Clone(m.Secret)
-	old.Version++
-	s.methods[m.ID] = old
-	return clone(old), nil
+	id := s.storedID(m.Subject, m.ID)
+	up := s.method(id, m.Subject, r)
+	up.Attrs, up.Secret = m.Attrs, m.Secret // put copies them
+	up.Version++
+	s.put(up)
+	return s.method(id, m.Subject, s.methods[id]), nil
 }
 
 // Delete implements store.Methods.
@@ -310,19 +345,24 @@ func (s *Store) Delete(ctx context.Context, subject, id string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.methods[id]
-	if !ok || m.Subject != subject {
+	r, ok := s.methods[id]
+	if !ok || !r.ownedBy(subject) {
 		return store.ErrNotFound
 	}
 	delete(s.methods, id)
-	if ids := s.bySub[subject]; ids != nil {
-		delete(ids, id)
-		if len(ids) == 0 {
+	delete(s.createdAt, id)
+	ids := s.bySub[subject]
+	if i := slices.Index(ids, id); i >= 0 { // List does not depend on the order
+		last := len(ids) - 1
+		ids[i], ids[last] = ids[last], ""
+		if last == 0 {
 			delete(s.bySub, subject)
+		} else {
+			s.bySub[subject] = ids[:last]
 		}
 	}
-	if len(m.CredentialID) > 0 {
-		delete(s.byCred, string(m.CredentialID))
+	if cred := r.fields().credentialID; len(cred) > 0 {
+		delete(s.byCred, string(cred))
 	}
 	return nil
 }
@@ -334,43 +374,82 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.methods[id]
-	if !ok || m.Subject != subject {
+	r, ok := s.methods[id]
+	if !ok || !r.ownedBy(subject) {
 		return false, store.ErrNotFound
 	}
-	if n <= m.Counter {
+	if n <= r.counter {
 		return false, nil
 	}
-	m.Counter = n
-	s.methods[id] = m
+	r.counter = n
+	s.methods[s.storedID(subject, id)] = r
 	return true, nil
 }
 
-// clone copies m's byte slices so callers cannot alias stored state.
-func clone(m store.Method) store.Method {
-	m.Attrs = bytes.Clone(m.Attrs)
-	m.Secret = bytes.Clone(m.Secret)
-	m.CredentialID = bytes.Clone(m.CredentialID)
+// storedID returns the copy of id, a method of subject, that s.bySub
+// holds. Writing an existing key of a map replaces the key's string with
+// the one written, so writes to s.methods use it to keep one copy of each
+// id. s.mu must be held.
+func (s *Store) storedID(subject, id string) string {
+	if i := slices.Index(s.bySub[subject], id); i >= 0 {
+		return s.bySub[subject][i]
+	}
+	return id
+}
+
+// put stores m as a methodRecord under m.ID, copying its byte slices.
+// s.mu must be held.
+func (s *Store) put(m store.Method) {
+	r := methodRecord{data: pack(m), counter: m.Counter, version: m.Version, typ: s.internType(m.Type)}
+	r.created, r.createdIn = encodeCreated(m.CreatedAt)
+	if r.createdIn == createdExact {
+		s.createdAt[m.ID] = m.CreatedAt
+	} else {
+		delete(s.createdAt, m.ID)
+	}
+	s.methods[m.ID] = r
+}
+
+// method returns r, the method id of subject, as a store.Method whose
+// byte slices are copies, so that callers cannot alias stored state.
+// s.mu must be held.
+func (s *Store) method(id, subject string, r methodRecord) store.Method {
+	f := r.fields()
+	m := store.Method{
+		ID: id, Subject: subject,
+		Attrs: bytes.Clone(f.attrs), Secret: bytes.Clone(f.secret), CredentialID: bytes.Clone(f.credentialID),
+		Counter: r.counter, Version: r.version,
+	}
+	if r.typ != 0 {
+		m.Type = s.types[r.typ-1]
+	} else {
+		m.Type = string(f.typ)
+	}
+	switch t := time.Unix(r.created.sec, int64(r.created.nsec)); r.createdIn {
+	case createdUTC:
+		m.CreatedAt = t.UTC()
+	case createdLocal:
+		m.CreatedAt = t
+	default:
+		m.CreatedAt = s.createdAt[id]
+	}
 	return m
 }
 
-// expiryHeap orders session records by expiry.
-type expiryHeap []*sessionRecord
+// maxTypes bounds s.types, so that a caller committing ever new method
+// types cannot grow it without bound; the types past it are read from
+// methodRecord.data.
+const maxTypes = 64
 
-func (h expiryHeap) Len() int           { return len(h) }
-func (h expiryHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
-func (h expiryHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *expiryHeap) Push(x any) {
-	r := x.(*sessionRecord)
-	r.index = len(*h)
-	*h = append(*h, r)
-}
-func (h *expiryHeap) Pop() any {
-	old := *h
-	r := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return r
+// internType returns the index plus one of t in s.types, adding t while
+// there is room, or zero. s.mu must be held.
+func (s *Store) internType(t string) uint8 {
+	if i := slices.Index(s.types, t); i >= 0 {
+		return uint8(i + 1)
+	}
+	if len(s.types) == maxTypes {
+		return 0
+	}
+	s.types = append(s.types, strings.Clone(t))
+	return uint8(len(s.types))
 }
