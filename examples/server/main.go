@@ -331,7 +331,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	demo(mux, demoDeps{service: svc, baseURL: c.baseURL, logger: logger})
 
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           frontDoor(api.Prefix()+"/", api, mux),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      15 * time.Second,
@@ -380,4 +380,20 @@ func typeNames(ts []verify.Type) string {
 		s[i] = string(t)
 	}
 	return strings.Join(s, ", ")
+}
+
+// frontDoor hands requests under prefix straight to api and every other
+// request to mux. api matches its routes exactly itself (a path it does
+// not know is its 404 problem body), so the mux's pattern matching and
+// path cleaning add nothing before it: they cost about 0.8 µs per request
+// under load (bench/run), for redirects of unclean paths no API client
+// follows with a POST.
+func frontDoor(prefix string, api, mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
