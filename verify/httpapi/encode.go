@@ -27,6 +27,13 @@ import (
 // maxPooledBody is the largest response buffer kept for reuse.
 const maxPooledBody = 16 << 10
 
+// smallBody is the size of the response buffer net/http fills before it
+// writes anything (its bufferBeforeChunkingSize): a body up to this size,
+// written at once as the handler's last act, is sent with a Content-Length
+// net/http computes itself; a longer one gets the handler's own, so that
+// it is not chunked.
+const smallBody = 2048
+
 // appendJSON appends the JSON of v, and the newline json.Encoder ends it
 // with, to b.
 func appendJSON(b []byte, v any) ([]byte, error) {
