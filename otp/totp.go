@@ -184,15 +184,19 @@ func (e *TOTP) Start(ctx context.Context, req *verify.EngineStart) (*verify.Chal
 	if account == "" {
 		return nil, verify.NewError(verify.ErrUnauthenticated, "no_subject", "No authenticated user")
 	}
-	secret := make([]byte, e.secretSize)
+	// The secret and its binary form live on the stack, wiped on return;
+	// what leaves is their encodings.
+	var key [maxKeyLen]byte
+	defer clear(key[:])
+	secret := key[keyHeaderLen : keyHeaderLen+e.secretSize]
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("otp: random: %w", err)
 	}
 	k := TOTPKey{Algorithm: e.alg, Digits: e.digits, Period: e.period, Secret: secret}
-	blob, err := k.MarshalBinary()
-	if err != nil {
+	if err := k.check(); err != nil {
 		return nil, err
 	}
+	blob := k.appendBinary(key[:0])
 	manual := b32.EncodeToString(secret)
 	return &verify.Challenge{
 		State:           encodeState(blob),
@@ -492,9 +496,15 @@ func (k TOTPKey) MarshalBinary() ([]byte, error) {
 	if err := k.check(); err != nil {
 		return nil, err
 	}
-	b := make([]byte, keyHeaderLen, keyHeaderLen+len(k.Secret))
-	b[0], b[1], b[2], b[3] = keyVersion, k.Algorithm.id(), byte(k.Digits), byte(k.Period/time.Second)
-	return append(b, k.Secret...), nil
+	return k.appendBinary(make([]byte, 0, keyHeaderLen+len(k.Secret))), nil
+}
+
+// appendBinary appends the MarshalBinary form of k, which check accepts,
+// to b. b may be the memory of k.Secret shifted by keyHeaderLen (Start
+// draws the secret where its binary form goes).
+func (k TOTPKey) appendBinary(b []byte) []byte {
+	b = append(b, keyVersion, k.Algorithm.id(), byte(k.Digits), byte(k.Period/time.Second))
+	return append(b, k.Secret...)
 }
 
 func (k TOTPKey) check() error {

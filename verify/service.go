@@ -454,22 +454,30 @@ const maxPooledPayload = 8 << 10
 // string (the otp engines' one base64url string) directly, anything else
 // through encoding/json.
 func (s *Service) seal(p *sealedSession, state any) (string, error) {
-	switch st := state.(type) {
-	case nil:
-	case string:
-		p.State = jsonw.AppendString(nil, st, true) // as json.Marshal writes it
-	default:
+	str, isString := state.(string)
+	if state != nil && !isString {
 		var err error
-		if p.State, err = json.Marshal(st); err != nil {
+		if p.State, err = json.Marshal(state); err != nil {
 			return "", fmt.Errorf("encode state: %w", err)
 		}
 	}
 	ps, ok := s.sealer.(PayloadSealer)
 	if !ok {
+		if isString {
+			p.State = jsonw.AppendString(nil, str, true) // as json.Marshal writes it
+		}
 		return s.sealer.Seal(*p, s.ttl) // a copy: p stays on Start's stack
 	}
 	buf := payloadBuffers.Get().(*[]byte)
-	*buf = appendSession((*buf)[:0], p)
+	if isString {
+		// The state string is written straight into the payload, as the
+		// member appendSession would write of its json.Marshal form.
+		b := appendSession((*buf)[:0], p)
+		b = append(b[:len(b)-1], `,"st":`...)
+		*buf = append(jsonw.AppendString(b, str, true), '}')
+	} else {
+		*buf = appendSession((*buf)[:0], p)
+	}
 	token, err := ps.SealPayload(*buf, s.ttl)
 	clear((*buf)[:cap(*buf)])
 	if cap(*buf) <= maxPooledPayload {
