@@ -84,7 +84,7 @@ func decodeSession(b []byte) (sealedSession, bool) {
 				v, ok = c.integer(strconv.IntSize)
 				p.Version = int(v)
 			case memberP:
-				p.Purpose, ok = c.str()
+				p.Purpose, ok = c.known(sessionPurpose)
 			case memberSID:
 				p.ID, ok = c.str()
 			case memberSub:
@@ -95,7 +95,7 @@ func decodeSession(b []byte) (sealedSession, bool) {
 				p.MethodID, ok = c.str()
 			case memberTyp:
 				var t string
-				t, ok = c.str()
+				t, ok = c.known(typeNames[:]...)
 				p.Type = Type(t)
 			case memberIAT:
 				p.IssuedAt, ok = c.integer(64)
@@ -256,6 +256,32 @@ func (c *jsonCursor) str() (string, bool) {
 	c.i = end
 	return s, true
 }
+
+// known reads a string as str does, but returns the one of names it
+// spells, if any, rather than a copy: the purpose and the type of every
+// session are one of a few constants.
+func (c *jsonCursor) known(names ...string) (string, bool) {
+	c.space()
+	if c.i < len(c.b) && c.b[c.i] == '"' {
+		if end, isPlain, ok := c.stringEnd(); ok && isPlain {
+			for _, n := range names {
+				if string(c.b[c.i+1:end-1]) == n {
+					c.i = end
+					return n, true
+				}
+			}
+		}
+	}
+	return c.str()
+}
+
+// typeNames are the names of Types, for jsonCursor.known.
+var typeNames = func() (names [len(Types)]string) {
+	for i, t := range Types {
+		names[i] = string(t)
+	}
+	return names
+}()
 
 // unquote decodes the JSON string tok with encoding/json.
 func unquote(tok []byte) (string, bool) {
