@@ -240,6 +240,14 @@ func (o *object) enum(name string, required bool, values ...string) (*string, bo
 	return nil, false
 }
 
+// typeNames are the names of verify.Types, the values of a start's type.
+var typeNames = func() (names [len(verify.Types)]string) {
+	for i, t := range verify.Types {
+		names[i] = string(t)
+	}
+	return names
+}()
+
 // startFields are the members each type's start request may carry besides
 // "type" (CreateAuthenticationMethodRequestContent; webauthn-platform and
 // webauthn-roaming take the passkey payload's).
@@ -265,21 +273,15 @@ func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
 	}
 	var errs fieldErrs
 	o := &object{members: ms, errs: &errs}
-	types := make([]string, len(verify.Types))
-	for i, t := range verify.Types {
-		types[i] = string(t)
-	}
-	t, _ := o.enum("type", true, types...)
+	t, _ := o.enum("type", true, typeNames[:]...)
 	if t == nil {
 		// Without a valid type no member can be judged.
 		return req, errs.err()
 	}
 	req.Type = verify.Type(*t)
-	allowed := map[string]bool{}
-	for _, f := range startFields[req.Type] {
-		allowed[f] = true
-	}
-	if allowed["connection"] {
+	fields := startFields[req.Type]
+	allowed := func(f string) bool { return slices.Contains(fields, f) }
+	if allowed("connection") {
 		if s, _ := o.str("connection", false, 1, maxConnection); s != nil {
 			if !isConnection(*s) {
 				o.errs.add(o.at("connection"), "must contain only letters, digits and '-'")
@@ -295,15 +297,15 @@ func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
 			}
 		}
 	}
-	if allowed["use_exclude_credentials"] {
+	if allowed("use_exclude_credentials") {
 		req.UseExcludeCredentials, _ = o.boolean("use_exclude_credentials")
 	}
-	if allowed["email"] {
+	if allowed("email") {
 		if s, _ := o.str("email", true, 1, maxEmail); s != nil {
 			req.Email = *s
 		}
 	}
-	if allowed["phone_number"] {
+	if allowed("phone_number") {
 		if s, _ := o.str("phone_number", true, 1, maxPhoneNumber); s != nil {
 			req.PhoneNumber = *s
 		}
