@@ -19,14 +19,15 @@
 //     a consumed session and records the session as consumed and the
 //     method as saved, in two maps;
 //  7. writes one audit line through slog.TextHandler to standard error,
-//     as examples/server does;
+//     as examples/server does (not with -audit=false, which measures what
+//     the line costs);
 //  8. answers 201 with a fixed JSON body and a Location header.
 //
 // It is not a server to use: it skips everything that is not needed for
 // a correct answer to a correct request (strict decoding, validation
 // errors, rate limits, the spec's error bodies, expiry, key rotation…).
 //
-//	go run ./bench/floor -session-password PASSWORD -token TOKEN [-addr 127.0.0.1:8082]
+//	go run ./bench/floor -session-password PASSWORD -token TOKEN [-addr 127.0.0.1:8082] [-audit=false]
 //
 // It accepts the auth_sessions examples/server seals with the same
 // -session-password, and the bearer tokens TOKEN and TOKEN.NAME (as
@@ -66,15 +67,20 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8082", "listen address")
 	password := flag.String("session-password", "", "auth_session sealing password, as examples/server's")
 	token := flag.String("token", "", "bearer token, as examples/server's")
+	audit := flag.Bool("audit", true, "write an audit line per confirm")
 	flag.Parse()
-	if err := run(*addr, *password, *token); err != nil {
+	if err := run(*addr, *password, *token, *audit); err != nil {
 		fmt.Fprintln(os.Stderr, "floor:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, password, token string) error {
-	h, err := newFloor(password, token, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+func run(addr, password, token string, audit bool) error {
+	var w io.Writer = os.Stderr
+	if !audit {
+		w = io.Discard
+	}
+	h, err := newFloor(password, token, slog.New(slog.NewTextHandler(w, nil)))
 	if err != nil {
 		return err
 	}

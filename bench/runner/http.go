@@ -43,6 +43,8 @@ import (
 //     consume the session, save the method, one audit line), written as
 //     cheaply as possible, with the server's sealing password: the ratio
 //     no implementation of the route can beat on the machine;
+//   - http:floor-silent: the same without the audit line (bench/floor
+//     -audit=false), what the line costs the floor;
 //   - http:baseline-pool: the same pool of requests to bench/baseline, so
 //     that both sides pay the same per-request cost in wrk's Lua.
 const (
@@ -57,7 +59,7 @@ const (
 )
 
 func (r *runner) httpRound(ctx context.Context) {
-	names := []string{"http:baseline", "http:start", "http:baseline-pool", "http:verify", "http:floor"}
+	names := []string{"http:baseline", "http:start", "http:baseline-pool", "http:verify", "http:floor", "http:floor-silent"}
 	if err := r.need("wrk", "server", "baseline", "floor"); err != nil {
 		for _, n := range names {
 			r.metric(n).fail(err)
@@ -113,12 +115,15 @@ func (r *runner) httpRound(ctx context.Context) {
 	}
 	// The floor gets the pool as the server did, each confirm once: it
 	// keeps its own record of consumed sessions.
-	r.httpMeasure(ctx, "http:floor", func() (*process, error) {
-		return startProcess(ctx, r.tmp, r.bins["floor"], "listening on http://", "-addr", "127.0.0.1:0",
-			"-session-password", password, "-token", token)
-	}, func(p *process) (wrkResult, error) {
-		return r.measured(ctx, p, "verify.lua", pool, token)
-	})
+	for _, f := range []struct{ name, audit string }{{"http:floor", "true"}, {"http:floor-silent", "false"}} {
+		name, audit := f.name, f.audit
+		r.httpMeasure(ctx, name, func() (*process, error) {
+			return startProcess(ctx, r.tmp, r.bins["floor"], "listening on http://", "-addr", "127.0.0.1:0",
+				"-session-password", password, "-token", token, "-audit="+audit)
+		}, func(p *process) (wrkResult, error) {
+			return r.measured(ctx, p, "verify.lua", pool, token)
+		})
+	}
 	r.httpMeasure(ctx, "http:baseline-pool", baseline, func(p *process) (wrkResult, error) {
 		return r.measured(ctx, p, "verify.lua", pool, token, "cycle")
 	})

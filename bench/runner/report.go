@@ -64,6 +64,9 @@ var pairs = []pair{
 	{groupHTTP, "HTTP: the verify route's floor, the least a correct confirm must do (bench/floor: unseal, TOTP check, attempt count, single use, save, audit line), same pool, vs a bare net/http handler",
 		"http:floor", "http:baseline-pool", "bench/floor", "bench/baseline",
 		false, "(the best ratio any implementation can reach here; same goal)", func(r float64) bool { return r >= 0.5 }},
+	{groupHTTP, "HTTP: the same floor without its audit line (bench/floor -audit=false), vs a bare net/http handler",
+		"http:floor-silent", "http:baseline-pool", "bench/floor -audit=false", "bench/baseline",
+		false, "(the floor if confirms were not logged; same goal)", func(r float64) bool { return r >= 0.5 }},
 }
 
 // httpLabels name the HTTP measurements in the report.
@@ -73,6 +76,7 @@ var httpLabels = map[string]string{
 	"http:verify":        "examples/server, verify",
 	"http:baseline-pool": "bench/baseline, the confirms' requests",
 	"http:floor":         "bench/floor, the confirms",
+	"http:floor-silent":  "bench/floor -audit=false, the confirms",
 }
 
 // nodeLabels name the Node measurements in the report.
