@@ -6,8 +6,10 @@
 // A [Sealer] is made once from a [Config] by [NewSealer]; [Sealer.Seal] turns
 // a value into a token that expires after a TTL and [Sealer.Unseal] turns a
 // token back into a value. verify.Service uses it through the verify.Sealer
-// interface; it opens tokens with [Sealer.UnsealPayload], decodes the
-// payload strictly itself and enforces its own expiry and bindings on it.
+// interface; it writes its session's JSON itself and seals it with
+// [Sealer.SealPayload], opens tokens with [Sealer.UnsealPayload], decodes
+// the payload strictly itself and enforces its own expiry and bindings on
+// it.
 //
 // # Format
 //
