@@ -316,7 +316,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		Authenticator: auth,
 		Limiter:       apiLimiter,
 		BaseURL:       c.baseURL,
-		RateLimit:     verify.Limit{Requests: max(c.rateLimit, 1), Window: time.Minute},
+		RateLimit:     verify.Limit{Requests: headerLimit(c.rateLimit), Window: time.Minute},
 		Logger:        logger,
 	})
 	if err != nil {
@@ -396,4 +396,15 @@ func frontDoor(prefix string, api, mux http.Handler) http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// headerLimit is the per-minute limit the rate-limit headers report for
+// -rate-limit n: n itself, or with the limit lifted (0) the largest a
+// limiter accepts, so that no client reading X-RateLimit-Limit throttles
+// itself to a limit that is not there.
+func headerLimit(n int) int {
+	if n == 0 {
+		return ratelimit.MaxRequests
+	}
+	return n
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/verifykit/verifykit/internal/faulttest"
 	"github.com/verifykit/verifykit/internal/peer"
 	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/ratelimit"
 )
 
 const testToken = "test-token-0123456789abcdefgh"
@@ -125,6 +127,8 @@ func TestServerEnrollments(t *testing.T) {
 		res, e := s.post(t, "createAuthenticationMethod", "/authentication-methods", `{"type":"totp"}`)
 		require.Equal(t, http.StatusAccepted, res.StatusCode)
 		assert.Contains(t, e["barcode_uri"], "otpauth://totp/verifykit%20demo:demo@example.com?secret=")
+		// -rate-limit 0 lifts the limit: the headers do not report one of 1.
+		assert.Equal(t, strconv.Itoa(ratelimit.MaxRequests), res.Header.Get("X-RateLimit-Limit"))
 		out, err := exec.Command(oathtool, "--totp", "-b", e["manual_input_code"].(string)).Output()
 		require.NoError(t, err)
 		body, _ := json.Marshal(map[string]string{"auth_session": e["auth_session"].(string), "otp_code": strings.TrimSpace(string(out))})
