@@ -293,11 +293,12 @@ type enrollment struct {
 }
 
 // makePool starts n TOTP enrollments on the server at base and writes, for
-// each, its verify path, a body with the code its authenticator shows now
-// and the bearer token of the user who started it, one
-// "PATH<TAB>BODY<TAB>TOKEN" line each, for bench/wrk/verify.lua. A code
-// stays valid for at least the next 30 seconds (the server accepts the
-// step before and after the current one). The enrollments are spread over
+// each, its verify path, a body with the code its authenticator shows
+// codeLead after the last one started and the bearer token of the user who
+// started it, one "PATH<TAB>BODY<TAB>TOKEN" line each, for
+// bench/wrk/verify.lua. Every code is valid from then on for at least 45
+// seconds (the server accepts the step before and after the current one),
+// for the verify and floor runs that use the pool. The enrollments are spread over
 // demo users (the server runs with -demo-users: TOKEN.uN acts for user N),
 // perUser each, because one user may hold at most verify.MaxListed methods
 // and the server enforces that bound when a confirm commits.
@@ -306,19 +307,19 @@ func makePool(ctx context.Context, base, token string, n int, file string) error
 	const workers = 8
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
 	defer client.CloseIdleConnections()
-	lines := make([]string, n)
+	ens := make([]started, n)
 	next := make(chan int)
 	errc := make(chan error, workers)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				line, err := startOne(ctx, client, base, fmt.Sprintf("%s.u%d", token, i/perUser))
+				en, err := startOne(ctx, client, base, fmt.Sprintf("%s.u%d", token, i/perUser))
 				if err != nil {
 					errc <- err
 					return
 				}
-				lines[i] = line
+				ens[i] = en
 			}
 		})
 	}
@@ -342,46 +343,63 @@ feed:
 	if err != nil {
 		return fmt.Errorf("verify pool: %w", err)
 	}
+	// Every code is the one its authenticator shows codeLead after the
+	// pool is complete: the server accepts it from the time step before
+	// that one to the step after, so from now until at least 45 seconds
+	// from now, whatever the phase of the 30-second steps — the verify and
+	// floor runs that use the pool, one after the other, take about 25.
+	at := time.Now().Add(codeLead)
+	lines := make([]string, n)
+	for i, en := range ens {
+		code, err := codeAt(en.barcodeURI, at)
+		if err != nil {
+			return fmt.Errorf("verify pool: %w", err)
+		}
+		vb, err := json.Marshal(map[string]string{"auth_session": en.authSession, "otp_code": code})
+		if err != nil {
+			return err
+		}
+		lines[i] = startPath + "/" + url.PathEscape(en.id) + "/verify\t" + string(vb) + "\t" + en.token
+	}
 	return os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 }
 
-func startOne(ctx context.Context, client *http.Client, base, token string) (string, error) {
+// codeLead is how far after the pool is complete its codes are taken.
+const codeLead = 15 * time.Second
+
+// started is an enrollment of the pool: its id, auth_session, Key URI and
+// the bearer token of the user who started it.
+type started struct{ id, authSession, barcodeURI, token string }
+
+func startOne(ctx context.Context, client *http.Client, base, token string) (started, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+startPath, strings.NewReader(startBody))
 	if err != nil {
-		return "", err
+		return started{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", err
+		return started{}, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return "", err
+		return started{}, err
 	}
 	if resp.StatusCode != http.StatusAccepted {
-		return "", fmt.Errorf("start answered %d: %s", resp.StatusCode, tail(body))
+		return started{}, fmt.Errorf("start answered %d: %s", resp.StatusCode, tail(body))
 	}
 	var en enrollment
 	if err := json.Unmarshal(body, &en); err != nil {
-		return "", err
+		return started{}, err
 	}
-	code, err := codeNow(en.BarcodeURI)
-	if err != nil {
-		return "", err
-	}
-	vb, err := json.Marshal(map[string]string{"auth_session": en.AuthSession, "otp_code": code})
-	if err != nil {
-		return "", err
-	}
-	return startPath + "/" + url.PathEscape(en.ID) + "/verify\t" + string(vb) + "\t" + token, nil
+	return started{id: en.ID, authSession: en.AuthSession, barcodeURI: en.BarcodeURI, token: token}, nil
 }
 
-// codeNow returns the current code of the otpauth:// URI of a start
+// codeAt returns the code at time t of the otpauth:// URI of a start
 // response, with the algorithm, digits and period it names.
-func codeNow(uri string) (string, error) {
+func codeAt(uri string, t time.Time) (string, error) {
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme != "otpauth" {
 		return "", fmt.Errorf("barcode_uri %q is not an otpauth URI", uri)
@@ -407,5 +425,5 @@ func codeNow(uri string) (string, error) {
 		}
 		k.Period = time.Duration(s) * time.Second
 	}
-	return k.Code(time.Now())
+	return k.Code(t)
 }
