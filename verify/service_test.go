@@ -59,7 +59,8 @@ func (s testSealer) Unseal(token string, v any) error {
 
 // tamper changes one character of a token's MAC, ten from its end (the
 // last ones of a base64 MAC may carry only padding bits), to another.
-// (Replacing the last two with "AA" left one token in 4,096 unchanged.)
+// (Replacing the last two with "AA" left about one token in a thousand as
+// it was, since the last character of a 32-byte MAC holds 2 padding bits.)
 func tamper(token string) string {
 	i := len(token) - 10
 	c := byte('A')
