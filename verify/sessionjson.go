@@ -95,7 +95,7 @@ func decodeSession(b []byte) (sealedSession, bool) {
 				p.MethodID, ok = c.str()
 			case memberTyp:
 				var t string
-				t, ok = c.known(typeNames[:]...)
+				t, ok = c.known(TypeNames[:]...)
 				p.Type = Type(t)
 			case memberIAT:
 				p.IssuedAt, ok = c.integer(64)
@@ -274,14 +274,6 @@ func (c *jsonCursor) known(names ...string) (string, bool) {
 	}
 	return c.str()
 }
-
-// typeNames are the names of Types, for jsonCursor.known.
-var typeNames = func() (names [len(Types)]string) {
-	for i, t := range Types {
-		names[i] = string(t)
-	}
-	return names
-}()
 
 // unquote decodes the JSON string tok with encoding/json.
 func unquote(tok []byte) (string, bool) {

@@ -25,6 +25,15 @@ var Types = [...]Type{
 	TypeTOTP, TypePhone, TypeEmail, TypePushNotification, TypeRecoveryCode,
 }
 
+// TypeNames are the names of Types, in the same order: the strings a
+// decoder compares a type member with.
+var TypeNames = func() (names [len(Types)]string) {
+	for i, t := range Types {
+		names[i] = string(t)
+	}
+	return names
+}()
+
 // Valid reports whether t is one of the nine method types.
 func (t Type) Valid() bool {
 	for _, v := range Types {

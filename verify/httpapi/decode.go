@@ -240,14 +240,6 @@ func (o *object) enum(name string, required bool, values ...string) (*string, bo
 	return nil, false
 }
 
-// typeNames are the names of verify.Types, the values of a start's type.
-var typeNames = func() (names [len(verify.Types)]string) {
-	for i, t := range verify.Types {
-		names[i] = string(t)
-	}
-	return names
-}()
-
 // startFields are the members each type's start request may carry besides
 // "type" (CreateAuthenticationMethodRequestContent; webauthn-platform and
 // webauthn-roaming take the passkey payload's).
@@ -273,7 +265,7 @@ func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
 	}
 	var errs fieldErrs
 	o := &object{members: ms, errs: &errs}
-	t, _ := o.enum("type", true, typeNames[:]...)
+	t, _ := o.enum("type", true, verify.TypeNames[:]...)
 	if t == nil {
 		// Without a valid type no member can be judged.
 		return req, errs.err()

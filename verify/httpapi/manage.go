@@ -201,13 +201,7 @@ func queryError(name, detail string) error {
 	}
 }
 
-func typeList() string {
-	s := make([]string, len(verify.Types))
-	for i, t := range verify.Types {
-		s[i] = string(t)
-	}
-	return strings.Join(s, ", ")
-}
+func typeList() string { return strings.Join(verify.TypeNames[:], ", ") }
 
 // opNames lists every operationId of the route table, served or not, for
 // checking Config.RouteLimits.
