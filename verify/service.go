@@ -472,8 +472,7 @@ func (s *Service) seal(p *sealedSession, state any) (string, error) {
 	if isString {
 		// The state string is written straight into the payload, as the
 		// member appendSession would write of its json.Marshal form.
-		b := appendSession((*buf)[:0], p)
-		b = append(b[:len(b)-1], `,"st":`...)
+		b := append(appendSessionMembers((*buf)[:0], p), `,"st":`...)
 		*buf = append(jsonw.AppendString(b, str, true), '}')
 	} else {
 		*buf = appendSession((*buf)[:0], p)

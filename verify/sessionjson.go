@@ -14,6 +14,17 @@ import (
 // TestAppendSessionMatchesEncoder and FuzzAppendSession hold it to the
 // Encoder.
 func appendSession(b []byte, p *sealedSession) []byte {
+	b = appendSessionMembers(b, p)
+	if len(p.State) > 0 {
+		b = append(b, `,"st":`...)
+		b = append(b, p.State...)
+	}
+	return append(b, '}')
+}
+
+// appendSessionMembers appends the opening brace and every member of p
+// but the state: appendSession without its end.
+func appendSessionMembers(b []byte, p *sealedSession) []byte {
 	b = append(b, `{"v":`...)
 	b = strconv.AppendInt(b, int64(p.Version), 10)
 	b = append(b, `,"p":`...)
@@ -33,12 +44,7 @@ func appendSession(b []byte, p *sealedSession) []byte {
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, p.IssuedAt, 10)
 	b = append(b, `,"exp":`...)
-	b = strconv.AppendInt(b, p.Expires, 10)
-	if len(p.State) > 0 {
-		b = append(b, `,"st":`...)
-		b = append(b, p.State...)
-	}
-	return append(b, '}')
+	return strconv.AppendInt(b, p.Expires, 10)
 }
 
 // decodeSession strictly decodes the plaintext of an auth_session into a
