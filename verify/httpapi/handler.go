@@ -599,6 +599,11 @@ func isJSON(ct string) bool {
 	if ct == "application/json" || ct == "application/json; charset=utf-8" {
 		return true // what clients send, without parsing
 	}
+	return parsedJSON(ct)
+}
+
+// parsedJSON is isJSON by parsing the media type.
+func parsedJSON(ct string) bool {
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return false
