@@ -34,6 +34,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/verifykit/verifykit/bench/internal/capture"
+	"github.com/verifykit/verifykit/internal/chromium"
 	"github.com/verifykit/verifykit/passkey"
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify"
@@ -41,9 +42,9 @@ import (
 
 func main() {
 	out := flag.String("out", "bench/testdata/chromium-packed-es256.json", "file to write")
-	chromium := flag.String("chromium", "/usr/bin/chromium", "Chromium binary")
+	browser := flag.String("chromium", "/usr/bin/chromium", "Chromium binary")
 	flag.Parse()
-	if err := run(*out, *chromium); err != nil {
+	if err := run(*out, *browser); err != nil {
 		fmt.Fprintln(os.Stderr, "capture:", err)
 		os.Exit(1)
 	}
@@ -51,27 +52,16 @@ func main() {
 
 // createJS creates a credential from the creation options %s (the JSON
 // form of WebAuthn §5.4) and returns the PublicKeyCredential in the JSON
-// form of authn_response, as the demo page of examples/server sends it.
+// form of authn_response, by the function %s (chromium.CredentialJSON).
 const createJS = `(async () => {
   const options = %s;
   const cred = await navigator.credentials.create({publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options)});
-  const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  const r = {
-    id: cred.id, rawId: b64(cred.rawId), type: cred.type,
-    response: {
-      attestationObject: b64(cred.response.attestationObject),
-      clientDataJSON: b64(cred.response.clientDataJSON),
-      transports: cred.response.getTransports(),
-    },
-    clientExtensionResults: cred.getClientExtensionResults(),
-  };
-  if (cred.authenticatorAttachment) r.authenticatorAttachment = cred.authenticatorAttachment;
-  return {response: JSON.stringify(r), userAgent: navigator.userAgent};
+  return {response: JSON.stringify((%s)(cred)), userAgent: navigator.userAgent};
 })()`
 
-func run(out, chromium string) error {
-	if _, err := exec.LookPath(chromium); err != nil {
-		return fmt.Errorf("no Chromium at %s (install Debian's chromium): %w", chromium, err)
+func run(out, browser string) error {
+	if _, err := exec.LookPath(browser); err != nil {
+		return fmt.Errorf("no Chromium at %s (install Debian's chromium): %w", browser, err)
 	}
 	// A blank page on http://localhost:PORT, a secure context for WebAuthn.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -116,25 +106,14 @@ func run(out, chromium string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	actx, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(tmp),
-	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromium.Options(browser, tmp)...)
 	defer cancelAlloc()
 	tctx, cancelTab := chromedp.NewContext(actx)
 	defer cancelTab()
 	tctx, cancel := context.WithTimeout(tctx, 2*time.Minute)
 	defer cancel()
 	if err := chromedp.Do(tctx, chromedp.Navigate(origin+"/")); err != nil {
-		return fmt.Errorf("start %s: %w", chromium, err)
+		return fmt.Errorf("start %s: %w", browser, err)
 	}
 	if _, err := chromedp.Call(tctx, webauthn.Enable, webauthn.EnableParams{}); err != nil {
 		return err
@@ -152,7 +131,7 @@ func run(out, chromium string) error {
 		Response  string `json:"response"`
 		UserAgent string `json:"userAgent"`
 	}
-	res, err := chromedp.Run(tctx, chromedp.Evaluate[created](fmt.Sprintf(createJS, ch.AuthnParamsPublicKey), chromedp.EvalAwaitPromise))
+	res, err := chromedp.Run(tctx, chromedp.Evaluate[created](fmt.Sprintf(createJS, ch.AuthnParamsPublicKey, chromium.CredentialJSON), chromedp.EvalAwaitPromise))
 	if err != nil {
 		return fmt.Errorf("navigator.credentials.create: %w", err)
 	}

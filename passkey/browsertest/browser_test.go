@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/chromium"
 	"github.com/verifykit/verifykit/internal/peer"
 	"github.com/verifykit/verifykit/internal/spectest"
 )
@@ -45,19 +46,7 @@ func chromiumPath(t *testing.T) string {
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	path := chromiumPath(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true), // the CI container runs as root
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromium.Options(path, t.TempDir())...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelTab(); cancelAlloc() })
@@ -82,17 +71,7 @@ const enrollJS = `(async () => {
   const options = enr.authn_params_public_key;
   options.attestation = %[2]q;
   const cred = await navigator.credentials.create({publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options)});
-  const b64 = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  const authn_response = {
-    id: cred.id, rawId: b64(cred.rawId), type: cred.type,
-    response: {
-      attestationObject: b64(cred.response.attestationObject),
-      clientDataJSON: b64(cred.response.clientDataJSON),
-      transports: cred.response.getTransports(),
-    },
-    clientExtensionResults: cred.getClientExtensionResults(),
-  };
-  if (cred.authenticatorAttachment) authn_response.authenticatorAttachment = cred.authenticatorAttachment;
+  const authn_response = (%[4]s)(cred);
   const verify = await api("/authentication-methods/" + encodeURIComponent(enr.id) + "/verify",
     {auth_session: enr.auth_session, authn_response});
   return {start, verify, userAgent: navigator.userAgent, attestationObject: authn_response.response.attestationObject};
@@ -145,7 +124,7 @@ func TestBrowserEnrollment(t *testing.T) {
 			require.NoError(t, err)
 			added, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &tc.auth})
 			require.NoError(t, err)
-			res, err := chromedp.Run(ctx, chromedp.Evaluate[enrollResult](fmt.Sprintf(enrollJS, tc.typ, tc.attestation, srv.token), chromedp.EvalAwaitPromise))
+			res, err := chromedp.Run(ctx, chromedp.Evaluate[enrollResult](fmt.Sprintf(enrollJS, tc.typ, tc.attestation, srv.token, chromium.CredentialJSON), chromedp.EvalAwaitPromise))
 			require.NoError(t, err)
 			require.NotNil(t, res.Start)
 			require.Equal(t, http.StatusAccepted, res.Start.Status, res.Start.Body)
