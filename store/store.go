@@ -152,3 +152,40 @@ type Purger interface {
 type AttemptRefunder interface {
 	RefundAttempt(ctx context.Context, sid string) error
 }
+
+// ErrStale: a sign-in's counter is not greater than the stored one (a
+// replayed TOTP step or WebAuthn signature counter).
+var ErrStale = errors.New("store: counter not advanced")
+
+// SignIn is the single write of a successful sign-in.
+type SignIn struct {
+	// SessionID is consumed, as by Commit: a second SignIn or Commit with it
+	// fails with ErrConsumed.
+	SessionID      string
+	SessionExpires time.Time
+	// Subject and MethodID name the method signed in with (ErrNotFound if
+	// it no longer exists; nothing is consumed then).
+	Subject  string
+	MethodID string
+	// Version, when non-zero, makes the write conditional on the method's
+	// stored version (ErrConflict otherwise). Set with Secret: of concurrent
+	// uses of one recovery code exactly one succeeds.
+	Version int64
+	// Counter, when positive, must be greater than the stored counter
+	// (ErrStale otherwise, consuming nothing) and replaces it.
+	Counter int64
+	// Attrs, when non-nil, replace the method's attributes (last_auth_at,
+	// a WebAuthn credential's backup state).
+	Attrs []byte
+	// Secret, when non-nil, replaces the method's secret.
+	Secret []byte
+}
+
+// SignInWriter writes sign-ins. SignIn consumes s.SessionID and updates the
+// method atomically: both happen or neither. It returns the method as
+// stored after the write, with its new version.
+//
+// It is a separate interface only until every store implements it.
+type SignInWriter interface {
+	SignIn(ctx context.Context, s SignIn) (Method, error)
+}
