@@ -16,9 +16,9 @@ type slogObserver struct{ l *slog.Logger }
 func (o slogObserver) Observe(ctx context.Context, e Event) {
 	level := slog.LevelInfo
 	switch {
-	case e.Kind == EventFailed && e.Internal:
+	case (e.Kind == EventFailed || e.Kind == EventSignInFailed) && e.Internal:
 		level = slog.LevelError
-	case e.Kind == EventFailed:
+	case e.Kind == EventFailed || e.Kind == EventSignInFailed:
 		level = slog.LevelWarn
 	}
 	// The attributes are built on the stack and the message is a constant
@@ -62,6 +62,10 @@ func eventMessage(k EventKind) string {
 		return "verifykit " + string(EventDeleted)
 	case EventUpdated:
 		return "verifykit " + string(EventUpdated)
+	case EventSignedIn:
+		return "verifykit " + string(EventSignedIn)
+	case EventSignInFailed:
+		return "verifykit " + string(EventSignInFailed)
 	}
 	return "verifykit " + string(k)
 }

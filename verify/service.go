@@ -279,7 +279,7 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 		return nil, sealedSession{}, err
 	}
 	// 1. Open the auth_session.
-	p, err := s.open(req.AuthSession)
+	p, err := s.open(req.AuthSession, sessionPurpose)
 	if err != nil {
 		return nil, p, err
 	}
@@ -391,16 +391,23 @@ func (s *Service) refund(ctx context.Context, sid string) {
 	_ = r.RefundAttempt(ctx, sid)
 }
 
-// open unseals and strictly decodes an auth_session.
-func (s *Service) open(token string) (sealedSession, error) {
+// open unseals and strictly decodes an auth_session sealed for purpose
+// (sessionPurpose or signInPurpose): a session of the other purpose does
+// not open. An enrollment session names its subject and pending method; a
+// sign-in session names both, or neither (a usernameless passkey sign-in).
+func (s *Service) open(token, purpose string) (sealedSession, error) {
 	var p sealedSession
 	if token == "" {
 		return p, InvalidField("auth_session", "/auth_session", "auth_session is required")
 	}
+	expired := "The auth_session has expired; start the enrollment again"
+	if purpose == signInPurpose {
+		expired = "The auth_session has expired; request a new challenge"
+	}
 	raw, err := s.unseal(token)
 	if err != nil {
 		if errors.Is(err, session.ErrExpired) {
-			return p, &Error{Kind: ErrExpired, Reason: "session_expired", Detail: "The auth_session has expired; start the enrollment again", Err: err}
+			return p, &Error{Kind: ErrExpired, Reason: "session_expired", Detail: expired, Err: err}
 		}
 		return p, &Error{Kind: ErrInvalidSession, Reason: "session_unseal", Detail: "The auth_session is invalid", Err: err}
 	}
@@ -408,8 +415,12 @@ func (s *Service) open(token string) (sealedSession, error) {
 	if !ok {
 		return sealedSession{}, NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
 	}
-	if p.Version != sessionVersion || p.Purpose != sessionPurpose || p.ID == "" || p.Subject == "" ||
-		p.Pending == "" || !p.Type.Valid() || p.IssuedAt <= 0 || p.Expires <= p.IssuedAt {
+	named := p.Subject != "" && p.Pending != ""
+	if purpose == signInPurpose {
+		named = named || p.Subject == "" && p.Pending == "" && p.Type == TypePasskey
+	}
+	if p.Version != sessionVersion || p.Purpose != purpose || p.ID == "" || !named ||
+		!p.Type.Valid() || p.IssuedAt <= 0 || p.Expires <= p.IssuedAt {
 		return sealedSession{}, NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
 	}
 	// Every session has an expiry no further than MaxSessionTTL from its
@@ -418,7 +429,7 @@ func (s *Service) open(token string) (sealedSession, error) {
 		return sealedSession{}, NewError(ErrInvalidSession, "session_ttl", "The auth_session is invalid")
 	}
 	if s.now().UnixMilli() >= p.Expires {
-		return p, NewError(ErrExpired, "session_expired", "The auth_session has expired; start the enrollment again")
+		return p, NewError(ErrExpired, "session_expired", expired)
 	}
 	return p, nil
 }

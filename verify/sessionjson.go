@@ -90,7 +90,7 @@ func decodeSession(b []byte) (sealedSession, bool) {
 				v, ok = c.integer(strconv.IntSize)
 				p.Version = int(v)
 			case memberP:
-				p.Purpose, ok = c.known(sessionPurpose)
+				p.Purpose, ok = c.known(sessionPurpose, signInPurpose)
 			case memberSID:
 				p.ID, ok = c.str()
 			case memberSub:

@@ -1,0 +1,348 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/verifykit/verifykit/store"
+)
+
+// signInPurpose is the purpose of a sign-in auth_session. It differs from
+// sessionPurpose, so that an enrollment session never opens as a sign-in
+// session, nor the reverse (SECURITY-CHECKLIST SI-01, ASVS 9.2.2).
+const signInPurpose = "verifykit/signin"
+
+// Challenge starts a sign-in of sub with its method methodID (a step-up of
+// a signed-in user): it reads the method, lets its engine create the
+// challenge (WebAuthn request options, a sent code, a push notification)
+// and seals it into an auth_session with the sign-in purpose, bound to
+// sub, methodID and the method's type, for the Service's SessionTTL.
+//
+// Another user's method and an unknown id both fail with ErrNotFound. A
+// method whose engine is not a SignInEngine fails with ErrInvalidRequest.
+// A usernameless passkey sign-in, which has no subject yet, is started with
+// ChallengePasskey, never with a zero sub here.
+func (s *Service) Challenge(ctx context.Context, sub Subject, methodID string, client Client) (*SignInChallenge, error) {
+	if err := checkSubject(sub); err != nil {
+		return nil, err
+	}
+	rec, m, err := s.load(ctx, sub, methodID)
+	if err != nil {
+		return nil, err
+	}
+	return s.challenge(ctx, &EngineChallenge{Subject: sub, Method: m, Record: rec, Client: client}, m.Type)
+}
+
+// ChallengePasskey starts a usernameless passkey sign-in: no user is known
+// yet. The passkey engine's request options leave allowCredentials empty
+// (a discoverable credential, usable with mediation "conditional"), and the
+// auth_session is bound to no subject and no method: only
+// AuthenticatePasskey accepts it, and the credential the assertion names
+// says who signs in.
+func (s *Service) ChallengePasskey(ctx context.Context, client Client) (*SignInChallenge, error) {
+	return s.challenge(ctx, &EngineChallenge{Client: client}, TypePasskey)
+}
+
+// challenge runs a sign-in challenge of type t for ec (ec.Method zero for
+// a usernameless passkey sign-in) and seals it.
+func (s *Service) challenge(ctx context.Context, ec *EngineChallenge, t Type) (*SignInChallenge, error) {
+	ev := Event{Kind: EventSignInFailed, Subject: ec.Subject.ID, Type: t, MethodID: ec.Method.ID, Client: ec.Client}
+	se, err := s.signInEngine(t)
+	if err != nil {
+		ev.Reason, ev.Internal = ReasonOf(err), Kind(err) == nil
+		s.emit(ctx, ev)
+		return nil, err
+	}
+	sid, err := randomID(16)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	ec.ExpiresAt = now.Add(s.ttl)
+	st, err := se.Challenge(ctx, ec)
+	if err != nil {
+		ev.Reason, ev.Internal = ReasonOf(err), Kind(err) == nil
+		s.emit(ctx, ev)
+		return nil, err
+	}
+	if st == nil {
+		return nil, fmt.Errorf("verify: %s engine returned no sign-in challenge", t)
+	}
+	p := sealedSession{
+		Version: sessionVersion, Purpose: signInPurpose, ID: sid, Subject: ec.Subject.ID,
+		Pending: ec.Method.ID, Type: t, IssuedAt: now.UnixMilli(), Expires: ec.ExpiresAt.UnixMilli(),
+	}
+	token, err := s.seal(&p, st.State)
+	if err != nil {
+		return nil, fmt.Errorf("verify: seal %s sign-in auth_session: %w", t, err)
+	}
+	return &SignInChallenge{
+		AuthSession: token, AuthnParamsPublicKey: st.AuthnParamsPublicKey,
+		MethodID: ec.Method.ID, Type: t, ExpiresAt: ec.ExpiresAt,
+	}, nil
+}
+
+// signInEngine returns the SignInEngine of type t, checking on the way that
+// the store can write sign-ins: a challenge is refused before any code is
+// sent if its authentication could never be committed.
+func (s *Service) signInEngine(t Type) (SignInEngine, error) {
+	e, ok := s.engines[t]
+	se, isSignIn := e.(SignInEngine)
+	if !ok || !isSignIn {
+		return nil, NewError(ErrInvalidRequest, "sign_in_unsupported", fmt.Sprintf("Sign-in with a %s method is not supported", t))
+	}
+	if _, ok := s.store.(store.SignInWriter); !ok {
+		return nil, errors.New("verify: the store does not implement store.SignInWriter")
+	}
+	return se, nil
+}
+
+// Authenticate completes the sign-in of sub with its method methodID, with
+// the auth_session of Challenge and the proof in req. It runs, in order,
+// stopping at the first failure:
+//
+//  1. open the auth_session (sign-in purpose only);
+//  2. bind it: sealed subject == sub, sealed method id == methodID, req
+//     carries exactly the proof of the sealed type (otp_code for totp,
+//     email and phone, recovery_code, password, authn_response for the
+//     WebAuthn types, none for push-notification), not expired;
+//  3. count the attempt in the store (Config.MaxAttempts, or the engine's
+//     AttemptLimiter); an attempt that fails on an outage is given back;
+//  4. read the method (ErrNotFound if it was deleted meanwhile);
+//  5. let the engine check the proof (pure: no writes);
+//  6. one atomic store write (store.SignIn): consume the session, advance
+//     the counter, replace the secret at the version read, and save the
+//     attributes with LastAuthAt set to now;
+//  7. emit EventSignedIn, or EventSignInFailed with the reason.
+//
+// A replayed counter (a TOTP step or WebAuthn signature count already
+// used) and a secret changed concurrently (a recovery code used twice)
+// fail with ErrInvalidProof; a second use of the auth_session with
+// ErrAlreadyUsed.
+func (s *Service) Authenticate(ctx context.Context, sub Subject, methodID string, req AuthenticateRequest, client Client) (*SignIn, error) {
+	if err := checkSubject(sub); err != nil {
+		s.emit(ctx, Event{Kind: EventSignInFailed, MethodID: methodID, Reason: ReasonOf(err), Client: client})
+		return nil, err
+	}
+	return s.authenticate(ctx, sub, methodID, &req, client)
+}
+
+// AuthenticatePasskey completes a usernameless passkey sign-in started by
+// ChallengePasskey, with the assertion in req.AuthnResponse. The passkey
+// engine finds the credential by the id the assertion names and checks
+// the stored user handle; SignIn.Subject is the credential's owner. It
+// runs the steps of Authenticate, binding the session to no subject and
+// no method.
+func (s *Service) AuthenticatePasskey(ctx context.Context, req AuthenticateRequest, client Client) (*SignIn, error) {
+	return s.authenticate(ctx, Subject{}, "", &req, client)
+}
+
+// authenticate is Authenticate for sub and methodID, or, with both zero,
+// AuthenticatePasskey.
+func (s *Service) authenticate(ctx context.Context, sub Subject, methodID string, req *AuthenticateRequest, client Client) (*SignIn, error) {
+	in, p, err := s.signIn(ctx, sub, methodID, req, client)
+	ev := Event{Time: s.now(), Subject: sub.ID, Type: p.Type, MethodID: methodID, Client: client}
+	if err != nil {
+		ev.Kind, ev.Reason, ev.Internal = EventSignInFailed, ReasonOf(err), Kind(err) == nil
+		s.emit(ctx, ev)
+		return nil, err
+	}
+	ev.Kind, ev.Subject, ev.MethodID = EventSignedIn, in.Subject, in.Method.ID
+	s.emit(ctx, ev)
+	return in, nil
+}
+
+func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req *AuthenticateRequest, client Client) (*SignIn, sealedSession, error) {
+	// 1. Open the auth_session.
+	p, err := s.open(req.AuthSession, signInPurpose)
+	if err != nil {
+		return nil, p, err
+	}
+	// 2. Bind it to the caller, the path and the proof.
+	if p.Subject != sub.ID {
+		return nil, p, NewError(ErrInvalidSession, "subject_mismatch", "The auth_session was not issued to this user")
+	}
+	if p.Pending != methodID {
+		return nil, p, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
+	}
+	e, ok := s.engines[p.Type]
+	se, isSignIn := e.(SignInEngine)
+	if !ok || !isSignIn {
+		return nil, p, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
+	}
+	sw, ok := s.store.(store.SignInWriter)
+	if !ok {
+		return nil, p, errors.New("verify: the store does not implement store.SignInWriter")
+	}
+	if err := checkSignInProof(p.Type, req); err != nil {
+		return nil, p, err
+	}
+	// 3. Count the attempt before any check of the proof.
+	n, err := s.store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
+	if errors.Is(err, store.ErrConsumed) {
+		return nil, p, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
+	}
+	if err != nil {
+		return nil, p, fmt.Errorf("verify: count attempt: %w", err)
+	}
+	limit := s.maxAttempts
+	if l, ok := e.(AttemptLimiter); ok {
+		limit = l.MaxAttempts()
+	}
+	if n > limit {
+		return nil, p, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; request a new challenge")
+	}
+	in, err := s.check(ctx, se, sw, &p, &EngineAuthenticate{
+		Subject: sub, State: p.State, Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),
+	})
+	if err != nil && Kind(err) == nil {
+		// An outage, not a wrong proof: the attempt is given back (GN-09).
+		s.refund(ctx, p.ID)
+	}
+	return in, p, err
+}
+
+// check runs steps 4 to 6 of Authenticate on an opened, bound and counted
+// session: read the method, let the engine check the proof, commit.
+func (s *Service) check(ctx context.Context, se SignInEngine, sw store.SignInWriter, p *sealedSession, ea *EngineAuthenticate) (*SignIn, error) {
+	// 4. Read the method, after the attempt was counted.
+	if p.Pending != "" {
+		rec, m, err := s.load(ctx, ea.Subject, p.Pending)
+		if err != nil {
+			return nil, err
+		}
+		if m.Type != p.Type {
+			return nil, NewError(ErrInvalidSession, "type_mismatch", "The auth_session is for another authentication method type")
+		}
+		ea.Method, ea.Record = m, rec
+	}
+	// 5. Let the engine check the proof. No writes.
+	a, err := se.Authenticate(ctx, ea)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return nil, fmt.Errorf("verify: %s engine returned no authentication", p.Type)
+	}
+	rec := a.Record
+	switch {
+	case p.Pending != "":
+		// A step-up signs in with the method read, whatever the engine says.
+		if rec.ID == "" {
+			rec = ea.Record
+		}
+		if rec.ID != ea.Record.ID || rec.Subject != ea.Record.Subject {
+			return nil, fmt.Errorf("verify: %s engine authenticated another method than the one of the auth_session", p.Type)
+		}
+	case rec.ID == "" || rec.Subject == "":
+		return nil, fmt.Errorf("verify: %s engine returned no method for a usernameless sign-in", p.Type)
+	}
+	t, err := ParseType(rec.Type)
+	if err != nil || !t.WebAuthn() && p.Pending == "" {
+		return nil, fmt.Errorf("verify: %s engine authenticated a method of type %q", p.Type, rec.Type)
+	}
+	// 6. Consume the session and update the method, atomically. The
+	// engine's Method carries the attributes to keep; without one they
+	// are the record's as read.
+	m := a.Method
+	if m.ID == "" {
+		if m, err = MethodFromRecord(rec); err != nil {
+			return nil, err
+		}
+	} else if m.ID != rec.ID {
+		return nil, fmt.Errorf("verify: %s engine returned a method other than its record", p.Type)
+	}
+	m.ID, m.Subject, m.Type, m.Confirmed, m.CreatedAt = rec.ID, rec.Subject, t, true, rec.CreatedAt
+	if m.Usage == nil {
+		m.Usage = t.DefaultUsage()
+	}
+	m.LastAuthAt = s.now().UTC().Truncate(time.Millisecond)
+	attrs, err := m.Record()
+	if err != nil {
+		return nil, err
+	}
+	w := store.SignIn{
+		SessionID: p.ID, SessionExpires: time.UnixMilli(p.Expires),
+		Subject: rec.Subject, MethodID: rec.ID, Counter: a.Counter, Attrs: attrs.Attrs, Secret: a.Secret,
+	}
+	if a.Secret != nil {
+		w.Version = rec.Version
+	}
+	stored, err := sw.SignIn(ctx, w)
+	switch {
+	case err == nil:
+	case errors.Is(err, store.ErrConsumed):
+		return nil, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
+	case errors.Is(err, store.ErrStale):
+		return nil, &Error{Kind: ErrInvalidProof, Reason: "replay", Detail: "The verification failed", Err: err}
+	case errors.Is(err, store.ErrConflict):
+		return nil, &Error{Kind: ErrInvalidProof, Reason: "concurrent_use", Detail: "The verification failed", Err: err}
+	case errors.Is(err, store.ErrNotFound):
+		return nil, &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
+	default:
+		return nil, fmt.Errorf("verify: save sign-in: %w", err)
+	}
+	out, err := MethodFromRecord(stored)
+	if err != nil {
+		return nil, err
+	}
+	return &SignIn{Subject: rec.Subject, Method: out, RecoveryCode: a.RecoveryCode}, nil
+}
+
+// The proof an authentication of each type carries (AuthenticateRequest).
+const (
+	signInProofNone = iota
+	signInProofOTPCode
+	signInProofRecoveryCode
+	signInProofPassword
+	signInProofAuthnResponse
+)
+
+// signInProof returns the proof a sign-in with a method of type t carries.
+func signInProof(t Type) (int, string) {
+	switch t {
+	case TypeTOTP, TypePhone, TypeEmail:
+		return signInProofOTPCode, "otp_code"
+	case TypeRecoveryCode:
+		return signInProofRecoveryCode, "recovery_code"
+	case TypePassword:
+		return signInProofPassword, "password"
+	case TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming:
+		return signInProofAuthnResponse, "authn_response"
+	}
+	return signInProofNone, ""
+}
+
+// checkSignInProof binds the proof in req to the sealed method type: exactly
+// the one member the type takes, and no other (push-notification: none).
+func checkSignInProof(t Type, req *AuthenticateRequest) error {
+	n, got := 0, signInProofNone
+	for _, present := range []struct {
+		ok    bool
+		proof int
+	}{
+		{req.OTPCode != nil, signInProofOTPCode},
+		{req.RecoveryCode != nil, signInProofRecoveryCode},
+		{req.Password != nil, signInProofPassword},
+		{req.AuthnResponse != nil, signInProofAuthnResponse},
+	} {
+		if present.ok {
+			n, got = n+1, present.proof
+		}
+	}
+	want, name := signInProof(t)
+	if n <= 1 && got == want {
+		return nil
+	}
+	f := FieldError{Field: name, Pointer: "/" + name, Detail: fmt.Sprintf("%s requires %s and no other proof", t, name)}
+	if want == signInProofNone {
+		f = FieldError{Field: "auth_session", Detail: fmt.Sprintf("%s takes only auth_session", t)}
+	}
+	return &Error{
+		Kind: ErrInvalidRequest, Reason: "proof_shape",
+		Detail: "The payload does not match the authentication method type of the auth_session",
+		Fields: []FieldError{f},
+	}
+}
