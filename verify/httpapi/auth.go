@@ -20,6 +20,9 @@ const (
 	ScopeUpdateMethods = "update:me:authentication_methods"
 	ScopeDeleteMethods = "delete:me:authentication_methods"
 	ScopeReadFactors   = "read:me:factors"
+	// ScopeAuthenticateMethods is verifykit's scope of the step-up sign-in
+	// routes (challenge, authenticate), an extension of the spec.
+	ScopeAuthenticateMethods = "authenticate:me:authentication_methods"
 )
 
 // Principal is who a request acts for, as the host's authentication
@@ -228,5 +231,5 @@ func (s *StaticBearer) Authenticate(r *http.Request) (Principal, error) {
 // AllScopes returns every scope of the My Account authentication-method
 // routes, for demo tokens.
 func AllScopes() []string {
-	return []string{ScopeCreateMethods, ScopeReadMethods, ScopeUpdateMethods, ScopeDeleteMethods, ScopeReadFactors}
+	return []string{ScopeCreateMethods, ScopeReadMethods, ScopeUpdateMethods, ScopeDeleteMethods, ScopeReadFactors, ScopeAuthenticateMethods}
 }

@@ -60,6 +60,12 @@ type Config struct {
 	// those routes are not served: their paths answer 404, or 405 where
 	// the path has other routes (GET /authentication-methods).
 	Manager Manager
+	// SignIn serves the sign-in routes (see signin.go): the step-up of the
+	// caller with one of their methods and, through Handler.PasskeySignIn,
+	// the usernameless passkey sign-in. Default: the Verifier, if it
+	// implements SignInService (a *verify.Service does). When neither is
+	// one, the step-up routes are not served (404) and PasskeySignIn fails.
+	SignIn SignInService
 	// Authenticator establishes who each request acts for. Required: the
 	// handler never serves a request without a Principal.
 	Authenticator Authenticator
@@ -83,7 +89,9 @@ type Config struct {
 	// DefaultRateLimit(); Requests in [1, 1<<30], Window in (0, 366 days].
 	RateLimit verify.Limit
 	// RouteLimits overrides RateLimit per route, keyed by operationId
-	// (OpCreate, OpVerify, …).
+	// (OpCreate, OpVerify, …). For the anonymous routes of PasskeySignIn
+	// (OpPasskeyChallenge, OpPasskeyAuthenticate) it sets their per-IP
+	// limit, by default AnonymousRateLimit.
 	RouteLimits map[string]verify.Limit
 	// AnonymousRateLimit is the per-IP limit (per /64 for IPv6) of requests
 	// without valid credentials (answered 401) or outside every route (404,
@@ -124,7 +132,8 @@ type Config struct {
 // verify.Verifier. It is safe for concurrent use.
 type Handler struct {
 	verifier  verify.Verifier
-	manager   Manager // nil: the management routes are not served
+	manager   Manager       // nil: the management routes are not served
+	signIn    SignInService // nil: the sign-in routes are not served
 	auth      Authenticator
 	limiter   verify.Limiter
 	base      string
@@ -205,7 +214,11 @@ func New(cfg Config) (*Handler, error) {
 	if h.manager == nil {
 		h.manager, _ = cfg.Verifier.(Manager)
 	}
-	h.routes = routes(h.manager != nil)
+	h.signIn = cfg.SignIn
+	if h.signIn == nil {
+		h.signIn, _ = cfg.Verifier.(SignInService)
+	}
+	h.routes = routes(h.manager != nil, h.signIn != nil)
 	known := map[string]bool{}
 	for _, op := range opNames() {
 		known[op] = true
@@ -235,6 +248,11 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if err := checkLimit("AnonymousRateLimit", h.anonLimit); err != nil {
 		return nil, err
+	}
+	for _, rt := range passkeyRoutes {
+		if _, ok := cfg.RouteLimits[rt.op]; !ok {
+			h.limits[rt.op] = h.anonLimit
+		}
 	}
 	if h.clientIP == nil {
 		h.clientIP = remoteIP
@@ -417,33 +435,42 @@ func (h *Handler) admit(w http.ResponseWriter, c *call) bool {
 		return false
 	}
 
-	if rt.body {
-		if !isJSON(r.Header.Get("Content-Type")) {
-			h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
-				"The request body must be application/json", nil)
-			return false
-		}
-		if ce := r.Header.Values("Content-Encoding"); len(ce) > 1 || len(ce) == 1 && !strings.EqualFold(ce[0], "identity") {
-			// RFC 7694 §3: an unsupported content coding is a 415.
-			h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
-				"Content encodings of the request body are not supported", nil)
-			return false
-		}
-		bp := h.buffer()
-		body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), (*bp)[:0])
-		if err != nil {
-			h.release(bp, body)
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				h.problem(w, c, http.StatusRequestEntityTooLarge, ProblemPayloadTooLarge,
-					fmt.Sprintf("The request body exceeds %d bytes", h.maxBody), nil)
-				return false
-			}
-			h.problem(w, c, http.StatusBadRequest, ProblemInvalidRequest, "The request body could not be read", nil)
-			return false
-		}
-		c.buf, c.body = bp, body
+	if rt.body || rt.optionalBody && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) {
+		return h.readJSON(w, c)
 	}
+	return true
+}
+
+// readJSON reads the JSON body of c's request into c.body, within
+// MaxBodyBytes, after checking its Content-Type and Content-Encoding, and
+// reports whether the request goes on; when not, it has answered.
+func (h *Handler) readJSON(w http.ResponseWriter, c *call) bool {
+	r := c.r
+	if !isJSON(r.Header.Get("Content-Type")) {
+		h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
+			"The request body must be application/json", nil)
+		return false
+	}
+	if ce := r.Header.Values("Content-Encoding"); len(ce) > 1 || len(ce) == 1 && !strings.EqualFold(ce[0], "identity") {
+		// RFC 7694 §3: an unsupported content coding is a 415.
+		h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
+			"Content encodings of the request body are not supported", nil)
+		return false
+	}
+	bp := h.buffer()
+	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), (*bp)[:0])
+	if err != nil {
+		h.release(bp, body)
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			h.problem(w, c, http.StatusRequestEntityTooLarge, ProblemPayloadTooLarge,
+				fmt.Sprintf("The request body exceeds %d bytes", h.maxBody), nil)
+			return false
+		}
+		h.problem(w, c, http.StatusBadRequest, ProblemInvalidRequest, "The request body could not be read", nil)
+		return false
+	}
+	c.buf, c.body = bp, body
 	return true
 }
 

@@ -207,7 +207,10 @@ func typeList() string { return strings.Join(verify.TypeNames[:], ", ") }
 // checking Config.RouteLimits.
 func opNames() []string {
 	var ops []string
-	for _, rt := range routes(true) {
+	for _, rt := range routes(true, true) {
+		ops = append(ops, rt.op)
+	}
+	for _, rt := range passkeyRoutes {
 		ops = append(ops, rt.op)
 	}
 	return ops

@@ -36,12 +36,16 @@ type route struct {
 	query  []string // declared query parameters
 	body   bool
 	manage bool // needs a Manager
-	serve  func(h *Handler, w http.ResponseWriter, c *call)
+	// optionalBody: the body may be absent; when present it is read as
+	// for body (a route taking no members accepts nothing or {}).
+	optionalBody bool
+	signIn       bool // needs a SignInService
+	serve        func(h *Handler, w http.ResponseWriter, c *call)
 }
 
 // routes returns the route table; the management routes only when manage
-// is set.
-func routes(manage bool) []route {
+// is set, the sign-in routes only when signIn is.
+func routes(manage, signIn bool) []route {
 	all := []route{
 		{op: OpCreate, method: http.MethodPost, path: []string{"authentication-methods"},
 			scope: ScopeCreateMethods, body: true, serve: (*Handler).create},
@@ -57,13 +61,14 @@ func routes(manage bool) []route {
 			scope: ScopeDeleteMethods, manage: true, serve: (*Handler).remove},
 		{op: OpFactors, method: http.MethodGet, path: []string{"factors"},
 			scope: ScopeReadFactors, manage: true, serve: (*Handler).factors},
-	}
-	if manage {
-		return all
+		{op: OpChallenge, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "challenge"},
+			scope: ScopeAuthenticateMethods, optionalBody: true, signIn: true, serve: (*Handler).challengeMethod},
+		{op: OpAuthenticate, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "authenticate"},
+			scope: ScopeAuthenticateMethods, body: true, signIn: true, serve: (*Handler).authenticateMethod},
 	}
 	served := all[:0]
 	for _, rt := range all {
-		if !rt.manage {
+		if (manage || !rt.manage) && (signIn || !rt.signIn) {
 			served = append(served, rt)
 		}
 	}
