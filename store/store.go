@@ -15,11 +15,13 @@
 //
 // # Atomicity
 //
-// Three operations carry the security of verifykit and must be atomic in
+// Four operations carry the security of verifykit and must be atomic in
 // the implementation (a mutex, a transaction, a conditional update), never
 // a read followed by a write in Go:
 //   - Sessions.Attempt counts an attempt and reports the new count;
 //   - Methods.Commit consumes a session and saves a method, both or neither;
+//   - Methods.SignIn consumes a session and updates a method, both or
+//     neither;
 //   - Methods.AdvanceCounter moves a counter forward only.
 //
 // # Time
@@ -129,6 +131,7 @@ type Methods interface {
 	// AdvanceCounter sets the counter of the method id of subject to n if n
 	// is greater than its current counter, and reports whether it did.
 	AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error)
+	SignInWriter
 }
 
 // Store is the storage a verify.Service needs.
@@ -157,7 +160,7 @@ type AttemptRefunder interface {
 // replayed TOTP step or WebAuthn signature counter).
 var ErrStale = errors.New("store: counter not advanced")
 
-// SignIn is the single write of a successful sign-in.
+// SignIn is the single write of a successful sign-in (Methods.SignIn).
 type SignIn struct {
 	// SessionID is consumed, as by Commit: a second SignIn or Commit with it
 	// fails with ErrConsumed.
@@ -181,11 +184,16 @@ type SignIn struct {
 	Secret []byte
 }
 
-// SignInWriter writes sign-ins. SignIn consumes s.SessionID and updates the
-// method atomically: both happen or neither. It returns the method as
-// stored after the write, with its new version.
-//
-// It is a separate interface only until every store implements it.
+// SignInWriter writes sign-ins; it is part of Methods.
 type SignInWriter interface {
+	// SignIn consumes s.SessionID and updates the method s.MethodID of
+	// s.Subject atomically: both happen or neither. It returns the method
+	// as stored after the write, its version incremented. It fails, and
+	// writes nothing, with ErrConsumed if the session was consumed (by
+	// Commit or SignIn), else ErrNotFound if the method does not exist for
+	// s.Subject, else ErrConflict if s.Version is non-zero and not the
+	// stored version, else ErrStale if s.Counter is positive and not
+	// greater than the stored counter. Of concurrent sign-ins with one
+	// session, or at one Version, or to one Counter, exactly one succeeds.
 	SignIn(ctx context.Context, s SignIn) (Method, error)
 }

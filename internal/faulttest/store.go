@@ -23,6 +23,7 @@ const (
 	OpUpdate           Op = "Update"           // store.Methods
 	OpDelete           Op = "Delete"           // store.Methods
 	OpAdvanceCounter   Op = "AdvanceCounter"   // store.Methods
+	OpSignIn           Op = "SignIn"           // store.Methods
 	OpPurge            Op = "Purge"            // store.Purger
 	OpCreatePushTicket Op = "CreatePushTicket" // store.PushDevices
 	OpRedeemPushTicket Op = "RedeemPushTicket" // store.PushDevices
@@ -333,6 +334,19 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 		return false, err
 	}
 	return ok, nil
+}
+
+// SignIn implements store.Methods.
+func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	var m store.Method
+	err := s.do(ctx, OpSignIn, func() (err error) {
+		m, err = s.inner.SignIn(ctx, in)
+		return err
+	})
+	if err != nil {
+		return store.Method{}, err
+	}
+	return m, nil
 }
 
 // Purge implements store.Purger.

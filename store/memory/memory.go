@@ -386,6 +386,53 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 	return true, nil
 }
 
+// SignIn implements store.Methods.
+func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Check everything before changing anything: both writes or neither.
+	r, ok, err := s.session(in.SessionID, in.SessionExpires, false)
+	if err != nil {
+		return store.Method{}, err
+	}
+	if ok && r.consumed {
+		return store.Method{}, store.ErrConsumed
+	}
+	old, exists := s.methods[in.MethodID]
+	switch {
+	case !exists || !old.ownedBy(in.Subject):
+		return store.Method{}, store.ErrNotFound
+	case in.Version != 0 && old.version != in.Version:
+		return store.Method{}, store.ErrConflict
+	case in.Counter > 0 && in.Counter <= old.counter:
+		return store.Method{}, store.ErrStale
+	}
+	if !ok {
+		if r, _, err = s.session(in.SessionID, in.SessionExpires, true); err != nil {
+			return store.Method{}, err
+		}
+	}
+	r.consumed = true
+	s.sessions[in.SessionID] = r
+	id := s.storedID(in.Subject, in.MethodID)
+	m := s.method(id, in.Subject, old)
+	if in.Attrs != nil {
+		m.Attrs = in.Attrs // put copies it
+	}
+	if in.Secret != nil {
+		m.Secret = in.Secret
+	}
+	if in.Counter > 0 {
+		m.Counter = in.Counter
+	}
+	m.Version++
+	s.put(m)
+	return s.method(id, in.Subject, s.methods[id]), nil
+}
+
 // storedID returns the copy of id, a method of subject, that s.bySub
 // holds. Writing an existing key of a map replaces the key's string with
 // the one written, so writes to s.methods use it to keep one copy of each

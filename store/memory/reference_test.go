@@ -315,6 +315,49 @@ func (s *refStore) AdvanceCounter(ctx context.Context, subject, id string, n int
 	return true, nil
 }
 
+// SignIn implements store.Methods.
+func (s *refStore) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.session(in.SessionID, in.SessionExpires, false)
+	if err != nil {
+		return store.Method{}, err
+	}
+	if r != nil && r.consumed {
+		return store.Method{}, store.ErrConsumed
+	}
+	m, ok := s.methods[in.MethodID]
+	switch {
+	case !ok || m.Subject != in.Subject:
+		return store.Method{}, store.ErrNotFound
+	case in.Version != 0 && m.Version != in.Version:
+		return store.Method{}, store.ErrConflict
+	case in.Counter > 0 && in.Counter <= m.Counter:
+		return store.Method{}, store.ErrStale
+	}
+	if r == nil {
+		if r, err = s.session(in.SessionID, in.SessionExpires, true); err != nil {
+			return store.Method{}, err
+		}
+	}
+	r.consumed = true
+	if in.Attrs != nil {
+		m.Attrs = bytes.Clone(in.Attrs)
+	}
+	if in.Secret != nil {
+		m.Secret = bytes.Clone(in.Secret)
+	}
+	if in.Counter > 0 {
+		m.Counter = in.Counter
+	}
+	m.Version++
+	s.methods[in.MethodID] = m
+	return refClone(m), nil
+}
+
 // clone copies m's byte slices so callers cannot alias stored state.
 func refClone(m store.Method) store.Method {
 	m.Attrs = bytes.Clone(m.Attrs)

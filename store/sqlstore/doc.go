@@ -23,6 +23,10 @@
 //     the unique index on credential_id refuses a duplicate credential
 //     (ErrDuplicateCredential) and the rollback returns the session
 //     unconsumed;
+//   - SignIn is one transaction: the same conditional upsert consumes the
+//     session, then one UPDATE … WHERE subject, version (when given) and
+//     counter < n (when given) writes the method; when it changes no row
+//     the transaction rolls back, the session unconsumed;
 //   - AdvanceCounter is UPDATE … WHERE counter < n; Update is UPDATE …
 //     WHERE version = v.
 //

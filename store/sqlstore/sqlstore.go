@@ -230,7 +230,7 @@ func fail(ctx context.Context, op string, err error) error {
 
 func isSentinel(err error) bool {
 	for _, s := range []error{store.ErrNotFound, store.ErrConsumed, store.ErrExists,
-		store.ErrDuplicateCredential, store.ErrConflict, store.ErrFull, store.ErrLimit} {
+		store.ErrDuplicateCredential, store.ErrConflict, store.ErrFull, store.ErrLimit, store.ErrStale} {
 		if errors.Is(err, s) {
 			return true
 		}
@@ -620,6 +620,88 @@ func (s *Store) Delete(ctx context.Context, subject, id string) error {
 		return store.ErrNotFound
 	}
 	return nil
+}
+
+// SignIn implements store.Methods in one transaction: consume the session
+// (the conditional upsert of Commit), then one UPDATE of the method whose
+// WHERE carries every condition (subject, version, counter). When it
+// changes no row, the reason is read inside the transaction and the whole
+// transaction, consumption included, rolls back.
+func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	if !validKey(in.SessionID) {
+		return store.Method{}, fmt.Errorf("sqlstore: sign in: session id invalid or longer than %d bytes", MaxIDLength)
+	}
+	if len(in.Attrs) > MaxValueLength || len(in.Secret) > MaxValueLength {
+		return store.Method{}, fmt.Errorf("sqlstore: sign in: attrs or secret longer than %d bytes", MaxValueLength)
+	}
+	if !validKey(in.Subject) || !validKey(in.MethodID) {
+		return store.Method{}, store.ErrNotFound
+	}
+	var (
+		secret []byte
+		keyID  sql.NullString
+		err    error
+	)
+	if in.Secret != nil {
+		if secret, keyID, err = s.sealSecret(store.Method{ID: in.MethodID, Subject: in.Subject, Secret: in.Secret}); err != nil {
+			return store.Method{}, err
+		}
+	}
+	var out store.Method
+	err = s.write(ctx, true, func(q querier) error {
+		var sid string
+		err := q.QueryRowContext(ctx, consumeSession, in.SessionID, micros(in.SessionExpires), micros(s.now())).Scan(&sid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrConsumed
+		}
+		if err != nil {
+			return err
+		}
+		row := q.QueryRowContext(ctx, `
+UPDATE verifykit_methods SET
+    attrs         = CASE WHEN $5 THEN $6 ELSE attrs END,
+    secret        = CASE WHEN $7 THEN $8 ELSE secret END,
+    secret_key_id = CASE WHEN $7 THEN $9 ELSE secret_key_id END,
+    counter       = CASE WHEN CAST($4 AS BIGINT) > 0 THEN CAST($4 AS BIGINT) ELSE counter END,
+    version       = version + 1
+WHERE id = $1 AND subject = $2
+  AND (CAST($3 AS BIGINT) = 0 OR version = CAST($3 AS BIGINT))
+  AND (CAST($4 AS BIGINT) <= 0 OR counter < CAST($4 AS BIGINT))
+RETURNING `+methodColumns,
+			in.MethodID, in.Subject, in.Version, in.Counter,
+			in.Attrs != nil, nonNil(in.Attrs), in.Secret != nil, secret, keyID)
+		out, err = s.scanMethod(row)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.signInRefused(ctx, q, in)
+		}
+		return err
+	})
+	if err != nil {
+		return store.Method{}, fail(ctx, "sign in", err)
+	}
+	return out, nil
+}
+
+// signInRefused tells why SignIn's update changed no row: ErrNotFound,
+// ErrConflict or ErrStale, in that order of precedence.
+func (s *Store) signInRefused(ctx context.Context, q querier, in store.SignIn) error {
+	var version, counter int64
+	err := q.QueryRowContext(ctx, `SELECT version, counter FROM verifykit_methods WHERE id = $1 AND subject = $2`, in.MethodID, in.Subject).Scan(&version, &counter)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return err
+	case in.Version != 0 && version != in.Version:
+		return store.ErrConflict
+	case in.Counter > 0 && in.Counter <= counter:
+		return store.ErrStale
+	default: // the row changed between the update and this read
+		return store.ErrConflict
+	}
 }
 
 // AdvanceCounter implements store.Methods with a conditional update
