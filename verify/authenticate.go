@@ -84,17 +84,12 @@ func (s *Service) challenge(ctx context.Context, ec *EngineChallenge, t Type) (*
 	}, nil
 }
 
-// signInEngine returns the SignInEngine of type t, checking on the way that
-// the store can write sign-ins: a challenge is refused before any code is
-// sent if its authentication could never be committed.
+// signInEngine returns the SignInEngine of type t.
 func (s *Service) signInEngine(t Type) (SignInEngine, error) {
 	e, ok := s.engines[t]
 	se, isSignIn := e.(SignInEngine)
 	if !ok || !isSignIn {
 		return nil, NewError(ErrInvalidRequest, "sign_in_unsupported", fmt.Sprintf("Sign-in with a %s method is not supported", t))
-	}
-	if _, ok := s.store.(store.SignInWriter); !ok {
-		return nil, errors.New("verify: the store does not implement store.SignInWriter")
 	}
 	return se, nil
 }
@@ -172,10 +167,6 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 	if !ok || !isSignIn {
 		return nil, p, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
 	}
-	sw, ok := s.store.(store.SignInWriter)
-	if !ok {
-		return nil, p, errors.New("verify: the store does not implement store.SignInWriter")
-	}
 	if err := checkSignInProof(p.Type, req); err != nil {
 		return nil, p, err
 	}
@@ -194,7 +185,7 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 	if n > limit {
 		return nil, p, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; request a new challenge")
 	}
-	in, err := s.check(ctx, se, sw, &p, &EngineAuthenticate{
+	in, err := s.check(ctx, se, &p, &EngineAuthenticate{
 		Subject: sub, State: p.State, Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),
 	})
 	if err != nil && Kind(err) == nil {
@@ -206,7 +197,7 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 
 // check runs steps 4 to 6 of Authenticate on an opened, bound and counted
 // session: read the method, let the engine check the proof, commit.
-func (s *Service) check(ctx context.Context, se SignInEngine, sw store.SignInWriter, p *sealedSession, ea *EngineAuthenticate) (*SignIn, error) {
+func (s *Service) check(ctx context.Context, se SignInEngine, p *sealedSession, ea *EngineAuthenticate) (*SignIn, error) {
 	// 4. Read the method, after the attempt was counted.
 	if p.Pending != "" {
 		rec, m, err := s.load(ctx, ea.Subject, p.Pending)
@@ -270,7 +261,7 @@ func (s *Service) check(ctx context.Context, se SignInEngine, sw store.SignInWri
 	if a.Secret != nil {
 		w.Version = rec.Version
 	}
-	stored, err := sw.SignIn(ctx, w)
+	stored, err := s.store.SignIn(ctx, w)
 	switch {
 	case err == nil:
 	case errors.Is(err, store.ErrConsumed):

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -627,21 +626,4 @@ func TestSignInNeedsASignInEngine(t *testing.T) {
 	assert.Equal(t, "sign_in_unsupported", reasonOf(err))
 	_, err = f.svc.ChallengePasskey(ctx, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
-}
-
-// noSignInStore is a store without store.SignInWriter.
-type noSignInStore struct{ store.Store }
-
-// TestSignInNeedsASignInWriter: over a store that cannot write sign-ins
-// the challenge fails as an internal error, before the engine runs.
-func TestSignInNeedsASignInWriter(t *testing.T) {
-	f := newSignInFixture(t, nil)
-	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{f.engines[verify.TypeTOTP]}, Sealer: testSealer{key: []byte("k")}, Store: noSignInStore{f.store}})
-	require.NoError(t, err)
-	m := f.enroll(t, alice, verify.TypeTOTP, "s")
-	_, err = svc.Challenge(ctx, alice, m.ID, verify.Client{})
-	require.Error(t, err)
-	assert.Nil(t, verify.Kind(err))
-	assert.True(t, strings.Contains(err.Error(), "SignInWriter"))
-	assert.Zero(t, f.engines[verify.TypeTOTP].challenges.Load())
 }

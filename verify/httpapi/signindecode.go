@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"errors"
-	"io"
 	"strings"
 	"unicode/utf8"
 
@@ -23,48 +21,33 @@ const (
 	maxUserHandle        = 88   // a 64-byte user handle in base64url (WebAuthn §5.4.3)
 )
 
-// decodeStrict decodes body into v, a struct whose members are
-// jsontext.Value, with json/v2: exactly one JSON value, valid UTF-8, no
-// repeated member names (its defaults), no member v does not declare
-// (RejectUnknownMembers). A failure is an ErrInvalidRequest whose field
-// error names the member by its JSON pointer under at; it never echoes a
-// value.
-func decodeStrict(body []byte, v any, at string, errs *fieldErrs) bool {
-	err := json.Unmarshal(body, v, json.RejectUnknownMembers(true))
-	if err == nil {
-		if jsontext.Value(bytes.TrimLeft(body, " \t\r\n")).Kind() == '{' {
-			return true
-		}
-		errs.add(pointerPath(at), "must be an object")
+// decodeAt decodes raw, the member at of a request body (nil: the body
+// itself), into v with decodeJSON (json/v2, strict), the depth bound
+// counting from the body's top. Its refusals are added to errs under at.
+func decodeAt(raw []byte, v any, at []string, lim limits, errs *fieldErrs) bool {
+	if at != nil && jsontext.Value(raw).Kind() != '{' {
+		errs.add(at, "must be an object")
 		return false
 	}
-	var se *json.SemanticError
-	var sy *jsontext.SyntacticError
-	ptr, detail := "", "the request body is not valid JSON"
-	switch {
-	case errors.As(err, &se) && errors.Is(err, json.ErrUnknownName):
-		ptr, detail = string(se.JSONPointer), "is not allowed"
-	case errors.As(err, &se):
-		ptr, detail = string(se.JSONPointer), "must be an object"
-	case errors.As(err, &sy) && errors.Is(err, jsontext.ErrDuplicateName):
-		ptr, detail = string(sy.JSONPointer), "is repeated"
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		detail = "the request body is truncated"
+	err := decodeJSON(raw, v, lim.depth-len(at))
+	if err == nil {
+		return true
 	}
-	errs.add(pointerPath(at+ptr), "%s", detail)
+	var ve *verify.Error
+	if !errors.As(err, &ve) {
+		errs.add(at, "is not valid JSON")
+		return false
+	}
+	for _, f := range ve.Fields {
+		if at != nil {
+			f.Field = strings.TrimSuffix(fieldName(at)+"."+f.Field, ".")
+			f.Pointer = pointer(at) + f.Pointer
+		}
+		if len(*errs) < maxFieldErrors {
+			*errs = append(*errs, f)
+		}
+	}
 	return false
-}
-
-// pointerPath splits an RFC 6901 JSON pointer into member names.
-func pointerPath(p string) []string {
-	if p == "" {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	for i, s := range parts {
-		parts[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
-	}
-	return parts
 }
 
 // str decodes the member name (raw, absent when nil) as a string of minLen
@@ -114,7 +97,7 @@ func decodeAuthenticate(body []byte, lim limits) (verify.AuthenticateRequest, er
 	var req verify.AuthenticateRequest
 	var errs fieldErrs
 	var b authenticateBody
-	if !decodeStrict(body, &b, "", &errs) {
+	if !decodeAt(body, &b, nil, lim, &errs) {
 		return req, errs.err()
 	}
 	if s, _ := str(b.AuthSession, []string{"auth_session"}, true, 0, lim.authSession, &errs); s != nil {
@@ -164,13 +147,13 @@ type assertionResponseJSON struct {
 
 // checkAssertion validates authn_response as an assertion: the members
 // WebAuthn's AuthenticationResponseJSON names and no other, at every level
-// but clientExtensionResults (an object of at most MaxDepth levels), each
+// but clientExtensionResults (an object, within Config.MaxDepth), each
 // string within its bound, before the engine decodes any of it.
 func checkAssertion(raw jsontext.Value, lim limits, errs *fieldErrs) bool {
 	before := len(*errs)
 	at := func(names ...string) []string { return append([]string{"authn_response"}, names...) }
 	var a assertionJSON
-	if !decodeStrict(raw, &a, "/authn_response", errs) {
+	if !decodeAt(raw, &a, at(), lim, errs) {
 		return false
 	}
 	str(a.ID, at("id"), true, 1, maxCredentialID, errs)
@@ -182,14 +165,14 @@ func checkAssertion(raw jsontext.Value, lim limits, errs *fieldErrs) bool {
 		*t != "platform" && *t != "cross-platform" {
 		errs.add(at("authenticatorAttachment"), "must be one of: platform, cross-platform")
 	}
-	if ext := a.ClientExtensionResults; ext != nil && (ext.Kind() != '{' || depth(ext) > lim.depth-2) {
-		errs.add(at("clientExtensionResults"), "must be an object of at most %d levels", lim.depth-2)
+	if ext := a.ClientExtensionResults; ext != nil && ext.Kind() != '{' {
+		errs.add(at("clientExtensionResults"), "must be an object") // decodeAt bounded its depth
 	}
 	if a.Response == nil {
 		errs.add(at("response"), "is required")
 	} else {
 		var r assertionResponseJSON
-		if decodeStrict(a.Response, &r, "/authn_response/response", errs) {
+		if decodeAt(a.Response, &r, at("response"), lim, errs) {
 			str(r.ClientDataJSON, at("response", "clientDataJSON"), true, 1, lim.clientDataJSON, errs)
 			str(r.AuthenticatorData, at("response", "authenticatorData"), true, 1, maxAuthenticatorData, errs)
 			str(r.Signature, at("response", "signature"), true, 1, maxSignature, errs)
@@ -201,26 +184,11 @@ func checkAssertion(raw jsontext.Value, lim limits, errs *fieldErrs) bool {
 	return len(*errs) == before
 }
 
-// depth returns the nesting depth of the valid JSON value v (1 for an
-// empty object).
-func depth(v jsontext.Value) int {
-	d := jsontext.NewDecoder(bytes.NewReader(v))
-	deepest := 0
-	for {
-		if _, err := d.ReadToken(); err != nil {
-			return deepest
-		}
-		deepest = max(deepest, d.StackDepth())
-	}
-}
-
 // decodeEmpty accepts the body of a route that takes no members: none at
 // all, or an empty JSON object.
 func decodeEmpty(body []byte) error {
 	if len(body) == 0 {
 		return nil
 	}
-	var errs fieldErrs
-	decodeStrict(body, &struct{}{}, "", &errs)
-	return errs.err()
+	return decodeJSON(body, &struct{}{}, 1)
 }
