@@ -291,6 +291,14 @@ func problemOf(t testing.TB, rec *httptest.ResponseRecorder) problem {
 type faultStore struct {
 	store.Store
 	failCommit atomic.Bool
+	failSignIn atomic.Bool
+}
+
+func (s *faultStore) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	if s.failSignIn.Load() {
+		return store.Method{}, io.ErrUnexpectedEOF
+	}
+	return s.Store.SignIn(ctx, in)
 }
 
 func (s *faultStore) Commit(ctx context.Context, c store.Commit) error {
