@@ -13,8 +13,14 @@
 //	PATCH  /me/v1/authentication-methods/{authentication_method_id}
 //	DELETE /me/v1/authentication-methods/{authentication_method_id}
 //	GET    /me/v1/factors
+//	POST   /me/v1/authentication-methods/{authentication_method_id}/challenge
+//	POST   /me/v1/authentication-methods/{authentication_method_id}/authenticate
+//	POST   /passkey/challenge      (anonymous, limited per client IP)
+//	POST   /passkey/authenticate   (anonymous, limited per client IP)
 //
-// and a demo page at /. It serves totp, recovery-code and password
+// (the last four are verifykit's sign-in extension: a step-up with one of
+// the user's methods, and the usernameless passkey sign-in), and a demo
+// page at /. It serves totp, recovery-code and password
 // always; email and phone with -outbox; push-notification with a store
 // that keeps push devices (memory); passkeys and security keys when the
 // origin suits the RP ID. With -outbox the demo user is also told, by a
@@ -323,8 +329,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	passkeys, err := api.PasskeySignIn()
+	if err != nil {
+		return err
+	}
+
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix()+"/", api)
+	mux.Handle("/passkey/", passkeys) // the usernameless passkey sign-in, at the root
 	for pattern, h := range routes {
 		mux.Handle(pattern, h)
 	}
