@@ -15,14 +15,16 @@
 //
 // # Atomicity
 //
-// Four operations carry the security of verifykit and must be atomic in
+// Five operations carry the security of verifykit and must be atomic in
 // the implementation (a mutex, a transaction, a conditional update), never
 // a read followed by a write in Go:
 //   - Sessions.Attempt counts an attempt and reports the new count;
 //   - Methods.Commit consumes a session and saves a method, both or neither;
 //   - Methods.SignIn consumes a session and updates a method, both or
 //     neither;
-//   - Methods.AdvanceCounter moves a counter forward only.
+//   - Methods.AdvanceCounter moves a counter forward only;
+//   - Methods.DeletePrimary deletes a method unless it would leave its
+//     subject without a primary method.
 //
 // # Time
 //
@@ -55,6 +57,9 @@ var (
 	ErrFull = errors.New("store: full")
 	// ErrLimit: the subject already has Commit.MaxMethods methods.
 	ErrLimit = errors.New("store: too many methods")
+	// ErrLastPrimary: DeletePrimary would leave the subject without a
+	// primary method.
+	ErrLastPrimary = errors.New("store: last primary method")
 )
 
 // Method is a confirmed authentication method as persisted.
@@ -128,6 +133,16 @@ type Methods interface {
 	Update(ctx context.Context, m Method) (Method, error)
 	// Delete removes the method id of subject, or fails with ErrNotFound.
 	Delete(ctx context.Context, subject, id string) error
+	// DeletePrimary removes the method id of subject, as Delete does,
+	// unless no method of subject other than id has an id in primaries
+	// (the ids of the subject's primary methods, as the caller read
+	// them): then it fails with ErrLastPrimary and deletes nothing
+	// (ErrNotFound takes precedence). The check and the delete are atomic
+	// for the subject: concurrent DeletePrimary calls run as if one after
+	// another, so together they never delete every method of primaries.
+	// A method enrolled after the caller's read is not counted: the guard
+	// errs towards refusing.
+	DeletePrimary(ctx context.Context, subject, id string, primaries []string) error
 	// AdvanceCounter sets the counter of the method id of subject to n if n
 	// is greater than its current counter, and reports whether it did.
 	AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error)

@@ -22,6 +22,7 @@ const (
 	OpByCredentialID   Op = "ByCredentialID"   // store.Methods
 	OpUpdate           Op = "Update"           // store.Methods
 	OpDelete           Op = "Delete"           // store.Methods
+	OpDeletePrimary    Op = "DeletePrimary"    // store.Methods
 	OpAdvanceCounter   Op = "AdvanceCounter"   // store.Methods
 	OpSignIn           Op = "SignIn"           // store.Methods
 	OpPurge            Op = "Purge"            // store.Purger
@@ -321,6 +322,11 @@ func (s *Store) Update(ctx context.Context, m store.Method) (store.Method, error
 // Delete implements store.Methods.
 func (s *Store) Delete(ctx context.Context, subject, id string) error {
 	return s.do(ctx, OpDelete, func() error { return s.inner.Delete(ctx, subject, id) })
+}
+
+// DeletePrimary implements store.Methods.
+func (s *Store) DeletePrimary(ctx context.Context, subject, id string, primaries []string) error {
+	return s.do(ctx, OpDeletePrimary, func() error { return s.inner.DeletePrimary(ctx, subject, id, primaries) })
 }
 
 // AdvanceCounter implements store.Methods.

@@ -340,6 +340,20 @@ func (s *Store) Update(ctx context.Context, m store.Method) (store.Method, error
 
 // Delete implements store.Methods.
 func (s *Store) Delete(ctx context.Context, subject, id string) error {
+	return s.delete(ctx, subject, id, nil)
+}
+
+// DeletePrimary implements store.Methods.
+func (s *Store) DeletePrimary(ctx context.Context, subject, id string, primaries []string) error {
+	if primaries == nil {
+		primaries = []string{} // guarded: nil means no guard to delete
+	}
+	return s.delete(ctx, subject, id, primaries)
+}
+
+// delete removes the method id of subject; when primaries is not nil, only
+// if another method of subject has an id in primaries.
+func (s *Store) delete(ctx context.Context, subject, id string, primaries []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -349,9 +363,14 @@ func (s *Store) Delete(ctx context.Context, subject, id string) error {
 	if !ok || !r.ownedBy(subject) {
 		return store.ErrNotFound
 	}
+	ids := s.bySub[subject]
+	if primaries != nil && !slices.ContainsFunc(ids, func(other string) bool {
+		return other != id && slices.Contains(primaries, other)
+	}) {
+		return store.ErrLastPrimary
+	}
 	delete(s.methods, id)
 	delete(s.createdAt, id)
-	ids := s.bySub[subject]
 	if i := slices.Index(ids, id); i >= 0 { // List does not depend on the order
 		last := len(ids) - 1
 		ids[i], ids[last] = ids[last], ""

@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -274,6 +275,20 @@ func (s *refStore) Update(ctx context.Context, m store.Method) (store.Method, er
 
 // Delete implements store.Methods.
 func (s *refStore) Delete(ctx context.Context, subject, id string) error {
+	return s.delete(ctx, subject, id, nil)
+}
+
+// DeletePrimary implements store.Methods.
+func (s *refStore) DeletePrimary(ctx context.Context, subject, id string, primaries []string) error {
+	if primaries == nil {
+		primaries = []string{} // guarded: nil means no guard to delete
+	}
+	return s.delete(ctx, subject, id, primaries)
+}
+
+// delete removes the method id of subject; when primaries is not nil, only
+// if another method of subject has an id in primaries.
+func (s *refStore) delete(ctx context.Context, subject, id string, primaries []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -282,6 +297,12 @@ func (s *refStore) Delete(ctx context.Context, subject, id string) error {
 	m, ok := s.methods[id]
 	if !ok || m.Subject != subject {
 		return store.ErrNotFound
+	}
+	if primaries != nil && !slices.ContainsFunc(primaries, func(other string) bool {
+		_, mine := s.bySub[subject][other]
+		return other != id && mine
+	}) {
+		return store.ErrLastPrimary
 	}
 	delete(s.methods, id)
 	if ids := s.bySub[subject]; ids != nil {

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore Factory) {
 	t.Helper()
 	runCases(t, cases, newStore)
 	runCases(t, signInCases, newStore)
+	runCases(t, deletePrimaryCases, newStore)
 }
 
 // suiteCase is one named conformance case of a store of type S.
