@@ -15,12 +15,16 @@
 //
 // # Atomicity
 //
-// Three operations carry the security of verifykit and must be atomic in
+// Five operations carry the security of verifykit and must be atomic in
 // the implementation (a mutex, a transaction, a conditional update), never
 // a read followed by a write in Go:
 //   - Sessions.Attempt counts an attempt and reports the new count;
 //   - Methods.Commit consumes a session and saves a method, both or neither;
-//   - Methods.AdvanceCounter moves a counter forward only.
+//   - Methods.SignIn consumes a session and updates a method, both or
+//     neither;
+//   - Methods.AdvanceCounter moves a counter forward only;
+//   - Methods.DeletePrimary deletes a method unless it would leave its
+//     subject without a primary method.
 //
 // # Time
 //
@@ -53,6 +57,9 @@ var (
 	ErrFull = errors.New("store: full")
 	// ErrLimit: the subject already has Commit.MaxMethods methods.
 	ErrLimit = errors.New("store: too many methods")
+	// ErrLastPrimary: DeletePrimary would leave the subject without a
+	// primary method.
+	ErrLastPrimary = errors.New("store: last primary method")
 )
 
 // Method is a confirmed authentication method as persisted.
@@ -126,9 +133,20 @@ type Methods interface {
 	Update(ctx context.Context, m Method) (Method, error)
 	// Delete removes the method id of subject, or fails with ErrNotFound.
 	Delete(ctx context.Context, subject, id string) error
+	// DeletePrimary removes the method id of subject, as Delete does,
+	// unless no method of subject other than id has an id in primaries
+	// (the ids of the subject's primary methods, as the caller read
+	// them): then it fails with ErrLastPrimary and deletes nothing
+	// (ErrNotFound takes precedence). The check and the delete are atomic
+	// for the subject: concurrent DeletePrimary calls run as if one after
+	// another, so together they never delete every method of primaries.
+	// A method enrolled after the caller's read is not counted: the guard
+	// errs towards refusing.
+	DeletePrimary(ctx context.Context, subject, id string, primaries []string) error
 	// AdvanceCounter sets the counter of the method id of subject to n if n
 	// is greater than its current counter, and reports whether it did.
 	AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error)
+	SignInWriter
 }
 
 // Store is the storage a verify.Service needs.
@@ -157,7 +175,7 @@ type AttemptRefunder interface {
 // replayed TOTP step or WebAuthn signature counter).
 var ErrStale = errors.New("store: counter not advanced")
 
-// SignIn is the single write of a successful sign-in.
+// SignIn is the single write of a successful sign-in (Methods.SignIn).
 type SignIn struct {
 	// SessionID is consumed, as by Commit: a second SignIn or Commit with it
 	// fails with ErrConsumed.
@@ -181,11 +199,16 @@ type SignIn struct {
 	Secret []byte
 }
 
-// SignInWriter writes sign-ins. SignIn consumes s.SessionID and updates the
-// method atomically: both happen or neither. It returns the method as
-// stored after the write, with its new version.
-//
-// It is a separate interface only until every store implements it.
+// SignInWriter writes sign-ins; it is part of Methods.
 type SignInWriter interface {
+	// SignIn consumes s.SessionID and updates the method s.MethodID of
+	// s.Subject atomically: both happen or neither. It returns the method
+	// as stored after the write, its version incremented. It fails, and
+	// writes nothing, with ErrConsumed if the session was consumed (by
+	// Commit or SignIn), else ErrNotFound if the method does not exist for
+	// s.Subject, else ErrConflict if s.Version is non-zero and not the
+	// stored version, else ErrStale if s.Counter is positive and not
+	// greater than the stored counter. Of concurrent sign-ins with one
+	// session, or at one Version, or to one Counter, exactly one succeeds.
 	SignIn(ctx context.Context, s SignIn) (Method, error)
 }

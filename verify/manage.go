@@ -164,14 +164,11 @@ func checkName(name string) error {
 // would leave them unable to sign in. The EventDeleted event carries
 // ClientFrom(ctx).
 //
-// The store has no conditional delete, so the check is made atomic with
-// the store's optimistic versions: before a primary method is deleted,
-// every primary method of the user read for the check is rewritten
-// unchanged at the version read (store.Methods.Update), in list order. Of
-// concurrent deletes that read the same primary methods, only one can
-// rewrite them all; the others fail with ErrConflict ("changed
-// concurrently; retry") and delete nothing, so two concurrent deletes of a
-// user's last two primary methods never both succeed.
+// The guard is the store's: a primary method is deleted with
+// store.Methods.DeletePrimary, given the ids of the user's primary methods
+// as read, which refuses atomically when no other of them remains. Of
+// concurrent deletes of a user's last two primary methods one succeeds and
+// the other fails with ErrConflict, deleting nothing.
 func (s *Service) Delete(ctx context.Context, sub Subject, id string) error {
 	if err := checkSubject(sub); err != nil {
 		return err
@@ -181,14 +178,14 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string) error {
 		return fmt.Errorf("verify: list methods: %w", err)
 	}
 	var target *Method
-	primaries := 0
+	var primaries []string
 	for _, r := range recs {
 		m, err := MethodFromRecord(r)
 		if err != nil {
 			return err
 		}
 		if isPrimary(m) {
-			primaries++
+			primaries = append(primaries, m.ID)
 		}
 		if m.ID == id {
 			target = &m
@@ -198,42 +195,19 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string) error {
 		return &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found"}
 	}
 	if !s.allowNoPrimary && isPrimary(*target) {
-		if primaries == 1 {
-			return NewError(ErrConflict, "last_primary", "The last primary authentication method cannot be deleted")
-		}
-		if err := s.claimPrimaries(ctx, recs); err != nil {
-			return err
-		}
+		err = s.store.DeletePrimary(ctx, sub.ID, id, primaries)
+	} else {
+		err = s.store.Delete(ctx, sub.ID, id)
 	}
-	if err := s.store.Delete(ctx, sub.ID, id); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
-		}
+	switch {
+	case errors.Is(err, store.ErrLastPrimary):
+		return &Error{Kind: ErrConflict, Reason: "last_primary", Detail: "The last primary authentication method cannot be deleted", Err: err}
+	case errors.Is(err, store.ErrNotFound):
+		return &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
+	case err != nil:
 		return fmt.Errorf("verify: delete method: %w", err)
 	}
 	s.emit(ctx, Event{Kind: EventDeleted, Subject: sub.ID, Type: target.Type, MethodID: id, Client: ClientFrom(ctx)})
-	return nil
-}
-
-// claimPrimaries rewrites every primary method of recs unchanged at the
-// version read, so that a concurrent change of any of them since the read
-// (another delete's claim included) fails this one with ErrConflict.
-func (s *Service) claimPrimaries(ctx context.Context, recs []store.Method) error {
-	for _, r := range recs {
-		m, err := MethodFromRecord(r)
-		if err != nil {
-			return err
-		}
-		if !isPrimary(m) {
-			continue
-		}
-		if _, err := s.store.Update(ctx, r); err != nil {
-			if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
-				return &Error{Kind: ErrConflict, Reason: "concurrent_update", Detail: "The authentication methods were changed concurrently; retry", Err: err}
-			}
-			return fmt.Errorf("verify: delete method: %w", err)
-		}
-	}
 	return nil
 }
 

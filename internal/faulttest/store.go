@@ -22,7 +22,9 @@ const (
 	OpByCredentialID   Op = "ByCredentialID"   // store.Methods
 	OpUpdate           Op = "Update"           // store.Methods
 	OpDelete           Op = "Delete"           // store.Methods
+	OpDeletePrimary    Op = "DeletePrimary"    // store.Methods
 	OpAdvanceCounter   Op = "AdvanceCounter"   // store.Methods
+	OpSignIn           Op = "SignIn"           // store.Methods
 	OpPurge            Op = "Purge"            // store.Purger
 	OpCreatePushTicket Op = "CreatePushTicket" // store.PushDevices
 	OpRedeemPushTicket Op = "RedeemPushTicket" // store.PushDevices
@@ -322,6 +324,11 @@ func (s *Store) Delete(ctx context.Context, subject, id string) error {
 	return s.do(ctx, OpDelete, func() error { return s.inner.Delete(ctx, subject, id) })
 }
 
+// DeletePrimary implements store.Methods.
+func (s *Store) DeletePrimary(ctx context.Context, subject, id string, primaries []string) error {
+	return s.do(ctx, OpDeletePrimary, func() error { return s.inner.DeletePrimary(ctx, subject, id, primaries) })
+}
+
 // AdvanceCounter implements store.Methods.
 func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error) {
 	var ok bool
@@ -333,6 +340,19 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 		return false, err
 	}
 	return ok, nil
+}
+
+// SignIn implements store.Methods.
+func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	var m store.Method
+	err := s.do(ctx, OpSignIn, func() (err error) {
+		m, err = s.inner.SignIn(ctx, in)
+		return err
+	})
+	if err != nil {
+		return store.Method{}, err
+	}
+	return m, nil
 }
 
 // Purge implements store.Purger.

@@ -340,6 +340,20 @@ func (s *Store) Update(ctx context.Context, m store.Method) (store.Method, error
 
 // Delete implements store.Methods.
 func (s *Store) Delete(ctx context.Context, subject, id string) error {
+	return s.delete(ctx, subject, id, nil)
+}
+
+// DeletePrimary implements store.Methods.
+func (s *Store) DeletePrimary(ctx context.Context, subject, id string, primaries []string) error {
+	if primaries == nil {
+		primaries = []string{} // guarded: nil means no guard to delete
+	}
+	return s.delete(ctx, subject, id, primaries)
+}
+
+// delete removes the method id of subject; when primaries is not nil, only
+// if another method of subject has an id in primaries.
+func (s *Store) delete(ctx context.Context, subject, id string, primaries []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -349,9 +363,14 @@ func (s *Store) Delete(ctx context.Context, subject, id string) error {
 	if !ok || !r.ownedBy(subject) {
 		return store.ErrNotFound
 	}
+	ids := s.bySub[subject]
+	if primaries != nil && !slices.ContainsFunc(ids, func(other string) bool {
+		return other != id && slices.Contains(primaries, other)
+	}) {
+		return store.ErrLastPrimary
+	}
 	delete(s.methods, id)
 	delete(s.createdAt, id)
-	ids := s.bySub[subject]
 	if i := slices.Index(ids, id); i >= 0 { // List does not depend on the order
 		last := len(ids) - 1
 		ids[i], ids[last] = ids[last], ""
@@ -384,6 +403,53 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 	r.counter = n
 	s.methods[s.storedID(subject, id)] = r
 	return true, nil
+}
+
+// SignIn implements store.Methods.
+func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Check everything before changing anything: both writes or neither.
+	r, ok, err := s.session(in.SessionID, in.SessionExpires, false)
+	if err != nil {
+		return store.Method{}, err
+	}
+	if ok && r.consumed {
+		return store.Method{}, store.ErrConsumed
+	}
+	old, exists := s.methods[in.MethodID]
+	switch {
+	case !exists || !old.ownedBy(in.Subject):
+		return store.Method{}, store.ErrNotFound
+	case in.Version != 0 && old.version != in.Version:
+		return store.Method{}, store.ErrConflict
+	case in.Counter > 0 && in.Counter <= old.counter:
+		return store.Method{}, store.ErrStale
+	}
+	if !ok {
+		if r, _, err = s.session(in.SessionID, in.SessionExpires, true); err != nil {
+			return store.Method{}, err
+		}
+	}
+	r.consumed = true
+	s.sessions[in.SessionID] = r
+	id := s.storedID(in.Subject, in.MethodID)
+	m := s.method(id, in.Subject, old)
+	if in.Attrs != nil {
+		m.Attrs = in.Attrs // put copies it
+	}
+	if in.Secret != nil {
+		m.Secret = in.Secret
+	}
+	if in.Counter > 0 {
+		m.Counter = in.Counter
+	}
+	m.Version++
+	s.put(m)
+	return s.method(id, in.Subject, s.methods[id]), nil
 }
 
 // storedID returns the copy of id, a method of subject, that s.bySub

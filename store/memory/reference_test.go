@@ -5,6 +5,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -274,6 +275,20 @@ func (s *refStore) Update(ctx context.Context, m store.Method) (store.Method, er
 
 // Delete implements store.Methods.
 func (s *refStore) Delete(ctx context.Context, subject, id string) error {
+	return s.delete(ctx, subject, id, nil)
+}
+
+// DeletePrimary implements store.Methods.
+func (s *refStore) DeletePrimary(ctx context.Context, subject, id string, primaries []string) error {
+	if primaries == nil {
+		primaries = []string{} // guarded: nil means no guard to delete
+	}
+	return s.delete(ctx, subject, id, primaries)
+}
+
+// delete removes the method id of subject; when primaries is not nil, only
+// if another method of subject has an id in primaries.
+func (s *refStore) delete(ctx context.Context, subject, id string, primaries []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -282,6 +297,12 @@ func (s *refStore) Delete(ctx context.Context, subject, id string) error {
 	m, ok := s.methods[id]
 	if !ok || m.Subject != subject {
 		return store.ErrNotFound
+	}
+	if primaries != nil && !slices.ContainsFunc(primaries, func(other string) bool {
+		_, mine := s.bySub[subject][other]
+		return other != id && mine
+	}) {
+		return store.ErrLastPrimary
 	}
 	delete(s.methods, id)
 	if ids := s.bySub[subject]; ids != nil {
@@ -313,6 +334,49 @@ func (s *refStore) AdvanceCounter(ctx context.Context, subject, id string, n int
 	m.Counter = n
 	s.methods[id] = m
 	return true, nil
+}
+
+// SignIn implements store.Methods.
+func (s *refStore) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.session(in.SessionID, in.SessionExpires, false)
+	if err != nil {
+		return store.Method{}, err
+	}
+	if r != nil && r.consumed {
+		return store.Method{}, store.ErrConsumed
+	}
+	m, ok := s.methods[in.MethodID]
+	switch {
+	case !ok || m.Subject != in.Subject:
+		return store.Method{}, store.ErrNotFound
+	case in.Version != 0 && m.Version != in.Version:
+		return store.Method{}, store.ErrConflict
+	case in.Counter > 0 && in.Counter <= m.Counter:
+		return store.Method{}, store.ErrStale
+	}
+	if r == nil {
+		if r, err = s.session(in.SessionID, in.SessionExpires, true); err != nil {
+			return store.Method{}, err
+		}
+	}
+	r.consumed = true
+	if in.Attrs != nil {
+		m.Attrs = bytes.Clone(in.Attrs)
+	}
+	if in.Secret != nil {
+		m.Secret = bytes.Clone(in.Secret)
+	}
+	if in.Counter > 0 {
+		m.Counter = in.Counter
+	}
+	m.Version++
+	s.methods[in.MethodID] = m
+	return refClone(m), nil
 }
 
 // clone copies m's byte slices so callers cannot alias stored state.

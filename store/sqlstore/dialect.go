@@ -65,19 +65,21 @@ type querier interface {
 
 // inTx runs fn in one transaction and commits it if fn returns nil.
 //
-// On PostgreSQL it is a READ COMMITTED transaction: the statements that
-// carry the contract lock the rows they change (INSERT … ON CONFLICT DO
-// UPDATE, UPDATE … WHERE) and unique indexes decide races, so no stronger
-// isolation is needed; serialization failures (a server configured with
-// default_transaction_isolation = serializable) and deadlocks are retried
-// by the caller.
+// On PostgreSQL it is a READ COMMITTED transaction, whatever the server's
+// default_transaction_isolation: the statements that carry the contract
+// lock the rows they change (INSERT … ON CONFLICT DO UPDATE, UPDATE …
+// WHERE) and unique indexes decide races, so no stronger isolation is
+// needed; and a statement that follows an advisory lock (lockSubject) must
+// see what the lock's previous holder committed, which a REPEATABLE READ
+// snapshot taken before the lock would not. Serialization failures and
+// deadlocks are retried by the caller.
 //
 // On SQLite it is BEGIN IMMEDIATE on one connection: the database's write
 // lock is taken before the first read, so no two writers interleave,
 // within this process or across processes sharing the file.
 func inTx(ctx context.Context, db *sql.DB, d dialect, fn func(q querier) error) error {
 	if d == postgres {
-		tx, err := db.BeginTx(ctx, nil)
+		tx, err := db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 		if err != nil {
 			return err
 		}

@@ -23,6 +23,14 @@
 //     the unique index on credential_id refuses a duplicate credential
 //     (ErrDuplicateCredential) and the rollback returns the session
 //     unconsumed;
+//   - SignIn is one transaction: the same conditional upsert consumes the
+//     session, then one UPDATE … WHERE subject, version (when given) and
+//     counter < n (when given) writes the method; when it changes no row
+//     the transaction rolls back, the session unconsumed;
+//   - DeletePrimary is one transaction holding the subject (PostgreSQL: a
+//     transaction-scoped advisory lock on it, also taken by a Commit with
+//     MaxMethods; SQLite: the write lock): the subject's ids are read, the
+//     guard checked and the method deleted;
 //   - AdvanceCounter is UPDATE … WHERE counter < n; Update is UPDATE …
 //     WHERE version = v.
 //

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -230,7 +231,7 @@ func fail(ctx context.Context, op string, err error) error {
 
 func isSentinel(err error) bool {
 	for _, s := range []error{store.ErrNotFound, store.ErrConsumed, store.ErrExists,
-		store.ErrDuplicateCredential, store.ErrConflict, store.ErrFull, store.ErrLimit} {
+		store.ErrDuplicateCredential, store.ErrConflict, store.ErrFull, store.ErrLimit, store.ErrStale, store.ErrLastPrimary} {
 		if errors.Is(err, s) {
 			return true
 		}
@@ -408,10 +409,8 @@ WHERE id = $1 AND subject = $2 AND version = $3`,
 // concurrent commits for one subject count one after another (SQLite's
 // writes are serialized already).
 func (s *Store) checkMethodCount(ctx context.Context, q querier, subject string, max int) error {
-	if s.d == postgres {
-		if _, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('verifykit_methods:' || $1, 0))`, subject); err != nil {
-			return err
-		}
+	if err := s.lockSubject(ctx, q, subject); err != nil {
+		return err
 	}
 	var n int
 	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM verifykit_methods WHERE subject = $1`, subject).Scan(&n); err != nil {
@@ -421,6 +420,19 @@ func (s *Store) checkMethodCount(ctx context.Context, q querier, subject string,
 		return store.ErrLimit
 	}
 	return nil
+}
+
+// lockSubject takes, on PostgreSQL, a transaction-scoped advisory lock on
+// subject, so that the transactions that count or check a subject's
+// methods (Commit.MaxMethods, DeletePrimary) run one after another; their
+// statements after it see what the transaction before committed (READ
+// COMMITTED, inTx). SQLite's write transactions are serialized already.
+func (s *Store) lockSubject(ctx context.Context, q querier, subject string) error {
+	if s.d != postgres {
+		return nil
+	}
+	_, err := q.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('verifykit_methods:' || $1, 0))`, subject)
+	return err
 }
 
 // versionMismatch tells why a conditional update changed no row:
@@ -618,6 +630,143 @@ func (s *Store) Delete(ctx context.Context, subject, id string) error {
 	}
 	if n == 0 {
 		return store.ErrNotFound
+	}
+	return nil
+}
+
+// SignIn implements store.Methods in one transaction: consume the session
+// (the conditional upsert of Commit), then one UPDATE of the method whose
+// WHERE carries every condition (subject, version, counter). When it
+// changes no row, the reason is read inside the transaction and the whole
+// transaction, consumption included, rolls back.
+func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	if !validKey(in.SessionID) {
+		return store.Method{}, fmt.Errorf("sqlstore: sign in: session id invalid or longer than %d bytes", MaxIDLength)
+	}
+	if len(in.Attrs) > MaxValueLength || len(in.Secret) > MaxValueLength {
+		return store.Method{}, fmt.Errorf("sqlstore: sign in: attrs or secret longer than %d bytes", MaxValueLength)
+	}
+	if !validKey(in.Subject) || !validKey(in.MethodID) {
+		return store.Method{}, store.ErrNotFound
+	}
+	var (
+		secret []byte
+		keyID  sql.NullString
+		err    error
+	)
+	if in.Secret != nil {
+		if secret, keyID, err = s.sealSecret(store.Method{ID: in.MethodID, Subject: in.Subject, Secret: in.Secret}); err != nil {
+			return store.Method{}, err
+		}
+	}
+	var out store.Method
+	err = s.write(ctx, true, func(q querier) error {
+		var sid string
+		err := q.QueryRowContext(ctx, consumeSession, in.SessionID, micros(in.SessionExpires), micros(s.now())).Scan(&sid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return store.ErrConsumed
+		}
+		if err != nil {
+			return err
+		}
+		row := q.QueryRowContext(ctx, `
+UPDATE verifykit_methods SET
+    attrs         = CASE WHEN $5 THEN $6 ELSE attrs END,
+    secret        = CASE WHEN $7 THEN $8 ELSE secret END,
+    secret_key_id = CASE WHEN $7 THEN $9 ELSE secret_key_id END,
+    counter       = CASE WHEN CAST($4 AS BIGINT) > 0 THEN CAST($4 AS BIGINT) ELSE counter END,
+    version       = version + 1
+WHERE id = $1 AND subject = $2
+  AND (CAST($3 AS BIGINT) = 0 OR version = CAST($3 AS BIGINT))
+  AND (CAST($4 AS BIGINT) <= 0 OR counter < CAST($4 AS BIGINT))
+RETURNING `+methodColumns,
+			in.MethodID, in.Subject, in.Version, in.Counter,
+			in.Attrs != nil, nonNil(in.Attrs), in.Secret != nil, secret, keyID)
+		out, err = s.scanMethod(row)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.signInRefused(ctx, q, in)
+		}
+		return err
+	})
+	if err != nil {
+		return store.Method{}, fail(ctx, "sign in", err)
+	}
+	return out, nil
+}
+
+// signInRefused tells why SignIn's update changed no row: ErrNotFound,
+// ErrConflict or ErrStale, in that order of precedence.
+func (s *Store) signInRefused(ctx context.Context, q querier, in store.SignIn) error {
+	var version, counter int64
+	err := q.QueryRowContext(ctx, `SELECT version, counter FROM verifykit_methods WHERE id = $1 AND subject = $2`, in.MethodID, in.Subject).Scan(&version, &counter)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	case err != nil:
+		return err
+	case in.Version != 0 && version != in.Version:
+		return store.ErrConflict
+	case in.Counter > 0 && in.Counter <= counter:
+		return store.ErrStale
+	default: // the row changed between the update and this read
+		return store.ErrConflict
+	}
+}
+
+// DeletePrimary implements store.Methods in one transaction that holds the
+// subject: on PostgreSQL the transaction-scoped advisory lock on the
+// subject that Commit.MaxMethods takes (lockSubject), on SQLite the
+// database's write lock (BEGIN IMMEDIATE). Under it the subject's method
+// ids are read, checked and the method deleted, so concurrent calls for
+// one subject run one after another, each seeing the deletes before it.
+func (s *Store) DeletePrimary(ctx context.Context, subject, id string, primaries []string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validKey(subject) || !validKey(id) {
+		return store.ErrNotFound
+	}
+	err := s.write(ctx, true, func(q querier) error {
+		if err := s.lockSubject(ctx, q, subject); err != nil {
+			return err
+		}
+		rows, err := q.QueryContext(ctx, `SELECT id FROM verifykit_methods WHERE subject = $1`, subject)
+		if err != nil {
+			return err
+		}
+		found, kept := false, false
+		for rows.Next() {
+			var other string
+			if err := rows.Scan(&other); err != nil {
+				rows.Close()
+				return err
+			}
+			if other == id {
+				found = true
+			} else if slices.Contains(primaries, other) {
+				kept = true
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		switch {
+		case !found:
+			return store.ErrNotFound
+		case !kept:
+			return store.ErrLastPrimary
+		}
+		_, err = q.ExecContext(ctx, `DELETE FROM verifykit_methods WHERE id = $1 AND subject = $2`, id, subject)
+		return err
+	})
+	if err != nil {
+		return fail(ctx, "delete primary", err)
 	}
 	return nil
 }

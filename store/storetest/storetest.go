@@ -1,8 +1,8 @@
 // Package storetest is the conformance suite every verifykit store must
 // pass: Run(t, factory) exercises the contract of store.Store — atomic
-// attempt counting, single-use commits under concurrency, expiry on the
-// injected clock, not-found, duplicate credentials, optimistic updates and
-// monotonic counters. Run it under -race.
+// attempt counting, single-use commits and sign-ins under concurrency,
+// expiry on the injected clock, not-found, duplicate credentials,
+// optimistic updates and monotonic counters. Run it under -race.
 package storetest
 
 import (
@@ -55,6 +55,8 @@ var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 func Run(t *testing.T, newStore Factory) {
 	t.Helper()
 	runCases(t, cases, newStore)
+	runCases(t, signInCases, newStore)
+	runCases(t, deletePrimaryCases, newStore)
 }
 
 // suiteCase is one named conformance case of a store of type S.
