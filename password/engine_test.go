@@ -399,7 +399,7 @@ func TestAuthenticate(t *testing.T) {
 	require.NoError(t, err)
 	again, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
-	assert.Equal(t, after.Version, again.Version, "no rehash once current")
+	assert.Equal(t, after.Secret, again.Secret, "no rehash once current")
 }
 
 // faultyStore fails Get with an outage.

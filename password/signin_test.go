@@ -21,29 +21,16 @@ var sessionSeq atomic.Int64
 
 // writeSignIn is the service's one store write of a successful sign-in:
 // store.SignIn with the Authentication's secret, conditional on the
-// record's version. With a store that implements store.SignInWriter (the
-// memory store, once trust-store's SignIn is merged) it is exactly that
-// call; until then it is the same conditional write with Update, which
-// refuses exactly what SignIn refuses (store.ErrConflict for a changed
-// version).
-func writeSignIn(ctx context.Context, st store.Store, a *verify.Authentication) error {
-	if w, ok := st.(store.SignInWriter); ok {
-		var version int64
-		if a.Secret != nil {
-			version = a.Record.Version
-		}
-		_, err := w.SignIn(ctx, store.SignIn{
-			SessionID: fmt.Sprintf("signin-%d", sessionSeq.Add(1)), SessionExpires: time.Now().Add(time.Hour),
-			Subject: a.Record.Subject, MethodID: a.Record.ID, Version: version, Counter: a.Counter, Secret: a.Secret,
-		})
-		return err
+// record's version, consuming a fresh session id.
+func writeSignIn(ctx context.Context, st store.Methods, a *verify.Authentication) error {
+	var version int64
+	if a.Secret != nil {
+		version = a.Record.Version
 	}
-	if a.Secret == nil {
-		return nil
-	}
-	r := a.Record
-	r.Secret = a.Secret
-	_, err := st.Update(ctx, r)
+	_, err := st.SignIn(ctx, store.SignIn{
+		SessionID: fmt.Sprintf("signin-%d", sessionSeq.Add(1)), SessionExpires: epoch.Add(24 * time.Hour),
+		Subject: a.Record.Subject, MethodID: a.Record.ID, Version: version, Counter: a.Counter, Secret: a.Secret,
+	})
 	return err
 }
 
@@ -99,6 +86,9 @@ func TestPasswordSignIn(t *testing.T) {
 	assert.Empty(t, a.RecoveryCode)
 	assert.Equal(t, id, a.Method.ID)
 	assert.Equal(t, before, a.Record)
+	// Every sign-in is a write (the service's last_auth_at); read again.
+	before, err = f.store.Get(ctx, alice.ID, id)
+	require.NoError(t, err)
 
 	for _, pw := range []string{goodPassword + " ", strings.ToUpper(goodPassword), "", strings.Repeat("x", MaxHashInput+1)} {
 		_, err := f.signInWith(f.eng, alice.ID, id, pw)
@@ -225,11 +215,17 @@ func TestPasswordSignInRehashes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, a.Secret, "no rehash once current")
 
-	// A concurrent change between the read and the write: the write
-	// conditional on the old version is refused.
-	stale := before
-	stale.Secret = a.Record.Secret
-	_, err = f.store.Update(ctx, stale)
+	// A concurrent change between the read and the rehash's write: the
+	// write, conditional on the version read, is refused.
+	_, err = f.set(t, alice, "third marmalade glacier") // hashed by f.eng's m=64,t=1: outdated for eng2
+	require.NoError(t, err)
+	rec, err := f.store.Get(ctx, alice.ID, id)
+	require.NoError(t, err)
+	a, err = eng2.Authenticate(ctx, &verify.EngineAuthenticate{Subject: alice, Record: rec, Request: verify.AuthenticateRequest{Password: ptr("third marmalade glacier")}})
+	require.NoError(t, err)
+	require.NotNil(t, a.Secret)
+	require.NoError(t, f.signIn(alice.ID, id, "third marmalade glacier"), "another sign-in, without a rehash, moves the version on")
+	err = writeSignIn(ctx, f.store, a)
 	require.ErrorIs(t, err, store.ErrConflict)
 }
 
