@@ -48,6 +48,18 @@ func writeSignIn(ctx context.Context, st store.Methods, expires time.Time, a *ve
 // Challenge, Authenticate with proof, and writeSignIn. It returns the
 // engine's Authentication.
 func (f *fixture) signIn(ctx context.Context, e verify.SignInEngine, subject, id string, proof verify.AuthenticateRequest) (*verify.Authentication, error) {
+	a, err := f.check(ctx, e, subject, id, proof)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := writeSignIn(ctx, f.store, f.clock.Now().Add(5*time.Minute), a); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// check is signIn without the write.
+func (f *fixture) check(ctx context.Context, e verify.SignInEngine, subject, id string, proof verify.AuthenticateRequest) (*verify.Authentication, error) {
 	rec, err := f.store.Get(ctx, subject, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errMethodNotFound()
@@ -68,14 +80,29 @@ func (f *fixture) signIn(ctx context.Context, e verify.SignInEngine, subject, id
 	if err != nil {
 		return nil, err
 	}
-	a, err := e.Authenticate(ctx, &verify.EngineAuthenticate{Subject: sub, Method: m, Record: rec, State: state, Request: proof, IssuedAt: f.clock.Now()})
-	if err != nil {
-		return nil, err
+	return e.Authenticate(ctx, &verify.EngineAuthenticate{Subject: sub, Method: m, Record: rec, State: state, Request: proof, IssuedAt: f.clock.Now()})
+}
+
+// checkedRace runs n sign-ins with engine e concurrently in two phases:
+// all n read the record and pass the engine's check before any writes
+// (the worst case of concurrent requests), then all n write at once. It
+// returns the number of successful writes and the failed ones' errors.
+func (f *fixture) checkedRace(t *testing.T, n int, e verify.SignInEngine, id string, proof verify.AuthenticateRequest) (int, []error, []*verify.Authentication) {
+	t.Helper()
+	ctx := context.Background()
+	auths := make([]*verify.Authentication, n)
+	for i := range auths {
+		a, err := f.check(ctx, e, f.sub.ID, id, proof)
+		require.NoError(t, err, "every check passes on the record as first read")
+		auths[i] = a
 	}
-	if _, err := writeSignIn(ctx, f.store, f.clock.Now().Add(5*time.Minute), a); err != nil {
-		return nil, err
-	}
-	return a, nil
+	var next atomic.Int32
+	wins, errs := race(n, func() error {
+		a := auths[next.Add(1)-1]
+		_, err := writeSignIn(ctx, f.store, f.clock.Now().Add(5*time.Minute), a)
+		return err
+	})
+	return wins, errs, auths
 }
 
 // totpSignIn signs in with the TOTP method id of subject and code.
@@ -201,6 +228,29 @@ func TestConcurrentTOTPSignInsOneSuccess(t *testing.T) {
 	for _, err := range errs {
 		assert.True(t, stale(err), "%v", err)
 	}
+}
+
+// TestConcurrentTOTPSignInsPassingTheCheckOneSuccess: 20 sign-ins with
+// one code that all passed the engine's check against the same record:
+// the store's counter check lets exactly one write through; the others
+// fail with store.ErrStale. // SI-05, TO-08
+func TestConcurrentTOTPSignInsPassingTheCheckOneSuccess(t *testing.T) {
+	f := newFixture(t, TOTPConfig{}, 0)
+	id, k := f.enrolled(t)
+	f.clock.Add(30 * time.Second)
+	code := codeAt(t, k, f.step())
+	wins, errs, auths := f.checkedRace(t, 20, f.totp, id, verify.AuthenticateRequest{OTPCode: &code})
+	assert.Equal(t, 1, wins)
+	require.Len(t, errs, 19)
+	for _, err := range errs {
+		require.ErrorIs(t, err, store.ErrStale)
+	}
+	for _, a := range auths {
+		assert.Equal(t, f.step(), a.Counter)
+	}
+	m, err := f.store.Get(context.Background(), f.sub.ID, id)
+	require.NoError(t, err)
+	assert.Equal(t, f.step(), m.Counter)
 }
 
 // TestTOTPSignInRefusesOthersMethods: a record of another user or another
@@ -346,39 +396,55 @@ func TestRecoveryCodeSignInRefusesAWrongCode(t *testing.T) {
 	assert.Equal(t, before, after)
 }
 
-// TestConcurrentRecoveryCodeSignInsOneSuccess: 20 concurrent sign-ins with
-// one code, each through the engine and the memory store's store.SignIn:
-// exactly one succeeds, the others fail with store.ErrConflict (or, having
-// read the record after the winner's write, as a wrong code), the old code
-// never works again and the winner's new code works. // SI-07, RC-03
+// TestConcurrentRecoveryCodeSignInsOneSuccess: 20 sign-ins with one code
+// that all passed the engine's check against the same record, each with
+// its own replacement code, written with the memory store's store.SignIn
+// at once: exactly one succeeds, the others fail with store.ErrConflict;
+// the old code never works again, the winner's new code works and the
+// losers' do not. // SI-07, RC-03
 func TestConcurrentRecoveryCodeSignInsOneSuccess(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	id, code := f.enrollRecovery(t, f.sub)
-	var winner atomic.Value
-	wins, errs := race(20, func() error {
-		next, err := f.recoverySignIn(ctx, f.sub.ID, id, code)
-		if err == nil {
-			winner.Store(next)
-		}
-		return err
-	})
+	wins, errs, auths := f.checkedRace(t, 20, f.rc, id, verify.AuthenticateRequest{RecoveryCode: &code})
 	require.Equal(t, 1, wins)
 	require.Len(t, errs, 19)
-	conflicts := 0
 	for _, err := range errs {
-		switch {
-		case errors.Is(err, store.ErrConflict):
-			conflicts++
-		default:
-			assert.Equal(t, "recovery_code", verify.ReasonOf(err), "%v", err)
-		}
+		require.ErrorIs(t, err, store.ErrConflict)
 	}
-	t.Logf("%d of 19 refused by the store's version check", conflicts)
 	_, err := f.recoverySignIn(ctx, f.sub.ID, id, code)
 	require.ErrorIs(t, err, verify.ErrInvalidProof, "the old code never works again")
-	_, err = f.recoverySignIn(ctx, f.sub.ID, id, winner.Load().(string))
+	rec, err := f.store.Get(ctx, f.sub.ID, id)
+	require.NoError(t, err)
+	var winner string
+	for _, a := range auths {
+		if string(a.Secret) == string(rec.Secret) {
+			require.Empty(t, winner, "one replacement stored")
+			winner = a.RecoveryCode
+		}
+	}
+	require.NotEmpty(t, winner)
+	for _, a := range auths {
+		if a.RecoveryCode != winner {
+			_, err := f.check(ctx, f.rc, f.sub.ID, id, verify.AuthenticateRequest{RecoveryCode: &a.RecoveryCode})
+			require.ErrorIs(t, err, verify.ErrInvalidProof, "a loser's code is not stored")
+		}
+	}
+	_, err = f.recoverySignIn(ctx, f.sub.ID, id, winner)
 	require.NoError(t, err, "the winner's new code works")
+}
+
+// TestConcurrentRecoveryCodeSignInsEndToEnd: 20 whole sign-ins (read,
+// check, write) with one code at once: exactly one succeeds. // SI-07, RC-03
+func TestConcurrentRecoveryCodeSignInsEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, TOTPConfig{}, 0)
+	id, code := f.enrollRecovery(t, f.sub)
+	wins, errs := race(20, func() error { _, err := f.recoverySignIn(ctx, f.sub.ID, id, code); return err })
+	require.Equal(t, 1, wins)
+	for _, err := range errs {
+		assert.True(t, errors.Is(err, store.ErrConflict) || verify.ReasonOf(err) == "recovery_code", "%v", err)
+	}
 }
 
 // oobSignIn is one sign-in with the email or phone method m of f.sub:
