@@ -75,7 +75,7 @@ func testTO07(t *testing.T) {
 		assert.Equal(t, int32(verify.DefaultMaxAttempts), counting.confirms.Load(), "≤ 5 of 50 parallel wrong codes evaluated")
 	})
 	t.Run("sign-in", func(t *testing.T) {
-		// ratelimit.Guard keyed by user, around (*TOTP).Authenticate: the
+		// ratelimit.Guard keyed by user, around the TOTP sign-in: the
 		// sixth attempt is refused even with the right code; after the
 		// window the right code works; a burst is evaluated ≤ 5 times.
 		f := newFixture(t, TOTPConfig{}, 0)
@@ -85,7 +85,7 @@ func testTO07(t *testing.T) {
 		f.clock.Add(30 * time.Second)
 		signIn := func(code string) error {
 			return ratelimit.Guard(ctx, lim, "signin:"+f.sub.ID, signInLimit, func(ctx context.Context) error {
-				return f.totp.Authenticate(ctx, f.store, f.sub.ID, id, code)
+				return f.totpSignIn(ctx, f.sub.ID, id, code)
 			})
 		}
 		for range signInLimit.Requests {
@@ -106,7 +106,7 @@ func testTO07(t *testing.T) {
 		wins, _ := race(50, func() error {
 			return ratelimit.Guard(ctx, lim, "signin:"+f.sub.ID, signInLimit, func(ctx context.Context) error {
 				evaluated.Add(1)
-				return f.totp.Authenticate(ctx, f.store, f.sub.ID, id, bad)
+				return f.totpSignIn(ctx, f.sub.ID, id, bad)
 			})
 		})
 		assert.Zero(t, wins)
@@ -126,16 +126,20 @@ func testRC06(t *testing.T) {
 	limit := verify.Limit{Requests: 10, Window: 15 * time.Minute}
 	use := func(c string) error {
 		return ratelimit.Guard(ctx, lim, "signin:"+f.sub.ID, limit, func(ctx context.Context) error {
-			return f.rc.Authenticate(ctx, f.store, f.sub.ID, c)
+			_, err := f.recoverySignIn(ctx, f.sub.ID, id, c)
+			return err
 		})
 	}
+	before, err := f.store.Get(ctx, f.sub.ID, id)
+	require.NoError(t, err)
 	wrong := "0000-0000-0000-0000-0000-0000"
 	for range limit.Requests {
 		require.ErrorIs(t, use(wrong), verify.ErrInvalidProof)
 	}
 	require.ErrorIs(t, use(code), verify.ErrRateLimited)
-	_, err = f.store.Get(ctx, f.sub.ID, id)
-	require.NoError(t, err, "the refused code was not spent")
+	after, err := f.store.Get(ctx, f.sub.ID, id)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "the refused code was not spent")
 	f.clock.Add(limit.Window)
 	require.NoError(t, use(code))
 }
@@ -150,7 +154,8 @@ func testRC07(t *testing.T) {
 	oldID, oldCode := f.enrollRecovery(t, f.sub)
 	newID, newCode := f.enrollRecovery(t, f.sub)
 	require.NoError(t, f.svc.Delete(ctx, f.sub, oldID))
-	require.ErrorIs(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, oldCode), verify.ErrInvalidProof)
+	_, err := f.recoverySignIn(ctx, f.sub.ID, oldID, oldCode)
+	require.ErrorIs(t, err, verify.ErrNotFound, "the old method, and with it its code, is gone")
 
 	ms, err := f.svc.List(ctx, f.sub, "")
 	require.NoError(t, err)
@@ -165,29 +170,29 @@ func testRC07(t *testing.T) {
 	rec, err := f.store.Get(ctx, f.sub.ID, newID)
 	require.NoError(t, err)
 	assert.NotContains(t, string(rec.Secret)+string(rec.Attrs), newCode)
-	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, newCode))
+	_, err = f.recoverySignIn(ctx, f.sub.ID, newID, newCode)
+	require.NoError(t, err)
 }
 
 func testRC09(t *testing.T) {
-	// Exhaustion: after the last code is spent the user's recovery-code
-	// methods list is empty, which is the host's signal to prompt for a
-	// new enrollment; nothing else changes (no lock-out).
+	// Exhaustion cannot happen: as with Auth0, every use of the code
+	// replaces it with a new one, shown once. The user keeps one method,
+	// and the code returned by the last sign-in is the one that works.
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
-	_, c1 := f.enrollRecovery(t, f.sub)
-	_, c2 := f.enrollRecovery(t, f.sub)
+	id, code := f.enrollRecovery(t, f.sub)
 	remaining := func() int {
 		ms, err := f.svc.List(ctx, f.sub, verify.TypeRecoveryCode)
 		require.NoError(t, err)
 		return len(ms)
 	}
-	require.Equal(t, 2, remaining())
-	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, c1))
-	assert.Equal(t, 1, remaining())
-	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, c2))
-	assert.Equal(t, 0, remaining(), "0 remaining: prompt for regeneration")
-	_, c3 := f.enrollRecovery(t, f.sub)
-	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, c3), "a new enrollment works after exhaustion")
+	for range 3 {
+		next, err := f.recoverySignIn(ctx, f.sub.ID, id, code)
+		require.NoError(t, err)
+		require.NotEmpty(t, next, "a replacement is always issued")
+		assert.Equal(t, 1, remaining(), "nothing is used up")
+		code = next
+	}
 }
 
 // countingEngine counts the Confirm calls reaching its engine.

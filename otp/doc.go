@@ -3,9 +3,10 @@
 // RFC 6238), recovery codes (verify.TypeRecoveryCode), and one-time codes
 // sent by e-mail or to a phone (verify.TypeEmail, verify.TypePhone; see
 // NewEmail and NewPhone). Each engine implements verify.Engine for
-// enrollment through a verify.Service; the TOTP and recovery-code engines
-// also have an Authenticate method for the sign-in check of a confirmed
-// method.
+// enrollment through a verify.Service, and verify.SignInEngine for the
+// sign-in with a confirmed method (Challenge, then Authenticate: a pure
+// check of the proof against the stored record, whose result the service
+// writes with store.SignIn, atomically with consuming the auth_session).
 //
 // # TOTP
 //
@@ -26,7 +27,9 @@
 // engine's Config does not break enrolled apps) in Confirmation.Secret and
 // the matched time step in Confirmation.Counter.
 //
-// (*TOTP).Authenticate checks a code at sign-in against a stored method.
+// At sign-in, Challenge sends nothing; Authenticate checks the code
+// against the stored key and returns the matched time step, which must be
+// later than the method's last accepted one (see Security).
 //
 // # Recovery codes
 //
@@ -35,8 +38,12 @@
 // 120 bits from crypto/rand (RecoveryCodeBits). It is shown once, in
 // recovery_code. The enrollment's verify carries only the auth_session:
 // Confirm records that the user acknowledged the code; it checks no code
-// and consumes nothing (RC-08). (*RecoveryCode).Authenticate spends a code
-// at sign-in.
+// and consumes nothing (RC-08). At sign-in, Auth0's behaviour: one code,
+// replaced on every use. Authenticate checks the code and returns a new
+// one, shown once (verify.SignIn.RecoveryCode), with its keyed hash as the
+// method's new secret, written conditional on the record's version: the
+// old code never works again, and of concurrent uses exactly one succeeds
+// (RC-03, SI-07).
 //
 // Input is normalised before hashing (NormalizeRecoveryCode): hyphens and
 // spaces are removed, letters upper-cased, and O, I, L read as 0, 1, 1; so
@@ -48,9 +55,8 @@
 // (verify's DELETE /authentication-methods/{id}, store.Methods.Delete). The
 // delete is atomic: the old code stops working at once. Deleting first and
 // enrolling afterwards also works, but leaves the user without a recovery
-// code if the enrollment is abandoned. After Authenticate has spent a code
-// the user has one fewer; the host should prompt for a new enrollment
-// when none is left (RC-09).
+// code if the enrollment is abandoned. A sign-in never leaves the user
+// without a code: it replaces the one used (RC-09).
 //
 // # Storage
 //
@@ -69,8 +75,9 @@
 // Replay (RFC 6238 §5.2: a verifier "MUST NOT accept the second attempt of
 // the OTP after the successful validation"): the time step that confirmed a
 // TOTP enrollment becomes the method's counter, and Authenticate accepts a
-// code only for a later step, recording it with
-// store.Methods.AdvanceCounter, a compare-and-set in the store. So one code
+// code only for a later step, which the service records with
+// store.SignIn, a compare-and-set in the store (store.ErrStale for a step
+// not greater than the stored one). So one code
 // is accepted once, even by many processes at the same instant, and a code
 // older than the last accepted one is refused even inside the skew window
 // (TO-03, TO-08). When one code is the code of two candidate steps (one
@@ -85,7 +92,7 @@
 // Constant time: every candidate step's code is computed and compared with
 // subtle.ConstantTimeCompare; the results are combined with masks, with no
 // early exit and no branch on a comparison. Recovery-code hashes are
-// compared the same way, over each of the user's codes. Input checks
+// compared the same way. Input checks
 // (length, characters) are made first and may exit early: they depend on
 // the input only, never on a secret.
 //
@@ -103,13 +110,15 @@
 // bits a fast keyed hash suffices (NIST SP 800-63B §5.1.2.2 asks for a
 // slow salted hash only below 112 bits), and a copy of the store without
 // the key gives nothing to test guesses against (RC-01, RC-02). A code is
-// compared only with the codes of the user who presents it (RC-04) and is
-// consumed by deleting its method, an atomic store operation (RC-03).
+// compared only with the code of the challenged method of the user who
+// presents it (RC-04) and is replaced by a write conditional on the
+// method's version, an atomic store operation (RC-03).
 // Errors never carry codes, secrets or hashes.
 //
 // Rate limiting is not done here: the service limits attempts per
-// auth_session, and a host calling Authenticate must limit failures per
-// user across every path that checks codes (TO-07, RC-06).
+// auth_session, and the sign-in service (or a host calling the engines
+// itself) must limit failures per user across every path that checks codes
+// (TO-07, RC-06).
 //
 // # E-mail and phone codes
 //
@@ -140,6 +149,14 @@
 // number and channel: nothing in the verify request can change them (OT-08,
 // OT-10). A resend is a new enrollment with its own auth_session and code;
 // an earlier code never confirms it, and expires with its own session.
+//
+// At sign-in, Challenge sends a fresh code to the method's address, or to
+// its number by its preferred_authentication_method, through Start's own
+// path: the same send limits, shared with enrollment, the same TTL and the
+// same keyed hash, bound to the method id. Authenticate checks it as
+// Confirm does, and refuses a code sent to another destination than the
+// method has now (SI-06). EmailConfig.Forbidden and PhoneConfig.Forbidden
+// refuse sign-in as they refuse enrollment.
 //
 // Assurance: e-mail proves access to a mailbox, not possession of a
 // device: it is low assurance (Email.Assurance; NIST SP 800-63B §5.1.3.1

@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
-	"fmt"
 
-	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -26,7 +23,7 @@ const (
 	RecoveryCodeBits = RecoveryCodeLen * 5
 	// MinHashKeySize is the minimum length of a keyed-hash key: 256 bits.
 	MinHashKeySize = 32
-	// maxRecoveryInput bounds the client input read by Authenticate: the
+	// maxRecoveryInput bounds the client input read at sign-in: the
 	// code with a separator between every two symbols, and some slack.
 	maxRecoveryInput = 2*RecoveryCodeLen + 16
 )
@@ -46,8 +43,9 @@ type RecoveryCodeConfig struct {
 
 // RecoveryCode is the engine of verify.TypeRecoveryCode: Start issues one
 // code, shown to the user once; Confirm records that the user acknowledged
-// it; Authenticate spends it at sign-in. It is immutable and safe for
-// concurrent use.
+// it; at sign-in (verify.SignInEngine, in signin.go) Authenticate checks it
+// and replaces it with a new one. It is immutable and safe for concurrent
+// use.
 type RecoveryCode struct {
 	key []byte
 }
@@ -96,50 +94,6 @@ func (e *RecoveryCode) Confirm(ctx context.Context, req *verify.EngineConfirm) (
 		return nil, invalidState("recovery_code_state")
 	}
 	return &verify.Confirmation{Secret: bytes.Clone(h)}, nil
-}
-
-// Authenticate spends a recovery code of subject at sign-in. The code is
-// normalised (NormalizeRecoveryCode), its keyed hash is compared in
-// constant time with each of subject's own recovery-code methods, never
-// with other users' (SECURITY-CHECKLIST RC-04), and the matching method is
-// deleted: the delete is the atomic consume, so of concurrent uses of one
-// code exactly one succeeds (RC-03).
-//
-// Errors: verify.ErrInvalidProof for a malformed, unknown or already used
-// code; anything else (a store outage) is wrapped and matches no verify
-// kind. Authenticate does not rate-limit: count failures with a
-// verify.Limiter keyed by user. Once used, the user has one recovery code
-// fewer: offer them a new enrollment (see the package doc).
-func (e *RecoveryCode) Authenticate(ctx context.Context, methods store.Methods, subject, code string) error {
-	norm, ok := NormalizeRecoveryCode(code)
-	if !ok {
-		return invalidProof("recovery_code_format")
-	}
-	ms, err := methods.List(ctx, subject)
-	if err != nil {
-		return fmt.Errorf("otp: list recovery codes: %w", err)
-	}
-	match := -1
-	for i := range ms {
-		if ms[i].Type != string(verify.TypeRecoveryCode) || ms[i].Subject != subject {
-			continue
-		}
-		h := e.hash(ms[i].ID, norm)
-		if subtle.ConstantTimeCompare(h[:], ms[i].Secret) == 1 {
-			match = i
-		}
-	}
-	if match < 0 {
-		return invalidProof("recovery_code")
-	}
-	err = methods.Delete(ctx, subject, ms[match].ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return invalidProof("recovery_code_used") // a concurrent use won
-	}
-	if err != nil {
-		return fmt.Errorf("otp: consume recovery code: %w", err)
-	}
-	return nil
 }
 
 // hash is the stored form of a recovery code: HMAC-SHA256 under the hash

@@ -25,8 +25,10 @@ func ExampleNormalizeRecoveryCode() {
 	//  false
 }
 
-// A recovery-code enrollment through verify.Service, then the code spent
-// once at sign-in.
+// A recovery-code enrollment through verify.Service, then a sign-in with
+// the code at the engine level (a host uses the service's sign-in, which
+// does these steps): the code is replaced by a new one, shown once, and
+// never works again.
 func ExampleNewRecoveryCode() {
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
@@ -59,12 +61,39 @@ func ExampleNewRecoveryCode() {
 
 	// At sign-in the user types it in groups, in lower case.
 	typed := strings.ToLower(en.RecoveryCode[:12] + "-" + en.RecoveryCode[12:])
-	fmt.Println(engine.Authenticate(ctx, st, alice.ID, typed))
-	err = engine.Authenticate(ctx, st, alice.ID, typed)
+	signIn := func(code string) (string, error) {
+		rec, err := st.Get(ctx, alice.ID, m.ID)
+		if err != nil {
+			return "", err
+		}
+		mm, err := verify.MethodFromRecord(rec)
+		if err != nil {
+			return "", err
+		}
+		a, err := engine.Authenticate(ctx, &verify.EngineAuthenticate{
+			Subject: alice, Method: mm, Record: rec, Request: verify.AuthenticateRequest{RecoveryCode: &code},
+		})
+		if err != nil {
+			return "", err
+		}
+		// The service writes a.Secret with store.SignIn, conditional on
+		// the version read: of concurrent uses exactly one succeeds.
+		rec.Secret = a.Secret
+		if _, err := st.Update(ctx, rec); err != nil {
+			return "", err
+		}
+		return a.RecoveryCode, nil
+	}
+	next, err := signIn(typed)
+	fmt.Println("new recovery_code:", len(next), "symbols,", err)
+	_, err = signIn(typed)
 	fmt.Println("again:", errors.Is(err, verify.ErrInvalidProof))
+	_, err = signIn(next)
+	fmt.Println("the new code:", err)
 	// Output:
 	// recovery_code: 24 symbols, 120 bits
 	// recovery-code true <nil>
-	// <nil>
+	// new recovery_code: 24 symbols, <nil>
 	// again: true
+	// the new code: <nil>
 }

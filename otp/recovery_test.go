@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -118,32 +120,40 @@ func testRC03(t *testing.T) {
 	f := newFixture(t, TOTPConfig{}, 0)
 	id, code := f.enrollRecovery(t, f.sub)
 	otherID, other := f.enrollRecovery(t, f.sub)
-	wins, errs := race(20, func() error { return f.rc.Authenticate(ctx, f.store, f.sub.ID, code) })
+	wins, errs := race(20, func() error { _, err := f.recoverySignIn(ctx, f.sub.ID, id, code); return err })
 	assert.Equal(t, 1, wins)
 	require.Len(t, errs, 19)
 	for _, err := range errs {
-		require.ErrorIs(t, err, verify.ErrInvalidProof)
+		// The store's write conditional on the version refused it, or the
+		// record read already held the replacement.
+		assert.True(t, errors.Is(err, store.ErrConflict) || errors.Is(err, verify.ErrInvalidProof), "%v", err)
 	}
-	// Spent: refused from now on; the method is gone, the other one stays.
-	require.ErrorIs(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, code), verify.ErrInvalidProof)
-	_, err := f.store.Get(ctx, f.sub.ID, id)
-	require.Error(t, err)
+	// Spent: refused from now on; the other method is untouched.
+	_, err := f.recoverySignIn(ctx, f.sub.ID, id, code)
+	require.ErrorIs(t, err, verify.ErrInvalidProof)
 	_, err = f.store.Get(ctx, f.sub.ID, otherID)
 	require.NoError(t, err)
-	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, other))
+	_, err = f.recoverySignIn(ctx, f.sub.ID, otherID, other)
+	require.NoError(t, err)
 }
 
 func testRC04(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	bob := verify.Subject{ID: "auth0|bob", Email: "bob@example.com"}
-	f.enrollRecovery(t, f.sub)
+	aliceID, _ := f.enrollRecovery(t, f.sub)
 	bobID, bobCode := f.enrollRecovery(t, bob)
-	err := f.rc.Authenticate(ctx, f.store, f.sub.ID, bobCode)
+	bobBefore, err := f.store.Get(ctx, bob.ID, bobID)
+	require.NoError(t, err)
+	_, err = f.recoverySignIn(ctx, f.sub.ID, aliceID, bobCode)
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
-	_, err = f.store.Get(ctx, bob.ID, bobID)
-	require.NoError(t, err, "bob's code stays unused")
-	require.NoError(t, f.rc.Authenticate(ctx, f.store, bob.ID, bobCode))
+	_, err = f.recoverySignIn(ctx, f.sub.ID, bobID, bobCode)
+	require.ErrorIs(t, err, verify.ErrNotFound, "bob's method is not alice's")
+	bobAfter, err := f.store.Get(ctx, bob.ID, bobID)
+	require.NoError(t, err)
+	assert.Equal(t, bobBefore, bobAfter, "bob's code stays unused")
+	_, err = f.recoverySignIn(ctx, bob.ID, bobID, bobCode)
+	require.NoError(t, err)
 }
 
 func testRC05(t *testing.T) {
@@ -182,12 +192,13 @@ func testRC05(t *testing.T) {
 	// "ABCD-EFGH…" ≡ "abcdefgh…" at sign-in.
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
-	_, issued := f.enrollRecovery(t, f.sub)
+	issuedID, issued := f.enrollRecovery(t, f.sub)
 	var grouped []string
 	for i := 0; i < len(issued); i += 4 {
 		grouped = append(grouped, strings.ToLower(issued[i:i+4]))
 	}
-	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, strings.Join(grouped, "-")))
+	_, err := f.recoverySignIn(ctx, f.sub.ID, issuedID, strings.Join(grouped, "-"))
+	require.NoError(t, err)
 	t.Run("static", TestConstantTimeOnly)
 }
 
@@ -214,8 +225,10 @@ func testRC08(t *testing.T) {
 	// Confirming consumed no code: both codes still work.
 	_, err = f.store.Get(ctx, f.sub.ID, firstID)
 	require.NoError(t, err)
-	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, first))
-	require.NoError(t, f.rc.Authenticate(ctx, f.store, f.sub.ID, code))
+	_, err = f.recoverySignIn(ctx, f.sub.ID, firstID, first)
+	require.NoError(t, err)
+	_, err = f.recoverySignIn(ctx, f.sub.ID, en.ID, code)
+	require.NoError(t, err)
 
 	// The engine itself refuses a proof and a bad state.
 	_, err = f.rc.Confirm(ctx, &verify.EngineConfirm{State: json.RawMessage(`"AAAA"`), Request: verify.VerifyRequest{OTPCode: &code}})
@@ -237,14 +250,6 @@ func TestRecoveryCodeConfig(t *testing.T) {
 	require.NoError(t, err)
 	key[0] ^= 1
 	assert.Equal(t, testHashKey, e.key, "the engine keeps its own copy of the key")
-}
-
-func TestRecoveryCodeAuthenticateOutage(t *testing.T) {
-	e, err := NewRecoveryCode(RecoveryCodeConfig{HashKey: testHashKey})
-	require.NoError(t, err)
-	err = e.Authenticate(context.Background(), failingMethods{}, "u", "0123456789ABCDEFGHJKMNPQ")
-	require.ErrorIs(t, err, errOutage)
-	assert.Nil(t, verify.Kind(err), "an outage is not an invalid code")
 }
 
 func FuzzRecoveryCode(f *testing.F) {
@@ -298,15 +303,15 @@ func BenchmarkRecoveryCodeConfirm(b *testing.B) {
 	}
 }
 
-// TestConstantTimeOnly is a static check of this package's TOTP and
-// recovery-code sources (RC-05, AS-06): secrets are compared with
-// crypto/subtle only, never with a variable-time equality function.
+// TestConstantTimeOnly is a static check of this package's TOTP,
+// recovery-code and sign-in sources (RC-05, AS-06): secrets are compared
+// with crypto/subtle only, never with a variable-time equality function.
 func TestConstantTimeOnly(t *testing.T) {
 	banned := map[string]bool{
 		"bytes.Equal": true, "bytes.Compare": true, "bytes.EqualFold": true,
 		"strings.Compare": true, "strings.EqualFold": true, "reflect.DeepEqual": true,
 	}
-	for _, name := range []string{"otp.go", "totp.go", "recovery.go"} {
+	for _, name := range []string{"otp.go", "totp.go", "recovery.go", "signin.go"} {
 		fset := token.NewFileSet()
 		f, err := parser.ParseFile(fset, name, nil, 0)
 		require.NoError(t, err)
@@ -327,7 +332,7 @@ func TestConstantTimeOnly(t *testing.T) {
 			}
 			return true
 		})
-		if name != "otp.go" {
+		if name == "totp.go" || name == "signin.go" {
 			assert.Positive(t, subtleCalls, "%s compares with crypto/subtle", name)
 		}
 	}

@@ -21,7 +21,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/verifykit/verifykit/internal/keyuri"
-	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -92,7 +91,7 @@ type TOTPConfig struct {
 
 // TOTP is the engine of verify.TypeTOTP: enrollment of an authenticator app
 // (RFC 6238), and the sign-in check of a confirmed TOTP method
-// (Authenticate). It is immutable and safe for concurrent use.
+// (verify.SignInEngine, in signin.go). It is immutable and safe for concurrent use.
 type TOTP struct {
 	issuer     string
 	alg        Algorithm
@@ -235,55 +234,6 @@ func (e *TOTP) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.
 		return nil, invalidProof("totp_code")
 	}
 	return &verify.Confirmation{Secret: bytes.Clone(blob), Counter: step}, nil
-}
-
-// Authenticate checks code against the confirmed TOTP method methodID of
-// subject, for sign-in or step-up. It accepts a code only for a time step
-// later than the method's last used one, and records that step with
-// methods.AdvanceCounter, a compare-and-set: of concurrent submissions of
-// one code exactly one succeeds (RFC 6238 §5.2; SECURITY-CHECKLIST TO-03,
-// TO-08). A pending (unconfirmed) enrollment has no stored method and
-// never authenticates.
-//
-// Errors: verify.ErrNotFound when subject has no TOTP method methodID;
-// verify.ErrInvalidProof for a malformed, wrong or already used code;
-// anything else (a store outage, a corrupt record) is wrapped and matches
-// no verify kind. Authenticate does not rate-limit: count failures with a
-// verify.Limiter keyed by user, shared with every path that checks codes.
-func (e *TOTP) Authenticate(ctx context.Context, methods store.Methods, subject, methodID, code string) error {
-	m, err := methods.Get(ctx, subject, methodID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && m.Type != string(verify.TypeTOTP)) {
-		return verify.NewError(verify.ErrNotFound, "method_not_found", "No such authentication method")
-	}
-	if err != nil {
-		return fmt.Errorf("otp: load totp method: %w", err)
-	}
-	k, err := parseKey(m.Secret)
-	if err != nil {
-		return fmt.Errorf("otp: stored totp method %q: %w", methodID, err)
-	}
-	var in [8]byte
-	if !readDigits(in[:], code, k.digits) {
-		return invalidProof("totp_code_format")
-	}
-	step, ok, replayed := e.match(&k, in[:k.digits], m.Counter)
-	if !ok {
-		if replayed {
-			return invalidProof("totp_replayed")
-		}
-		return invalidProof("totp_code")
-	}
-	advanced, err := methods.AdvanceCounter(ctx, subject, methodID, step)
-	if errors.Is(err, store.ErrNotFound) {
-		return verify.NewError(verify.ErrNotFound, "method_not_found", "No such authentication method")
-	}
-	if err != nil {
-		return fmt.Errorf("otp: record totp step: %w", err)
-	}
-	if !advanced {
-		return invalidProof("totp_replayed") // a concurrent use of this or a later step won
-	}
-	return nil
 }
 
 // match compares in with the code of every time step in

@@ -82,7 +82,11 @@ func ExampleNewTOTP() {
 	// last used step: 58910768 true
 }
 
-// Sign-in with a confirmed TOTP method: each code is accepted once.
+// Sign-in with a confirmed TOTP method, at the engine level (a host uses
+// the service's sign-in, which does these steps): the engine checks the
+// code against the stored record and returns the time step it matched;
+// the store accepts that step only if it is later than the stored one.
+// Each code is accepted once.
 func ExampleTOTP_Authenticate() {
 	ctx := context.Background()
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -106,12 +110,35 @@ func ExampleTOTP_Authenticate() {
 	if err != nil {
 		panic(err)
 	}
+	alice := verify.Subject{ID: "auth0|alice"}
 
 	// 652348 is also what `oathtool --totp -b -N @1767323045
 	// GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ` prints.
 	code, _ := key.Code(clock)
-	fmt.Println(code, engine.Authenticate(ctx, st, "auth0|alice", "totp|dev_1", code))
-	err = engine.Authenticate(ctx, st, "auth0|alice", "totp|dev_1", code)
+	signIn := func() error {
+		rec, err := st.Get(ctx, alice.ID, "totp|dev_1")
+		if err != nil {
+			return err
+		}
+		m, err := verify.MethodFromRecord(rec)
+		if err != nil {
+			return err
+		}
+		a, err := engine.Authenticate(ctx, &verify.EngineAuthenticate{
+			Subject: alice, Method: m, Record: rec, Request: verify.AuthenticateRequest{OTPCode: &code},
+		})
+		if err != nil {
+			return err
+		}
+		// The service writes a.Counter with store.SignIn, refused with
+		// store.ErrStale unless greater than the stored counter.
+		if ok, err := st.AdvanceCounter(ctx, alice.ID, rec.ID, a.Counter); err != nil || !ok {
+			return errors.Join(store.ErrStale, err)
+		}
+		return nil
+	}
+	fmt.Println(code, signIn())
+	err = signIn()
 	fmt.Println("again:", errors.Is(err, verify.ErrInvalidProof), verify.ReasonOf(err))
 	// Output:
 	// 652348 <nil>

@@ -26,6 +26,17 @@
 //	var pe *password.PolicyError
 //	if errors.As(err, &pe) && pe.Broke(password.RuleDictionary) { … }
 //
+// # Sign-in
+//
+// The Engine implements verify.SignInEngine too. Challenge has nothing to
+// send. Authenticate compares the password with the stored hash, in any
+// format Hasher.Compare reads, and when NeedsRehash finds the hash
+// outdated returns a new one (the history unchanged) for the service to
+// write conditional on the record's version (PW-11). For a method that
+// does not exist, which the service passes as the zero store.Method, it
+// compares with a dummy hash at the hasher's parameters and answers as for
+// a wrong password: the same work and the same error (SI-08).
+//
 // # Security
 //
 //   - Length is counted in Unicode code points after NFKC (NIST SP 800-63B-4

@@ -448,46 +448,6 @@ func (s Secret) recent(n int) []string {
 	return all[:min(n, len(all))]
 }
 
-// Authenticate checks password against the stored password method id of
-// subject (a sign-in, or the "current password" of a change, checklist
-// PW-09). It returns nil on a match and ErrMismatch otherwise; a missing
-// method fails with an error matching store.ErrNotFound. After a match
-// with a hash below the hasher's parameters it stores a new hash (PW-11),
-// keeping the history; a concurrent change makes that upgrade give way
-// silently, as the next sign-in will retry it. Rate limiting sign-ins is
-// the caller's job (PW-10).
-func (e *Engine) Authenticate(ctx context.Context, subject, methodID, password string) error {
-	rec, err := e.methods.Get(ctx, subject, methodID)
-	if err != nil {
-		return fmt.Errorf("password: read method: %w", err)
-	}
-	if rec.Type != string(verify.TypePassword) {
-		return fmt.Errorf("password: method %q is of type %s: %w", methodID, rec.Type, store.ErrNotFound)
-	}
-	sec, err := DecodeSecret(rec.Secret)
-	if err != nil {
-		return err
-	}
-	if err := e.hasher.Compare(ctx, sec.Hash, password); err != nil {
-		return err
-	}
-	if !e.hasher.NeedsRehash(sec.Hash) {
-		return nil
-	}
-	h, err := e.hasher.Hash(ctx, password)
-	if err != nil {
-		return fmt.Errorf("password: rehash: %w", err)
-	}
-	sec.Hash = h
-	if rec.Secret, err = sec.Encode(); err != nil {
-		return err
-	}
-	if _, err := e.methods.Update(ctx, rec); err != nil && !errors.Is(err, store.ErrConflict) {
-		return fmt.Errorf("password: store rehash: %w", err)
-	}
-	return nil
-}
-
 // validIdentity checks the spec's IdentityUserId: 1 to 255 characters,
 // none of them whitespace (pattern ^\S+$).
 func validIdentity(s string) bool {

@@ -361,14 +361,19 @@ func TestBcryptEngine(t *testing.T) {
 	assert.ErrorContains(t, err, "min_length 73 out of range [1, 72] with bcrypt")
 }
 
+// TestAuthenticate: the sign-in check (Engine.Authenticate through the
+// service's steps, signInWith) matches, refuses, and rehashes after raised
+// parameters (PW-11). // SI-08
 func TestAuthenticate(t *testing.T) {
 	f := newFixture(t, Config{})
 	_, err := f.set(t, alice, goodPassword)
 	require.NoError(t, err)
 	id := MethodID(alice.ID)
-	require.NoError(t, f.eng.Authenticate(ctx, alice.ID, id, goodPassword))
-	assert.ErrorIs(t, f.eng.Authenticate(ctx, alice.ID, id, goodPassword+" "), ErrMismatch)
-	assert.ErrorIs(t, f.eng.Authenticate(ctx, "auth0|mallory", id, goodPassword), store.ErrNotFound)
+	require.NoError(t, f.signIn(alice.ID, id, goodPassword))
+	assert.ErrorIs(t, f.signIn(alice.ID, id, goodPassword+" "), ErrMismatch)
+	err = f.signIn("auth0|mallory", id, goodPassword)
+	assert.ErrorIs(t, err, verify.ErrInvalidProof, "another user's method is unknown, answered as a wrong password")
+	assert.Equal(t, "password_unknown_method", verify.ReasonOf(err))
 	before, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
 
@@ -377,21 +382,24 @@ func TestAuthenticate(t *testing.T) {
 	require.NoError(t, err)
 	eng2, err := New(f.store, Config{Hasher: stronger})
 	require.NoError(t, err)
-	assert.ErrorIs(t, eng2.Authenticate(ctx, alice.ID, id, "wrong"), ErrMismatch)
+	_, err = f.signInWith(eng2, alice.ID, id, "wrong")
+	assert.ErrorIs(t, err, ErrMismatch)
 	same, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
 	assert.Equal(t, before.Version, same.Version, "a failed sign-in rehashes nothing")
-	require.NoError(t, eng2.Authenticate(ctx, alice.ID, id, goodPassword))
+	_, err = f.signInWith(eng2, alice.ID, id, goodPassword)
+	require.NoError(t, err)
 	after, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
 	sec, err := DecodeSecret(after.Secret)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(sec.Hash, "$argon2id$v=19$m=47104,t=1,p=1$"), sec.Hash)
 	assert.Equal(t, before.Attrs, after.Attrs)
-	require.NoError(t, eng2.Authenticate(ctx, alice.ID, id, goodPassword))
+	_, err = f.signInWith(eng2, alice.ID, id, goodPassword)
+	require.NoError(t, err)
 	again, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
-	assert.Equal(t, after.Version, again.Version, "no rehash once current")
+	assert.Equal(t, after.Secret, again.Secret, "no rehash once current")
 }
 
 // faultyStore fails Get with an outage.

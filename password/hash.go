@@ -157,6 +157,7 @@ type Hasher struct {
 	sem    chan struct{}
 
 	inflight, peak atomic.Int32 // observed concurrency, for tests
+	computed       atomic.Int64 // computations started (hash or compare), for tests
 }
 
 // NewHasher validates cfg and returns a Hasher.
@@ -242,6 +243,7 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("password: waiting to hash: %w", ctx.Err())
 	}
+	h.computed.Add(1)
 	n := h.inflight.Add(1)
 	for {
 		p := h.peak.Load()
