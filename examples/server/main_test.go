@@ -262,4 +262,10 @@ func TestREADMEWalkthrough(t *testing.T) {
 	assert.Contains(t, string(out), "\n204\n", "the recovery code is deleted")
 	assert.Contains(t, string(out), `"type": "conflict"`, "the last primary method stays")
 	assert.NotContains(t, string(out), "violet tractor cinnamon harbor\"", "no answer echoes the password")
+	// The sign-ins: the enrollment's TOTP code is a replay; the next code,
+	// the recovery code and the password sign in, each answer and the list
+	// showing last_auth_at.
+	assert.Equal(t, 1, strings.Count(string(out), `"type": "invalid_proof"`), string(out))
+	assert.GreaterOrEqual(t, strings.Count(string(out), `"last_auth_at": "`), 5, string(out))
+	assert.Contains(t, string(out), `"recovery_code": "`)
 }
