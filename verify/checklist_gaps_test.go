@@ -222,6 +222,10 @@ func TestChecklist(t *testing.T) {
 
 	t.Run("GN-06", testGN06)
 
+	// Sign-in (section M): the service's rows; see signin_checklist_test.go.
+	t.Run("SI-01", testSI01)
+	t.Run("SI-11", testSI11)
+
 	t.Run("GN-10", func(t *testing.T) {
 		// The confirm's writes — consume the auth_session, save the method
 		// with its TOTP last step — are one store commit. A commit that

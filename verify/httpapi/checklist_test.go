@@ -156,6 +156,17 @@ func TestMisuse(t *testing.T) {
 }
 
 func TestChecklist(t *testing.T) {
+	// Sign-in (section M): the anonymous routes and last use over HTTP;
+	// the behaviours are the tests of signin_test.go.
+	t.Run("SI-10", func(t *testing.T) {
+		t.Run("61st challenge per minute per IP is 429", TestPasskeyRoutesAreLimitedPerIP)
+		t.Run("unknown credential and bad signature alike", TestPasskeyAnswersAlikeForUnknownCredentials)
+		t.Run("no token, no scope", TestUsernamelessPasskeySignIn)
+	})
+	t.Run("SI-11", func(t *testing.T) {
+		t.Run("last_auth_at in get and list", TestStepUpSignInWithTOTP)
+		t.Run("no secret in logs", TestSignInLeaksNoSecret)
+	})
 	t.Run("GN-02", func(t *testing.T) {
 		// Cross-user matrix over every method type: bob's auth_session with
 		// alice's token is refused, at bob's path and at a path of alice's.
