@@ -29,6 +29,21 @@
 //     succeeds, on one process or many sharing a database;
 //  6. emit an event to the Observer.
 //
+// # Sign-in
+//
+// The same Service signs in with a confirmed method (authenticate.go):
+// Challenge and Authenticate for a step-up of a known user with one of
+// their methods, ChallengePasskey and AuthenticatePasskey for a
+// usernameless passkey, where the credential of the assertion names the
+// user. The auth_session of a sign-in is sealed with its own purpose, so
+// that it never opens at Verify, nor an enrollment session at
+// Authenticate. Authenticate runs the steps of Verify with a SignInEngine:
+// open, bind (user, method id, proof kind, expiry), count the attempt, read
+// the method, the engine's pure check, one atomic store write
+// (store.Methods.SignIn: consume the session, advance the counter, replace
+// the secret at the version read, set LastAuthAt), then EventSignedIn or
+// EventSignInFailed.
+//
 // # Errors
 //
 // Client mistakes are *Error values matching one kind (ErrInvalidRequest,

@@ -10,6 +10,14 @@
 //	DELETE {prefix}/authentication-methods/{id}             deleteAuthenticationMethod   delete:me:authentication_methods 204
 //	GET    {prefix}/factors                                 getFactors                   read:me:factors                  200
 //
+//
+// and verifykit's sign-in extension (signin.go), served when the Verifier
+// or Config.SignIn is a SignInService:
+//
+//	POST   {prefix}/authentication-methods/{id}/challenge   challengeAuthenticationMethod     authenticate:me:authentication_methods 200
+//	POST   {prefix}/authentication-methods/{id}/authenticate authenticateAuthenticationMethod authenticate:me:authentication_methods 200
+//	POST   /passkey/challenge, /passkey/authenticate        (Handler.PasskeySignIn: anonymous, limited per client IP)     200
+//
 // ({id} is the spec's authentication_method_id.) It holds no business
 // logic: it authenticates the caller, applies the rate limit, checks the
 // route's scope, validates the request strictly against the spec, calls
