@@ -10,7 +10,6 @@
 //	DELETE {prefix}/authentication-methods/{id}             deleteAuthenticationMethod   delete:me:authentication_methods 204
 //	GET    {prefix}/factors                                 getFactors                   read:me:factors                  200
 //
-//
 // and verifykit's sign-in extension (signin.go), served when the Verifier
 // or Config.SignIn is a SignInService:
 //
