@@ -5,7 +5,8 @@
 // log record (slog at Debug, including slog.Default) and every error
 // string captured, and checked to contain no code, secret, password,
 // recovery code, WebAuthn challenge, auth_session, push ticket, access
-// token or key (SECURITY-CHECKLIST GN-07).
+// token or key (SECURITY-CHECKLIST GN-07). TestNoSecretLeaksAtSignIn does
+// the same for the step-up sign-in with the engines that sign in (SI-11).
 //
 // The package has no API; its test is the point.
 package leaktest
