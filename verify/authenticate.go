@@ -105,7 +105,9 @@ func (s *Service) signInEngine(t Type) (SignInEngine, error) {
 //     WebAuthn types, none for push-notification), not expired;
 //  3. count the attempt in the store (Config.MaxAttempts, or the engine's
 //     AttemptLimiter); an attempt that fails on an outage is given back;
-//  4. read the method (ErrNotFound if it was deleted meanwhile);
+//  4. read the method (ErrNotFound if it was deleted meanwhile; for a
+//     password, the engine is asked with the zero record, to do the same
+//     work, and its refusal is the answer);
 //  5. let the engine check the proof (pure: no writes);
 //  6. one atomic store write (store.SignIn): consume the session, advance
 //     the counter, replace the secret at the version read, and save the
@@ -201,6 +203,15 @@ func (s *Service) check(ctx context.Context, se SignInEngine, p *sealedSession, 
 	// 4. Read the method, after the attempt was counted.
 	if p.Pending != "" {
 		rec, m, err := s.load(ctx, ea.Subject, p.Pending)
+		if errors.Is(err, ErrNotFound) && p.Type == TypePassword {
+			// The password engine does a comparison's work for a method
+			// that does not exist and fails as for a wrong password, so
+			// that neither time nor answer tells (SI-08): it is asked with
+			// the zero record, and its refusal is the answer.
+			if _, perr := se.Authenticate(ctx, ea); perr != nil {
+				return nil, perr
+			}
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -627,3 +627,20 @@ func TestSignInNeedsASignInEngine(t *testing.T) {
 	_, err = f.svc.ChallengePasskey(ctx, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
 }
+
+// TestPasswordSignInWithDeletedMethodDoesTheEngineWork: for a password
+// method deleted after the challenge, the engine is still asked, with the
+// zero record, so that it can do a comparison's work, and its refusal is
+// the answer: a wrong password and a missing method read alike (SI-08,
+// the core's part).
+func TestPasswordSignInWithDeletedMethodDoesTheEngineWork(t *testing.T) {
+	f := newSignInFixture(t, nil)
+	m := f.enroll(t, alice, verify.TypePassword, "correct horse")
+	ch := f.challenge(t, alice, m)
+	require.NoError(t, f.store.Delete(ctx, alice.ID, m.ID))
+	pw := "correct horse"
+	_, err := f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, Password: &pw}, verify.Client{})
+	require.ErrorIs(t, err, verify.ErrInvalidProof)
+	assert.Equal(t, int32(1), f.engines[verify.TypePassword].checks.Load(), "the engine did the work")
+}
+
