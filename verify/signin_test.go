@@ -643,4 +643,3 @@ func TestPasswordSignInWithDeletedMethodDoesTheEngineWork(t *testing.T) {
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
 	assert.Equal(t, int32(1), f.engines[verify.TypePassword].checks.Load(), "the engine did the work")
 }
-
