@@ -2,9 +2,10 @@ package verify
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/go-json-experiment/json"
 )
 
 // Method is a confirmed authentication method of one user.

@@ -1,17 +1,23 @@
 package verify
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/verifykit/verifykit/internal/jsonw"
+	"github.com/go-json-experiment/json"
+
 	"github.com/verifykit/verifykit/store"
 )
 
 // storedAttrs is the store encoding of a Method's attributes: every field,
 // including those the public JSON leaves out (sign count, attestation
 // format). ID, Subject, Type and CreatedAt are store columns instead.
+//
+// The member names are those stored rows hold (WebAuthnCredential's are
+// its Go field names, as encoding/json wrote them before json/v2); nil
+// slices are written as null, as they were, and unknown members are
+// ignored on reading, so that rows written by an older or a newer version
+// still decode.
 type storedAttrs struct {
 	Name                          string              `json:"name,omitempty"`
 	Usage                         []Usage             `json:"usage,omitempty"`
@@ -40,56 +46,11 @@ func (m *Method) Record() (store.Method, error) {
 		Email: m.Email, IdentityUserID: m.IdentityUserID, LastPasswordReset: timePtr(m.LastPasswordReset),
 		WebAuthn: m.WebAuthn,
 	}
-	attrs, ok := a.appendJSON(nil)
-	if !ok {
-		var err error
-		if attrs, err = json.Marshal(a); err != nil {
-			return store.Method{}, fmt.Errorf("verify: encode method %q: %w", m.ID, err)
-		}
+	attrs, err := json.Marshal(a, json.FormatNilSliceAsNull(true))
+	if err != nil {
+		return store.Method{}, fmt.Errorf("verify: encode method %q: %w", m.ID, err)
 	}
 	return store.Method{ID: m.ID, Subject: m.Subject, Type: string(m.Type), CreatedAt: m.CreatedAt, Attrs: attrs}, nil
-}
-
-// appendJSON appends what json.Marshal writes of a, for the attributes of
-// every method but a WebAuthn one with its times unset (a new enrollment),
-// and reports false, having appended nothing, for any other: those go
-// through encoding/json. TestStoredAttrsMatchMarshal and
-// FuzzStoredAttrs hold it to json.Marshal.
-func (a *storedAttrs) appendJSON(b []byte) ([]byte, bool) {
-	if a.WebAuthn != nil || a.LastAuthAt != nil || a.LastPasswordReset != nil {
-		return b, false
-	}
-	b = append(b, '{')
-	n := len(b)
-	member := func(key, v string) {
-		if v == "" {
-			return
-		}
-		if len(b) > n {
-			b = append(b, ',')
-		}
-		b = append(b, key...)
-		b = jsonw.AppendString(b, v, true)
-	}
-	member(`"name":`, a.Name)
-	if len(a.Usage) > 0 {
-		if len(b) > n {
-			b = append(b, ',')
-		}
-		b = append(b, `"usage":[`...)
-		for i, u := range a.Usage {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = jsonw.AppendString(b, string(u), true)
-		}
-		b = append(b, ']')
-	}
-	member(`"phone_number":`, a.PhoneNumber)
-	member(`"preferred_authentication_method":`, a.PreferredAuthenticationMethod)
-	member(`"email":`, a.Email)
-	member(`"identity_user_id":`, a.IdentityUserID)
-	return append(b, '}'), true
 }
 
 // MethodFromRecord decodes a store record into a Method. A stored method

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/verifykit/verifykit/internal/jsonw"
 	"github.com/verifykit/verifykit/session"
 	"github.com/verifykit/verifykit/store"
 )
@@ -475,7 +474,7 @@ func (s *Service) seal(p *sealedSession, state any) (string, error) {
 	ps, ok := s.sealer.(PayloadSealer)
 	if !ok {
 		if isString {
-			p.State = jsonw.AppendString(nil, str, true) // as json.Marshal writes it
+			p.State, _ = json.Marshal(str) // a string always encodes
 		}
 		return s.sealer.Seal(*p, s.ttl) // a copy: p stays on Start's stack
 	}
@@ -484,7 +483,8 @@ func (s *Service) seal(p *sealedSession, state any) (string, error) {
 		// The state string is written straight into the payload, as the
 		// member appendSession would write of its json.Marshal form.
 		b := append(appendSessionMembers((*buf)[:0], p), `,"st":`...)
-		*buf = append(jsonw.AppendString(b, str, true), '}')
+		q, _ := json.Marshal(str) // a string always encodes
+		*buf = append(append(b, q...), '}')
 	} else {
 		*buf = appendSession((*buf)[:0], p)
 	}

@@ -1,11 +1,20 @@
 package verify
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
-
-	"github.com/verifykit/verifykit/internal/jsonw"
 )
+
+// appendString appends s as a JSON string, as a json.Encoder with
+// SetEscapeHTML(false) writes it.
+func appendString(b []byte, s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+}
 
 // appendSession appends the JSON of p to b exactly as a json.Encoder with
 // SetEscapeHTML(false) writes it, without the Encoder's newline: the bytes
@@ -28,19 +37,19 @@ func appendSessionMembers(b []byte, p *sealedSession) []byte {
 	b = append(b, `{"v":`...)
 	b = strconv.AppendInt(b, int64(p.Version), 10)
 	b = append(b, `,"p":`...)
-	b = jsonw.AppendString(b, p.Purpose, false)
+	b = appendString(b, p.Purpose)
 	b = append(b, `,"sid":`...)
-	b = jsonw.AppendString(b, p.ID, false)
+	b = appendString(b, p.ID)
 	b = append(b, `,"sub":`...)
-	b = jsonw.AppendString(b, p.Subject, false)
+	b = appendString(b, p.Subject)
 	b = append(b, `,"mid":`...)
-	b = jsonw.AppendString(b, p.Pending, false)
+	b = appendString(b, p.Pending)
 	if p.MethodID != "" {
 		b = append(b, `,"fid":`...)
-		b = jsonw.AppendString(b, p.MethodID, false)
+		b = appendString(b, p.MethodID)
 	}
 	b = append(b, `,"typ":`...)
-	b = jsonw.AppendString(b, string(p.Type), false)
+	b = appendString(b, string(p.Type))
 	b = append(b, `,"iat":`...)
 	b = strconv.AppendInt(b, p.IssuedAt, 10)
 	b = append(b, `,"exp":`...)

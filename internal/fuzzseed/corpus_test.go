@@ -186,7 +186,6 @@ func corpus(t *testing.T) []entry {
 	verifies := specExamples(t, "/authentication-methods/{authentication_method_id}/verify", "post")
 	for n, b := range starts {
 		add("verify/httpapi", "FuzzStartBody", "spec-"+n, b)
-		add("verify/httpapi", "FuzzScan", "spec-start-"+n, b)
 		var v struct {
 			Email       string `json:"email"`
 			PhoneNumber string `json:"phone_number"`
@@ -210,7 +209,6 @@ func corpus(t *testing.T) []entry {
 	seal := iron.Vectors[0].Token
 	for n, b := range verifies {
 		add("verify/httpapi", "FuzzVerifyBody", "spec-"+n, b)
-		add("verify/httpapi", "FuzzScan", "spec-verify-"+n, b)
 		var m map[string]json.RawMessage
 		require.NoError(t, json.Unmarshal(b, &m))
 		m["auth_session"], _ = json.Marshal(seal)
@@ -229,7 +227,6 @@ func corpus(t *testing.T) []entry {
 		b, err := json.Marshal(map[string]any{"auth_session": seal, "authn_response": resp})
 		require.NoError(t, err)
 		add("verify/httpapi", "FuzzVerifyBody", "passkey-"+n, b)
-		add("verify/httpapi", "FuzzScan", "passkey-"+n, b)
 	}
 
 	// Password policy: the policies of the spec's examples, and the

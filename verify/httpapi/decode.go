@@ -2,14 +2,16 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/verifykit/verifykit/verify"
 )
@@ -101,143 +103,141 @@ func invalidBody(detail string, path ...string) error {
 	return fe.err()
 }
 
-func syntaxError(err error) error {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return invalidBody(fmt.Sprintf("the request body is not valid JSON (at byte %d)", se.Offset))
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return invalidBody("the request body is truncated")
-	}
-	return invalidBody("the request body is not valid JSON")
+// at is the path of the member name of the object at path.
+func at(path []string, name string) []string {
+	return append(slices.Clip(path), name)
 }
 
-// object is a JSON object whose members are consumed one by one; whatever
-// is left at the end is unknown. It is only made from bytes scan accepted.
-type object struct {
-	path    []string
-	members []member
-	errs    *fieldErrs
+// The request bodies as sent. Every member is kept raw (nil when absent),
+// so that a member of the wrong JSON type is reported together with every
+// other problem of the body rather than ending the decoding at the first;
+// Unknown collects the members the schema does not declare. decodeJSON
+// has checked the grammar, the depth and the names of the whole body.
+
+// startBody is CreateAuthenticationMethodRequestContent: the members of
+// every type's start body.
+type startBody struct {
+	Type                          jsontext.Value            `json:"type"`
+	Connection                    jsontext.Value            `json:"connection"`
+	IdentityUserID                jsontext.Value            `json:"identity_user_id"`
+	UseExcludeCredentials         jsontext.Value            `json:"use_exclude_credentials"`
+	Email                         jsontext.Value            `json:"email"`
+	PhoneNumber                   jsontext.Value            `json:"phone_number"`
+	PreferredAuthenticationMethod jsontext.Value            `json:"preferred_authentication_method"`
+	Unknown                       map[string]jsontext.Value `json:",inline"`
 }
 
-func newObject(raw []byte, path []string, errs *fieldErrs) (object, bool) {
-	if len(raw) == 0 || raw[0] != '{' {
-		errs.add(path, "must be an object")
-		return object{}, false
-	}
-	return object{path: path, members: members(raw), errs: errs}, true
+// verifyBody is VerifyAuthenticationMethodRequestContent.
+type verifyBody struct {
+	AuthSession   jsontext.Value            `json:"auth_session"`
+	OTPCode       jsontext.Value            `json:"otp_code"`
+	NewPassword   jsontext.Value            `json:"new_password"`
+	AuthnResponse jsontext.Value            `json:"authn_response"`
+	Unknown       map[string]jsontext.Value `json:",inline"`
 }
 
-func (o *object) at(name string) []string {
-	return append(append([]string(nil), o.path...), name)
+// authnBody is the spec's AuthenticatorAttestationResponse (WebAuthn's
+// RegistrationResponseJSON).
+type authnBody struct {
+	ID                      jsontext.Value            `json:"id"`
+	RawID                   jsontext.Value            `json:"rawId"`
+	Type                    jsontext.Value            `json:"type"`
+	AuthenticatorAttachment jsontext.Value            `json:"authenticatorAttachment"`
+	ClientExtensionResults  jsontext.Value            `json:"clientExtensionResults"`
+	Response                jsontext.Value            `json:"response"`
+	Unknown                 map[string]jsontext.Value `json:",inline"`
 }
 
-// take removes and returns the member name.
-func (o *object) take(name string) ([]byte, bool) {
-	for i := range o.members {
-		if m := &o.members[i]; !m.taken && m.key == name {
-			m.taken = true
-			return m.raw, true
-		}
-	}
-	return nil, false
+// attestationBody is the spec's AuthenticatorAttestationResponseData.
+type attestationBody struct {
+	AttestationObject jsontext.Value            `json:"attestationObject"`
+	ClientDataJSON    jsontext.Value            `json:"clientDataJSON"`
+	Transports        jsontext.Value            `json:"transports"`
+	Unknown           map[string]jsontext.Value `json:",inline"`
 }
 
-// rejectRest reports every member left as not allowed (why, then suffix),
-// in name order.
-func (o *object) rejectRest(why, suffix string) {
-	var names []string
-	for _, m := range o.members {
-		if !m.taken {
-			names = append(names, m.key)
-		}
-	}
-	if len(names) == 0 {
-		return
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		o.errs.add(o.at(k), "%s%s", why, suffix)
-	}
+// updateBody is UpdateAuthenticationMethodRequestContent.
+type updateBody struct {
+	Name                          jsontext.Value            `json:"name"`
+	PreferredAuthenticationMethod jsontext.Value            `json:"preferred_authentication_method"`
+	Unknown                       map[string]jsontext.Value `json:",inline"`
 }
 
-// str takes the string member name. A member that is present but not a
-// string is reported. maxLen bounds its length in characters (Unicode code
-// points, as JSON Schema counts); 0 means unbounded.
-func (o *object) str(name string, required bool, minLen, maxLen int) (*string, bool) {
-	s, found, ok := o.text(name, required, minLen, maxLen)
-	if !found || !ok {
-		return nil, ok
-	}
-	return &s, true
-}
-
-// text is str returning the string itself, and whether the member was
-// there: ok is false when it was refused, or missing and required.
-func (o *object) text(name string, required bool, minLen, maxLen int) (s string, found, ok bool) {
-	raw, found := o.take(name)
-	if !found {
+// str checks the member raw at path: when absent, it is reported if
+// required; when present, it must be a string of minLen to maxLen
+// characters (Unicode code points, as JSON Schema counts; maxLen 0 means
+// unbounded). It returns the string, or nil when absent or refused.
+func (fe *fieldErrs) str(raw jsontext.Value, path []string, required bool, minLen, maxLen int) *string {
+	if raw == nil {
 		if required {
-			o.errs.add(o.at(name), "is required")
+			fe.add(path, "is required")
 		}
-		return "", false, !required
+		return nil
 	}
-	if raw[0] != '"' {
-		o.errs.add(o.at(name), "must be a string")
-		return "", true, false
+	var s string
+	if raw.Kind() != '"' || jsonv2.Unmarshal(raw, &s) != nil {
+		fe.add(path, "must be a string")
+		return nil
 	}
-	s = decodeString(raw)
-	// Characters are counted only when the bytes do not settle it: a
-	// string has at most as many characters as bytes, and none only when
-	// it has no bytes.
-	n := len(s)
-	if maxLen > 0 && n > maxLen || minLen > 1 {
-		n = utf8.RuneCountInString(s)
-	}
+	n := utf8.RuneCountInString(s)
 	if n < minLen {
 		if minLen == 1 {
-			o.errs.add(o.at(name), "must not be empty")
+			fe.add(path, "must not be empty")
 		} else {
-			o.errs.add(o.at(name), "must be at least %d characters long", minLen)
+			fe.add(path, "must be at least %d characters long", minLen)
 		}
-		return "", true, false
+		return nil
 	}
 	if maxLen > 0 && n > maxLen {
-		o.errs.add(o.at(name), "must be at most %d characters long", maxLen)
-		return "", true, false
+		fe.add(path, "must be at most %d characters long", maxLen)
+		return nil
 	}
-	return s, true, true
+	return &s
 }
 
-func (o *object) boolean(name string) (*bool, bool) {
-	raw, ok := o.take(name)
-	if !ok {
-		return nil, true
+// boolean checks the optional boolean member raw at path.
+func (fe *fieldErrs) boolean(raw jsontext.Value, path []string) *bool {
+	if raw == nil {
+		return nil
 	}
-	switch string(raw) {
-	case "true":
-		b := true
-		return &b, true
-	case "false":
-		b := false
-		return &b, true
+	if k := raw.Kind(); k != 't' && k != 'f' {
+		fe.add(path, "must be a boolean")
+		return nil
 	}
-	o.errs.add(o.at(name), "must be a boolean")
-	return nil, false
+	b := raw.Kind() == 't'
+	return &b
 }
 
-func (o *object) enum(name string, required bool, values ...string) (*string, bool) {
-	s, ok := o.str(name, required, 0, 0)
+// enum checks the string member raw at path against values.
+func (fe *fieldErrs) enum(raw jsontext.Value, path []string, required bool, values ...string) *string {
+	s := fe.str(raw, path, required, 0, 0)
 	if s == nil {
-		return nil, ok
+		return nil
 	}
-	for _, v := range values {
-		if *s == v {
-			return s, true
-		}
+	if !slices.Contains(values, *s) {
+		fe.add(path, "must be one of: %s", strings.Join(values, ", "))
+		return nil
 	}
-	o.errs.add(o.at(name), "must be one of: %s", strings.Join(values, ", "))
-	return nil, false
+	return s
+}
+
+// object decodes the member raw at path, which must be an object, into
+// v; false, reported, when it is not one.
+func (fe *fieldErrs) object(raw jsontext.Value, path []string, v any) bool {
+	if raw.Kind() != '{' || jsonv2.Unmarshal(raw, v) != nil {
+		fe.add(path, "must be an object")
+		return false
+	}
+	return true
+}
+
+// refuse reports each member of the object at path named in names as not
+// allowed (why, then suffix), in name order.
+func (fe *fieldErrs) refuse(path []string, names []string, why, suffix string) {
+	slices.Sort(names)
+	for _, k := range names {
+		fe.add(at(path, k), "%s%s", why, suffix)
+	}
 }
 
 // startFields are the members each type's start request may carry besides
@@ -257,55 +257,61 @@ var startFields = map[verify.Type][]string{
 
 // decodeStart decodes and validates the body of POST /authentication-methods.
 func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
-	var req verify.StartRequest
-	var buf [8]member
-	ms, err := scan(body, lim.depth, buf[:0])
-	if err != nil {
-		return req, err
+	var b startBody
+	if err := decodeJSON(body, &b, lim.depth); err != nil {
+		return verify.StartRequest{}, err
 	}
 	var errs fieldErrs
-	o := &object{members: ms, errs: &errs}
-	t, _ := o.enum("type", true, verify.TypeNames[:]...)
+	t := errs.enum(b.Type, []string{"type"}, true, verify.TypeNames[:]...)
 	if t == nil {
 		// Without a valid type no member can be judged.
-		return req, errs.err()
+		return verify.StartRequest{}, errs.err()
 	}
-	req.Type = verify.Type(*t)
-	fields := startFields[req.Type]
-	allowed := func(f string) bool { return slices.Contains(fields, f) }
+	req := verify.StartRequest{Type: verify.Type(*t)}
+	// The members sent that the type's schema does not declare.
+	rest := slices.Collect(maps.Keys(b.Unknown))
+	for name, raw := range map[string]jsontext.Value{
+		"connection": b.Connection, "identity_user_id": b.IdentityUserID, "use_exclude_credentials": b.UseExcludeCredentials,
+		"email": b.Email, "phone_number": b.PhoneNumber, "preferred_authentication_method": b.PreferredAuthenticationMethod,
+	} {
+		if raw != nil && !slices.Contains(startFields[req.Type], name) {
+			rest = append(rest, name)
+		}
+	}
+	allowed := func(f string) bool { return slices.Contains(startFields[req.Type], f) }
 	if allowed("connection") {
-		if s, _ := o.str("connection", false, 1, maxConnection); s != nil {
+		if s := errs.str(b.Connection, []string{"connection"}, false, 1, maxConnection); s != nil {
 			if !isConnection(*s) {
-				o.errs.add(o.at("connection"), "must contain only letters, digits and '-'")
+				errs.add([]string{"connection"}, "must contain only letters, digits and '-'")
 			} else {
 				req.Connection = *s
 			}
 		}
-		if s, _ := o.str("identity_user_id", false, 1, maxIdentityUserID); s != nil {
+		if s := errs.str(b.IdentityUserID, []string{"identity_user_id"}, false, 1, maxIdentityUserID); s != nil {
 			if strings.IndexFunc(*s, unicode.IsSpace) >= 0 {
-				o.errs.add(o.at("identity_user_id"), "must not contain whitespace")
+				errs.add([]string{"identity_user_id"}, "must not contain whitespace")
 			} else {
 				req.IdentityUserID = *s
 			}
 		}
 	}
 	if allowed("use_exclude_credentials") {
-		req.UseExcludeCredentials, _ = o.boolean("use_exclude_credentials")
+		req.UseExcludeCredentials = errs.boolean(b.UseExcludeCredentials, []string{"use_exclude_credentials"})
 	}
 	if allowed("email") {
-		if s, _ := o.str("email", true, 1, maxEmail); s != nil {
+		if s := errs.str(b.Email, []string{"email"}, true, 1, maxEmail); s != nil {
 			req.Email = *s
 		}
 	}
 	if allowed("phone_number") {
-		if s, _ := o.str("phone_number", true, 1, maxPhoneNumber); s != nil {
+		if s := errs.str(b.PhoneNumber, []string{"phone_number"}, true, 1, maxPhoneNumber); s != nil {
 			req.PhoneNumber = *s
 		}
-		if s, _ := o.enum("preferred_authentication_method", false, "sms", "voice"); s != nil {
+		if s := errs.enum(b.PreferredAuthenticationMethod, []string{"preferred_authentication_method"}, false, "sms", "voice"); s != nil {
 			req.PreferredAuthenticationMethod = *s
 		}
 	}
-	o.rejectRest("is not allowed for type ", string(req.Type))
+	errs.refuse(nil, rest, "is not allowed for type ", string(req.Type))
 	if err := errs.err(); err != nil {
 		return verify.StartRequest{}, err
 	}
@@ -325,37 +331,34 @@ func isConnection(s string) bool {
 // /authentication-methods/{id}/verify. Whether the proof suits the sealed
 // method type is for the service to decide; the body may carry at most one.
 func decodeVerify(body []byte, lim limits) (verify.VerifyRequest, error) {
-	var req verify.VerifyRequest
-	var buf [8]member
-	ms, err := scan(body, lim.depth, buf[:0])
-	if err != nil {
-		return req, err
+	var b verifyBody
+	if err := decodeJSON(body, &b, lim.depth); err != nil {
+		return verify.VerifyRequest{}, err
 	}
 	var errs fieldErrs
-	o := &object{members: ms, errs: &errs}
-	if s, found, ok := o.text("auth_session", true, 0, lim.authSession); found && ok {
-		req.AuthSession = s
+	var req verify.VerifyRequest
+	if s := errs.str(b.AuthSession, []string{"auth_session"}, true, 0, lim.authSession); s != nil {
+		req.AuthSession = *s
 	}
 	proofs := 0
-	if s, _ := o.str("otp_code", false, 0, maxOTPCode); s != nil {
+	if s := errs.str(b.OTPCode, []string{"otp_code"}, false, 0, maxOTPCode); s != nil {
 		req.OTPCode = s
 		proofs++
 	}
-	if s, _ := o.str("new_password", false, 1, maxNewPassword); s != nil {
+	if s := errs.str(b.NewPassword, []string{"new_password"}, false, 1, maxNewPassword); s != nil {
 		if strings.IndexFunc(*s, isControl) >= 0 {
-			o.errs.add(o.at("new_password"), "must not contain control characters")
+			errs.add([]string{"new_password"}, "must not contain control characters")
 		} else {
 			req.NewPassword = s
 			proofs++
 		}
 	}
-	if raw, ok := o.take("authn_response"); ok {
-		if checkAuthnResponse(raw, lim, &errs) {
-			req.AuthnResponse = append(json.RawMessage(nil), raw...)
-			proofs++
-		}
+	if b.AuthnResponse != nil && checkAuthnResponse(b.AuthnResponse, lim, &errs) {
+		// A copy: b.AuthnResponse is in the request body's buffer.
+		req.AuthnResponse = append(json.RawMessage(nil), b.AuthnResponse...)
+		proofs++
 	}
-	o.rejectRest("is not allowed", "")
+	errs.refuse(nil, slices.Collect(maps.Keys(b.Unknown)), "is not allowed", "")
 	if proofs > 1 {
 		errs.add(nil, "carry at most one of otp_code, authn_response and new_password")
 	}
@@ -372,51 +375,49 @@ func isControl(r rune) bool { return r <= 0x1f || r >= 0x7f && r <= 0x9f }
 // checkAuthnResponse validates authn_response against the spec's
 // AuthenticatorAttestationResponse, with verifykit's strictness: no member
 // beyond those the spec names, at any level.
-func checkAuthnResponse(raw json.RawMessage, lim limits, errs *fieldErrs) bool {
+func checkAuthnResponse(raw jsontext.Value, lim limits, errs *fieldErrs) bool {
 	before := len(*errs)
-	o, ok := newObject(raw, []string{"authn_response"}, errs)
-	if !ok {
+	path := []string{"authn_response"}
+	var a authnBody
+	if !errs.object(raw, path, &a) {
 		return false
 	}
-	o.str("id", true, 0, maxCredentialID)
-	o.str("rawId", true, 0, maxCredentialID)
-	if t, _ := o.str("type", true, 0, 0); t != nil && *t != "public-key" {
-		errs.add(o.at("type"), `must be "public-key"`)
+	errs.str(a.ID, at(path, "id"), true, 0, maxCredentialID)
+	errs.str(a.RawID, at(path, "rawId"), true, 0, maxCredentialID)
+	if t := errs.str(a.Type, at(path, "type"), true, 0, 0); t != nil && *t != "public-key" {
+		errs.add(at(path, "type"), `must be "public-key"`)
 	}
-	o.enum("authenticatorAttachment", false, "platform", "cross-platform")
-	if ext, ok := o.take("clientExtensionResults"); ok && ext[0] != '{' {
-		errs.add(o.at("clientExtensionResults"), "must be an object")
+	errs.enum(a.AuthenticatorAttachment, at(path, "authenticatorAttachment"), false, "platform", "cross-platform")
+	if a.ClientExtensionResults != nil && a.ClientExtensionResults.Kind() != '{' {
+		errs.add(at(path, "clientExtensionResults"), "must be an object")
 	}
-	if rr, ok := o.take("response"); !ok {
-		errs.add(o.at("response"), "is required")
-	} else if r, ok := newObject(rr, o.at("response"), errs); ok {
-		r.str("attestationObject", true, 0, lim.attestationObject)
-		r.str("clientDataJSON", true, 0, lim.clientDataJSON)
-		if tr, ok := r.take("transports"); ok {
-			checkTransports(tr, r.at("transports"), errs)
+	rpath := at(path, "response")
+	var r attestationBody
+	if a.Response == nil {
+		errs.add(rpath, "is required")
+	} else if errs.object(a.Response, rpath, &r) {
+		errs.str(r.AttestationObject, at(rpath, "attestationObject"), true, 0, lim.attestationObject)
+		errs.str(r.ClientDataJSON, at(rpath, "clientDataJSON"), true, 0, lim.clientDataJSON)
+		if r.Transports != nil {
+			checkTransports(r.Transports, at(rpath, "transports"), errs)
 		}
-		r.rejectRest("is not allowed", "")
+		errs.refuse(rpath, slices.Collect(maps.Keys(r.Unknown)), "is not allowed", "")
 	}
-	o.rejectRest("is not allowed", "")
+	errs.refuse(path, slices.Collect(maps.Keys(a.Unknown)), "is not allowed", "")
 	return len(*errs) == before
 }
 
-func checkTransports(raw []byte, path []string, errs *fieldErrs) {
-	if raw[0] != '[' {
+func checkTransports(raw jsontext.Value, path []string, errs *fieldErrs) {
+	var items []jsontext.Value
+	if raw.Kind() != '[' || jsonv2.Unmarshal(raw, &items) != nil {
 		errs.add(path, "must be an array of strings")
 		return
 	}
-	items := elements(raw)
 	if len(items) > maxTransports {
 		errs.add(path, "must have at most %d items", maxTransports)
 		return
 	}
 	for i, it := range items {
-		p := append(append([]string(nil), path...), strconv.Itoa(i))
-		if it[0] != '"' {
-			errs.add(p, "must be a string")
-		} else if utf8.RuneCountInString(decodeString(it)) > maxTransport {
-			errs.add(p, "must be at most %d characters long", maxTransport)
-		}
+		errs.str(it, at(path, strconv.Itoa(i)), true, 0, maxTransport)
 	}
 }

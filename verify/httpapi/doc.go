@@ -63,7 +63,9 @@
 // Request bodies are validated before anything else decodes them. A body
 // must be UTF-8, one JSON object with nothing after it, nested at most
 // Config.MaxDepth deep, and must not repeat a member name in any object
-// (a parser differential: Go keeps the last duplicate, others the first).
+// (a parser differential: Go keeps the last duplicate, others the first);
+// member names match exactly, so "Type" is not "type" but an unknown
+// member.
 // Then, against CreateAuthenticationMethodRequestContent,
 // VerifyAuthenticationMethodRequestContent and
 // UpdateAuthenticationMethodRequestContent: required members present,
@@ -205,15 +207,17 @@
 //     policy; the Content-Type check keeps every call a preflighted one.
 //   - StaticBearer, the demo Authenticator, compares SHA-256 digests of
 //     tokens in constant time over every configured token.
-//   - Request and response bodies (auth_sessions, codes, passwords, TOTP
-//     secrets, recovery codes) go through buffers the Handler reuses; each
-//     is wiped over its whole capacity before it is reused, and the decoded
-//     request and the Verifier's results never share memory with one. A
-//     request body is parsed once: one walk checks the JSON grammar, the
-//     depth and repeated names, and the typed decoding reads the members
-//     it found; responses are written by hand for the enrollment, method
-//     and error bodies, byte for byte what encoding/json writes (held to it
-//     by differential tests and a fuzz target).
+//   - One JSON library, github.com/go-json-experiment/json (json/v2),
+//     reads every request byte and writes every response. A request body
+//     is decoded once, by one json/v2 pass into a struct of its members
+//     (decodeJSON): the grammar, UTF-8, repeated and case-variant names
+//     and the depth bound are the decoder's, then each member is checked
+//     against its schema. authn_response is kept as sent, and handed to
+//     the passkey engine as such.
+//   - Request bodies (auth_sessions, codes, passwords) go through buffers
+//     the Handler reuses, each wiped over its whole capacity before it is
+//     reused; the decoded request never shares memory with one. The
+//     encoded response body is wiped once written.
 //
 // # Extending
 //

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-json-experiment/json"
+
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -147,7 +149,7 @@ type Handler struct {
 	log       *slog.Logger
 	now       func() time.Time
 	routes    []route
-	bufs      sync.Pool // *[]byte response buffers, wiped
+	bufs      sync.Pool // *[]byte request body buffers, wiped
 }
 
 var prefixRE = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*/?$`)
@@ -684,7 +686,10 @@ func unreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
 }
 
-// buffer returns a buffer of h's pool, for a request or response body.
+// maxPooledBody is the largest request body buffer kept for reuse.
+const maxPooledBody = 16 << 10
+
+// buffer returns a buffer of h's pool, for a request body.
 func (h *Handler) buffer() *[]byte {
 	bp, _ := h.bufs.Get().(*[]byte)
 	if bp == nil {
@@ -694,9 +699,9 @@ func (h *Handler) buffer() *[]byte {
 }
 
 // release wipes b, the buffer of bp as last grown, and puts it back into
-// h's pool unless it grew too large. Bodies carry auth_sessions, codes,
-// passwords, TOTP secrets and recovery codes; readers and encoders may
-// have written past len(b), so the whole capacity is wiped.
+// h's pool unless it grew too large. Bodies carry auth_sessions, codes and
+// passwords; the reader may have written past len(b), so the whole
+// capacity is wiped.
 func (h *Handler) release(bp *[]byte, b []byte) {
 	clear(b[:cap(b)])
 	if cap(b) <= maxPooledBody {
@@ -705,12 +710,12 @@ func (h *Handler) release(bp *[]byte, b []byte) {
 	}
 }
 
-// writeJSON answers status with v as JSON, encoded into a buffer of h's
-// pool.
+// writeJSON answers status with v encoded by json/v2 and a newline. The
+// encoded body, which may hold an auth_session, a TOTP secret or recovery
+// codes, is wiped once written.
 func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
-	bp := h.buffer()
-	b, err := appendJSON((*bp)[:0], v)
-	defer h.release(bp, b)
+	b, err := json.Marshal(v)
+	defer clear(b)
 	if err != nil {
 		w.Header().Del("Location")
 		h.fail(w, c, fmt.Errorf("httpapi: encode response: %w", err))
@@ -718,9 +723,8 @@ func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = c.headerValue("application/json")
-	if len(b) > smallBody {
-		hdr["Content-Length"] = c.headerValue(strconv.Itoa(len(b)))
-	} // else net/http writes it, the whole body being in its buffer when the handler returns
+	hdr["Content-Length"] = c.headerValue(strconv.Itoa(len(b) + 1))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+	_, _ = w.Write([]byte{'\n'})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -131,23 +132,21 @@ func (h *Handler) factors(w http.ResponseWriter, c *call) {
 // additionalProperties false). Whether the method's type has a name or a
 // preferred channel is for the Manager to decide.
 func decodeUpdate(body []byte, lim limits) (verify.UpdateRequest, error) {
-	var req verify.UpdateRequest
-	var buf [8]member
-	ms, err := scan(body, lim.depth, buf[:0])
-	if err != nil {
-		return req, err
+	var b updateBody
+	if err := decodeJSON(body, &b, lim.depth); err != nil {
+		return verify.UpdateRequest{}, err
 	}
 	var errs fieldErrs
-	o := &object{members: ms, errs: &errs}
-	if s, _ := o.str("name", false, 1, verify.MaxNameLength); s != nil {
+	var req verify.UpdateRequest
+	if s := errs.str(b.Name, []string{"name"}, false, 1, verify.MaxNameLength); s != nil {
 		if strings.IndexFunc(*s, isControl) >= 0 {
-			o.errs.add(o.at("name"), "must not contain control characters")
+			errs.add([]string{"name"}, "must not contain control characters")
 		} else {
 			req.Name = s
 		}
 	}
-	req.PreferredAuthenticationMethod, _ = o.enum("preferred_authentication_method", false, "sms", "voice")
-	o.rejectRest("is not allowed", "")
+	req.PreferredAuthenticationMethod = errs.enum(b.PreferredAuthenticationMethod, []string{"preferred_authentication_method"}, false, "sms", "voice")
+	errs.refuse(nil, slices.Collect(maps.Keys(b.Unknown)), "is not allowed", "")
 	if err := errs.err(); err != nil {
 		return verify.UpdateRequest{}, err
 	}
