@@ -684,6 +684,28 @@ func TestEmailAndPhoneSignInForbiddenByPolicy(t *testing.T) {
 	assert.Zero(t, g.sender.count())
 }
 
+// TestOOBSignInRefusesARefusedDestination: a stored destination that the
+// enrollment's checks refuse now is forbidden at sign-in (the client sent
+// nothing to correct), and nothing is sent. // SI-06
+func TestOOBSignInRefusesARefusedDestination(t *testing.T) {
+	f := newOOBFixture(t, oobOptions{})
+	em := f.enrollEmail(t, "alice@example.com")
+	pm := f.enrollPhone(t, "+15551234567", "sms")
+	n := f.sender.count()
+	badEmail, badPhone := *em, *pm
+	badEmail.Email, badPhone.PhoneNumber = "not an address", "+0"
+	for _, tc := range []struct {
+		e      verify.SignInEngine
+		m      *verify.Method
+		reason string
+	}{{f.email, &badEmail, "email_destination_refused"}, {f.phone, &badPhone, "phone_destination_refused"}} {
+		_, err := f.oobChallenge(tc.e, tc.m)
+		require.ErrorIs(t, err, verify.ErrForbidden)
+		assert.Equal(t, tc.reason, verify.ReasonOf(err))
+	}
+	assert.Equal(t, n, f.sender.count(), "nothing sent")
+}
+
 // TestOOBSignInRefusesOthersMethods: another user's record, or one of
 // another type, is not found and nothing is sent. // RC-04
 func TestOOBSignInRefusesOthersMethods(t *testing.T) {
