@@ -15,7 +15,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
@@ -161,30 +160,25 @@ func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthe
 }
 
 // Challenge implements verify.SignInEngine: it sends a fresh code to the
-// method's address through the enrollment's own path (codeEngine.start):
-// the same send limits per user and per address, shared with enrollment
-// (SECURITY-CHECKLIST OT-06), the same TTL, and the same keyed hash, bound
-// to the user, the method id, the channel, the address and the expiry
-// (OT-04, OT-07). Only that hash is sealed (SI-06).
+// method's address by running the enrollment's own Start for it, so that
+// everything Start applies applies to a sign-in too: the address check,
+// the send budgets (per user and per address, shared with enrollment:
+// SECURITY-CHECKLIST OT-06), the TTL, and the keyed hash, bound to the
+// user, the method id, the channel, the address and the expiry (OT-04,
+// OT-07). Only that hash is sealed (SI-06).
 //
 // Errors: verify.ErrForbidden when EmailConfig.Forbidden (the policy that
-// e-mail is no authentication factor holds for sign-in too);
-// verify.ErrNotFound unless req.Record is an email method of
-// req.Subject; verify.ErrRateLimited when a send limit is exhausted, and
-// nothing is sent; an internal error for a stored address that is not
-// valid, or when the limiter or the Sender fails.
+// e-mail is no authentication factor holds for sign-in too), or when the
+// stored address is refused by Start's checks ("email_destination_refused";
+// the client sent no address to correct); verify.ErrNotFound unless
+// req.Record is an email method of req.Subject; verify.ErrRateLimited when
+// a send budget is exhausted, and nothing is sent; an internal error when
+// the limiter or the Sender fails.
 func (e *Email) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
-	if e.forbidden {
-		return nil, verify.NewError(verify.ErrForbidden, "email_forbidden", "Email is not allowed as an authentication method")
-	}
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeEmail); err != nil {
 		return nil, err
 	}
-	to, err := NormalizeEmail(req.Method.Email)
-	if err != nil {
-		return nil, fmt.Errorf("otp: stored email method %q: %w", req.Record.ID, err)
-	}
-	return e.core.challenge(ctx, req, Message{Channel: ChannelEmail, To: to, Subject: e.subject}, e.text)
+	return startSignIn(ctx, e, req, verify.StartRequest{Type: verify.TypeEmail, Email: req.Method.Email})
 }
 
 // Authenticate implements verify.SignInEngine: it checks otp_code against
@@ -204,54 +198,34 @@ func (e *Email) Authenticate(ctx context.Context, req *verify.EngineAuthenticate
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeEmail); err != nil {
 		return nil, err
 	}
-	to, err := NormalizeEmail(req.Method.Email)
-	if err != nil {
-		return nil, fmt.Errorf("otp: stored email method %q: %w", req.Record.ID, err)
-	}
-	return e.core.authenticate(req, to)
+	return e.core.authenticate(req, req.Method.Email)
 }
 
 // Challenge implements verify.SignInEngine: it sends a fresh code to the
 // method's number by the method's preferred_authentication_method (sms or
-// voice; empty means the first of PhoneConfig.Channels), through the
-// enrollment's own path (codeEngine.start): the same send limits per user
-// and per number, shared with enrollment (SECURITY-CHECKLIST OT-06), the
-// same TTL, and the same keyed hash, bound to the user, the method id, the
-// channel, the number and the expiry (OT-04, OT-07, SI-06).
+// voice; empty means the first of PhoneConfig.Channels) by running the
+// enrollment's own Start for them, so that everything Start applies
+// applies to a sign-in too: the number and channel checks, the send
+// budgets (per user and per number, shared with enrollment:
+// SECURITY-CHECKLIST OT-06), the TTL, and the keyed hash, bound to the
+// user, the method id, the channel, the number and the expiry (OT-04,
+// OT-07, SI-06).
 //
-// Errors: verify.ErrForbidden when PhoneConfig.Forbidden or when the
-// method's channel is no longer in PhoneConfig.Channels;
-// verify.ErrNotFound unless req.Record is a phone method of req.Subject;
-// verify.ErrRateLimited when a send limit is exhausted, and nothing is
-// sent; an internal error for a stored number or channel that is not
-// valid, or when the limiter or the Sender fails.
+// Errors: verify.ErrForbidden when PhoneConfig.Forbidden, when the
+// method's channel is no longer in PhoneConfig.Channels, or when the
+// stored number or channel is refused by Start's checks
+// ("phone_destination_refused"); verify.ErrNotFound unless req.Record is a
+// phone method of req.Subject; verify.ErrRateLimited when a send budget is
+// exhausted, and nothing is sent; an internal error when the limiter or
+// the Sender fails.
 func (e *Phone) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
-	if e.forbidden {
-		return nil, verify.NewError(verify.ErrForbidden, "phone_forbidden", "Phone is not allowed as an authentication method")
-	}
 	if err := ownRecord(req.Subject, &req.Record, verify.TypePhone); err != nil {
 		return nil, err
 	}
-	to, err := NormalizePhone(req.Method.PhoneNumber)
-	if err != nil {
-		return nil, fmt.Errorf("otp: stored phone method %q: %w", req.Record.ID, err)
-	}
-	ch := e.channels[0]
-	switch pref := Channel(req.Method.PreferredAuthenticationMethod); pref {
-	case "":
-	case ChannelSMS, ChannelVoice:
-		if !e.allowed(pref) {
-			return nil, verify.NewError(verify.ErrForbidden, "phone_channel_forbidden", fmt.Sprintf("The %s method is not allowed", pref))
-		}
-		ch = pref
-	default:
-		return nil, fmt.Errorf("otp: stored phone method %q has preferred_authentication_method %q", req.Record.ID, string(pref))
-	}
-	text := e.text
-	if ch == ChannelVoice {
-		text = e.voiceText
-	}
-	return e.core.challenge(ctx, req, Message{Channel: ch, To: to}, text)
+	return startSignIn(ctx, e, req, verify.StartRequest{
+		Type: verify.TypePhone, PhoneNumber: req.Method.PhoneNumber,
+		PreferredAuthenticationMethod: req.Method.PreferredAuthenticationMethod,
+	})
 }
 
 // Authenticate implements verify.SignInEngine: it checks otp_code against
@@ -265,19 +239,24 @@ func (e *Phone) Authenticate(ctx context.Context, req *verify.EngineAuthenticate
 	if err := ownRecord(req.Subject, &req.Record, verify.TypePhone); err != nil {
 		return nil, err
 	}
-	to, err := NormalizePhone(req.Method.PhoneNumber)
-	if err != nil {
-		return nil, fmt.Errorf("otp: stored phone method %q: %w", req.Record.ID, err)
-	}
-	return e.core.authenticate(req, to)
+	return e.core.authenticate(req, req.Method.PhoneNumber)
 }
 
-// challenge is the sign-in challenge of Email and Phone: the enrollment's
-// start, for the stored method id, sending msg.
-func (e *codeEngine) challenge(ctx context.Context, req *verify.EngineChallenge, msg Message, text func(string, time.Duration) string) (*verify.SignInState, error) {
-	ch, err := e.start(ctx, &verify.EngineStart{
-		Subject: req.Subject, Client: req.Client, MethodID: req.Record.ID, ExpiresAt: req.ExpiresAt,
-	}, msg, text)
+// startSignIn is the sign-in challenge of Email and Phone: e's enrollment
+// Start for the stored method id and start, the method's destination. A
+// destination Start refuses (ErrInvalidRequest: the stored address or
+// number no longer passes a check, such as a country allow-list) is
+// ErrForbidden here, since the client sent nothing to correct.
+func startSignIn(ctx context.Context, e verify.Engine, req *verify.EngineChallenge, start verify.StartRequest) (*verify.SignInState, error) {
+	ch, err := e.Start(ctx, &verify.EngineStart{
+		Subject: req.Subject, Request: start, Client: req.Client, MethodID: req.Record.ID, ExpiresAt: req.ExpiresAt,
+	})
+	if errors.Is(err, verify.ErrInvalidRequest) {
+		return nil, &verify.Error{
+			Kind: verify.ErrForbidden, Reason: string(start.Type) + "_destination_refused",
+			Detail: "This authentication method can no longer receive codes", Err: err,
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +265,8 @@ func (e *codeEngine) challenge(ctx context.Context, req *verify.EngineChallenge,
 
 // authenticate is the sign-in check of Email and Phone: the enrollment's
 // confirm, for the stored method id, then the sealed destination must be
-// to, the method's (normalised) destination now.
+// to, the method's stored destination (what its enrollment sealed, which
+// Start's normalisation leaves as it is).
 func (e *codeEngine) authenticate(req *verify.EngineAuthenticate, to string) (*verify.Authentication, error) {
 	var buf [maxCodeState + 3]byte
 	st, err := e.confirm(&verify.EngineConfirm{

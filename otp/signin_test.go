@@ -595,13 +595,13 @@ func TestPhoneSignInUsesThePreferredMethod(t *testing.T) {
 	for _, pref := range []string{"sms", "voice"} {
 		t.Run(pref, func(t *testing.T) {
 			f := newOOBFixture(t, oobOptions{})
-			m := f.enrollPhone(t, "+1 (555) 123-4567", pref)
+			m := f.enrollPhone(t, "+1 (201) 555-0123", pref)
 			a, err := f.oobSignIn(t, f.phone, m, same)
 			require.NoError(t, err)
 			assert.Equal(t, m.ID, a.Method.ID)
 			msg := f.sender.last(t)
 			assert.Equal(t, Channel(pref), msg.Channel)
-			assert.Equal(t, "+15551234567", msg.To)
+			assert.Equal(t, "+12015550123", msg.To)
 			if pref == "voice" {
 				spelled := strings.Join(strings.Split(msg.Code, ""), " ")
 				assert.Equal(t, "Your verification code is "+spelled+". Again: "+spelled+". It expires in 5 minutes.", msg.Text)
@@ -615,7 +615,7 @@ func TestPhoneSignInUsesThePreferredMethod(t *testing.T) {
 	}
 	t.Run("default channel", func(t *testing.T) {
 		f := newOOBFixture(t, oobOptions{phone: PhoneConfig{Channels: []Channel{ChannelVoice, ChannelSMS}}})
-		m := f.enrollPhone(t, "+15551234567", "sms")
+		m := f.enrollPhone(t, "+12015550123", "sms")
 		m.PreferredAuthenticationMethod = ""
 		_, err := f.oobSignIn(t, f.phone, m, same)
 		require.NoError(t, err)
@@ -623,7 +623,7 @@ func TestPhoneSignInUsesThePreferredMethod(t *testing.T) {
 	})
 	t.Run("channel no longer allowed", func(t *testing.T) {
 		f := newOOBFixture(t, oobOptions{phone: PhoneConfig{Channels: []Channel{ChannelSMS}}})
-		m := f.enrollPhone(t, "+15551234567", "sms")
+		m := f.enrollPhone(t, "+12015550123", "sms")
 		m.PreferredAuthenticationMethod = "voice"
 		n := f.sender.count()
 		_, err := f.oobChallenge(f.phone, m)
@@ -648,7 +648,7 @@ func TestSignInCodesShareTheEnrollmentBudgets(t *testing.T) {
 			if typ == verify.TypeEmail {
 				m, e = f.enrollEmail(t, "alice@example.com"), f.email
 			} else {
-				m, e = f.enrollPhone(t, "+15551234567", "sms"), f.phone
+				m, e = f.enrollPhone(t, "+12015550123", "sms"), f.phone
 			}
 			for range 2 {
 				_, err := f.oobChallenge(e, m)
@@ -670,7 +670,7 @@ func TestSignInCodesShareTheEnrollmentBudgets(t *testing.T) {
 func TestEmailAndPhoneSignInForbiddenByPolicy(t *testing.T) {
 	f := newOOBFixture(t, oobOptions{})
 	em := f.enrollEmail(t, "alice@example.com")
-	pm := f.enrollPhone(t, "+15551234567", "sms")
+	pm := f.enrollPhone(t, "+12015550123", "sms")
 	g := newOOBFixture(t, oobOptions{email: EmailConfig{Forbidden: true}, phone: PhoneConfig{Forbidden: true}})
 	for _, tc := range []struct {
 		e verify.SignInEngine
@@ -682,6 +682,28 @@ func TestEmailAndPhoneSignInForbiddenByPolicy(t *testing.T) {
 		require.ErrorIs(t, err, verify.ErrForbidden)
 	}
 	assert.Zero(t, g.sender.count())
+}
+
+// TestOOBSignInRefusesARefusedDestination: a stored destination that the
+// enrollment's checks refuse now is forbidden at sign-in (the client sent
+// nothing to correct), and nothing is sent. // SI-06
+func TestOOBSignInRefusesARefusedDestination(t *testing.T) {
+	f := newOOBFixture(t, oobOptions{})
+	em := f.enrollEmail(t, "alice@example.com")
+	pm := f.enrollPhone(t, "+12015550123", "sms")
+	n := f.sender.count()
+	badEmail, badPhone := *em, *pm
+	badEmail.Email, badPhone.PhoneNumber = "not an address", "+0"
+	for _, tc := range []struct {
+		e      verify.SignInEngine
+		m      *verify.Method
+		reason string
+	}{{f.email, &badEmail, "email_destination_refused"}, {f.phone, &badPhone, "phone_destination_refused"}} {
+		_, err := f.oobChallenge(tc.e, tc.m)
+		require.ErrorIs(t, err, verify.ErrForbidden)
+		assert.Equal(t, tc.reason, verify.ReasonOf(err))
+	}
+	assert.Equal(t, n, f.sender.count(), "nothing sent")
 }
 
 // TestOOBSignInRefusesOthersMethods: another user's record, or one of
@@ -757,7 +779,7 @@ func BenchmarkEmailAuthenticate(b *testing.B) {
 
 func BenchmarkPhoneAuthenticate(b *testing.B) {
 	f := newOOBFixture(b, oobOptions{})
-	benchOOB(b, f, f.phone, f.enrollPhone(b, "+15551234567", "sms"))
+	benchOOB(b, f, f.phone, f.enrollPhone(b, "+12015550123", "sms"))
 }
 
 func benchOOB(b *testing.B, f *oobFixture, e verify.SignInEngine, m *verify.Method) {
