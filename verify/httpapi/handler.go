@@ -97,7 +97,7 @@ type Config struct {
 	RouteLimits map[string]verify.Limit
 	// AnonymousRateLimit is the per-IP limit (per /64 for IPv6) of requests
 	// without valid credentials (answered 401) or outside every route (404,
-	// 405).
+	// 405), and the default per-IP limit of each PasskeySignIn route.
 	// Default DefaultAnonymousRateLimit().
 	AnonymousRateLimit verify.Limit
 	// MaxBodyBytes caps request bodies; a larger one is answered 413.
