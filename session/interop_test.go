@@ -98,7 +98,7 @@ func TestInteropIron(t *testing.T) {
 		reqs = append(reqs, req)
 		checks = append(checks, check)
 	}
-	goUnseal := func(t *testing.T, s *Sealer, tok string, want any) {
+	goOpen := func(t *testing.T, s *Sealer, tok string, want any) {
 		t.Helper()
 		raw, err := s.Open(tok)
 		require.NoError(t, err)
@@ -136,7 +136,7 @@ func TestInteropIron(t *testing.T) {
 					} else {
 						assert.Empty(t, parts[5])
 					}
-					goUnseal(t, s, r.Token, p)
+					goOpen(t, s, r.Token, p)
 				})
 
 				// Same salts and IV: the same token, byte for byte, since

@@ -297,7 +297,8 @@ func (s *Sealer) Open(token string) ([]byte, error) {
 
 	// Integrity first (encrypt-then-MAC): nothing is decrypted unless the
 	// HMAC over the first six components matches (AS-05, AS-06).
-	want, err := s.mac(key.Password, macSalt, strings.Join(parts[:6], "*"))
+	macBase := token[:len(token)-len(macSalt)-len(macB64)-2] // the first six components
+	want, err := s.mac(key.Password, macSalt, macBase)
 	if err != nil {
 		return nil, errDerive
 	}
@@ -365,7 +366,9 @@ func (s *Sealer) mac(password, salt, macBase string) ([]byte, error) {
 // adds it: 1 to 16 bytes, to a whole number of blocks.
 func pad(b []byte) []byte {
 	n := aes.BlockSize - len(b)%aes.BlockSize
-	return append(bytes.Clone(b), bytes.Repeat([]byte{byte(n)}, n)...)
+	padded := bytes.Repeat([]byte{byte(n)}, len(b)+n)
+	copy(padded, b)
+	return padded
 }
 
 // unpad removes and checks PKCS#7 padding (AS-07). Open calls it only after
