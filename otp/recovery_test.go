@@ -91,8 +91,8 @@ func testRC02(t *testing.T) {
 	code := en.RecoveryCode
 
 	// The sealed state, opened: only a keyed hash.
-	var plain json.RawMessage
-	require.NoError(t, f.sealer.Unseal(en.AuthSession, &plain))
+	plain, err := f.sealer.Open(en.AuthSession)
+	require.NoError(t, err)
 	assert.False(t, containsCodePart(string(plain), code), "auth_session plaintext %s", plain)
 	var sealed struct {
 		State string `json:"st"`
@@ -101,7 +101,7 @@ func testRC02(t *testing.T) {
 	h := keyedHash(testHashKey, recoveryDomain, en.ID, code)
 	assert.Equal(t, encodeState(h[:]), sealed.State)
 
-	_, err := f.svc.Verify(ctx, f.sub, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})
+	_, err = f.svc.Verify(ctx, f.sub, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})
 	require.NoError(t, err)
 	m, err := f.store.Get(ctx, f.sub.ID, en.ID)
 	require.NoError(t, err)

@@ -3,6 +3,7 @@ package otp
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
@@ -15,7 +16,6 @@ import (
 	"hash"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -244,8 +244,7 @@ func (e *TOTP) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.
 // one, and whether in matched only steps at or before last (a replay).
 func (e *TOTP) match(k *key, in []byte, last int64) (step int64, ok, replayed bool) {
 	cur := floorDiv(e.now().Unix(), k.period)
-	sc := hotpScratchFor(k.alg, k.hash, k.secret)
-	defer sc.release(k.alg)
+	mac := hmac.New(k.hash, k.secret)
 	var (
 		want    [8]byte
 		found   int
@@ -259,7 +258,7 @@ func (e *TOTP) match(k *key, in []byte, last int64) (step int64, ok, replayed bo
 			// wrapped to a huge counter (pquerna/otp issue #97).
 			continue
 		}
-		sc.hotp(uint64(s), k.digits, &want)
+		hotp(mac, uint64(s), k.digits, &want)
 		eq := subtle.ConstantTimeCompare(want[:k.digits], in)
 		fresh := 0
 		if s > last { // last and s are public; only eq depends on the secret
@@ -285,98 +284,15 @@ func floorDiv(t, p int64) int64 {
 
 var pow10 = [...]uint32{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
 
-// hotpScratch is the working memory of hotp for one secret, reused across
-// the candidate steps of one check: HMAC (RFC 2104 §2) written out,
-// H(K ⊕ opad ‖ H(K ⊕ ipad ‖ counter)), on one hash state. crypto/hmac
-// would allocate two hash states and two pads per secret, and marshal
-// both states on its first Reset; match needs one secret for three 8-byte
-// messages. TestHOTPScratch holds it to crypto/hmac. The pads are as
-// secret as the key: clear wipes them.
-type hotpScratch struct {
-	h          hash.Hash
-	blockSize  int
-	ipad, opad [sha512.BlockSize]byte // the first blockSize bytes are used
-	counter    [8]byte
-	inner, sum [sha512.Size]byte
-}
-
-// hotpPools holds idle scratches by algorithm id (algorithmOf), wiped.
-var hotpPools [4]sync.Pool
-
-// hotpScratchFor returns a scratch for algorithm id (whose hash newHash
-// makes) keyed with secret, from hotpPools when one is idle. Callers
-// release it when done, which wipes it.
-func hotpScratchFor(id byte, newHash func() hash.Hash, secret []byte) *hotpScratch {
-	sc, _ := hotpPools[id].Get().(*hotpScratch)
-	if sc == nil {
-		sc = &hotpScratch{h: newHash()}
-		sc.blockSize = sc.h.BlockSize()
-	}
-	sc.setKey(secret)
-	return sc
-}
-
-// release wipes sc and returns it to the pool of algorithm id.
-func (sc *hotpScratch) release(id byte) {
-	sc.clear()
-	hotpPools[id].Put(sc)
-}
-
-// setKey computes the pads of secret (RFC 2104 §2). secret is never
-// handed to the hash (an interface) itself but copied through sc, so a
-// caller's buffer does not escape to the heap.
-func (sc *hotpScratch) setKey(secret []byte) {
-	key := secret
-	if len(key) > sc.blockSize {
-		// RFC 2104 §2: a key longer than the block is hashed first. (TOTP
-		// secrets are at most 64 bytes, never longer than a block.)
-		sc.h.Reset()
-		for len(key) > 0 {
-			n := copy(sc.inner[:], key)
-			sc.h.Write(sc.inner[:n])
-			key = key[n:]
-		}
-		key = sc.h.Sum(sc.sum[:0])
-		sc.h.Reset()
-		clear(sc.inner[:])
-	}
-	for i := range sc.blockSize {
-		sc.ipad[i], sc.opad[i] = 0x36, 0x5c
-	}
-	for i, b := range key {
-		sc.ipad[i] ^= b
-		sc.opad[i] ^= b
-	}
-	clear(sc.sum[:])
-}
-
-// clear wipes the key material and the last MAC.
-func (sc *hotpScratch) clear() {
-	clear(sc.ipad[:])
-	clear(sc.opad[:])
-	clear(sc.inner[:])
-	clear(sc.sum[:])
-	sc.h.Reset()
-}
-
-// mac returns HMAC(K, msg) in sc.sum.
-func (sc *hotpScratch) mac(msg []byte) []byte {
-	h := sc.h
-	h.Reset()
-	h.Write(sc.ipad[:sc.blockSize])
-	h.Write(msg)
-	inner := h.Sum(sc.inner[:0])
-	h.Reset()
-	h.Write(sc.opad[:sc.blockSize])
-	h.Write(inner)
-	return h.Sum(sc.sum[:0])
-}
-
-// hotp writes the RFC 4226 §5.3 HOTP value of counter under the scratch's
-// secret, as digits ASCII digits, into out.
-func (sc *hotpScratch) hotp(counter uint64, digits int, out *[8]byte) {
-	binary.BigEndian.PutUint64(sc.counter[:], counter)
-	h := sc.mac(sc.counter[:])
+// hotp writes the RFC 4226 §5.3 HOTP value of counter, as digits ASCII
+// digits, into out. mac is an HMAC (crypto/hmac) keyed with the secret; it
+// is reset first, so one mac serves every candidate step of a check.
+func hotp(mac hash.Hash, counter uint64, digits int, out *[8]byte) {
+	var c [8]byte
+	binary.BigEndian.PutUint64(c[:], counter)
+	mac.Reset()
+	mac.Write(c[:])
+	h := mac.Sum(nil)
 	// Dynamic truncation (RFC 4226 §5.3), the same for every hash size
 	// (RFC 6238 App. A).
 	off := h[len(h)-1] & 0x0f
@@ -483,7 +399,6 @@ func ParseTOTPKey(b []byte) (TOTPKey, error) {
 
 // key is a parsed TOTPKey that aliases the bytes it was parsed from.
 type key struct {
-	alg    byte // algorithmOf's id
 	hash   func() hash.Hash
 	digits int
 	period int64 // seconds
@@ -501,7 +416,7 @@ func parseKey(b []byte) (key, error) {
 	if h == nil || (d != 6 && d != 8) || p < int64(MinTOTPPeriod/time.Second) || p > int64(MaxTOTPPeriod/time.Second) {
 		return key{}, errKeyFormat
 	}
-	return key{alg: b[1], hash: h, digits: d, period: p, secret: b[keyHeaderLen:]}, nil
+	return key{hash: h, digits: d, period: p, secret: b[keyHeaderLen:]}, nil
 }
 
 // Code returns the code of k at time t (RFC 6238 §4), for tests, examples
@@ -514,12 +429,9 @@ func (k TOTPKey) Code(t time.Time) (string, error) {
 	if step < 0 {
 		return "", fmt.Errorf("otp: time %v is before the Unix epoch", t)
 	}
-	id := k.Algorithm.id()
-	_, h := algorithmOf(id)
-	sc := hotpScratchFor(id, h, k.Secret)
-	defer sc.release(id)
+	_, h := algorithmOf(k.Algorithm.id())
 	var out [8]byte
-	sc.hotp(uint64(step), k.Digits, &out)
+	hotp(hmac.New(h, k.Secret), uint64(step), k.Digits, &out)
 	return string(out[:k.Digits]), nil
 }
 

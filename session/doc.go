@@ -1,15 +1,23 @@
-// Package session implements the sealing of verifykit's auth_session: a value
-// encoded as JSON, encrypted and authenticated into an opaque string in the
-// "Fe26.2" format of hapi/iron, byte-compatible with @hapi/iron 7.0.1 and its
+// Package session implements the sealing of verifykit's auth_session: a
+// payload encrypted and authenticated into an opaque string in the "Fe26.2"
+// format of hapi/iron, byte-compatible with @hapi/iron 7.0.1 and its
 // default options, with password ids for key rotation.
 //
-// A [Sealer] is made once from a [Config] by [NewSealer]; [Sealer.Seal] turns
-// a value into a token that expires after a TTL and [Sealer.Unseal] turns a
-// token back into a value. verify.Service uses it through the verify.Sealer
-// interface; it writes its session's JSON itself and seals it with
-// [Sealer.SealPayload], opens tokens with [Sealer.UnsealPayload], decodes
-// the payload strictly itself and enforces its own expiry and bindings on
-// it.
+// A [Sealer] is made once from a [Config] by [NewSealer]; [Sealer.Seal]
+// turns payload bytes into a token that expires after a TTL and
+// [Sealer.Open] turns a token back into those bytes. verify.Service uses it
+// through the verify.Sealer interface.
+//
+// # Bytes in, bytes out
+//
+// The Sealer seals bytes, not values, and has one sealing path. Its caller
+// owns the payload's JSON: verify encodes its session with its JSON library
+// and decodes what Open returns exactly once, with one strict decoder
+// (unknown, repeated and case-variant members and invalid UTF-8 refused),
+// so the payload is never decoded twice by two decoders that could
+// disagree. The Sealer stays a pure cipher, with no reflection and no
+// schema: what it guarantees is that Open returns only bytes that Seal
+// sealed under one of its keys, unchanged, before their expiry.
 //
 // # Format
 //
@@ -23,7 +31,7 @@
 //     fresh per token; the hex string itself is the PBKDF2 salt;
 //   - the encryption key is PBKDF2-HMAC-SHA1(password, encSalt, 1 iteration,
 //     32 bytes), and ciphertext is the AES-256-CBC encryption, PKCS#7
-//     padded, of the JSON under a random 16-byte iv;
+//     padded, of the payload (for iron, JSON) under a random 16-byte iv;
 //   - expiration is empty (no expiry) or the expiry in epoch milliseconds;
 //   - hmac is HMAC-SHA256, keyed with PBKDF2-HMAC-SHA1(password, hmacSalt, 1
 //     iteration, 32 bytes), of the first six components joined by '*';
@@ -46,7 +54,7 @@
 // One password keys both encryption and integrity, as iron's { id, secret }
 // form does; the two keys are still distinct (separate random salts).
 //
-// [Sealer.Unseal] follows iron's order and is stricter where iron is lenient
+// [Sealer.Open] follows iron's order and is stricter where iron is lenient
 // (SECURITY-CHECKLIST section D):
 //
 //  1. the token length is capped (Config.MaxTokenLen, default 4096) before
@@ -55,42 +63,36 @@
 //  3. a present expiration is 1 to 16 ASCII digits, never overflowing, and
 //     the token is expired once now ≥ expiration + Config.Skew (AS-09);
 //  4. the password id names a configured key (AS-12);
-//  5. the salts are exactly 64 lowercase hex digits, the iv, ciphertext and
-//     hmac strict base64url of 16 bytes, whole blocks and 32 bytes — all
-//     before any key derivation (AS-08, AS-16);
+//  5. the salts are exactly 64 lowercase hex digits, the iv, hmac and
+//     ciphertext strict base64url of 16 bytes, 32 bytes and whole blocks —
+//     all before any key derivation (AS-08, AS-16);
 //  6. the HMAC is recomputed and compared with hmac.Equal over the decoded
-//     bytes (AS-04, AS-06); nothing is decrypted before it matches (AS-05);
-//  7. decryption checks block sizes itself (crypto/cipher's CBC panics on
-//     bad ones) and PKCS#7 padding fully (AS-07);
-//  8. the plaintext must be valid UTF-8 and exactly one JSON value, decoded
-//     with unknown object fields refused; the target is written only on
-//     success (AS-17).
+//     bytes (AS-04, AS-06); no decryption key is derived before it matches
+//     (AS-05);
+//  7. decryption with crypto/cipher's CBC, whose sizes step 5 checked, and
+//     a full check of the PKCS#7 padding (AS-07).
 //
 // Every failure is one error text matching [ErrInvalid] (an expired token
-// also [ErrExpired]): a caller cannot tell a bad MAC from bad padding or a
-// bad payload, and no error holds the token, the plaintext or key material.
-// Because the expiration is checked before the MAC, as in iron, an expired
-// error says nothing about the token's authenticity.
+// also [ErrExpired], and its error has a method Expired() bool returning
+// true, which is how verify learns of expiry without importing this
+// package): a caller cannot tell a bad MAC from bad padding, and no error
+// holds the token, the plaintext or key material. Because the expiration is
+// checked before the MAC, as in iron, an expired error says nothing about
+// the token's authenticity.
 //
-// Unseal accepts tokens without expiration, which Seal makes for a TTL of 0,
+// Open accepts tokens without expiration, which Seal makes for a TTL of 0,
 // because iron does; a caller that needs a lifetime must carry and check one
 // in the payload, as verify.Service does (SECURITY-CHECKLIST AS-10).
-//
-// The SHA-1 states of each password's HMAC pads are precomputed once
-// (FIPS 198-1 §6) and kept, like the passwords, in the Sealer's memory.
 //
 // # Compatibility
 //
 // Tokens are those of @hapi/iron 7.0.1's seal and unseal with
 // Iron.defaults: aes-256-cbc, sha256, saltBits 256, iterations 1,
 // minPasswordlength 32, timestampSkewSec 60, localtimeOffsetMsec 0. Given the
-// same salts and IV, Seal produces iron's token byte for byte (the tests
-// check known-answer vectors and run the real @hapi/iron), with these
-// differences, none of which affects what the other side decodes:
+// same salts and IV, Seal of the bytes JSON.stringify writes produces
+// iron's token byte for byte (the tests check known-answer vectors and run
+// the real @hapi/iron), with these differences on opening:
 //
-//   - JSON is written as JSON.stringify writes it (no HTML escaping of < > &),
-//     except that Go always escapes U+2028 and U+2029 and replaces invalid
-//     UTF-8, so tokens of such strings differ in bytes, not in meaning;
 //   - iron's raw key-buffer passwords (empty salts), non-default saltBits or
 //     iterations, and separate encryption and integrity secrets are not
 //     supported, and their tokens are refused;
@@ -99,16 +101,17 @@
 //     an empty ID or, failing that, the key "default", as iron's password
 //     map does;
 //   - tokens iron would accept but never produces — uppercase hex salts,
-//     non-canonical base64url, expirations of 17 digits or more, payloads
-//     with unknown fields for the target — are refused.
+//     non-canonical base64url, expirations of 17 digits or more — are
+//     refused;
+//   - iron parses the payload as JSON; Open returns it undecoded.
 //
 // # Key rotation
 //
-// Keys are listed current first: the first key seals, every key unseals the
+// Keys are listed current first: the first key seals, every key opens the
 // tokens that carry its id. Rotating on N processes without refusing live
 // tokens takes three deployments:
 //
-//  1. add the new key last, so every process can unseal it;
+//  1. add the new key last, so every process can open its tokens;
 //  2. move it first, so it seals;
 //  3. once every token sealed by the old key has expired (the session TTL,
 //     at most 10 minutes for verify), remove the old key.
@@ -118,7 +121,7 @@
 //	sealer, err := session.NewSealer(session.Config{
 //		Keys: []session.Key{
 //			{ID: "k2", Password: os.Getenv("SESSION_KEY_2")}, // seals
-//			{ID: "k1", Password: os.Getenv("SESSION_KEY_1")}, // unseals until retired
+//			{ID: "k1", Password: os.Getenv("SESSION_KEY_1")}, // opens until retired
 //		},
 //	})
 package session

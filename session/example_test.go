@@ -1,7 +1,6 @@
 package session_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -32,11 +31,9 @@ func ExampleSealer() {
 		panic(err)
 	}
 
-	type pending struct {
-		Subject string `json:"sub"`
-		Method  string `json:"mid"`
-	}
-	token, err := sealer.Seal(pending{Subject: "auth0|123", Method: "totp|dev_1"}, 5*time.Minute)
+	// The caller encodes its payload (verify uses json/v2) and seals the
+	// bytes.
+	token, err := sealer.Seal([]byte(`{"sub":"auth0|123","mid":"totp|dev_1"}`), 5*time.Minute)
 	if err != nil {
 		panic(err)
 	}
@@ -44,37 +41,39 @@ func ExampleSealer() {
 	parts := strings.Split(token, "*")
 	fmt.Println(len(parts), parts[0], parts[1], parts[5])
 
-	var got pending
-	if err := sealer.Unseal(token, &got); err != nil {
+	payload, err := sealer.Open(token)
+	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("%+v\n", got)
+	fmt.Printf("%s\n", payload)
 	// Output:
 	// 8 Fe26.2 k1 1735787345000
-	// {Subject:auth0|123 Method:totp|dev_1}
+	// {"sub":"auth0|123","mid":"totp|dev_1"}
 }
 
-func ExampleSealer_Unseal_expired() {
+func ExampleSealer_Open_expired() {
 	c := &clock{t: time.UnixMilli(1700000000000)}
 	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{Password: key1}}, Now: c.Now})
 	if err != nil {
 		panic(err)
 	}
-	token, err := sealer.Seal("pending", time.Minute)
+	token, err := sealer.Seal([]byte("pending"), time.Minute)
 	if err != nil {
 		panic(err)
 	}
 
-	var raw json.RawMessage
 	c.t = c.t.Add(time.Minute + 59*time.Second) // within the 60 s skew
-	fmt.Println(sealer.Unseal(token, &raw), string(raw))
+	payload, err := sealer.Open(token)
+	fmt.Printf("%s %v\n", payload, err)
 
 	c.t = c.t.Add(time.Second)
-	err = sealer.Unseal(token, &raw)
-	fmt.Println(err, errors.Is(err, session.ErrExpired), errors.Is(err, session.ErrInvalid))
+	_, err = sealer.Open(token)
+	// A caller that does not import session asks the error itself.
+	var e interface{ Expired() bool }
+	fmt.Println(err, errors.Is(err, session.ErrExpired), errors.Is(err, session.ErrInvalid), errors.As(err, &e) && e.Expired())
 	// Output:
-	// <nil> "pending"
-	// session: token expired true true
+	// pending <nil>
+	// session: token expired true true true
 }
 
 func Example_keyRotation() {
@@ -87,16 +86,16 @@ func Example_keyRotation() {
 		return s
 	}
 	old := newSealer(session.Key{ID: "k1", Password: key1})
-	token, err := old.Seal("sealed with k1", 5*time.Minute)
+	token, err := old.Seal([]byte("sealed with k1"), 5*time.Minute)
 	if err != nil {
 		panic(err)
 	}
 
 	// k2 seals now; k1 still unseals.
 	rotated := newSealer(session.Key{ID: "k2", Password: key2}, session.Key{ID: "k1", Password: key1})
-	var s string
-	fmt.Println(rotated.Unseal(token, &s), s)
-	fresh, err := rotated.Seal("sealed with k2", 5*time.Minute)
+	payload, err := rotated.Open(token)
+	fmt.Printf("%v %s\n", err, payload)
+	fresh, err := rotated.Seal([]byte("sealed with k2"), 5*time.Minute)
 	if err != nil {
 		panic(err)
 	}
@@ -104,7 +103,8 @@ func Example_keyRotation() {
 
 	// k1 retired: its tokens are refused.
 	retired := newSealer(session.Key{ID: "k2", Password: key2})
-	fmt.Println(errors.Is(retired.Unseal(token, &s), session.ErrInvalid))
+	_, err = retired.Open(token)
+	fmt.Println(errors.Is(err, session.ErrInvalid))
 	// Output:
 	// <nil> sealed with k1
 	// k2

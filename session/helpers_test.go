@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
@@ -18,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/stretchr/testify/require"
+
 	"github.com/verifykit/verifykit/internal/peer"
 )
 
@@ -76,7 +77,7 @@ func (v *ironVectors) fixedRandom(tb testing.TB) []byte {
 	tb.Helper()
 	b, err := hex.DecodeString(v.EncSaltHex + v.IVHex + v.MacSaltHex)
 	require.NoError(tb, err)
-	require.Len(tb, b, randBytes)
+	require.Len(tb, b, 2*saltBytes+aes.BlockSize)
 	// The hex strings in the tokens are these bytes encoded.
 	require.Equal(tb, v.EncSaltHex, hex.EncodeToString(b[:saltBytes]))
 	return b
@@ -119,26 +120,46 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// reasonOf returns the internal reason of an Unseal error.
+// reasonOf returns the internal reason of an Open error.
 func reasonOf(err error) string {
-	var ue *unsealError
-	if errors.As(err, &ue) {
-		return ue.reason
+	var oe *openError
+	if errors.As(err, &oe) {
+		return oe.reason
 	}
 	return ""
 }
 
-// requireRefused asserts err is an Unseal refusal for reason want (empty:
-// any reason), with the one generic text.
-func requireRefused(t *testing.T, err error, want *unsealError) {
+// requireRefused asserts err is an Open refusal for reason want (nil: any
+// reason), with the one generic text; an expired one also reports expiry
+// through ErrExpired and through its Expired method, as verify reads it.
+func requireRefused(t *testing.T, err error, want *openError) {
 	t.Helper()
 	require.Error(t, err)
 	require.ErrorIs(t, err, ErrInvalid)
 	if want != nil {
 		require.Equal(t, want.reason, reasonOf(err))
 		require.Equal(t, want.expired, errors.Is(err, ErrExpired))
+		var exp interface{ Expired() bool }
+		require.True(t, errors.As(err, &exp))
+		require.Equal(t, want.expired, exp.Expired())
 	}
 	require.Contains(t, []string{ErrInvalid.Error(), ErrExpired.Error()}, err.Error())
+}
+
+// refuse asserts s refuses token for reason want (nil: any reason) and
+// returns no payload.
+func refuse(t *testing.T, s *Sealer, token string, want *openError) {
+	t.Helper()
+	pt, err := s.Open(token)
+	requireRefused(t, err, want)
+	require.Nil(t, pt)
+}
+
+// derivations records the salts s derives keys from.
+func derivations(s *Sealer) *[]string {
+	var salts []string
+	s.derived = func(salt string) { salts = append(salts, salt) }
+	return &salts
 }
 
 // The reference recipe for crafting tickets, written with crypto/pbkdf2 and

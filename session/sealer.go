@@ -3,20 +3,20 @@ package session
 import (
 	"bytes"
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
+	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
-	"reflect"
+	"regexp"
 	"strconv"
-	"sync"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -40,12 +40,29 @@ const (
 	MinSkew     = time.Millisecond
 )
 
+// The Fe26.2 format with @hapi/iron 7.0.1 defaults (see the package doc).
+const (
+	ironPrefix   = "Fe26.2"
+	numParts     = 8
+	saltBytes    = 32       // iron saltBits 256; the salt is the hex string of these bytes
+	keyBytes     = 32       // AES-256 and HMAC-SHA256 keys (iron keyBits 256)
+	maxExpDigits = 16       // 9999999999999999 ms fits int64 and is year ~318857
+	maxExp       = 1e16 - 1 // largest expiration of maxExpDigits digits
+)
+
+// b64 is iron's base64url: URL alphabet, no padding, canonical.
+var b64 = base64.RawURLEncoding.Strict()
+
+// keyID is iron's password id pattern (JavaScript's \w without the u flag
+// is ASCII, as Go's is).
+var keyID = regexp.MustCompile(`^\w+$`)
+
 // Key is one sealing password and the id that names it in tokens.
 type Key struct {
-	// ID names the key in the token's pwdId component so Unseal can pick
-	// it. It matches iron's ^\w+$ (ASCII letters, digits, underscore). An
-	// empty ID is iron's id-less form: tokens with an empty pwdId; such a
-	// token is also opened by a key with ID "default", as iron does.
+	// ID names the key in the token's pwdId component so Open can pick it.
+	// It matches iron's ^\w+$ (ASCII letters, digits, underscore). An empty
+	// ID is iron's id-less form: tokens with an empty pwdId; such a token is
+	// also opened by a key with ID "default", as iron does.
 	ID string
 	// Password is the secret both keys of a token are derived from. It must
 	// be a random secret of at least 32 characters, best 32 random bytes
@@ -60,62 +77,37 @@ type Key struct {
 // used afterwards.
 type Config struct {
 	// Keys are the passwords, current first: the first key seals, every key
-	// unseals tokens carrying its id. Required; ids are unique. Rotate by
+	// opens tokens carrying its id. Required; ids are unique. Rotate by
 	// first adding the new key last on every process, then moving it first,
 	// then removing the old key once the tokens it sealed have expired.
 	Keys []Key
 	// Now is the clock for expirations; nil means time.Now. Give the
 	// verify.Service the same clock.
 	Now func() time.Time
-	// MaxTokenLen bounds the length of a token in bytes. Unseal refuses a
+	// MaxTokenLen bounds the length of a token in bytes. Open refuses a
 	// longer token before any decoding or key derivation; Seal refuses to
 	// produce one. Default 4096; range [256, 65536].
 	MaxTokenLen int
-	// Skew is the clock skew Unseal allows past a token's expiration: a
-	// token is expired once now ≥ expiration + Skew. Default 60s (iron's
+	// Skew is the clock skew Open allows past a token's expiration: a token
+	// is expired once now ≥ expiration + Skew. Default 60s (iron's
 	// timestampSkewSec); range [1ms, 60s], whole milliseconds.
 	Skew time.Duration
 }
 
-// Sealer seals values into iron Fe26.2 tokens and opens them. It is safe for
-// concurrent use.
+// Sealer seals payloads into iron Fe26.2 tokens and opens them. It is safe
+// for concurrent use.
 type Sealer struct {
-	keys   []sealKey // keys[0] seals
+	keys   []Key // keys[0] seals
 	now    func() time.Time
 	maxLen int
-	skewMs int64
-	pool   sync.Pool // *scratch
+	skew   time.Duration
 
 	// Test seams, nil in production: rand replaces crypto/rand for the
-	// salts and IV (known-answer tests); trace observes the expensive steps
-	// ("pbkdf2", "decrypt") so tests can prove what is not reached.
-	rand  io.Reader
-	trace func(step string)
-}
-
-type sealKey struct {
-	id  string
-	prf prfKey
-}
-
-// scratch is the per-call working memory, pooled per Sealer so a seal or
-// unseal allocates little. Secrets in it are cleared before it is pooled.
-type scratch struct {
-	sha1           sha1State
-	mid            []byte
-	u, t           [sha1.Size]byte
-	ctr            [4]byte
-	encKey, macKey [keyBytes]byte
-	mac            [sha256.Size]byte
-	rnd            [randBytes]byte
-	iv             [aes.BlockSize]byte
-	macIn          [sha256.Size]byte
-	sha256         hash.Hash              // for macSum
-	pad            [sha256.BlockSize]byte // K ⊕ ipad, then K ⊕ opad
-	inner          [sha256.Size]byte      // the inner hash of macSum
-	tok            []byte                 // the token being built or parsed
-	buf            []byte                 // plaintext or ciphertext
-	json           bytes.Buffer
+	// salts and IV (known-answer tests); derived sees the salt of every key
+	// derivation, so tests can prove which checks come before any PBKDF2
+	// work and that no decryption key is derived before the MAC matches.
+	rand    io.Reader
+	derived func(salt string)
 }
 
 // NewSealer validates cfg and returns a Sealer.
@@ -123,7 +115,7 @@ func NewSealer(cfg Config) (*Sealer, error) {
 	if len(cfg.Keys) == 0 {
 		return nil, errors.New("session: Config.Keys is empty")
 	}
-	s := &Sealer{now: cfg.Now, maxLen: cfg.MaxTokenLen}
+	s := &Sealer{now: cfg.Now, maxLen: cfg.MaxTokenLen, skew: cfg.Skew}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -133,17 +125,15 @@ func NewSealer(cfg Config) (*Sealer, error) {
 	if s.maxLen < MinMaxTokenLen || s.maxLen > MaxMaxTokenLen {
 		return nil, fmt.Errorf("session: MaxTokenLen %d out of range [%d, %d]", s.maxLen, MinMaxTokenLen, MaxMaxTokenLen)
 	}
-	skew := cfg.Skew
-	if skew == 0 {
-		skew = DefaultSkew
+	if s.skew == 0 {
+		s.skew = DefaultSkew
 	}
-	if skew < MinSkew || skew > MaxSkew || skew%time.Millisecond != 0 {
+	if s.skew < MinSkew || s.skew > MaxSkew || s.skew%time.Millisecond != 0 {
 		return nil, fmt.Errorf("session: Skew %v out of range [%v, %v] or not whole milliseconds", cfg.Skew, MinSkew, MaxSkew)
 	}
-	s.skewMs = skew.Milliseconds()
 	seen := make(map[string]bool, len(cfg.Keys))
 	for i, k := range cfg.Keys {
-		if k.ID != "" && !isKeyID(k.ID) {
+		if k.ID != "" && !keyID.MatchString(k.ID) {
 			return nil, fmt.Errorf("session: Keys[%d].ID %q does not match ^\\w+$", i, k.ID)
 		}
 		if seen[k.ID] {
@@ -153,21 +143,9 @@ func NewSealer(cfg Config) (*Sealer, error) {
 		if err := checkPassword(k.Password); err != nil {
 			return nil, fmt.Errorf("session: Keys[%d] (id %q): %w", i, k.ID, err)
 		}
-		prf, err := newPRFKey([]byte(k.Password))
-		if err != nil {
-			return nil, err
-		}
-		s.keys = append(s.keys, sealKey{id: k.ID, prf: prf})
+		s.keys = append(s.keys, k)
 	}
-	s.pool.New = func() any { return newScratch() }
 	return s, nil
-}
-
-// newScratch returns fresh working memory. crypto/sha1's state can be
-// marshaled (newPRFKey checks it when a Sealer is made).
-func newScratch() *scratch {
-	h, _ := sha1.New().(sha1State)
-	return &scratch{sha1: h, sha256: sha256.New(), mid: make([]byte, 0, sha1MarshaledSize)}
 }
 
 // checkPassword refuses passwords iron would refuse (shorter than 32
@@ -195,67 +173,53 @@ func checkPassword(p string) error {
 	return nil
 }
 
-func (s *Sealer) get() *scratch { return s.pool.Get().(*scratch) }
-
-// put clears the secrets in sc (derived keys, plaintext; tokens are not
-// secret) and pools it unless it grew oversized.
-func (s *Sealer) put(sc *scratch) {
-	clear(sc.encKey[:])
-	clear(sc.macKey[:])
-	clear(sc.buf[:cap(sc.buf)])
-	clear(sc.json.Bytes())
-	sc.json.Reset()
-	if cap(sc.tok) > 2*s.maxLen || sc.json.Cap() > 2*s.maxLen {
-		return // an oversized payload; let the GC have it
-	}
-	s.pool.Put(sc)
-}
-
-func (s *Sealer) traceStep(step string) {
-	if s.trace != nil {
-		s.trace(step)
-	}
-}
-
-// Seal encodes v as JSON (as JSON.stringify would: no HTML escaping) and
-// seals it with the first key into an Fe26.2 token that expires ttl from now.
-// A ttl of 0 makes iron's no-expiry form (an empty expiration component);
-// a negative ttl, or one below a millisecond, is an error. Each token has
-// fresh random salts and IV. A token longer than MaxTokenLen is an error.
-func (s *Sealer) Seal(v any, ttl time.Duration) (string, error) {
+// Seal seals payload with the first key into an Fe26.2 token that expires
+// ttl from now. The payload is sealed as it is: Seal neither checks nor
+// changes it (iron seals JSON; a payload that is not JSON opens here but
+// fails iron's unseal). A ttl of 0 makes iron's no-expiry form (an empty
+// expiration component); a negative ttl, or one below a millisecond, is an
+// error. Each token has fresh random salts and IV. A token longer than
+// MaxTokenLen is an error.
+func (s *Sealer) Seal(payload []byte, ttl time.Duration) (string, error) {
 	exp, err := s.expiration(ttl)
 	if err != nil {
 		return "", err
 	}
-	sc := s.get()
-	defer s.put(sc)
-
-	enc := json.NewEncoder(&sc.json)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", fmt.Errorf("session: encode payload: %w", err)
+	r := s.rand
+	if r == nil {
+		r = rand.Reader
 	}
-	pt := sc.json.Bytes()
-	return s.seal(sc, pt[:len(pt)-1], exp) // without Encode's trailing newline
-}
+	random := make([]byte, 2*saltBytes+aes.BlockSize)
+	if _, err := io.ReadFull(r, random); err != nil {
+		return "", fmt.Errorf("session: read random: %w", err)
+	}
+	// iron draws them in this order: encryption salt, IV, integrity salt.
+	encSalt := hex.EncodeToString(random[:saltBytes])
+	iv := random[saltBytes : saltBytes+aes.BlockSize]
+	macSalt := hex.EncodeToString(random[saltBytes+aes.BlockSize:])
 
-// SealPayload seals payload as it is: the token Seal makes of a value
-// whose JSON is payload. It is for callers that encode their payload
-// themselves (verify.Service writes its session object by hand, as
-// verify.PayloadSealer, and holds that encoder to encoding/json by tests),
-// and it trusts them: it does not check that payload is JSON, which would
-// cost as much as the encoding it saves. A token sealed over anything else
-// opens with UnsealPayload as those bytes, and fails Unseal and iron's
-// unseal (JSON.parse); it is never another valid payload. SealPayload
-// does not keep or change payload.
-func (s *Sealer) SealPayload(payload []byte, ttl time.Duration) (string, error) {
-	exp, err := s.expiration(ttl)
+	key := &s.keys[0]
+	block, err := s.blockCipher(key.Password, encSalt)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("session: derive key: %w", err)
 	}
-	sc := s.get()
-	defer s.put(sc)
-	return s.seal(sc, payload, exp)
+	ct := pad(payload)
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, ct)
+
+	expStr := ""
+	if exp > 0 {
+		expStr = strconv.FormatInt(exp, 10)
+	}
+	macBase := strings.Join([]string{ironPrefix, key.ID, encSalt, b64.EncodeToString(iv), b64.EncodeToString(ct), expStr}, "*")
+	mac, err := s.mac(key.Password, macSalt, macBase)
+	if err != nil {
+		return "", fmt.Errorf("session: derive key: %w", err)
+	}
+	token := macBase + "*" + macSalt + "*" + b64.EncodeToString(mac)
+	if len(token) > s.maxLen {
+		return "", fmt.Errorf("session: sealed token would be %d bytes, more than MaxTokenLen %d", len(token), s.maxLen)
+	}
+	return token, nil
 }
 
 // expiration is the expiration component of a token sealed now with ttl,
@@ -276,170 +240,36 @@ func (s *Sealer) expiration(ttl time.Duration) (int64, error) {
 	return 0, nil
 }
 
-// seal seals the plaintext pt with the first key, expiring at exp (Unix
-// milliseconds, 0 for none), using sc.
-func (s *Sealer) seal(sc *scratch, pt []byte, exp int64) (string, error) {
-	key := &s.keys[0]
-	ctLen := paddedLen(len(pt))
-	var expBuf [maxExpDigits]byte
-	expStr := expBuf[:0]
-	if exp > 0 {
-		expStr = strconv.AppendInt(expStr, exp, 10)
-	}
-	n := len(ironPrefix) + len(key.id) + saltHexLen + ivB64Len +
-		base64.RawURLEncoding.EncodedLen(ctLen) + len(expStr) + saltHexLen + macB64Len + numParts - 1
-	if n > s.maxLen {
-		return "", fmt.Errorf("session: sealed token would be %d bytes, more than MaxTokenLen %d", n, s.maxLen)
-	}
-
-	r := s.rand
-	if r == nil {
-		r = rand.Reader
-	}
-	if _, err := io.ReadFull(r, sc.rnd[:]); err != nil {
-		return "", fmt.Errorf("session: read random: %w", err)
-	}
-	encSalt, iv, macSalt := sc.rnd[:saltBytes], sc.rnd[saltBytes:saltBytes+aes.BlockSize], sc.rnd[saltBytes+aes.BlockSize:]
-
-	tok := sc.tok[:0]
-	if cap(tok) < n {
-		tok = make([]byte, 0, n)
-	}
-	tok = append(tok, ironPrefix+"*"...)
-	tok = append(tok, key.id...)
-	tok = append(tok, '*')
-	start := len(tok)
-	tok = hex.AppendEncode(tok, encSalt)
-	hexEncSalt := tok[start:]
-	tok = append(tok, '*')
-	tok = b64.AppendEncode(tok, iv)
-	tok = append(tok, '*')
-
-	s.traceStep("pbkdf2")
-	if err := key.prf.pbkdf2(sc, hexEncSalt, &sc.encKey); err != nil {
-		return "", fmt.Errorf("session: derive key: %w", err)
-	}
-	if cap(sc.buf) < ctLen {
-		sc.buf = make([]byte, ctLen)
-	}
-	ct, err := encryptCBC(sc.buf[:ctLen], &sc.encKey, iv, pt)
-	if err != nil {
-		return "", fmt.Errorf("session: encrypt: %w", err)
-	}
-	tok = b64.AppendEncode(tok, ct)
-	tok = append(tok, '*')
-	tok = append(tok, expStr...)
-	macBase := tok
-
-	tok = append(tok, '*')
-	start = len(tok)
-	tok = hex.AppendEncode(tok, macSalt)
-	s.traceStep("pbkdf2")
-	if err := key.prf.pbkdf2(sc, tok[start:], &sc.macKey); err != nil {
-		return "", fmt.Errorf("session: derive key: %w", err)
-	}
-	sc.macSum(&sc.macKey, macBase, &sc.mac)
-	tok = append(tok, '*')
-	tok = b64.AppendEncode(tok, sc.mac[:])
-	sc.tok = tok
-	return string(tok), nil
-}
-
-// Unseal opens token and decodes its JSON payload into v, which must be a
-// non-nil pointer; *json.RawMessage receives the payload as is. On success
-// *v is replaced wholly; on failure it is left untouched. Every failure
-// matches ErrInvalid, and an expired token (expiration + Skew ≤ now) also
-// ErrExpired; a token without expiration is accepted (the caller enforces
+// Open checks token and returns the payload it was sealed with. Every
+// failure matches ErrInvalid, and an expired token (expiration + Skew ≤
+// now) also ErrExpired, and its error has a method Expired() bool that
+// returns true; a token without expiration is accepted (the caller enforces
 // its own lifetime, as verify.Service does).
 //
 // The checks follow iron's unseal, stricter where iron is lenient: length
 // cap, 8 components, prefix, expiration, password id, then the syntax of
-// salts, iv, ciphertext and mac, all before any key derivation; then the
-// HMAC, compared in constant time; only then decryption, padding and JSON.
-func (s *Sealer) Unseal(token string, v any) error {
-	raw, isRaw := v.(*json.RawMessage)
-	var target reflect.Value
-	if isRaw {
-		if raw == nil {
-			return errTarget
-		}
-	} else {
-		target = reflect.ValueOf(v)
-		if target.Kind() != reflect.Pointer || target.IsNil() {
-			return errTarget
-		}
-	}
-	sc := s.get()
-	defer s.put(sc)
-	pt, err := s.open(sc, token)
-	if err != nil {
-		return err
-	}
-	if isRaw {
-		if !json.Valid(pt) {
-			return errPayload
-		}
-		*raw = append(json.RawMessage(nil), pt...)
-		return nil
-	}
-	return decodeStrict(pt, target)
-}
-
-// UnsealPayload opens token with every check of Unseal but the JSON ones
-// and returns its payload bytes as they are: valid UTF-8, not checked to
-// be JSON. It is for callers that decode the payload strictly themselves,
-// such as verify.Service (through verify.PayloadUnsealer), which would
-// otherwise pay for a second JSON check. The bytes are the caller's. Its
-// errors are Unseal's.
-func (s *Sealer) UnsealPayload(token string) ([]byte, error) {
-	sc := s.get()
-	defer s.put(sc)
-	pt, err := s.open(sc, token)
-	if err != nil {
-		return nil, err
-	}
-	return bytes.Clone(pt), nil
-}
-
-// open runs Unseal's checks up to the UTF-8 check of the plaintext, which
-// it returns in sc's memory. Its errors are *unsealError values.
-func (s *Sealer) open(sc *scratch, token string) ([]byte, error) {
+// salts, iv, mac and ciphertext, all before any key derivation; then the
+// HMAC, compared with hmac.Equal; only then decryption and the padding.
+// The payload is not interpreted: the caller decodes it.
+func (s *Sealer) Open(token string) ([]byte, error) {
 	if len(token) > s.maxLen {
 		return nil, errTooLong
 	}
-	tok := append(sc.tok[:0], token...)
-	sc.tok = tok
-
-	var parts [numParts][]byte
-	var ends [numParts]int // ends[i] is the offset just past part i
-	n, from := 0, 0
-	for i, c := range tok {
-		if c != '*' {
-			continue
-		}
-		if n == numParts-1 {
-			return nil, errParts
-		}
-		parts[n], ends[n] = tok[from:i], i
-		n++
-		from = i + 1
-	}
-	if n != numParts-1 {
+	parts := strings.SplitN(token, "*", numParts+1)
+	if len(parts) != numParts {
 		return nil, errParts
 	}
-	parts[n] = tok[from:]
 	prefix, id, encSalt, ivB64, ctB64, expStr, macSalt, macB64 :=
 		parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7]
-
-	if string(prefix) != ironPrefix {
+	if prefix != ironPrefix {
 		return nil, errPrefix
 	}
-	if len(expStr) > 0 {
+	if expStr != "" {
 		exp, ok := parseExp(expStr)
 		if !ok {
 			return nil, errExpSyntax
 		}
-		if exp <= s.now().UnixMilli()-s.skewMs {
+		if exp <= s.now().UnixMilli()-s.skew.Milliseconds() {
 			return nil, errExpired
 		}
 	}
@@ -447,93 +277,146 @@ func (s *Sealer) open(sc *scratch, token string) ([]byte, error) {
 	if key == nil {
 		return nil, errUnknownKey
 	}
+	// Salts are attacker-chosen PBKDF2 inputs: checked before any
+	// derivation (AS-16), like every other component (AS-08).
 	if !isSalt(encSalt) || !isSalt(macSalt) {
 		return nil, errSalt
 	}
-	if len(ivB64) != ivB64Len || !isB64URL(ivB64) {
+	iv, ok := decodeB64(ivB64)
+	if !ok || len(iv) != aes.BlockSize {
 		return nil, errIV
 	}
-	if k, err := b64.Decode(sc.iv[:], ivB64); err != nil || k != aes.BlockSize {
-		return nil, errIV
-	}
-	if len(macB64) != macB64Len || !isB64URL(macB64) {
+	got, ok := decodeB64(macB64)
+	if !ok || len(got) != sha256.Size {
 		return nil, errMACSyntax
 	}
-	if k, err := b64.Decode(sc.macIn[:], macB64); err != nil || k != sha256.Size {
-		return nil, errMACSyntax
-	}
-	if !isB64URL(ctB64) {
+	ct, ok := decodeB64(ctB64)
+	if !ok || len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
 		return nil, errCiphertext
 	}
-	ctLen := b64.DecodedLen(len(ctB64))
-	if cap(sc.buf) < 2*ctLen {
-		sc.buf = make([]byte, 2*ctLen)
-	}
-	ct := sc.buf[:ctLen]
-	k, err := b64.Decode(ct, ctB64)
-	if err != nil || k == 0 || k%aes.BlockSize != 0 {
-		return nil, errCiphertext
-	}
-	ct = ct[:k]
 
 	// Integrity first (encrypt-then-MAC): nothing is decrypted unless the
 	// HMAC over the first six components matches (AS-05, AS-06).
-	s.traceStep("pbkdf2")
-	if key.prf.pbkdf2(sc, macSalt, &sc.macKey) != nil {
-		return nil, errInternal
+	macBase := token[:len(token)-len(macSalt)-len(macB64)-2] // the first six components
+	want, err := s.mac(key.Password, macSalt, macBase)
+	if err != nil {
+		return nil, errDerive
 	}
-	sc.macSum(&sc.macKey, tok[:ends[5]], &sc.mac)
-	if !hmac.Equal(sc.mac[:], sc.macIn[:]) {
+	if !hmac.Equal(want, got) {
 		return nil, errMAC
 	}
-
-	s.traceStep("pbkdf2")
-	if key.prf.pbkdf2(sc, encSalt, &sc.encKey) != nil {
-		return nil, errInternal
+	block, err := s.blockCipher(key.Password, encSalt)
+	if err != nil {
+		return nil, errDerive
 	}
-	s.traceStep("decrypt")
-	pt, uerr := decryptCBC(sc.buf[ctLen:], &sc.encKey, sc.iv[:], ct)
-	if uerr != nil {
-		return nil, uerr
-	}
-	if !utf8.Valid(pt) {
-		return nil, errPayload
-	}
-	return pt, nil
-}
-
-// decodeStrict decodes one JSON value from pt into a fresh value of
-// target's element type, refusing unknown object fields and trailing data,
-// and stores it in *target only on success.
-func decodeStrict(pt []byte, target reflect.Value) error {
-	fresh := reflect.New(target.Type().Elem())
-	dec := json.NewDecoder(bytes.NewReader(pt))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(fresh.Interface()); err != nil {
-		return errPayload
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errPayload
-	}
-	target.Elem().Set(fresh.Elem())
-	return nil
+	pt := make([]byte, len(ct))
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(pt, ct)
+	return unpad(pt)
 }
 
 // lookup finds the key for a token's pwdId: the key with that id, and for
 // an empty pwdId the key with an empty id or else "default" (iron looks up
 // password[passwordId || 'default']).
-func (s *Sealer) lookup(id []byte) *sealKey {
+func (s *Sealer) lookup(id string) *Key {
 	for i := range s.keys {
-		if s.keys[i].id == string(id) {
+		if s.keys[i].ID == id {
 			return &s.keys[i]
 		}
 	}
-	if len(id) == 0 {
+	if id == "" {
 		for i := range s.keys {
-			if s.keys[i].id == "default" {
+			if s.keys[i].ID == "default" {
 				return &s.keys[i]
 			}
 		}
 	}
 	return nil
+}
+
+// deriveKey is iron's key derivation: PBKDF2-HMAC-SHA1 of password with
+// the salt's hex string itself as salt, one iteration, 32 bytes.
+func (s *Sealer) deriveKey(password, salt string) ([]byte, error) {
+	if s.derived != nil {
+		s.derived(salt)
+	}
+	return pbkdf2.Key(sha1.New, password, []byte(salt), 1, keyBytes)
+}
+
+// blockCipher returns AES-256 keyed with the encryption key of salt.
+func (s *Sealer) blockCipher(password, salt string) (cipher.Block, error) {
+	k, err := s.deriveKey(password, salt)
+	if err != nil {
+		return nil, err
+	}
+	return aes.NewCipher(k)
+}
+
+// mac returns HMAC-SHA256 of macBase keyed with the integrity key of salt.
+func (s *Sealer) mac(password, salt, macBase string) ([]byte, error) {
+	k, err := s.deriveKey(password, salt)
+	if err != nil {
+		return nil, err
+	}
+	h := hmac.New(sha256.New, k)
+	io.WriteString(h, macBase)
+	return h.Sum(nil), nil
+}
+
+// pad returns a copy of b with PKCS#7 padding, as Node's createCipheriv
+// adds it: 1 to 16 bytes, to a whole number of blocks.
+func pad(b []byte) []byte {
+	n := aes.BlockSize - len(b)%aes.BlockSize
+	padded := bytes.Repeat([]byte{byte(n)}, len(b)+n)
+	copy(padded, b)
+	return padded
+}
+
+// unpad removes and checks PKCS#7 padding (AS-07). Open calls it only after
+// the MAC has passed, so its error is no padding oracle (AS-05).
+func unpad(b []byte) ([]byte, error) {
+	n := int(b[len(b)-1])
+	if n == 0 || n > aes.BlockSize {
+		return nil, errPadding
+	}
+	for _, c := range b[len(b)-n:] {
+		if int(c) != n {
+			return nil, errPadding
+		}
+	}
+	return b[:len(b)-n], nil
+}
+
+// decodeB64 decodes strict base64url. encoding/base64 skips '\r' and '\n'
+// even when strict; iron's decoder refuses them, and so does this.
+func decodeB64(s string) ([]byte, bool) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, false
+	}
+	b, err := b64.DecodeString(s)
+	return b, err == nil
+}
+
+// isSalt reports whether s is a salt iron 7.0.1 can have produced: the
+// lowercase hex of 32 bytes.
+func isSalt(s string) bool {
+	if len(s) != 2*saltBytes {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseExp parses a non-empty expiration: 1 to 16 ASCII digits (iron's
+// /^\d+$/, bounded so it never overflows). "+1", "-1", "1e3" and 25 digits
+// are refused.
+func parseExp(s string) (int64, bool) {
+	if len(s) > maxExpDigits || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
 }

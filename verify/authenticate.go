@@ -188,7 +188,7 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 		return nil, p, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; request a new challenge")
 	}
 	in, err := s.check(ctx, se, &p, &EngineAuthenticate{
-		Subject: sub, State: p.State, Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),
+		Subject: sub, State: []byte(p.State), Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),
 	})
 	if err != nil && Kind(err) == nil {
 		// An outage, not a wrong proof: the attempt is given back (GN-09).

@@ -167,12 +167,22 @@ type AttemptLimiter interface {
 	MaxAttempts() int
 }
 
-// Sealer seals and opens auth_session tokens; *session.Sealer implements it.
-// Unseal must fail for any token it did not seal, and its failure for an
-// expired token should match session.ErrExpired.
+// Sealer seals and opens auth_session payloads; *session.Sealer implements
+// it. The Service owns the payload's JSON: it encodes the payload, and it
+// decodes what Open returns once, strictly; a Sealer only encrypts and
+// authenticates bytes.
+//
+// Seal seals payload, as it is, into a token that expires ttl from now.
+// Open returns the payload of a token Seal made, unchanged, and fails for
+// any token it did not seal (forged, altered, or sealed under a key it does
+// not hold). For an authentic token past its expiry, Open's error
+// implements interface{ Expired() bool } returning true; the Service
+// answers ErrExpired for it, and ErrInvalidSession for any other failure. A
+// Sealer may check expiry before authenticity (as iron does): either way
+// the token is refused.
 type Sealer interface {
-	Seal(v any, ttl time.Duration) (string, error)
-	Unseal(token string, v any) error
+	Seal(payload []byte, ttl time.Duration) (string, error)
+	Open(token string) ([]byte, error)
 }
 
 // Limit is a rate-limit rule: at most Requests per Window.

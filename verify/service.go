@@ -3,13 +3,14 @@ package verify
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
+	"unicode/utf8"
 
-	"github.com/verifykit/verifykit/session"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/verifykit/verifykit/store"
 )
 
@@ -185,16 +186,16 @@ const (
 
 // sealedSession is the plaintext of an auth_session.
 type sealedSession struct {
-	Version  int             `json:"v"`
-	Purpose  string          `json:"p"`
-	ID       string          `json:"sid"`           // random session id: attempts and single use
-	Subject  string          `json:"sub"`           // user the session was issued to
-	Pending  string          `json:"mid"`           // method id in the verify path
-	MethodID string          `json:"fid,omitempty"` // id of the confirmed method when not Pending
-	Type     Type            `json:"typ"`
-	IssuedAt int64           `json:"iat"` // Unix milliseconds
-	Expires  int64           `json:"exp"` // Unix milliseconds
-	State    json.RawMessage `json:"st,omitempty"`
+	Version  int            `json:"v"`
+	Purpose  string         `json:"p"`
+	ID       string         `json:"sid"`           // random session id: attempts and single use
+	Subject  string         `json:"sub"`           // user the session was issued to
+	Pending  string         `json:"mid"`           // method id in the verify path
+	MethodID string         `json:"fid,omitempty"` // id of the confirmed method when not Pending
+	Type     Type           `json:"typ"`
+	IssuedAt int64          `json:"iat"`         // Unix milliseconds
+	Expires  int64          `json:"exp"`         // Unix milliseconds
+	State    jsontext.Value `json:"st,omitzero"` // the engine's Challenge.State
 }
 
 // Start begins an enrollment of req.Type for sub.
@@ -319,7 +320,7 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 		mid = p.MethodID
 	}
 	m, err := s.confirm(ctx, e, &p, &EngineConfirm{
-		Subject: sub, MethodID: mid, State: p.State, Request: *req, Client: client,
+		Subject: sub, MethodID: mid, State: []byte(p.State), Request: *req, Client: client,
 		IssuedAt: time.UnixMilli(p.IssuedAt),
 	})
 	if err != nil && Kind(err) == nil {
@@ -403,15 +404,15 @@ func (s *Service) open(token, purpose string) (sealedSession, error) {
 	if purpose == signInPurpose {
 		expired = "The auth_session has expired; request a new challenge"
 	}
-	raw, err := s.unseal(token)
+	raw, err := s.sealer.Open(token)
 	if err != nil {
-		if errors.Is(err, session.ErrExpired) {
+		var exp interface{ Expired() bool }
+		if errors.As(err, &exp) && exp.Expired() {
 			return p, &Error{Kind: ErrExpired, Reason: "session_expired", Detail: expired, Err: err}
 		}
 		return p, &Error{Kind: ErrInvalidSession, Reason: "session_unseal", Detail: "The auth_session is invalid", Err: err}
 	}
-	p, ok := decodeSession(raw) // strict: unknown or repeated members refused
-	if !ok {
+	if err := json.Unmarshal(raw, &p, json.RejectUnknownMembers(true)); err != nil {
 		return sealedSession{}, NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
 	}
 	named := p.Subject != "" && p.Pending != ""
@@ -433,79 +434,23 @@ func (s *Service) open(token, purpose string) (sealedSession, error) {
 	return p, nil
 }
 
-// PayloadUnsealer is an optional interface of a Sealer, implemented by
-// *session.Sealer: UnsealPayload opens a token as Unseal does and returns
-// its payload bytes without decoding them. Service decodes an
-// auth_session's payload strictly itself (unknown, repeated or misspelled
-// members refused), so with a PayloadUnsealer the payload is parsed once
-// rather than checked by the sealer and then decoded again.
-type PayloadUnsealer interface {
-	UnsealPayload(token string) ([]byte, error)
-}
-
-// PayloadSealer is an optional interface of a Sealer, implemented by
-// *session.Sealer: SealPayload seals a JSON payload as it is, making the
-// token Seal would make of a value with that JSON. Service writes its
-// session object's JSON itself (byte for byte what encoding/json writes,
-// without reflection), so with a PayloadSealer the payload is encoded once.
-type PayloadSealer interface {
-	SealPayload(payload []byte, ttl time.Duration) (string, error)
-}
-
-// payloadBuffers holds the buffers Start encodes session payloads into;
-// each is wiped before it returns, since a payload holds engine state
-// (a TOTP secret, a code's hash).
-var payloadBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
-// maxPooledPayload is the largest payload buffer kept for reuse.
-const maxPooledPayload = 8 << 10
-
-// seal seals p with the engine's state, encoded as JSON into p.State: a
-// string (the otp engines' one base64url string) directly, anything else
-// through encoding/json.
+// seal seals p with the engine's state, encoded as JSON into p.State. The
+// encoded payload is wiped once sealed: it holds the state (a TOTP secret,
+// a code's hash).
 func (s *Service) seal(p *sealedSession, state any) (string, error) {
-	str, isString := state.(string)
-	if state != nil && !isString {
-		var err error
-		if p.State, err = json.Marshal(state); err != nil {
+	if state != nil {
+		st, err := json.Marshal(state)
+		if err != nil {
 			return "", fmt.Errorf("encode state: %w", err)
 		}
+		p.State = st
 	}
-	ps, ok := s.sealer.(PayloadSealer)
-	if !ok {
-		if isString {
-			p.State, _ = json.Marshal(str) // a string always encodes
-		}
-		return s.sealer.Seal(*p, s.ttl) // a copy: p stays on Start's stack
+	payload, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("encode session: %w", err)
 	}
-	buf := payloadBuffers.Get().(*[]byte)
-	if isString {
-		// The state string is written straight into the payload, as the
-		// member appendSession would write of its json.Marshal form.
-		b := append(appendSessionMembers((*buf)[:0], p), `,"st":`...)
-		q, _ := json.Marshal(str) // a string always encodes
-		*buf = append(append(b, q...), '}')
-	} else {
-		*buf = appendSession((*buf)[:0], p)
-	}
-	token, err := ps.SealPayload(*buf, s.ttl)
-	clear((*buf)[:cap(*buf)])
-	if cap(*buf) <= maxPooledPayload {
-		payloadBuffers.Put(buf)
-	}
-	return token, err
-}
-
-// unseal opens token and returns its payload, undecoded.
-func (s *Service) unseal(token string) ([]byte, error) {
-	if u, ok := s.sealer.(PayloadUnsealer); ok {
-		return u.UnsealPayload(token)
-	}
-	var raw json.RawMessage
-	if err := s.sealer.Unseal(token, &raw); err != nil {
-		return nil, err
-	}
-	return raw, nil
+	defer clear(payload)
+	return s.sealer.Seal(payload, s.ttl)
 }
 
 // checkProof binds the proof in req to the sealed method type (GN-04).
@@ -535,7 +480,8 @@ func proofField(t Type) FieldError {
 }
 
 func checkSubject(sub Subject) error {
-	if sub.ID == "" || len(sub.ID) > 255 {
+	// The subject is sealed as a JSON string: it must be UTF-8.
+	if sub.ID == "" || len(sub.ID) > 255 || !utf8.ValidString(sub.ID) {
 		return NewError(ErrUnauthenticated, "no_subject", "No authenticated user")
 	}
 	return nil

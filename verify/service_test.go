@@ -1,6 +1,7 @@
 package verify_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -29,32 +30,28 @@ import (
 // tests do not depend on package session's implementation.
 type testSealer struct{ key []byte }
 
-func (s testSealer) Seal(v any, _ time.Duration) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
+func (s testSealer) Seal(b []byte, _ time.Duration) (string, error) {
 	mac := hmac.New(sha256.New, s.key)
 	mac.Write(b)
 	return base64.RawURLEncoding.EncodeToString(b) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)), nil
 }
 
-func (s testSealer) Unseal(token string, v any) error {
+func (s testSealer) Open(token string) ([]byte, error) {
 	body, sig, ok := strings.Cut(token, ".")
 	if !ok {
-		return session.ErrInvalid
+		return nil, session.ErrInvalid
 	}
 	b, err1 := base64.RawURLEncoding.DecodeString(body)
 	got, err2 := base64.RawURLEncoding.DecodeString(sig)
 	if err1 != nil || err2 != nil {
-		return session.ErrInvalid
+		return nil, session.ErrInvalid
 	}
 	mac := hmac.New(sha256.New, s.key)
 	mac.Write(b)
 	if !hmac.Equal(mac.Sum(nil), got) {
-		return session.ErrInvalid
+		return nil, session.ErrInvalid
 	}
-	return json.Unmarshal(b, v)
+	return b, nil
 }
 
 // tamper changes one character of a token's MAC, ten from its end (the
@@ -530,56 +527,81 @@ func TestStartUnsupportedType(t *testing.T) {
 }
 
 // TestSessionPayloadStrict: a token sealed with the same key but for
-// another purpose, of another version, with unknown fields or a lifetime
-// beyond MaxSessionTTL does not open (AS-09, AS-13, AS-17), whether the
-// sealer hands the payload over through Unseal (testSealer) or through
-// UnsealPayload (*session.Sealer, a verify.PayloadUnsealer).
+// another purpose, of another version, with unknown, repeated or
+// case-variant members, invalid UTF-8, trailing data, or a lifetime beyond
+// MaxSessionTTL does not open (AS-09, AS-13, AS-17), with the test sealer
+// and with *session.Sealer.
 func TestSessionPayloadStrict(t *testing.T) {
 	real, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: "verify-service-test-sealing-password-0123"}}})
 	require.NoError(t, err)
 	for _, sealer := range []verify.Sealer{testSealer{key: []byte("test key")}, real} {
 		f := newFixture(t, func(c *verify.Config) { c.Sealer = sealer })
 		en := f.start(t, alice, verify.TypeTOTP)
+		genuine, err := sealer.Open(en.AuthSession)
+		require.NoError(t, err)
 		var p map[string]any
-		require.NoError(t, sealer.Unseal(en.AuthSession, &p))
+		require.NoError(t, json.Unmarshal(genuine, &p))
 		iat := p["iat"].(float64)
+		require.Contains(t, string(genuine), `"st":{`)
+		// Each case is the genuine payload, changed.
+		edit := func(mod func(map[string]any)) []byte {
+			q := map[string]any{}
+			for k, v := range p {
+				q[k] = v
+			}
+			mod(q)
+			b, err := json.Marshal(q)
+			require.NoError(t, err)
+			return b
+		}
+		// splice adds raw members at the front of the genuine payload.
+		splice := func(members string) []byte {
+			return append([]byte("{"+members+","), genuine[1:]...)
+		}
 		for _, tc := range []struct {
-			name string
-			mod  func(map[string]any)
+			name    string
+			payload []byte
 		}{
-			{"purpose", func(p map[string]any) { p["p"] = "cookie" }},
-			{"version", func(p map[string]any) { p["v"] = 2 }},
-			{"unknown field", func(p map[string]any) { p["admin"] = true }},
-			{"other case", func(p map[string]any) { p["SID"] = p["sid"]; delete(p, "sid") }},
-			{"subject type", func(p map[string]any) { p["sub"] = 1 }},
-			{"null subject", func(p map[string]any) { p["sub"] = nil }},
-			{"no expiry", func(p map[string]any) { delete(p, "exp") }},
-			{"fractional expiry", func(p map[string]any) { p["exp"] = p["exp"].(float64) + 0.5 }},
-			{"lifetime beyond max", func(p map[string]any) {
+			{"purpose", edit(func(p map[string]any) { p["p"] = "cookie" })},
+			{"version", edit(func(p map[string]any) { p["v"] = 2 })},
+			{"unknown field", edit(func(p map[string]any) { p["admin"] = true })},
+			{"other case", edit(func(p map[string]any) { p["SID"] = p["sid"]; delete(p, "sid") })},
+			{"other case, both", splice(`"SUB":"auth0|alice"`)},
+			{"duplicate member", splice(`"sub":"auth0|mallory"`)},
+			{"duplicate member, same value", splice(`"sid":` + string(mustJSON(t, p["sid"])))},
+			{"duplicate in state", []byte(strings.Replace(string(genuine), `"st":{`, `"st":{"q":1,"q":2,`, 1))},
+			{"invalid utf-8", splice("\"fid\":\"\xff\"")},
+			{"trailing data", append(bytes.Clone(genuine), " {}"...)},
+			{"not json", []byte("{asdasd")},
+			{"empty", nil},
+			{"subject type", edit(func(p map[string]any) { p["sub"] = 1 })},
+			{"null subject", edit(func(p map[string]any) { p["sub"] = nil })},
+			{"no expiry", edit(func(p map[string]any) { delete(p, "exp") })},
+			{"fractional expiry", edit(func(p map[string]any) { p["exp"] = p["exp"].(float64) + 0.5 })},
+			{"lifetime beyond max", edit(func(p map[string]any) {
 				p["exp"] = iat + float64((verify.MaxSessionTTL + time.Millisecond).Milliseconds())
-			}},
-			{"unknown type", func(p map[string]any) { p["typ"] = "sms" }},
-			{"no session id", func(p map[string]any) { p["sid"] = "" }},
+			})},
+			{"unknown type", edit(func(p map[string]any) { p["typ"] = "sms" })},
+			{"no session id", edit(func(p map[string]any) { p["sid"] = "" })},
 		} {
 			t.Run(fmt.Sprintf("%T/%s", sealer, tc.name), func(t *testing.T) {
-				q := map[string]any{}
-				for k, v := range p {
-					q[k] = v
-				}
-				tc.mod(q)
-				tok, err := sealer.Seal(q, time.Minute)
+				tok, err := sealer.Seal(tc.payload, time.Minute)
 				require.NoError(t, err)
 				_, err = f.svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: tok, OTPCode: code("123456")}, verify.Client{})
 				require.ErrorIs(t, err, verify.ErrInvalidSession)
 			})
 		}
-		_, err := f.svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: code("123456")}, verify.Client{})
+		_, err = f.svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: code("123456")}, verify.Client{})
 		require.NoError(t, err, "%T: the genuine auth_session still opens", sealer)
 	}
 }
 
-// *session.Sealer hands verify the payload undecoded.
-var _ verify.PayloadUnsealer = (*session.Sealer)(nil)
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
 
 func TestNewMethodID(t *testing.T) {
 	seen := map[string]bool{}

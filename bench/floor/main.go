@@ -138,7 +138,7 @@ func (f *floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// 3. The auth_session.
-	payload, err := f.sealer.UnsealPayload(string(sealed))
+	payload, err := f.sealer.Open(string(sealed))
 	if err != nil {
 		http.Error(w, "bad auth_session", http.StatusBadRequest)
 		return
