@@ -28,7 +28,7 @@ import (
 // Every refusal is a *verify.Error of kind verify.ErrInvalidRequest with
 // one FieldError naming the member (Field, dotted) and its JSON pointer.
 func decodeJSON(body []byte, v any, maxDepth int) error {
-	dec := jsontext.NewDecoder(bytes.NewReader(body))
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body)) // parses body in place
 	switch dec.PeekKind() {
 	case '{':
 	case 0:

@@ -39,6 +39,7 @@ func TestDecodeJSONRefusesWhatIsNotStrictJSON(t *testing.T) {
 		{"{\"auth_session\":\"s\xff\"}", "/auth_session", "not valid UTF-8"},
 		{`{"auth_session":"s","auth_session":"t"}`, "/auth_session", "more than once"},
 		{`{"authn_response":{"a":1,"a":2}}`, "/authn_response/a", "more than once"},
+		{`{"auth_session":"s","\u0061uth_session":"t"}`, "/auth_session", "more than once"},
 		{`{"Auth_Session":"s"}`, "/Auth_Session", "is not allowed"},
 		{`{"auth_session":"s","x/y~z":1}`, "/x~1y~0z", "is not allowed"},
 		{`{"auth_session":1}`, "/auth_session", "must be a string"},
