@@ -3,6 +3,12 @@
 // single server process; processes behind a load balancer share
 // store/sqlstore instead.
 //
+// Every operation holds one mutex for its whole length, so each is atomic:
+// the checks and the writes of Commit, SignIn and DeletePrimary happen with
+// no other operation in between. Methods are kept as plain store.Method
+// values in maps, copied in and out, so that callers never alias stored
+// state.
+//
 // # Bounds
 //
 // Session records (attempt counts and consumption) live until their session
@@ -12,22 +18,13 @@
 // because forgetting a consumed session would allow its replay.
 //
 // A session is live while the wall-clock reading of Config.Now is before
-// its expiry, to the nanosecond; monotonic clock readings are not used
-// (the expiries verify.Service passes, decoded from the auth_session, have
-// none).
-//
-// # Memory
-//
-// What the store retains is laid out for the garbage collector, whose
-// marking work grows with the pointers and objects it must visit: a
-// session record holds no pointer besides its map key, and its entry in
-// the expiry heap is a value; a method's variable-length fields are packed
-// into one pointer-free buffer, which the collector marks without scanning.
-// BenchmarkGCLiveHeap measures it.
+// its expiry; monotonic clock readings are not used (the expiries
+// verify.Service passes, decoded from the auth_session, have none).
 package memory
 
 import (
 	"bytes"
+	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -57,19 +54,22 @@ type Store struct {
 	maxSessions int
 
 	mu       sync.Mutex
-	sessions map[string]sessionRecord // by session id
-	// expiry has an entry for each record of sessions, and stale entries
-	// of records since dropped or replaced (record.go).
-	expiry  expiryHeap
-	methods map[string]methodRecord // by method id
-	// createdAt holds the CreatedAt of the methods whose methodRecord
-	// cannot rebuild it exactly (record.go), by method id.
-	createdAt map[string]time.Time
-	types     []string            // method types interned for methodRecord.typ
-	bySub     map[string][]string // subject → ids of its methods, for List
-	byCred    map[string]string   // credential id → method id
-	push      pushTickets         // push-notification tickets (push.go)
-	nonces    nonces              // used nonces, DPoP proof jtis (nonce.go)
+	sessions map[string]*session // by session id
+	expiry   sessionHeap         // the records of sessions, by expiry
+	methods  map[string]store.Method
+	bySub    map[string]map[string]struct{} // subject → ids of its methods
+	byCred   map[string]string              // credential id → method id
+	push     pushTickets                    // push-notification tickets (push.go)
+	nonces   nonces                         // used nonces, DPoP proof jtis (nonce.go)
+}
+
+// session is what is kept of a session until it expires.
+type session struct {
+	sid      string
+	expires  time.Time
+	attempts int
+	consumed bool
+	index    int // in Store.expiry
 }
 
 var (
@@ -93,74 +93,69 @@ func New(cfg Config) (*Store, error) {
 	return &Store{
 		now:         cfg.Now,
 		maxSessions: cfg.MaxSessions,
-		sessions:    make(map[string]sessionRecord),
-		methods:     make(map[string]methodRecord),
-		createdAt:   make(map[string]time.Time),
-		bySub:       make(map[string][]string),
+		sessions:    make(map[string]*session),
+		methods:     make(map[string]store.Method),
+		bySub:       make(map[string]map[string]struct{}),
 		byCred:      make(map[string]string),
 	}, nil
 }
 
-// session returns the live record of sid, creating it when create is set;
-// ok reports whether there is one. A caller that changes the record writes
-// it back to s.sessions. s.mu must be held.
-func (s *Store) session(sid string, expires time.Time, create bool) (r sessionRecord, ok bool, err error) {
-	now := wallOf(s.now())
-	if r, ok := s.sessions[sid]; ok && now.before(r.expires) {
-		return r, true, nil
+// session returns the live record of sid, or nil; with create set it
+// creates a missing one, failing with store.ErrFull at the bound when no
+// record has expired. s.mu must be held.
+func (s *Store) session(sid string, expires time.Time, create bool) (*session, error) {
+	now := s.wallNow()
+	if r, ok := s.sessions[sid]; ok && now.Before(r.expires) {
+		return r, nil
 	} else if ok {
-		delete(s.sessions, sid) // its expiry entry is stale now
+		delete(s.sessions, sid)
+		heap.Remove(&s.expiry, r.index)
 	}
 	if !create {
-		return sessionRecord{}, false, nil
+		return nil, nil
 	}
 	if len(s.sessions) >= s.maxSessions {
 		s.purge(now)
 		if len(s.sessions) >= s.maxSessions {
-			return sessionRecord{}, false, store.ErrFull
+			return nil, store.ErrFull
 		}
 	}
-	r = sessionRecord{expires: wallOf(expires)}
+	r := &session{sid: sid, expires: expires.Round(0)}
 	s.sessions[sid] = r
-	s.expiry.push(expiryEntry{expires: r.expires, sid: sid})
-	s.compactExpiry()
-	return r, true, nil
+	heap.Push(&s.expiry, r)
+	return r, nil
 }
 
-// purge drops the session records expired at now and reports how many,
-// skipping stale expiry entries. s.mu must be held.
-func (s *Store) purge(now wall) int {
-	n := 0
-	for len(s.expiry) > 0 && !now.before(s.expiry[0].expires) {
-		e := s.expiry.pop()
-		if r, ok := s.sessions[e.sid]; ok && r.expires == e.expires {
-			delete(s.sessions, e.sid)
-			n++
+// wallNow is the wall-clock reading of the clock, without its monotonic
+// reading.
+func (s *Store) wallNow() time.Time { return s.now().Round(0) }
+
+// consume marks sid consumed, creating its record if need be. s.mu must be
+// held.
+func (s *Store) consume(r *session, sid string, expires time.Time) error {
+	if r == nil {
+		var err error
+		if r, err = s.session(sid, expires, true); err != nil {
+			return err
 		}
+	}
+	r.consumed = true
+	return nil
+}
+
+// purge drops the session records expired at now and reports how many.
+// s.mu must be held.
+func (s *Store) purge(now time.Time) int {
+	n := 0
+	for len(s.expiry) > 0 && !now.Before(s.expiry[0].expires) {
+		r := heap.Pop(&s.expiry).(*session)
+		delete(s.sessions, r.sid)
+		n++
 	}
 	return n
 }
 
-// compactExpiry rebuilds the expiry heap from the session records when
-// stale entries make up more than half of it, so that they cannot grow
-// without bound; session calls it after each push, so the rebuild's cost
-// is spread over at least as many pushes as it keeps entries. s.mu must
-// be held.
-func (s *Store) compactExpiry() {
-	const slack = 64 // no rebuild while the heap is small
-	if len(s.expiry) <= 2*len(s.sessions)+slack {
-		return
-	}
-	h := s.expiry[:0]
-	for sid, r := range s.sessions {
-		h = append(h, expiryEntry{expires: r.expires, sid: sid})
-	}
-	clear(s.expiry[len(h):]) // release the stale session ids
-	h.init()
-	s.expiry = h
-}
-
-// Purge removes expired session records.
+// Purge removes expired session records, push tickets and nonces.
 func (s *Store) Purge(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -168,7 +163,7 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	return s.purge(wallOf(now)) + s.purgePush(now) + s.purgeNonces(now), nil
+	return s.purge(now.Round(0)) + s.purgePush(now) + s.purgeNonces(now), nil
 }
 
 // Attempt implements store.Sessions.
@@ -178,7 +173,7 @@ func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, _, err := s.session(sid, expires, true)
+	r, err := s.session(sid, expires, true)
 	if err != nil {
 		return 0, err
 	}
@@ -186,7 +181,6 @@ func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int
 		return 0, store.ErrConsumed
 	}
 	r.attempts++
-	s.sessions[sid] = r
 	return r.attempts, nil
 }
 
@@ -197,13 +191,12 @@ func (s *Store) RefundAttempt(ctx context.Context, sid string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok, err := s.session(sid, time.Time{}, false)
+	r, err := s.session(sid, time.Time{}, false)
 	if err != nil {
 		return err
 	}
-	if ok && !r.consumed && r.attempts > 0 {
+	if r != nil && !r.consumed && r.attempts > 0 {
 		r.attempts--
-		s.sessions[sid] = r
 	}
 	return nil
 }
@@ -216,11 +209,11 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Check everything before changing anything: both writes or neither.
-	r, ok, err := s.session(c.SessionID, c.SessionExpires, false)
+	r, err := s.session(c.SessionID, c.SessionExpires, false)
 	if err != nil {
 		return err
 	}
-	if ok && r.consumed {
+	if r != nil && r.consumed {
 		return store.ErrConsumed
 	}
 	m := c.Method
@@ -228,9 +221,9 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	switch {
 	case c.Replace == 0 && exists:
 		return store.ErrExists
-	case c.Replace != 0 && !exists, c.Replace != 0 && !old.ownedBy(m.Subject):
+	case c.Replace != 0 && (!exists || old.Subject != m.Subject):
 		return store.ErrNotFound
-	case c.Replace != 0 && old.version != c.Replace:
+	case c.Replace != 0 && old.Version != c.Replace:
 		return store.ErrConflict
 	}
 	if len(m.CredentialID) > 0 {
@@ -241,23 +234,22 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	if c.Replace == 0 && c.MaxMethods > 0 && len(s.bySub[m.Subject]) >= c.MaxMethods {
 		return store.ErrLimit
 	}
-	if !ok {
-		if r, _, err = s.session(c.SessionID, c.SessionExpires, true); err != nil {
-			return err
-		}
+	if err := s.consume(r, c.SessionID, c.SessionExpires); err != nil {
+		return err
 	}
-	r.consumed = true
-	s.sessions[c.SessionID] = r
-	if exists { // a replacement keeps its id and subject
-		m.ID = s.storedID(m.Subject, m.ID)
-		if cred := old.fields().credentialID; len(cred) > 0 {
-			delete(s.byCred, string(cred))
+	if exists && len(old.CredentialID) > 0 {
+		delete(s.byCred, string(old.CredentialID))
+	}
+	if !exists { // a replacement keeps its id and subject
+		ids := s.bySub[m.Subject]
+		if ids == nil {
+			ids = make(map[string]struct{})
+			s.bySub[m.Subject] = ids
 		}
-	} else {
-		s.bySub[m.Subject] = append(s.bySub[m.Subject], m.ID)
+		ids[m.ID] = struct{}{}
 	}
 	m.Version = c.Replace + 1
-	s.put(m)
+	s.methods[m.ID] = clone(m)
 	if len(m.CredentialID) > 0 {
 		s.byCred[string(m.CredentialID)] = m.ID
 	}
@@ -271,11 +263,11 @@ func (s *Store) Get(ctx context.Context, subject, id string) (store.Method, erro
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.methods[id]
-	if !ok || !r.ownedBy(subject) {
+	m, ok := s.methods[id]
+	if !ok || m.Subject != subject {
 		return store.Method{}, store.ErrNotFound
 	}
-	return s.method(id, subject, r), nil
+	return clone(m), nil
 }
 
 // List implements store.Methods.
@@ -284,11 +276,11 @@ func (s *Store) List(ctx context.Context, subject string) ([]store.Method, error
 		return nil, err
 	}
 	s.mu.Lock()
-	var ms []store.Method // nil when the subject has none, as before
+	var ms []store.Method // nil when the subject has none
 	if ids := s.bySub[subject]; len(ids) > 0 {
 		ms = make([]store.Method, 0, len(ids))
-		for _, id := range ids {
-			ms = append(ms, s.method(id, subject, s.methods[id]))
+		for id := range ids {
+			ms = append(ms, clone(s.methods[id]))
 		}
 	}
 	s.mu.Unlock()
@@ -312,8 +304,7 @@ func (s *Store) ByCredentialID(ctx context.Context, credentialID []byte) (store.
 	if !ok || len(credentialID) == 0 {
 		return store.Method{}, store.ErrNotFound
 	}
-	r := s.methods[id]
-	return s.method(id, string(r.fields().subject), r), nil
+	return clone(s.methods[id]), nil
 }
 
 // Update implements store.Methods.
@@ -323,65 +314,97 @@ func (s *Store) Update(ctx context.Context, m store.Method) (store.Method, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.methods[m.ID]
-	if !ok || !r.ownedBy(m.Subject) {
+	old, ok := s.methods[m.ID]
+	if !ok || old.Subject != m.Subject {
 		return store.Method{}, store.ErrNotFound
 	}
-	if r.version != m.Version {
+	if old.Version != m.Version {
 		return store.Method{}, store.ErrConflict
 	}
-	id := s.storedID(m.Subject, m.ID)
-	up := s.method(id, m.Subject, r)
-	up.Attrs, up.Secret = m.Attrs, m.Secret // put copies them
-	up.Version++
-	s.put(up)
-	return s.method(id, m.Subject, s.methods[id]), nil
+	old.Attrs = bytes.Clone(m.Attrs)
+	old.Secret = bytes.Clone(m.Secret)
+	old.Version++
+	s.methods[m.ID] = old
+	return clone(old), nil
+}
+
+// SignIn implements store.Methods.
+func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Method{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Check everything before changing anything: both writes or neither.
+	r, err := s.session(in.SessionID, in.SessionExpires, false)
+	if err != nil {
+		return store.Method{}, err
+	}
+	if r != nil && r.consumed {
+		return store.Method{}, store.ErrConsumed
+	}
+	m, ok := s.methods[in.MethodID]
+	switch {
+	case !ok || m.Subject != in.Subject:
+		return store.Method{}, store.ErrNotFound
+	case in.Version != 0 && m.Version != in.Version:
+		return store.Method{}, store.ErrConflict
+	case in.Counter > 0 && in.Counter <= m.Counter:
+		return store.Method{}, store.ErrStale
+	}
+	if err := s.consume(r, in.SessionID, in.SessionExpires); err != nil {
+		return store.Method{}, err
+	}
+	if in.Attrs != nil {
+		m.Attrs = bytes.Clone(in.Attrs)
+	}
+	if in.Secret != nil {
+		m.Secret = bytes.Clone(in.Secret)
+	}
+	if in.Counter > 0 {
+		m.Counter = in.Counter
+	}
+	m.Version++
+	s.methods[m.ID] = m
+	return clone(m), nil
 }
 
 // Delete implements store.Methods.
 func (s *Store) Delete(ctx context.Context, subject, id string) error {
-	return s.delete(ctx, subject, id, nil)
+	return s.delete(ctx, subject, id, false, nil)
 }
 
 // DeletePrimary implements store.Methods.
 func (s *Store) DeletePrimary(ctx context.Context, subject, id string, primaries []string) error {
-	if primaries == nil {
-		primaries = []string{} // guarded: nil means no guard to delete
-	}
-	return s.delete(ctx, subject, id, primaries)
+	return s.delete(ctx, subject, id, true, primaries)
 }
 
-// delete removes the method id of subject; when primaries is not nil, only
-// if another method of subject has an id in primaries.
-func (s *Store) delete(ctx context.Context, subject, id string, primaries []string) error {
+// delete removes the method id of subject; when guard is set, only if
+// another method of subject has an id in primaries.
+func (s *Store) delete(ctx context.Context, subject, id string, guard bool, primaries []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.methods[id]
-	if !ok || !r.ownedBy(subject) {
+	m, ok := s.methods[id]
+	if !ok || m.Subject != subject {
 		return store.ErrNotFound
 	}
 	ids := s.bySub[subject]
-	if primaries != nil && !slices.ContainsFunc(ids, func(other string) bool {
-		return other != id && slices.Contains(primaries, other)
+	if guard && !slices.ContainsFunc(primaries, func(other string) bool {
+		_, mine := ids[other]
+		return other != id && mine
 	}) {
 		return store.ErrLastPrimary
 	}
 	delete(s.methods, id)
-	delete(s.createdAt, id)
-	if i := slices.Index(ids, id); i >= 0 { // List does not depend on the order
-		last := len(ids) - 1
-		ids[i], ids[last] = ids[last], ""
-		if last == 0 {
-			delete(s.bySub, subject)
-		} else {
-			s.bySub[subject] = ids[:last]
-		}
+	delete(ids, id)
+	if len(ids) == 0 {
+		delete(s.bySub, subject)
 	}
-	if cred := r.fields().credentialID; len(cred) > 0 {
-		delete(s.byCred, string(cred))
+	if len(m.CredentialID) > 0 {
+		delete(s.byCred, string(m.CredentialID))
 	}
 	return nil
 }
@@ -393,129 +416,44 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, ok := s.methods[id]
-	if !ok || !r.ownedBy(subject) {
+	m, ok := s.methods[id]
+	if !ok || m.Subject != subject {
 		return false, store.ErrNotFound
 	}
-	if n <= r.counter {
+	if n <= m.Counter {
 		return false, nil
 	}
-	r.counter = n
-	s.methods[s.storedID(subject, id)] = r
+	m.Counter = n
+	s.methods[id] = m
 	return true, nil
 }
 
-// SignIn implements store.Methods.
-func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, error) {
-	if err := ctx.Err(); err != nil {
-		return store.Method{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// Check everything before changing anything: both writes or neither.
-	r, ok, err := s.session(in.SessionID, in.SessionExpires, false)
-	if err != nil {
-		return store.Method{}, err
-	}
-	if ok && r.consumed {
-		return store.Method{}, store.ErrConsumed
-	}
-	old, exists := s.methods[in.MethodID]
-	switch {
-	case !exists || !old.ownedBy(in.Subject):
-		return store.Method{}, store.ErrNotFound
-	case in.Version != 0 && old.version != in.Version:
-		return store.Method{}, store.ErrConflict
-	case in.Counter > 0 && in.Counter <= old.counter:
-		return store.Method{}, store.ErrStale
-	}
-	if !ok {
-		if r, _, err = s.session(in.SessionID, in.SessionExpires, true); err != nil {
-			return store.Method{}, err
-		}
-	}
-	r.consumed = true
-	s.sessions[in.SessionID] = r
-	id := s.storedID(in.Subject, in.MethodID)
-	m := s.method(id, in.Subject, old)
-	if in.Attrs != nil {
-		m.Attrs = in.Attrs // put copies it
-	}
-	if in.Secret != nil {
-		m.Secret = in.Secret
-	}
-	if in.Counter > 0 {
-		m.Counter = in.Counter
-	}
-	m.Version++
-	s.put(m)
-	return s.method(id, in.Subject, s.methods[id]), nil
-}
-
-// storedID returns the copy of id, a method of subject, that s.bySub
-// holds. Writing an existing key of a map replaces the key's string with
-// the one written, so writes to s.methods use it to keep one copy of each
-// id. s.mu must be held.
-func (s *Store) storedID(subject, id string) string {
-	if i := slices.Index(s.bySub[subject], id); i >= 0 {
-		return s.bySub[subject][i]
-	}
-	return id
-}
-
-// put stores m as a methodRecord under m.ID, copying its byte slices.
-// s.mu must be held.
-func (s *Store) put(m store.Method) {
-	r := methodRecord{data: pack(m), counter: m.Counter, version: m.Version, typ: s.internType(m.Type)}
-	r.created, r.createdIn = encodeCreated(m.CreatedAt)
-	if r.createdIn == createdExact {
-		s.createdAt[m.ID] = m.CreatedAt
-	} else {
-		delete(s.createdAt, m.ID)
-	}
-	s.methods[m.ID] = r
-}
-
-// method returns r, the method id of subject, as a store.Method whose
-// byte slices are copies, so that callers cannot alias stored state.
-// s.mu must be held.
-func (s *Store) method(id, subject string, r methodRecord) store.Method {
-	f := r.fields()
-	m := store.Method{
-		ID: id, Subject: subject,
-		Attrs: bytes.Clone(f.attrs), Secret: bytes.Clone(f.secret), CredentialID: bytes.Clone(f.credentialID),
-		Counter: r.counter, Version: r.version,
-	}
-	if r.typ != 0 {
-		m.Type = s.types[r.typ-1]
-	} else {
-		m.Type = string(f.typ)
-	}
-	switch t := time.Unix(r.created.sec, int64(r.created.nsec)); r.createdIn {
-	case createdUTC:
-		m.CreatedAt = t.UTC()
-	case createdLocal:
-		m.CreatedAt = t
-	default:
-		m.CreatedAt = s.createdAt[id]
-	}
+// clone copies m's byte slices, so that callers cannot alias stored state.
+func clone(m store.Method) store.Method {
+	m.Attrs = bytes.Clone(m.Attrs)
+	m.Secret = bytes.Clone(m.Secret)
+	m.CredentialID = bytes.Clone(m.CredentialID)
 	return m
 }
 
-// maxTypes bounds s.types, so that a caller committing ever new method
-// types cannot grow it without bound; the types past it are read from
-// methodRecord.data.
-const maxTypes = 64
+// sessionHeap orders session records by expiry.
+type sessionHeap []*session
 
-// internType returns the index plus one of t in s.types, adding t while
-// there is room, or zero. s.mu must be held.
-func (s *Store) internType(t string) uint8 {
-	if i := slices.Index(s.types, t); i >= 0 {
-		return uint8(i + 1)
-	}
-	if len(s.types) == maxTypes {
-		return 0
-	}
-	s.types = append(s.types, strings.Clone(t))
-	return uint8(len(s.types))
+func (h sessionHeap) Len() int           { return len(h) }
+func (h sessionHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
+func (h sessionHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *sessionHeap) Push(x any) {
+	r := x.(*session)
+	r.index = len(*h)
+	*h = append(*h, r)
+}
+func (h *sessionHeap) Pop() any {
+	old := *h
+	r := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return r
 }
