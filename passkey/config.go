@@ -188,7 +188,7 @@ type Config struct {
 	// validity against the system clock.)
 	Now func() time.Time
 	// OnCounterRegression, when set, flags rather than refuses a sign-in
-	// whose signature counter did not increase (WebAuthn §7.2 step 22: the
+	// whose signature counter did not increase (WebAuthn §7.2 step 23: the
 	// authenticator may be cloned): the assertion is accepted, the stored
 	// counter is left as it is, and OnCounterRegression is called before
 	// Authenticate returns. When nil (the default) such an assertion is

@@ -166,7 +166,7 @@ func (e *Engine) stepUpCredential(m verify.Method, rec store.Method, subject str
 // decoded.
 type decodedAssertion struct {
 	rawID      []byte
-	clientData []byte // as sent, the input of the §7.2 step 19 hash
+	clientData []byte // as sent, the input of the §7.2 step 21 hash
 	parseable  []byte // clientData without a UTF-8 BOM
 	authData   []byte
 	signature  []byte
@@ -366,24 +366,24 @@ func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticat
 			UserHandle:            d.userHandle,
 		},
 	}
-	// go-webauthn: the response shape, §7.2 step 10 (parse C) and the
+	// go-webauthn: the response shape, §7.2 step 9 (parse C) and the
 	// authenticator data layout.
 	par, err := car.Parse()
 	if err != nil {
 		return nil, proofError("webauthn_parse", err)
 	}
-	// Step 19 hashes the bytes as sent, BOM included.
+	// Step 21 hashes the bytes as sent, BOM included.
 	par.Raw.AssertionResponse.ClientDataJSON = d.clientData
 
-	// §7.2 steps 5–7: the credential, its owner and its user handle.
+	// §7.2 steps 5–6: the credential, its owner and its user handle.
 	m, rec, err := e.assertedCredential(ctx, req, st, d)
 	if err != nil {
 		return nil, err
 	}
 	cred := m.WebAuthn
 	c := &par.Response.CollectedClientData
-	// §7.2 steps 11–14 as in registration: type and challenge (go-webauthn),
-	// origin and top origin byte for byte here.
+	// §7.2 steps 12 and 14 as in registration: origin and top origin byte
+	// for byte here (go-webauthn compares them too).
 	if !slices.Contains(e.s.origins, c.Origin) && !slices.Contains(e.s.opaqueOrigins, c.Origin) {
 		return nil, proofError("webauthn_origin", nil)
 	}
@@ -392,17 +392,17 @@ func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticat
 	}
 	a := &par.Response.AuthenticatorData
 	uvRequired := st.UV == UVRequired || e.s.uv == UVRequired
-	// go-webauthn: §7.2 steps 11–18 (type "webauthn.get", the challenge in
+	// go-webauthn: §7.2 steps 10–17 (type "webauthn.get", the challenge in
 	// constant time, origin, crossOrigin, topOrigin, rpIdHash, UP, UV when
-	// required) and 19–20 (the signature over authData ‖ SHA-256(cData)
+	// required) and 21–22 (the signature over authData ‖ SHA-256(cData)
 	// with the stored COSE key).
 	if err := par.Verify(st.Challenge, e.s.rpID, "", e.s.origins, e.s.opaqueOrigins, e.s.topOrigins,
 		protocol.TopOriginExplicitVerificationMode, e.s.allowCrossOrigin, uvRequired, true,
 		cred.PublicKey, protocol.SignaturePolicy{}); err != nil {
 		return nil, proofError(e.diagnoseAssertion(par, st.Challenge, uvRequired), err)
 	}
-	// §7.2 step 21: backup eligibility is fixed at registration; BS without
-	// BE is invalid.
+	// §7.2 steps 18–19: BS without BE is invalid; backup eligibility is
+	// fixed at registration.
 	flags := a.Flags
 	if flags.HasBackupEligible() != cred.BackupEligible {
 		return nil, proofError("webauthn_backup_eligible_changed", nil)
@@ -410,7 +410,7 @@ func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticat
 	if !flags.HasBackupEligible() && flags.HasBackupState() {
 		return nil, proofError("webauthn_backup_flags", nil)
 	}
-	// §7.2 step 18 (extensions): nothing is requested, so client outputs are
+	// §7.2 step 20 (extensions): nothing is requested, so client outputs are
 	// unsolicited (ignored or refused per Config); authenticator outputs,
 	// well-formed and bounded (checkAssertionAuthData), are checked against
 	// the empty request by go-webauthn, which ignores them at sign-in.
@@ -424,18 +424,18 @@ func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticat
 	if err := a.Ext.Verify(protocol.SessionExtensions{}, protocol.AssertCeremony); err != nil {
 		return nil, proofError("webauthn_extensions", err)
 	}
-	// §7.2 step 22: the signature counter.
+	// §7.2 step 23: the signature counter.
 	counter, err := e.checkCounter(ctx, rec, a.Counter)
 	if err != nil {
 		return nil, err
 	}
-	// §7.2 step 21 (update): the backup state as now reported.
+	// §7.2 step 25 (update): the backup state as now reported.
 	cred.BackedUp = flags.HasBackupState()
 	return &verify.Authentication{Method: m, Record: rec, Counter: counter}, nil
 }
 
 // assertedCredential finds the credential an assertion names (WebAuthn
-// §7.2 steps 5–7) and returns its method, with a WebAuthn credential of
+// §7.2 steps 5–6) and returns its method, with a WebAuthn credential of
 // its own to change, and record. Every refusal is the same proof error.
 func (e *Engine) assertedCredential(ctx context.Context, req *verify.EngineAuthenticate, st signInSealed, d *decodedAssertion) (verify.Method, store.Method, error) {
 	var (
@@ -488,7 +488,7 @@ func (e *Engine) assertedCredential(ctx context.Context, req *verify.EngineAuthe
 	return m, rec, nil
 }
 
-// checkCounter applies WebAuthn §7.2 step 22 to the assertion's signature
+// checkCounter applies WebAuthn §7.2 step 23 to the assertion's signature
 // counter and returns the counter the store must advance to (zero: leave
 // it). Zero stored and received is a credential without a counter.
 // Otherwise a counter not greater than the stored one is refused, or,
@@ -514,13 +514,13 @@ func (e *Engine) diagnoseAssertion(par *protocol.ParsedCredentialAssertionData, 
 	a := &par.Response.AuthenticatorData
 	rpIDHash := sha256.Sum256([]byte(e.s.rpID))
 	switch {
-	case c.Type != protocol.AssertCeremony: // step 11
+	case c.Type != protocol.AssertCeremony: // step 10
 		return "webauthn_type"
-	case subtle.ConstantTimeCompare([]byte(c.Challenge), []byte(challenge)) != 1: // step 12
+	case subtle.ConstantTimeCompare([]byte(c.Challenge), []byte(challenge)) != 1: // step 11
 		return "webauthn_challenge"
-	case c.CrossOrigin && !e.s.allowCrossOrigin: // step 14
+	case c.CrossOrigin && !e.s.allowCrossOrigin: // step 13
 		return "webauthn_cross_origin"
-	case c.TopOrigin != "" && !c.CrossOrigin:
+	case c.TopOrigin != "" && !c.CrossOrigin: // step 14
 		return "webauthn_top_origin"
 	case !bytes.Equal(a.RPIDHash, rpIDHash[:]): // step 15
 		return "webauthn_rp_id"
@@ -529,5 +529,5 @@ func (e *Engine) diagnoseAssertion(par *protocol.ParsedCredentialAssertionData, 
 	case uvRequired && !a.Flags.HasUserVerified(): // step 17
 		return "webauthn_user_verification"
 	}
-	return "webauthn_signature" // step 20
+	return "webauthn_signature" // step 22
 }
