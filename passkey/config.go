@@ -1,6 +1,7 @@
 package passkey
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -186,6 +187,24 @@ type Config struct {
 	// expiry and MDS statement dates. (go-webauthn checks certificate
 	// validity against the system clock.)
 	Now func() time.Time
+	// OnCounterRegression, when set, flags rather than refuses a sign-in
+	// whose signature counter did not increase (WebAuthn §7.2 step 23: the
+	// authenticator may be cloned): the assertion is accepted, the stored
+	// counter is left as it is, and OnCounterRegression is called before
+	// Authenticate returns. When nil (the default) such an assertion is
+	// refused (verify.ErrInvalidProof, reason "webauthn_counter"). A counter
+	// of zero stored and received is not a regression: authenticators
+	// without a counter (most synced passkeys) always send zero.
+	OnCounterRegression func(ctx context.Context, r CounterRegression)
+}
+
+// CounterRegression describes a flagged signature counter (see
+// Config.OnCounterRegression). It holds no secret.
+type CounterRegression struct {
+	Subject  string // the owner of the credential
+	MethodID string // the method signed in with
+	Stored   int64  // the counter stored before this sign-in
+	Received uint32 // the counter of the assertion, not greater than Stored
 }
 
 // TrustPolicy decides which attestations are trustworthy (WebAuthn §7.1
@@ -254,6 +273,7 @@ type settings struct {
 	maxAttObj         int
 	maxClientData     int
 	now               func() time.Time
+	onCounter         func(context.Context, CounterRegression)
 }
 
 func newSettings(typ verify.Type, cfg Config) (*settings, error) {
@@ -262,6 +282,7 @@ func newSettings(typ verify.Type, cfg Config) (*settings, error) {
 		uv: cfg.UserVerification, attestation: cfg.Attestation, challengeSize: cfg.ChallengeSize,
 		trust: cfg.Trust, rejectUnsolicited: cfg.RejectUnsolicitedExtensions,
 		maxAttObj: cfg.MaxAttestationObject, maxClientData: cfg.MaxClientDataJSON, now: cfg.Now,
+		onCounter: cfg.OnCounterRegression,
 	}
 	if !typ.WebAuthn() {
 		return nil, configErrorf("type %q is not one of passkey, webauthn-platform, webauthn-roaming", typ)

@@ -136,6 +136,102 @@
 // go-webauthn checks certificate validity against the system clock, which
 // Config.Now does not replace.
 //
+// # Sign-in
+//
+// The Engine is also the verify.SignInEngine of its type. Challenge answers
+// authn_params_public_key with the request options of WebAuthn §5.5 in
+// their JSON form (ready for PublicKeyCredential.parseRequestOptionsFromJSON):
+// a challenge of Config.ChallengeSize bytes from crypto/rand, rpId from
+// Config.RPID, a timeout running to the auth_session's expiry, and
+// userVerification as for registration. A step-up lists the method's
+// credential, with its transports, in allowCredentials; a usernameless
+// sign-in (the passkey type only, EngineChallenge.Subject zero) leaves it
+// empty, so that any discoverable credential of the RP answers, also
+// through navigator.credentials.get({mediation: "conditional"}) (autofill),
+// and always requires user verification. The challenge, RP ID, UV
+// requirement, allowed credential id and expiry are sealed; a sign-in's
+// state never decodes as an enrollment's, nor the reverse.
+//
+// Authenticate performs the relying party steps of WebAuthn Level 3 §7.2
+// "Verifying an Authentication Assertion" on go-webauthn's transport-free
+// CredentialAssertionResponse.Parse and ParsedCredentialAssertionData.Verify
+// (never its *http.Request entry points). Each step, where it is enforced,
+// and its test (TestX is in signin_test.go unless named otherwise):
+//
+//	step   check                                   where                                      test
+//	1–2    options, get()                          here (Challenge)                           TestChallengeOptionsListTheCredentialForAStepUpAndNoneUsernameless
+//	3      an assertion response                   here: type "public-key", only the members  TestMalformedAssertionsAreRefusedBeforeParsing
+//	                                               of AuthenticationResponseJSON (json/v2,
+//	                                               unknown and duplicate members refused),
+//	                                               id = base64url(rawId), each member bounded
+//	4      client extension results                step 20
+//	5      credential in allowCredentials          here: the sealed credential id, which      TestAssertionStepMutationsAreRefused ("other credential")
+//	                                               must still be the method's
+//	6      the user and the credential record      here: step-up, the method read by the      TestUsernamelessSignInFindsTheOwnerByCredentialID,
+//	                                               service for the subject, userHandle        TestUsernamelessAssertionMustCarryTheStoredUserHandle,
+//	                                               checked when present; usernameless,        TestCredentialOfAnotherTypeIsRefused,
+//	                                               store.Methods.ByCredentialID, of this      TestUnknownCredentialAndBadSignatureAnswerAlike
+//	                                               type and RP, userHandle required; both
+//	                                               compared in constant time
+//	7      cData, authData, sig                    here: base64url, bounded; authData ≥ 37    TestMalformedAssertionsAreRefusedBeforeParsing
+//	                                               bytes, AT clear, extensions one CBOR item
+//	                                               within cborLimits
+//	8      UTF-8 decode of cData                   here, as in registration (BOM stripped     TestMalformedAssertionsAreRefusedBeforeParsing
+//	                                               for parsing, kept in the hashed bytes)
+//	9      parse cData                             go-webauthn; duplicate members refused     FuzzAssertionResponse
+//	                                               here
+//	10     type "webauthn.get"                     go-webauthn                                TestAssertionStepMutationsAreRefused
+//	11     challenge                               go-webauthn, constant-time against the     TestAssertionStepMutationsAreRefused
+//	                                               sealed challenge
+//	12     origin                                  here, byte for byte (Config.Origins);      TestAssertionStepMutationsAreRefused
+//	                                               go-webauthn also
+//	13     crossOrigin                             go-webauthn (Config.AllowCrossOrigin)      TestCrossOriginAssertionIsRefusedByDefault
+//	14     topOrigin                               here, byte for byte (Config.TopOrigins);   TestAssertionStepMutationsAreRefused
+//	                                               go-webauthn also
+//	15     rpIdHash                                go-webauthn                                TestAssertionStepMutationsAreRefused
+//	16     UP                                      go-webauthn (always required)              TestAssertionStepMutationsAreRefused
+//	17     UV when required                        go-webauthn, the stricter of the sealed    TestUserVerificationIsRequiredForPasskeysAndPerConfigForOthers
+//	                                               and the configured requirement
+//	18     BE = 0 ⇒ BS = 0                         here                                       TestBackupEligibilityChangeIsRefused
+//	19     BE as registered                        here (a change is refused)                 TestBackupEligibilityChangeIsRefused
+//	20     extension outputs                       go-webauthn: client outputs per            TestUnsolicitedExtensionsAtSignIn
+//	                                               Config.RejectUnsolicitedExtensions;
+//	                                               authenticator outputs ignored
+//	21     hash of the raw cData                   go-webauthn                                TestMalformedAssertionsAreRefusedBeforeParsing (BOM)
+//	22     signature with the stored key           go-webauthn (the stored COSE key)          TestAssertionStepMutationsAreRefused,
+//	                                                                                          TestW3CAuthenticationVectorsSignIn
+//	23     signature counter                       here: not greater (when either is          TestSignatureCounterRegressionIsRefusedByDefault,
+//	                                               non-zero) refused, or flagged with         TestSignatureCounterRegressionIsFlaggedWhereConfigured,
+//	                                               Config.OnCounterRegression; the store      TestZeroCounterIsAllowedAndNotWritten,
+//	                                               refuses a counter not greater, atomically  TestReplayedAssertionIsRefused
+//	                                               (store.ErrStale)
+//	24     attestation in an assertion             not requested; an attestationObject        TestMalformedAssertionsAreRefusedBeforeParsing
+//	                                               member is refused
+//	25     update the credential record            here: Authentication.Counter (non-zero     TestBackupStateChangeIsRecorded
+//	                                               only), Method.WebAuthn.BackedUp (BS, the
+//	                                               spec's credential_backed_up)
+//	26     succeed only if all succeed             verify.Service (one atomic store.SignIn)
+//
+// An unknown credential id, a credential of another type and a bad
+// signature answer with the same error (verify.ErrInvalidProof, one
+// message; the step in Error.Reason for logs). A replayed assertion fails
+// on the auth_session's single use (the service) and, for a counting
+// authenticator, on its counter. FuzzAssertionResponse and
+// FuzzAssertionAuthenticatorData (signin_fuzz_test.go) fuzz the parser.
+//
+// # The browser's JSON
+//
+// authn_response may be what PublicKeyCredential.toJSON() or
+// @simplewebauthn/browser return. A registration's response may carry,
+// beside the spec's attestationObject, clientDataJSON and transports, the
+// copies authenticatorData, publicKey (SPKI DER) and publicKeyAlgorithm:
+// each, when present, is bounded (Config.MaxAttestationObject characters)
+// and must equal what the attestation object holds, else the request is
+// refused (verify.ErrInvalidRequest naming the member). An assertion is
+// AuthenticationResponseJSON: id, rawId, type, response {clientDataJSON,
+// authenticatorData, signature, userHandle}, authenticatorAttachment and
+// clientExtensionResults; a null member is absent.
+//
 // # Attestation
 //
 // Every format's statement is verified, with no policy by default: an

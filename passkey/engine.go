@@ -284,6 +284,11 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 	if err != nil {
 		return nil, proofError("webauthn_key", err)
 	}
+	// The toJSON() copies of authData, the key and its algorithm, when
+	// sent, must be what the attestation object holds.
+	if err := checkJSONCopies(d, pcc, alg); err != nil {
+		return nil, err
+	}
 	challenge := b64.EncodeToString(st.Challenge)
 	// go-webauthn: §7.1 steps 7–11, 12, 14–16, 20–22, and the attestation
 	// trust path against Trust.Metadata (steps 23–24) when configured.

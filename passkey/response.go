@@ -22,7 +22,7 @@ var b64 = base64.RawURLEncoding.Strict()
 // maxResponseJSON bounds the whole authn_response before it is decoded:
 // the largest fields the limits allow, plus room for the other members.
 func (s *settings) maxResponseJSON() int {
-	return 2*MaxCredentialIDChars + s.maxAttObj + s.maxClientData + MaxTransports*(MaxTransportChars+3) + 4096
+	return 2*MaxCredentialIDChars + 3*s.maxAttObj + s.maxClientData + MaxTransports*(MaxTransportChars+3) + 4096
 }
 
 // cborLimits is the decoding mode every attestation object must be
@@ -62,11 +62,19 @@ type wireCredential struct {
 }
 
 // wireAttestation is authn_response.response, the spec's
-// AuthenticatorAttestationResponseData (additionalProperties: false).
+// AuthenticatorAttestationResponseData (additionalProperties: false),
+// extended with the members of WebAuthn's
+// AuthenticatorAttestationResponseJSON that PublicKeyCredential.toJSON()
+// and @simplewebauthn/browser add: authenticatorData, publicKey and
+// publicKeyAlgorithm. They are copies of what the attestation object
+// holds, never trusted: each present one must equal it (checkJSONCopies).
 type wireAttestation struct {
-	AttestationObject *string  `json:"attestationObject"`
-	ClientDataJSON    *string  `json:"clientDataJSON"`
-	Transports        []string `json:"transports"`
+	AttestationObject  *string  `json:"attestationObject"`
+	ClientDataJSON     *string  `json:"clientDataJSON"`
+	Transports         []string `json:"transports"`
+	AuthenticatorData  *string  `json:"authenticatorData"`
+	PublicKey          *string  `json:"publicKey"`
+	PublicKeyAlgorithm *int64   `json:"publicKeyAlgorithm"`
 }
 
 // decoded is a syntactically valid authn_response, its byte fields decoded.
@@ -78,6 +86,11 @@ type decoded struct {
 	transports []string
 	attachment string
 	extResults protocol.AuthenticationExtensionsClientOutputs
+	// The toJSON() copies, nil when absent: authenticatorData, the SPKI DER
+	// publicKey, publicKeyAlgorithm.
+	authData  []byte
+	publicKey []byte
+	alg       *int64
 }
 
 const (
@@ -138,6 +151,10 @@ func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
 		return nil, badField(".response.clientDataJSON", "/response/clientDataJSON", fmt.Sprintf("clientDataJSON is longer than %d characters", s.maxClientData))
 	case len(w.Response.Transports) > MaxTransports:
 		return nil, badField(".response.transports", "/response/transports", fmt.Sprintf("transports has more than %d entries", MaxTransports))
+	case w.Response.AuthenticatorData != nil && len(*w.Response.AuthenticatorData) > s.maxAttObj:
+		return nil, badField(".response.authenticatorData", "/response/authenticatorData", fmt.Sprintf("authenticatorData is longer than %d characters", s.maxAttObj))
+	case w.Response.PublicKey != nil && len(*w.Response.PublicKey) > s.maxAttObj:
+		return nil, badField(".response.publicKey", "/response/publicKey", fmt.Sprintf("publicKey is longer than %d characters", s.maxAttObj))
 	}
 	for i, t := range w.Response.Transports {
 		if len(t) > MaxTransportChars {
@@ -169,6 +186,17 @@ func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
 	if w.ClientExtensionResults != nil {
 		out.extResults = *w.ClientExtensionResults
 	}
+	if a := w.Response.AuthenticatorData; a != nil {
+		if out.authData, err = b64.DecodeString(*a); err != nil || len(out.authData) == 0 {
+			return nil, badField(".response.authenticatorData", "/response/authenticatorData", "authenticatorData is not base64url without padding")
+		}
+	}
+	if k := w.Response.PublicKey; k != nil {
+		if out.publicKey, err = b64.DecodeString(*k); err != nil || len(out.publicKey) == 0 {
+			return nil, badField(".response.publicKey", "/response/publicKey", "publicKey is not base64url without padding")
+		}
+	}
+	out.alg = w.Response.PublicKeyAlgorithm
 	return out, nil
 }
 
