@@ -87,9 +87,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/verifykit/verifykit/push"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/session"
-	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 	"github.com/verifykit/verifykit/verify/httpapi"
 )
@@ -251,14 +251,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if limiter, err = ratelimit.NewMemory(ratelimit.MemoryConfig{}); err != nil {
 		return err
 	}
-	sender, closeOutbox, err := openOutbox(c.outbox, stderr)
+	sender, pushNotifier, closeOutbox, err := openOutbox(c.outbox, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeOutbox()
 	routes := map[string]http.Handler{}
-	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, sender: sender, routes: routes, methods: st}
-	if pd, ok := st.(store.PushDevices); ok {
+	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, sender: sender, routes: routes, methods: st, pushNotifier: pushNotifier}
+	if pd, ok := st.(push.Store); ok {
 		deps.devices = pd
 	}
 	engines, closeEngines, err := buildEngines(deps)
