@@ -621,7 +621,18 @@ var pushChecklist = []struct {
 		require.ErrorIs(t, err, ErrInvalidRequest, "missing key")
 		_, err = New(Config{Issuer: "X", BaseURL: testBaseURL, TicketSize: 7}, f.store, ratelimit.Unlimited(nil))
 		require.ErrorIs(t, err, ErrConfig, "a challenge under 8 bytes")
+		// Guardian's enrollment carries no proof: accepted by default, the
+		// single-use ticket binding the device; with RequireProof refused.
+		req = d.request(t, en.baseURL, en.ticket, f.clock.Now())
+		req.Proof = ""
+		strict := *f.push
+		strict.requireProof = true
+		_, err = strict.Enroll(context.Background(), en.ticket, req)
+		require.ErrorIs(t, err, ErrInvalidRequest, "RequireProof: no proof")
+		_, err = f.push.Enroll(context.Background(), en.ticket, req)
+		require.NoError(t, err, "Guardian enroll without a proof")
 		t.Run("errors", TestEnrollErrors)
+		// Approvals signed by another key: push_test TestResolveRefusesForgedResponses.
 	}},
 	{"PU-03", func(t *testing.T) {
 		f := newFixture(t, Config{}, 0)

@@ -15,8 +15,9 @@
 //	GET    /me/v1/factors
 //
 // and a demo page at /. It serves totp, recovery-code and password
-// always; email and phone with -outbox; push-notification with a store
-// that keeps push devices (memory); passkeys and security keys when the
+// always; email and phone with -outbox; push-notification, with
+// Guardian's device API under /push/api/ and its sign-in notifications
+// written to the -outbox; passkeys and security keys when the
 // origin suits the RP ID. With -outbox the demo user is also told, by a
 // message in the outbox, when a method is added to or removed from their
 // account. Flags:
@@ -47,8 +48,10 @@
 //	                   must then be opened)
 //	-outbox            file the e-mail and phone engines write codes to, one
 //	                   JSON line each ("-" for standard error), and the
-//	                   notifications of added and removed methods; e-mail
-//	                   and phone are served only with an outbox
+//	                   notifications of added and removed methods, and push
+//	                   sign-in notifications ({"channel":"push", …,
+//	                   "data": Guardian's payload}); e-mail and phone are
+//	                   served only with an outbox
 //	-rate-limit        per-user requests per minute and route (0 lifts it)
 //	-store             memory (default), sqlite:PATH or a postgres:// URL;
 //	                   processes sharing a database share single use,
