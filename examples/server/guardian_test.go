@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -55,7 +56,15 @@ func (s *server) enrollGuardian(t *testing.T) (*devicetest.Device, string) {
 // RSA key in BigInteger form), update, and delete through the device API
 // (issue 15 item 3).
 func TestServerGuardianDevice(t *testing.T) {
-	s := startServer(t, "-rate-limit", "0")
+	for name, args := range map[string][]string{
+		"memory": {"-rate-limit", "0"},
+		"sqlite": {"-rate-limit", "0", "-store", "sqlite:" + filepath.Join(t.TempDir(), "db.sqlite")},
+	} {
+		t.Run(name, func(t *testing.T) { testGuardianDevice(t, startServer(t, args...)) })
+	}
+}
+
+func testGuardianDevice(t *testing.T, s *server) {
 	ctx := context.Background()
 	d, id := s.enrollGuardian(t)
 
