@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -22,20 +23,33 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// Errors of the device API. Every error of Enroll matches exactly one of
-// them, or none for an internal failure (a store outage).
+// Errors of the device API. Every error of Enroll, UpdateDevice,
+// DeleteDevice and Resolve matches exactly one of them, or none for an
+// internal failure (a store outage).
 var (
 	// ErrInvalidTicket: the ticket is unknown, expired or already used.
 	// The three are one answer (HTTP 401): a device learns nothing about
 	// tickets it does not hold. errors.Is also matches store.ErrNotFound
 	// or store.ErrConsumed, for logs and tests.
 	ErrInvalidTicket = errors.New("push: invalid enrollment ticket")
-	// ErrInvalidRequest: the enrollment body is malformed; *RequestError
+	// ErrInvalidRequest: the request body is malformed; *RequestError
 	// names the field.
-	ErrInvalidRequest = errors.New("push: invalid enrollment request")
-	// ErrInvalidProof: the proof of possession of the device key does not
-	// verify, or is not over this ticket and endpoint.
+	ErrInvalidRequest = errors.New("push: invalid device request")
+	// ErrInvalidProof: the proof of possession of the device key, or a
+	// challenge response, does not verify, or is not over this ticket or
+	// transaction and endpoint.
 	ErrInvalidProof = errors.New("push: invalid proof of possession")
+	// ErrAlreadyEnrolled: this device is enrolled for this user already
+	// (HTTP 409); delete its device account first. The ticket is not spent.
+	ErrAlreadyEnrolled = errors.New("push: device already enrolled")
+	// ErrUnauthorized: a device-account request whose device token is
+	// missing, wrong, or for another device account, or whose device
+	// account does not exist (HTTP 401, one answer for all).
+	ErrUnauthorized = errors.New("push: invalid device token")
+	// ErrInvalidTransaction: a resolve-transaction whose transaction token
+	// is unknown, expired or already answered, or whose device was deleted
+	// (HTTP 401, one answer for all).
+	ErrInvalidTransaction = errors.New("push: invalid transaction")
 )
 
 // RequestError is an ErrInvalidRequest about one field of the body.
@@ -45,7 +59,7 @@ type RequestError struct {
 }
 
 func (e *RequestError) Error() string {
-	return "push: invalid enrollment request: " + e.Field + ": " + e.Detail
+	return "push: invalid device request: " + e.Field + ": " + e.Detail
 }
 
 // Is reports whether target is ErrInvalidRequest.
@@ -53,15 +67,18 @@ func (e *RequestError) Is(target error) bool { return target == ErrInvalidReques
 
 func badField(field, detail string) error { return &RequestError{Field: field, Detail: detail} }
 
-// Bounds of the device enrollment request.
+// Bounds of the device API's requests.
 const (
 	MaxIdentifierLen = 255
 	MaxNameLen       = 255
 	MaxTokenLen      = 4096
 	MaxPublicKeyLen  = 4096
 	MaxProofLen      = 8192
-	// MaxEnrollBody bounds the JSON body EnrollHandler reads.
+	MaxReasonLen     = 255
+	// MaxEnrollBody bounds the JSON body of every device API request.
 	MaxEnrollBody = 16 << 10
+	// DeviceTokenSize is the device token's length: 256 bits.
+	DeviceTokenSize = 32
 )
 
 // PushCredentials says how to reach the device.
@@ -70,40 +87,71 @@ type PushCredentials struct {
 	Token   string `json:"token"`
 }
 
-// EnrollRequest is the body of POST <base>/api/enroll (Guardian's enroll
-// request, plus the proof of possession).
+// EnrollRequest is the body of POST <base>/api/enroll: Guardian's enroll
+// request, plus the optional proof of possession (an extension).
 type EnrollRequest struct {
 	Identifier      string           `json:"identifier"`
 	Name            string           `json:"name"`
 	PushCredentials *PushCredentials `json:"push_credentials"`
 	// PublicKey is the device's public key as a JWK (RFC 7517): RSA
-	// ("kty":"RSA", 2048 to 4096 bits, e = 65537, alg RS256) or EC P-256
-	// ("kty":"EC","crv":"P-256", alg ES256).
+	// ("kty":"RSA", 2048 to 4096 bits, e = 65537, alg RS256), as
+	// Guardian's SDKs send it, or EC P-256 ("kty":"EC","crv":"P-256",
+	// alg ES256), an extension. See ParsePublicKey.
 	PublicKey json.RawMessage `json:"public_key"`
-	// Proof is a compact JWS (a JWT) signed with the private key of
-	// PublicKey, whose claims bind it to this ticket, this device and this
-	// endpoint: see the package documentation.
-	Proof string `json:"proof"`
+	// Proof, optional unless Config.RequireProof, is a compact JWS (a JWT)
+	// signed with the private key of PublicKey, whose claims bind it to
+	// this ticket, this device and this endpoint: see the package
+	// documentation. Guardian's SDKs send none.
+	Proof string `json:"proof,omitempty"`
 }
 
-// EnrollResponse is the body of a successful enrollment (HTTP 201).
-type EnrollResponse struct {
-	// ID is the id of the pending authentication method the device now
-	// belongs to; the user's client confirms it with verify.
-	ID     string `json:"id"`
-	Issuer string `json:"issuer"`
+// TOTPParams are the TOTP parameters of an enrollment answer, as Guardian
+// returns them: the same secret as the barcode's, SHA-1, 6 digits, 30 s.
+type TOTPParams struct {
+	Secret    string `json:"secret"` // base32, no padding
+	Algorithm string `json:"algorithm"`
+	Digits    int    `json:"digits"`
+	Period    int    `json:"period"`
 }
+
+// EnrollResponse is the body of a successful enrollment (HTTP 201), the
+// members Guardian.Android's EnrollRequest reads (it refuses an answer
+// without id, url, issuer, user_id or token).
+type EnrollResponse struct {
+	// ID is the device account id: the {id} of the device-account routes
+	// and the "dai" of sign-in notifications.
+	ID string `json:"id"`
+	// URL is the base URL of the device API (Config.BaseURL).
+	URL    string `json:"url"`
+	Issuer string `json:"issuer"`
+	// UserID is the user the device is enrolled for.
+	UserID string `json:"user_id"`
+	// Token is the device token: "Authorization: Bearer <token>" of the
+	// device-account routes. It is shown once; only its SHA-256 is stored.
+	Token string      `json:"token"`
+	TOTP  *TOTPParams `json:"totp,omitempty"`
+}
+
+// DeviceAccountID is the device account id of a push method: base64url
+// of its CredentialID, which is unique across users, so that the device
+// API finds the method by its id alone (store.Methods.ByCredentialID). It
+// is fixed at enrollment: renaming the device or changing its identifier
+// keeps it.
+func DeviceAccountID(m store.Method) string { return ticketEncoding.EncodeToString(m.CredentialID) }
 
 // Enroll is the device side of enrollment, transport-free: the device
 // presents the ticket (enrollment_tx_id) from the barcode and describes
 // itself in req. Enroll validates req, refuses an unknown, expired or used
 // ticket before any signature work, verifies the proof of possession of
-// the device key (signed over this ticket and EnrollURL, PU-02), then
-// redeems the ticket in the store — atomically, once (PU-01) — recording
-// the device against the pending enrollment. The user's verify then
-// succeeds (Confirm).
+// the device key when one is sent (or Config.RequireProof asks for one;
+// signed over this ticket and EnrollURL, PU-02), refuses a device this
+// user has enrolled already (ErrAlreadyEnrolled), then redeems the ticket
+// in the store — atomically, once (PU-01) — recording the device and the
+// hash of a fresh device token against the pending enrollment. The user's
+// verify then succeeds (Confirm).
 //
-// An invalid request or proof does not spend the ticket.
+// An invalid request or proof, or an enrolled device, does not spend the
+// ticket.
 func (p *Push) Enroll(ctx context.Context, ticket string, req *EnrollRequest) (*EnrollResponse, error) {
 	raw, err := ticketEncoding.DecodeString(ticket)
 	if err != nil || len(raw) != p.ticketSize {
@@ -115,7 +163,8 @@ func (p *Push) Enroll(ctx context.Context, ticket string, req *EnrollRequest) (*
 	// A cheap read first, so that unknown, expired and used tickets cost
 	// no signature verification; the redemption below is what decides.
 	h := sha256.Sum256([]byte(ticket))
-	switch pending, err := p.devices.PushTicket(ctx, h[:]); {
+	pending, err := p.devices.PushTicket(ctx, h[:])
+	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("%w: %w", ErrInvalidTicket, err)
 	case err != nil:
@@ -127,12 +176,28 @@ func (p *Push) Enroll(ctx context.Context, ticket string, req *EnrollRequest) (*
 	if err != nil {
 		return nil, badField("public_key", err.Error())
 	}
-	if err := p.checkProof(key, req.Proof, ticket, req.Identifier); err != nil {
-		return nil, err
+	if req.Proof != "" {
+		if err := p.checkProof(key, req.Proof, ticket, req.Identifier); err != nil {
+			return nil, err
+		}
 	}
+	credID := deviceCredentialID(pending.Subject, req.Identifier)
+	switch _, err := p.devices.ByCredentialID(ctx, credID); {
+	case err == nil:
+		return nil, ErrAlreadyEnrolled
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, fmt.Errorf("push: read device account: %w", err)
+	}
+	tokenRaw := make([]byte, DeviceTokenSize)
+	if _, err := rand.Read(tokenRaw); err != nil {
+		return nil, fmt.Errorf("push: random: %w", err)
+	}
+	token := ticketEncoding.EncodeToString(tokenRaw)
+	tokenHash := sha256.Sum256([]byte(token))
 	t, err := p.devices.RedeemPushTicket(ctx, h[:], store.PushDevice{
 		Identifier: req.Identifier, Name: req.Name, Service: req.PushCredentials.Service,
-		Token: req.PushCredentials.Token, PublicKey: key.jwk, EnrolledAt: p.now().UTC().Truncate(time.Millisecond),
+		Token: req.PushCredentials.Token, PublicKey: key.jwk, TokenHash: tokenHash[:],
+		EnrolledAt: p.now().UTC().Truncate(time.Millisecond),
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrConsumed):
@@ -140,7 +205,14 @@ func (p *Push) Enroll(ctx context.Context, ticket string, req *EnrollRequest) (*
 	case err != nil:
 		return nil, fmt.Errorf("push: redeem ticket: %w", err)
 	}
-	return &EnrollResponse{ID: t.MethodID, Issuer: p.issuer}, nil
+	resp := &EnrollResponse{
+		ID: ticketEncoding.EncodeToString(credID), URL: p.baseURL, Issuer: p.issuer,
+		UserID: t.Subject, Token: token,
+	}
+	if len(t.Secret) > 0 {
+		resp.TOTP = &TOTPParams{Secret: b32.EncodeToString(t.Secret), Algorithm: "sha1", Digits: 6, Period: 30}
+	}
+	return resp, nil
 }
 
 func (p *Push) checkRequest(req *EnrollRequest) error {
@@ -153,10 +225,29 @@ func (p *Push) checkRequest(req *EnrollRequest) error {
 	if err := checkString(req.Name, MaxNameLen); err != "" {
 		return badField("name", err)
 	}
-	pc := req.PushCredentials
-	if pc == nil {
+	if req.PushCredentials == nil {
 		return badField("push_credentials", "is required")
 	}
+	if err := p.checkPushCredentials(req.PushCredentials); err != nil {
+		return err
+	}
+	if len(req.PublicKey) == 0 || string(req.PublicKey) == "null" {
+		return badField("public_key", "is required")
+	}
+	if len(req.PublicKey) > MaxPublicKeyLen {
+		return badField("public_key", fmt.Sprintf("is longer than %d bytes", MaxPublicKeyLen))
+	}
+	if req.Proof == "" && p.requireProof {
+		return badField("proof", "is required")
+	}
+	if len(req.Proof) > MaxProofLen {
+		return badField("proof", fmt.Sprintf("is longer than %d bytes", MaxProofLen))
+	}
+	return nil
+}
+
+// checkPushCredentials checks the service and the push token.
+func (p *Push) checkPushCredentials(pc *PushCredentials) error {
 	known := false
 	for _, s := range p.services {
 		known = known || s == pc.Service
@@ -166,18 +257,6 @@ func (p *Push) checkRequest(req *EnrollRequest) error {
 	}
 	if pc.Token == "" || len(pc.Token) > MaxTokenLen || strings.IndexFunc(pc.Token, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
 		return badField("push_credentials.token", fmt.Sprintf("must be 1 to %d printable ASCII characters", MaxTokenLen))
-	}
-	if len(req.PublicKey) == 0 || string(req.PublicKey) == "null" {
-		return badField("public_key", "is required")
-	}
-	if len(req.PublicKey) > MaxPublicKeyLen {
-		return badField("public_key", fmt.Sprintf("is longer than %d bytes", MaxPublicKeyLen))
-	}
-	if req.Proof == "" {
-		return badField("proof", "is required")
-	}
-	if len(req.Proof) > MaxProofLen {
-		return badField("proof", fmt.Sprintf("is longer than %d bytes", MaxProofLen))
 	}
 	return nil
 }
@@ -272,7 +351,9 @@ var b64 = base64.RawURLEncoding.Strict()
 
 // ParsePublicKey parses a device's JWK (RFC 7517, 7518): RSA of 2048 to
 // 4096 bits with e = 65537 for RS256, or EC P-256 for ES256 (the point is
-// checked to be on the curve). "alg", when present, must match; "use",
+// checked to be on the curve). RSA n and e may carry the leading 0x00 byte
+// of Java's BigInteger.toByteArray() (Guardian.Android does); the
+// canonical form drops it. "alg", when present, must match; "use",
 // when present, must be "sig"; a key with private members ("d", …) is
 // refused. Other members are ignored and dropped from the canonical form.
 func ParsePublicKey(raw []byte) (*PublicKey, error) {
@@ -301,6 +382,11 @@ func ParsePublicKey(raw []byte) (*PublicKey, error) {
 		e, err2 := b64.DecodeString(k.E)
 		if err1 != nil || err2 != nil {
 			return nil, errors.New("RSA JWK n or e is not base64url")
+		}
+		n, ok1 := unsignedBytes(n)
+		e, ok2 := unsignedBytes(e)
+		if !ok1 || !ok2 {
+			return nil, errors.New("RSA JWK n or e has leading zero bytes")
 		}
 		nn := new(big.Int).SetBytes(n)
 		if bits := nn.BitLen(); bits < 2048 || bits > 4096 || nn.Bit(0) == 0 {
@@ -333,12 +419,33 @@ func ParsePublicKey(raw []byte) (*PublicKey, error) {
 	return nil, errors.New(`JWK kty must be "RSA" or "EC"`)
 }
 
+// unsignedBytes returns the big-endian magnitude b encodes, accepting the
+// minimal unsigned form of RFC 7518 §6.3.1 and the two's-complement form
+// of Java's BigInteger.toByteArray(), which Guardian.Android sends: one
+// 0x00 byte before a first byte whose high bit is set. Any other leading
+// zero is not a canonical encoding of either kind and is refused.
+func unsignedBytes(b []byte) ([]byte, bool) {
+	if len(b) == 0 {
+		return nil, false
+	}
+	if b[0] != 0 {
+		return b, true
+	}
+	if len(b) >= 2 && b[1]&0x80 != 0 {
+		return b[1:], true
+	}
+	return nil, false
+}
+
 // VerifyJWS verifies a compact JWS (RFC 7515) made with key and returns its
 // payload. The protected header's "alg" must be key.Alg ("none" and every
 // other algorithm are refused); headers that change how the signature is
 // checked ("crit", "jwk", "jku", "x5u", "x5c", "b64") are refused rather
-// than honoured. ES256 signatures are the 64-byte r‖s of RFC 7518 §3.4.
-// Errors match ErrInvalidProof.
+// than honoured. ES256 signatures are the 64-byte r‖s of RFC 7518 §3.4;
+// both s and n − s are accepted (no low-S normalization): single use rests
+// on the ticket or transaction, never on the signature's bytes, so a
+// second encoding of one signature gains nothing. Errors match
+// ErrInvalidProof.
 func VerifyJWS(key *PublicKey, token string) ([]byte, error) {
 	if len(token) > MaxProofLen {
 		return nil, fmt.Errorf("%w: too long", ErrInvalidProof)

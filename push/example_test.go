@@ -21,8 +21,9 @@ import (
 )
 
 // A push-notification enrollment end to end: the user's client starts it,
-// the authenticator app enrolls with the ticket from the barcode and a
-// proof signed with its own key, and the client's verify then succeeds.
+// the authenticator app enrolls with the ticket from the barcode and, as an
+// extension of Guardian's request, a proof signed with its own key, and
+// the client's verify then succeeds.
 func ExampleNew() {
 	now := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 	st, _ := memory.New(memory.Config{Now: now})
@@ -62,7 +63,7 @@ func ExampleNew() {
 		PublicKey:       json.RawMessage(jwk),
 		Proof:           input + "." + b64(sig),
 	})
-	fmt.Println(err, resp.ID == en.ID)
+	fmt.Println(err, resp.UserID, resp.Token != "")
 
 	// 3. The client's next poll confirms the method.
 	m, err := svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})
@@ -70,6 +71,6 @@ func ExampleNew() {
 	// Output:
 	// otpauth://totp/Example:alice@example.com
 	// verify: enrollment pending
-	// <nil> true
+	// <nil> auth0|alice true
 	// <nil> push-notification Alice's phone
 }

@@ -1,10 +1,12 @@
 package push
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +26,7 @@ func FuzzEnrollHandler(f *testing.F) {
 	f.Add(`Ticket id="x"`, []byte(`{"identifier":"a","name":"b","push_credentials":{"service":"FCM","token":"t"},"public_key":{"kty":"EC"},"proof":"a.b.c"}`))
 	f.Add(`Ticket id=""`, []byte(`{"public_key":{"kty":"RSA","n":"AQAB","e":"AQAB"}}`))
 	f.Add("", []byte(`[]`))
-	h := fx.push.EnrollHandler()
+	h := http.HandlerFunc(fx.push.serveEnroll) // without the per-IP limit
 	f.Fuzz(func(t *testing.T, auth string, body []byte) {
 		if strings.Contains(auth, en.ticket) {
 			return // the one valid ticket would be spent
@@ -34,6 +36,59 @@ func FuzzEnrollHandler(f *testing.F) {
 		case 400, 401, 413:
 		default:
 			t.Fatalf("status %d for %q %q", st, auth, body)
+		}
+	})
+}
+
+// FuzzResolveHandler: any transaction token and body never panics, never
+// resolves the open transaction, and every answer is a documented status.
+func FuzzResolveHandler(f *testing.F) {
+	var sent []Notification
+	fx := newFixture(f, Config{Notifier: NotifierFunc(func(_ context.Context, _ Device, n Notification) error {
+		sent = append(sent, n)
+		return nil
+	})}, 0)
+	d := newECDevice(f, "fuzz")
+	en := fx.start(f, fx.alice)
+	if _, err := fx.enroll(f, d, en); err != nil {
+		f.Fatal(err)
+	}
+	m, err := fx.verify(fx.alice, en)
+	if err != nil {
+		f.Fatal(err)
+	}
+	rec, err := fx.store.Get(context.Background(), fx.alice.ID, m.ID)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := fx.push.Challenge(context.Background(), &verify.EngineChallenge{Subject: fx.alice, Method: *m, Record: rec, ExpiresAt: fx.clock.Now().Add(time.Hour)}); err != nil {
+		f.Fatal(err)
+	}
+	n := sent[0]
+	h := sha256.Sum256([]byte(n.TransactionToken))
+	claims := map[string]any{"aud": fx.push.ResolveURL(), "sub": n.Challenge, "iss": d.id, "iat": fx.clock.Now().Unix(),
+		"exp": fx.clock.Now().Unix() + 30, "auth0_guardian_method": "push", "auth0_guardian_accepted": true}
+	bad := d.sign(f, nil, claims)
+	bad = bad[:len(bad)-4] + "AAAA" // a signature that does not verify
+	body, _ := json.Marshal(map[string]string{"challenge_response": bad})
+	f.Add("Bearer "+n.TransactionToken, body)
+	f.Add("Bearer x", []byte(`{"challenge_response":"a.b.c"}`))
+	f.Add("", []byte(`{}`))
+	handler := http.HandlerFunc(fx.push.serveResolve)
+	f.Fuzz(func(t *testing.T, auth string, body []byte) {
+		req := httptest.NewRequest(http.MethodPost, "/push/api/resolve-transaction", bytes.NewReader(body))
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		handler.ServeHTTP(w, req)
+		switch w.Code {
+		case 400, 401, 413:
+		default:
+			t.Fatalf("status %d for %q %q", w.Code, auth, body)
+		}
+		tx, err := fx.store.PushTransaction(context.Background(), h[:])
+		if err != nil || tx.Resolved {
+			t.Fatalf("the transaction was resolved by %q %q (%v)", auth, body, err)
 		}
 	})
 }

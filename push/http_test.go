@@ -53,14 +53,18 @@ func TestEnrollHandler(t *testing.T) {
 
 	t.Run("enrolls once", func(t *testing.T) {
 		en := f.start(t, f.alice)
-		st, _, m := post(t, h, http.MethodPost, auth(en), "application/json; charset=utf-8", body(en))
+		once := newECDevice(t, "once")
+		b, err := json.Marshal(once.request(t, en.baseURL, en.ticket, f.clock.Now()))
+		require.NoError(t, err)
+		st, _, m := post(t, h, http.MethodPost, auth(en), "application/json; charset=utf-8", b)
 		require.Equal(t, http.StatusCreated, st, m)
-		assert.Equal(t, map[string]any{"id": en.ID, "issuer": "Example"}, m)
-		st, hdr, m := post(t, h, http.MethodPost, auth(en), "application/json", body(en))
+		assert.ElementsMatch(t, []string{"id", "url", "issuer", "user_id", "token", "totp"}, keysOf(m))
+		assert.Equal(t, "auth0|alice", m["user_id"])
+		st, hdr, m := post(t, h, http.MethodPost, auth(en), "application/json", b)
 		assert.Equal(t, http.StatusUnauthorized, st, "ticket reuse")
 		assert.Equal(t, `Ticket error="invalid_ticket"`, hdr.Get("WWW-Authenticate"))
 		assert.Equal(t, "The enrollment ticket is invalid, expired or already used", m["detail"])
-		_, err := f.verify(f.alice, en)
+		_, err = f.verify(f.alice, en)
 		require.NoError(t, err)
 	})
 
@@ -91,8 +95,8 @@ func TestEnrollHandler(t *testing.T) {
 		{"not JSON", http.MethodPost, auth(en), "application/json", []byte("{"), 400, ""},
 		{"unknown member", http.MethodPost, auth(en), "application/json", append(body(en)[:len(body(en))-1], []byte(`,"extra":1}`)...), 400, ""},
 		{"two bodies", http.MethodPost, auth(en), "application/json", append(body(en), body(en)...), 400, ""},
-		{"invalid field", http.MethodPost, auth(en), "application/json", bad(func(r *EnrollRequest) { r.PushCredentials.Service = "SMS" }), 400, "Invalid push_credentials.service: must be one of GCM, FCM, APNS"},
-		{"invalid proof", http.MethodPost, auth(en), "application/json", bad(func(r *EnrollRequest) { r.Proof = r.Proof[:len(r.Proof)-4] + "AAAA" }), 400, "The proof of possession of the device key is invalid"},
+		{"invalid field", http.MethodPost, auth(en), "application/json", bad(func(r *EnrollRequest) { r.PushCredentials.Service = "SMS" }), 400, "Invalid push_credentials.service: must be one of GCM, FCM, APNS, APNs"},
+		{"invalid proof", http.MethodPost, auth(en), "application/json", bad(func(r *EnrollRequest) { r.Proof = r.Proof[:len(r.Proof)-4] + "AAAA" }), 400, "The signature of the device key is invalid"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, hdr, m := post(t, h, tc.method, tc.auth, tc.ctype, tc.body)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -54,11 +55,24 @@ const (
 	// ProofClockSkew the device clock's lead over the server's.
 	ProofMaxLifetime = 10 * time.Minute
 	ProofClockSkew   = time.Minute
+	// DefaultChallengeRequests and DefaultChallengeWindow make the default
+	// limit on sign-in pushes per user: 10 in 10 minutes (PU-04).
+	DefaultChallengeRequests = 10
+	DefaultChallengeWindow   = 10 * time.Minute
+	// DefaultDeviceRequests and DefaultDeviceWindow make the default limit
+	// on device API requests (enroll, device accounts, resolve-transaction)
+	// per client IP: 60 a minute.
+	DefaultDeviceRequests = 60
+	DefaultDeviceWindow   = time.Minute
+	// ResponseMaxLifetime bounds exp − iat of a challenge response, as
+	// Guardian's SDKs sign it (iat + 30 s).
+	ResponseMaxLifetime = 30 * time.Second
 )
 
 // DefaultServices are the push services accepted by default, as the
-// Guardian SDKs name them.
-var DefaultServices = []string{"GCM", "FCM", "APNS"}
+// Guardian SDKs name them (Guardian.swift sends "APNS"; "APNs" is
+// accepted too).
+var DefaultServices = []string{"GCM", "FCM", "APNS", "APNs"}
 
 // ErrConfig is matched by every error of New.
 var ErrConfig = errors.New("push: invalid config")
@@ -96,8 +110,42 @@ type Config struct {
 	// Services are the accepted push_credentials.service values. Default
 	// DefaultServices.
 	Services []string
+	// RequireProof makes the enrollment's proof of possession (the
+	// "proof" member, an extension of Guardian's request) mandatory.
+	// Guardian's SDKs send none, so by default a proof is optional and
+	// verified when present; the device's key is then first proven by its
+	// first approval (PU-02).
+	RequireProof bool
+	// Notifier sends the sign-in notifications (Challenge). Without one the
+	// engine enrolls devices but Challenge fails.
+	Notifier Notifier
+	// ChallengeLimit bounds sign-in pushes per user (PU-04). Default 10 in
+	// 10 minutes; Requests in [1, 1000], Window in [1m, 24h].
+	ChallengeLimit verify.Limit
+	// DeviceLimit bounds device API requests per client IP (Handler).
+	// Default 60 a minute; Requests in [1, 100000], Window in [1s, 24h].
+	DeviceLimit verify.Limit
+	// ClientIP returns the client's IP address of a device API request, for
+	// DeviceLimit. Default: the host of r.RemoteAddr. Behind a proxy, give
+	// the proxy's idea of the client, as for httpapi.Config.ClientIP.
+	ClientIP func(r *http.Request) string
+	// NumberMatching asks the device to prove the user picked the number
+	// shown on the sign-in page: Challenge draws a two-digit number,
+	// returned to the host as SignInState.MatchNumber and never sent to the
+	// device; an approval must carry it in the claim "verifykit_number"
+	// (an extension of Guardian's challenge response).
+	NumberMatching bool
 	// Now is the clock; nil means time.Now. Give the store the same clock.
 	Now func() time.Time
+}
+
+// Store is the storage a Push engine needs: its tickets and sign-in
+// transactions (store.PushDevices) and the confirmed methods
+// (store.Methods), where the device API finds device accounts.
+// store/memory and store/sqlstore implement it.
+type Store interface {
+	store.PushDevices
+	store.Methods
 }
 
 // Push is the engine of verify.TypePushNotification, modelled on Auth0
@@ -105,28 +153,38 @@ type Config struct {
 // It is immutable and safe for concurrent use. See the package
 // documentation for the protocol.
 type Push struct {
-	issuer     string
-	baseURL    string
-	enrollURL  string
-	ticketSize int
-	secretSize int
-	maxPolls   int
-	startLimit verify.Limit
-	services   []string
-	now        func() time.Time
-	devices    store.PushDevices
-	limiter    verify.Limiter
+	issuer         string
+	baseURL        string
+	enrollURL      string
+	resolveURL     string
+	basePath       string
+	ticketSize     int
+	secretSize     int
+	maxPolls       int
+	startLimit     verify.Limit
+	challengeLimit verify.Limit
+	deviceLimit    verify.Limit
+	services       []string
+	requireProof   bool
+	numberMatching bool
+	notifier       Notifier
+	clientIP       func(*http.Request) string
+	now            func() time.Time
+	devices        Store
+	limiter        verify.Limiter
 }
 
 var (
 	_ verify.Engine         = (*Push)(nil)
 	_ verify.AttemptLimiter = (*Push)(nil)
+	_ verify.SignInEngine   = (*Push)(nil)
 )
 
-// New validates cfg and returns a Push engine keeping tickets in devices
-// and throttling starts with limiter. Both are required: devices is where
-// the single use of tickets is enforced.
-func New(cfg Config, devices store.PushDevices, limiter verify.Limiter) (*Push, error) {
+// New validates cfg and returns a Push engine keeping tickets,
+// transactions and device accounts in devices and throttling with
+// limiter. Both are required: devices is where the single use of tickets
+// and transactions is enforced.
+func New(cfg Config, devices Store, limiter verify.Limiter) (*Push, error) {
 	if devices == nil {
 		return nil, configErrorf("devices store is required")
 	}
@@ -136,7 +194,9 @@ func New(cfg Config, devices store.PushDevices, limiter verify.Limiter) (*Push, 
 	p := &Push{
 		issuer: cfg.Issuer, ticketSize: cfg.TicketSize, secretSize: cfg.SecretSize, maxPolls: cfg.MaxPolls,
 		startLimit: cfg.StartLimit, services: append([]string(nil), cfg.Services...), now: cfg.Now,
-		devices: devices, limiter: limiter,
+		devices: devices, limiter: limiter, requireProof: cfg.RequireProof, notifier: cfg.Notifier,
+		challengeLimit: cfg.ChallengeLimit, deviceLimit: cfg.DeviceLimit, clientIP: cfg.ClientIP,
+		numberMatching: cfg.NumberMatching,
 	}
 	if len(p.issuer) == 0 || len(p.issuer) > MaxIssuerLen || !utf8.ValidString(p.issuer) ||
 		strings.ContainsRune(p.issuer, ':') || strings.IndexFunc(p.issuer, unicode.IsControl) >= 0 {
@@ -151,6 +211,8 @@ func New(cfg Config, devices store.PushDevices, limiter verify.Limiter) (*Push, 
 	}
 	p.baseURL = strings.TrimRight(u.String(), "/")
 	p.enrollURL = p.baseURL + "/api/enroll"
+	p.resolveURL = p.baseURL + "/api/resolve-transaction"
+	p.basePath = strings.TrimRight(u.EscapedPath(), "/")
 	if p.ticketSize == 0 {
 		p.ticketSize = DefaultTicketSize
 	}
@@ -178,6 +240,27 @@ func New(cfg Config, devices store.PushDevices, limiter verify.Limiter) (*Push, 
 	if p.startLimit.Window < time.Minute || p.startLimit.Window > 24*time.Hour {
 		return nil, configErrorf("StartLimit.Window %v out of range [1m0s, 24h0m0s]", p.startLimit.Window)
 	}
+	if p.challengeLimit == (verify.Limit{}) {
+		p.challengeLimit = verify.Limit{Requests: DefaultChallengeRequests, Window: DefaultChallengeWindow}
+	}
+	if p.challengeLimit.Requests < 1 || p.challengeLimit.Requests > MaxStartRequests {
+		return nil, configErrorf("ChallengeLimit.Requests %d out of range [1, %d]", p.challengeLimit.Requests, MaxStartRequests)
+	}
+	if p.challengeLimit.Window < time.Minute || p.challengeLimit.Window > 24*time.Hour {
+		return nil, configErrorf("ChallengeLimit.Window %v out of range [1m0s, 24h0m0s]", p.challengeLimit.Window)
+	}
+	if p.deviceLimit == (verify.Limit{}) {
+		p.deviceLimit = verify.Limit{Requests: DefaultDeviceRequests, Window: DefaultDeviceWindow}
+	}
+	if p.deviceLimit.Requests < 1 || p.deviceLimit.Requests > 100000 {
+		return nil, configErrorf("DeviceLimit.Requests %d out of range [1, 100000]", p.deviceLimit.Requests)
+	}
+	if p.deviceLimit.Window < time.Second || p.deviceLimit.Window > 24*time.Hour {
+		return nil, configErrorf("DeviceLimit.Window %v out of range [1s, 24h0m0s]", p.deviceLimit.Window)
+	}
+	if p.clientIP == nil {
+		p.clientIP = remoteHost
+	}
 	if len(p.services) == 0 {
 		p.services = append([]string(nil), DefaultServices...)
 	}
@@ -190,6 +273,15 @@ func New(cfg Config, devices store.PushDevices, limiter verify.Limiter) (*Push, 
 		p.now = time.Now
 	}
 	return p, nil
+}
+
+// remoteHost is the default ClientIP: the host of r.RemoteAddr.
+func remoteHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func loopback(host string) bool {
@@ -210,6 +302,11 @@ func (p *Push) MaxAttempts() int { return p.maxPolls }
 // EnrollURL is the URL devices POST to: BaseURL + "/api/enroll". It is
 // the audience ("aud") of the device's proof.
 func (p *Push) EnrollURL() string { return p.enrollURL }
+
+// ResolveURL is where devices answer sign-in notifications: BaseURL +
+// "/api/resolve-transaction". It is the audience ("aud") of a challenge
+// response.
+func (p *Push) ResolveURL() string { return p.resolveURL }
 
 var (
 	ticketEncoding = base64.RawURLEncoding.Strict()
@@ -256,6 +353,7 @@ func (p *Push) Start(ctx context.Context, req *verify.EngineStart) (*verify.Chal
 	h := sha256.Sum256([]byte(txID))
 	err = p.devices.CreatePushTicket(ctx, store.PushTicket{
 		Hash: h[:], Subject: req.Subject.ID, MethodID: req.MethodID, Expires: req.ExpiresAt,
+		Secret: bytes.Clone(secret), // for the device's enrollment answer (totp)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("push: record ticket: %w", err)
@@ -316,6 +414,7 @@ func (p *Push) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.
 	dv := Device{
 		Identifier: t.Device.Identifier, Name: t.Device.Name, Service: t.Device.Service, Token: t.Device.Token,
 		PublicKey: json.RawMessage(t.Device.PublicKey), TOTPSecret: st.Secret, EnrolledAt: t.Device.EnrolledAt,
+		TokenHash: t.Device.TokenHash,
 	}
 	secret, err := dv.MarshalBinary()
 	if err != nil {
@@ -354,6 +453,10 @@ type Device struct {
 	PublicKey  json.RawMessage `json:"public_key"` // JWK
 	TOTPSecret []byte          `json:"totp_secret"`
 	EnrolledAt time.Time       `json:"enrolled_at"`
+	// TokenHash is the SHA-256 of the device token that authorizes the
+	// device's own device-account requests; absent from records written
+	// before the Guardian device API, whose devices cannot use it.
+	TokenHash []byte `json:"token_hash,omitempty"`
 }
 
 // MarshalBinary encodes d as stored in the method's Secret (versioned JSON).
@@ -383,31 +486,4 @@ func ParseDevice(secret []byte) (Device, error) {
 		return Device{}, fmt.Errorf("push: device record: %w", err)
 	}
 	return v.Device, nil
-}
-
-// Notifier sends a push notification to an enrolled device. Enrollment
-// does not use it; it is the interface through which a host sends the
-// sign-in challenges of a confirmed push method (Guardian's "allow or
-// deny" notification) with the device's Service and Token. Throttle calls
-// per user (a verify.Limiter) so that a user cannot be push-bombed
-// (SECURITY-CHECKLIST PU-04), and prefer number matching.
-type Notifier interface {
-	Notify(ctx context.Context, d Device, n Notification) error
-}
-
-// Notification is one sign-in challenge for a device.
-type Notification struct {
-	// TransactionID identifies the sign-in transaction; random, at least
-	// 128 bits.
-	TransactionID string
-	// Challenge is the random nonce (at least 128 bits) the device signs
-	// with its key to allow or deny; the host verifies that signature with
-	// the device's public key (ParsePublicKey, VerifyJWS).
-	Challenge string
-	// MatchNumber, when set, is shown on the sign-in page; the device asks
-	// the user to pick it, so that a push the user did not start cannot be
-	// approved by reflex (number matching).
-	MatchNumber string
-	// Title and Body are the visible text.
-	Title, Body string
 }

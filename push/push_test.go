@@ -254,7 +254,15 @@ func TestEnrollAndConfirm(t *testing.T) {
 
 			resp, err := f.enroll(t, d, en)
 			require.NoError(t, err)
-			assert.Equal(t, &EnrollResponse{ID: en.ID, Issuer: "Example"}, resp)
+			secret, _ := b32.DecodeString(en.secret)
+			assert.Equal(t, ticketEncoding.EncodeToString(deviceCredentialID(f.alice.ID, d.id)), resp.ID, "the device account id")
+			assert.Equal(t, testBaseURL, resp.URL)
+			assert.Equal(t, "Example", resp.Issuer)
+			assert.Equal(t, f.alice.ID, resp.UserID)
+			assert.Equal(t, &TOTPParams{Secret: b32.EncodeToString(secret), Algorithm: "sha1", Digits: 6, Period: 30}, resp.TOTP)
+			tok, err := ticketEncoding.DecodeString(resp.Token)
+			require.NoError(t, err)
+			assert.Len(t, tok, DeviceTokenSize)
 
 			m, err := f.verify(f.alice, en)
 			require.NoError(t, err)
@@ -271,8 +279,11 @@ func TestEnrollAndConfirm(t *testing.T) {
 			assert.Equal(t, d.id, dv.Identifier)
 			assert.Equal(t, "FCM", dv.Service)
 			assert.Equal(t, "fcm-token-device-1", dv.Token)
-			secret, _ := b32.DecodeString(en.secret)
 			assert.Equal(t, secret, dv.TOTPSecret)
+			th := sha256.Sum256([]byte(resp.Token))
+			assert.Equal(t, th[:], dv.TokenHash, "the device token is stored hashed")
+			assert.NotContains(t, string(rec.Secret), resp.Token)
+			assert.Equal(t, resp.ID, DeviceAccountID(rec))
 			key, err := ParsePublicKey(dv.PublicKey)
 			require.NoError(t, err)
 			assert.Equal(t, d.alg, key.Alg)
@@ -304,7 +315,6 @@ func TestEnrollErrors(t *testing.T) {
 		{"private key", func(r *EnrollRequest, _ *enrollment) {
 			r.PublicKey = json.RawMessage(strings.Replace(string(r.PublicKey), `"use"`, `"d":"AAAA","use"`, 1))
 		}, ErrInvalidRequest},
-		{"missing proof", func(r *EnrollRequest, _ *enrollment) { r.Proof = "" }, ErrInvalidRequest},
 		{"proof over another ticket", func(r *EnrollRequest, en *enrollment) {
 			r.Proof = d.sign(t, nil, d.claims(testBaseURL+"/api/enroll", "AAAAAAAAAAAAAAAAAAAAAA", now))
 		}, ErrInvalidProof},
@@ -407,7 +417,7 @@ func b64std(b []byte) string {
 	return strings.Trim(string(s), `"`)
 }
 
-type failingDevices struct{}
+type failingDevices struct{ store.Methods }
 
 var errOutage = errors.New("store down")
 
@@ -417,6 +427,15 @@ func (failingDevices) RedeemPushTicket(context.Context, []byte, store.PushDevice
 }
 func (failingDevices) PushTicket(context.Context, []byte) (store.PushTicket, error) {
 	return store.PushTicket{}, errOutage
+}
+func (failingDevices) CreatePushTransaction(context.Context, store.PushTransaction) error {
+	return errOutage
+}
+func (failingDevices) ResolvePushTransaction(context.Context, []byte, bool, string) (store.PushTransaction, error) {
+	return store.PushTransaction{}, errOutage
+}
+func (failingDevices) PushTransaction(context.Context, []byte) (store.PushTransaction, error) {
+	return store.PushTransaction{}, errOutage
 }
 
 // TestPolls: polling verify before the device enrolls is answered
@@ -602,7 +621,18 @@ var pushChecklist = []struct {
 		require.ErrorIs(t, err, ErrInvalidRequest, "missing key")
 		_, err = New(Config{Issuer: "X", BaseURL: testBaseURL, TicketSize: 7}, f.store, ratelimit.Unlimited(nil))
 		require.ErrorIs(t, err, ErrConfig, "a challenge under 8 bytes")
+		// Guardian's enrollment carries no proof: accepted by default, the
+		// single-use ticket binding the device; with RequireProof refused.
+		req = d.request(t, en.baseURL, en.ticket, f.clock.Now())
+		req.Proof = ""
+		strict := *f.push
+		strict.requireProof = true
+		_, err = strict.Enroll(context.Background(), en.ticket, req)
+		require.ErrorIs(t, err, ErrInvalidRequest, "RequireProof: no proof")
+		_, err = f.push.Enroll(context.Background(), en.ticket, req)
+		require.NoError(t, err, "Guardian enroll without a proof")
 		t.Run("errors", TestEnrollErrors)
+		// Approvals signed by another key: push_test TestResolveRefusesForgedResponses.
 	}},
 	{"PU-03", func(t *testing.T) {
 		f := newFixture(t, Config{}, 0)
@@ -649,12 +679,8 @@ var pushChecklist = []struct {
 			require.NoError(t, err)
 		}
 		assert.Equal(t, 30-DefaultStartRequests, refused, "enrollment starts are throttled per user")
-		// Sign-in pushes go through a Notifier, which carries a number to
-		// match (the host throttles Notify per user).
-		var n Notification
-		n.MatchNumber = "42"
-		var _ Notifier = notifierFunc(nil)
-		assert.Equal(t, "42", n.MatchNumber)
+		// Sign-in pushes are throttled and number-matched: see
+		// TestSignInPushesAreThrottled and TestNumberMatching.
 	}},
 	{"PU-05", func(t *testing.T) {
 		f := newFixture(t, Config{}, 0)
@@ -662,11 +688,15 @@ var pushChecklist = []struct {
 		en1, en2 := f.start(t, f.alice), f.start(t, f.alice)
 		_, err := f.enroll(t, d, en1)
 		require.NoError(t, err)
-		_, err = f.verify(f.alice, en1)
-		require.NoError(t, err)
-		// The same device enrolled again by the same user: one active record.
+		// The same device enrolled twice by the same user before either is
+		// confirmed: one active record.
 		_, err = f.enroll(t, d, en2)
 		require.NoError(t, err)
+		_, err = f.verify(f.alice, en1)
+		require.NoError(t, err)
+		// Once one is confirmed, the device's enroll is refused (409).
+		_, err = f.enroll(t, d, f.start(t, f.alice))
+		require.ErrorIs(t, err, ErrAlreadyEnrolled)
 		_, err = f.verify(f.alice, en2)
 		require.ErrorIs(t, err, verify.ErrInvalidProof)
 		var ve *verify.Error
@@ -714,12 +744,6 @@ var pushChecklist = []struct {
 		}
 		assert.Equal(t, 1, confirmed, "exactly one confirmation event, for the host's notifier")
 	}},
-}
-
-type notifierFunc func(context.Context, Device, Notification) error
-
-func (f notifierFunc) Notify(ctx context.Context, d Device, n Notification) error {
-	return f(ctx, d, n)
 }
 
 func TestChecklist(t *testing.T) {

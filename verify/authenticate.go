@@ -79,7 +79,7 @@ func (s *Service) challenge(ctx context.Context, ec *EngineChallenge, t Type) (*
 		return nil, fmt.Errorf("verify: seal %s sign-in auth_session: %w", t, err)
 	}
 	return &SignInChallenge{
-		AuthSession: token, AuthnParamsPublicKey: st.AuthnParamsPublicKey,
+		AuthSession: token, AuthnParamsPublicKey: st.AuthnParamsPublicKey, MatchNumber: st.MatchNumber,
 		MethodID: ec.Method.ID, Type: t, ExpiresAt: ec.ExpiresAt,
 	}, nil
 }

@@ -37,6 +37,9 @@ type SignInChallenge struct {
 	// AuthnParamsPublicKey holds the WebAuthn request options
 	// (PublicKeyCredentialRequestOptionsJSON) of a WebAuthn sign-in.
 	AuthnParamsPublicKey json.RawMessage `json:"authn_params_public_key,omitempty"`
+	// MatchNumber, for a push sign-in with number matching, is the number
+	// to show the user, who picks it on the device (SignInState.MatchNumber).
+	MatchNumber string `json:"match_number,omitempty"`
 
 	MethodID  string    `json:"-"` // empty for a usernameless passkey sign-in
 	Type      Type      `json:"-"`
@@ -76,6 +79,9 @@ type SignInState struct {
 	State any
 	// AuthnParamsPublicKey is the WebAuthn request options, for WebAuthn.
 	AuthnParamsPublicKey json.RawMessage
+	// MatchNumber is the number a push sign-in with number matching shows
+	// the user; the service copies it into SignInChallenge.MatchNumber.
+	MatchNumber string
 }
 
 // EngineAuthenticate is what an engine's Authenticate receives, after the

@@ -27,9 +27,13 @@ type engineDeps struct {
 	// sender delivers e-mail and phone codes (openOutbox); nil serves
 	// neither type.
 	sender otp.Sender
-	// devices keeps push enrollment tickets: the store when it implements
-	// store.PushDevices (the memory store does); nil serves no push.
-	devices store.PushDevices
+	// devices keeps push enrollment tickets, sign-in transactions and
+	// device accounts: the store when it implements push.Store (memory and
+	// SQL stores do); nil serves no push.
+	devices push.Store
+	// pushNotifier sends push sign-in notifications (the outbox's "push"
+	// lines); nil serves enrollment only.
+	pushNotifier push.Notifier
 	// routes receives the routes engines serve beside the My Account API
 	// (the push device API), by ServeMux pattern; nil serves none.
 	routes map[string]http.Handler
@@ -92,19 +96,21 @@ func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
 		engines = append(engines, pw)
 	}
 
-	// Push notifications: the authenticator app enrolls through the device
-	// API at <base>/push/api/enroll, next to the My Account API.
+	// Push notifications: the authenticator app speaks Guardian's device
+	// API under <base>/push/api/ (enroll, device-accounts,
+	// resolve-transaction), next to the My Account API; sign-in
+	// notifications go to the outbox.
 	if d.devices == nil {
-		d.logger.Info("push-notification is not served: the store does not implement store.PushDevices")
+		d.logger.Info("push-notification is not served: the store does not implement push.Store")
 	}
 	if d.devices != nil && d.routes != nil {
 		base := strings.TrimSuffix(strings.TrimSuffix(d.config.baseURL, "/"), "/me/v1") + "/push"
-		p, err := push.New(push.Config{Issuer: d.config.issuer, BaseURL: base}, d.devices, d.limiter)
+		p, err := push.New(push.Config{Issuer: d.config.issuer, BaseURL: base, Notifier: d.pushNotifier}, d.devices, d.limiter)
 		if err != nil {
 			d.logger.Warn("push-notification is not served", slog.String("reason", err.Error()))
 		} else {
 			u, _ := url.Parse(p.EnrollURL())
-			d.routes["POST "+u.Path] = p.EnrollHandler()
+			d.routes[strings.TrimSuffix(u.Path, "enroll")] = p.Handler()
 			engines = append(engines, p)
 		}
 	}
@@ -123,18 +129,19 @@ func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
 
 // openOutbox opens the development outbox of -outbox: a file opened for
 // appending (0600), or standard error for "-"; nil when -outbox is not set.
-func openOutbox(path string, stderr io.Writer) (otp.Sender, func(), error) {
+// The push outbox writes push notifications to the same file.
+func openOutbox(path string, stderr io.Writer) (otp.Sender, push.Notifier, func(), error) {
 	switch path {
 	case "":
-		return nil, func() {}, nil
+		return nil, nil, func() {}, nil
 	case "-":
-		return otp.NewOutbox(stderr), func() {}, nil
+		return otp.NewOutbox(stderr), newPushOutbox(stderr), func() {}, nil
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return nil, nil, fmt.Errorf("-outbox: %w", err)
+		return nil, nil, nil, fmt.Errorf("-outbox: %w", err)
 	}
-	return otp.NewOutbox(f), func() { _ = f.Close() }, nil
+	return otp.NewOutbox(f), newPushOutbox(f), func() { _ = f.Close() }, nil
 }
 
 // webauthnEngines builds the passkey, webauthn-platform and

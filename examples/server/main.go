@@ -21,8 +21,9 @@
 // (the last four are verifykit's sign-in extension: a step-up with one of
 // the user's methods, and the usernameless passkey sign-in), and a demo
 // page at /. It serves totp, recovery-code and password
-// always; email and phone with -outbox; push-notification with a store
-// that keeps push devices (memory); passkeys and security keys when the
+// always; email and phone with -outbox; push-notification, with
+// Guardian's device API under /push/api/ and its sign-in notifications
+// written to the -outbox; passkeys and security keys when the
 // origin suits the RP ID. With -outbox the demo user is also told, by a
 // message in the outbox, when a method is added to or removed from their
 // account. Flags:
@@ -53,8 +54,10 @@
 //	                   must then be opened)
 //	-outbox            file the e-mail and phone engines write codes to, one
 //	                   JSON line each ("-" for standard error), and the
-//	                   notifications of added and removed methods; e-mail
-//	                   and phone are served only with an outbox
+//	                   notifications of added and removed methods, and push
+//	                   sign-in notifications ({"channel":"push", …,
+//	                   "data": Guardian's payload}); e-mail and phone are
+//	                   served only with an outbox
 //	-rate-limit        per-user requests per minute and route (0 lifts it)
 //	-store             memory (default), sqlite:PATH or a postgres:// URL;
 //	                   processes sharing a database share single use,
@@ -93,9 +96,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/verifykit/verifykit/push"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/session"
-	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 	"github.com/verifykit/verifykit/verify/httpapi"
 )
@@ -257,14 +260,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	} else if limiter, err = ratelimit.NewMemory(ratelimit.MemoryConfig{}); err != nil {
 		return err
 	}
-	sender, closeOutbox, err := openOutbox(c.outbox, stderr)
+	sender, pushNotifier, closeOutbox, err := openOutbox(c.outbox, stderr)
 	if err != nil {
 		return err
 	}
 	defer closeOutbox()
 	routes := map[string]http.Handler{}
-	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, sender: sender, routes: routes, methods: st}
-	if pd, ok := st.(store.PushDevices); ok {
+	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, sender: sender, routes: routes, methods: st, pushNotifier: pushNotifier}
+	if pd, ok := st.(push.Store); ok {
 		deps.devices = pd
 	}
 	engines, closeEngines, err := buildEngines(deps)

@@ -29,8 +29,12 @@ const (
 	OpCreatePushTicket Op = "CreatePushTicket" // store.PushDevices
 	OpRedeemPushTicket Op = "RedeemPushTicket" // store.PushDevices
 	OpPushTicket       Op = "PushTicket"       // store.PushDevices
-	OpUseNonce         Op = "UseNonce"         // store.Nonces
-	OpRefundAttempt    Op = "RefundAttempt"    // store.AttemptRefunder
+	// Push sign-in transactions, store.PushDevices.
+	OpCreatePushTransaction  Op = "CreatePushTransaction"
+	OpResolvePushTransaction Op = "ResolvePushTransaction"
+	OpPushTransaction        Op = "PushTransaction"
+	OpUseNonce               Op = "UseNonce"      // store.Nonces
+	OpRefundAttempt          Op = "RefundAttempt" // store.AttemptRefunder
 )
 
 // Mode is how an injected fault fails its call.
@@ -437,4 +441,49 @@ func (s *Store) UseNonce(ctx context.Context, key []byte, expires time.Time) err
 		}
 		return n.UseNonce(ctx, key, expires)
 	})
+}
+
+// CreatePushTransaction implements store.PushDevices.
+func (s *Store) CreatePushTransaction(ctx context.Context, t store.PushTransaction) error {
+	d, ok := s.inner.(store.PushDevices)
+	return s.do(ctx, OpCreatePushTransaction, func() error {
+		if !ok {
+			return ErrUnsupported
+		}
+		return d.CreatePushTransaction(ctx, t)
+	})
+}
+
+// ResolvePushTransaction implements store.PushDevices.
+func (s *Store) ResolvePushTransaction(ctx context.Context, hash []byte, accepted bool, reason string) (store.PushTransaction, error) {
+	d, ok := s.inner.(store.PushDevices)
+	var t store.PushTransaction
+	err := s.do(ctx, OpResolvePushTransaction, func() (err error) {
+		if !ok {
+			return ErrUnsupported
+		}
+		t, err = d.ResolvePushTransaction(ctx, hash, accepted, reason)
+		return err
+	})
+	if err != nil {
+		return store.PushTransaction{}, err
+	}
+	return t, nil
+}
+
+// PushTransaction implements store.PushDevices.
+func (s *Store) PushTransaction(ctx context.Context, hash []byte) (store.PushTransaction, error) {
+	d, ok := s.inner.(store.PushDevices)
+	var t store.PushTransaction
+	err := s.do(ctx, OpPushTransaction, func() (err error) {
+		if !ok {
+			return ErrUnsupported
+		}
+		t, err = d.PushTransaction(ctx, hash)
+		return err
+	})
+	if err != nil {
+		return store.PushTransaction{}, err
+	}
+	return t, nil
 }

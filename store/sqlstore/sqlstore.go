@@ -808,7 +808,7 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 }
 
 // Purge implements store.Purger: it deletes the session records, push
-// tickets and nonces that have expired by the store's clock. Methods are
+// tickets, push transactions and nonces that have expired by the store's clock. Methods are
 // never purged.
 func (s *Store) Purge(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
@@ -818,7 +818,7 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	now := micros(s.now())
 	err := s.write(ctx, true, func(q querier) error {
 		n = 0
-		for _, table := range []string{"verifykit_sessions", "verifykit_push_tickets", "verifykit_nonces"} {
+		for _, table := range []string{"verifykit_sessions", "verifykit_push_tickets", "verifykit_push_transactions", "verifykit_nonces"} {
 			res, err := q.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= $1`, now)
 			if err != nil {
 				return err

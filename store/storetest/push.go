@@ -41,7 +41,26 @@ func PushTicket(name, subject string, clock *Clock) store.PushTicket {
 	return store.PushTicket{
 		Hash: h[:], Subject: subject, MethodID: "push-notification|dev_" + name,
 		Expires: clock.Now().Add(5 * time.Minute).Truncate(time.Millisecond),
+		Secret:  []byte("totp secret of " + name),
 	}
+}
+
+// PushTransaction returns a sample push sign-in transaction named name,
+// expiring in five minutes on clock.
+func PushTransaction(name, subject string, clock *Clock) store.PushTransaction {
+	h := sha256.Sum256([]byte("tx " + name))
+	c := sha256.Sum256([]byte("challenge " + name))
+	return store.PushTransaction{
+		Hash: h[:], ChallengeHash: c[:], Subject: subject, MethodID: "push-notification|dev_" + name,
+		Expires: clock.Now().Add(5 * time.Minute).Truncate(time.Millisecond),
+	}
+}
+
+func requireSameTx(t *testing.T, want, got store.PushTransaction) {
+	t.Helper()
+	assert.True(t, want.Expires.Equal(got.Expires), "expires %v, want %v", got.Expires, want.Expires)
+	want.Expires, got.Expires = time.Time{}, time.Time{}
+	assert.Equal(t, want, got)
 }
 
 // PushDevice returns a sample device named name.
@@ -49,6 +68,7 @@ func PushDevice(name string, clock *Clock) store.PushDevice {
 	return store.PushDevice{
 		Identifier: "device-" + name, Name: "Phone " + name, Service: "FCM", Token: "token-" + name,
 		PublicKey:  []byte(`{"kty":"EC","crv":"P-256","x":"` + name + `","y":"y"}`),
+		TokenHash:  func() []byte { h := sha256.Sum256([]byte("device token " + name)); return h[:] }(),
 		EnrolledAt: clock.Now().Truncate(time.Millisecond),
 	}
 }
@@ -58,6 +78,7 @@ func requireSameTicket(t *testing.T, want, got store.PushTicket) {
 	assert.Equal(t, want.Hash, got.Hash)
 	assert.Equal(t, want.Subject, got.Subject)
 	assert.Equal(t, want.MethodID, got.MethodID)
+	assert.Equal(t, want.Secret, got.Secret)
 	assert.True(t, want.Expires.Equal(got.Expires), "expires %v, want %v", got.Expires, want.Expires)
 	if want.Device == nil {
 		assert.Nil(t, got.Device)
@@ -197,5 +218,104 @@ var pushCases = []pushCase{
 		got, err := s.PushTicket(ctx, tk.Hash)
 		require.NoError(t, err)
 		assert.Nil(t, got.Device, "a cancelled redemption wrote nothing")
+	}},
+	{"TicketWithoutSecret", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tk := PushTicket("a", "alice", clock)
+		tk.Secret = nil
+		require.NoError(t, s.CreatePushTicket(ctx, tk))
+		got, err := s.PushTicket(ctx, tk.Hash)
+		require.NoError(t, err)
+		assert.Empty(t, got.Secret)
+	}},
+	{"TransactionCreateAndGet", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tx := PushTransaction("a", "alice", clock)
+		require.NoError(t, s.CreatePushTransaction(ctx, tx))
+		got, err := s.PushTransaction(ctx, tx.Hash)
+		require.NoError(t, err)
+		requireSameTx(t, tx, got)
+		_, err = s.PushTransaction(ctx, PushTransaction("b", "alice", clock).Hash)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		other := tx
+		other.Subject = "mallory"
+		require.ErrorIs(t, s.CreatePushTransaction(ctx, other), store.ErrExists, "a live transaction is never replaced")
+	}},
+	// SI-09: a transaction is answered once.
+	{"TransactionResolveOnce", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tx := PushTransaction("a", "alice", clock)
+		require.NoError(t, s.CreatePushTransaction(ctx, tx))
+		got, err := s.ResolvePushTransaction(ctx, tx.Hash, false, "fraud")
+		require.NoError(t, err)
+		want := tx
+		want.Resolved, want.Accepted, want.Reason = true, false, "fraud"
+		requireSameTx(t, want, got)
+		_, err = s.ResolvePushTransaction(ctx, tx.Hash, true, "")
+		require.ErrorIs(t, err, store.ErrConsumed, "a second answer is refused")
+		got, err = s.PushTransaction(ctx, tx.Hash)
+		require.NoError(t, err)
+		requireSameTx(t, want, got)
+		_, err = s.ResolvePushTransaction(ctx, PushTransaction("nope", "alice", clock).Hash, true, "")
+		require.ErrorIs(t, err, store.ErrNotFound)
+	}},
+	{"TransactionResolveConcurrent", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tx := PushTransaction("a", "alice", clock)
+		require.NoError(t, s.CreatePushTransaction(ctx, tx))
+		var wins atomic.Int32
+		var accepted atomic.Bool
+		parallel(t, 100, func(i int) error {
+			got, err := s.ResolvePushTransaction(ctx, tx.Hash, i%2 == 0, "")
+			switch {
+			case err == nil:
+				wins.Add(1)
+				accepted.Store(got.Accepted)
+				return nil
+			case errors.Is(err, store.ErrConsumed):
+				return nil
+			default:
+				return err
+			}
+		})
+		require.EqualValues(t, 1, wins.Load(), "exactly one answer wins")
+		got, err := s.PushTransaction(ctx, tx.Hash)
+		require.NoError(t, err)
+		assert.Equal(t, accepted.Load(), got.Accepted, "the stored answer is the winner's")
+	}},
+	{"TransactionExpiry", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tx := PushTransaction("a", "alice", clock)
+		require.NoError(t, s.CreatePushTransaction(ctx, tx))
+		clock.Advance(5*time.Minute - time.Millisecond)
+		_, err := s.PushTransaction(ctx, tx.Hash)
+		require.NoError(t, err, "alive until its expiry")
+		clock.Advance(time.Millisecond)
+		_, err = s.ResolvePushTransaction(ctx, tx.Hash, true, "")
+		require.ErrorIs(t, err, store.ErrNotFound, "an expired transaction cannot be answered")
+		_, err = s.PushTransaction(ctx, tx.Hash)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		require.NoError(t, s.CreatePushTransaction(ctx, PushTransaction("a", "alice", clock)), "its hash may be recorded again")
+	}},
+	{"TransactionIsolation", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		tx := PushTransaction("a", "alice", clock)
+		hash := append([]byte(nil), tx.Hash...)
+		require.NoError(t, s.CreatePushTransaction(ctx, tx))
+		tx.Hash[0] ^= 0xff
+		tx.ChallengeHash[0] ^= 0xff
+		got, err := s.PushTransaction(ctx, hash)
+		require.NoError(t, err, "the store kept its own copy")
+		assert.Equal(t, PushTransaction("a", "alice", clock).ChallengeHash, got.ChallengeHash)
+		got.ChallengeHash[0] ^= 0xff
+		again, err := s.PushTransaction(ctx, hash)
+		require.NoError(t, err)
+		assert.Equal(t, PushTransaction("a", "alice", clock).ChallengeHash, again.ChallengeHash)
+	}},
+	{"TransactionContext", func(t *testing.T, s store.PushDevices, clock *Clock) {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		tx := PushTransaction("a", "alice", clock)
+		require.ErrorIs(t, s.CreatePushTransaction(cctx, tx), context.Canceled)
+		require.NoError(t, s.CreatePushTransaction(ctx, tx))
+		_, err := s.ResolvePushTransaction(cctx, tx.Hash, true, "")
+		require.ErrorIs(t, err, context.Canceled)
+		got, err := s.PushTransaction(ctx, tx.Hash)
+		require.NoError(t, err)
+		assert.False(t, got.Resolved, "a cancelled answer wrote nothing")
 	}},
 }
