@@ -8,7 +8,7 @@
 // # Flow
 //
 // Start resolves the identity (identity_user_id, by default the subject's
-// own id; another identity only if Config.AllowIdentity allows it) and the
+// own id; another identity only if verify.Config.AllowIdentity allows it) and the
 // connection, and returns the Policy, sealed into the auth_session too.
 // Confirm enforces, in order: the spec's schema for new_password (1 to 256
 // code points, no control characters: a 400 naming new_password);

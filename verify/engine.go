@@ -90,6 +90,21 @@ type EngineStart struct {
 	MethodID string
 	// ExpiresAt is when the auth_session (and so the challenge) expires.
 	ExpiresAt time.Time
+	// Identity is the identity the enrollment is for, decided by the
+	// service's one rule (Config.AllowIdentity): the subject's own id, or
+	// a linked identity the host approved. Engines use it, never
+	// Request.IdentityUserID; empty (an engine called outside a Service)
+	// means Subject.ID.
+	Identity string
+}
+
+// IdentityOf returns the identity an enrollment is for: s.Identity, or
+// the subject's own id when the service did not set it.
+func (s *EngineStart) IdentityOf() string {
+	if s.Identity != "" {
+		return s.Identity
+	}
+	return s.Subject.ID
 }
 
 // Challenge is what an engine's Start returns.
