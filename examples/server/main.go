@@ -115,6 +115,7 @@ type config struct {
 	purgeInterval                     time.Duration
 	jwks, jwtIssuer, audience         string
 	demoUsers                         bool
+	abuse                             abuseFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -143,6 +144,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.jwks, "jwks", "", "JWKS file or https URL: accept JWT access tokens (with -iss, -aud) instead of the demo token")
 	fs.StringVar(&c.jwtIssuer, "iss", "", "iss of accepted JWT access tokens (with -jwks)")
 	fs.StringVar(&c.audience, "aud", "", "aud of accepted JWT access tokens, e.g. https://DOMAIN/me/ (with -jwks)")
+	c.abuse.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
