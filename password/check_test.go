@@ -245,7 +245,7 @@ func TestCheckInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkInput(tc.pw)
+			_, err := checkInput(tc.pw)
 			if tc.detail == "" {
 				require.NoError(t, err)
 				return

@@ -11,7 +11,8 @@
 // own id; another identity only if verify.Config.AllowIdentity allows it) and the
 // connection, and returns the Policy, sealed into the auth_session too.
 // Confirm enforces, in order: the spec's schema for new_password (1 to 256
-// code points, no control characters: a 400 naming new_password);
+// code points as typed — after NFC —, no control characters, at least one
+// visible character: a 400 naming new_password);
 // NFKC normalisation; the local rules of the sealed and of the current
 // policy, all reported at once (a 400 with one validation error per
 // broken rule, never echoing the password); the breach check; the
@@ -28,8 +29,11 @@
 //
 // # Security
 //
-//   - Length is counted in Unicode code points after NFKC (NIST SP 800-63B-4
-//     §3.1.1.2, checklist PW-01). The default policy asks for 15, the NIST
+//   - Length is counted in Unicode code points as typed, after NFC and
+//     never after NFKC, so U+FDFA (18 code points after NFKC) is one
+//     character (NIST SP 800-63B-4 §3.1.1.2, checklist PW-01, AB-09). A
+//     password of only white space, zero-width, format or filler
+//     characters (15 × U+200B, 15 × U+3164) is refused (AB-10). The default policy asks for 15, the NIST
 //     minimum for a password used as a single factor; 8 suffices when it is
 //     only ever a second factor. Any printable character, space and Unicode
 //     are accepted; composition rules are off by default (PW-05) and

@@ -319,17 +319,18 @@ func (e *Engine) Check(ctx context.Context, sub verify.Subject, password string)
 // during the enrollment never weakens it), then against the breach
 // corpus. It returns the normalised password.
 func (e *Engine) check(ctx context.Context, sub *verify.Subject, raw string, sealed *Policy) (string, error) {
-	if err := checkInput(raw); err != nil {
+	t, err := checkInput(raw)
+	if err != nil {
 		return "", err
 	}
-	pw := Normalize(raw)
-	vs := e.checker.check(pw, sub)
+	pw := Normalize(t)
+	vs := e.checker.check(t, sub)
 	if sealed != nil && !sealed.equal(&e.policy) {
 		c, err := e.newChecker(*sealed)
 		if err != nil {
 			return "", err
 		}
-		vs = mergeViolations(vs, c.check(pw, sub))
+		vs = mergeViolations(vs, c.check(t, sub))
 	}
 	if len(vs) > 0 {
 		return "", (&PolicyError{Violations: vs}).verifyError()
