@@ -180,8 +180,8 @@ func NewPhone(cfg PhoneConfig, sender Sender, limiter verify.Limiter) (*Phone, e
 		return nil, err
 	}
 	e := &Phone{
-		core:     codeEngine{typ: verify.TypePhone, cfg: cc, sender: sender, limiter: limiter},
-		prefix:   cfg.PrefixLimit, country: cfg.CountryLimit, ceiling: cfg.CeilingLimit,
+		core:   codeEngine{typ: verify.TypePhone, cfg: cc, sender: sender, limiter: limiter},
+		prefix: cfg.PrefixLimit, country: cfg.CountryLimit, ceiling: cfg.CeilingLimit,
 		channels: append([]Channel(nil), cfg.Channels...), forbidden: cfg.Forbidden,
 		text: cfg.Text, voiceText: cfg.VoiceText,
 	}
