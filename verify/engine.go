@@ -19,9 +19,10 @@ type Subject struct {
 	Profile map[string]string
 }
 
-// Client describes the calling user agent. It is informational (the
-// passkey engine summarises UserAgent into the method's user_agent) and is
-// never used for a security decision: origins come from configuration.
+// Client describes the calling user agent. It never decides whether a
+// proof is valid (origins come from configuration); the passkey engine
+// summarises UserAgent into the method's user_agent, and the otp engines
+// charge a send budget per IP (across accounts, against SMS pumping).
 type Client struct {
 	UserAgent string
 	IP        string
