@@ -166,7 +166,7 @@ func (c *checker) check(typed string, sub *verify.Subject) []Violation {
 		vs = append(vs, Violation{RuleIdenticalCharacters, "must not contain more than 2 identical characters in a row"})
 	}
 	if cx.SequentialCharacters == Block && sequential {
-		vs = append(vs, Violation{RuleSequentialCharacters, "must not contain 3 or more sequential letters or digits (such as abc or 321)"})
+		vs = append(vs, Violation{RuleSequentialCharacters, "must not contain 3 or more sequential letters or digits (such as abc, CBA or 321)"})
 	}
 	var lower string
 	if c.dict != nil || c.policy.ProfileData.Active {
@@ -183,27 +183,23 @@ func (c *checker) check(typed string, sub *verify.Subject) []Violation {
 	return vs
 }
 
-// isSequence reports whether a, b, c are consecutive ASCII letters
-// (case-insensitively) or digits, ascending or descending.
+// isSequence reports whether a, b, c are consecutive character codes,
+// ascending or descending, each an ASCII letter or digit: "abc", "CBA" and
+// "789", but not "aBc". This is password-sheriff's sequentialChars with
+// max 2, which Auth0 applies (AB-12): it compares character codes, so it
+// is case-sensitive, and since no two ASCII letters or digits of another
+// kind have adjacent codes, a run never mixes letters and digits.
 func isSequence(a, b, c rune) bool {
-	a, b, c = asciiLower(a), asciiLower(b), asciiLower(c)
-	letters := isASCIILetter(a) && isASCIILetter(b) && isASCIILetter(c)
-	digits := isASCIIDigit(a) && isASCIIDigit(b) && isASCIIDigit(c)
-	if !letters && !digits {
+	if !isASCIIAlnum(a) || !isASCIIAlnum(b) || !isASCIIAlnum(c) {
 		return false
 	}
 	d := b - a
 	return (d == 1 || d == -1) && c-b == d
 }
 
-func asciiLower(r rune) rune {
-	if r >= 'A' && r <= 'Z' {
-		return r + ('a' - 'A')
-	}
-	return r
+func isASCIIAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
-func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' }
-func isASCIIDigit(r rune) bool  { return r >= '0' && r <= '9' }
 
 func typeList(ts []CharacterType) string {
 	names := make([]string, len(ts))

@@ -75,6 +75,31 @@
 //     policy, never the password; errors and log entries carry no
 //     password and no hash.
 //
+// # Auth0 parity
+//
+// On printable ASCII the complexity rules (min_length, character_types
+// with all or three_of_four, identical_characters, sequential_characters,
+// and with bcrypt the 72-byte bound of max_length_exceeded "error") give
+// Auth0's verdicts rule for rule: TestAuth0ComplexityDifferential compares
+// them with auth0-password-policies 3.1.0 on password-sheriff 2.0.0
+// (AB-12). Sequences are case-sensitive, as password-sheriff compares
+// character codes: "abc" and "CBA" are sequences, "aBc" is not. Beyond
+// ASCII the rules differ on purpose:
+//
+//   - Length: password-sheriff counts UTF-16 code units (an emoji is 2,
+//     a decomposed "é" 2); this package counts code points after NFC (1
+//     and 1), never after NFKC (AB-09).
+//   - Character types: password-sheriff knows only A-Z, a-z, 0-9 and
+//     ASCII punctuation and space; this package reads Unicode categories
+//     after NFKC, so "É" is upper case, "٣" a number and "€" special.
+//   - Identical and sequential runs are judged after NFKC: fullwidth
+//     "ａａａ" and "ａｂｃ" are runs here, not for password-sheriff.
+//   - The 72-byte bound applies only with bcrypt, whose input it is;
+//     with argon2id passwords up to 256 characters are accepted (PW-02).
+//   - A password with no visible character (spaces, U+200B, U+3164) is
+//     refused here (AB-10) and accepted by password-sheriff when long
+//     enough.
+//
 // # Storage
 //
 // The engine reads the current method through store.Methods (history and
