@@ -77,7 +77,7 @@ func TestPumpingFromOneIPAcrossRangesIsStopped(t *testing.T) { // AB-03
 
 // TestEachPhoneBudgetRefuses: each budget is configurable and refuses on
 // its own (429 state, nothing sent), the others left wide open.
-func TestEachPhoneBudgetRefuses(t *testing.T) { // AB-03, AB-04, AB-05, AB-06
+func TestEachPhoneBudgetRefuses(t *testing.T) { // AB-03, AB-04, AB-14
 	wide := verify.Limit{Requests: MaxBudgetRequests, Window: DefaultSendWindow}
 	three := verify.Limit{Requests: 3, Window: DefaultSendWindow}
 	base := func() PhoneConfig {

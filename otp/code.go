@@ -185,7 +185,7 @@ func (e *codeEngine) hash(subject, methodID string, s *codeState, code []byte) [
 // start charges the send budgets, draws a code, sends msg with it through
 // the Sender and returns the challenge sealing its keyed hash. msg has
 // Channel and To set; text renders the body. A refused budget sends
-// nothing (SECURITY-CHECKLIST OT-06, AB-03…AB-08).
+// nothing (SECURITY-CHECKLIST OT-06; AB-03, AB-04, AB-07, AB-08, AB-14).
 func (e *codeEngine) start(ctx context.Context, req *verify.EngineStart, msg Message, text func(code string, ttl time.Duration) string, budgets []bucket) (*verify.Challenge, error) {
 	if req.MethodID == "" || req.Subject.ID == "" {
 		return nil, fmt.Errorf("otp: %s start without a method id or subject", e.typ)
