@@ -29,6 +29,9 @@
 //	                   signed by a key of the JWKS -jwks (a file or an https
 //	                   URL), with iss -iss and aud -aud, as Bearer or DPoP
 //	                   (verify/httpapi/tokenauth); the user is the token's sub
+//	-require-at-jwt    with -jwks: only tokens of header typ at+jwt (RFC 9068)
+//	-max-token-lifetime with -jwks: refuse tokens whose exp-iat or age
+//	                   exceeds it (1m to 24h)
 //	-user              the demo user id (default auth0|demo)
 //	-email             the demo user's e-mail (TOTP account label, address of
 //	                   the added- and removed-method notifications)
@@ -50,6 +53,9 @@
 //	                   notifications of added and removed methods; e-mail
 //	                   and phone are served only with an outbox
 //	-rate-limit        per-user requests per minute and route (0 lifts it)
+//	-phone-countries   regions whose numbers may enroll a phone, e.g. US,GB
+//	                   (default all); the send budgets against SMS pumping
+//	                   are the otp defaults, kept in the rate limiter
 //	-store             memory (default), sqlite:PATH or a postgres:// URL;
 //	                   processes sharing a database share single use,
 //	                   attempt counts and methods
