@@ -261,3 +261,26 @@ func TestDomainBudget(t *testing.T) { // AB-08
 	_, err := f.svc.Start(context.Background(), f.sub, verify.StartRequest{Type: verify.TypeEmail, Email: "a@other.example"}, verify.Client{})
 	require.NoError(t, err, "another domain has its own budget")
 }
+
+// FuzzParsePhone: no panic; a success is the canonical E.164 form, a
+// fixed point, of the number NormalizePhone reads (AB-05).
+func FuzzParsePhone(f *testing.F) {
+	for _, s := range []string{"+447911123456", "+4407911123456", "+1 (201) 555-0123", "+19005551234", "+33612345678", "+0123456789", "+999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParsePhone(s)
+		if err != nil {
+			require.ErrorIs(t, err, ErrInvalidPhone)
+			require.Zero(t, n)
+			return
+		}
+		norm, err := NormalizePhone(s)
+		require.NoError(t, err)
+		require.Equal(t, norm, n.E164)
+		again, err := ParsePhone(n.E164)
+		require.NoError(t, err)
+		require.Equal(t, n, again)
+		require.NotEmpty(t, n.Region)
+	})
+}
