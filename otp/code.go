@@ -66,6 +66,7 @@ type codeConfig struct {
 	Digits    int
 	TTL       time.Duration
 	SendLimit verify.Limit
+	IPLimit   verify.Limit
 	Now       func() time.Time
 }
 
@@ -96,6 +97,9 @@ func (c *codeConfig) check() error {
 	}
 	if c.SendLimit.Window < MinSendWindow || c.SendLimit.Window > MaxSendWindow {
 		return configErrorf("SendLimit.Window %v out of range [%v, %v]", c.SendLimit.Window, MinSendWindow, MaxSendWindow)
+	}
+	if err := budget("IPLimit", &c.IPLimit, DefaultIPSendRequests); err != nil {
+		return err
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -178,37 +182,15 @@ func (e *codeEngine) hash(subject, methodID string, s *codeState, code []byte) [
 		strconv.FormatInt(s.expires.UnixMilli(), 10), string(code))
 }
 
-// throttle records one send to sub and to the destination to, under the
-// engine's SendLimit, and returns a verify.ErrRateLimited error carrying
-// the refusing bucket when either is exhausted (SECURITY-CHECKLIST OT-06).
-// The user bucket is charged first: a refused user never charges the
-// destination's bucket. A limiter failure fails closed.
-func (e *codeEngine) throttle(ctx context.Context, sub, to string) error {
-	prefix := "verifykit/" + string(e.typ) + "/send/"
-	for _, key := range [...]string{prefix + "user/" + sub, prefix + "to/" + to} {
-		d, err := e.limiter.Allow(ctx, key, e.cfg.SendLimit)
-		if err != nil {
-			return fmt.Errorf("otp: rate limiter: %w", err)
-		}
-		if !d.Allowed {
-			return &verify.Error{
-				Kind: verify.ErrRateLimited, Reason: string(e.typ) + "_send_limited",
-				Detail:    "Too many codes were sent; try again later",
-				RateLimit: &d,
-			}
-		}
-	}
-	return nil
-}
-
-// start throttles, draws a code, sends msg with it through the Sender and
-// returns the challenge sealing its keyed hash. msg has Channel and To set;
-// text renders the body.
-func (e *codeEngine) start(ctx context.Context, req *verify.EngineStart, msg Message, text func(code string, ttl time.Duration) string) (*verify.Challenge, error) {
+// start charges the send budgets, draws a code, sends msg with it through
+// the Sender and returns the challenge sealing its keyed hash. msg has
+// Channel and To set; text renders the body. A refused budget sends
+// nothing (SECURITY-CHECKLIST OT-06; AB-03, AB-04, AB-07, AB-08, AB-14).
+func (e *codeEngine) start(ctx context.Context, req *verify.EngineStart, msg Message, text func(code string, ttl time.Duration) string, budgets []bucket) (*verify.Challenge, error) {
 	if req.MethodID == "" || req.Subject.ID == "" {
 		return nil, fmt.Errorf("otp: %s start without a method id or subject", e.typ)
 	}
-	if err := e.throttle(ctx, req.Subject.ID, msg.To); err != nil {
+	if err := e.charge(ctx, budgets); err != nil {
 		return nil, err
 	}
 	code, err := randomSymbols(codeAlphabet, e.cfg.Digits)

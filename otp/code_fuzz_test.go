@@ -148,7 +148,7 @@ func BenchmarkPhoneConfirm(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	benchConfirm(b, e, verify.StartRequest{PhoneNumber: "+15551234567"}, s)
+	benchConfirm(b, e, verify.StartRequest{PhoneNumber: "+12015550123"}, s)
 }
 
 // BenchmarkEmailVerify is the whole confirm through verify.Service: unseal

@@ -323,10 +323,10 @@ func TestPhoneEnrollment(t *testing.T) {
 	}{{"", "sms"}, {"sms", "sms"}, {"voice", "voice"}} {
 		t.Run("preferred "+tc.want+" from "+strconv.Quote(tc.pref), func(t *testing.T) {
 			f := newOOBFixture(t, oobOptions{})
-			en, code := f.startPhone(t, "+1 (555) 123-4567", tc.pref)
+			en, code := f.startPhone(t, "+1 (201) 555-0123", tc.pref)
 			msg := f.sender.last(t)
 			assert.Equal(t, Channel(tc.want), msg.Channel)
-			assert.Equal(t, "+15551234567", msg.To)
+			assert.Equal(t, "+12015550123", msg.To)
 			assert.Empty(t, msg.Subject)
 			if tc.want == "voice" {
 				spelled := strings.Join(strings.Split(code, ""), " ")
@@ -336,11 +336,11 @@ func TestPhoneEnrollment(t *testing.T) {
 			}
 			m, err := f.confirm(f.sub, en, code)
 			require.NoError(t, err)
-			assert.Equal(t, "+15551234567", m.PhoneNumber)
+			assert.Equal(t, "+12015550123", m.PhoneNumber)
 			assert.Equal(t, tc.want, m.PreferredAuthenticationMethod)
 			body, err := json.Marshal(m)
 			require.NoError(t, err)
-			assert.JSONEq(t, `{"id":"`+en.ID+`","type":"phone","confirmed":true,"phone_number":"+15551234567","preferred_authentication_method":"`+tc.want+`","usage":["secondary"],"created_at":"2026-03-04T05:06:07.000Z"}`, string(body))
+			assert.JSONEq(t, `{"id":"`+en.ID+`","type":"phone","confirmed":true,"phone_number":"+12015550123","preferred_authentication_method":"`+tc.want+`","usage":["secondary"],"created_at":"2026-03-04T05:06:07.000Z"}`, string(body))
 		})
 	}
 }
@@ -359,10 +359,10 @@ func TestStartErrors(t *testing.T) {
 		{"email over-long", verify.StartRequest{Type: verify.TypeEmail, Email: strings.Repeat("a", 64) + "@" + strings.Repeat("b.", 95) + "com"}, verify.ErrInvalidRequest, "email", ""},
 		{"phone missing", verify.StartRequest{Type: verify.TypePhone}, verify.ErrInvalidRequest, "phone_number", ""},
 		{"phone national", verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "555 123 4567"}, verify.ErrInvalidRequest, "phone_number", ""},
-		{"phone over-long", verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+1555123456789012"}, verify.ErrInvalidRequest, "phone_number", ""},
-		{"phone method fax", verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+15551234567", PreferredAuthenticationMethod: "fax"}, verify.ErrInvalidRequest, "preferred_authentication_method", ""},
-		{"phone method upper case", verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+15551234567", PreferredAuthenticationMethod: "SMS"}, verify.ErrInvalidRequest, "preferred_authentication_method", ""},
-		{"voice not allowed", verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+15551234567", PreferredAuthenticationMethod: "voice"}, verify.ErrForbidden, "", "phone_channel_forbidden"},
+		{"phone over-long", verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+1201555012389012"}, verify.ErrInvalidRequest, "phone_number", ""},
+		{"phone method fax", verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+12015550123", PreferredAuthenticationMethod: "fax"}, verify.ErrInvalidRequest, "preferred_authentication_method", ""},
+		{"phone method upper case", verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+12015550123", PreferredAuthenticationMethod: "SMS"}, verify.ErrInvalidRequest, "preferred_authentication_method", ""},
+		{"voice not allowed", verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+12015550123", PreferredAuthenticationMethod: "voice"}, verify.ErrForbidden, "", "phone_channel_forbidden"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.svc.Start(context.Background(), f.sub, tc.req, verify.Client{})
@@ -407,7 +407,7 @@ func TestStartFailuresAreInternal(t *testing.T) {
 	})
 	t.Run("limiter", func(t *testing.T) {
 		f := newOOBFixture(t, oobOptions{limiter: failingLimiter{}})
-		en, err := f.svc.Start(context.Background(), f.sub, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+15551234567"}, verify.Client{})
+		en, err := f.svc.Start(context.Background(), f.sub, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+12015550123"}, verify.Client{})
 		require.Error(t, err)
 		assert.Nil(t, en)
 		assert.Nil(t, verify.Kind(err), "a limiter outage fails closed as internal: %v", err)
@@ -462,8 +462,8 @@ func TestConfirmErrors(t *testing.T) {
 	t.Run("state of another type", func(t *testing.T) {
 		// A phone state handed to the email engine (only a key holder or a
 		// bug could do it) is an invalid session, not a proof failure.
-		_, code := f.startPhone(t, "+15551234567", "")
-		ch, err := f.phone.Start(context.Background(), &verify.EngineStart{Subject: f.sub, MethodID: "phone|x", Request: verify.StartRequest{PhoneNumber: "+15551234567"}})
+		_, code := f.startPhone(t, "+12015550123", "")
+		ch, err := f.phone.Start(context.Background(), &verify.EngineStart{Subject: f.sub, MethodID: "phone|x", Request: verify.StartRequest{PhoneNumber: "+12015550123"}})
 		require.NoError(t, err)
 		state, err := json.Marshal(ch.State)
 		require.NoError(t, err)
@@ -491,7 +491,7 @@ func TestFiveWrongCodes(t *testing.T) {
 			if typ == verify.TypeEmail {
 				en, code = f.startEmail(t, "a@example.com")
 			} else {
-				en, code = f.startPhone(t, "+15551234567", "")
+				en, code = f.startPhone(t, "+12015550123", "")
 			}
 			for i := 0; i < verify.DefaultMaxAttempts; i++ {
 				_, err := f.confirm(f.sub, en, wrong(code))
@@ -553,10 +553,10 @@ func TestSendThrottle(t *testing.T) {
 	t.Run("per destination across users", func(t *testing.T) {
 		f := newOOBFixture(t, oobOptions{phone: PhoneConfig{SendLimit: limit}})
 		for i := 0; i < 3; i++ {
-			f.start(t, verify.Subject{ID: fmt.Sprint("user", i)}, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+15551234567"})
+			f.start(t, verify.Subject{ID: fmt.Sprint("user", i)}, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+12015550123"})
 		}
 		// Another spelling of the same number is the same destination.
-		_, err := f.svc.Start(context.Background(), verify.Subject{ID: "user9"}, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+1 555 123 4567"}, verify.Client{})
+		_, err := f.svc.Start(context.Background(), verify.Subject{ID: "user9"}, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+1 201 555 0123"}, verify.Client{})
 		limited(t, err)
 		assert.Equal(t, 3, f.sender.count())
 	})
@@ -577,7 +577,7 @@ func TestSendThrottle(t *testing.T) {
 		for i := 0; i < 3; i++ {
 			f.startEmail(t, "a@example.com")
 		}
-		f.startPhone(t, "+15551234567", "")
+		f.startPhone(t, "+12015550123", "")
 		assert.Equal(t, 4, f.sender.count())
 	})
 }
@@ -758,7 +758,7 @@ var codeChecklist = []checklistCase{
 		f := newOOBFixture(t, oobOptions{})
 		refused := 0
 		for i := 0; i < 20; i++ { // 20 resends within the same minute
-			_, err := f.svc.Start(context.Background(), f.sub, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+15551234567"}, verify.Client{})
+			_, err := f.svc.Start(context.Background(), f.sub, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+12015550123"}, verify.Client{})
 			if errors.Is(err, verify.ErrRateLimited) {
 				refused++
 				continue
@@ -786,19 +786,19 @@ var codeChecklist = []checklistCase{
 	}},
 	{"OT-08", func(t *testing.T) {
 		f := newOOBFixture(t, oobOptions{phone: PhoneConfig{Forbidden: true}})
-		_, err := f.svc.Start(context.Background(), f.sub, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+15551234567"}, verify.Client{})
+		_, err := f.svc.Start(context.Background(), f.sub, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+12015550123"}, verify.Client{})
 		require.ErrorIs(t, err, verify.ErrForbidden)
 		assert.Equal(t, AssuranceRestricted, f.phone.Assurance())
 		// The number is sealed at start; a code sent to one number cannot
 		// confirm another, whatever the client sends.
 		g := newOOBFixture(t, oobOptions{})
-		ch, err := g.phone.Start(context.Background(), &verify.EngineStart{Subject: g.sub, MethodID: "phone|a", Request: verify.StartRequest{PhoneNumber: "+15551234567"}})
+		ch, err := g.phone.Start(context.Background(), &verify.EngineStart{Subject: g.sub, MethodID: "phone|a", Request: verify.StartRequest{PhoneNumber: "+12015550123"}})
 		require.NoError(t, err)
 		code := g.sender.last(t).Code
 		state := ch.State.(string)
 		raw, err := stateEncoding.DecodeString(state)
 		require.NoError(t, err)
-		forged := bytes.Replace(raw, []byte("+15551234567"), []byte("+15559999999"), 1)
+		forged := bytes.Replace(raw, []byte("+12015550123"), []byte("+12015559999"), 1)
 		_, err = g.phone.Confirm(context.Background(), &verify.EngineConfirm{Subject: g.sub, MethodID: "phone|a", State: json.RawMessage(`"` + encodeState(forged) + `"`), Request: verify.VerifyRequest{OTPCode: &code}})
 		require.ErrorIs(t, err, verify.ErrInvalidProof, "the keyed hash binds the number")
 	}},
@@ -814,14 +814,14 @@ var codeChecklist = []checklistCase{
 	}},
 	{"OT-10", func(t *testing.T) {
 		f := newOOBFixture(t, oobOptions{})
-		en, code := f.startPhone(t, "+1 (555) 123-4567", "voice")
-		assert.Equal(t, "+15551234567", f.sender.last(t).To)
+		en, code := f.startPhone(t, "+1 (201) 555-0123", "voice")
+		assert.Equal(t, "+12015550123", f.sender.last(t).To)
 		// The verify request has no destination field at all (VerifyRequest
 		// carries auth_session and the proof only; verify/httpapi rejects
 		// unknown members): the method gets what was sealed.
 		m, err := f.confirm(f.sub, en, code)
 		require.NoError(t, err)
-		assert.Equal(t, "+15551234567", m.PhoneNumber)
+		assert.Equal(t, "+12015550123", m.PhoneNumber)
 		assert.Equal(t, "voice", m.PreferredAuthenticationMethod)
 		t.Run("phone", TestNormalizePhone)
 		t.Run("email", TestNormalizeEmail)

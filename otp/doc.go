@@ -127,12 +127,22 @@
 // POST to an SMS or voice gateway) and a verify.Limiter, both required.
 // Start validates the destination — NormalizeEmail: an RFC 5322 addr-spec
 // as net/mail parses it, at most 254 bytes of printable ASCII, with a host
-// name for domain; NormalizePhone: E.164, '+' and 8 to 15 digits, visual
-// separators dropped ("+1 (555) 123-4567" is "+15551234567"; OT-10) —
-// then charges the send limit of the user and, separately, of the
-// destination (default 10 an hour each). A refusal is verify.ErrRateLimited
-// carrying the bucket (HTTP 429 with the rate-limit headers and
-// retry-after) and nothing is sent (OT-06). Then it draws a code of Digits
+// name for domain; ParsePhone: E.164, '+' and 8 to 15 digits, visual
+// separators dropped ("+1 (201) 555-0123" is "+12015550123"; OT-10), valid
+// for its country by libphonenumber's numbering plan
+// (github.com/nyaruka/phonenumbers), in canonical form (no trunk 0 after
+// the country code), of a number type the channel accepts and of a region
+// PhoneConfig.Countries allows (AB-05, AB-06) —
+// then charges the send budgets: of the user and, separately, of the
+// destination (default 10 an hour each; an e-mail destination is its
+// mailbox, lower-cased without a +tag, AB-07), of the client IP across
+// accounts (20), and for phones of the number range (the number without
+// its last 3 digits, 10), of the country calling code (200) and a ceiling
+// (1000), for e-mail of the domain (300), all per hour and kept in the
+// Limiter, so cluster-wide with a shared one (SMS pumping and mail
+// bombing; AB-03, AB-04, AB-08, AB-14). A refusal is
+// verify.ErrRateLimited carrying the bucket (HTTP 429 with the rate-limit
+// headers and retry-after) and nothing is sent (OT-06). Then it draws a code of Digits
 // digits (6 to 10, default 6) uniformly from crypto/rand (OT-01), sends it
 // (ChannelEmail, or ChannelSMS / ChannelVoice from the phone's
 // preferred_authentication_method, sms by default), and seals the

@@ -112,11 +112,23 @@ type EmailConfig struct {
 	// bounds it.
 	TTL time.Duration
 	// SendLimit bounds the codes sent per user and, separately, per
-	// address, across all processes sharing the Limiter. Default 10 an
+	// mailbox, across all processes sharing the Limiter. Default 10 an
 	// hour; Requests in [1, 1000], Window in [1m, 24h]. It bounds mail
 	// bombing and, with the service's 5 attempts per auth_session, the
-	// guesses per hour (50 by default).
+	// guesses per hour (50 by default). The mailbox is keyed on a
+	// canonical form of the address — local part and domain lower-cased,
+	// a "+tag" removed — so case variants and tags of one mailbox share
+	// one bucket (AB-07); the address sent to and stored stays as typed.
 	SendLimit verify.Limit
+	// IPLimit bounds the codes sent for requests from one client IP
+	// (verify.Client.IP), across every account; DomainLimit the codes sent
+	// to one domain (lower-cased). Charged after SendLimit's, they refuse
+	// with verify.ErrRateLimited and send nothing. Defaults
+	// DefaultIPSendRequests (20) and DefaultDomainSendRequests (300) an
+	// hour; Requests in [1, MaxBudgetRequests], Window in [1m, 24h]. Raise
+	// DomainLimit for the large mail providers most users share.
+	IPLimit     verify.Limit
+	DomainLimit verify.Limit
 	// Forbidden refuses every e-mail enrollment with verify.ErrForbidden
 	// (HTTP 403): the policy knob for deployments where e-mail must not be
 	// an authentication factor (NIST SP 800-63B §5.1.3.1, ASVS 6.3.6;
@@ -141,6 +153,7 @@ type EmailConfig struct {
 // or a shared inbox has. See the package documentation.
 type Email struct {
 	core      codeEngine
+	domain    verify.Limit
 	forbidden bool
 	subject   string
 	text      func(string, time.Duration) string
@@ -159,13 +172,17 @@ func NewEmail(cfg EmailConfig, sender Sender, limiter verify.Limiter) (*Email, e
 	if limiter == nil {
 		return nil, configErrorf("NewEmail: limiter is required")
 	}
-	cc := codeConfig{HashKey: cfg.HashKey, Digits: cfg.Digits, TTL: cfg.TTL, SendLimit: cfg.SendLimit, Now: cfg.Now}
+	cc := codeConfig{HashKey: cfg.HashKey, Digits: cfg.Digits, TTL: cfg.TTL, SendLimit: cfg.SendLimit, IPLimit: cfg.IPLimit, Now: cfg.Now}
 	if err := cc.check(); err != nil {
 		return nil, err
 	}
 	e := &Email{
 		core:      codeEngine{typ: verify.TypeEmail, cfg: cc, sender: sender, limiter: limiter},
+		domain:    cfg.DomainLimit,
 		forbidden: cfg.Forbidden, subject: cfg.Subject, text: cfg.Text,
+	}
+	if err := budget("DomainLimit", &e.domain, DefaultDomainSendRequests); err != nil {
+		return nil, err
 	}
 	if e.subject == "" {
 		e.subject = DefaultEmailSubject
@@ -207,7 +224,9 @@ func (e *Email) Start(ctx context.Context, req *verify.EngineStart) (*verify.Cha
 	if err != nil {
 		return nil, verify.InvalidField("email", "/email", fmt.Sprintf("must be an e-mail address (RFC 5322 addr-spec) of at most %d characters", MaxEmailLen))
 	}
-	return e.core.start(ctx, req, Message{Channel: ChannelEmail, To: to, Subject: e.subject}, e.text)
+	key, domain := emailLimitKey(to)
+	budgets := e.core.buckets(req, key, bucket{"domain/" + domain, e.domain, "domain"})
+	return e.core.start(ctx, req, Message{Channel: ChannelEmail, To: to, Subject: e.subject}, e.text, budgets)
 }
 
 // Confirm checks the otp_code against the sealed keyed hash in constant

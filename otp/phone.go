@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,9 +35,9 @@ var ErrInvalidPhone = errors.New("otp: invalid phone number")
 // international prefix ("0044…"), letters or Unicode digits, is an error.
 // The input is at most MaxPhoneInputLen bytes.
 //
-// This is a syntax check, not a numbering-plan check: whether the number
-// exists is learnt by sending it a code. Errors match ErrInvalidPhone and
-// never echo s.
+// This is a syntax check, not a numbering-plan check; the Phone engine
+// uses ParsePhone, which adds the numbering plan. Errors match
+// ErrInvalidPhone and never echo s.
 func NormalizePhone(s string) (string, error) {
 	if len(s) == 0 || len(s) > MaxPhoneInputLen {
 		return "", fmt.Errorf("%w: length %d out of range [1, %d]", ErrInvalidPhone, len(s), MaxPhoneInputLen)
@@ -79,11 +81,48 @@ type PhoneConfig struct {
 	// (NIST SP 800-63B §5.1.3.2).
 	TTL time.Duration
 	// SendLimit bounds the messages sent per user and, separately, per
-	// number, across all processes sharing the Limiter. Default 10 an
-	// hour; Requests in [1, 1000], Window in [1m, 24h]. The per-number
-	// bucket is what stops SMS pumping (toll fraud) through one account
-	// after another (SECURITY-CHECKLIST OT-06).
+	// number (its canonical E.164 form), across all processes sharing the
+	// Limiter. Default 10 an hour; Requests in [1, 1000], Window in
+	// [1m, 24h] (SECURITY-CHECKLIST OT-06).
 	SendLimit verify.Limit
+
+	// The budgets below stop SMS and voice pumping (toll fraud: many
+	// numbers of one premium range, many accounts, one client). Each is a
+	// bucket of the Limiter, charged after SendLimit's in the order listed;
+	// the first exhausted one refuses the start with verify.ErrRateLimited
+	// (HTTP 429 with its RateLimit headers) and nothing is sent. The zero
+	// value is the default; Requests in [1, MaxBudgetRequests], Window in
+	// [1m, 24h].
+	//
+	// IPLimit: per client IP (verify.Client.IP, which verify/httpapi fills),
+	// across every account. Default DefaultIPSendRequests (20) an hour.
+	// Not charged when the host gives no IP.
+	IPLimit verify.Limit
+	// PrefixLimit: per number range, the E.164 number without its last 3
+	// digits. Default DefaultPrefixSendRequests (10) an hour.
+	PrefixLimit verify.Limit
+	// CountryLimit: per country calling code (+44 for GB, GG, IM and JE).
+	// Default DefaultCountrySendRequests (200) an hour.
+	CountryLimit verify.Limit
+	// CeilingLimit: every code this engine sends, per process with an
+	// in-memory Limiter, per cluster with a shared one (ratelimit's Redis
+	// limiter). Default DefaultCeilingSendRequests (1000) an hour.
+	CeilingLimit verify.Limit
+	// Countries, when set, is the allow-list of the regions (ISO 3166-1
+	// alpha-2 codes as the numbering plan assigns them, e.g. "US", "GB",
+	// "FR") whose numbers may enroll; any other number is refused with
+	// verify.ErrInvalidRequest on phone_number. nil allows every region.
+	Countries []string
+	// SMSNumberTypes and VoiceNumberTypes are the number types (by the
+	// numbering plan of github.com/nyaruka/phonenumbers) accepted for
+	// each channel. nil means DefaultSMSNumberTypes (mobile, and
+	// fixed-line-or-mobile where the plan cannot tell them apart) and
+	// DefaultVoiceNumberTypes (those and fixed-line): premium-rate,
+	// shared-cost, toll-free, VoIP, personal, pager, UAN, voicemail and
+	// unknown numbers are refused unless listed.
+	SMSNumberTypes   []NumberType
+	VoiceNumberTypes []NumberType
+
 	// Channels are the preferred_authentication_method values users may
 	// choose: ChannelSMS and ChannelVoice (the default is both). A request
 	// for another is refused with verify.ErrForbidden. The first one is the
@@ -113,6 +152,12 @@ type PhoneConfig struct {
 // package documentation.
 type Phone struct {
 	core      codeEngine
+	prefix    verify.Limit
+	country   verify.Limit
+	ceiling   verify.Limit
+	countries map[string]bool
+	smsTypes  []NumberType
+	voiceType []NumberType
 	channels  []Channel
 	forbidden bool
 	text      func(string, time.Duration) string
@@ -130,14 +175,34 @@ func NewPhone(cfg PhoneConfig, sender Sender, limiter verify.Limiter) (*Phone, e
 	if limiter == nil {
 		return nil, configErrorf("NewPhone: limiter is required")
 	}
-	cc := codeConfig{HashKey: cfg.HashKey, Digits: cfg.Digits, TTL: cfg.TTL, SendLimit: cfg.SendLimit, Now: cfg.Now}
+	cc := codeConfig{HashKey: cfg.HashKey, Digits: cfg.Digits, TTL: cfg.TTL, SendLimit: cfg.SendLimit, IPLimit: cfg.IPLimit, Now: cfg.Now}
 	if err := cc.check(); err != nil {
 		return nil, err
 	}
 	e := &Phone{
-		core:     codeEngine{typ: verify.TypePhone, cfg: cc, sender: sender, limiter: limiter},
+		core:   codeEngine{typ: verify.TypePhone, cfg: cc, sender: sender, limiter: limiter},
+		prefix: cfg.PrefixLimit, country: cfg.CountryLimit, ceiling: cfg.CeilingLimit,
 		channels: append([]Channel(nil), cfg.Channels...), forbidden: cfg.Forbidden,
 		text: cfg.Text, voiceText: cfg.VoiceText,
+	}
+	for _, b := range []struct {
+		name string
+		l    *verify.Limit
+		def  int
+	}{{"PrefixLimit", &e.prefix, DefaultPrefixSendRequests}, {"CountryLimit", &e.country, DefaultCountrySendRequests}, {"CeilingLimit", &e.ceiling, DefaultCeilingSendRequests}} {
+		if err := budget(b.name, b.l, b.def); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if e.countries, err = regionSet(cfg.Countries); err != nil {
+		return nil, err
+	}
+	if e.smsTypes, err = numberTypes("SMSNumberTypes", cfg.SMSNumberTypes, DefaultSMSNumberTypes); err != nil {
+		return nil, err
+	}
+	if e.voiceType, err = numberTypes("VoiceNumberTypes", cfg.VoiceNumberTypes, DefaultVoiceNumberTypes); err != nil {
+		return nil, err
 	}
 	if len(e.channels) == 0 {
 		e.channels = []Channel{ChannelSMS, ChannelVoice}
@@ -167,17 +232,20 @@ func (e *Phone) Type() verify.Type { return verify.TypePhone }
 // Assurance returns AssuranceRestricted.
 func (e *Phone) Assurance() Assurance { return AssuranceRestricted }
 
-// Start validates the request's phone_number (NormalizePhone) and
-// preferred_authentication_method ("sms", "voice", or empty for the first
-// of Config.Channels), charges the send limit of the user and of the
-// number, draws a Digits-digit code from crypto/rand, sends it (Message
-// with ChannelSMS or ChannelVoice) and seals only its keyed hash, the
-// number, the channel and the code's expiry.
+// Start validates the request's phone_number (ParsePhone: syntax, the
+// numbering plan, Config.Countries and the number types of the channel)
+// and preferred_authentication_method ("sms", "voice", or empty for the
+// first of Config.Channels), charges the send budgets (the user, the
+// client IP, the number, its range, its country calling code, the
+// ceiling), draws a Digits-digit code from crypto/rand, sends it (Message
+// with ChannelSMS or ChannelVoice, To in canonical E.164 form) and seals
+// only its keyed hash, the number, the channel and the code's expiry.
 //
 // Errors: verify.ErrForbidden when Forbidden or for a channel not in
-// Channels; verify.ErrInvalidRequest for a missing or invalid number or
-// method; verify.ErrRateLimited with the bucket's state when a send limit
-// is exhausted, in which case nothing is sent; a wrapped internal error
+// Channels; verify.ErrInvalidRequest for a missing or invalid number, a
+// number of a region or type not accepted, or a bad method;
+// verify.ErrRateLimited with the bucket's state when a send budget is
+// exhausted, in which case nothing is sent; a wrapped internal error
 // when the limiter or the Sender fails. Whether the number belongs to
 // another account is never looked at (SECURITY-CHECKLIST OT-11).
 func (e *Phone) Start(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
@@ -187,9 +255,12 @@ func (e *Phone) Start(ctx context.Context, req *verify.EngineStart) (*verify.Cha
 	if req.Request.PhoneNumber == "" {
 		return nil, verify.InvalidField("phone_number", "/phone_number", "phone_number is required")
 	}
-	to, err := NormalizePhone(req.Request.PhoneNumber)
+	num, err := ParsePhone(req.Request.PhoneNumber)
 	if err != nil {
-		return nil, verify.InvalidField("phone_number", "/phone_number", fmt.Sprintf("must be an E.164 number: '+' and %d to %d digits", MinPhoneDigits, MaxPhoneDigits))
+		return nil, verify.InvalidField("phone_number", "/phone_number", fmt.Sprintf("must be a valid international number in E.164 form: '+', the country code and the number without its trunk prefix, %d to %d digits", MinPhoneDigits, MaxPhoneDigits))
+	}
+	if e.countries != nil && !e.countries[num.Region] {
+		return nil, verify.InvalidField("phone_number", "/phone_number", "numbers of this country are not accepted")
 	}
 	ch := e.channels[0]
 	switch pref := Channel(req.Request.PreferredAuthenticationMethod); pref {
@@ -202,11 +273,19 @@ func (e *Phone) Start(ctx context.Context, req *verify.EngineStart) (*verify.Cha
 	default:
 		return nil, verify.InvalidField("preferred_authentication_method", "/preferred_authentication_method", "must be sms or voice")
 	}
-	text := e.text
+	text, types := e.text, e.smsTypes
 	if ch == ChannelVoice {
-		text = e.voiceText
+		text, types = e.voiceText, e.voiceType
 	}
-	return e.core.start(ctx, req, Message{Channel: ch, To: to}, text)
+	if !slices.Contains(types, num.Type) {
+		return nil, verify.InvalidField("phone_number", "/phone_number", fmt.Sprintf("this number (%s) cannot receive codes by %s", num.Type, ch))
+	}
+	to := num.E164
+	budgets := e.core.buckets(req, to,
+		bucket{"prefix/" + to[:len(to)-3], e.prefix, "prefix"},
+		bucket{"cc/" + strconv.Itoa(num.CountryCode), e.country, "country"},
+		bucket{"all", e.ceiling, "ceiling"})
+	return e.core.start(ctx, req, Message{Channel: ch, To: to}, text, budgets)
 }
 
 func (e *Phone) allowed(c Channel) bool {

@@ -69,10 +69,9 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 	if !req.ExpiresAt.After(now) {
 		return nil, fmt.Errorf("passkey: EngineStart.ExpiresAt %v is not after now", req.ExpiresAt)
 	}
-	identity := req.Request.IdentityUserID
-	if identity == "" {
-		identity = sub.ID
-	}
+	// The identity is the one the service decided (verify.Config.AllowIdentity):
+	// the subject's own unless the host approved a linked one.
+	identity := req.IdentityOf()
 	creds, err := e.credentials(ctx, sub.ID)
 	if err != nil {
 		return nil, err

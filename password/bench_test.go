@@ -34,7 +34,7 @@ func BenchmarkPolicyCheck(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; b.Loop(); i++ {
 				pw := benchPasswords[i%len(benchPasswords)]
-				if err := checkInput(pw); err != nil {
+				if _, err := checkInput(pw); err != nil {
 					b.Fatal(err)
 				}
 				if vs := c.check(Normalize(pw), &alice); len(vs) != 0 {

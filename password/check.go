@@ -9,14 +9,18 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/verifykit/verifykit/internal/visible"
 	"github.com/verifykit/verifykit/verify"
 )
 
 // Normalize returns s in Unicode Normalization Form KC. Every password is
-// normalised this way before it is checked, hashed or compared (NIST
-// SP 800-63B rev3 §5.1.1.2, checklist PW-08), so "Å" typed as U+212B
-// ANGSTROM SIGN and as U+00C5 is the same password. ASCII is unchanged,
-// so hashes made by other tools from ASCII passwords verify as they are.
+// normalised this way before it is hashed or compared, and before its
+// character classes, runs and words are checked (NIST SP 800-63B rev3
+// §5.1.1.2, checklist PW-08), so "Å" typed as U+212B ANGSTROM SIGN and as
+// U+00C5 is the same password. ASCII is unchanged, so hashes made by other
+// tools from ASCII passwords verify as they are. Lengths are not counted
+// on it but on the password as typed (code points after NFC, AB-09): one
+// U+FDFA is one character, though 18 after NFKC.
 func Normalize(s string) string {
 	if norm.NFKC.IsNormalString(s) {
 		return s
@@ -25,39 +29,57 @@ func Normalize(s string) string {
 }
 
 // Request limits of the spec's VerifyPasswordAuthenticationMethod
-// new_password: 1 to 256 characters (code points), none of them a control
-// character (pattern ^[^\u0000-\u001f\u007f-\u009f]*$).
+// new_password: 1 to 256 characters (code points as typed: after NFC),
+// none of them a control character (pattern
+// ^[^\u0000-\u001f\u007f-\u009f]*$), and at least one of them visible.
 const (
 	MaxPasswordLength = 256
 	// maxPasswordInput is the byte length beyond which no string can be
-	// 256 code points: such input is refused before it is even counted.
-	maxPasswordInput = utf8.UTFMax * MaxPasswordLength
+	// 256 code points after NFC, with room for decomposed input (a Hangul
+	// syllable typed as three jamo is 9 bytes): such input is refused
+	// before it is even normalised.
+	maxPasswordInput = 4 * utf8.UTFMax * MaxPasswordLength
 )
+
+// typed returns raw as the user typed it for counting: in NFC, where a
+// decomposed "é" is one code point and U+FDFA stays one.
+func typed(raw string) string {
+	if norm.NFC.IsNormalString(raw) {
+		return raw
+	}
+	return norm.NFC.String(raw)
+}
 
 func isControl(r rune) bool { return r <= 0x1f || (r >= 0x7f && r <= 0x9f) }
 
-// checkInput validates new_password against the spec's schema. Its errors
-// are request errors (400), never policy violations, and never echo the
+// checkInput validates new_password against the spec's schema and
+// refuses a password with no visible character (AB-10: 15 spaces, 15
+// U+200B and 15 U+3164 look empty). It returns raw in NFC. Its errors are
+// request errors (400), never policy violations, and never echo the
 // password.
-func checkInput(raw string) error {
+func checkInput(raw string) (string, error) {
 	// Bound the work on hostile input first: a 1 MiB password is refused
 	// on its byte length alone (checklist PW-13).
 	if len(raw) > maxPasswordInput {
-		return verify.InvalidField("new_password", "/new_password",
+		return "", verify.InvalidField("new_password", "/new_password",
 			fmt.Sprintf("new_password must be at most %d characters", MaxPasswordLength))
 	}
 	if !utf8.ValidString(raw) {
-		return verify.InvalidField("new_password", "/new_password", "new_password must be valid UTF-8")
-	}
-	n := utf8.RuneCountInString(raw)
-	if n < 1 || n > MaxPasswordLength {
-		return verify.InvalidField("new_password", "/new_password",
-			fmt.Sprintf("new_password must be 1 to %d characters", MaxPasswordLength))
+		return "", verify.InvalidField("new_password", "/new_password", "new_password must be valid UTF-8")
 	}
 	if strings.IndexFunc(raw, isControl) >= 0 {
-		return verify.InvalidField("new_password", "/new_password", "new_password must not contain control characters")
+		return "", verify.InvalidField("new_password", "/new_password", "new_password must not contain control characters")
 	}
-	return nil
+	t := typed(raw)
+	n := utf8.RuneCountInString(t)
+	if n < 1 || n > MaxPasswordLength {
+		return "", verify.InvalidField("new_password", "/new_password",
+			fmt.Sprintf("new_password must be 1 to %d characters", MaxPasswordLength))
+	}
+	if !visible.Has(t) {
+		return "", verify.InvalidField("new_password", "/new_password", "new_password must contain a visible character")
+	}
+	return t, nil
 }
 
 // checker evaluates the local rules of one policy: everything but the
@@ -82,21 +104,22 @@ func newChecker(p Policy, custom *wordList, maxBytes int) (*checker, error) {
 	return c, nil
 }
 
-// check returns the local rules that the normalised password pw breaks
-// for the user sub, in Rule order.
-func (c *checker) check(pw string, sub *verify.Subject) []Violation {
+// check returns the local rules that the password typed (in NFC, as
+// checkInput returns it) breaks for the user sub, in Rule order: min_length
+// counts typed; every other rule looks at its NFKC form.
+func (c *checker) check(typed string, sub *verify.Subject) []Violation {
 	var vs []Violation
+	pw := Normalize(typed)
 	cx := &c.policy.Complexity
 	// One pass over the runes for length, classes, identical and
 	// sequential runs.
 	var (
-		n                            int
+		n                            = utf8.RuneCountInString(typed)
 		hasUp, hasLow, hasNum, hasSp bool
 		identical, sequential        bool
 		p1, p2                       rune = -1, -1 // previous two runes
 	)
 	for _, r := range pw {
-		n++
 		switch {
 		case unicode.IsUpper(r):
 			hasUp = true
@@ -143,7 +166,7 @@ func (c *checker) check(pw string, sub *verify.Subject) []Violation {
 		vs = append(vs, Violation{RuleIdenticalCharacters, "must not contain more than 2 identical characters in a row"})
 	}
 	if cx.SequentialCharacters == Block && sequential {
-		vs = append(vs, Violation{RuleSequentialCharacters, "must not contain 3 or more sequential letters or digits (such as abc or 321)"})
+		vs = append(vs, Violation{RuleSequentialCharacters, "must not contain 3 or more sequential letters or digits (such as abc, CBA or 321)"})
 	}
 	var lower string
 	if c.dict != nil || c.policy.ProfileData.Active {
@@ -160,27 +183,23 @@ func (c *checker) check(pw string, sub *verify.Subject) []Violation {
 	return vs
 }
 
-// isSequence reports whether a, b, c are consecutive ASCII letters
-// (case-insensitively) or digits, ascending or descending.
+// isSequence reports whether a, b, c are consecutive character codes,
+// ascending or descending, each an ASCII letter or digit: "abc", "CBA" and
+// "789", but not "aBc". This is password-sheriff's sequentialChars with
+// max 2, which Auth0 applies (AB-12): it compares character codes, so it
+// is case-sensitive, and since no two ASCII letters or digits of another
+// kind have adjacent codes, a run never mixes letters and digits.
 func isSequence(a, b, c rune) bool {
-	a, b, c = asciiLower(a), asciiLower(b), asciiLower(c)
-	letters := isASCIILetter(a) && isASCIILetter(b) && isASCIILetter(c)
-	digits := isASCIIDigit(a) && isASCIIDigit(b) && isASCIIDigit(c)
-	if !letters && !digits {
+	if !isASCIIAlnum(a) || !isASCIIAlnum(b) || !isASCIIAlnum(c) {
 		return false
 	}
 	d := b - a
 	return (d == 1 || d == -1) && c-b == d
 }
 
-func asciiLower(r rune) rune {
-	if r >= 'A' && r <= 'Z' {
-		return r + ('a' - 'A')
-	}
-	return r
+func isASCIIAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
-func isASCIILetter(r rune) bool { return r >= 'a' && r <= 'z' }
-func isASCIIDigit(r rune) bool  { return r >= '0' && r <= '9' }
 
 func typeList(ts []CharacterType) string {
 	names := make([]string, len(ts))

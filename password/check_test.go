@@ -60,7 +60,9 @@ func TestComplexityRules(t *testing.T) {
 		{"identical: case differs", bare(func(c *Complexity) { c.IdenticalCharacters = Block }), "aAa", nil},
 		{"identical allowed", bare(func(*Complexity) {}), "aaaa", nil},
 		{"sequential: abc", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "xabcx", []Rule{RuleSequentialCharacters}},
-		{"sequential: CbA", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "xCbAx", []Rule{RuleSequentialCharacters}},
+		{"sequential: CBA", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "xCBAx", []Rule{RuleSequentialCharacters}},
+		{"sequential: CbA is not, case-sensitive as Auth0", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "xCbAx", nil},
+		{"sequential: aBc is not", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "aBc", nil},
 		{"sequential: 789", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "pw789", []Rule{RuleSequentialCharacters}},
 		{"sequential: 210", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "210pw", []Rule{RuleSequentialCharacters}},
 		{"sequential: ab1 is not", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "ab1ba", nil},
@@ -245,7 +247,7 @@ func TestCheckInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkInput(tc.pw)
+			_, err := checkInput(tc.pw)
 			if tc.detail == "" {
 				require.NoError(t, err)
 				return

@@ -8,10 +8,11 @@
 // # Flow
 //
 // Start resolves the identity (identity_user_id, by default the subject's
-// own id; another identity only if Config.AllowIdentity allows it) and the
+// own id; another identity only if verify.Config.AllowIdentity allows it) and the
 // connection, and returns the Policy, sealed into the auth_session too.
 // Confirm enforces, in order: the spec's schema for new_password (1 to 256
-// code points, no control characters: a 400 naming new_password);
+// code points as typed — after NFC —, no control characters, at least one
+// visible character: a 400 naming new_password);
 // NFKC normalisation; the local rules of the sealed and of the current
 // policy, all reported at once (a 400 with one validation error per
 // broken rule, never echoing the password); the breach check; the
@@ -39,8 +40,11 @@
 //
 // # Security
 //
-//   - Length is counted in Unicode code points after NFKC (NIST SP 800-63B-4
-//     §3.1.1.2, checklist PW-01). The default policy asks for 15, the NIST
+//   - Length is counted in Unicode code points as typed, after NFC and
+//     never after NFKC, so U+FDFA (18 code points after NFKC) is one
+//     character (NIST SP 800-63B-4 §3.1.1.2, checklist PW-01, AB-09). A
+//     password of only white space, zero-width, format or filler
+//     characters (15 × U+200B, 15 × U+3164) is refused (AB-10). The default policy asks for 15, the NIST
 //     minimum for a password used as a single factor; 8 suffices when it is
 //     only ever a second factor. Any printable character, space and Unicode
 //     are accepted; composition rules are off by default (PW-05) and
@@ -81,6 +85,31 @@
 //   - The auth_session seals the identity (in the method id) and the
 //     policy, never the password; errors and log entries carry no
 //     password and no hash.
+//
+// # Auth0 parity
+//
+// On printable ASCII the complexity rules (min_length, character_types
+// with all or three_of_four, identical_characters, sequential_characters,
+// and with bcrypt the 72-byte bound of max_length_exceeded "error") give
+// Auth0's verdicts rule for rule: TestAuth0ComplexityDifferential compares
+// them with auth0-password-policies 3.1.0 on password-sheriff 2.0.0
+// (AB-12). Sequences are case-sensitive, as password-sheriff compares
+// character codes: "abc" and "CBA" are sequences, "aBc" is not. Beyond
+// ASCII the rules differ on purpose:
+//
+//   - Length: password-sheriff counts UTF-16 code units (an emoji is 2,
+//     a decomposed "é" 2); this package counts code points after NFC (1
+//     and 1), never after NFKC (AB-09).
+//   - Character types: password-sheriff knows only A-Z, a-z, 0-9 and
+//     ASCII punctuation and space; this package reads Unicode categories
+//     after NFKC, so "É" is upper case, "٣" a number and "€" special.
+//   - Identical and sequential runs are judged after NFKC: fullwidth
+//     "ａａａ" and "ａｂｃ" are runs here, not for password-sheriff.
+//   - The 72-byte bound applies only with bcrypt, whose input it is;
+//     with argon2id passwords up to 256 characters are accepted (PW-02).
+//   - A password with no visible character (spaces, U+200B, U+3164) is
+//     refused here (AB-10) and accepted by password-sheriff when long
+//     enough.
 //
 // # Storage
 //

@@ -52,12 +52,6 @@ type Config struct {
 	// passwords for; a start request naming another one is refused.
 	// Default DefaultConnection; 1 to 128 of [a-zA-Z0-9-].
 	Connection string
-	// AllowIdentity, when set, decides whether sub may set the password of
-	// the identity identityUserID other than sub.ID (a linked identity):
-	// nil allows it, an error refuses it (return a *verify.Error of kind
-	// ErrForbidden). When nil, a user may set only the password of the
-	// identity whose id is their subject id.
-	AllowIdentity func(ctx context.Context, sub verify.Subject, identityUserID string) error
 	// Logger receives breach-check failures accepted under
 	// BreachFailOpen and unverifiable history entries; nil discards them.
 	// Entries never contain a password or a hash.
@@ -79,7 +73,6 @@ type Engine struct {
 	breach     BreachChecker
 	failOpen   bool
 	connection string
-	allow      func(context.Context, verify.Subject, string) error
 	log        *slog.Logger
 	now        func() time.Time
 }
@@ -95,7 +88,7 @@ func New(methods store.Methods, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		methods: methods, hasher: cfg.Hasher, breach: cfg.Breach, failOpen: cfg.BreachFailOpen,
-		connection: cfg.Connection, allow: cfg.AllowIdentity, log: cfg.Logger, now: cfg.Now,
+		connection: cfg.Connection, log: cfg.Logger, now: cfg.Now,
 	}
 	if cfg.Policy == nil {
 		e.policy = DefaultPolicy()
@@ -180,13 +173,17 @@ func identityOf(methodID string) (string, bool) {
 	return string(b), true
 }
 
-// Start implements verify.Engine: it checks the identity and connection
-// and returns the policy (spec: PasswordCreationResponse).
+// Connection implements verify.Connectioner: the database connection
+// whose passwords e sets.
+func (e *Engine) Connection() string { return e.connection }
+
+// Start implements verify.Engine: it refuses a connection other than
+// Config.Connection and returns the policy (spec: PasswordCreationResponse).
+// The identity is the one the service decided (verify.Config.AllowIdentity;
+// EngineStart.Identity): by default the subject's own.
 func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
-	identity := req.Request.IdentityUserID
-	if identity == "" {
-		identity = req.Subject.ID
-	} else if !validIdentity(identity) {
+	identity := req.IdentityOf()
+	if !validIdentity(identity) {
 		return nil, verify.InvalidField("identity_user_id", "/identity_user_id",
 			"identity_user_id must be 1 to 255 characters without whitespace")
 	}
@@ -197,18 +194,6 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 		}
 		if c != e.connection {
 			return nil, verify.InvalidField("connection", "/connection", "unknown connection")
-		}
-	}
-	if identity != req.Subject.ID {
-		if e.allow == nil {
-			return nil, verify.NewError(verify.ErrForbidden, "identity_not_owned",
-				"A user may only set the password of their own identity")
-		}
-		if err := e.allow(ctx, req.Subject, identity); err != nil {
-			if verify.Kind(err) != nil {
-				return nil, err
-			}
-			return nil, fmt.Errorf("password: identity check: %w", err)
 		}
 	}
 	pol, err := json.Marshal(e.policy)
@@ -334,17 +319,18 @@ func (e *Engine) Check(ctx context.Context, sub verify.Subject, password string)
 // during the enrollment never weakens it), then against the breach
 // corpus. It returns the normalised password.
 func (e *Engine) check(ctx context.Context, sub *verify.Subject, raw string, sealed *Policy) (string, error) {
-	if err := checkInput(raw); err != nil {
+	t, err := checkInput(raw)
+	if err != nil {
 		return "", err
 	}
-	pw := Normalize(raw)
-	vs := e.checker.check(pw, sub)
+	pw := Normalize(t)
+	vs := e.checker.check(t, sub)
 	if sealed != nil && !sealed.equal(&e.policy) {
 		c, err := e.newChecker(*sealed)
 		if err != nil {
 			return "", err
 		}
-		vs = mergeViolations(vs, c.check(pw, sub))
+		vs = mergeViolations(vs, c.check(t, sub))
 	}
 	if len(vs) > 0 {
 		return "", (&PolicyError{Violations: vs}).verifyError()

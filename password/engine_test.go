@@ -69,7 +69,7 @@ func TestStartIdentity(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, Config{AllowIdentity: tc.allow})
+			f := newFixtureAllow(t, Config{}, func(s *memory.Store) store.Store { return s }, tc.allow)
 			tc.req.Type = verify.TypePassword
 			enr, err := f.svc.Start(ctx, alice, tc.req, verify.Client{})
 			if tc.wantErr != nil {
@@ -89,7 +89,7 @@ func TestStartIdentity(t *testing.T) {
 		})
 	}
 	t.Run("hook failure is internal", func(t *testing.T) {
-		f := newFixture(t, Config{AllowIdentity: func(context.Context, verify.Subject, string) error { return errors.New("directory down") }})
+		f := newFixtureAllow(t, Config{}, func(s *memory.Store) store.Store { return s }, func(context.Context, verify.Subject, string) error { return errors.New("directory down") })
 		_, err := f.svc.Start(ctx, alice, verify.StartRequest{Type: verify.TypePassword, IdentityUserID: "x"}, verify.Client{})
 		require.Error(t, err)
 		assert.Nil(t, verify.Kind(err), "an outage is not a client error")
@@ -517,7 +517,7 @@ func TestStartLargest(t *testing.T) {
 	}
 	require.NoError(t, p.Validate())
 	identity := strings.Repeat("😀", 255)
-	f := newFixture(t, Config{Policy: &p, AllowIdentity: func(context.Context, verify.Subject, string) error { return nil }})
+	f := newFixtureAllow(t, Config{Policy: &p}, func(s *memory.Store) store.Store { return s }, func(context.Context, verify.Subject, string) error { return nil })
 	enr, err := f.svc.Start(ctx, alice, verify.StartRequest{Type: verify.TypePassword, IdentityUserID: identity}, verify.Client{})
 	require.NoError(t, err)
 	t.Logf("auth_session of %d bytes", len(enr.AuthSession))

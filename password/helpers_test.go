@@ -71,6 +71,13 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 // memory store).
 func newFixtureWith(t testing.TB, cfg Config, wrap func(*memory.Store) store.Store) *fixture {
 	t.Helper()
+	return newFixtureAllow(t, cfg, wrap, nil)
+}
+
+// newFixtureAllow is newFixtureWith with the service's identity hook
+// (verify.Config.AllowIdentity).
+func newFixtureAllow(t testing.TB, cfg Config, wrap func(*memory.Store) store.Store, allow verify.AllowIdentityFunc) *fixture {
+	t.Helper()
 	clk := &clock{t: epoch}
 	mem, err := memory.New(memory.Config{Now: clk.Now})
 	require.NoError(t, err)
@@ -85,7 +92,7 @@ func newFixtureWith(t testing.TB, cfg Config, wrap func(*memory.Store) store.Sto
 	require.NoError(t, err)
 	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: testSealPassword}}, Now: clk.Now})
 	require.NoError(t, err)
-	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{eng}, Sealer: sealer, Store: st, Now: clk.Now, MaxAttempts: 20})
+	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{eng}, Sealer: sealer, Store: st, Now: clk.Now, MaxAttempts: 20, AllowIdentity: allow})
 	require.NoError(t, err)
 	return &fixture{svc: svc, eng: eng, store: mem, clock: clk}
 }

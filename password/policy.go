@@ -23,8 +23,9 @@ type Policy struct {
 
 // Complexity is the spec's PasswordComplexityPolicy.
 type Complexity struct {
-	// MinLength is the minimum length in Unicode code points, counted after
-	// NFKC normalisation. Range [1, 128] ([1, 72] with bcrypt).
+	// MinLength is the minimum length in Unicode code points, counted on
+	// the password as typed (after NFC, never NFKC: U+FDFA is one). Range
+	// [1, 128] ([1, 72] with bcrypt).
 	MinLength int `json:"min_length"`
 	// CharacterTypes are the character types required; empty requires none
 	// (NIST SP 800-63B-4 §3.1.1.2 forbids composition rules; they are here

@@ -19,9 +19,10 @@ type Subject struct {
 	Profile map[string]string
 }
 
-// Client describes the calling user agent. It is informational (the
-// passkey engine summarises UserAgent into the method's user_agent) and is
-// never used for a security decision: origins come from configuration.
+// Client describes the calling user agent. It never decides whether a
+// proof is valid (origins come from configuration); the passkey engine
+// summarises UserAgent into the method's user_agent, and the otp engines
+// charge a send budget per IP (across accounts, against SMS pumping).
 type Client struct {
 	UserAgent string
 	IP        string
@@ -90,6 +91,21 @@ type EngineStart struct {
 	MethodID string
 	// ExpiresAt is when the auth_session (and so the challenge) expires.
 	ExpiresAt time.Time
+	// Identity is the identity the enrollment is for, decided by the
+	// service's one rule (Config.AllowIdentity): the subject's own id, or
+	// a linked identity the host approved. Engines use it, never
+	// Request.IdentityUserID; empty (an engine called outside a Service)
+	// means Subject.ID.
+	Identity string
+}
+
+// IdentityOf returns the identity an enrollment is for: s.Identity, or
+// the subject's own id when the service did not set it.
+func (s *EngineStart) IdentityOf() string {
+	if s.Identity != "" {
+		return s.Identity
+	}
+	return s.Subject.ID
 }
 
 // Challenge is what an engine's Start returns.

@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/verifykit/verifykit/internal/visible"
 	"github.com/verifykit/verifykit/store"
 )
 
@@ -155,6 +156,15 @@ func checkName(name string) error {
 		if unicode.IsControl(r) {
 			return InvalidField("name", "/name", "name must not contain control characters")
 		}
+		// AB-11: a format character (U+202E reverses what follows, U+200B
+		// hides inside a word, joiners included) makes a name read other
+		// than it is.
+		if visible.Format(r) {
+			return InvalidField("name", "/name", "name must not contain format characters (bidi controls, zero-width characters)")
+		}
+	}
+	if !visible.Has(name) {
+		return InvalidField("name", "/name", "name must contain a visible character")
 	}
 	return nil
 }

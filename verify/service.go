@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -71,6 +72,18 @@ type Config struct {
 	// (password or passkey). By default that is refused with ErrConflict,
 	// because it would leave the user unable to sign in.
 	AllowNoPrimary bool
+	// AllowIdentity decides, for every engine, whether a start request may
+	// name an identity_user_id other than the subject's own (a linked
+	// identity). nil, the default, refuses every other identity with
+	// ErrForbidden: a user enrolls methods only for themself. Engines
+	// receive the decided identity in EngineStart.Identity.
+	AllowIdentity AllowIdentityFunc
+	// Connections are the database connections a start request may name;
+	// a request naming another is refused (ErrInvalidRequest, "unknown
+	// connection"). nil means the connections of the engines implementing
+	// Connectioner (the password engine's); each name 1 to 128 of
+	// [a-zA-Z0-9-].
+	Connections []string
 }
 
 // Service implements Verifier with the engines, sealer and store of its
@@ -87,6 +100,7 @@ type Service struct {
 	maxMethods  int
 
 	allowNoPrimary bool
+	identity       identityRule
 }
 
 // NewService validates cfg and returns a Service.
@@ -111,6 +125,7 @@ func NewService(cfg Config) (*Service, error) {
 		maxMethods:  cfg.MaxMethods,
 
 		allowNoPrimary: cfg.AllowNoPrimary,
+		identity:       identityRule{allow: cfg.AllowIdentity, connections: slices.Clone(cfg.Connections)},
 	}
 	for _, e := range cfg.Engines {
 		if e == nil {
@@ -129,6 +144,14 @@ func NewService(cfg Config) (*Service, error) {
 			}
 		}
 		s.engines[t] = e
+		if c, ok := e.(Connectioner); ok && cfg.Connections == nil {
+			s.identity.connections = append(s.identity.connections, c.Connection())
+		}
+	}
+	for _, c := range s.identity.connections {
+		if !validConnection(c) {
+			return nil, fmt.Errorf("verify: connection %q must be 1 to 128 of [a-zA-Z0-9-]", c)
+		}
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -207,6 +230,11 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 	if !ok {
 		return nil, InvalidField("type", "/type", "unsupported authentication method type")
 	}
+	identity, err := s.identity.resolve(ctx, sub, &req)
+	if err != nil {
+		s.emit(ctx, Event{Kind: EventFailed, Subject: sub.ID, Type: req.Type, Reason: ReasonOf(err), Client: client, Internal: Kind(err) == nil})
+		return nil, err
+	}
 	if req.Type != TypePassword {
 		recs, err := s.store.List(ctx, sub.ID)
 		if err != nil {
@@ -226,7 +254,7 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 	}
 	now := s.now()
 	exp := now.Add(s.ttl)
-	ch, err := e.Start(ctx, &EngineStart{Subject: sub, Request: req, Client: client, MethodID: mid, ExpiresAt: exp})
+	ch, err := e.Start(ctx, &EngineStart{Subject: sub, Request: req, Client: client, MethodID: mid, ExpiresAt: exp, Identity: identity})
 	if err != nil {
 		s.emit(ctx, Event{Kind: EventFailed, Subject: sub.ID, Type: req.Type, Reason: ReasonOf(err), Client: client, Internal: Kind(err) == nil})
 		return nil, err

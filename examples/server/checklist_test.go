@@ -50,8 +50,8 @@ func TestChecklist(t *testing.T) {
 		confirm(`{"type":"email","email":"second@example.com"}`, func(map[string]any) map[string]string {
 			return map[string]string{"otp_code": s.lastCode(t, "second@example.com").Code}
 		})
-		confirm(`{"type":"phone","phone_number":"+15557654321"}`, func(map[string]any) map[string]string {
-			return map[string]string{"otp_code": s.lastCode(t, "+15557654321").Code}
+		confirm(`{"type":"phone","phone_number":"+12015550124"}`, func(map[string]any) map[string]string {
+			return map[string]string{"otp_code": s.lastCode(t, "+12015550124").Code}
 		})
 		confirm(`{"type":"password"}`, func(map[string]any) map[string]string {
 			return map[string]string{"new_password": "quiet meadow lantern orbit"}
@@ -82,7 +82,7 @@ func TestChecklist(t *testing.T) {
 			assert.True(t, strings.HasPrefix(texts[i], want), "%d: %q", i, texts[i])
 		}
 		all := strings.Join(texts, "\n")
-		for _, secret := range append(secrets, testToken, "second@example.com", "+15557654321") {
+		for _, secret := range append(secrets, testToken, "second@example.com", "+12015550124") {
 			assert.NotContains(t, all, secret)
 		}
 	})

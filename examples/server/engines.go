@@ -74,9 +74,16 @@ func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
 		if err != nil {
 			return fail(err)
 		}
-		phone, err := otp.NewPhone(otp.PhoneConfig{HashKey: d.hashKey}, d.sender, d.limiter)
+		countries, err := d.config.abuse.countries()
 		if err != nil {
 			return fail(err)
+		}
+		// The send budgets against pumping (per client IP, number range,
+		// country calling code and a ceiling) are the engine's defaults,
+		// charged in d.limiter: with -redis, cluster-wide.
+		phone, err := otp.NewPhone(otp.PhoneConfig{HashKey: d.hashKey, Countries: countries}, d.sender, d.limiter)
+		if err != nil {
+			return fail(fmt.Errorf("-phone-countries: %w", err))
 		}
 		engines = append(engines, email, phone)
 		d.logger.Warn("e-mail and phone codes are written to the outbox in clear: a development setting", slog.String("outbox", d.config.outbox))

@@ -37,6 +37,9 @@ func jwtAuthenticator(c *config, st store.Store, logger *slog.Logger) (httpapi.A
 		PublicURL:  u.Scheme + "://" + u.Host,
 		NameClaim:  "name",
 		EmailClaim: "email",
+
+		RequireATJWT:     c.abuse.requireATJWT,
+		MaxTokenLifetime: c.abuse.maxTokenLifetime,
 	}
 	if strings.HasPrefix(c.jwks, "https://") {
 		cfg.JWKSURL = c.jwks

@@ -36,6 +36,9 @@
 //	                   signed by a key of the JWKS -jwks (a file or an https
 //	                   URL), with iss -iss and aud -aud, as Bearer or DPoP
 //	                   (verify/httpapi/tokenauth); the user is the token's sub
+//	-require-at-jwt    with -jwks: only tokens of header typ at+jwt (RFC 9068)
+//	-max-token-lifetime with -jwks: refuse tokens whose exp-iat or age
+//	                   exceeds it (1m to 24h)
 //	-user              the demo user id (default auth0|demo)
 //	-email             the demo user's e-mail (TOTP account label, address of
 //	                   the added- and removed-method notifications)
@@ -59,6 +62,9 @@
 //	                   "data": Guardian's payload}); e-mail and phone are
 //	                   served only with an outbox
 //	-rate-limit        per-user requests per minute and route (0 lifts it)
+//	-phone-countries   regions whose numbers may enroll a phone, e.g. US,GB
+//	                   (default all); the send budgets against SMS pumping
+//	                   are the otp defaults, kept in the rate limiter
 //	-store             memory (default), sqlite:PATH or a postgres:// URL;
 //	                   processes sharing a database share single use,
 //	                   attempt counts and methods
@@ -124,6 +130,7 @@ type config struct {
 	purgeInterval                     time.Duration
 	jwks, jwtIssuer, audience         string
 	demoUsers                         bool
+	abuse                             abuseFlags
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -152,6 +159,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.jwks, "jwks", "", "JWKS file or https URL: accept JWT access tokens (with -iss, -aud) instead of the demo token")
 	fs.StringVar(&c.jwtIssuer, "iss", "", "iss of accepted JWT access tokens (with -jwks)")
 	fs.StringVar(&c.audience, "aud", "", "aud of accepted JWT access tokens, e.g. https://DOMAIN/me/ (with -jwks)")
+	c.abuse.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

@@ -112,13 +112,13 @@ func TestServerEmailAndPhone(t *testing.T) {
 	})
 
 	t.Run("phone by voice", func(t *testing.T) {
-		res, e := s.start(t, `{"type":"phone","phone_number":"+1 (555) 123-4567","preferred_authentication_method":"voice"}`)
+		res, e := s.start(t, `{"type":"phone","phone_number":"+1 (201) 555-0123","preferred_authentication_method":"voice"}`)
 		require.Equal(t, http.StatusAccepted, res.StatusCode, e)
-		line := s.lastCode(t, "+15551234567")
+		line := s.lastCode(t, "+12015550123")
 		assert.Equal(t, otp.ChannelVoice, line.Channel)
 		res, m := s.confirm(t, e, line.Code)
 		require.Equal(t, http.StatusCreated, res.StatusCode, m)
-		assert.Equal(t, "+15551234567", m["phone_number"])
+		assert.Equal(t, "+12015550123", m["phone_number"])
 		assert.Equal(t, "voice", m["preferred_authentication_method"])
 	})
 
@@ -130,7 +130,7 @@ func TestServerEmailAndPhone(t *testing.T) {
 			{jsonBody(t, map[string]string{"type": "email", "email": long}), "email"},
 			{`{"type":"phone","phone_number":"555 123 4567"}`, "phone_number"},
 			{`{"type":"phone","phone_number":"+1234567890123456"}`, "phone_number"},
-			{`{"type":"phone","phone_number":"+15551234567","preferred_authentication_method":"fax"}`, ""},
+			{`{"type":"phone","phone_number":"+12015550123","preferred_authentication_method":"fax"}`, ""},
 		} {
 			res, m := s.start(t, tc.body)
 			assert.Equal(t, http.StatusBadRequest, res.StatusCode, tc.body)
@@ -179,10 +179,10 @@ func TestServerEmailAndPhone(t *testing.T) {
 func TestServerResendThrottle(t *testing.T) {
 	s := startServer(t, "-rate-limit", "0")
 	for i := 0; i < otp.DefaultSendRequests; i++ {
-		res, e := s.start(t, `{"type":"phone","phone_number":"+447700900123"}`)
+		res, e := s.start(t, `{"type":"phone","phone_number":"+447911123456"}`)
 		require.Equal(t, http.StatusAccepted, res.StatusCode, e)
 	}
-	res, m := s.start(t, `{"type":"phone","phone_number":"+44 7700 900123"}`)
+	res, m := s.start(t, `{"type":"phone","phone_number":"+44 7911 123456"}`)
 	require.Equal(t, http.StatusTooManyRequests, res.StatusCode, m)
 	assert.Equal(t, "rate_limited", m["type"])
 	assert.Equal(t, "Too many codes were sent; try again later", m["detail"])
@@ -190,7 +190,7 @@ func TestServerResendThrottle(t *testing.T) {
 	assert.Equal(t, "0", res.Header.Get("X-RateLimit-Remaining"))
 	assert.NotEmpty(t, res.Header.Get("X-RateLimit-Reset"))
 	assert.NotEmpty(t, res.Header.Get("Retry-After"))
-	assert.Len(t, s.outboxTo(t, "+447700900123"), otp.DefaultSendRequests, "a refused start sends nothing")
+	assert.Len(t, s.outboxTo(t, "+447911123456"), otp.DefaultSendRequests, "a refused start sends nothing")
 }
 
 func mapKeys(m map[string]any) []string {

@@ -25,7 +25,9 @@ import (
 const createPath = "/me/v1/authentication-methods"
 
 func TestCreateEveryType(t *testing.T) {
-	f := newFixture(t, options{})
+	// The connections a request may name are the configured ones (AB-02);
+	// identity_user_id other than the subject's own is AB-01's.
+	f := newFixture(t, options{svc: func(c *verify.Config) { c.Connections = []string{"Username-Password-Authentication", "db-1"} }})
 	tests := []struct {
 		body   string
 		idPfx  string
@@ -38,7 +40,7 @@ func TestCreateEveryType(t *testing.T) {
 		{`{"type":"phone","phone_number":"+15551234567","preferred_authentication_method":"voice"}`, "phone|dev_", nil},
 		{`{"type":"phone","phone_number":"+15551234567"}`, "phone|dev_", nil},
 		{`{"type":"passkey"}`, "passkey|new", []string{"authn_params_public_key"}},
-		{`{"type":"passkey","connection":"Username-Password-Authentication","identity_user_id":"abc","use_exclude_credentials":false}`, "passkey|new", []string{"authn_params_public_key"}},
+		{`{"type":"passkey","connection":"Username-Password-Authentication","identity_user_id":"auth0|alice","use_exclude_credentials":false}`, "passkey|new", []string{"authn_params_public_key"}},
 		{`{"type":"webauthn-platform"}`, "webauthn-platform|dev_", []string{"authn_params_public_key"}},
 		{`{"type":"webauthn-roaming","use_exclude_credentials":true}`, "webauthn-roaming|dev_", []string{"authn_params_public_key"}},
 		{`{"type":"password"}`, "password|new", []string{"policy"}},

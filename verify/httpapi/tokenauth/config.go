@@ -48,7 +48,11 @@ const (
 	MaxProofMaxAge     = 10 * time.Minute
 
 	MinMaxAuthAge = time.Minute
-	MaxMaxAuthAge = 30 * 24 * time.Hour
+	// MinMaxTokenLifetime and MaxMaxTokenLifetime bound
+	// Config.MaxTokenLifetime.
+	MinMaxTokenLifetime = time.Minute
+	MaxMaxTokenLifetime = 24 * time.Hour
+	MaxMaxAuthAge       = 30 * 24 * time.Hour
 
 	// MaxClaimLen bounds sub, the mapped profile claims and jti, in bytes.
 	MaxClaimLen = 1024
@@ -128,6 +132,12 @@ type Config struct {
 	// Default false: typ "at+jwt", "JWT" or none is accepted; any other
 	// typ (a DPoP proof's "dpop+jwt", a logout token's …) always is not.
 	RequireATJWT bool
+	// MaxTokenLifetime, when set, refuses a token without iat, one whose
+	// exp − iat exceeds it, and one whose iat is older than it (plus
+	// Leeway), with error="invalid_token": a leaked long-lived token stops
+	// working here even if the issuer minted it for days. Zero means no
+	// check; range [MinMaxTokenLifetime, MaxMaxTokenLifetime].
+	MaxTokenLifetime time.Duration
 
 	// The issuer's signing keys come from exactly one of JWKS (a JWK Set
 	// document, fixed), JWKSFile (a path, read by New and re-read like a
@@ -213,6 +223,7 @@ type Authenticator struct {
 	proofAlgs        []jose.SignatureAlgorithm
 	leeway           time.Duration
 	requireATJWT     bool
+	maxLifetime      time.Duration
 	maxToken         int
 	nameClaim        string
 	emailClaim       string
@@ -237,7 +248,8 @@ type Authenticator struct {
 func New(cfg Config, nonces store.Nonces) (*Authenticator, error) {
 	a := &Authenticator{
 		issuer: cfg.Issuer, audience: cfg.Audience, requireATJWT: cfg.RequireATJWT,
-		nameClaim: cfg.NameClaim, emailClaim: cfg.EmailClaim, usernameClaim: cfg.UsernameClaim,
+		maxLifetime: cfg.MaxTokenLifetime,
+		nameClaim:   cfg.NameClaim, emailClaim: cfg.EmailClaim, usernameClaim: cfg.UsernameClaim,
 		maxAuthAge: cfg.MaxAuthAge, acrValues: slices.Clone(cfg.ACRValues),
 		mode: cfg.DPoP, nonces: nonces, realm: cfg.Realm, now: cfg.Now,
 	}
@@ -273,6 +285,9 @@ func New(cfg Config, nonces store.Nonces) (*Authenticator, error) {
 	}
 	if cfg.MaxAuthAge != 0 && (cfg.MaxAuthAge < MinMaxAuthAge || cfg.MaxAuthAge > MaxMaxAuthAge) {
 		return nil, fmt.Errorf("tokenauth: MaxAuthAge %v out of range [%v, %v]", cfg.MaxAuthAge, MinMaxAuthAge, MaxMaxAuthAge)
+	}
+	if cfg.MaxTokenLifetime != 0 && (cfg.MaxTokenLifetime < MinMaxTokenLifetime || cfg.MaxTokenLifetime > MaxMaxTokenLifetime) {
+		return nil, fmt.Errorf("tokenauth: MaxTokenLifetime %v out of range [%v, %v]", cfg.MaxTokenLifetime, MinMaxTokenLifetime, MaxMaxTokenLifetime)
 	}
 	for i, v := range cfg.ACRValues {
 		if v == "" || strings.ContainsAny(v, " \"\\") || !printable(v) {

@@ -35,7 +35,8 @@
 //     a DPoP proof or another JWT type is never taken for an access token.
 //   - iss must equal Config.Issuer and aud contain Config.Audience; exp is
 //     required; exp, nbf, iat and auth_time are checked with Config.Leeway
-//     of skew (default 30 s, at most 5 min).
+//     of skew (default 30 s, at most 5 min); with MaxTokenLifetime, iat is
+//     required, and exp − iat and the token's age must not exceed it.
 //   - Claims are read with exact, case-sensitive names and checked types;
 //     sub must be 1 to MaxClaimLen bytes without control characters. The
 //     token is bounded (MaxTokenBytes) before it is decoded.
@@ -101,7 +102,7 @@
 // authorization_scheme, authorization_syntax, token_size, token_malformed,
 // token_alg, token_typ, token_crit, token_kid, token_signature,
 // token_claims, token_iss, token_aud, token_exp, token_expired, token_nbf,
-// token_iat, token_sub, token_scope, token_cnf, token_profile_claim, …,
+// token_iat, token_lifetime, token_sub, token_scope, token_cnf, token_profile_claim, …,
 // dpop_required, dpop_unsupported, dpop_bound_as_bearer,
 // dpop_unbound_token, dpop_missing, dpop_multiple, dpop_size,
 // dpop_malformed, dpop_typ, dpop_alg, dpop_jwk, dpop_jwk_private,

@@ -269,6 +269,10 @@ func (a *Authenticator) checkClaims(scheme string, c claims) (*Token, error) {
 	if t.IssuedAt, _, err = c.date("iat"); err != nil || now.Add(a.leeway).Before(t.IssuedAt) {
 		return nil, bad("token_iat")
 	}
+	if a.maxLifetime > 0 && (t.IssuedAt.IsZero() || t.Expiry.Sub(t.IssuedAt) > a.maxLifetime ||
+		now.Sub(t.IssuedAt) > a.maxLifetime+a.leeway) {
+		return nil, bad("token_lifetime")
+	}
 	if t.Subject.ID, ok, err = c.str("sub"); err != nil || !ok || !validClaim(t.Subject.ID) {
 		return nil, bad("token_sub")
 	}

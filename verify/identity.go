@@ -1,0 +1,86 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// AllowIdentityFunc decides whether sub may enroll a method for the
+// identity identityUserID, which is not sub.ID (a linked identity): nil
+// approves it; an error refuses it — return a *Error of kind ErrForbidden
+// for a refusal; any other error is an internal failure (a 5xx).
+type AllowIdentityFunc func(ctx context.Context, sub Subject, identityUserID string) error
+
+// Connectioner is implemented by engines that serve one database
+// connection (password.Engine): its name is one of the connections a start
+// request may name unless Config.Connections lists them explicitly.
+type Connectioner interface {
+	Connection() string
+}
+
+// identityRule is the one identity-binding rule of every engine that
+// takes identity_user_id or connection (issue 16 item 1; AB-01, AB-02).
+type identityRule struct {
+	allow       AllowIdentityFunc
+	connections []string
+}
+
+// resolve returns the identity the enrollment of req is for: the subject's
+// own id unless req names another that r.allow approves (else
+// ErrForbidden), after refusing a connection that is not configured
+// (ErrInvalidRequest, "unknown connection").
+func (r *identityRule) resolve(ctx context.Context, sub Subject, req *StartRequest) (string, error) {
+	if c := req.Connection; c != "" {
+		if !validConnection(c) {
+			return "", InvalidField("connection", "/connection", "connection must be 1 to 128 characters of letters, digits and '-'")
+		}
+		if !slices.Contains(r.connections, c) {
+			return "", InvalidField("connection", "/connection", "unknown connection")
+		}
+	}
+	id := req.IdentityUserID
+	if id != "" && !validIdentity(id) {
+		return "", InvalidField("identity_user_id", "/identity_user_id", "identity_user_id must be 1 to 255 characters without whitespace")
+	}
+	if id == "" || id == sub.ID {
+		return sub.ID, nil
+	}
+	if r.allow == nil {
+		return "", NewError(ErrForbidden, "identity_not_owned", "A user may only enroll methods for their own identity")
+	}
+	if err := r.allow(ctx, sub, id); err != nil {
+		if Kind(err) != nil {
+			return "", err
+		}
+		return "", fmt.Errorf("verify: identity check: %w", err)
+	}
+	return id, nil
+}
+
+// validIdentity checks the spec's IdentityUserId: 1 to 255 characters,
+// none of them whitespace (pattern ^\S+$).
+func validIdentity(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	n := utf8.RuneCountInString(s)
+	return n >= 1 && n <= 255 && strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }) < 0
+}
+
+// validConnection checks the spec's Connection: ^[a-zA-Z0-9-]+$, 1 to 128.
+func validConnection(s string) bool {
+	if len(s) < 1 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
