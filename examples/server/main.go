@@ -109,6 +109,7 @@ type config struct {
 	sessionPassword, hashKey, issuer  string
 	outbox                            string
 	rpID, origin                      string
+	corsOrigins                       string
 	rateLimit                         int
 	logFormat, logLevel               string
 	store, storeKeys, redis           string
@@ -132,6 +133,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.issuer, "issuer", "verifykit demo", "TOTP issuer")
 	fs.StringVar(&c.rpID, "rp-id", "localhost", "WebAuthn relying party id")
 	fs.StringVar(&c.origin, "origin", "", "origins of WebAuthn ceremonies, comma-separated (default the server's own)")
+	fs.StringVar(&c.corsOrigins, "cors-origin", "", "origins of pages on other origins that may call the API, comma-separated (CORS)")
 	fs.StringVar(&c.outbox, "outbox", "", `file for e-mail and phone codes ("-" = stderr); enables those engines`)
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "per-user requests per minute and route (0 lifts the limit)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -330,8 +332,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	demo(mux, demoDeps{service: svc, baseURL: c.baseURL, logger: logger})
 
+	var handler http.Handler = frontDoor(api.Prefix()+"/", api, mux)
+	if c.corsOrigins != "" {
+		withCORS, err := httpapi.CORS(strings.Split(c.corsOrigins, ",")...)
+		if err != nil {
+			return fmt.Errorf("-cors-origin: %w", err)
+		}
+		handler = withCORS(handler)
+	}
 	srv := &http.Server{
-		Handler:           frontDoor(api.Prefix()+"/", api, mux),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      15 * time.Second,
