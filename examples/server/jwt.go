@@ -37,6 +37,7 @@ func jwtAuthenticator(c *config, st store.Store, logger *slog.Logger) (httpapi.A
 		PublicURL:  u.Scheme + "://" + u.Host,
 		NameClaim:  "name",
 		EmailClaim: "email",
+		DPoPNonces: c.dpopNonces,
 	}
 	if strings.HasPrefix(c.jwks, "https://") {
 		cfg.JWKSURL = c.jwks

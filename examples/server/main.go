@@ -115,6 +115,7 @@ type config struct {
 	store, storeKeys, redis           string
 	purgeInterval                     time.Duration
 	jwks, jwtIssuer, audience         string
+	dpopNonces                        bool
 	demoUsers                         bool
 }
 
@@ -145,6 +146,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.jwks, "jwks", "", "JWKS file or https URL: accept JWT access tokens (with -iss, -aud) instead of the demo token")
 	fs.StringVar(&c.jwtIssuer, "iss", "", "iss of accepted JWT access tokens (with -jwks)")
 	fs.StringVar(&c.audience, "aud", "", "aud of accepted JWT access tokens, e.g. https://DOMAIN/me/ (with -jwks)")
+	fs.BoolVar(&c.dpopNonces, "dpop-nonces", false, "require DPoP proofs to carry the server's nonce (DPoP-Nonce, RFC 9449 §8; with -jwks)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -153,6 +155,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if (c.jwks != "" || c.jwtIssuer != "" || c.audience != "") && (c.jwks == "" || c.jwtIssuer == "" || c.audience == "") {
 		return nil, errors.New("-jwks, -iss and -aud go together")
+	}
+	if c.dpopNonces && c.jwks == "" {
+		return nil, errors.New("-dpop-nonces needs -jwks")
 	}
 	if c.purgeInterval < minPurgeInterval || c.purgeInterval > maxPurgeInterval {
 		return nil, fmt.Errorf("-purge-interval %v out of range [%v, %v]", c.purgeInterval, minPurgeInterval, maxPurgeInterval)
