@@ -27,3 +27,19 @@ type Nonces interface {
 	// Once expires has passed, key may be used again.
 	UseNonce(ctx context.Context, key []byte, expires time.Time) error
 }
+
+// ServerNonces keeps the nonces a server hands to DPoP clients (RFC 9449
+// §8, §9), so that every process sharing the store issues and accepts the
+// same nonce in the same period. A store that implements it must pass
+// storetest.RunServerNonces.
+//
+// ServerNonce must be atomic (an insert that keeps an existing row, a
+// mutex): the first nonce stored for a period is the one every caller gets.
+type ServerNonces interface {
+	// ServerNonce returns the nonce of period (a number the caller derives
+	// from its clock), storing candidate (1 to MaxNonceKey bytes) as that
+	// nonce until expires if the store holds none for period yet. Of
+	// concurrent calls for one period, from any process, all return the
+	// value stored first. A nonce may be forgotten once expires has passed.
+	ServerNonce(ctx context.Context, period int64, candidate []byte, expires time.Time) ([]byte, error)
+}

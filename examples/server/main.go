@@ -124,11 +124,13 @@ type config struct {
 	sessionPassword, hashKey, issuer  string
 	outbox                            string
 	rpID, origin                      string
+	corsOrigins                       string
 	rateLimit                         int
 	logFormat, logLevel               string
 	store, storeKeys, redis           string
 	purgeInterval                     time.Duration
 	jwks, jwtIssuer, audience         string
+	dpopNonces                        bool
 	demoUsers                         bool
 	abuse                             abuseFlags
 }
@@ -148,6 +150,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.issuer, "issuer", "verifykit demo", "TOTP issuer")
 	fs.StringVar(&c.rpID, "rp-id", "localhost", "WebAuthn relying party id")
 	fs.StringVar(&c.origin, "origin", "", "origins of WebAuthn ceremonies, comma-separated (default the server's own)")
+	fs.StringVar(&c.corsOrigins, "cors-origin", "", "origins of pages on other origins that may call the API, comma-separated (CORS)")
 	fs.StringVar(&c.outbox, "outbox", "", `file for e-mail and phone codes ("-" = stderr); enables those engines`)
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "per-user requests per minute and route (0 lifts the limit)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -160,6 +163,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.jwtIssuer, "iss", "", "iss of accepted JWT access tokens (with -jwks)")
 	fs.StringVar(&c.audience, "aud", "", "aud of accepted JWT access tokens, e.g. https://DOMAIN/me/ (with -jwks)")
 	c.abuse.register(fs)
+	fs.BoolVar(&c.dpopNonces, "dpop-nonces", false, "require DPoP proofs to carry the server's nonce (DPoP-Nonce, RFC 9449 §8; with -jwks)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -168,6 +172,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	}
 	if (c.jwks != "" || c.jwtIssuer != "" || c.audience != "") && (c.jwks == "" || c.jwtIssuer == "" || c.audience == "") {
 		return nil, errors.New("-jwks, -iss and -aud go together")
+	}
+	if c.dpopNonces && c.jwks == "" {
+		return nil, errors.New("-dpop-nonces needs -jwks")
 	}
 	if c.purgeInterval < minPurgeInterval || c.purgeInterval > maxPurgeInterval {
 		return nil, fmt.Errorf("-purge-interval %v out of range [%v, %v]", c.purgeInterval, minPurgeInterval, maxPurgeInterval)
@@ -353,8 +360,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	demo(mux, demoDeps{service: svc, baseURL: c.baseURL, logger: logger})
 
+	var handler http.Handler = frontDoor(api.Prefix()+"/", api, mux)
+	if c.corsOrigins != "" {
+		withCORS, err := httpapi.CORS(strings.Split(c.corsOrigins, ",")...)
+		if err != nil {
+			return fmt.Errorf("-cors-origin: %w", err)
+		}
+		handler = withCORS(handler)
+	}
 	srv := &http.Server{
-		Handler:           frontDoor(api.Prefix()+"/", api, mux),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      15 * time.Second,

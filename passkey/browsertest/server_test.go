@@ -62,17 +62,25 @@ func freePort(t *testing.T) int {
 // origin the browser opens (a secure context for WebAuthn).
 func startServer(t *testing.T) *server {
 	t.Helper()
+	port := strconv.Itoa(freePort(t))
+	s := &server{origin: "http://localhost:" + port, token: "browsertest-token-0123456789abcdef", user: "auth0|browser"}
+	s.baseURL = s.origin + "/me/v1"
+	runServer(t, s, s.origin, "-addr", "127.0.0.1:"+port, "-origin", s.origin)
+	return s
+}
+
+// runServer builds examples/server and runs it for s with args, after the
+// flags every test shares, until it announces its demo page at demo.
+func runServer(t *testing.T, s *server, demo string, args ...string) {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "server")
 	build := exec.Command(goTool(), "build", "-o", bin, "./examples/server")
 	build.Dir = moduleRoot(t)
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build ./examples/server: %s", out)
 
-	port := strconv.Itoa(freePort(t))
-	s := &server{origin: "http://localhost:" + port, token: "browsertest-token-0123456789abcdef", user: "auth0|browser"}
-	s.baseURL = s.origin + "/me/v1"
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:"+port, "-base-url", s.baseURL, "-token", s.token, "-user", s.user,
-		"-rp-id", "localhost", "-origin", s.origin, "-rate-limit", "0", "-log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"-base-url", s.baseURL, "-token", s.token, "-user", s.user,
+		"-rp-id", "localhost", "-rate-limit", "0", "-log-level", "warn"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	stderr := &syncBuffer{}
@@ -93,17 +101,16 @@ func startServer(t *testing.T) *server {
 	ready := false
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.HasPrefix(line, "demo:  "+s.origin+"/") {
+		if strings.HasPrefix(line, "demo:  "+demo+"/") {
 			ready = true
 			break
 		}
 	}
-	require.True(t, ready, "examples/server did not announce its demo page at %s; stderr: %s", s.origin, stderr.String())
+	require.True(t, ready, "examples/server did not announce its demo page at %s; stderr: %s", demo, stderr.String())
 	go func() {
 		for sc.Scan() {
 		}
 	}()
-	return s
 }
 
 // syncBuffer is a strings.Builder safe for the writer goroutine of exec.

@@ -9,7 +9,10 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-var _ store.Nonces = (*Store)(nil)
+var (
+	_ store.Nonces       = (*Store)(nil)
+	_ store.ServerNonces = (*Store)(nil)
+)
 
 // nonces holds used nonces (DPoP proof jtis) by key until they expire. Its
 // zero value is ready; it is guarded by Store.mu. Its size is bounded by
@@ -19,6 +22,49 @@ var _ store.Nonces = (*Store)(nil)
 type nonces struct {
 	byKey  map[string]*nonceRecord
 	expiry nonceHeap
+	server map[int64]serverNonce // DPoP server nonces by period
+}
+
+type serverNonce struct {
+	value   []byte
+	expires time.Time
+}
+
+// maxServerNonces bounds the server nonces kept: a caller asks for the
+// current and the previous period, so a few suffice; expired ones are
+// dropped first.
+const maxServerNonces = 64
+
+// ServerNonce implements store.ServerNonces.
+func (s *Store) ServerNonce(ctx context.Context, period int64, candidate []byte, expires time.Time) ([]byte, error) {
+	if len(candidate) == 0 || len(candidate) > store.MaxNonceKey {
+		return nil, fmt.Errorf("memory: server nonce of %d bytes out of range [1, %d]", len(candidate), store.MaxNonceKey)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if n, ok := s.nonces.server[period]; ok && now.Before(n.expires) {
+		return n.value, nil
+	}
+	if s.nonces.server == nil {
+		s.nonces.server = make(map[int64]serverNonce)
+	}
+	if len(s.nonces.server) >= maxServerNonces {
+		for p, n := range s.nonces.server {
+			if !now.Before(n.expires) {
+				delete(s.nonces.server, p)
+			}
+		}
+		if len(s.nonces.server) >= maxServerNonces {
+			return nil, store.ErrFull
+		}
+	}
+	v := append([]byte(nil), candidate...)
+	s.nonces.server[period] = serverNonce{value: v, expires: expires}
+	return v, nil
 }
 
 type nonceRecord struct {

@@ -47,3 +47,11 @@ func TestNoncesBounded(t *testing.T) {
 	clock.Advance(time.Second) // one more expires: made room for without a Purge
 	require.NoError(t, s.UseNonce(ctx, storetest.NonceKey("full"), clock.Now().Add(time.Minute)))
 }
+
+func TestServerNoncesConformance(t *testing.T) {
+	storetest.RunServerNonces(t, func(t *testing.T, now func() time.Time) store.ServerNonces {
+		s, err := memory.New(memory.Config{Now: now})
+		require.NoError(t, err)
+		return s
+	})
+}

@@ -16,7 +16,7 @@ import (
 // SchemaVersion is the schema version this package reads and writes: the
 // number of its last migration. Open migrates an older schema up to it and
 // refuses a newer one.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 //go:embed migrations
 var migrationFS embed.FS

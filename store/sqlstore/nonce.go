@@ -37,3 +37,32 @@ RETURNING nonce`, key, micros(expires), micros(s.now())).Scan(&k)
 	}
 	return nil
 }
+
+var _ store.ServerNonces = (*Store)(nil)
+
+// ServerNonce implements store.ServerNonces: an insert that keeps the row
+// of period when there is a live one (ON CONFLICT … WHERE expired), then a
+// read of the row, in one transaction. Of concurrent calls for one period,
+// from any number of processes, all read the row inserted first.
+func (s *Store) ServerNonce(ctx context.Context, period int64, candidate []byte, expires time.Time) ([]byte, error) {
+	if len(candidate) == 0 || len(candidate) > store.MaxNonceKey {
+		return nil, fmt.Errorf("sqlstore: server nonce of %d bytes out of range [1, %d]", len(candidate), store.MaxNonceKey)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var v []byte
+	err := s.write(ctx, true, func(q querier) error {
+		if _, err := q.ExecContext(ctx, `
+INSERT INTO verifykit_server_nonces AS n (period, nonce, expires_at) VALUES ($1, $2, $3)
+ON CONFLICT (period) DO UPDATE SET nonce = excluded.nonce, expires_at = excluded.expires_at
+WHERE n.expires_at <= $4`, period, candidate, micros(expires), micros(s.now())); err != nil {
+			return err
+		}
+		return q.QueryRowContext(ctx, `SELECT nonce FROM verifykit_server_nonces WHERE period = $1`, period).Scan(&v)
+	})
+	if err != nil {
+		return nil, fail(ctx, "server nonce", err)
+	}
+	return v, nil
+}

@@ -818,7 +818,7 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	now := micros(s.now())
 	err := s.write(ctx, true, func(q querier) error {
 		n = 0
-		for _, table := range []string{"verifykit_sessions", "verifykit_push_tickets", "verifykit_push_transactions", "verifykit_nonces"} {
+		for _, table := range []string{"verifykit_sessions", "verifykit_push_tickets", "verifykit_push_transactions", "verifykit_nonces", "verifykit_server_nonces"} {
 			res, err := q.ExecContext(ctx, `DELETE FROM `+table+` WHERE expires_at <= $1`, now)
 			if err != nil {
 				return err

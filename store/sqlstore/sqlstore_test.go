@@ -30,6 +30,11 @@ func TestConformance(t *testing.T) {
 				return open(t, b, b.dsn(t), now)
 			})
 		})
+		t.Run("ServerNonces", func(t *testing.T) {
+			storetest.RunServerNonces(t, func(t *testing.T, now func() time.Time) store.ServerNonces {
+				return open(t, b, b.dsn(t), now)
+			})
+		})
 		t.Run("Push", func(t *testing.T) {
 			storetest.RunPush(t, func(t *testing.T, now func() time.Time) store.PushDevices {
 				return open(t, b, b.dsn(t), now)

@@ -123,3 +123,74 @@ var nonceCases = []nonceCase{
 			"a cancelled use recorded nothing")
 	}},
 }
+
+// ServerNoncesFactory returns a new, empty store.ServerNonces whose clock
+// is now. It is called once per subtest.
+type ServerNoncesFactory func(t *testing.T, now func() time.Time) store.ServerNonces
+
+// RunServerNonces runs the conformance suite of store.ServerNonces: the
+// first nonce stored for a period is the one every caller gets, also under
+// concurrency; periods are independent; an expired nonce is replaced.
+func RunServerNonces(t *testing.T, newStore ServerNoncesFactory) {
+	t.Helper()
+	runCases(t, serverNonceCases, newStore)
+}
+
+var serverNonceCases = []suiteCase[store.ServerNonces]{
+	{"FirstStoredWins", func(t *testing.T, s store.ServerNonces, clock *Clock) {
+		exp := clock.Now().Add(10 * time.Minute)
+		a, err := s.ServerNonce(ctx, 7, NonceKey("a"), exp)
+		require.NoError(t, err)
+		assert.Equal(t, NonceKey("a"), a)
+		b, err := s.ServerNonce(ctx, 7, NonceKey("b"), exp)
+		require.NoError(t, err)
+		assert.Equal(t, NonceKey("a"), b, "a later candidate for the same period is not stored")
+	}},
+	{"PeriodsAreIndependent", func(t *testing.T, s store.ServerNonces, clock *Clock) {
+		exp := clock.Now().Add(10 * time.Minute)
+		a, err := s.ServerNonce(ctx, 7, NonceKey("a"), exp)
+		require.NoError(t, err)
+		b, err := s.ServerNonce(ctx, 8, NonceKey("b"), exp)
+		require.NoError(t, err)
+		assert.NotEqual(t, a, b)
+		again, err := s.ServerNonce(ctx, 7, NonceKey("c"), exp)
+		require.NoError(t, err)
+		assert.Equal(t, a, again)
+	}},
+	{"ConcurrentCallersAgree", func(t *testing.T, s store.ServerNonces, clock *Clock) {
+		exp := clock.Now().Add(10 * time.Minute)
+		got := make([][]byte, 50)
+		parallel(t, len(got), func(i int) error {
+			v, err := s.ServerNonce(ctx, 42, NonceKey(string(rune('a'+i))), exp)
+			got[i] = v
+			return err
+		})
+		for i := range got {
+			require.Equal(t, got[0], got[i], "caller %d got another nonce for the same period", i)
+		}
+	}},
+	{"ExpiredNonceIsReplaced", func(t *testing.T, s store.ServerNonces, clock *Clock) {
+		exp := clock.Now().Add(time.Minute)
+		_, err := s.ServerNonce(ctx, 7, NonceKey("a"), exp)
+		require.NoError(t, err)
+		clock.Advance(time.Minute)
+		b, err := s.ServerNonce(ctx, 7, NonceKey("b"), exp.Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, NonceKey("b"), b)
+	}},
+	{"CallerSliceIsNotRetained", func(t *testing.T, s store.ServerNonces, clock *Clock) {
+		c := NonceKey("a")
+		_, err := s.ServerNonce(ctx, 7, c, clock.Now().Add(time.Minute))
+		require.NoError(t, err)
+		c[0] ^= 0xff
+		v, err := s.ServerNonce(ctx, 7, NonceKey("b"), clock.Now().Add(time.Minute))
+		require.NoError(t, err)
+		assert.Equal(t, NonceKey("a"), v)
+	}},
+	{"BadCandidateIsRefused", func(t *testing.T, s store.ServerNonces, clock *Clock) {
+		_, err := s.ServerNonce(ctx, 7, nil, clock.Now().Add(time.Minute))
+		require.Error(t, err)
+		_, err = s.ServerNonce(ctx, 7, make([]byte, store.MaxNonceKey+1), clock.Now().Add(time.Minute))
+		require.Error(t, err)
+	}},
+}

@@ -66,6 +66,15 @@ type Challenger interface {
 	Challenges(err error, scope string) []string
 }
 
+// HeaderSetter is implemented by Authenticators that put headers on every
+// answer of the routes they guard, such as the DPoP-Nonce of a DPoP
+// authenticator that issues server nonces (RFC 9449 §8). The Handler
+// calls SetHeaders before Authenticate, so a refused request carries the
+// headers too; an error is an outage, answered 500.
+type HeaderSetter interface {
+	SetHeaders(r *http.Request, h http.Header) error
+}
+
 // RFC 6750 §3.1 error codes.
 const (
 	CodeInvalidRequest    = "invalid_request"

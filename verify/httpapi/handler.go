@@ -403,6 +403,12 @@ func (h *Handler) admit(w http.ResponseWriter, c *call) bool {
 	}
 	c.route, c.id, c.op = rt, id, rt.op
 
+	if hs, ok := h.auth.(HeaderSetter); ok {
+		if err := hs.SetHeaders(r, hdr); err != nil {
+			h.fail(w, c, fmt.Errorf("httpapi: authenticator headers: %w", err))
+			return false
+		}
+	}
 	p, err := h.auth.Authenticate(r)
 	if err == nil && p.Subject.ID == "" {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "verifykit: authenticator returned a principal without Subject.ID", slog.String("op", c.op))

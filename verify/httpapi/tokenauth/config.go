@@ -47,6 +47,13 @@ const (
 	MinProofMaxAge     = time.Second
 	MaxProofMaxAge     = 10 * time.Minute
 
+	// DefaultDPoPNonceRotation is how often server nonces change when
+	// Config.DPoPNonces is set; the range is [MinDPoPNonceRotation,
+	// MaxDPoPNonceRotation].
+	DefaultDPoPNonceRotation = 5 * time.Minute
+	MinDPoPNonceRotation     = 30 * time.Second
+	MaxDPoPNonceRotation     = time.Hour
+
 	MinMaxAuthAge = time.Minute
 	// MinMaxTokenLifetime and MaxMaxTokenLifetime bound
 	// Config.MaxTokenLifetime.
@@ -205,6 +212,23 @@ type Config struct {
 	// never. Default DefaultProofMaxAge (1 min); range [MinProofMaxAge,
 	// MaxProofMaxAge].
 	ProofMaxAge time.Duration
+	// DPoPNonces, when set, makes the Authenticator issue server nonces
+	// (RFC 9449 §8, §9): every answer of the routes it guards carries the
+	// current nonce in DPoP-Nonce, and a DPoP proof whose "nonce" claim is
+	// missing or stale is refused with 401 and error="use_dpop_nonce", so
+	// the client retries with the nonce it was just given. This bounds a
+	// proof's usefulness to the nonce's lifetime even when the client's
+	// clock is wrong. The nonce changes every DPoPNonceRotation; the
+	// previous one stays accepted for one more rotation, so a client that
+	// fetched a nonce just before a change is not refused. The nonces come
+	// from the store given to New, which must implement store.ServerNonces:
+	// processes sharing the store issue and accept the same nonces.
+	// Default false. Not allowed with DPoPDisabled.
+	DPoPNonces bool
+	// DPoPNonceRotation is how often the nonce changes. Default
+	// DefaultDPoPNonceRotation (5 min); range [MinDPoPNonceRotation,
+	// MaxDPoPNonceRotation].
+	DPoPNonceRotation time.Duration
 
 	// Realm is the realm of WWW-Authenticate challenges. Default
 	// "verifykit", as httpapi.Config.Realm.
@@ -234,6 +258,7 @@ type Authenticator struct {
 	publicURL        string // normalized, without a final "/"
 	proofMaxAge      time.Duration
 	nonces           store.Nonces
+	serverNonces     *serverNonces // nil unless Config.DPoPNonces
 	realm            string
 	now              func() time.Time
 	keys             *keyCache
@@ -325,7 +350,21 @@ func New(cfg Config, nonces store.Nonces) (*Authenticator, error) {
 		if a.proofMaxAge, err = duration("ProofMaxAge", cfg.ProofMaxAge, DefaultProofMaxAge, MinProofMaxAge, MaxProofMaxAge); err != nil {
 			return nil, err
 		}
+		if cfg.DPoPNonces {
+			ns, ok := nonces.(store.ServerNonces)
+			if !ok {
+				return nil, errors.New("tokenauth: DPoPNonces needs a store that implements store.ServerNonces")
+			}
+			rotation, err := duration("DPoPNonceRotation", cfg.DPoPNonceRotation, DefaultDPoPNonceRotation, MinDPoPNonceRotation, MaxDPoPNonceRotation)
+			if err != nil {
+				return nil, err
+			}
+			a.serverNonces = &serverNonces{store: ns, rotation: rotation, now: a.now}
+		}
 	case DPoPDisabled:
+		if cfg.DPoPNonces {
+			return nil, errors.New("tokenauth: DPoPNonces needs DPoP mode allowed or required")
+		}
 	default:
 		return nil, fmt.Errorf("tokenauth: DPoP mode %d out of range [%d, %d]", int(cfg.DPoP), DPoPAllowed, DPoPDisabled)
 	}

@@ -67,7 +67,14 @@
 //     a client cannot burn another's jti. store/memory and store/sqlstore
 //     implement store.Nonces; processes sharing a database share the
 //     record, so a proof replayed to another process is refused too.
-//   - Server-provided nonces (DPoP-Nonce, §8, §9) are not implemented.
+//   - With Config.DPoPNonces, the proof's nonce must be the server's
+//     current nonce or the one before it (§8, §9; step 10), else the
+//     request is refused with error="use_dpop_nonce". Every answer of the
+//     guarded routes carries the current nonce in DPoP-Nonce (through
+//     httpapi.HeaderSetter). Nonces are 256 random bits per
+//     DPoPNonceRotation period, kept in a store.ServerNonces so that
+//     processes sharing a database agree; the nonce check runs before the
+//     jti is recorded, so a refused proof consumes nothing.
 //
 // Key set:
 //   - Config.JWKSURL must be https; the default client times out after

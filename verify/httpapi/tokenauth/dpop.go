@@ -104,6 +104,21 @@ func (a *Authenticator) checkProof(r *http.Request, raw, jkt string) error {
 	if err != nil || got != want {
 		return bad("dpop_htu", nil)
 	}
+	// 10. With server nonces (§8, §9), the nonce is the one the server
+	// provides now, or the one before it.
+	if a.serverNonces != nil {
+		nonce, _, err := c.str("nonce")
+		ok := false
+		if err == nil && nonce != "" {
+			var verr error
+			if ok, verr = a.serverNonces.valid(r.Context(), nonce); verr != nil {
+				return verr
+			}
+		}
+		if !ok {
+			return fail(SchemeDPoP, CodeUseDPoPNonce, "dpop_nonce", descUseNonce, nil)
+		}
+	}
 	// 11. iat is recent: within ProofMaxAge in the past, Leeway in the
 	// future.
 	now := a.now()

@@ -19,6 +19,9 @@ const (
 	// (RFC 9470 §3). It is answered 401 with a challenge naming max_age
 	// or acr_values, so that the client re-authenticates the user.
 	CodeInsufficientUserAuthentication = "insufficient_user_authentication"
+	// CodeUseDPoPNonce: the DPoP proof lacks the server's current nonce
+	// (RFC 9449 §9). It is answered 401 with the nonce in DPoP-Nonce.
+	CodeUseDPoPNonce = "use_dpop_nonce"
 )
 
 // Authentication schemes.
@@ -40,6 +43,7 @@ const (
 	descDPoPUnsupported = "The DPoP scheme is not supported"
 	descInvalidProof    = "The DPoP proof is invalid"
 	descMissingProof    = "A single DPoP proof header is required"
+	descUseNonce        = "The DPoP proof must carry the nonce the server provides in DPoP-Nonce"
 	descBinding         = "The DPoP proof key does not match the access token's binding"
 	descStaleAuth       = "A more recent authentication is required"
 	descWeakAuth        = "A stronger authentication is required"

@@ -1,0 +1,1 @@
+DROP TABLE verifykit_server_nonces;
