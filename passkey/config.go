@@ -136,6 +136,43 @@ type Config struct {
 	// Same form as Origins; requires AllowCrossOrigin. Default none: a
 	// response carrying topOrigin is refused.
 	TopOrigins []string
+	// RelatedOrigins are origins on other sites from which ceremonies for
+	// RPID may run (WebAuthn L3 §5.11, Related Origin Requests): browsers
+	// allow them when https://RPID/.well-known/webauthn lists them (serve
+	// it with WellKnownWebAuthn and the same list). Each is an https
+	// serialized origin, matched byte for byte against
+	// clientDataJSON.origin like Origins, and not tied to RPID. At most
+	// MaxOrigins entries, spanning at most 5 registrable-domain labels
+	// (§5.11.1 maxLabels): browsers ignore the origins of further labels,
+	// so such a list is refused. Default none.
+	RelatedOrigins []string
+	// Hints are the public key credential hints (WebAuthn L3 §5.4.8,
+	// §5.8.7) sent in the creation and request options, most preferred
+	// first: HintSecurityKey, HintClientDevice, HintHybrid. Default
+	// [HintSecurityKey] for webauthn-roaming, [HintClientDevice] for
+	// webauthn-platform and none for passkey; an empty non-nil slice sends
+	// none. For webauthn-platform and webauthn-roaming the hints must agree
+	// with the authenticatorAttachment those types keep sending for older
+	// browsers (platform: client-device; cross-platform: security-key,
+	// hybrid).
+	Hints []string
+	// ConditionalUserVerification applies to passkey upgrades, passkey
+	// starts with Mediation MediationConditional (a conditional create,
+	// WebAuthn L3 §5.1.3): such a registration may lack user presence,
+	// and with UVPreferred it may lack user verification too. Default
+	// UVRequired: a conditional create must still be user-verified. Only
+	// a session started as conditional relaxes anything; an ordinary start
+	// always requires UP, and UV per UserVerification.
+	ConditionalUserVerification string
+	// Names names authenticator models by AAGUID (ParseAAGUIDNames), for
+	// Engine.Authenticator and the default name of a confirmed
+	// webauthn-platform or webauthn-roaming method. MDS metadata
+	// statements (Trust.Metadata) are consulted after it. Default none.
+	Names *AAGUIDNames
+	// RequestPRF asks the client to enable the PRF extension at creation
+	// ("prf": {}); whether it did (prf.enabled, unsigned) is recorded in
+	// WebAuthnCredential.PRFEnabled. Default false.
+	RequestPRF bool
 	// UserVerification is the requirement sent in
 	// authenticatorSelection.userVerification and enforced on the UV flag
 	// (§7.1 step 16) when "required". For passkey: UVRequired (default) or
@@ -274,6 +311,12 @@ type settings struct {
 	maxClientData     int
 	now               func() time.Time
 	onCounter         func(context.Context, CounterRegression)
+
+	relatedOrigins []string // also in origins
+	hints          []string
+	conditionalUV  string
+	names          *AAGUIDNames
+	requestPRF     bool
 }
 
 func newSettings(typ verify.Type, cfg Config) (*settings, error) {
@@ -282,7 +325,8 @@ func newSettings(typ verify.Type, cfg Config) (*settings, error) {
 		uv: cfg.UserVerification, attestation: cfg.Attestation, challengeSize: cfg.ChallengeSize,
 		trust: cfg.Trust, rejectUnsolicited: cfg.RejectUnsolicitedExtensions,
 		maxAttObj: cfg.MaxAttestationObject, maxClientData: cfg.MaxClientDataJSON, now: cfg.Now,
-		onCounter: cfg.OnCounterRegression,
+		onCounter:     cfg.OnCounterRegression,
+		conditionalUV: cfg.ConditionalUserVerification, names: cfg.Names, requestPRF: cfg.RequestPRF,
 	}
 	if !typ.WebAuthn() {
 		return nil, configErrorf("type %q is not one of passkey, webauthn-platform, webauthn-roaming", typ)
@@ -309,6 +353,26 @@ func newSettings(typ verify.Type, cfg Config) (*settings, error) {
 		} else {
 			s.origins = appendUnique(s.origins, o)
 		}
+	}
+	if err := checkRelatedOrigins(cfg.RelatedOrigins); err != nil {
+		return nil, err
+	}
+	for _, o := range cfg.RelatedOrigins {
+		s.relatedOrigins = appendUnique(s.relatedOrigins, o)
+		// Every check of clientDataJSON.origin accepts them, registration
+		// and sign-in alike.
+		s.origins = appendUnique(s.origins, o)
+	}
+	var err error
+	if s.hints, err = checkHints(typ, cfg.Hints); err != nil {
+		return nil, err
+	}
+	switch s.conditionalUV {
+	case "":
+		s.conditionalUV = UVRequired
+	case UVRequired, UVPreferred:
+	default:
+		return nil, configErrorf("ConditionalUserVerification %q is not one of %q, %q", s.conditionalUV, UVRequired, UVPreferred)
 	}
 	if len(cfg.TopOrigins) > MaxOrigins {
 		return nil, configErrorf("TopOrigins has %d entries, want [0, %d]", len(cfg.TopOrigins), MaxOrigins)

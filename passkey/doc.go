@@ -82,7 +82,8 @@
 //	                                                    never compared to a template); duplicate members refused here
 //	7      type "webauthn.create"                       go-webauthn
 //	8      challenge                                    go-webauthn, constant-time against the sealed challenge
-//	9      origin                                       here, byte for byte against Config.Origins; go-webauthn also
+//	9      origin                                       here, byte for byte against Config.Origins and
+//	                                                    Config.RelatedOrigins (L3 §5.11); go-webauthn also
 //	10     crossOrigin                                  go-webauthn (Config.AllowCrossOrigin, default refused)
 //	11     topOrigin                                    here, byte for byte against Config.TopOrigins; go-webauthn
 //	                                                    also (topOrigin only with crossOrigin)
@@ -92,14 +93,18 @@
 //	                                                    maps ≤ 16); go-webauthn decodes (duplicate keys refused)
 //	                                                    and checks the authData layout, AT, ED and leftover bytes
 //	14     rpIdHash                                     go-webauthn
-//	15     UP                                           go-webauthn (always required: no conditional create)
-//	16     UV when required                             go-webauthn, with the requirement decided here
+//	15     UP                                           go-webauthn; required unless the auth_session was started
+//	                                                    as a conditional create (StartRequest.Mediation
+//	                                                    "conditional", sealed; L3 §5.1.3)
+//	16     UV when required                             go-webauthn, with the requirement decided here (in a
+//	                                                    conditional create: Config.ConditionalUserVerification)
 //	17     BE = 0 ⇒ BS = 0                              here (go-webauthn checks it only in CreateCredential)
 //	18–19  backup eligibility policy                    here (TrustPolicy.ProhibitBackupEligible)
 //	20     alg among those offered                      go-webauthn, against the sealed offer ∩ Config.Algorithms;
 //	                                                    here the key must parse (curve bound to alg, point on the
 //	                                                    curve) and RSA moduli be ≥ 2048 bits
-//	21     fmt, case-sensitive                          here (Config.Formats) and go-webauthn
+//	21     fmt, case-sensitive                          here (Config.Formats and the sealed attestationFormats,
+//	                                                    L3 §5.4) and go-webauthn
 //	22     attestation statement                        go-webauthn, for none, packed (self and x5c), tpm,
 //	                                                    android-key, android-safetynet, fido-u2f and apple; here a
 //	                                                    fido-u2f AAGUID must be zero (§8.6; the U2F signature does
@@ -113,8 +118,12 @@
 //	26     registered to nobody                         here (store.Methods.ByCredentialID, for a clear error);
 //	                                                    the store, atomically, when the method is saved
 //	27     credential record                            here
-//	28     extension outputs                            go-webauthn, per Config.RejectUnsolicitedExtensions
-//	                                                    (default: unsolicited client outputs ignored)
+//	28     extension outputs                            go-webauthn, against the sealed requests (credProps,
+//	                                                    prf with Config.RequestPRF) and
+//	                                                    Config.RejectUnsolicitedExtensions (default: unsolicited
+//	                                                    client outputs ignored); credProps.rk and prf.enabled are
+//	                                                    recorded as unsigned hints (WebAuthnCredential.CredPropsRK,
+//	                                                    PRFEnabled)
 //	29     register only if all succeed                 verify.Service (one atomic store commit)
 //
 // Beyond the steps: the auth_session's expiry is enforced by the service
@@ -231,6 +240,31 @@
 // AuthenticationResponseJSON: id, rawId, type, response {clientDataJSON,
 // authenticatorData, signature, userHandle}, authenticatorAttachment and
 // clientExtensionResults; a null member is absent.
+//
+// # WebAuthn Level 3
+//
+//   - Hints (§5.4.8): the creation options carry Config.Hints; by default
+//     "security-key" for webauthn-roaming and "client-device" for
+//     webauthn-platform, consistent with the authenticatorAttachment those
+//     types still send for older browsers; none for passkey.
+//   - attestationFormats (§5.4): sent, with Config.Formats in order, when an
+//     attestation is requested; sealed, and a response in another format
+//     is refused (step 21).
+//   - Related origins (§5.11): Config.RelatedOrigins are accepted exactly,
+//     like Origins; they must be https and span at most 5
+//     registrable-domain labels (§5.11.1), the number browsers honour.
+//     WellKnownWebAuthn serves the /.well-known/webauthn document.
+//   - Passkey upgrades (conditional create, §5.1.3): a passkey start with
+//     StartRequest.Mediation "conditional" seals that mode; only such a
+//     session accepts UP=0, and UV=0 only with
+//     Config.ConditionalUserVerification "preferred".
+//   - Authenticator names: Engine.Authenticator names the model of an
+//     AAGUID from Config.Names (the community AAGUID list format) or the
+//     MDS statement's description; confirmed webauthn-platform and
+//     webauthn-roaming methods take it as their default name. Icons are
+//     data: URLs only, from the file or statement, never fetched. The
+//     AAGUID of a none or self attestation is the client's claim: a name is
+//     for display, never trust.
 //
 // # Attestation
 //

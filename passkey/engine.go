@@ -97,6 +97,17 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 	if display == "" {
 		display = name
 	}
+	conditional := false
+	switch req.Request.Mediation {
+	case "":
+	case MediationConditional:
+		if e.s.typ != verify.TypePasskey {
+			return nil, verify.InvalidField("mediation", "/mediation", "mediation \"conditional\" is only for passkey")
+		}
+		conditional = true
+	default:
+		return nil, verify.InvalidField("mediation", "/mediation", `mediation must be "conditional" when present`)
+	}
 	opts := creationOptions{
 		Challenge:              b64.EncodeToString(challenge),
 		Timeout:                req.ExpiresAt.Sub(now).Milliseconds(),
@@ -104,6 +115,18 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 		User:                   userEntity{ID: b64.EncodeToString(handle), Name: name, DisplayName: display},
 		AuthenticatorSelection: authenticatorSelector{UserVerification: e.s.uv},
 		Attestation:            e.s.attestation,
+	}
+	opts.Hints = e.s.hints
+	ext := []string{"credProps"}
+	opts.Extensions = &creationExtensions{CredProps: true}
+	if e.s.requestPRF {
+		opts.Extensions.PRF = &struct{}{}
+		ext = append(ext, "prf")
+	}
+	var formats []string
+	if e.s.attestation != AttestationNone {
+		formats = e.s.formats
+		opts.AttestationFormats = formats
 	}
 	for _, a := range e.s.algs {
 		opts.PubKeyCredParams = append(opts.PubKeyCredParams, credParam{Type: "public-key", Alg: a})
@@ -133,7 +156,7 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 		State: sealedState{
 			Version: stateVersion, Type: e.s.typ, RPID: e.s.rpID, Challenge: challenge, UserHandle: handle,
 			UV: e.s.uv, Algs: e.s.algs, Attestation: e.s.attestation, Identity: identity,
-			Expires: req.ExpiresAt.UnixMilli(),
+			Expires: req.ExpiresAt.UnixMilli(), Formats: formats, Conditional: conditional, Extensions: ext,
 		},
 		PendingID:            string(e.s.typ) + "|new",
 		AuthnParamsPublicKey: params,
@@ -269,9 +292,21 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 	if !slices.Contains(e.s.formats, format) {
 		return nil, proofError("webauthn_format", nil)
 	}
+	// WebAuthn L3 §5.4 attestationFormats: a format other than those sent
+	// is refused.
+	if len(st.Formats) > 0 && !slices.Contains(st.Formats, format) {
+		return nil, proofError("webauthn_format", nil)
+	}
 	// The sealed requirement wins over a later, weaker configuration, and a
 	// later, stricter one applies at once (SECURITY-CHECKLIST WA-17).
 	uvRequired := st.UV == UVRequired || e.s.uv == UVRequired
+	// §7.1 step 15: user presence, unless the session was started as a
+	// conditional create (§5.1.3), whose authenticator may skip the
+	// gesture; then UV follows ConditionalUserVerification.
+	upRequired := !st.Conditional
+	if st.Conditional {
+		uvRequired = e.s.conditionalUV == UVRequired
+	}
 	// §7.1 step 20: the algorithms offered, as sealed, still configured.
 	params := make([]protocol.CredentialParameter, 0, len(st.Algs))
 	for _, a := range st.Algs {
@@ -292,7 +327,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 	// go-webauthn: §7.1 steps 7–11, 12, 14–16, 20–22, and the attestation
 	// trust path against Trust.Metadata (steps 23–24) when configured.
 	if _, err := pcc.Verify(challenge, e.s.rpID, e.s.origins, e.s.opaqueOrigins, e.s.topOrigins,
-		protocol.TopOriginExplicitVerificationMode, e.s.allowCrossOrigin, uvRequired, true,
+		protocol.TopOriginExplicitVerificationMode, e.s.allowCrossOrigin, uvRequired, upRequired,
 		e.s.trust.Metadata, params, protocol.AttestationPolicy{}, protocol.SignaturePolicy{}); err != nil {
 		return nil, proofError(e.diagnose(pcc, err, challenge, uvRequired, params), err)
 	}
@@ -306,10 +341,11 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 	if e.s.rejectUnsolicited {
 		policy = protocol.UnsolicitedOutputPolicyReject
 	}
-	if err := pcc.ClientExtensionResults.Verify(protocol.SessionExtensions{}, protocol.CreateCeremony, policy); err != nil {
+	requested := protocol.SessionExtensions{Requested: st.Extensions}
+	if err := pcc.ClientExtensionResults.Verify(requested, protocol.CreateCeremony, policy); err != nil {
 		return nil, proofError("webauthn_extensions", err)
 	}
-	if err := authData.Ext.Verify(protocol.SessionExtensions{}, protocol.CreateCeremony); err != nil {
+	if err := authData.Ext.Verify(requested, protocol.CreateCeremony); err != nil {
 		return nil, proofError("webauthn_extensions", err)
 	}
 	// A passkey must be discoverable (residentKey: required). credProps is
@@ -362,12 +398,23 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 		AttestationType:   attestationTypeName(attType),
 		Algorithm:         alg,
 	}
+	// What the client reports of the credential, unsigned: hints only.
+	if p := pcc.ClientExtensionResults.CredProps; p != nil && p.RK != nil {
+		cred.CredPropsRK = new(*p.RK)
+	}
+	if p := pcc.ClientExtensionResults.PRF; p != nil && p.Enabled != nil && slices.Contains(st.Extensions, "prf") {
+		cred.PRFEnabled = new(*p.Enabled)
+	}
+	method := verify.Method{IdentityUserID: st.Identity, Usage: e.s.typ.DefaultUsage(), WebAuthn: cred}
+	// The two attachment types have a name in their schema: the
+	// authenticator model's, when its AAGUID is known.
+	if e.s.typ != verify.TypePasskey {
+		if info, ok := e.Authenticator(ctx, cred.AAGUID); ok {
+			method.Name = info.Name
+		}
+	}
 	return &verify.Confirmation{
-		Method: verify.Method{
-			IdentityUserID: st.Identity,
-			Usage:          e.s.typ.DefaultUsage(),
-			WebAuthn:       cred,
-		},
+		Method: method,
 		CredentialID: cred.CredentialID,
 		Counter:      int64(cred.SignCount),
 	}, nil

@@ -22,6 +22,17 @@ type creationOptions struct {
 	ExcludeCredentials     []credDescriptor      `json:"excludeCredentials,omitempty"`
 	AuthenticatorSelection authenticatorSelector `json:"authenticatorSelection"`
 	Attestation            string                `json:"attestation"`
+	// AttestationFormats is sent when an attestation is requested
+	// (WebAuthn L3 §5.4: the formats the RP prefers, most preferred first).
+	AttestationFormats []string `json:"attestationFormats,omitempty"`
+	Hints              []string `json:"hints,omitempty"` // §5.4.8
+	// Extensions requests credProps (always) and prf (Config.RequestPRF).
+	Extensions *creationExtensions `json:"extensions,omitempty"`
+}
+
+type creationExtensions struct {
+	CredProps bool      `json:"credProps,omitempty"`
+	PRF       *struct{} `json:"prf,omitempty"`
 }
 
 type rpEntity struct {
@@ -70,6 +81,13 @@ type sealedState struct {
 	Attestation string      `json:"at"`
 	Identity    string      `json:"iu"`
 	Expires     int64       `json:"exp"` // Unix milliseconds; never zero
+	// Formats is the attestationFormats list sent, when attestation was
+	// requested: a response in another format is refused.
+	Formats []string `json:"af,omitempty"`
+	// Conditional is set for a conditional create (a passkey upgrade).
+	Conditional bool `json:"cm,omitempty"`
+	// Extensions lists the extensions requested, for §7.1 step 28.
+	Extensions []string `json:"ext,omitempty"`
 }
 
 const stateVersion = 1

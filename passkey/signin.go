@@ -45,6 +45,7 @@ type requestOptions struct {
 	RPID             string           `json:"rpId"`
 	AllowCredentials []credDescriptor `json:"allowCredentials"`
 	UserVerification string           `json:"userVerification"`
+	Hints            []string         `json:"hints,omitempty"` // WebAuthn L3 §5.4.8, as at creation
 }
 
 // signInSealed is what Challenge seals into the auth_session for
@@ -118,6 +119,7 @@ func (e *Engine) Challenge(_ context.Context, req *verify.EngineChallenge) (*ver
 	}
 	opts := requestOptions{
 		Timeout: req.ExpiresAt.Sub(now).Milliseconds(), RPID: e.s.rpID, AllowCredentials: []credDescriptor{},
+		Hints: e.s.hints,
 	}
 	if req.Subject.ID == "" {
 		if e.s.typ != verify.TypePasskey {

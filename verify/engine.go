@@ -39,6 +39,9 @@ type StartRequest struct {
 	// UseExcludeCredentials (passkey) lists the user's credentials in
 	// excludeCredentials; nil means the engine's default (true).
 	UseExcludeCredentials *bool
+	// Mediation (passkey) is "conditional" for a passkey upgrade, a
+	// conditional create; empty for an ordinary start.
+	Mediation string
 }
 
 // VerifyRequest is the body of POST /authentication-methods/{id}/verify.

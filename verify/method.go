@@ -61,6 +61,13 @@ type WebAuthnCredential struct {
 	AttestationFormat string // "none", "packed", "tpm", …
 	AttestationType   string // "None", "Self", "Basic", "AttCA", "AnonCA"
 	Algorithm         int64  // COSE algorithm of PublicKey
+
+	// CredPropsRK and PRFEnabled are what the client reported at creation
+	// in the credProps.rk and prf.enabled extension outputs (nil: not
+	// reported). They are unsigned, so hints for the host only; the HTTP
+	// bodies do not carry them.
+	CredPropsRK *bool
+	PRFEnabled  *bool
 }
 
 // DeviceType returns the spec's credential_device_type.

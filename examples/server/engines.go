@@ -161,9 +161,30 @@ func webauthnEngines(d engineDeps) ([]verify.Engine, error) {
 	if !explicit {
 		c.origin = defaultOrigin(c.baseURL, c.rpID)
 	}
+	var related []string
+	if c.relatedOrigins != "" {
+		related = strings.Split(c.relatedOrigins, ",")
+		wk, err := passkey.WellKnownWebAuthn(related)
+		if err != nil {
+			return nil, fmt.Errorf("-related-origins: %w", err)
+		}
+		if d.routes != nil {
+			d.routes["GET /.well-known/webauthn"] = wk
+		}
+	}
+	var names *passkey.AAGUIDNames
+	if c.aaguidNames != "" {
+		data, err := os.ReadFile(c.aaguidNames)
+		if err != nil {
+			return nil, fmt.Errorf("-aaguid-names: %w", err)
+		}
+		if names, err = passkey.ParseAAGUIDNames(data); err != nil {
+			return nil, fmt.Errorf("-aaguid-names: %w", err)
+		}
+	}
 	var engines []verify.Engine
 	for _, typ := range []verify.Type{verify.TypePasskey, verify.TypeWebAuthnPlatform, verify.TypeWebAuthnRoaming} {
-		cfg := passkey.Config{RPID: c.rpID, RPName: c.issuer, Origins: strings.Split(c.origin, ",")}
+		cfg := passkey.Config{RPID: c.rpID, RPName: c.issuer, Origins: strings.Split(c.origin, ","), RelatedOrigins: related, Names: names}
 		if typ == verify.TypeWebAuthnRoaming {
 			cfg.Attestation = passkey.AttestationDirect
 		}

@@ -125,6 +125,7 @@ type config struct {
 	outbox                            string
 	rpID, origin                      string
 	corsOrigins                       string
+	relatedOrigins, aaguidNames       string
 	rateLimit                         int
 	logFormat, logLevel               string
 	store, storeKeys, redis           string
@@ -151,6 +152,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.rpID, "rp-id", "localhost", "WebAuthn relying party id")
 	fs.StringVar(&c.origin, "origin", "", "origins of WebAuthn ceremonies, comma-separated (default the server's own)")
 	fs.StringVar(&c.corsOrigins, "cors-origin", "", "origins of pages on other origins that may call the API, comma-separated (CORS)")
+	fs.StringVar(&c.relatedOrigins, "related-origins", "", "https origins on other sites allowed to run WebAuthn ceremonies for -rp-id, comma-separated; served at /.well-known/webauthn")
+	fs.StringVar(&c.aaguidNames, "aaguid-names", "", "JSON file naming authenticators by AAGUID ({\"<aaguid>\": {\"name\", \"icon_dark\", \"icon_light\"}})")
 	fs.StringVar(&c.outbox, "outbox", "", `file for e-mail and phone codes ("-" = stderr); enables those engines`)
 	fs.IntVar(&c.rateLimit, "rate-limit", 60, "per-user requests per minute and route (0 lifts the limit)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
