@@ -130,3 +130,17 @@ func TestCORSRefusesOriginsThatAreNotExact(t *testing.T) {
 	_, err = httpapi.CORS("https://app.example.com", "http://localhost:3000")
 	assert.NoError(t, err)
 }
+
+// A passkey start takes "mediation": "conditional" (a passkey upgrade, a
+// documented extension); any other value, or the member on another type,
+// is a 400 naming it.
+func TestStartTakesConditionalMediationForPasskeysOnly(t *testing.T) {
+	f := newFixture(t, options{})
+	rec := f.do(t, req{path: createPath, token: aliceToken, body: `{"type":"passkey","mediation":"conditional"}`, noSpec: true})
+	require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
+	for _, body := range []string{`{"type":"passkey","mediation":"silent"}`, `{"type":"passkey","mediation":1}`, `{"type":"totp","mediation":"conditional"}`} {
+		rec := f.do(t, req{path: createPath, token: aliceToken, body: body, noSpec: true})
+		require.Equal(t, http.StatusBadRequest, rec.Code, body)
+		assert.Contains(t, rec.Body.String(), `"pointer":"/mediation"`, body)
+	}
+}

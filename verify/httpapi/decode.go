@@ -121,6 +121,7 @@ type startBody struct {
 	Connection                    jsontext.Value            `json:"connection"`
 	IdentityUserID                jsontext.Value            `json:"identity_user_id"`
 	UseExcludeCredentials         jsontext.Value            `json:"use_exclude_credentials"`
+	Mediation                     jsontext.Value            `json:"mediation"` // extension: passkey upgrades
 	Email                         jsontext.Value            `json:"email"`
 	PhoneNumber                   jsontext.Value            `json:"phone_number"`
 	PreferredAuthenticationMethod jsontext.Value            `json:"preferred_authentication_method"`
@@ -244,7 +245,7 @@ func (fe *fieldErrs) refuse(path []string, names []string, why, suffix string) {
 // "type" (CreateAuthenticationMethodRequestContent; webauthn-platform and
 // webauthn-roaming take the passkey payload's).
 var startFields = map[verify.Type][]string{
-	verify.TypePasskey:          {"connection", "identity_user_id", "use_exclude_credentials"},
+	verify.TypePasskey:          {"connection", "identity_user_id", "use_exclude_credentials", "mediation"},
 	verify.TypeWebAuthnPlatform: {"connection", "identity_user_id", "use_exclude_credentials"},
 	verify.TypeWebAuthnRoaming:  {"connection", "identity_user_id", "use_exclude_credentials"},
 	verify.TypePassword:         {"connection", "identity_user_id"},
@@ -272,7 +273,7 @@ func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
 	rest := slices.Collect(maps.Keys(b.Unknown))
 	for name, raw := range map[string]jsontext.Value{
 		"connection": b.Connection, "identity_user_id": b.IdentityUserID, "use_exclude_credentials": b.UseExcludeCredentials,
-		"email": b.Email, "phone_number": b.PhoneNumber, "preferred_authentication_method": b.PreferredAuthenticationMethod,
+		"mediation": b.Mediation, "email": b.Email, "phone_number": b.PhoneNumber, "preferred_authentication_method": b.PreferredAuthenticationMethod,
 	} {
 		if raw != nil && !slices.Contains(startFields[req.Type], name) {
 			rest = append(rest, name)
@@ -297,6 +298,11 @@ func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
 	}
 	if allowed("use_exclude_credentials") {
 		req.UseExcludeCredentials = errs.boolean(b.UseExcludeCredentials, []string{"use_exclude_credentials"})
+	}
+	if allowed("mediation") {
+		if m := errs.enum(b.Mediation, []string{"mediation"}, false, "conditional"); m != nil {
+			req.Mediation = *m
+		}
 	}
 	if allowed("email") {
 		if s := errs.str(b.Email, []string{"email"}, true, 1, maxEmail); s != nil {
