@@ -884,4 +884,3 @@ func TestTOTPConfirmState(t *testing.T) {
 	_, err := e.Confirm(ctx, &verify.EngineConfirm{Request: verify.VerifyRequest{}})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
 }
-

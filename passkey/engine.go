@@ -414,7 +414,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 		}
 	}
 	return &verify.Confirmation{
-		Method: method,
+		Method:       method,
 		CredentialID: cred.CredentialID,
 		Counter:      int64(cred.SignCount),
 	}, nil

@@ -192,7 +192,9 @@ func TestRelatedOriginIsAccepted(t *testing.T) {
 // labels (§5.11.1): browsers would ignore the origins of a sixth.
 func TestRelatedOriginsAreCheckedAtConfiguration(t *testing.T) {
 	st := newHarness(t, verify.TypePasskey, nil).store
-	cfg := func(o ...string) Config { return Config{RPID: testRPID, Origins: []string{testOrigin}, RelatedOrigins: o} }
+	cfg := func(o ...string) Config {
+		return Config{RPID: testRPID, Origins: []string{testOrigin}, RelatedOrigins: o}
+	}
 	five := []string{"https://a.example.com", "https://example.co.uk", "https://example.de", "https://shop.other.com", "https://third.net", "https://fourth.org", "https://fifth.io"}
 	_, err := New(verify.TypePasskey, st, cfg(five...))
 	require.NoError(t, err, "example.com, example.co.uk and example.de share the label example: five labels")

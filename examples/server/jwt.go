@@ -40,7 +40,7 @@ func jwtAuthenticator(c *config, st store.Store, logger *slog.Logger) (httpapi.A
 
 		RequireATJWT:     c.abuse.requireATJWT,
 		MaxTokenLifetime: c.abuse.maxTokenLifetime,
-		DPoPNonces: c.dpopNonces,
+		DPoPNonces:       c.dpopNonces,
 	}
 	if strings.HasPrefix(c.jwks, "https://") {
 		cfg.JWKSURL = c.jwks
