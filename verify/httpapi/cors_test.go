@@ -144,3 +144,30 @@ func TestStartTakesConditionalMediationForPasskeysOnly(t *testing.T) {
 		assert.Contains(t, rec.Body.String(), `"pointer":"/mediation"`, body)
 	}
 }
+
+// The members the browser's toJSON() adds inside a registration's
+// response pass the HTTP decoder, bounded; the passkey engine checks them
+// against the attestation object (passkey
+// TestBrowserToJSONCopiesThatContradictTheAttestationAreRefused).
+func TestVerifyAcceptsTheBrowsersToJSONMembers(t *testing.T) {
+	f := newFixture(t, options{})
+	resp := func(extra string) string {
+		return `{"id":"cred","rawId":"cred","type":"public-key","response":{"attestationObject":"o2NmbXRkbm9uZQ","clientDataJSON":"eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIn0"` + extra + `}}`
+	}
+	enr := f.start(t, aliceToken, `{"type":"passkey"}`)
+	rec := f.do(t, req{path: verifyPath(enr.ID), token: aliceToken,
+		body: `{"auth_session":"` + enr.AuthSession + `","authn_response":` + resp(`,"authenticatorData":"SZYN5YgO","publicKey":"MFkwEwYH","publicKeyAlgorithm":-7`) + `}`})
+	require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
+	for extra, pointer := range map[string]string{
+		`,"publicKeyAlgorithm":"ES256"`:                            "/authn_response/response/publicKeyAlgorithm",
+		`,"authenticatorData":7`:                                   "/authn_response/response/authenticatorData",
+		`,"authenticatorData":"` + strings.Repeat("A", 2001) + `"`: "/authn_response/response/authenticatorData",
+		`,"somethingElse":1`:                                       "/authn_response/response/somethingElse",
+	} {
+		enr := f.start(t, aliceToken, `{"type":"passkey"}`)
+		rec := f.do(t, req{path: verifyPath(enr.ID), token: aliceToken, noSpec: true,
+			body: `{"auth_session":"` + enr.AuthSession + `","authn_response":` + resp(extra) + `}`})
+		require.Equal(t, http.StatusBadRequest, rec.Code, extra)
+		assert.Contains(t, rec.Body.String(), `"pointer":"`+pointer+`"`, extra)
+	}
+}

@@ -151,10 +151,16 @@ type authnBody struct {
 
 // attestationBody is the spec's AuthenticatorAttestationResponseData.
 type attestationBody struct {
-	AttestationObject jsontext.Value            `json:"attestationObject"`
-	ClientDataJSON    jsontext.Value            `json:"clientDataJSON"`
-	Transports        jsontext.Value            `json:"transports"`
-	Unknown           map[string]jsontext.Value `json:",inline"`
+	AttestationObject jsontext.Value `json:"attestationObject"`
+	ClientDataJSON    jsontext.Value `json:"clientDataJSON"`
+	Transports        jsontext.Value `json:"transports"`
+	// The copies PublicKeyCredential.toJSON() and @simplewebauthn/browser
+	// add (an extension of the spec's closed schema): bounded here, and
+	// checked against the attestation object by the passkey engine.
+	AuthenticatorData  jsontext.Value            `json:"authenticatorData"`
+	PublicKey          jsontext.Value            `json:"publicKey"`
+	PublicKeyAlgorithm jsontext.Value            `json:"publicKeyAlgorithm"`
+	Unknown            map[string]jsontext.Value `json:",inline"`
 }
 
 // updateBody is UpdateAuthenticationMethodRequestContent.
@@ -406,6 +412,13 @@ func checkAuthnResponse(raw jsontext.Value, lim limits, errs *fieldErrs) bool {
 		errs.str(r.ClientDataJSON, at(rpath, "clientDataJSON"), true, 0, lim.clientDataJSON)
 		if r.Transports != nil {
 			checkTransports(r.Transports, at(rpath, "transports"), errs)
+		}
+		errs.str(r.AuthenticatorData, at(rpath, "authenticatorData"), false, 0, lim.attestationObject)
+		if r.PublicKey != nil && r.PublicKey.Kind() != 'n' {
+			errs.str(r.PublicKey, at(rpath, "publicKey"), false, 0, lim.attestationObject)
+		}
+		if r.PublicKeyAlgorithm != nil && (r.PublicKeyAlgorithm.Kind() != '0' || len(r.PublicKeyAlgorithm) > 12) {
+			errs.add(at(rpath, "publicKeyAlgorithm"), "must be an integer")
 		}
 		errs.refuse(rpath, slices.Collect(maps.Keys(r.Unknown)), "is not allowed", "")
 	}
