@@ -136,7 +136,10 @@ var badVerifies = []badBody{
 	{body: authnWith(`"attestationObject":"o"`, `"attestationObject":"`+strings.Repeat("o", 2001)+`"`), pointer: "/authn_response/response/attestationObject", detail: "at most 2000"},
 	{body: authnWith(`"clientDataJSON":"c"`, `"clientDataJSON":"`+strings.Repeat("c", 1001)+`"`), pointer: "/authn_response/response/clientDataJSON", detail: "at most 1000"},
 	{body: authnWith(`"clientDataJSON":"c"`, `"clientDataJSON":{"type":"webauthn.create"}`), pointer: "/authn_response/response/clientDataJSON", detail: "must be a string"},
-	{body: authnWith(`"clientDataJSON":"c"`, `"clientDataJSON":"c","authenticatorData":"a"`), pointer: "/authn_response/response/authenticatorData", detail: "not allowed"},
+	{body: authnWith(`"clientDataJSON":"c"`, `"clientDataJSON":"c","attestationData":"a"`), pointer: "/authn_response/response/attestationData", detail: "not allowed"},
+	// The browser's toJSON copies are an extension, bounded and typed.
+	{body: authnWith(`"clientDataJSON":"c"`, `"clientDataJSON":"c","authenticatorData":1`), pointer: "/authn_response/response/authenticatorData", detail: "must be a string"},
+	{body: authnWith(`"clientDataJSON":"c"`, `"clientDataJSON":"c","publicKeyAlgorithm":"ES256"`), pointer: "/authn_response/response/publicKeyAlgorithm", detail: "integer"},
 	{body: authnWith(`"clientDataJSON":"c"`, `"clientDataJSON":"c","transports":"usb"`), pointer: "/authn_response/response/transports", detail: "array of strings"},
 	{body: authnWith(`"clientDataJSON":"c"`, `"clientDataJSON":"c","transports":["usb",1]`), pointer: "/authn_response/response/transports/1", detail: "must be a string"},
 	{body: authnWith(`"clientDataJSON":"c"`, `"clientDataJSON":"c","transports":["`+strings.Repeat("u", 101)+`"]`), pointer: "/authn_response/response/transports/0", detail: "at most 100"},
