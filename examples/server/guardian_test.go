@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,7 +16,24 @@ import (
 	"github.com/verifykit/verifykit/push/devicetest"
 )
 
-// pushLines returns the outbox's push notifications to token, oldest first.
+// signInPost posts body to the sign-in extension route path with the
+// demo token and returns the status and the decoded answer.
+func signInPost(t *testing.T, s *server, path, body string) (int, map[string]any) {
+	t.Helper()
+	r, err := http.NewRequest(http.MethodPost, s.api+path, strings.NewReader(body))
+	require.NoError(t, err)
+	r.Header.Set("Authorization", "Bearer "+testToken)
+	r.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(r)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var m map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&m))
+	return res.StatusCode, m
+}
+
+// pushLines returns the outbox's push notifications to token (any when
+// empty), oldest first.
 func (s *server) pushLines(t *testing.T, token string) []pushOutboxLine {
 	t.Helper()
 	data, err := os.ReadFile(s.outbox)
@@ -23,7 +41,7 @@ func (s *server) pushLines(t *testing.T, token string) []pushOutboxLine {
 	var lines []pushOutboxLine
 	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
 		var line pushOutboxLine
-		if json.Unmarshal(l, &line) == nil && line.Channel == "push" && line.To == token {
+		if json.Unmarshal(l, &line) == nil && line.Channel == "push" && (token == "" || line.To == token) {
 			lines = append(lines, line)
 		}
 	}
@@ -73,9 +91,35 @@ func testGuardianDevice(t *testing.T, s *server) {
 	_, err := d.Enroll(ctx, e["barcode_uri"].(string))
 	assert.Equal(t, http.StatusConflict, devicetest.Status(err), err)
 
+	// Push sign-in (step-up): the challenge pushes a Guardian notification
+	// through the outbox; the authentication is pending until the device
+	// answers, succeeds after its approval and fails after a rejection.
+	signIn := func(accept bool) (int, map[string]any) {
+		code, ch := signInPost(t, s, methodPath(id)+"/challenge", `{}`)
+		require.Equal(t, http.StatusOK, code, ch)
+		body := `{"auth_session":"` + ch["auth_session"].(string) + `"}`
+		code, m := signInPost(t, s, methodPath(id)+"/authenticate", body)
+		require.Equal(t, http.StatusBadRequest, code, "pending: %v", m)
+		lines := s.pushLines(t, "")
+		require.NotEmpty(t, lines, "the challenge wrote a push notification")
+		n, err := devicetest.ParseNotification(lines[len(lines)-1].Data)
+		require.NoError(t, err)
+		if accept {
+			require.NoError(t, d.Allow(ctx, n))
+		} else {
+			require.NoError(t, d.Reject(ctx, n, nil))
+		}
+		return signInPost(t, s, methodPath(id)+"/authenticate", body)
+	}
+	code, m := signIn(true)
+	require.Equal(t, http.StatusOK, code, m)
+	assert.NotEmpty(t, m["authentication_method"].(map[string]any)["last_auth_at"])
+	code, m = signIn(false)
+	assert.Equal(t, http.StatusBadRequest, code, "a rejection fails the sign-in: %v", m)
+
 	// Update the push token, as the SDK does on a token refresh.
 	tok := "fcm-refreshed"
-	m, err := d.Update(ctx, nil, nil, &tok)
+	m, err = d.Update(ctx, nil, nil, &tok)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]any{"service": "GCM", "token": "fcm-refreshed"}, m["push_credentials"])
 	assert.Equal(t, "Pixel 8", m["name"], "a field the body leaves out is kept")
