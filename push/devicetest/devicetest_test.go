@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/internal/peer"
 )
 
 // The maps Guardian.Android builds, as "initialCapacity:keys in put order".
@@ -50,7 +52,7 @@ func goOrder(spec string) string {
 func TestHashMapOrderMatchesJava(t *testing.T) {
 	java, err := exec.LookPath("java")
 	if err != nil {
-		t.Skip("java is not installed")
+		peer.Missing(t, "java (Debian openjdk-17-jdk-headless) is not installed")
 	}
 	out, err := exec.Command(java, append([]string{"testdata/HashMapOrder.java"}, sdkMaps...)...).Output()
 	require.NoError(t, err)
