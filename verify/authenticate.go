@@ -173,19 +173,8 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 		return nil, p, err
 	}
 	// 3. Count the attempt before any check of the proof.
-	n, err := s.store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
-	if errors.Is(err, store.ErrConsumed) {
-		return nil, p, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
-	}
-	if err != nil {
-		return nil, p, fmt.Errorf("verify: count attempt: %w", err)
-	}
-	limit := s.maxAttempts
-	if l, ok := e.(AttemptLimiter); ok {
-		limit = l.MaxAttempts()
-	}
-	if n > limit {
-		return nil, p, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; request a new challenge")
+	if err := s.countAttempt(ctx, &p, e, "request a new challenge"); err != nil {
+		return nil, p, err
 	}
 	in, err := s.check(ctx, se, &p, &EngineAuthenticate{
 		Subject: sub, State: []byte(p.State), Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),

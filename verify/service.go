@@ -326,19 +326,8 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 		return nil, p, err
 	}
 	// 3. Count the attempt before any check of the proof.
-	n, err := s.store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
-	if errors.Is(err, store.ErrConsumed) {
-		return nil, p, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
-	}
-	if err != nil {
-		return nil, p, fmt.Errorf("verify: count attempt: %w", err)
-	}
-	limit := s.maxAttempts
-	if l, ok := e.(AttemptLimiter); ok {
-		limit = l.MaxAttempts()
-	}
-	if n > limit {
-		return nil, p, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; start the enrollment again")
+	if err := s.countAttempt(ctx, &p, e, "start the enrollment again"); err != nil {
+		return nil, p, err
 	}
 	// A confirm that fails on an outage rather than on the proof gives its
 	// attempt back: the proof was never judged wrong, so the failure must
@@ -401,6 +390,29 @@ func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *E
 	default:
 		return nil, fmt.Errorf("verify: save method: %w", err)
 	}
+}
+
+// countAttempt records one attempt on the session p in the store, before
+// any check of the proof, and refuses a consumed session or one whose
+// attempts (Config.MaxAttempts, or the engine's AttemptLimiter) are used
+// up; restart ends the too-many-attempts detail ("start the enrollment
+// again", "request a new challenge").
+func (s *Service) countAttempt(ctx context.Context, p *sealedSession, e Engine, restart string) error {
+	n, err := s.store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
+	if errors.Is(err, store.ErrConsumed) {
+		return NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
+	}
+	if err != nil {
+		return fmt.Errorf("verify: count attempt: %w", err)
+	}
+	limit := s.maxAttempts
+	if l, ok := e.(AttemptLimiter); ok {
+		limit = l.MaxAttempts()
+	}
+	if n > limit {
+		return NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; "+restart)
+	}
+	return nil
 }
 
 // refundTimeout bounds the refund of an attempt after an outage.
