@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	vkpeer "github.com/verifykit/verifykit/internal/peer"
+	vkpeer "github.com/verifykit/verifykit/internal/testkit/peer"
 	"github.com/verifykit/verifykit/session"
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify"

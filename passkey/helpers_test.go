@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/peer"
+	"github.com/verifykit/verifykit/internal/testkit/peer"
 	"github.com/verifykit/verifykit/session"
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify"

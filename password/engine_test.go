@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/internal/testkit/spectest"
 	"github.com/verifykit/verifykit/session"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/memory"

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/internal/testkit/spectest"
 )
 
 func TestPolicyValidate(t *testing.T) {

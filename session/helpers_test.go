@@ -20,7 +20,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/peer"
+	"github.com/verifykit/verifykit/internal/testkit/peer"
 )
 
 // ironVectors is testdata/iron-vectors.json: known answers of @hapi/iron

@@ -34,7 +34,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/verifykit/verifykit/bench/internal/capture"
-	"github.com/verifykit/verifykit/internal/chromium"
+	"github.com/verifykit/verifykit/internal/testkit/chromium"
 	"github.com/verifykit/verifykit/passkey"
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify"

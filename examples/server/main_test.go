@@ -21,9 +21,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/faulttest"
-	"github.com/verifykit/verifykit/internal/peer"
-	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/internal/testkit/faulttest"
+	"github.com/verifykit/verifykit/internal/testkit/peer"
+	"github.com/verifykit/verifykit/internal/testkit/spectest"
 	"github.com/verifykit/verifykit/ratelimit"
 )
 

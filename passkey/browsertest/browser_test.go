@@ -18,9 +18,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/chromium"
-	"github.com/verifykit/verifykit/internal/peer"
-	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/internal/testkit/chromium"
+	"github.com/verifykit/verifykit/internal/testkit/peer"
+	"github.com/verifykit/verifykit/internal/testkit/spectest"
 )
 
 // requireCI fails under CI=true and skips otherwise.

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/chromium"
-	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/internal/testkit/chromium"
+	"github.com/verifykit/verifykit/internal/testkit/spectest"
 )
 
 // spaPage serves an empty page at http://localhost:PORT, standing for a

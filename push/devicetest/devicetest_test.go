@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/peer"
+	"github.com/verifykit/verifykit/internal/testkit/peer"
 )
 
 // The maps Guardian.Android builds, as "initialCapacity:keys in put order".

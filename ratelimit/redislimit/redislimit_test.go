@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/peer"
+	"github.com/verifykit/verifykit/internal/testkit/peer"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/ratelimit/redislimit"
 	"github.com/verifykit/verifykit/verify"

@@ -5,7 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/faulttest"
+	"github.com/verifykit/verifykit/internal/testkit/faulttest"
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/store/storetest"
 )

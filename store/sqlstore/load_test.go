@@ -3,7 +3,7 @@ package sqlstore_test
 import (
 	"testing"
 
-	"github.com/verifykit/verifykit/internal/faulttest"
+	"github.com/verifykit/verifykit/internal/testkit/faulttest"
 	"github.com/verifykit/verifykit/store/storetest"
 )
 

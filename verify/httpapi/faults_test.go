@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/faulttest"
-	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/internal/testkit/faulttest"
+	"github.com/verifykit/verifykit/internal/testkit/spectest"
 	"github.com/verifykit/verifykit/verify"
 	"github.com/verifykit/verifykit/verify/httpapi"
 )

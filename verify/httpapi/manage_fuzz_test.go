@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/internal/testkit/spectest"
 	"github.com/verifykit/verifykit/verify/httpapi"
 )
 

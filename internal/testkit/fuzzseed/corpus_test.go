@@ -22,7 +22,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the derived seed corpus entries")
 
 // root is the repository root, from this package's directory.
-const root = "../.."
+const root = "../../.."
 
 // prefix marks the corpus entries this package owns.
 const prefix = "testdata-"
@@ -103,7 +103,7 @@ func specExamples(t *testing.T, path, method string) map[string][]byte {
 			} `json:"requestBody"`
 		} `json:"paths"`
 	}
-	readJSON(t, "internal/spectest/testdata/myaccount-api-oas.json", &doc)
+	readJSON(t, "internal/testkit/spectest/testdata/myaccount-api-oas.json", &doc)
 	out := map[string][]byte{}
 	for n, ex := range doc.Paths[path][method].RequestBody.Content["application/json"].Examples {
 		var b bytes.Buffer
@@ -232,7 +232,7 @@ func corpus(t *testing.T) []entry {
 	// Password policy: the policies of the spec's examples, and the
 	// passwords of the hashes other tools made.
 	var specDoc any
-	readJSON(t, "internal/spectest/testdata/myaccount-api-oas.json", &specDoc)
+	readJSON(t, "internal/testkit/spectest/testdata/myaccount-api-oas.json", &specDoc)
 	policies := map[string]bool{}
 	var walk func(v any)
 	walk = func(v any) {

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/faulttest"
+	"github.com/verifykit/verifykit/internal/testkit/faulttest"
 	"github.com/verifykit/verifykit/verify"
 )
 

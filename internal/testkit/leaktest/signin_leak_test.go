@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/faulttest"
+	"github.com/verifykit/verifykit/internal/testkit/faulttest"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/verify"
 	"github.com/verifykit/verifykit/verify/httpapi"

@@ -21,7 +21,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/internal/testkit/spectest"
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/passkey"
 	"github.com/verifykit/verifykit/password"

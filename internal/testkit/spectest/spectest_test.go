@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/verifykit/verifykit/internal/spectest"
+	"github.com/verifykit/verifykit/internal/testkit/spectest"
 )
 
 // TestSpecCopies pins testdata/ to shared/spec where that lies beside the
@@ -19,7 +19,7 @@ import (
 // every other test validates against, so a clone without shared/ beside it
 // (a CI checkout) skips this comparison only: it is not an external peer.
 func TestSpecCopies(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "spec")
+	dir := filepath.Join("..", "..", "..", "..", "shared", "spec")
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("shared/spec not found beside the repository: %v", err)
 	}

@@ -3,7 +3,7 @@ package peer_test
 import (
 	"testing"
 
-	"github.com/verifykit/verifykit/internal/peer"
+	"github.com/verifykit/verifykit/internal/testkit/peer"
 )
 
 // recorder is a testing.TB that records how it was ended.
