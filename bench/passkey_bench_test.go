@@ -39,7 +39,7 @@ func engine(tb testing.TB, r *capture.Registration) *passkey.Engine {
 	tb.Helper()
 	st, err := memory.New(memory.Config{Now: r.Now})
 	require.NoError(tb, err)
-	e, err := passkey.New(verify.TypePasskey, st, capture.Config(r.Origin, r.Now()))
+	e, err := passkey.New(verify.TypePasskey, st, capture.Config(r.Origin, r.Now))
 	require.NoError(tb, err)
 	return e
 }

@@ -1,5 +1,6 @@
-// Command capture records one WebAuthn registration made by a real
-// browser, for the passkey comparisons of bench/run: headless Chromium,
+// Command capture records one WebAuthn registration and one sign-in by
+// the credential it made, both by a real browser, for the passkey
+// comparisons of bench/run: headless Chromium,
 // whose virtual authenticator (WebAuthn.addVirtualAuthenticator over the
 // DevTools protocol, driven with chromedp) answers a passkey enrollment
 // started by verifykit's passkey engine with attestation "direct". It
@@ -7,9 +8,18 @@
 // "packed" attestation with an x5c certificate chain and an ES256 (P-256)
 // credential key, which the engine confirms — and writes it with the
 // challenge, origin, RP ID and sealed engine state, so that verifykit,
-// go-webauthn and @simplewebauthn/server all verify the same bytes:
+// go-webauthn and @simplewebauthn/server all verify the same bytes.
 //
-//	go run ./bench/capture [-out bench/testdata/chromium-packed-es256.json]
+// Then, in the same browser session, it signs in with that credential: a
+// step-up challenge of the engine (Engine.Challenge for the method the
+// confirmed registration makes, so the credential is in allowCredentials
+// and the engine chose the challenge), answered with
+// navigator.credentials.get, and the assertion's toJSON() form checked by
+// the engine's Authenticate. It writes the assertion with the challenge,
+// origin, RP ID, the sealed sign-in state and the stored credential (id,
+// COSE public key, user handle, counter):
+//
+//	go run ./bench/capture [-out bench/testdata/chromium-packed-es256.json] [-assertion-out bench/testdata/chromium-assertion-es256.json]
 //
 // It needs Chromium at /usr/bin/chromium (or -chromium PATH).
 package main
@@ -41,10 +51,11 @@ import (
 )
 
 func main() {
-	out := flag.String("out", "bench/testdata/chromium-packed-es256.json", "file to write")
+	out := flag.String("out", capture.File, "file to write the registration to")
+	assertionOut := flag.String("assertion-out", capture.AssertionFile, "file to write the sign-in assertion to")
 	browser := flag.String("chromium", "/usr/bin/chromium", "Chromium binary")
 	flag.Parse()
-	if err := run(*out, *browser); err != nil {
+	if err := run(*out, *assertionOut, *browser); err != nil {
 		fmt.Fprintln(os.Stderr, "capture:", err)
 		os.Exit(1)
 	}
@@ -59,7 +70,16 @@ const createJS = `(async () => {
   return {response: JSON.stringify((%s)(cred)), userAgent: navigator.userAgent};
 })()`
 
-func run(out, browser string) error {
+// getJS signs in with the request options %s (the JSON form of WebAuthn
+// §5.5) and returns the PublicKeyCredential's toJSON(), the
+// AuthenticationResponseJSON an authn_response carries.
+const getJS = `(async () => {
+  const options = %s;
+  const cred = await navigator.credentials.get({publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options)});
+  return {response: JSON.stringify(cred.toJSON()), userAgent: navigator.userAgent};
+})()`
+
+func run(out, assertionOut, browser string) error {
 	if _, err := exec.LookPath(browser); err != nil {
 		return fmt.Errorf("no Chromium at %s (install Debian's chromium): %w", browser, err)
 	}
@@ -78,7 +98,8 @@ func run(out, browser string) error {
 	defer srv.Close()
 
 	now := time.Now().Truncate(time.Millisecond)
-	cfg := capture.Config(origin, now)
+	clock := now
+	cfg := capture.Config(origin, func() time.Time { return clock })
 	st, err := memory.New(memory.Config{})
 	if err != nil {
 		return err
@@ -148,17 +169,71 @@ func run(out, browser string) error {
 		return err
 	}
 	// The engine that made the challenge confirms the response.
-	if _, err := eng.Confirm(ctx, rec.ConfirmRequest()); err != nil {
+	conf, err := eng.Confirm(ctx, rec.ConfirmRequest())
+	if err != nil {
 		return fmt.Errorf("the engine refuses the captured registration: %w", err)
 	}
-	b, err := json.MarshalIndent(rec, "", "  ")
+
+	// A step-up sign-in by the credential just made, on a challenge the
+	// engine chooses, a moment later.
+	clock = time.Now().Truncate(time.Millisecond)
+	if !clock.After(now) {
+		clock = now.Add(time.Millisecond)
+	}
+	m, stored, err := rec.Stored(conf)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(out, append(b, '\n'), 0o644); err != nil {
+	sc, err := eng.Challenge(ctx, &verify.EngineChallenge{
+		Subject: capture.Subject, Method: m, Record: stored, ExpiresAt: clock.Add(verify.MaxSessionTTL),
+	})
+	if err != nil {
+		return fmt.Errorf("sign-in challenge: %w", err)
+	}
+	signInState, err := json.Marshal(sc.State)
+	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s: %s, origin %s\n", out, rec.Browser, origin)
+	got, err := chromedp.Run(tctx, chromedp.Evaluate[created](fmt.Sprintf(getJS, sc.AuthnParamsPublicKey), chromedp.EvalAwaitPromise))
+	if err != nil {
+		return fmt.Errorf("navigator.credentials.get: %w", err)
+	}
+	b64 := base64.RawURLEncoding
+	as := capture.Assertion{
+		About: "One passkey sign-in (a step-up: the credential in allowCredentials) by the credential of " + capture.File +
+			", made by the same headless Chromium virtual authenticator, on a challenge of the passkey engine's Challenge; " +
+			"the authn_response is the PublicKeyCredential's toJSON(). Written by go run ./bench/capture; read by bench/run's sign-in comparisons.",
+		Browser: got.UserAgent, CapturedAt: clock.UTC().Format(time.RFC3339), NowMs: clock.UnixMilli(),
+		Type: rec.Type, RPID: cfg.RPID, Origin: origin, Challenge: challengeOf(sc.AuthnParamsPublicKey),
+		MethodID:     capture.MethodID,
+		CredentialID: b64.EncodeToString(conf.CredentialID), PublicKey: b64.EncodeToString(m.WebAuthn.PublicKey),
+		UserHandle: b64.EncodeToString(m.WebAuthn.UserHandle), Counter: stored.Counter, Registration: capture.File,
+		EngineState: signInState, RequestOptions: sc.AuthnParamsPublicKey, AuthnResponse: json.RawMessage(got.Response),
+	}
+	// The engine that made the challenge accepts the assertion and sees
+	// the counter advance.
+	auth, err := eng.Authenticate(ctx, as.AuthenticateRequest(m, stored))
+	if err != nil {
+		return fmt.Errorf("the engine refuses the captured assertion: %w (%s)", err, got.Response)
+	}
+	if auth.Counter != 0 && auth.Counter <= stored.Counter {
+		return fmt.Errorf("the assertion's counter %d does not advance the stored %d", auth.Counter, stored.Counter)
+	}
+
+	for _, f := range []struct {
+		path string
+		v    any
+	}{{out, rec}, {assertionOut, as}} {
+		b, err := json.MarshalIndent(f.v, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.path, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s\n", f.path)
+	}
+	fmt.Printf("%s, origin %s; sign-in counter %d → %d\n", rec.Browser, origin, stored.Counter, auth.Counter)
 	return nil
 }
 
