@@ -2,7 +2,7 @@
 // table of bench/README.md in one run on one machine and prints the table
 // (Markdown), with the machine it ran on.
 //
-//	bench/run [-rounds 5] [-benchtime 1s] [-duration 5s] [-check]
+//	bench/run [-rounds 5] [-benchtime 1s] [-duration 5s] [-only session,totp,passkey,signin,http] [-check]
 //
 // The measurements are interleaved: each round runs every measurement once
 // — the Go benchmarks (go test -bench, compiled once), the Node peers of
@@ -54,7 +54,7 @@ func main() {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "wrk -d of each HTTP measurement per round")
 	fs.IntVar(&o.connections, "connections", 32, "wrk -c (one thread)")
 	fs.BoolVar(&o.check, "check", false, "exit 3 when a goal is missed")
-	fs.StringVar(&o.only, "only", "", "comma-separated groups to measure: session, totp, passkey, http (default all)")
+	fs.StringVar(&o.only, "only", "", "comma-separated groups to measure: session, totp, passkey, signin, http (default all)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
@@ -142,10 +142,11 @@ const (
 	groupSession = "session"
 	groupTOTP    = "totp"
 	groupPasskey = "passkey"
+	groupSignIn  = "signin"
 	groupHTTP    = "http"
 )
 
-var allGroups = []string{groupSession, groupTOTP, groupPasskey, groupHTTP}
+var allGroups = []string{groupSession, groupTOTP, groupPasskey, groupSignIn, groupHTTP}
 
 func selectGroups(only string) (map[string]bool, error) {
 	sel := map[string]bool{}

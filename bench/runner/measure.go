@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/verifykit/verifykit/bench/internal/capture"
 )
 
 // metric is one measured quantity, one value per round: ns/op and
@@ -58,18 +60,21 @@ func (r *runner) metric(name string) *metric {
 	return m
 }
 
-// Go benchmarks: package directory → benchmarks run from it.
-var goBenchmarks = map[string][]string{
-	"session": {"BenchmarkSealUnseal", "BenchmarkPrimitives"},
-	"otp":     {"BenchmarkTOTPConfirmService", "BenchmarkValidateCustomBaseline"},
-	"bench":   {"BenchmarkChromiumConfirm", "BenchmarkChromiumGoWebAuthn", "BenchmarkChromiumP256Verify"},
+// goSet is the Go benchmarks a group runs from one package directory.
+type goSet struct {
+	pkg   string
+	names []string
+	needs []string // preparation keys beside the package's test binary
 }
 
-// groupPackages are the Go packages each group benchmarks.
-var groupPackages = map[string][]string{
-	groupSession: {"session"},
-	groupTOTP:    {"otp"},
-	groupPasskey: {"bench"},
+// groupBenchmarks are the Go benchmarks of each group.
+var groupBenchmarks = map[string][]goSet{
+	groupSession: {{pkg: "session", names: []string{"BenchmarkSealUnseal", "BenchmarkPrimitives"}}},
+	groupTOTP:    {{pkg: "otp", names: []string{"BenchmarkTOTPConfirmService", "BenchmarkValidateCustomBaseline"}}},
+	groupPasskey: {{pkg: "bench", names: []string{"BenchmarkChromiumConfirm", "BenchmarkChromiumGoWebAuthn", "BenchmarkChromiumP256Verify"},
+		needs: []string{"capture"}}},
+	groupSignIn: {{pkg: "bench", names: []string{"BenchmarkChromiumAuthenticate", "BenchmarkChromiumGoWebAuthnLogin"},
+		needs: []string{"capture", "assertion"}}},
 }
 
 // prepare compiles what the selected groups run and finds their peers.
@@ -90,17 +95,22 @@ func (r *runner) prepare(ctx context.Context, groups map[string]bool) {
 		if !groups[g] {
 			continue
 		}
-		for _, pkg := range groupPackages[g] {
-			fmt.Fprintf(r.log, "compiling the benchmarks of ./%s\n", pkg)
-			build(pkg, "test", "-c", "./"+pkg)
+		for _, set := range groupBenchmarks[g] {
+			if _, done := r.bins[set.pkg]; done || r.prepErr[set.pkg] != nil {
+				continue
+			}
+			fmt.Fprintf(r.log, "compiling the benchmarks of ./%s\n", set.pkg)
+			build(set.pkg, "test", "-c", "./"+set.pkg)
 		}
 	}
-	if groups[groupPasskey] {
-		if _, err := os.Stat(filepath.Join(r.root, "bench/testdata/chromium-packed-es256.json")); err != nil {
-			r.prepErr["capture"] = fmt.Errorf("no Chromium capture (record one with: go run ./bench/capture): %w", err)
+	if groups[groupPasskey] || groups[groupSignIn] {
+		for key, file := range map[string]string{"capture": capture.File, "assertion": capture.AssertionFile} {
+			if _, err := os.Stat(filepath.Join(r.root, file)); err != nil {
+				r.prepErr[key] = fmt.Errorf("no Chromium capture %s (record one with: go run ./bench/capture): %w", file, err)
+			}
 		}
 	}
-	if groups[groupSession] || groups[groupPasskey] {
+	if groups[groupSession] || groups[groupPasskey] || groups[groupSignIn] {
 		var err error
 		if r.node, err = exec.LookPath("node"); err != nil {
 			r.prepErr["node"] = fmt.Errorf("node is not installed: %w", err)
@@ -142,8 +152,8 @@ func (r *runner) round(ctx context.Context, groups map[string]bool) {
 		if !groups[g] {
 			continue
 		}
-		for _, pkg := range groupPackages[g] {
-			r.goBench(ctx, pkg)
+		for _, set := range groupBenchmarks[g] {
+			r.goBench(ctx, set)
 		}
 		switch g {
 		case groupSession:
@@ -151,20 +161,18 @@ func (r *runner) round(ctx context.Context, groups map[string]bool) {
 			r.nodeBench(ctx, "node:iron-1cpu", "bench/node/iron.js", true, "@hapi/iron")
 		case groupPasskey:
 			r.nodeBench(ctx, "node:simplewebauthn", "bench/node/simplewebauthn.js", false, "@simplewebauthn/server", "capture")
+		case groupSignIn:
+			r.nodeBench(ctx, "node:simplewebauthn-auth", "bench/node/simplewebauthn-auth.js", false, "@simplewebauthn/server", "assertion")
 		case groupHTTP:
 			r.httpRound(ctx)
 		}
 	}
 }
 
-// goBench runs the benchmarks of pkg once and records them as "go:NAME".
-func (r *runner) goBench(ctx context.Context, pkg string) {
-	names := goBenchmarks[pkg]
-	prereq := []string{pkg}
-	if pkg == "bench" {
-		prereq = append(prereq, "capture")
-	}
-	if err := r.need(prereq...); err != nil {
+// goBench runs the benchmarks of set once and records them as "go:NAME".
+func (r *runner) goBench(ctx context.Context, set goSet) {
+	pkg, names := set.pkg, set.names
+	if err := r.need(append([]string{pkg}, set.needs...)...); err != nil {
 		for _, n := range names {
 			r.metric("go:" + n).fail(err)
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"math"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +98,76 @@ func TestCodeAt(t *testing.T) {
 	assert.Error(t, err)
 	_, err = codeAt("otpauth://totp/x?secret="+url.QueryEscape("not base32!"), at)
 	assert.Error(t, err)
+}
+
+// TestTableComputesEveryGoal: from per-round values of every metric, the
+// table computes each goal's ratio from the right quantity (ns/op, the
+// share of a bare handler's requests per second, the server's CPU per
+// request), in the right direction, as the median of the per-round
+// ratios, and marks it met or missed; rows for context have no verdict.
+func TestTableComputesEveryGoal(t *testing.T) {
+	r := &runner{results: map[string]*metric{}}
+	set := func(name string, ns, rps, cpu []float64) {
+		m := r.metric(name)
+		m.ns, m.rps, m.cpu = ns, rps, cpu
+	}
+	set("go:BenchmarkSealUnseal", []float64{10_000, 10_000, 10_000}, nil, nil)
+	set("node:iron", []float64{300_000, 150_000, 250_000}, nil, []float64{1, 1, 1}) // 30, 15, 25× → 25
+	set("node:iron-1cpu", []float64{90_000, 90_000, 90_000}, nil, []float64{1, 1, 1})
+	set("go:BenchmarkPrimitives", []float64{8_000, 8_000, 7_000}, nil, nil) // 1.25, 1.25, 1.43 → 1.25
+	set("go:BenchmarkTOTPConfirmService", []float64{9_000, 9_000, 9_000}, nil, nil)
+	set("go:BenchmarkValidateCustomBaseline", []float64{2_000, 2_000, 2_000}, nil, nil) // 4.5 → missed
+	set("go:BenchmarkChromiumConfirm", []float64{100_000, 100_000, 100_000}, nil, nil)
+	set("go:BenchmarkChromiumGoWebAuthn", []float64{95_000, 95_000, 95_000}, nil, nil)
+	set("go:BenchmarkChromiumP256Verify", []float64{60_000, 60_000, 60_000}, nil, nil)
+	set("node:simplewebauthn", []float64{1_600_000, 1_600_000, 1_600_000}, nil, []float64{1, 1, 1})
+	set("go:BenchmarkChromiumAuthenticate", []float64{120_000, 110_000, 100_000}, nil, nil)
+	set("go:BenchmarkChromiumGoWebAuthnLogin", []float64{100_000, 100_000, 100_000}, nil, nil) // 1.2, 1.1, 1.0 → 1.1
+	set("node:simplewebauthn-auth", []float64{1_000_000, 1_000_000, 1_000_000}, nil, []float64{1, 1, 1})
+	set("http:start", nil, []float64{40_000, 36_000, 30_000}, []float64{30_000, 30_000, 30_000})
+	set("http:baseline", nil, []float64{80_000, 80_000, 80_000}, []float64{14_000, 14_000, 14_000}) // 0.5, 0.45, 0.375 → 0.45
+	set("http:verify", nil, []float64{30_000, 30_000, 30_000}, []float64{60_000, 50_000, 40_000})
+	set("http:floor", nil, []float64{35_000, 35_000, 35_000}, []float64{36_000, 36_000, 36_000}) // 1.67, 1.39, 1.11 → 1.39
+	set("http:floor-silent", nil, []float64{35_000, 35_000, 35_000}, []float64{35_000, 35_000, 35_000})
+	set("http:baseline-pool", nil, []float64{75_000, 75_000, 75_000}, []float64{14_000, 14_000, 14_000})
+
+	groups, err := selectGroups("")
+	require.NoError(t, err)
+	rows := r.table(groups)
+	require.Len(t, rows, len(pairs))
+	byPair := map[[2]string]row{}
+	for _, w := range rows {
+		require.NoError(t, w.err, w.what)
+		byPair[[2]string{w.ours.name, w.other.name}] = w
+	}
+	for _, c := range []struct {
+		ours, other string
+		ratio       float64
+		met         bool
+	}{
+		{"go:BenchmarkSealUnseal", "node:iron", 25, true},
+		{"go:BenchmarkSealUnseal", "go:BenchmarkPrimitives", 1.25, true},
+		{"go:BenchmarkTOTPConfirmService", "go:BenchmarkValidateCustomBaseline", 4.5, false},
+		{"go:BenchmarkChromiumConfirm", "go:BenchmarkChromiumGoWebAuthn", 100.0 / 95, true},
+		{"go:BenchmarkChromiumAuthenticate", "go:BenchmarkChromiumGoWebAuthnLogin", 1.1, true},
+		{"go:BenchmarkChromiumAuthenticate", "node:simplewebauthn-auth", 1_000_000.0 / 110_000, false},
+		{"http:start", "http:baseline", 0.45, true},
+		{"http:verify", "http:floor", 50_000.0 / 36_000, true},
+	} {
+		w, ok := byPair[[2]string{c.ours, c.other}]
+		require.True(t, ok, "no row %s vs %s", c.ours, c.other)
+		assert.InDelta(t, c.ratio, w.ratio, 1e-9, w.what)
+		assert.Equal(t, c.met, w.met, w.what)
+		assert.NotNil(t, w.pair.met, "%s has a goal", w.what)
+	}
+	ctx := byPair[[2]string{"http:verify", "http:baseline-pool"}]
+	assert.Nil(t, ctx.pair.met, "the goal of 0.5 of a bare handler is retired")
+	assert.True(t, ctx.met, "a row for context never counts as missed")
+
+	var out strings.Builder
+	writeReport(&out, machine{}, rows, options{rounds: 3})
+	assert.Contains(t, out.String(), "| 9.09× faster (8.33–10) | Go ≥ 10× faster: **missed** |")
+	assert.Contains(t, out.String(), "| 1.39× (1.11–1.67) | ≤ 1.5×: met |")
+	assert.Contains(t, out.String(), "examples/server: 50.0 µs CPU per request")
+	assert.Contains(t, out.String(), "(context; the goal ≥ 0.5 is retired): — |")
 }
