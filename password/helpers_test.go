@@ -112,7 +112,7 @@ func cheapHasher(t testing.TB, maxConcurrent int) *Hasher {
 // enforces at least 10).
 func cheapBcrypt(t testing.TB) *Hasher {
 	t.Helper()
-	h, err := NewHasher(HashConfig{Algorithm: Bcrypt, BcryptCost: MinBcryptCost})
+	h, err := NewHasher(HashConfig{Algorithm: Bcrypt, BcryptCost: minBcryptCost})
 	require.NoError(t, err)
 	h.cost = 4
 	return h
@@ -151,11 +151,11 @@ func (f *fixture) set(t testing.TB, sub verify.Subject, pw string) (*verify.Meth
 }
 
 // secret returns the stored secret of sub's own password method.
-func (f *fixture) secret(t testing.TB, sub verify.Subject) Secret {
+func (f *fixture) secret(t testing.TB, sub verify.Subject) storedSecret {
 	t.Helper()
-	rec, err := f.store.Get(ctx, sub.ID, MethodID(sub.ID))
+	rec, err := f.store.Get(ctx, sub.ID, passwordMethodID(sub.ID))
 	require.NoError(t, err)
-	s, err := DecodeSecret(rec.Secret)
+	s, err := decodeSecret(rec.Secret)
 	require.NoError(t, err)
 	return s
 }
