@@ -316,14 +316,6 @@ func (h *Hasher) Compare(ctx context.Context, encoded, password string) error {
 	return compare(ctx, h, &h.limits, encoded, password)
 }
 
-// compareHash is Compare with defaultLimits and no concurrency cap: it
-// returns nil when plain matches encoded, ErrMismatch when it does not,
-// and ErrMalformedHash or ErrHashTooCostly for a hash it will not compute.
-// Servers should prefer a shared Hasher's Compare, which caps concurrency.
-func compareHash(encoded, plain string) error {
-	return compare(context.Background(), nil, &defaultLimits, encoded, plain)
-}
-
 func compare(ctx context.Context, h *Hasher, lim *Limits, encoded, plain string) error {
 	ph, err := parseHash(encoded, lim)
 	if err != nil {
@@ -366,14 +358,6 @@ func (h *Hasher) NeedsRehash(encoded string) bool {
 			len(ph.salt) < argon2SaltLen || len(ph.sum) < argon2KeyLen
 	}
 }
-
-// defaultHasher is the parameter set NeedsRehash compares with; it is
-// never used to compute (its semaphore is unused).
-var defaultHasher = &Hasher{alg: Argon2id, argon: defaultArgon2, limits: defaultLimits}
-
-// needsRehash reports whether encoded is below the default argon2id
-// parameters (defaultArgon2); see Hasher.NeedsRehash.
-func needsRehash(encoded string) bool { return defaultHasher.NeedsRehash(encoded) }
 
 // ctEqual compares two digests in constant time.
 func ctEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }

@@ -194,3 +194,19 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 func newTestLogger(mu *sync.Mutex, w *strings.Builder) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(lockedWriter{mu, w}, nil))
 }
+
+// compareHash is Compare with defaultLimits and no concurrency cap: it
+// returns nil when plain matches encoded, ErrMismatch when it does not,
+// and ErrMalformedHash or ErrHashTooCostly for a hash it will not compute.
+// Servers should prefer a shared Hasher's Compare, which caps concurrency.
+func compareHash(encoded, plain string) error {
+	return compare(context.Background(), nil, &defaultLimits, encoded, plain)
+}
+
+// defaultHasher is the parameter set NeedsRehash compares with; it is
+// never used to compute (its semaphore is unused).
+var defaultHasher = &Hasher{alg: Argon2id, argon: defaultArgon2, limits: defaultLimits}
+
+// needsRehash reports whether encoded is below the default argon2id
+// parameters (defaultArgon2); see Hasher.NeedsRehash.
+func needsRehash(encoded string) bool { return defaultHasher.NeedsRehash(encoded) }
