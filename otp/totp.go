@@ -35,7 +35,12 @@ const (
 	SHA512 Algorithm = "SHA512"
 )
 
-// Limits and defaults of TOTPConfig.
+// NoSkew, as TOTPConfig.Skew, accepts a code for the current time step
+// only (the zero value of Skew means the default, one step either side).
+const NoSkew = -1
+
+// Limits and defaults of TOTPConfig (each field's comment states its range
+// and default).
 const (
 	// defaultTOTPDigits is the code length authenticator apps expect.
 	defaultTOTPDigits = 6
@@ -47,9 +52,6 @@ const (
 	// accepted: RFC 6238 §5.2 recommends at most one for network delay.
 	defaultTOTPSkew = 1
 	maxTOTPSkew     = 2
-	// NoSkew, as TOTPConfig.Skew, accepts the current time step only (the
-	// zero value means defaultTOTPSkew).
-	NoSkew = -1
 	// defaultTOTPSecretSize is 160 bits, the length RFC 4226 §4 R6
 	// recommends and the SHA-1 output size.
 	defaultTOTPSecretSize = 20
