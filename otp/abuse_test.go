@@ -69,7 +69,7 @@ func TestPumpingFromOneIPAcrossRangesIsStopped(t *testing.T) { // AB-03
 			requireLimited(t, err)
 		}
 	}
-	assert.Equal(t, DefaultIPSendRequests, f.sender.count())
+	assert.Equal(t, defaultIPSendRequests, f.sender.count())
 	// Another client is not affected.
 	_, err := f.svc.Start(context.Background(), verify.Subject{ID: "auth0|bystander"}, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+447700123456"}, verify.Client{IP: "198.51.100.1"})
 	require.NoError(t, err)
@@ -78,10 +78,10 @@ func TestPumpingFromOneIPAcrossRangesIsStopped(t *testing.T) { // AB-03
 // TestEachPhoneBudgetRefuses: each budget is configurable and refuses on
 // its own (429 state, nothing sent), the others left wide open.
 func TestEachPhoneBudgetRefuses(t *testing.T) { // AB-03, AB-04, AB-14
-	wide := verify.Limit{Requests: MaxBudgetRequests, Window: DefaultSendWindow}
-	three := verify.Limit{Requests: 3, Window: DefaultSendWindow}
+	wide := verify.Limit{Requests: maxBudgetRequests, Window: defaultSendWindow}
+	three := verify.Limit{Requests: 3, Window: defaultSendWindow}
 	base := func() PhoneConfig {
-		return PhoneConfig{SendLimit: verify.Limit{Requests: MaxSendRequests, Window: DefaultSendWindow},
+		return PhoneConfig{SendLimit: verify.Limit{Requests: maxSendRequests, Window: defaultSendWindow},
 			IPLimit: wide, PrefixLimit: wide, CountryLimit: wide, CeilingLimit: wide}
 	}
 	tests := []struct {
@@ -123,10 +123,10 @@ func TestEachPhoneBudgetRefuses(t *testing.T) { // AB-03, AB-04, AB-14
 	}
 	t.Run("out of range", func(t *testing.T) {
 		for _, c := range []PhoneConfig{
-			{IPLimit: verify.Limit{Requests: MaxBudgetRequests + 1, Window: DefaultSendWindow}},
+			{IPLimit: verify.Limit{Requests: maxBudgetRequests + 1, Window: defaultSendWindow}},
 			{PrefixLimit: verify.Limit{Requests: 1, Window: 0}},
-			{CountryLimit: verify.Limit{Requests: -1, Window: DefaultSendWindow}},
-			{CeilingLimit: verify.Limit{Requests: 1, Window: MaxSendWindow + 1}},
+			{CountryLimit: verify.Limit{Requests: -1, Window: defaultSendWindow}},
+			{CeilingLimit: verify.Limit{Requests: 1, Window: maxSendWindow + 1}},
 			{Countries: []string{}}, {Countries: []string{"gb"}}, {Countries: []string{"XX"}},
 			{SMSNumberTypes: []NumberType{"premium"}}, {VoiceNumberTypes: []NumberType{}},
 		} {
@@ -197,12 +197,12 @@ func TestNumberingPlanIsEnforced(t *testing.T) { // AB-05
 		_, err = g.svc.Start(context.Background(), g.sub, verify.StartRequest{Type: verify.TypePhone, PhoneNumber: "+447911123456"}, verify.Client{})
 		require.ErrorIs(t, err, verify.ErrInvalidRequest)
 	})
-	t.Run("ParsePhone", func(t *testing.T) {
-		n, err := ParsePhone("+44 7911 123456")
+	t.Run("parsePhone", func(t *testing.T) {
+		n, err := parsePhone("+44 7911 123456")
 		require.NoError(t, err)
-		assert.Equal(t, PhoneNumber{E164: "+447911123456", CountryCode: 44, Region: "GG", Type: NumberMobile}, n)
-		_, err = ParsePhone("+4407911123456")
-		assert.ErrorIs(t, err, ErrInvalidPhone)
+		assert.Equal(t, phoneNumber{E164: "+447911123456", CountryCode: 44, Region: "GG", Type: NumberMobile}, n)
+		_, err = parsePhone("+4407911123456")
+		assert.ErrorIs(t, err, errInvalidPhone)
 	})
 }
 
@@ -247,7 +247,7 @@ func TestMailboxVariantsShareOneBudget(t *testing.T) { // AB-07
 // TestDomainBudget: the codes sent to one domain are bounded across
 // mailboxes and accounts (AB-08).
 func TestDomainBudget(t *testing.T) { // AB-08
-	f := newOOBFixture(t, oobOptions{email: EmailConfig{DomainLimit: verify.Limit{Requests: 5, Window: DefaultSendWindow}}})
+	f := newOOBFixture(t, oobOptions{email: EmailConfig{DomainLimit: verify.Limit{Requests: 5, Window: defaultSendWindow}}})
 	for i := range 8 {
 		_, err := f.svc.Start(context.Background(), verify.Subject{ID: fmt.Sprint("u", i)},
 			verify.StartRequest{Type: verify.TypeEmail, Email: fmt.Sprintf("user%d@Victim-Corp.example", i)}, verify.Client{IP: fmt.Sprintf("192.0.2.%d", i)})
@@ -263,22 +263,22 @@ func TestDomainBudget(t *testing.T) { // AB-08
 }
 
 // FuzzParsePhone: no panic; a success is the canonical E.164 form, a
-// fixed point, of the number NormalizePhone reads (AB-05).
+// fixed point, of the number normalizePhone reads (AB-05).
 func FuzzParsePhone(f *testing.F) {
 	for _, s := range []string{"+447911123456", "+4407911123456", "+1 (201) 555-0123", "+19005551234", "+33612345678", "+0123456789", "+999999999999999"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, err := ParsePhone(s)
+		n, err := parsePhone(s)
 		if err != nil {
-			require.ErrorIs(t, err, ErrInvalidPhone)
+			require.ErrorIs(t, err, errInvalidPhone)
 			require.Zero(t, n)
 			return
 		}
-		norm, err := NormalizePhone(s)
+		norm, err := normalizePhone(s)
 		require.NoError(t, err)
 		require.Equal(t, norm, n.E164)
-		again, err := ParsePhone(n.E164)
+		again, err := parsePhone(n.E164)
 		require.NoError(t, err)
 		require.Equal(t, n, again)
 		require.NotEmpty(t, n.Region)

@@ -16,23 +16,23 @@ import (
 // Defaults and ranges of the send budgets of PhoneConfig and EmailConfig.
 // Each default is per hour.
 const (
-	// DefaultIPSendRequests bounds the codes sent for requests from one
+	// defaultIPSendRequests bounds the codes sent for requests from one
 	// client IP address, across every account.
-	DefaultIPSendRequests = 20
-	// DefaultPrefixSendRequests bounds the codes sent to the numbers of
+	defaultIPSendRequests = 20
+	// defaultPrefixSendRequests bounds the codes sent to the numbers of
 	// one range: the number without its last 3 digits (1,000 numbers).
-	DefaultPrefixSendRequests = 10
-	// DefaultCountrySendRequests bounds the codes sent to one country
+	defaultPrefixSendRequests = 10
+	// defaultCountrySendRequests bounds the codes sent to one country
 	// calling code.
-	DefaultCountrySendRequests = 200
-	// DefaultCeilingSendRequests bounds every phone code the engine sends:
+	defaultCountrySendRequests = 200
+	// defaultCeilingSendRequests bounds every phone code the engine sends:
 	// per process with an in-memory limiter, per cluster with a shared
 	// one.
-	DefaultCeilingSendRequests = 1000
-	// DefaultDomainSendRequests bounds the e-mails sent to one domain.
-	DefaultDomainSendRequests = 300
-	// MaxBudgetRequests bounds the Requests of every budget but SendLimit.
-	MaxBudgetRequests = 1_000_000
+	defaultCeilingSendRequests = 1000
+	// defaultDomainSendRequests bounds the e-mails sent to one domain.
+	defaultDomainSendRequests = 300
+	// maxBudgetRequests bounds the Requests of every budget but SendLimit.
+	maxBudgetRequests = 1_000_000
 )
 
 // bucket is one budget charged by a send: a limiter key and its limit.
@@ -45,13 +45,13 @@ type bucket struct {
 // budget fills the default of one budget and checks its range.
 func budget(name string, l *verify.Limit, def int) error {
 	if *l == (verify.Limit{}) {
-		*l = verify.Limit{Requests: def, Window: DefaultSendWindow}
+		*l = verify.Limit{Requests: def, Window: defaultSendWindow}
 	}
-	if l.Requests < 1 || l.Requests > MaxBudgetRequests {
-		return configErrorf("%s.Requests %d out of range [1, %d]", name, l.Requests, MaxBudgetRequests)
+	if l.Requests < 1 || l.Requests > maxBudgetRequests {
+		return configErrorf("%s.Requests %d out of range [1, %d]", name, l.Requests, maxBudgetRequests)
 	}
-	if l.Window < MinSendWindow || l.Window > MaxSendWindow {
-		return configErrorf("%s.Window %v out of range [%v, %v]", name, l.Window, MinSendWindow, MaxSendWindow)
+	if l.Window < minSendWindow || l.Window > maxSendWindow {
+		return configErrorf("%s.Window %v out of range [%v, %v]", name, l.Window, minSendWindow, maxSendWindow)
 	}
 	return nil
 }

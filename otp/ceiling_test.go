@@ -37,9 +37,9 @@ func TestCeilingHoldsAcrossProcesses(t *testing.T) { // AB-14
 	lim, err := redislimit.New(redislimit.Config{Client: c, Prefix: "verifykit:test:" + hex.EncodeToString(b[:]) + ":"})
 	require.NoError(t, err)
 
-	wide := verify.Limit{Requests: MaxBudgetRequests, Window: DefaultSendWindow}
+	wide := verify.Limit{Requests: maxBudgetRequests, Window: defaultSendWindow}
 	cfg := PhoneConfig{HashKey: oobKey, IPLimit: wide, PrefixLimit: wide, CountryLimit: wide,
-		CeilingLimit: verify.Limit{Requests: 4, Window: DefaultSendWindow}}
+		CeilingLimit: verify.Limit{Requests: 4, Window: defaultSendWindow}}
 	sender := &oobSender{}
 	var engines [2]*Phone
 	for i := range engines {

@@ -16,29 +16,30 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/mailaddr"
 	"github.com/verifykit/verifykit/verify"
 )
 
 // Limits and defaults of EmailConfig and PhoneConfig.
 const (
-	// DefaultCodeDigits is the length of an e-mailed or texted code: 6
+	// defaultCodeDigits is the length of an e-mailed or texted code: 6
 	// digits, about 20 bits (NIST SP 800-63B §5.1.3.2 asks for at least 20).
-	DefaultCodeDigits = 6
-	MinCodeDigits     = 6
-	MaxCodeDigits     = 10
-	// DefaultCodeTTL is how long a code is valid.
-	DefaultCodeTTL = 5 * time.Minute
-	MinCodeTTL     = 30 * time.Second
-	// MaxCodeTTL is NIST SP 800-63B §5.1.3.2's bound: an out-of-band
+	defaultCodeDigits = 6
+	minCodeDigits     = 6
+	maxCodeDigits     = 10
+	// defaultCodeTTL is how long a code is valid.
+	defaultCodeTTL = 5 * time.Minute
+	minCodeTTL     = 30 * time.Second
+	// maxCodeTTL is NIST SP 800-63B §5.1.3.2's bound: an out-of-band
 	// secret is invalid after 10 minutes (SECURITY-CHECKLIST OT-02).
-	MaxCodeTTL = 10 * time.Minute
-	// DefaultSendRequests and DefaultSendWindow make the default send
+	maxCodeTTL = 10 * time.Minute
+	// defaultSendRequests and defaultSendWindow make the default send
 	// limit: 10 messages an hour per user and per destination.
-	DefaultSendRequests = 10
-	DefaultSendWindow   = time.Hour
-	MaxSendRequests     = 1000
-	MinSendWindow       = time.Minute
-	MaxSendWindow       = 24 * time.Hour
+	defaultSendRequests = 10
+	defaultSendWindow   = time.Hour
+	maxSendRequests     = 1000
+	minSendWindow       = time.Minute
+	maxSendWindow       = 24 * time.Hour
 )
 
 // Assurance is the strength an authentication method gives, for a host's
@@ -73,32 +74,32 @@ type codeConfig struct {
 // check fills defaults and validates c; name prefixes nothing (the field
 // names are the same in both configs).
 func (c *codeConfig) check() error {
-	if len(c.HashKey) < MinHashKeySize {
-		return configErrorf("HashKey of %d bytes is shorter than %d", len(c.HashKey), MinHashKeySize)
+	if len(c.HashKey) < minHashKeySize {
+		return configErrorf("HashKey of %d bytes is shorter than %d", len(c.HashKey), minHashKeySize)
 	}
 	c.HashKey = bytes.Clone(c.HashKey)
 	if c.Digits == 0 {
-		c.Digits = DefaultCodeDigits
+		c.Digits = defaultCodeDigits
 	}
-	if c.Digits < MinCodeDigits || c.Digits > MaxCodeDigits {
-		return configErrorf("Digits %d out of range [%d, %d]", c.Digits, MinCodeDigits, MaxCodeDigits)
+	if c.Digits < minCodeDigits || c.Digits > maxCodeDigits {
+		return configErrorf("Digits %d out of range [%d, %d]", c.Digits, minCodeDigits, maxCodeDigits)
 	}
 	if c.TTL == 0 {
-		c.TTL = DefaultCodeTTL
+		c.TTL = defaultCodeTTL
 	}
-	if c.TTL < MinCodeTTL || c.TTL > MaxCodeTTL {
-		return configErrorf("TTL %v out of range [%v, %v]", c.TTL, MinCodeTTL, MaxCodeTTL)
+	if c.TTL < minCodeTTL || c.TTL > maxCodeTTL {
+		return configErrorf("TTL %v out of range [%v, %v]", c.TTL, minCodeTTL, maxCodeTTL)
 	}
 	if c.SendLimit == (verify.Limit{}) {
-		c.SendLimit = verify.Limit{Requests: DefaultSendRequests, Window: DefaultSendWindow}
+		c.SendLimit = verify.Limit{Requests: defaultSendRequests, Window: defaultSendWindow}
 	}
-	if c.SendLimit.Requests < 1 || c.SendLimit.Requests > MaxSendRequests {
-		return configErrorf("SendLimit.Requests %d out of range [1, %d]", c.SendLimit.Requests, MaxSendRequests)
+	if c.SendLimit.Requests < 1 || c.SendLimit.Requests > maxSendRequests {
+		return configErrorf("SendLimit.Requests %d out of range [1, %d]", c.SendLimit.Requests, maxSendRequests)
 	}
-	if c.SendLimit.Window < MinSendWindow || c.SendLimit.Window > MaxSendWindow {
-		return configErrorf("SendLimit.Window %v out of range [%v, %v]", c.SendLimit.Window, MinSendWindow, MaxSendWindow)
+	if c.SendLimit.Window < minSendWindow || c.SendLimit.Window > maxSendWindow {
+		return configErrorf("SendLimit.Window %v out of range [%v, %v]", c.SendLimit.Window, minSendWindow, maxSendWindow)
 	}
-	if err := budget("IPLimit", &c.IPLimit, DefaultIPSendRequests); err != nil {
+	if err := budget("IPLimit", &c.IPLimit, defaultIPSendRequests); err != nil {
 		return err
 	}
 	if c.Now == nil {
@@ -129,7 +130,7 @@ const codeAlphabet = "0123456789"
 const (
 	codeStateVersion = 1
 	codeStateHeader  = 43
-	maxDestLen       = MaxEmailLen
+	maxDestLen       = mailaddr.MaxLen
 	maxCodeState     = codeStateHeader + maxDestLen
 )
 
@@ -162,7 +163,7 @@ func decodeCodeState(buf *[maxCodeState + 3]byte, raw []byte, s *codeState) bool
 	s.channel = channelOf(b[1])
 	s.digits = int(b[2])
 	ms := binary.BigEndian.Uint64(b[3:11])
-	if s.channel == "" || s.digits < MinCodeDigits || s.digits > MaxCodeDigits || ms > 1<<62 {
+	if s.channel == "" || s.digits < minCodeDigits || s.digits > maxCodeDigits || ms > 1<<62 {
 		return false
 	}
 	s.expires = time.UnixMilli(int64(ms))
@@ -228,7 +229,7 @@ func (e *codeEngine) confirm(req *verify.EngineConfirm, buf *[maxCodeState + 3]b
 	if !e.cfg.Now().Before(st.expires) {
 		return st, verify.NewError(verify.ErrExpired, "code_expired", "The code has expired; start the enrollment again")
 	}
-	var in [MaxCodeDigits]byte
+	var in [maxCodeDigits]byte
 	if !readDigits(in[:], *req.Request.OTPCode, st.digits) {
 		return st, invalidProof(string(e.typ) + "_code_format")
 	}

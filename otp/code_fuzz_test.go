@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/mailaddr"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/verify"
 )
 
 // FuzzNormalizeEmail: no panic; a success is printable ASCII of at most
-// MaxEmailLen bytes, parses back with net/mail to itself, and is a fixed
+// mailaddr.MaxLen bytes, parses back with net/mail to itself, and is a fixed
 // point; an error returns nothing.
 func FuzzNormalizeEmail(f *testing.F) {
 	for _, s := range []string{
@@ -25,14 +26,14 @@ func FuzzNormalizeEmail(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := NormalizeEmail(s)
+		got, err := mailaddr.Normalize(s)
 		if err != nil {
 			if got != "" {
 				t.Fatalf("error with a result %q", got)
 			}
 			return
 		}
-		if len(got) > MaxEmailLen || len(got) != len(s) {
+		if len(got) > mailaddr.MaxLen || len(got) != len(s) {
 			t.Fatalf("%q normalised to %q", s, got)
 		}
 		for i := 0; i < len(got); i++ {
@@ -44,7 +45,7 @@ func FuzzNormalizeEmail(f *testing.F) {
 		if err != nil || a.Address != got || a.Name != "" {
 			t.Fatalf("%q does not parse back: %v", got, err)
 		}
-		if again, err := NormalizeEmail(got); err != nil || again != got {
+		if again, err := mailaddr.Normalize(got); err != nil || again != got {
 			t.Fatalf("not a fixed point: %q → %q, %v", got, again, err)
 		}
 	})
@@ -61,7 +62,7 @@ func FuzzNormalizePhone(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, err := NormalizePhone(s)
+		got, err := normalizePhone(s)
 		if err != nil {
 			if got != "" {
 				t.Fatalf("error with a result %q", got)
@@ -71,7 +72,7 @@ func FuzzNormalizePhone(f *testing.F) {
 		if !e164.MatchString(got) {
 			t.Fatalf("%q normalised to non-E.164 %q", s, got)
 		}
-		if again, err := NormalizePhone(got); err != nil || again != got {
+		if again, err := normalizePhone(got); err != nil || again != got {
 			t.Fatalf("not a fixed point: %q → %q, %v", got, again, err)
 		}
 	})
@@ -157,7 +158,7 @@ func BenchmarkPhoneConfirm(b *testing.B) {
 // iteration does the same work). Its sessions are refreshed before the
 // attempt budget runs out.
 func BenchmarkEmailVerify(b *testing.B) {
-	f := newOOBFixture(b, oobOptions{email: EmailConfig{SendLimit: verify.Limit{Requests: MaxSendRequests, Window: MinSendWindow}}})
+	f := newOOBFixture(b, oobOptions{email: EmailConfig{SendLimit: verify.Limit{Requests: maxSendRequests, Window: minSendWindow}}})
 	ctx := context.Background()
 	var en *verify.Enrollment
 	var bad string

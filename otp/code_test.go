@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/mailaddr"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/session"
 	"github.com/verifykit/verifykit/store/memory"
@@ -185,9 +186,9 @@ func TestNormalizeEmail(t *testing.T) {
 		{"group", "g:alice@example.com;", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := NormalizeEmail(tc.in)
+			got, err := mailaddr.Normalize(tc.in)
 			if tc.want == "" {
-				require.ErrorIs(t, err, ErrInvalidEmail)
+				require.ErrorIs(t, err, mailaddr.ErrInvalid)
 				assert.Empty(t, got)
 				if tc.in != "" {
 					assert.NotContains(t, err.Error(), tc.in, "errors never echo the input")
@@ -227,9 +228,9 @@ func TestNormalizePhone(t *testing.T) {
 		{"over-long input", "+1 555 123 4567" + strings.Repeat(" ", 18), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := NormalizePhone(tc.in)
+			got, err := normalizePhone(tc.in)
 			if tc.want == "" {
-				require.ErrorIs(t, err, ErrInvalidPhone)
+				require.ErrorIs(t, err, errInvalidPhone)
 				assert.Empty(t, got)
 				return
 			}
@@ -301,9 +302,9 @@ func TestEmailEnrollment(t *testing.T) {
 	msg := f.sender.last(t)
 	assert.Equal(t, ChannelEmail, msg.Channel)
 	assert.Equal(t, "Alice@example.com", msg.To, "the domain is normalised")
-	assert.Equal(t, DefaultEmailSubject, msg.Subject)
+	assert.Equal(t, defaultEmailSubject, msg.Subject)
 	assert.Equal(t, "Your verification code is "+code+". It expires in 5 minutes.", msg.Text)
-	assert.Equal(t, f.clock.Now().Add(DefaultCodeTTL), msg.ExpiresAt)
+	assert.Equal(t, f.clock.Now().Add(defaultCodeTTL), msg.ExpiresAt)
 	assert.Regexp(t, `^[0-9]{6}$`, code)
 
 	m, err := f.confirm(f.sub, en, code)
@@ -671,7 +672,7 @@ var codeChecklist = []checklistCase{
 			after time.Duration
 			ok    bool
 		}{{9*time.Minute + 59*time.Second, true}, {10 * time.Minute, false}, {10*time.Minute + time.Second, false}} {
-			f := newOOBFixture(t, oobOptions{email: EmailConfig{TTL: MaxCodeTTL}, ttl: verify.MaxSessionTTL})
+			f := newOOBFixture(t, oobOptions{email: EmailConfig{TTL: maxCodeTTL}, ttl: verify.MaxSessionTTL})
 			// The code's expiry is checked by the engine itself, not only
 			// through the auth_session's: call it directly past the session.
 			ch, err := f.email.Start(context.Background(), &verify.EngineStart{Subject: f.sub, MethodID: "email|x", Request: verify.StartRequest{Email: "a@example.com"}})
@@ -751,8 +752,8 @@ var codeChecklist = []checklistCase{
 				guesses++
 			}
 		}
-		assert.Equal(t, DefaultSendRequests*verify.DefaultMaxAttempts, guesses)
-		assert.Equal(t, DefaultSendRequests, f.sender.count())
+		assert.Equal(t, defaultSendRequests*verify.DefaultMaxAttempts, guesses)
+		assert.Equal(t, defaultSendRequests, f.sender.count())
 	}},
 	{"OT-06", func(t *testing.T) {
 		f := newOOBFixture(t, oobOptions{})
@@ -766,7 +767,7 @@ var codeChecklist = []checklistCase{
 			require.NoError(t, err)
 		}
 		assert.Equal(t, 10, refused)
-		assert.Equal(t, DefaultSendRequests, f.sender.count(), "the provider sees at most N sends")
+		assert.Equal(t, defaultSendRequests, f.sender.count(), "the provider sees at most N sends")
 		t.Run("throttle", TestSendThrottle)
 	}},
 	{"OT-07", func(t *testing.T) {

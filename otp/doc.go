@@ -35,7 +35,7 @@
 //
 // NewRecoveryCode returns the engine. Start returns one code of 24 symbols
 // of Crockford's base32 alphabet (0-9 and A-Z without I, L, O, U): 24 × 5 =
-// 120 bits from crypto/rand (RecoveryCodeBits). It is shown once, in
+// 120 bits from crypto/rand. It is shown once, in
 // recovery_code. The enrollment's verify carries only the auth_session:
 // Confirm records that the user acknowledged the code; it checks no code
 // and consumes nothing (RC-08). At sign-in, Auth0's behaviour: one code,
@@ -45,7 +45,7 @@
 // old code never works again, and of concurrent uses exactly one succeeds
 // (RC-03, SI-07).
 //
-// Input is normalised before hashing (NormalizeRecoveryCode): hyphens and
+// Input is normalised before hashing: hyphens and
 // spaces are removed, letters upper-cased, and O, I, L read as 0, 1, 1; so
 // "ABCD-EFGH…" and "abcdefgh…" are the same code (RC-05).
 //
@@ -125,9 +125,9 @@
 // NewEmail and NewPhone take a Sender (Outbox for development,
 // otp/smtpsender for SMTP with STARTTLS and AUTH, otp/webhook for a signed
 // POST to an SMS or voice gateway) and a verify.Limiter, both required.
-// Start validates the destination — NormalizeEmail: an RFC 5322 addr-spec
+// Start validates the destination — an e-mail address: an RFC 5322 addr-spec
 // as net/mail parses it, at most 254 bytes of printable ASCII, with a host
-// name for domain; ParsePhone: E.164, '+' and 8 to 15 digits, visual
+// name for domain; a phone number: E.164, '+' and 8 to 15 digits, visual
 // separators dropped ("+1 (201) 555-0123" is "+12015550123"; OT-10), valid
 // for its country by libphonenumber's numbering plan
 // (github.com/nyaruka/phonenumbers), in canonical form (no trunk 0 after

@@ -2,106 +2,27 @@ package otp
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/mail"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/verifykit/verifykit/internal/mailaddr"
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Limits of e-mail addresses.
-const (
-	// MaxEmailLen is the longest address accepted, in bytes: the 254 of
-	// RFC 5321 §4.5.3.1.3's 256-octet path minus its angle brackets.
-	MaxEmailLen = 254
-	// MaxEmailLocalLen is RFC 5321 §4.5.3.1.1's bound on the local part.
-	MaxEmailLocalLen = 64
-	// MaxEmailSubjectLen bounds EmailConfig.Subject in bytes.
-	MaxEmailSubjectLen = 200
-	// DefaultEmailSubject is the default subject line of code e-mails.
-	DefaultEmailSubject = "Your verification code"
-)
+// defaultEmailSubject is the subject line of code e-mails when
+// EmailConfig.Subject is empty.
+const defaultEmailSubject = "Your verification code"
 
-// ErrInvalidEmail is matched by every error of NormalizeEmail.
-var ErrInvalidEmail = errors.New("otp: invalid e-mail address")
-
-// NormalizeEmail validates s as an e-mail address and returns its
-// normalised form, the local part unchanged and the domain in lower case.
-//
-// s must be an RFC 5322 §3.4.1 addr-spec as net/mail parses it, written
-// exactly as net/mail prints it back, of at most MaxEmailLen bytes, with
-// further restrictions that keep the address safe to put on an SMTP
-// envelope and in a header:
-//   - printable ASCII only (no space, control character or UTF-8:
-//     internationalised addresses of RFC 6531 need SMTPUTF8, which
-//     net/smtp does not speak);
-//   - no display name, angle brackets, comments or quoted local part;
-//   - a local part of 1 to MaxEmailLocalLen bytes;
-//   - a domain name of at least two labels of letters, digits and inner
-//     hyphens, 1 to 63 bytes each, the last one not all digits: no domain
-//     literal ("[192.0.2.1]") and no bare IP address.
-//
-// Errors match ErrInvalidEmail and never echo s.
-func NormalizeEmail(s string) (string, error) {
-	if len(s) == 0 || len(s) > MaxEmailLen {
-		return "", fmt.Errorf("%w: length %d out of range [1, %d]", ErrInvalidEmail, len(s), MaxEmailLen)
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f {
-			return "", fmt.Errorf("%w: byte %d is not printable ASCII", ErrInvalidEmail, i)
-		}
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return "", fmt.Errorf("%w: not an RFC 5322 addr-spec", ErrInvalidEmail)
-	}
-	at := strings.LastIndexByte(s, '@')
-	local, domain := s[:at], s[at+1:]
-	if len(local) == 0 || len(local) > MaxEmailLocalLen {
-		return "", fmt.Errorf("%w: local part length %d out of range [1, %d]", ErrInvalidEmail, len(local), MaxEmailLocalLen)
-	}
-	if strings.ContainsAny(local, `"\(),:;<>@[]`) {
-		return "", fmt.Errorf("%w: quoted or special local part", ErrInvalidEmail)
-	}
-	if !hostname(domain) {
-		return "", fmt.Errorf("%w: domain is not a host name", ErrInvalidEmail)
-	}
-	return local + "@" + strings.ToLower(domain), nil
-}
-
-// hostname reports whether d is a DNS host name of at least two labels,
-// each 1 to 63 letters, digits and inner hyphens, the last not all digits.
-func hostname(d string) bool {
-	if len(d) > 253 {
-		return false
-	}
-	labels := strings.Split(d, ".")
-	if len(labels) < 2 {
-		return false
-	}
-	for _, l := range labels {
-		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(l); i++ {
-			c := l[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
-}
+// maxEmailSubjectLen bounds EmailConfig.Subject in bytes.
+const maxEmailSubjectLen = 200
 
 // EmailConfig configures an Email engine. The zero value of each optional
 // field is its default; out-of-range values are errors, never clamped.
 type EmailConfig struct {
 	// HashKey keys the HMAC-SHA256 under which the sent code is sealed: at
-	// least MinHashKeySize (32) random bytes, shared by every server
+	// least 32 random bytes, shared by every server
 	// process. Required. Changing it voids the codes in flight (at most TTL).
 	HashKey []byte
 	// Digits is the code length. Default 6; range [6, 10]. Each digit
@@ -124,8 +45,8 @@ type EmailConfig struct {
 	// (verify.Client.IP), across every account; DomainLimit the codes sent
 	// to one domain (lower-cased). Charged after SendLimit's, they refuse
 	// with verify.ErrRateLimited and send nothing. Defaults
-	// DefaultIPSendRequests (20) and DefaultDomainSendRequests (300) an
-	// hour; Requests in [1, MaxBudgetRequests], Window in [1m, 24h]. Raise
+	// 20 and 300 an
+	// hour; Requests in [1, 1000000], Window in [1m, 24h]. Raise
 	// DomainLimit for the large mail providers most users share.
 	IPLimit     verify.Limit
 	DomainLimit verify.Limit
@@ -134,8 +55,8 @@ type EmailConfig struct {
 	// an authentication factor (NIST SP 800-63B §5.1.3.1, ASVS 6.3.6;
 	// SECURITY-CHECKLIST OT-09). Default false.
 	Forbidden bool
-	// Subject is the e-mail subject. Default DefaultEmailSubject; at most
-	// MaxEmailSubjectLen bytes of UTF-8 without control characters.
+	// Subject is the e-mail subject. Default "Your verification code"; at
+	// most 200 bytes of UTF-8 without control characters.
 	Subject string
 	// Text renders the e-mail body for a code and its lifetime; nil means
 	// "Your verification code is 123456. It expires in 5 minutes." The
@@ -181,13 +102,13 @@ func NewEmail(cfg EmailConfig, sender Sender, limiter verify.Limiter) (*Email, e
 		domain:    cfg.DomainLimit,
 		forbidden: cfg.Forbidden, subject: cfg.Subject, text: cfg.Text,
 	}
-	if err := budget("DomainLimit", &e.domain, DefaultDomainSendRequests); err != nil {
+	if err := budget("DomainLimit", &e.domain, defaultDomainSendRequests); err != nil {
 		return nil, err
 	}
 	if e.subject == "" {
-		e.subject = DefaultEmailSubject
+		e.subject = defaultEmailSubject
 	}
-	if err := checkText("Subject", e.subject, MaxEmailSubjectLen); err != nil {
+	if err := checkText("Subject", e.subject, maxEmailSubjectLen); err != nil {
 		return nil, err
 	}
 	if e.text == nil {
@@ -202,7 +123,8 @@ func (e *Email) Type() verify.Type { return verify.TypeEmail }
 // Assurance returns AssuranceLow.
 func (e *Email) Assurance() Assurance { return AssuranceLow }
 
-// Start validates the request's email (NormalizeEmail), charges the send
+// Start validates the request's email (an RFC 5322 addr-spec of at most
+// 254 bytes of printable ASCII, with a host name for domain), charges the send
 // limit of the user and of the address, draws a Digits-digit code from
 // crypto/rand, sends it (Message with ChannelEmail) and seals only its
 // keyed hash, the normalised address and the code's expiry.
@@ -220,9 +142,9 @@ func (e *Email) Start(ctx context.Context, req *verify.EngineStart) (*verify.Cha
 	if req.Request.Email == "" {
 		return nil, verify.InvalidField("email", "/email", "email is required")
 	}
-	to, err := NormalizeEmail(req.Request.Email)
+	to, err := mailaddr.Normalize(req.Request.Email)
 	if err != nil {
-		return nil, verify.InvalidField("email", "/email", fmt.Sprintf("must be an e-mail address (RFC 5322 addr-spec) of at most %d characters", MaxEmailLen))
+		return nil, verify.InvalidField("email", "/email", fmt.Sprintf("must be an e-mail address (RFC 5322 addr-spec) of at most %d characters", mailaddr.MaxLen))
 	}
 	key, domain := emailLimitKey(to)
 	budgets := e.core.buckets(req, key, bucket{"domain/" + domain, e.domain, "domain"})

@@ -210,7 +210,7 @@ func TestKeyedHash(t *testing.T) {
 }
 
 func TestRandomSymbols(t *testing.T) {
-	for _, alphabet := range []string{"01", "0123456789", RecoveryCodeAlphabet} {
+	for _, alphabet := range []string{"01", "0123456789", recoveryCodeAlphabet} {
 		s, err := randomSymbols(alphabet, 1000)
 		require.NoError(t, err)
 		require.Len(t, s, 1000)

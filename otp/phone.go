@@ -14,35 +14,35 @@ import (
 
 // Limits of phone numbers.
 const (
-	// MinPhoneDigits and MaxPhoneDigits bound the digits of an E.164 number
+	// minPhoneDigits and maxPhoneDigits bound the digits of an E.164 number
 	// after its '+': ITU-T E.164 §6 allows at most 15; 8 is the shortest
 	// number this package accepts (country code and subscriber number).
-	MinPhoneDigits = 8
-	MaxPhoneDigits = 15
-	// MaxPhoneInputLen bounds the phone_number input in bytes, separators
+	minPhoneDigits = 8
+	maxPhoneDigits = 15
+	// maxPhoneInputLen bounds the phone_number input in bytes, separators
 	// included, before it is parsed.
-	MaxPhoneInputLen = 32
+	maxPhoneInputLen = 32
 )
 
-// ErrInvalidPhone is matched by every error of NormalizePhone.
-var ErrInvalidPhone = errors.New("otp: invalid phone number")
+// errInvalidPhone is matched by every error of normalizePhone.
+var errInvalidPhone = errors.New("otp: invalid phone number")
 
-// NormalizePhone validates s as an international phone number and returns
+// normalizePhone validates s as an international phone number and returns
 // it in E.164 form: '+' then 8 to 15 digits, the first not 0. Spaces,
 // hyphens, dots and parentheses between the symbols are visual grouping and
 // are dropped, so "+1 (555) 123-4567" becomes "+15551234567"; anything
 // else, a missing '+' (a national number: the country is unknown), an
 // international prefix ("0044…"), letters or Unicode digits, is an error.
-// The input is at most MaxPhoneInputLen bytes.
+// The input is at most maxPhoneInputLen bytes.
 //
 // This is a syntax check, not a numbering-plan check; the Phone engine
-// uses ParsePhone, which adds the numbering plan. Errors match
-// ErrInvalidPhone and never echo s.
-func NormalizePhone(s string) (string, error) {
-	if len(s) == 0 || len(s) > MaxPhoneInputLen {
-		return "", fmt.Errorf("%w: length %d out of range [1, %d]", ErrInvalidPhone, len(s), MaxPhoneInputLen)
+// uses parsePhone, which adds the numbering plan. Errors match
+// errInvalidPhone and never echo s.
+func normalizePhone(s string) (string, error) {
+	if len(s) == 0 || len(s) > maxPhoneInputLen {
+		return "", fmt.Errorf("%w: length %d out of range [1, %d]", errInvalidPhone, len(s), maxPhoneInputLen)
 	}
-	var b [1 + MaxPhoneDigits]byte
+	var b [1 + maxPhoneDigits]byte
 	n := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -51,19 +51,19 @@ func NormalizePhone(s string) (string, error) {
 			b[0], n = '+', 1
 		case c >= '0' && c <= '9' && n > 0:
 			if n == len(b) {
-				return "", fmt.Errorf("%w: more than %d digits", ErrInvalidPhone, MaxPhoneDigits)
+				return "", fmt.Errorf("%w: more than %d digits", errInvalidPhone, maxPhoneDigits)
 			}
 			if n == 1 && c == '0' {
-				return "", fmt.Errorf("%w: country code starts with 0", ErrInvalidPhone)
+				return "", fmt.Errorf("%w: country code starts with 0", errInvalidPhone)
 			}
 			b[n] = c
 			n++
 		default:
-			return "", fmt.Errorf("%w: byte %d is not '+' followed by digits and separators", ErrInvalidPhone, i)
+			return "", fmt.Errorf("%w: byte %d is not '+' followed by digits and separators", errInvalidPhone, i)
 		}
 	}
-	if n-1 < MinPhoneDigits {
-		return "", fmt.Errorf("%w: %d digits out of range [%d, %d]", ErrInvalidPhone, max(n-1, 0), MinPhoneDigits, MaxPhoneDigits)
+	if n-1 < minPhoneDigits {
+		return "", fmt.Errorf("%w: %d digits out of range [%d, %d]", errInvalidPhone, max(n-1, 0), minPhoneDigits, maxPhoneDigits)
 	}
 	return string(b[:n]), nil
 }
@@ -72,7 +72,7 @@ func NormalizePhone(s string) (string, error) {
 // field is its default; out-of-range values are errors, never clamped.
 type PhoneConfig struct {
 	// HashKey keys the HMAC-SHA256 under which the sent code is sealed: at
-	// least MinHashKeySize (32) random bytes, shared by every server
+	// least 32 random bytes, shared by every server
 	// process. Required. Changing it voids the codes in flight (at most TTL).
 	HashKey []byte
 	// Digits is the code length. Default 6; range [6, 10].
@@ -91,22 +91,22 @@ type PhoneConfig struct {
 	// bucket of the Limiter, charged after SendLimit's in the order listed;
 	// the first exhausted one refuses the start with verify.ErrRateLimited
 	// (HTTP 429 with its RateLimit headers) and nothing is sent. The zero
-	// value is the default; Requests in [1, MaxBudgetRequests], Window in
+	// value is the default; Requests in [1, 1000000], Window in
 	// [1m, 24h].
 	//
 	// IPLimit: per client IP (verify.Client.IP, which verify/httpapi fills),
-	// across every account. Default DefaultIPSendRequests (20) an hour.
+	// across every account. Default 20 an hour.
 	// Not charged when the host gives no IP.
 	IPLimit verify.Limit
 	// PrefixLimit: per number range, the E.164 number without its last 3
-	// digits. Default DefaultPrefixSendRequests (10) an hour.
+	// digits. Default 10 an hour.
 	PrefixLimit verify.Limit
 	// CountryLimit: per country calling code (+44 for GB, GG, IM and JE).
-	// Default DefaultCountrySendRequests (200) an hour.
+	// Default 200 an hour.
 	CountryLimit verify.Limit
 	// CeilingLimit: every code this engine sends, per process with an
 	// in-memory Limiter, per cluster with a shared one (ratelimit's Redis
-	// limiter). Default DefaultCeilingSendRequests (1000) an hour.
+	// limiter). Default 1000 an hour.
 	CeilingLimit verify.Limit
 	// Countries, when set, is the allow-list of the regions (ISO 3166-1
 	// alpha-2 codes as the numbering plan assigns them, e.g. "US", "GB",
@@ -115,9 +115,10 @@ type PhoneConfig struct {
 	Countries []string
 	// SMSNumberTypes and VoiceNumberTypes are the number types (by the
 	// numbering plan of github.com/nyaruka/phonenumbers) accepted for
-	// each channel. nil means DefaultSMSNumberTypes (mobile, and
+	// each channel. nil means, for SMS, NumberMobile and
 	// fixed-line-or-mobile where the plan cannot tell them apart) and
-	// DefaultVoiceNumberTypes (those and fixed-line): premium-rate,
+	// NumberFixedLineOrMobile (where the plan cannot tell them apart) and,
+	// for voice, those and NumberFixedLine: premium-rate,
 	// shared-cost, toll-free, VoIP, personal, pager, UAN, voicemail and
 	// unknown numbers are refused unless listed.
 	SMSNumberTypes   []NumberType
@@ -189,7 +190,7 @@ func NewPhone(cfg PhoneConfig, sender Sender, limiter verify.Limiter) (*Phone, e
 		name string
 		l    *verify.Limit
 		def  int
-	}{{"PrefixLimit", &e.prefix, DefaultPrefixSendRequests}, {"CountryLimit", &e.country, DefaultCountrySendRequests}, {"CeilingLimit", &e.ceiling, DefaultCeilingSendRequests}} {
+	}{{"PrefixLimit", &e.prefix, defaultPrefixSendRequests}, {"CountryLimit", &e.country, defaultCountrySendRequests}, {"CeilingLimit", &e.ceiling, defaultCeilingSendRequests}} {
 		if err := budget(b.name, b.l, b.def); err != nil {
 			return nil, err
 		}
@@ -198,10 +199,10 @@ func NewPhone(cfg PhoneConfig, sender Sender, limiter verify.Limiter) (*Phone, e
 	if e.countries, err = regionSet(cfg.Countries); err != nil {
 		return nil, err
 	}
-	if e.smsTypes, err = numberTypes("SMSNumberTypes", cfg.SMSNumberTypes, DefaultSMSNumberTypes); err != nil {
+	if e.smsTypes, err = numberTypes("SMSNumberTypes", cfg.SMSNumberTypes, defaultSMSNumberTypes); err != nil {
 		return nil, err
 	}
-	if e.voiceType, err = numberTypes("VoiceNumberTypes", cfg.VoiceNumberTypes, DefaultVoiceNumberTypes); err != nil {
+	if e.voiceType, err = numberTypes("VoiceNumberTypes", cfg.VoiceNumberTypes, defaultVoiceNumberTypes); err != nil {
 		return nil, err
 	}
 	if len(e.channels) == 0 {
@@ -232,7 +233,7 @@ func (e *Phone) Type() verify.Type { return verify.TypePhone }
 // Assurance returns AssuranceRestricted.
 func (e *Phone) Assurance() Assurance { return AssuranceRestricted }
 
-// Start validates the request's phone_number (ParsePhone: syntax, the
+// Start validates the request's phone_number (E.164 syntax, the
 // numbering plan, Config.Countries and the number types of the channel)
 // and preferred_authentication_method ("sms", "voice", or empty for the
 // first of Config.Channels), charges the send budgets (the user, the
@@ -255,9 +256,9 @@ func (e *Phone) Start(ctx context.Context, req *verify.EngineStart) (*verify.Cha
 	if req.Request.PhoneNumber == "" {
 		return nil, verify.InvalidField("phone_number", "/phone_number", "phone_number is required")
 	}
-	num, err := ParsePhone(req.Request.PhoneNumber)
+	num, err := parsePhone(req.Request.PhoneNumber)
 	if err != nil {
-		return nil, verify.InvalidField("phone_number", "/phone_number", fmt.Sprintf("must be a valid international number in E.164 form: '+', the country code and the number without its trunk prefix, %d to %d digits", MinPhoneDigits, MaxPhoneDigits))
+		return nil, verify.InvalidField("phone_number", "/phone_number", fmt.Sprintf("must be a valid international number in E.164 form: '+', the country code and the number without its trunk prefix, %d to %d digits", minPhoneDigits, maxPhoneDigits))
 	}
 	if e.countries != nil && !e.countries[num.Region] {
 		return nil, verify.InvalidField("phone_number", "/phone_number", "numbers of this country are not accepted")

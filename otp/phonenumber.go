@@ -40,45 +40,45 @@ var numberTypeOf = map[phonenumbers.PhoneNumberType]NumberType{
 // VoiceNumberTypes). Premium-rate and shared-cost numbers, the targets of
 // toll fraud, are in neither.
 var (
-	DefaultSMSNumberTypes   = []NumberType{NumberMobile, NumberFixedLineOrMobile}
-	DefaultVoiceNumberTypes = []NumberType{NumberMobile, NumberFixedLineOrMobile, NumberFixedLine}
+	defaultSMSNumberTypes   = []NumberType{NumberMobile, NumberFixedLineOrMobile}
+	defaultVoiceNumberTypes = []NumberType{NumberMobile, NumberFixedLineOrMobile, NumberFixedLine}
 )
 
-// PhoneNumber is a number ParsePhone accepted.
-type PhoneNumber struct {
+// phoneNumber is a number parsePhone accepted.
+type phoneNumber struct {
 	E164        string     // canonical form, e.g. "+447911123456"; what is sent to, stored and compared
 	CountryCode int        // country calling code, e.g. 44
 	Region      string     // ISO 3166-1 alpha-2 region of the number, e.g. "GB"
 	Type        NumberType // by the numbering plan
 }
 
-// ParsePhone validates s as NormalizePhone does, then against its
+// parsePhone validates s as normalizePhone does, then against its
 // country's numbering plan (github.com/nyaruka/phonenumbers, the Go port
 // of libphonenumber): the number must be valid for its country, and be
 // written in canonical E.164 form, digit for digit — "+4407911123456",
 // with the trunk prefix 0 after the country code, is refused rather than
-// silently rewritten. Errors match ErrInvalidPhone and never echo s.
-func ParsePhone(s string) (PhoneNumber, error) {
-	e164, err := NormalizePhone(s)
+// silently rewritten. Errors match errInvalidPhone and never echo s.
+func parsePhone(s string) (phoneNumber, error) {
+	e164, err := normalizePhone(s)
 	if err != nil {
-		return PhoneNumber{}, err
+		return phoneNumber{}, err
 	}
 	n, err := phonenumbers.Parse(e164, "ZZ")
 	if err != nil {
-		return PhoneNumber{}, fmt.Errorf("%w: not a number of any numbering plan", ErrInvalidPhone)
+		return phoneNumber{}, fmt.Errorf("%w: not a number of any numbering plan", errInvalidPhone)
 	}
 	if !phonenumbers.IsValidNumber(n) {
-		return PhoneNumber{}, fmt.Errorf("%w: not a valid number for its country", ErrInvalidPhone)
+		return phoneNumber{}, fmt.Errorf("%w: not a valid number for its country", errInvalidPhone)
 	}
 	canon := phonenumbers.Format(n, phonenumbers.E164)
 	if canon != e164 {
-		return PhoneNumber{}, fmt.Errorf("%w: not in canonical E.164 form (a trunk prefix after the country code?)", ErrInvalidPhone)
+		return phoneNumber{}, fmt.Errorf("%w: not in canonical E.164 form (a trunk prefix after the country code?)", errInvalidPhone)
 	}
 	t, ok := numberTypeOf[phonenumbers.GetNumberType(n)]
 	if !ok {
 		t = NumberUnknown
 	}
-	return PhoneNumber{E164: canon, CountryCode: int(n.GetCountryCode()), Region: phonenumbers.GetRegionCodeForNumber(n), Type: t}, nil
+	return phoneNumber{E164: canon, CountryCode: int(n.GetCountryCode()), Region: phonenumbers.GetRegionCodeForNumber(n), Type: t}, nil
 }
 
 // regionSet validates Config.Countries.

@@ -11,21 +11,21 @@ import (
 
 // Recovery codes.
 const (
-	// RecoveryCodeAlphabet is Crockford's base32 alphabet: digits and upper
+	// recoveryCodeAlphabet is Crockford's base32 alphabet: digits and upper
 	// case letters without I, L, O and U, so that no two symbols are easily
 	// confused. 32 symbols: 5 bits each.
-	RecoveryCodeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-	// RecoveryCodeLen is the length of a recovery code in symbols.
-	RecoveryCodeLen = 24
-	// RecoveryCodeBits is the entropy of a recovery code: 24 symbols × 5
+	recoveryCodeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	// recoveryCodeLen is the length of a recovery code in symbols.
+	recoveryCodeLen = 24
+	// recoveryCodeBits is the entropy of a recovery code: 24 symbols × 5
 	// bits = 120 bits, above the 112 bits at which NIST SP 800-63B §5.1.2.2
 	// allows a fast (unsalted, unstretched) hash.
-	RecoveryCodeBits = RecoveryCodeLen * 5
-	// MinHashKeySize is the minimum length of a keyed-hash key: 256 bits.
-	MinHashKeySize = 32
+	recoveryCodeBits = recoveryCodeLen * 5
+	// minHashKeySize is the minimum length of a keyed-hash key: 256 bits.
+	minHashKeySize = 32
 	// maxRecoveryInput bounds the client input read at sign-in: the
 	// code with a separator between every two symbols, and some slack.
-	maxRecoveryInput = 2*RecoveryCodeLen + 16
+	maxRecoveryInput = 2*recoveryCodeLen + 16
 )
 
 // recoveryDomain separates recovery-code hashes from every other use of the
@@ -35,7 +35,7 @@ const recoveryDomain = "verifykit/otp/recovery-code/v1"
 // RecoveryCodeConfig configures a RecoveryCode engine.
 type RecoveryCodeConfig struct {
 	// HashKey keys the HMAC-SHA256 under which codes are kept: at least
-	// MinHashKeySize (32) random bytes, shared by every server process and
+	// 32 random bytes, shared by every server process and
 	// kept out of the store (like the sealing keys). Required. Changing it
 	// invalidates every recovery code issued under the old key.
 	HashKey []byte
@@ -54,8 +54,8 @@ var _ verify.Engine = (*RecoveryCode)(nil)
 
 // NewRecoveryCode validates cfg and returns a RecoveryCode engine.
 func NewRecoveryCode(cfg RecoveryCodeConfig) (*RecoveryCode, error) {
-	if len(cfg.HashKey) < MinHashKeySize {
-		return nil, configErrorf("HashKey of %d bytes is shorter than %d", len(cfg.HashKey), MinHashKeySize)
+	if len(cfg.HashKey) < minHashKeySize {
+		return nil, configErrorf("HashKey of %d bytes is shorter than %d", len(cfg.HashKey), minHashKeySize)
 	}
 	return &RecoveryCode{key: bytes.Clone(cfg.HashKey)}, nil
 }
@@ -63,15 +63,15 @@ func NewRecoveryCode(cfg RecoveryCodeConfig) (*RecoveryCode, error) {
 // Type returns verify.TypeRecoveryCode.
 func (e *RecoveryCode) Type() verify.Type { return verify.TypeRecoveryCode }
 
-// Start draws a code of RecoveryCodeLen symbols of RecoveryCodeAlphabet from
-// crypto/rand (RecoveryCodeBits = 120 bits) and returns it in
+// Start draws a code of 24 symbols of Crockford's base32 alphabet (0-9 and
+// A-Z without I, L, O, U) from crypto/rand (120 bits) and returns it in
 // Challenge.RecoveryCode. Only its keyed hash, bound to the method id, is
 // sealed into the auth_session; the code itself is never kept.
 func (e *RecoveryCode) Start(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if req.MethodID == "" {
 		return nil, errors.New("otp: recovery-code start without a method id")
 	}
-	code, err := randomSymbols(RecoveryCodeAlphabet, RecoveryCodeLen)
+	code, err := randomSymbols(recoveryCodeAlphabet, recoveryCodeLen)
 	if err != nil {
 		return nil, err
 	}
@@ -103,18 +103,18 @@ func (e *RecoveryCode) hash(methodID, code string) [sha256.Size]byte {
 	return keyedHash(e.key, recoveryDomain, methodID, code)
 }
 
-// NormalizeRecoveryCode returns code in the form Start issues, and whether
+// normalizeRecoveryCode returns code in the form Start issues, and whether
 // it is a well-formed recovery code. Pinned rules (RC-05): ASCII only;
 // '-' and ' ' anywhere are removed; letters are upper-cased; Crockford's
 // look-alikes are read as what they resemble (O as 0, I and L as 1); the
-// result must be RecoveryCodeLen symbols of RecoveryCodeAlphabet. So
+// result must be recoveryCodeLen symbols of recoveryCodeAlphabet. So
 // "abcd-efgh…" and "ABCDEFGH…" are the same code. Inputs longer than
-// 2×RecoveryCodeLen+16 bytes are rejected unread.
-func NormalizeRecoveryCode(code string) (string, bool) {
+// 2×recoveryCodeLen+16 bytes are rejected unread.
+func normalizeRecoveryCode(code string) (string, bool) {
 	if len(code) > maxRecoveryInput {
 		return "", false
 	}
-	var out [RecoveryCodeLen]byte
+	var out [recoveryCodeLen]byte
 	n := 0
 	for i := 0; i < len(code); i++ {
 		c := code[i]
@@ -130,13 +130,13 @@ func NormalizeRecoveryCode(code string) (string, bool) {
 		case 'I', 'L':
 			c = '1'
 		}
-		if !isRecoverySymbol(c) || n == RecoveryCodeLen {
+		if !isRecoverySymbol(c) || n == recoveryCodeLen {
 			return "", false
 		}
 		out[n] = c
 		n++
 	}
-	if n != RecoveryCodeLen {
+	if n != recoveryCodeLen {
 		return "", false
 	}
 	return string(out[:]), true

@@ -13,22 +13,10 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Hyphens and spaces are dropped, letters upper-cased, and O, I, L read as
-// 0, 1, 1.
-func ExampleNormalizeRecoveryCode() {
-	fmt.Println(otp.NormalizeRecoveryCode("abcd-efgh-jkmn-pqrs-tvwx-yz01"))
-	fmt.Println(otp.NormalizeRecoveryCode("ABCD EFGH JKMN PQRS TVWX YZOI"))
-	fmt.Println(otp.NormalizeRecoveryCode("ABCD-EFGH-JKMN-PQRS-TVWX-YZ0U"))
-	// Output:
-	// ABCDEFGHJKMNPQRSTVWXYZ01 true
-	// ABCDEFGHJKMNPQRSTVWXYZ01 true
-	//  false
-}
-
-// A recovery-code enrollment through verify.Service, then a sign-in with
-// the code at the engine level (a host uses the service's sign-in, which
-// does these steps): the code is replaced by a new one, shown once, and
-// never works again.
+// A recovery-code enrollment through verify.Service, then sign-ins with
+// the code through the service's Challenge and Authenticate: the code is
+// replaced by a new one, shown once, and never works again. Hyphens and
+// spaces are dropped, letters upper-cased, and O, I, L read as 0, 1, 1.
 func ExampleNewRecoveryCode() {
 	ctx := context.Background()
 	now := func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
@@ -54,7 +42,7 @@ func ExampleNewRecoveryCode() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("recovery_code:", len(en.RecoveryCode), "symbols,", otp.RecoveryCodeBits, "bits")
+	fmt.Println("recovery_code:", len(en.RecoveryCode), "symbols,", 5*len(en.RecoveryCode), "bits") // 5 bits a symbol
 	// The user acknowledges the code: verify takes the auth_session only.
 	m, err := svc.Verify(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})
 	fmt.Println(m.Type, m.Confirmed, err)
@@ -62,27 +50,18 @@ func ExampleNewRecoveryCode() {
 	// At sign-in the user types it in groups, in lower case.
 	typed := strings.ToLower(en.RecoveryCode[:12] + "-" + en.RecoveryCode[12:])
 	signIn := func(code string) (string, error) {
-		rec, err := st.Get(ctx, alice.ID, m.ID)
+		ch, err := svc.Challenge(ctx, alice, m.ID, verify.Client{})
 		if err != nil {
 			return "", err
 		}
-		mm, err := verify.MethodFromRecord(rec)
+		// The service checks the code with the engine and writes its
+		// replacement with store.SignIn, conditional on the version read:
+		// of concurrent uses exactly one succeeds.
+		si, err := svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, RecoveryCode: &code}, verify.Client{})
 		if err != nil {
 			return "", err
 		}
-		a, err := engine.Authenticate(ctx, &verify.EngineAuthenticate{
-			Subject: alice, Method: mm, Record: rec, Request: verify.AuthenticateRequest{RecoveryCode: &code},
-		})
-		if err != nil {
-			return "", err
-		}
-		// The service writes a.Secret with store.SignIn, conditional on
-		// the version read: of concurrent uses exactly one succeeds.
-		rec.Secret = a.Secret
-		if _, err := st.Update(ctx, rec); err != nil {
-			return "", err
-		}
-		return a.RecoveryCode, nil
+		return si.RecoveryCode, nil
 	}
 	next, err := signIn(typed)
 	fmt.Println("new recovery_code:", len(next), "symbols,", err)

@@ -50,23 +50,23 @@ func (f *fixture) enrollRecovery(t testing.TB, sub verify.Subject) (string, stri
 func testRC01(t *testing.T) {
 	e, err := NewRecoveryCode(RecoveryCodeConfig{HashKey: testHashKey})
 	require.NoError(t, err)
-	bits := math.Log2(float64(len(RecoveryCodeAlphabet))) * RecoveryCodeLen
-	assert.Equal(t, float64(RecoveryCodeBits), bits)
+	bits := math.Log2(float64(len(recoveryCodeAlphabet))) * recoveryCodeLen
+	assert.Equal(t, float64(recoveryCodeBits), bits)
 	assert.GreaterOrEqual(t, bits, 112.0, "fast keyed hash allowed only from 112 bits")
-	assert.Len(t, RecoveryCodeAlphabet, 32)
+	assert.Len(t, recoveryCodeAlphabet, 32)
 	for _, c := range "ILOU" {
-		assert.NotContains(t, RecoveryCodeAlphabet, string(c), "ambiguous symbol")
+		assert.NotContains(t, recoveryCodeAlphabet, string(c), "ambiguous symbol")
 	}
 	seen := map[string]bool{}
 	for i := 0; i < 10; i++ {
 		ch, err := e.Start(context.Background(), &verify.EngineStart{Subject: verify.Subject{ID: "u1"}, MethodID: "recovery-code|dev_" + string(rune('a'+i))})
 		require.NoError(t, err)
 		code := ch.RecoveryCode
-		require.Len(t, code, RecoveryCodeLen)
-		assert.Equal(t, "", strings.Trim(code, RecoveryCodeAlphabet), "code %q outside the alphabet", code)
+		require.Len(t, code, recoveryCodeLen)
+		assert.Equal(t, "", strings.Trim(code, recoveryCodeAlphabet), "code %q outside the alphabet", code)
 		require.False(t, seen[code], "codes repeat")
 		seen[code] = true
-		norm, ok := NormalizeRecoveryCode(code)
+		norm, ok := normalizeRecoveryCode(code)
 		require.True(t, ok)
 		assert.Equal(t, code, norm, "issued codes are in normal form")
 	}
@@ -181,7 +181,7 @@ func testRC05(t *testing.T) {
 		{"oversized", strings.Repeat("-", 1000) + code, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, ok := NormalizeRecoveryCode(tc.in)
+			got, ok := normalizeRecoveryCode(tc.in)
 			require.Equal(t, tc.ok, ok)
 			if !ok {
 				return
@@ -257,14 +257,14 @@ func FuzzRecoveryCode(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		out, ok := NormalizeRecoveryCode(in)
+		out, ok := normalizeRecoveryCode(in)
 		if !ok {
 			if out != "" {
 				t.Fatalf("%q: failed with a result %q", in, out)
 			}
 			return
 		}
-		if len(out) != RecoveryCodeLen || strings.Trim(out, RecoveryCodeAlphabet) != "" {
+		if len(out) != recoveryCodeLen || strings.Trim(out, recoveryCodeAlphabet) != "" {
 			t.Fatalf("%q: normalised to %q", in, out)
 		}
 		// Normalising only drops separators, folds case and reads
@@ -273,7 +273,7 @@ func FuzzRecoveryCode(f *testing.F) {
 		if r.Replace(strings.ToUpper(in)) != out {
 			t.Fatalf("%q: normalised to %q", in, out)
 		}
-		if again, ok := NormalizeRecoveryCode(out); !ok || again != out {
+		if again, ok := normalizeRecoveryCode(out); !ok || again != out {
 			t.Fatalf("%q: not idempotent", in)
 		}
 	})
@@ -335,5 +335,19 @@ func TestConstantTimeOnly(t *testing.T) {
 		if name == "totp.go" || name == "signin.go" {
 			assert.Positive(t, subtleCalls, "%s compares with crypto/subtle", name)
 		}
+	}
+}
+
+// Hyphens and spaces are dropped, letters upper-cased, and O, I, L read as
+// 0, 1, 1; a U is no symbol (RC-05).
+func TestRecoveryCodeInputIsNormalized(t *testing.T) {
+	for in, want := range map[string]string{
+		"abcd-efgh-jkmn-pqrs-tvwx-yz01": "ABCDEFGHJKMNPQRSTVWXYZ01",
+		"ABCD EFGH JKMN PQRS TVWX YZOI": "ABCDEFGHJKMNPQRSTVWXYZ01",
+		"ABCD-EFGH-JKMN-PQRS-TVWX-YZ0U": "",
+	} {
+		got, ok := normalizeRecoveryCode(in)
+		assert.Equal(t, want, got, in)
+		assert.Equal(t, want != "", ok, in)
 	}
 }

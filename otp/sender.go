@@ -50,8 +50,8 @@ func channelOf(id byte) Channel {
 type Message struct {
 	Channel Channel
 	// To is the destination, validated and normalised by the engine: an
-	// addr-spec for ChannelEmail (NormalizeEmail), an E.164 number for
-	// ChannelSMS and ChannelVoice (NormalizePhone). It contains no CR, LF
+	// addr-spec of printable ASCII for ChannelEmail, an E.164 number
+	// ("+" and 8 to 15 digits) for ChannelSMS and ChannelVoice. It contains no CR, LF
 	// or other control character.
 	To string
 	// Code is the one-time code, Digits ASCII digits.

@@ -118,10 +118,11 @@ func (e *RecoveryCode) Challenge(ctx context.Context, req *verify.EngineChalleng
 
 // Authenticate implements verify.SignInEngine with Auth0's behaviour: one
 // code, replaced on every use. The recovery_code is normalised
-// (NormalizeRecoveryCode) and its keyed hash, bound to the method id, is
+// (hyphens and spaces dropped, letters upper-cased, O, I, L read as 0, 1,
+// 1) and its keyed hash, bound to the method id, is
 // compared in constant time with req.Record's, never with another user's
 // (SECURITY-CHECKLIST RC-04, RC-05). On a match a new code of
-// RecoveryCodeLen symbols is drawn from crypto/rand and returned in
+// 24 symbols is drawn from crypto/rand and returned in
 // Authentication.RecoveryCode, to be shown once, and its keyed hash in
 // Authentication.Secret: the service's store.SignIn writes it conditional
 // on Record.Version, so the old code never works again, and of concurrent
@@ -143,7 +144,7 @@ func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthe
 		// Without a version the replacement would not be conditional.
 		return nil, fmt.Errorf("otp: stored recovery-code method %q is malformed", req.Record.ID)
 	}
-	norm, ok := NormalizeRecoveryCode(*req.Request.RecoveryCode)
+	norm, ok := normalizeRecoveryCode(*req.Request.RecoveryCode)
 	if !ok {
 		return nil, invalidProof("recovery_code_format")
 	}
@@ -151,7 +152,7 @@ func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthe
 	if subtle.ConstantTimeCompare(h[:], req.Record.Secret) != 1 {
 		return nil, invalidProof("recovery_code")
 	}
-	code, err := randomSymbols(RecoveryCodeAlphabet, RecoveryCodeLen)
+	code, err := randomSymbols(recoveryCodeAlphabet, recoveryCodeLen)
 	if err != nil {
 		return nil, err
 	}

@@ -330,9 +330,9 @@ func TestRecoveryCodeSignInReplacesTheCode(t *testing.T) {
 	require.NoError(t, err)
 	a, err := f.signIn(ctx, f.rc, f.sub.ID, id, verify.AuthenticateRequest{RecoveryCode: &code})
 	require.NoError(t, err)
-	require.Len(t, a.RecoveryCode, RecoveryCodeLen)
+	require.Len(t, a.RecoveryCode, recoveryCodeLen)
 	assert.NotEqual(t, code, a.RecoveryCode)
-	norm, ok := NormalizeRecoveryCode(a.RecoveryCode)
+	norm, ok := normalizeRecoveryCode(a.RecoveryCode)
 	require.True(t, ok)
 	assert.Equal(t, a.RecoveryCode, norm, "issued in normal form")
 	h := keyedHash(testHashKey, recoveryDomain, id, a.RecoveryCode)
@@ -516,9 +516,9 @@ func TestEmailSignInSendsAFreshCode(t *testing.T) {
 	msg := f.sender.last(t)
 	assert.Equal(t, ChannelEmail, msg.Channel)
 	assert.Equal(t, "Alice@example.com", msg.To)
-	assert.Equal(t, DefaultEmailSubject, msg.Subject)
+	assert.Equal(t, defaultEmailSubject, msg.Subject)
 	assert.Equal(t, "Your verification code is "+msg.Code+". It expires in 5 minutes.", msg.Text)
-	assert.Equal(t, f.clock.Now().Add(DefaultCodeTTL), msg.ExpiresAt)
+	assert.Equal(t, f.clock.Now().Add(defaultCodeTTL), msg.ExpiresAt)
 	assert.NotContains(t, string(st), msg.Code, "only the hash is sealed")
 	if enrollCode != msg.Code {
 		_, err = f.oobAuthenticate(f.email, m, st, enrollCode)
@@ -564,7 +564,7 @@ func TestEmailSignInRefusesWrongExpiredAndOtherSessionCodes(t *testing.T) {
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
 
 	// Expired: one millisecond past the TTL; just before it, accepted.
-	f.clock.Add(DefaultCodeTTL)
+	f.clock.Add(defaultCodeTTL)
 	_, err = f.oobAuthenticate(f.email, m, st1, c1)
 	require.ErrorIs(t, err, verify.ErrExpired)
 	assert.Equal(t, "verify: the code has expired; request a new one", err.Error())
@@ -754,7 +754,7 @@ func BenchmarkRecoveryCodeAuthenticate(b *testing.B) {
 	e, err := NewRecoveryCode(RecoveryCodeConfig{HashKey: testHashKey})
 	require.NoError(b, err)
 	code := "0123-4567-89ab-cdef-ghjk-mnpq"
-	norm, _ := NormalizeRecoveryCode(code)
+	norm, _ := normalizeRecoveryCode(code)
 	h := e.hash("recovery-code|dev_1", norm)
 	req := &verify.EngineAuthenticate{
 		Subject: verify.Subject{ID: "u"}, Request: verify.AuthenticateRequest{RecoveryCode: &code},

@@ -35,37 +35,39 @@ const (
 	SHA512 Algorithm = "SHA512"
 )
 
-// Limits and defaults of TOTPConfig.
+// NoSkew, as TOTPConfig.Skew, accepts a code for the current time step
+// only (the zero value of Skew means the default, one step either side).
+const NoSkew = -1
+
+// Limits and defaults of TOTPConfig (each field's comment states its range
+// and default).
 const (
-	// DefaultTOTPDigits is the code length authenticator apps expect.
-	DefaultTOTPDigits = 6
-	// DefaultTOTPPeriod is the time step of RFC 6238 §5.2.
-	DefaultTOTPPeriod = 30 * time.Second
-	MinTOTPPeriod     = 15 * time.Second
-	MaxTOTPPeriod     = 120 * time.Second
-	// DefaultTOTPSkew is how many steps either side of the current one are
+	// defaultTOTPDigits is the code length authenticator apps expect.
+	defaultTOTPDigits = 6
+	// defaultTOTPPeriod is the time step of RFC 6238 §5.2.
+	defaultTOTPPeriod = 30 * time.Second
+	minTOTPPeriod     = 15 * time.Second
+	maxTOTPPeriod     = 120 * time.Second
+	// defaultTOTPSkew is how many steps either side of the current one are
 	// accepted: RFC 6238 §5.2 recommends at most one for network delay.
-	DefaultTOTPSkew = 1
-	MaxTOTPSkew     = 2
-	// NoSkew, as TOTPConfig.Skew, accepts the current time step only (the
-	// zero value means DefaultTOTPSkew).
-	NoSkew = -1
-	// DefaultTOTPSecretSize is 160 bits, the length RFC 4226 §4 R6
+	defaultTOTPSkew = 1
+	maxTOTPSkew     = 2
+	// defaultTOTPSecretSize is 160 bits, the length RFC 4226 §4 R6
 	// recommends and the SHA-1 output size.
-	DefaultTOTPSecretSize = 20
-	// MinTOTPSecretSize is 128 bits, RFC 4226 §4 R6's minimum.
-	MinTOTPSecretSize = 16
-	// MaxTOTPSecretSize is the SHA-512 seed length of RFC 6238 App. B.
-	MaxTOTPSecretSize = 64
-	// MaxIssuerLen bounds TOTPConfig.Issuer in bytes.
-	MaxIssuerLen = 100
+	defaultTOTPSecretSize = 20
+	// minTOTPSecretSize is 128 bits, RFC 4226 §4 R6's minimum.
+	minTOTPSecretSize = 16
+	// maxTOTPSecretSize is the SHA-512 seed length of RFC 6238 App. B.
+	maxTOTPSecretSize = 64
+	// maxIssuerLen bounds TOTPConfig.Issuer in bytes.
+	maxIssuerLen = 100
 )
 
 // TOTPConfig configures a TOTP engine. The zero value of each optional field
 // is its default; out-of-range values are errors, never clamped.
 type TOTPConfig struct {
 	// Issuer names the service in the user's authenticator app (the Key URI
-	// issuer). Required: 1 to MaxIssuerLen bytes of UTF-8, without ':' (the
+	// issuer). Required: 1 to 100 bytes of UTF-8, without ':' (the
 	// label separator) or control characters.
 	Issuer string
 	// Algorithm is the HMAC hash. Default SHA1, the only one every
@@ -78,7 +80,7 @@ type TOTPConfig struct {
 	// Many apps ignore any other value than 30s.
 	Period time.Duration
 	// Skew is how many time steps either side of the current one a code may
-	// be from: default 1 (DefaultTOTPSkew); range [0, 2], where 0 is written
+	// be from: default 1; range [0, 2], where 0 is written
 	// NoSkew because the zero value means the default. Every accepted step
 	// widens the window an attacker's guess can hit.
 	Skew int
@@ -120,31 +122,31 @@ func NewTOTP(cfg TOTPConfig) (*TOTP, error) {
 		return nil, configErrorf("Algorithm %q is not one of SHA1, SHA256, SHA512", string(e.alg))
 	}
 	if e.digits == 0 {
-		e.digits = DefaultTOTPDigits
+		e.digits = defaultTOTPDigits
 	}
 	if e.digits != 6 && e.digits != 8 {
 		return nil, configErrorf("Digits %d out of range {6, 8}", e.digits)
 	}
 	if e.period == 0 {
-		e.period = DefaultTOTPPeriod
+		e.period = defaultTOTPPeriod
 	}
-	if e.period < MinTOTPPeriod || e.period > MaxTOTPPeriod || e.period%time.Second != 0 {
-		return nil, configErrorf("Period %v out of range [%v, %v] in whole seconds", e.period, MinTOTPPeriod, MaxTOTPPeriod)
+	if e.period < minTOTPPeriod || e.period > maxTOTPPeriod || e.period%time.Second != 0 {
+		return nil, configErrorf("Period %v out of range [%v, %v] in whole seconds", e.period, minTOTPPeriod, maxTOTPPeriod)
 	}
 	switch e.skew {
 	case 0:
-		e.skew = DefaultTOTPSkew
+		e.skew = defaultTOTPSkew
 	case NoSkew:
 		e.skew = 0
 	}
-	if e.skew < 0 || e.skew > MaxTOTPSkew {
-		return nil, configErrorf("Skew %d out of range [0, %d] (0 is written otp.NoSkew)", cfg.Skew, MaxTOTPSkew)
+	if e.skew < 0 || e.skew > maxTOTPSkew {
+		return nil, configErrorf("Skew %d out of range [0, %d] (0 is written otp.NoSkew)", cfg.Skew, maxTOTPSkew)
 	}
 	if e.secretSize == 0 {
-		e.secretSize = DefaultTOTPSecretSize
+		e.secretSize = defaultTOTPSecretSize
 	}
-	if e.secretSize < MinTOTPSecretSize || e.secretSize > MaxTOTPSecretSize {
-		return nil, configErrorf("SecretSize %d out of range [%d, %d] bytes", e.secretSize, MinTOTPSecretSize, MaxTOTPSecretSize)
+	if e.secretSize < minTOTPSecretSize || e.secretSize > maxTOTPSecretSize {
+		return nil, configErrorf("SecretSize %d out of range [%d, %d] bytes", e.secretSize, minTOTPSecretSize, maxTOTPSecretSize)
 	}
 	if e.now == nil {
 		e.now = time.Now
@@ -153,8 +155,8 @@ func NewTOTP(cfg TOTPConfig) (*TOTP, error) {
 }
 
 func checkIssuer(s string) error {
-	if len(s) == 0 || len(s) > MaxIssuerLen {
-		return configErrorf("Issuer length %d out of range [1, %d] bytes", len(s), MaxIssuerLen)
+	if len(s) == 0 || len(s) > maxIssuerLen {
+		return configErrorf("Issuer length %d out of range [1, %d] bytes", len(s), maxIssuerLen)
 	}
 	if !utf8.ValidString(s) {
 		return configErrorf("Issuer is not valid UTF-8")
@@ -329,7 +331,7 @@ type TOTPKey struct {
 const (
 	keyVersion   = 1
 	keyHeaderLen = 4
-	maxKeyLen    = keyHeaderLen + MaxTOTPSecretSize
+	maxKeyLen    = keyHeaderLen + maxTOTPSecretSize
 )
 
 func (a Algorithm) id() byte {
@@ -379,16 +381,28 @@ func (k TOTPKey) check() error {
 		return fmt.Errorf("otp: TOTP key algorithm %q is not one of SHA1, SHA256, SHA512", string(k.Algorithm))
 	case k.Digits != 6 && k.Digits != 8:
 		return fmt.Errorf("otp: TOTP key digits %d out of range {6, 8}", k.Digits)
-	case k.Period < MinTOTPPeriod || k.Period > MaxTOTPPeriod || k.Period%time.Second != 0:
-		return fmt.Errorf("otp: TOTP key period %v out of range [%v, %v] in whole seconds", k.Period, MinTOTPPeriod, MaxTOTPPeriod)
-	case len(k.Secret) < MinTOTPSecretSize || len(k.Secret) > MaxTOTPSecretSize:
-		return fmt.Errorf("otp: TOTP key secret of %d bytes out of range [%d, %d]", len(k.Secret), MinTOTPSecretSize, MaxTOTPSecretSize)
+	case k.Period < minTOTPPeriod || k.Period > maxTOTPPeriod || k.Period%time.Second != 0:
+		return fmt.Errorf("otp: TOTP key period %v out of range [%v, %v] in whole seconds", k.Period, minTOTPPeriod, maxTOTPPeriod)
+	case len(k.Secret) < minTOTPSecretSize || len(k.Secret) > maxTOTPSecretSize:
+		return fmt.Errorf("otp: TOTP key secret of %d bytes out of range [%d, %d]", len(k.Secret), minTOTPSecretSize, maxTOTPSecretSize)
 	}
 	return nil
 }
 
-// ParseTOTPKey decodes the binary form made by MarshalBinary.
-func ParseTOTPKey(b []byte) (TOTPKey, error) {
+// UnmarshalBinary decodes into k the binary form made by MarshalBinary
+// (a stored method's secret), copying the secret. A malformed form or a
+// parameter out of range is an error, and k is left unchanged.
+func (k *TOTPKey) UnmarshalBinary(b []byte) error {
+	p, err := parseTOTPKey(b)
+	if err != nil {
+		return err
+	}
+	*k = p
+	return nil
+}
+
+// parseTOTPKey is UnmarshalBinary returning the key.
+func parseTOTPKey(b []byte) (TOTPKey, error) {
 	k, err := parseKey(b)
 	if err != nil {
 		return TOTPKey{}, err
@@ -408,12 +422,12 @@ type key struct {
 var errKeyFormat = errors.New("otp: malformed TOTP key")
 
 func parseKey(b []byte) (key, error) {
-	if len(b) < keyHeaderLen+MinTOTPSecretSize || len(b) > maxKeyLen || b[0] != keyVersion {
+	if len(b) < keyHeaderLen+minTOTPSecretSize || len(b) > maxKeyLen || b[0] != keyVersion {
 		return key{}, errKeyFormat
 	}
 	_, h := algorithmOf(b[1])
 	d, p := int(b[2]), int64(b[3])
-	if h == nil || (d != 6 && d != 8) || p < int64(MinTOTPPeriod/time.Second) || p > int64(MaxTOTPPeriod/time.Second) {
+	if h == nil || (d != 6 && d != 8) || p < int64(minTOTPPeriod/time.Second) || p > int64(maxTOTPPeriod/time.Second) {
 		return key{}, errKeyFormat
 	}
 	return key{hash: h, digits: d, period: p, secret: b[keyHeaderLen:]}, nil

@@ -82,12 +82,11 @@ func ExampleNewTOTP() {
 	// last used step: 58910768 true
 }
 
-// Sign-in with a confirmed TOTP method, at the engine level (a host uses
-// the service's sign-in, which does these steps): the engine checks the
-// code against the stored record and returns the time step it matched;
-// the store accepts that step only if it is later than the stored one.
-// Each code is accepted once.
-func ExampleTOTP_Authenticate() {
+// Sign-in with a confirmed TOTP method through the service's Challenge and
+// Authenticate: the engine checks the code against the stored record and
+// returns the time step it matched; the store accepts that step only if it
+// is later than the stored one. Each code is accepted once.
+func ExampleTOTP_signIn() {
 	ctx := context.Background()
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	now := func() time.Time { return clock }
@@ -115,27 +114,23 @@ func ExampleTOTP_Authenticate() {
 	// 652348 is also what `oathtool --totp -b -N @1767323045
 	// GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ` prints.
 	code, _ := key.Code(clock)
+	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: "example-sealing-password-0123456789abcdef"}}, Now: now})
+	if err != nil {
+		panic(err)
+	}
+	svc, err := verify.NewService(verify.Config{Engines: []verify.Engine{engine}, Sealer: sealer, Store: st, Now: now})
+	if err != nil {
+		panic(err)
+	}
 	signIn := func() error {
-		rec, err := st.Get(ctx, alice.ID, "totp|dev_1")
+		// POST /me/v1/authentication-methods/totp|dev_1/challenge, then
+		// …/authenticate {"auth_session":…,"otp_code":…}
+		ch, err := svc.Challenge(ctx, alice, "totp|dev_1", verify.Client{})
 		if err != nil {
 			return err
 		}
-		m, err := verify.MethodFromRecord(rec)
-		if err != nil {
-			return err
-		}
-		a, err := engine.Authenticate(ctx, &verify.EngineAuthenticate{
-			Subject: alice, Method: m, Record: rec, Request: verify.AuthenticateRequest{OTPCode: &code},
-		})
-		if err != nil {
-			return err
-		}
-		// The service writes a.Counter with store.SignIn, refused with
-		// store.ErrStale unless greater than the stored counter.
-		if ok, err := st.AdvanceCounter(ctx, alice.ID, rec.ID, a.Counter); err != nil || !ok {
-			return errors.Join(store.ErrStale, err)
-		}
-		return nil
+		_, err = svc.Authenticate(ctx, alice, "totp|dev_1", verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
+		return err
 	}
 	fmt.Println(code, signIn())
 	err = signIn()

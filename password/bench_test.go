@@ -37,7 +37,7 @@ func BenchmarkPolicyCheck(b *testing.B) {
 				if _, err := checkInput(pw); err != nil {
 					b.Fatal(err)
 				}
-				if vs := c.check(Normalize(pw), &alice); len(vs) != 0 {
+				if vs := c.check(normalize(pw), &alice); len(vs) != 0 {
 					b.Fatal(vs)
 				}
 			}
@@ -74,12 +74,12 @@ func BenchmarkHash(b *testing.B) {
 	})
 }
 
-// BenchmarkCompare measures CompareHash on a default argon2id hash.
+// BenchmarkCompare measures compareHash on a default argon2id hash.
 func BenchmarkCompare(b *testing.B) {
 	enc := mustHash(b, testHasher(b), benchPasswords[0])
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := CompareHash(enc, benchPasswords[0]); err != nil {
+		if err := compareHash(enc, benchPasswords[0]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -93,7 +93,7 @@ func BenchmarkConfirm(b *testing.B) {
 	st, err := json.Marshal(state{Policy: DefaultPolicy()})
 	require.NoError(b, err)
 	pw := benchPasswords[0]
-	req := &verify.EngineConfirm{Subject: alice, MethodID: MethodID(alice.ID), State: st, Request: verify.VerifyRequest{NewPassword: &pw}}
+	req := &verify.EngineConfirm{Subject: alice, MethodID: passwordMethodID(alice.ID), State: st, Request: verify.VerifyRequest{NewPassword: &pw}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := f.eng.Confirm(ctx, req); err != nil {

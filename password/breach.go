@@ -27,13 +27,13 @@ type BreachChecker interface {
 	Breached(ctx context.Context, password string) (int64, error)
 }
 
-// ErrBreachUnavailable matches every error of RangeClient and FileChecker:
+// errBreachUnavailable matches every error of RangeClient and FileChecker:
 // the lookup did not complete. The engine then fails closed or open as
 // its Config.BreachFailOpen says.
-var ErrBreachUnavailable = errors.New("password: breach check unavailable")
+var errBreachUnavailable = errors.New("password: breach check unavailable")
 
 func unavailable(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrBreachUnavailable}, args...)...)
+	return fmt.Errorf("%w: "+format, append([]any{errBreachUnavailable}, args...)...)
 }
 
 // sha1Hex returns the uppercase hex SHA-1 of s, the key of the Pwned
@@ -62,8 +62,8 @@ type RangeConfig struct {
 	MaxResponseBytes int64
 }
 
-// DefaultRangeURL is the Pwned Passwords range API.
-const DefaultRangeURL = "https://api.pwnedpasswords.com/range/"
+// defaultRangeURL is the Pwned Passwords range API.
+const defaultRangeURL = "https://api.pwnedpasswords.com/range/"
 
 // RangeClient is a BreachChecker querying a k-anonymity range API (Have I
 // Been Pwned's Pwned Passwords v3): it sends only the first 5 hex
@@ -85,7 +85,7 @@ var _ BreachChecker = (*RangeClient)(nil)
 func NewRangeClient(cfg RangeConfig) (*RangeClient, error) {
 	c := &RangeClient{base: cfg.BaseURL, timeout: cfg.Timeout, ua: cfg.UserAgent, max: cfg.MaxResponseBytes}
 	if c.base == "" {
-		c.base = DefaultRangeURL
+		c.base = defaultRangeURL
 	}
 	u, err := url.Parse(c.base)
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -129,9 +129,8 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Breached implements BreachChecker. Every failure matches
-// ErrBreachUnavailable; a timeout or cancellation also matches the
-// context's error.
+// Breached implements BreachChecker. A failure is an error, never 0; a
+// timeout or cancellation matches the context's error.
 func (c *RangeClient) Breached(ctx context.Context, password string) (int64, error) {
 	h := sha1Hex(password)
 	prefix, suffix := h[:5], h[5:]
@@ -221,7 +220,9 @@ type FileChecker struct {
 
 var _ BreachChecker = (*FileChecker)(nil)
 
-// OpenFileChecker opens the sorted hash file at path. Close it when done.
+// OpenFileChecker opens the sorted hash file at path, which must hold
+// "SHA1HEX:COUNT" lines sorted by hash, and checks its first line. Close it
+// when done.
 func OpenFileChecker(path string) (*FileChecker, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -232,7 +233,7 @@ func OpenFileChecker(path string) (*FileChecker, error) {
 		f.Close()
 		return nil, fmt.Errorf("password: breach file: %w", err)
 	}
-	c, err := NewFileChecker(f, st.Size())
+	c, err := newFileChecker(f, st.Size())
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -241,9 +242,9 @@ func OpenFileChecker(path string) (*FileChecker, error) {
 	return c, nil
 }
 
-// NewFileChecker returns a FileChecker over size bytes of r, which must
+// newFileChecker returns a FileChecker over size bytes of r, which must
 // hold sorted "SHA1HEX:COUNT" lines. It checks the first line.
-func NewFileChecker(r io.ReaderAt, size int64) (*FileChecker, error) {
+func newFileChecker(r io.ReaderAt, size int64) (*FileChecker, error) {
 	c := &FileChecker{r: r, size: size}
 	if size <= 0 {
 		return nil, errors.New("password: breach file is empty")

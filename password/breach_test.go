@@ -138,7 +138,7 @@ func TestRangeClientFailures(t *testing.T) {
 			srv := newRangeServer(t, tc.handler)
 			c := newRangeClient(t, srv.URL, 100*time.Millisecond)
 			n, err := c.Breached(ctx, "password")
-			require.ErrorIs(t, err, ErrBreachUnavailable, "a failed lookup is never \"not breached\"")
+			require.ErrorIs(t, err, errBreachUnavailable, "a failed lookup is never \"not breached\"")
 			if tc.also != nil {
 				assert.ErrorIs(t, err, tc.also)
 			}
@@ -151,7 +151,7 @@ func TestRangeClientFailures(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		_, err := c.Breached(cctx, "password")
-		assert.ErrorIs(t, err, ErrBreachUnavailable)
+		assert.ErrorIs(t, err, errBreachUnavailable)
 		assert.ErrorIs(t, err, context.Canceled)
 	})
 }
@@ -194,7 +194,7 @@ func TestFileChecker(t *testing.T) {
 	variants := map[string][]byte{"crlf": crlf, "lf": lf, "no final newline": noFinalNewline}
 	for name, data := range variants {
 		t.Run(name, func(t *testing.T) {
-			c, err := NewFileChecker(bytes.NewReader(data), int64(len(data)))
+			c, err := newFileChecker(bytes.NewReader(data), int64(len(data)))
 			require.NoError(t, err)
 			for pw, want := range map[string]int64{
 				"password": 9545824, "correct horse battery staple": 368, "Tr0ub4dor&3 wears a hat": 2,
@@ -230,25 +230,25 @@ func TestFileChecker(t *testing.T) {
 		assert.Error(t, err)
 	})
 	t.Run("malformed", func(t *testing.T) {
-		_, err := NewFileChecker(strings.NewReader("hello\n"), 6)
+		_, err := newFileChecker(strings.NewReader("hello\n"), 6)
 		assert.ErrorContains(t, err, "first line")
-		_, err = NewFileChecker(strings.NewReader(""), 0)
+		_, err = newFileChecker(strings.NewReader(""), 0)
 		assert.Error(t, err)
 		// A 2000-byte line in the middle, where the first probe lands.
 		cut := bytes.IndexByte(lf[len(lf)/2:], '\n') + len(lf)/2 + 1
 		long := string(lf[:cut]) + strings.Repeat("9", 2000) + "\n" + string(lf[cut:])
-		c, err := NewFileChecker(strings.NewReader(long), int64(len(long)))
+		c, err := newFileChecker(strings.NewReader(long), int64(len(long)))
 		require.NoError(t, err)
 		_, err = c.lookup(ctx, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF")
-		assert.ErrorIs(t, err, ErrBreachUnavailable)
+		assert.ErrorIs(t, err, errBreachUnavailable)
 	})
 	t.Run("cancelled", func(t *testing.T) {
-		c, err := NewFileChecker(bytes.NewReader(lf), int64(len(lf)))
+		c, err := newFileChecker(bytes.NewReader(lf), int64(len(lf)))
 		require.NoError(t, err)
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		_, err = c.Breached(cctx, "password")
-		assert.ErrorIs(t, err, ErrBreachUnavailable)
+		assert.ErrorIs(t, err, errBreachUnavailable)
 		assert.ErrorIs(t, err, context.Canceled)
 	})
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Normalize returns s in Unicode Normalization Form KC. Every password is
+// normalize returns s in Unicode Normalization Form KC. Every password is
 // normalised this way before it is hashed or compared, and before its
 // character classes, runs and words are checked (NIST SP 800-63B rev3
 // §5.1.1.2, checklist PW-08), so "Å" typed as U+212B ANGSTROM SIGN and as
@@ -21,7 +21,7 @@ import (
 // tools from ASCII passwords verify as they are. Lengths are not counted
 // on it but on the password as typed (code points after NFC, AB-09): one
 // U+FDFA is one character, though 18 after NFKC.
-func Normalize(s string) string {
+func normalize(s string) string {
 	if norm.NFKC.IsNormalString(s) {
 		return s
 	}
@@ -33,12 +33,12 @@ func Normalize(s string) string {
 // none of them a control character (pattern
 // ^[^\u0000-\u001f\u007f-\u009f]*$), and at least one of them visible.
 const (
-	MaxPasswordLength = 256
+	maxPasswordLength = 256
 	// maxPasswordInput is the byte length beyond which no string can be
 	// 256 code points after NFC, with room for decomposed input (a Hangul
 	// syllable typed as three jamo is 9 bytes): such input is refused
 	// before it is even normalised.
-	maxPasswordInput = 4 * utf8.UTFMax * MaxPasswordLength
+	maxPasswordInput = 4 * utf8.UTFMax * maxPasswordLength
 )
 
 // typed returns raw as the user typed it for counting: in NFC, where a
@@ -62,7 +62,7 @@ func checkInput(raw string) (string, error) {
 	// on its byte length alone (checklist PW-13).
 	if len(raw) > maxPasswordInput {
 		return "", verify.InvalidField("new_password", "/new_password",
-			fmt.Sprintf("new_password must be at most %d characters", MaxPasswordLength))
+			fmt.Sprintf("new_password must be at most %d characters", maxPasswordLength))
 	}
 	if !utf8.ValidString(raw) {
 		return "", verify.InvalidField("new_password", "/new_password", "new_password must be valid UTF-8")
@@ -72,9 +72,9 @@ func checkInput(raw string) (string, error) {
 	}
 	t := typed(raw)
 	n := utf8.RuneCountInString(t)
-	if n < 1 || n > MaxPasswordLength {
+	if n < 1 || n > maxPasswordLength {
 		return "", verify.InvalidField("new_password", "/new_password",
-			fmt.Sprintf("new_password must be 1 to %d characters", MaxPasswordLength))
+			fmt.Sprintf("new_password must be 1 to %d characters", maxPasswordLength))
 	}
 	if !visible.Has(t) {
 		return "", verify.InvalidField("new_password", "/new_password", "new_password must contain a visible character")
@@ -109,7 +109,7 @@ func newChecker(p Policy, custom *wordList, maxBytes int) (*checker, error) {
 // counts typed; every other rule looks at its NFKC form.
 func (c *checker) check(typed string, sub *verify.Subject) []Violation {
 	var vs []Violation
-	pw := Normalize(typed)
+	pw := normalize(typed)
 	cx := &c.policy.Complexity
 	// One pass over the runes for length, classes, identical and
 	// sequential runs.
@@ -139,10 +139,10 @@ func (c *checker) check(typed string, sub *verify.Subject) []Violation {
 		p2, p1 = p1, r
 	}
 	if n < cx.MinLength {
-		vs = append(vs, Violation{RuleMinLength, fmt.Sprintf("must be at least %d characters", cx.MinLength)})
+		vs = append(vs, Violation{ruleMinLength, fmt.Sprintf("must be at least %d characters", cx.MinLength)})
 	}
 	if c.maxBytes > 0 && len(pw) > c.maxBytes {
-		vs = append(vs, Violation{RuleMaxLength, fmt.Sprintf("must be at most %d bytes (UTF-8), the limit of the password hash", c.maxBytes)})
+		vs = append(vs, Violation{ruleMaxLength, fmt.Sprintf("must be at most %d bytes (UTF-8), the limit of the password hash", c.maxBytes)})
 	}
 	if len(cx.CharacterTypes) > 0 {
 		got := 0
@@ -154,30 +154,30 @@ func (c *checker) check(typed string, sub *verify.Subject) []Violation {
 		switch cx.CharacterTypeRule {
 		case ThreeOfFour:
 			if got < 3 {
-				vs = append(vs, Violation{RuleCharacterTypes, "must contain at least 3 of: lowercase, uppercase, number and special characters"})
+				vs = append(vs, Violation{ruleCharacterTypes, "must contain at least 3 of: lowercase, uppercase, number and special characters"})
 			}
 		default:
 			if got < len(cx.CharacterTypes) {
-				vs = append(vs, Violation{RuleCharacterTypes, "must contain " + typeList(cx.CharacterTypes) + " characters"})
+				vs = append(vs, Violation{ruleCharacterTypes, "must contain " + typeList(cx.CharacterTypes) + " characters"})
 			}
 		}
 	}
 	if cx.IdenticalCharacters == Block && identical {
-		vs = append(vs, Violation{RuleIdenticalCharacters, "must not contain more than 2 identical characters in a row"})
+		vs = append(vs, Violation{ruleIdenticalCharacters, "must not contain more than 2 identical characters in a row"})
 	}
 	if cx.SequentialCharacters == Block && sequential {
-		vs = append(vs, Violation{RuleSequentialCharacters, "must not contain 3 or more sequential letters or digits (such as abc, CBA or 321)"})
+		vs = append(vs, Violation{ruleSequentialCharacters, "must not contain 3 or more sequential letters or digits (such as abc, CBA or 321)"})
 	}
 	var lower string
 	if c.dict != nil || c.policy.ProfileData.Active {
 		lower = strings.ToLower(pw)
 	}
 	if c.dict != nil && inDictionary(lower, c.dict, c.custom) {
-		vs = append(vs, Violation{RuleDictionary, "is too common: it is on a list of commonly used or banned passwords"})
+		vs = append(vs, Violation{ruleDictionary, "is too common: it is on a list of commonly used or banned passwords"})
 	}
 	if c.policy.ProfileData.Active {
 		if fields := profileHits(lower, sub, c.policy.ProfileData.BlockedFields); len(fields) > 0 {
-			vs = append(vs, Violation{RuleProfileData, "must not contain your personal data (" + strings.Join(fields, ", ") + ")"})
+			vs = append(vs, Violation{ruleProfileData, "must not contain your personal data (" + strings.Join(fields, ", ") + ")"})
 		}
 	}
 	return vs
@@ -302,8 +302,8 @@ func mergeViolations(a, b []Violation) []Violation {
 }
 
 var rulesInOrder = []Rule{
-	RuleMinLength, RuleMaxLength, RuleCharacterTypes, RuleIdenticalCharacters,
-	RuleSequentialCharacters, RuleDictionary, RuleProfileData, RuleBreached, RuleHistory,
+	ruleMinLength, ruleMaxLength, ruleCharacterTypes, ruleIdenticalCharacters,
+	ruleSequentialCharacters, ruleDictionary, ruleProfileData, ruleBreached, ruleHistory,
 }
 
 func ruleOrder(r Rule) int { return slices.Index(rulesInOrder, r) }

@@ -27,7 +27,7 @@ func checklistGaps(t *testing.T) {
 	// under the user's guard, then the new one is enrolled.
 	change := func(f *fixture, lim verify.Limiter, limit verify.Limit, cur, pw string) error {
 		err := ratelimit.Guard(ctx, lim, "signin:"+alice.ID, limit, func(ctx context.Context) error {
-			return f.signIn(alice.ID, MethodID(alice.ID), cur)
+			return f.signIn(alice.ID, passwordMethodID(alice.ID), cur)
 		})
 		if err != nil {
 			return err
@@ -54,7 +54,7 @@ func checklistGaps(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, limit.Requests-2, rl.Remaining, "the failed check was counted")
 		require.NoError(t, change(f, lim, limit, current, next))
-		require.NoError(t, f.signIn(alice.ID, MethodID(alice.ID), next))
+		require.NoError(t, f.signIn(alice.ID, passwordMethodID(alice.ID), next))
 	})
 
 	t.Run("PW-10", func(t *testing.T) {
@@ -74,7 +74,7 @@ func checklistGaps(t *testing.T) {
 		require.ErrorAs(t, err, &ve)
 		require.NotNil(t, ve.RateLimit)
 		assert.Positive(t, ve.RateLimit.RetryAfter)
-		require.NoError(t, f.signIn(alice.ID, MethodID(alice.ID), current), "the password did not change")
+		require.NoError(t, f.signIn(alice.ID, passwordMethodID(alice.ID), current), "the password did not change")
 	})
 
 	t.Run("PW-16", func(t *testing.T) {
@@ -109,7 +109,7 @@ func checklistGaps(t *testing.T) {
 		en := f.start(t, alice)
 		m, err := f.confirm(alice, en, current)
 		require.NoError(t, err)
-		assert.Equal(t, MethodID(alice.ID), m.ID)
+		assert.Equal(t, passwordMethodID(alice.ID), m.ID)
 	})
 }
 

@@ -29,7 +29,7 @@ func TestChecklist(t *testing.T) {
 		// Single factor, the default policy: 15 code points.
 		f := newFixture(t, Config{})
 		_, err := f.set(t, alice, "kqzvtrmwpxhjdl") // 14
-		assert.Equal(t, []Rule{RuleMinLength}, rules(policyError(t, err)))
+		assert.Equal(t, []Rule{ruleMinLength}, rules(policyError(t, err)))
 		_, err = f.set(t, alice, "kqzvtrmwpxhjdlf") // 15
 		require.NoError(t, err)
 		// MFA-only policy: 8, counted in code points after NFKC.
@@ -37,9 +37,9 @@ func TestChecklist(t *testing.T) {
 		p.Complexity.MinLength = 8
 		f8 := newFixture(t, Config{Policy: &p})
 		_, err = f8.set(t, alice, "ééééééé") // 7 code points, 14 bytes
-		assert.Equal(t, []Rule{RuleMinLength}, rules(policyError(t, err)))
+		assert.Equal(t, []Rule{ruleMinLength}, rules(policyError(t, err)))
 		_, err = f8.set(t, alice, "e\u0301e\u0301e\u0301e\u0301") // 8 code points, 4 after NFKC
-		assert.Equal(t, []Rule{RuleMinLength}, rules(policyError(t, err)))
+		assert.Equal(t, []Rule{ruleMinLength}, rules(policyError(t, err)))
 		_, err = f8.set(t, alice, "😀🎉🔑🦊🌍🚲🎲🍋") // 8 emoji
 		require.NoError(t, err)
 	})
@@ -49,11 +49,11 @@ func TestChecklist(t *testing.T) {
 		require.Equal(t, 64, len([]rune(random64)))
 		_, err := f.set(t, alice, random64)
 		require.NoError(t, err)
-		require.NoError(t, f.signIn(alice.ID, MethodID(alice.ID), random64))
+		require.NoError(t, f.signIn(alice.ID, passwordMethodID(alice.ID), random64))
 		euros := strings.Repeat("€", 64) // 192 bytes: beyond bcrypt, fine for argon2id
 		_, err = f.set(t, alice, euros)
 		require.NoError(t, err)
-		require.NoError(t, f.signIn(alice.ID, MethodID(alice.ID), euros))
+		require.NoError(t, f.signIn(alice.ID, passwordMethodID(alice.ID), euros))
 		_, err = f.set(t, alice, strings.Repeat("€", 256))
 		require.NoError(t, err, "the spec's 256 code points")
 	})
@@ -63,7 +63,7 @@ func TestChecklist(t *testing.T) {
 		require.Len(t, p, 80)
 		_, err := f.set(t, alice, p)
 		require.NoError(t, err)
-		id := MethodID(alice.ID)
+		id := passwordMethodID(alice.ID)
 		assert.ErrorIs(t, f.signIn(alice.ID, id, p[:72]), ErrMismatch)
 		assert.ErrorIs(t, f.signIn(alice.ID, id, p+"x"), ErrMismatch)
 		assert.ErrorIs(t, f.signIn(alice.ID, id, strings.ToUpper(p)), ErrMismatch, "no case change")
@@ -74,9 +74,9 @@ func TestChecklist(t *testing.T) {
 		f := newFixture(t, Config{Hasher: bh})
 		_, err := f.set(t, alice, strings.Repeat("k", 50)+strings.Repeat("q", 50)) // 100 bytes
 		pe := policyError(t, err)
-		require.Equal(t, []Rule{RuleMaxLength}, rules(pe))
+		require.Equal(t, []Rule{ruleMaxLength}, rules(pe))
 		assert.Contains(t, pe.Violations[0].Detail, "72 bytes")
-		_, err = f.store.Get(ctx, alice.ID, MethodID(alice.ID))
+		_, err = f.store.Get(ctx, alice.ID, passwordMethodID(alice.ID))
 		require.ErrorIs(t, err, store.ErrNotFound, "no hash stored, empty or not")
 		_, err = bh.Hash(ctx, strings.Repeat("k", 100))
 		require.ErrorIs(t, err, ErrPasswordTooLong)
@@ -104,12 +104,12 @@ func TestChecklist(t *testing.T) {
 		srv := newRangeServer(t, nil)
 		f := newFixture(t, Config{Breach: newRangeClient(t, srv.URL, time.Second)})
 		_, err := f.set(t, alice, "password1234567")
-		assert.Equal(t, []Rule{RuleDictionary}, rules(policyError(t, err)))
+		assert.Equal(t, []Rule{ruleDictionary}, rules(policyError(t, err)))
 		_, err = f.set(t, alice, "alice.liddell2026!")
-		assert.Equal(t, []Rule{RuleProfileData}, rules(policyError(t, err)))
+		assert.Equal(t, []Rule{ruleProfileData}, rules(policyError(t, err)))
 		_, err = f.set(t, alice, "correct horse battery staple") // count 368 in the range fixture
 		pe := policyError(t, err)
-		assert.Equal(t, []Violation{{RuleBreached, "has appeared in a data breach; choose another password"}}, pe.Violations)
+		assert.Equal(t, []Violation{{ruleBreached, "has appeared in a data breach; choose another password"}}, pe.Violations)
 	})
 	t.Run("PW-07", func(t *testing.T) {
 		release := make(chan struct{})
@@ -124,7 +124,7 @@ func TestChecklist(t *testing.T) {
 		var mu sync.Mutex
 		closed := newFixture(t, Config{Breach: newRangeClient(t, hang.URL, 100*time.Millisecond)})
 		_, err := closed.set(t, alice, goodPassword)
-		require.ErrorIs(t, err, ErrBreachUnavailable)
+		require.ErrorIs(t, err, errBreachUnavailable)
 		require.ErrorIs(t, err, context.DeadlineExceeded, "a timed-out lookup is a network error, not \"not breached\"")
 		assert.Nil(t, verify.Kind(err), "fail-closed: an internal error (5xx)")
 		open := newFixture(t, Config{Breach: newRangeClient(t, hang.URL, 100*time.Millisecond), BreachFailOpen: true, Logger: newTestLogger(&mu, &logs)})
@@ -139,10 +139,10 @@ func TestChecklist(t *testing.T) {
 		f := newFixture(t, Config{})
 		_, err := f.set(t, alice, "\u212Bngström lantern violin") // ANGSTROM SIGN
 		require.NoError(t, err)
-		require.NoError(t, f.signIn(alice.ID, MethodID(alice.ID), "\u00C5ngström lantern violin"))
-		require.NoError(t, f.signIn(alice.ID, MethodID(alice.ID), "A\u030Angstro\u0308m lantern violin"))
-		assert.Equal(t, "\u00C5", Normalize("\u212B"))
-		assert.Equal(t, "fi", Normalize("\uFB01"), "NFKC, not NFC")
+		require.NoError(t, f.signIn(alice.ID, passwordMethodID(alice.ID), "\u00C5ngström lantern violin"))
+		require.NoError(t, f.signIn(alice.ID, passwordMethodID(alice.ID), "A\u030Angstro\u0308m lantern violin"))
+		assert.Equal(t, "\u00C5", normalize("\u212B"))
+		assert.Equal(t, "fi", normalize("\uFB01"), "NFKC, not NFC")
 	})
 	t.Run("PW-11", func(t *testing.T) {
 		h := testHasher(t)
@@ -173,7 +173,7 @@ func TestChecklist(t *testing.T) {
 		for i := range 100 {
 			wg.Go(func() {
 				pw := fmt.Sprintf("concurrent passphrase %03d", i)
-				_, err := f.eng.Confirm(ctx, &verify.EngineConfirm{Subject: alice, MethodID: MethodID(alice.ID), State: st,
+				_, err := f.eng.Confirm(ctx, &verify.EngineConfirm{Subject: alice, MethodID: passwordMethodID(alice.ID), State: st,
 					Request: verify.VerifyRequest{NewPassword: &pw}})
 				errs <- err
 			})

@@ -81,7 +81,7 @@ func newWordList(words []string) *wordList {
 
 // fold is the case-insensitive form every dictionary and profile
 // comparison uses: NFKC (as the password itself), then lowercase.
-func fold(s string) string { return strings.ToLower(Normalize(s)) }
+func fold(s string) string { return strings.ToLower(normalize(s)) }
 
 // The embedded lists are decompressed on first use, once per process, and
 // are immutable afterwards.
@@ -128,19 +128,19 @@ func list(l DictionaryList) (*wordList, error) {
 
 // Custom word limits (Config.CustomWords).
 const (
-	MaxCustomWords   = 200
-	MaxCustomWordLen = 50 // code points
+	maxCustomWords   = 200
+	maxCustomWordLen = 50 // code points
 )
 
 // newCustomWords validates and folds the engine's custom words.
 func newCustomWords(words []string) (*wordList, error) {
-	if len(words) > MaxCustomWords {
-		return nil, fmt.Errorf("password: %d custom words, out of range [0, %d]", len(words), MaxCustomWords)
+	if len(words) > maxCustomWords {
+		return nil, fmt.Errorf("password: %d custom words, out of range [0, %d]", len(words), maxCustomWords)
 	}
 	for i, w := range words {
 		n := utf8.RuneCountInString(w)
-		if !utf8.ValidString(w) || n < 1 || n > MaxCustomWordLen {
-			return nil, fmt.Errorf("password: custom word %d must be 1 to %d characters of valid UTF-8", i, MaxCustomWordLen)
+		if !utf8.ValidString(w) || n < 1 || n > maxCustomWordLen {
+			return nil, fmt.Errorf("password: custom word %d must be 1 to %d characters of valid UTF-8", i, maxCustomWordLen)
 		}
 		if strings.IndexFunc(w, isControl) >= 0 {
 			return nil, fmt.Errorf("password: custom word %d contains a control character", i)

@@ -18,20 +18,20 @@
 // broken rule, never echoing the password); the breach check; the
 // history; then hashing. The confirmed method is
 // "password|" + base64url(identity_user_id), usage primary, with
-// last_password_reset set. Its store.Method.Secret (see Secret) holds
-// the current hash and the previous ones.
+// last_password_reset set. Its store.Method.Secret holds a versioned
+// JSON document of the current hash and the previous ones.
 //
 // Policy violations are verify.ErrInvalidRequest errors whose cause is a
 // *PolicyError listing every broken Rule; errors.As finds it:
 //
 //	var pe *password.PolicyError
-//	if errors.As(err, &pe) && pe.Broke(password.RuleDictionary) { … }
+//	if errors.As(err, &pe) && pe.Broke("dictionary") { … }
 //
 // # Sign-in
 //
 // The Engine implements verify.SignInEngine too. Challenge has nothing to
 // send. Authenticate compares the password with the stored hash, in any
-// format Hasher.Compare reads, and when NeedsRehash finds the hash
+// format Hasher.Compare reads, and when Hasher.NeedsRehash finds the hash
 // outdated returns a new one (the history unchanged) for the service to
 // write conditional on the record's version (PW-11). For a method that
 // does not exist, which the service passes as the zero store.Method, it
@@ -49,8 +49,8 @@
 //     only ever a second factor. Any printable character, space and Unicode
 //     are accepted; composition rules are off by default (PW-05) and
 //     available for parity with Auth0 tenants (Preset).
-//   - Normalisation is NFKC, pinned: Hasher.Hash, Hasher.Compare and
-//     CompareHash all apply it, so set and sign-in agree (PW-08).
+//   - Normalisation is NFKC, pinned: Hasher.Hash and Hasher.Compare
+//     both apply it, so set and sign-in agree (PW-08).
 //   - Nothing truncates a password (PW-03). "truncate" is refused as a
 //     max_length_exceeded value. With bcrypt, a password over 72 bytes is
 //     a policy violation stated in bytes (PW-04), and a longer password
@@ -120,10 +120,10 @@
 //
 // # Hashes
 //
-// CompareHash and Hasher.Compare verify bcrypt ($2a$, $2b$, $2y$),
+// Hasher.Compare verifies bcrypt ($2a$, $2b$, $2y$),
 // argon2id and argon2i PHC strings (v=19), PBKDF2-SHA256/SHA512 (PHC, as
 // written by @phc/pbkdf2 and passlib, and Django's pbkdf2_sha256) and
 // scrypt (passlib's $scrypt$ and Django's scrypt$), so that imported
-// hashes keep working and are upgraded by NeedsRehash and
+// hashes keep working and are upgraded by Hasher.NeedsRehash and
 // Engine.Authenticate at the next sign-in.
 package password

@@ -17,13 +17,13 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// PendingID is the id of every password enrollment between start and
+// pendingID is the id of every password enrollment between start and
 // confirm (spec: PasswordCreationResponse.id).
-const PendingID = "password|new"
+const pendingID = "password|new"
 
-// DefaultConnection is the database connection an Engine serves when
+// defaultConnection is the database connection an Engine serves when
 // Config.Connection is empty (Auth0's default database connection name).
-const DefaultConnection = "Username-Password-Authentication"
+const defaultConnection = "Username-Password-Authentication"
 
 // Config configures an Engine. The zero value of each field is its safe
 // default; New validates it once.
@@ -50,7 +50,8 @@ type Config struct {
 	BreachFailOpen bool
 	// Connection is the name of the database connection this engine sets
 	// passwords for; a start request naming another one is refused.
-	// Default DefaultConnection; 1 to 128 of [a-zA-Z0-9-].
+	// Default "Username-Password-Authentication" (Auth0's default database
+	// connection); 1 to 128 of [a-zA-Z0-9-].
 	Connection string
 	// Logger receives breach-check failures accepted under
 	// BreachFailOpen and unverifiable history entries; nil discards them.
@@ -117,7 +118,7 @@ func New(methods store.Methods, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	if e.connection == "" {
-		e.connection = DefaultConnection
+		e.connection = defaultConnection
 	}
 	if !validConnection(e.connection) {
 		return nil, fmt.Errorf("password: Connection %q must be 1 to 128 of [a-zA-Z0-9-]", e.connection)
@@ -148,9 +149,9 @@ func (e *Engine) Policy() Policy { return e.policy.clone() }
 // Hasher returns e's hasher.
 func (e *Engine) Hasher() *Hasher { return e.hasher }
 
-// MethodID returns the id of the password method of an identity:
+// passwordMethodID returns the id of the password method of an identity:
 // "password|" + base64url(identityUserID), unpadded.
-func MethodID(identityUserID string) string {
+func passwordMethodID(identityUserID string) string {
 	return "password|" + base64.RawURLEncoding.EncodeToString([]byte(identityUserID))
 }
 
@@ -202,8 +203,8 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 	}
 	return &verify.Challenge{
 		State:     state{Policy: e.policy},
-		PendingID: PendingID,
-		MethodID:  MethodID(identity),
+		PendingID: pendingID,
+		MethodID:  passwordMethodID(identity),
 		Policy:    pol,
 	}, nil
 }
@@ -234,7 +235,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 	// The current method, for its history and version.
 	var (
 		cur     *verify.Method
-		secret  Secret
+		secret  storedSecret
 		version int64
 	)
 	rec, err := e.methods.Get(ctx, req.Subject.ID, req.MethodID)
@@ -250,7 +251,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 		if m.Type != verify.TypePassword {
 			return nil, fmt.Errorf("password: stored method %q is of type %s", rec.ID, m.Type)
 		}
-		if secret, err = DecodeSecret(rec.Secret); err != nil {
+		if secret, err = decodeSecret(rec.Secret); err != nil {
 			return nil, fmt.Errorf("password: current method %q: %w", rec.ID, err)
 		}
 		cur, version = &m, rec.Version
@@ -263,7 +264,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 			return nil, err
 		}
 		if reused {
-			return nil, (&PolicyError{Violations: []Violation{{RuleHistory,
+			return nil, (&PolicyError{Violations: []Violation{{ruleHistory,
 				fmt.Sprintf("must not be one of your last %d passwords", size)}}}).verifyError()
 		}
 	}
@@ -274,12 +275,12 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 			// Unreachable: the checker refuses what bcrypt cannot take, and
 			// the input bound keeps argon2id's input far below its limit.
 			// Should it happen, a 400 all the same, never a 500.
-			return nil, (&PolicyError{Violations: []Violation{{RuleMaxLength,
+			return nil, (&PolicyError{Violations: []Violation{{ruleMaxLength,
 				fmt.Sprintf("must be at most %d bytes (UTF-8), the limit of the password hash", e.hasher.MaxInput())}}}).verifyError()
 		}
 		return nil, err
 	}
-	next := Secret{Hash: h}
+	next := storedSecret{Hash: h}
 	if size > 1 && cur != nil {
 		next.History = secret.recent(size - 1)
 	}
@@ -323,7 +324,7 @@ func (e *Engine) check(ctx context.Context, sub *verify.Subject, raw string, sea
 	if err != nil {
 		return "", err
 	}
-	pw := Normalize(t)
+	pw := normalize(t)
 	vs := e.checker.check(t, sub)
 	if sealed != nil && !sealed.equal(&e.policy) {
 		c, err := e.newChecker(*sealed)
@@ -348,7 +349,7 @@ func (e *Engine) check(ctx context.Context, sub *verify.Subject, raw string, sea
 	case err != nil:
 		return "", fmt.Errorf("password: breach check (fail-closed): %w", err)
 	case n > 0:
-		return "", (&PolicyError{Violations: []Violation{{RuleBreached, "has appeared in a data breach; choose another password"}}}).verifyError()
+		return "", (&PolicyError{Violations: []Violation{{ruleBreached, "has appeared in a data breach; choose another password"}}}).verifyError()
 	}
 	return pw, nil
 }
@@ -389,7 +390,7 @@ func (e *Engine) inHistory(ctx context.Context, hashes []string, pw string, req 
 // Secret is what the password method keeps in store.Method.Secret: the
 // current hash and the previous ones, newest first. Persistent stores
 // encrypt it at rest.
-type Secret struct {
+type storedSecret struct {
 	Hash    string   `json:"hash"`
 	History []string `json:"history,omitempty"`
 }
@@ -403,33 +404,33 @@ type wireSecret struct {
 }
 
 // Encode returns s as stored.
-func (s Secret) Encode() ([]byte, error) {
+func (s storedSecret) Encode() ([]byte, error) {
 	if s.Hash == "" {
 		return nil, errors.New("password: refusing to store an empty hash")
 	}
 	return json.Marshal(wireSecret{V: secretVersion, Hash: s.Hash, History: s.History})
 }
 
-// DecodeSecret decodes a password method's store.Method.Secret.
-func DecodeSecret(b []byte) (Secret, error) {
+// decodeSecret decodes a password method's store.Method.Secret.
+func decodeSecret(b []byte) (storedSecret, error) {
 	var w wireSecret
 	if len(b) > 64<<10 {
-		return Secret{}, errors.New("password: secret too large")
+		return storedSecret{}, errors.New("password: secret too large")
 	}
 	if err := strictDecode(b, &w); err != nil {
-		return Secret{}, fmt.Errorf("password: decode secret: %w", err)
+		return storedSecret{}, fmt.Errorf("password: decode secret: %w", err)
 	}
-	if w.V != secretVersion || w.Hash == "" || len(w.History) > MaxHistorySize {
-		return Secret{}, errors.New("password: invalid secret")
+	if w.V != secretVersion || w.Hash == "" || len(w.History) > maxHistorySize {
+		return storedSecret{}, errors.New("password: invalid secret")
 	}
 	if slices.Contains(w.History, "") {
-		return Secret{}, errors.New("password: invalid secret: empty history entry")
+		return storedSecret{}, errors.New("password: invalid secret: empty history entry")
 	}
-	return Secret{Hash: w.Hash, History: w.History}, nil
+	return storedSecret{Hash: w.Hash, History: w.History}, nil
 }
 
 // recent returns the n most recent hashes: the current one, then history.
-func (s Secret) recent(n int) []string {
+func (s storedSecret) recent(n int) []string {
 	all := append([]string{s.Hash}, s.History...)
 	return all[:min(n, len(all))]
 }

@@ -55,11 +55,11 @@ func TestStartIdentity(t *testing.T) {
 		wantField string
 		wantID    string
 	}{
-		{"own identity by default", nil, verify.StartRequest{}, nil, "", MethodID(alice.ID)},
-		{"own identity named", nil, verify.StartRequest{IdentityUserID: alice.ID}, nil, "", MethodID(alice.ID)},
-		{"default connection", nil, verify.StartRequest{Connection: DefaultConnection}, nil, "", MethodID(alice.ID)},
+		{"own identity by default", nil, verify.StartRequest{}, nil, "", passwordMethodID(alice.ID)},
+		{"own identity named", nil, verify.StartRequest{IdentityUserID: alice.ID}, nil, "", passwordMethodID(alice.ID)},
+		{"default connection", nil, verify.StartRequest{Connection: defaultConnection}, nil, "", passwordMethodID(alice.ID)},
 		{"another identity refused by default", nil, verify.StartRequest{IdentityUserID: "auth0|mallory"}, verify.ErrForbidden, "", ""},
-		{"linked identity allowed by the hook", allowLinked, verify.StartRequest{IdentityUserID: "linked-identity-7"}, nil, "", MethodID("linked-identity-7")},
+		{"linked identity allowed by the hook", allowLinked, verify.StartRequest{IdentityUserID: "linked-identity-7"}, nil, "", passwordMethodID("linked-identity-7")},
 		{"hook refuses", allowLinked, verify.StartRequest{IdentityUserID: "auth0|mallory"}, verify.ErrForbidden, "", ""},
 		{"identity with a space", nil, verify.StartRequest{IdentityUserID: "auth0|al ice"}, verify.ErrInvalidRequest, "identity_user_id", ""},
 		{"identity with NBSP", nil, verify.StartRequest{IdentityUserID: "auth0|al\u00a0ice"}, verify.ErrInvalidRequest, "identity_user_id", ""},
@@ -101,7 +101,7 @@ func TestConfirm(t *testing.T) {
 	enr := f.start(t, alice)
 	m, err := f.confirm(alice, enr, goodPassword)
 	require.NoError(t, err)
-	assert.Equal(t, MethodID(alice.ID), m.ID)
+	assert.Equal(t, passwordMethodID(alice.ID), m.ID)
 	assert.Equal(t, "password|YXV0aDB8YWxpY2UwMQ", m.ID, "password|base64url(identity_user_id)")
 	assert.Equal(t, verify.TypePassword, m.Type)
 	assert.Equal(t, alice.ID, m.IdentityUserID)
@@ -118,7 +118,7 @@ func TestConfirm(t *testing.T) {
 	assert.NotContains(t, string(rec.Secret), goodPassword)
 	assert.NotContains(t, string(rec.Attrs), goodPassword)
 	sec := f.secret(t, alice)
-	assert.NoError(t, CompareHash(sec.Hash, goodPassword))
+	assert.NoError(t, compareHash(sec.Hash, goodPassword))
 	assert.Empty(t, sec.History, "history is off by default")
 	assert.NotContains(t, enr.AuthSession, goodPassword)
 
@@ -143,7 +143,7 @@ func TestConfirmPolicyErrors(t *testing.T) {
 	enr := f.start(t, alice)
 	_, err := f.confirm(alice, enr, "Liddell7")
 	pe := policyError(t, err)
-	assert.Equal(t, []Rule{RuleMinLength, RuleProfileData}, rules(pe))
+	assert.Equal(t, []Rule{ruleMinLength, ruleProfileData}, rules(pe))
 	var ve *verify.Error
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "password_policy", ve.Reason)
@@ -154,7 +154,7 @@ func TestConfirmPolicyErrors(t *testing.T) {
 	assert.NotContains(t, err.Error(), "Liddell7")
 
 	_, err = f.confirm(alice, enr, "password")
-	assert.Equal(t, []Rule{RuleMinLength, RuleCharacterTypes, RuleDictionary}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{ruleMinLength, ruleCharacterTypes, ruleDictionary}, rules(policyError(t, err)))
 
 	_, err = f.confirm(alice, enr, "bad\x00password")
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
@@ -163,7 +163,7 @@ func TestConfirmPolicyErrors(t *testing.T) {
 	assert.Equal(t, "new_password must not contain control characters", ve2.Fields[0].Detail)
 
 	// Nothing was stored by the failures, and the session still works.
-	_, err = f.store.Get(ctx, alice.ID, MethodID(alice.ID))
+	_, err = f.store.Get(ctx, alice.ID, passwordMethodID(alice.ID))
 	require.ErrorIs(t, err, store.ErrNotFound)
 	_, err = f.confirm(alice, enr, "tangerine quartz violin ladder 7")
 	require.NoError(t, err)
@@ -182,7 +182,7 @@ func TestHistory(t *testing.T) {
 	for _, pw := range pws[:3] {
 		_, err := f.set(t, alice, pw)
 		pe := policyError(t, err)
-		assert.Equal(t, []Rule{RuleHistory}, rules(pe), pw)
+		assert.Equal(t, []Rule{ruleHistory}, rules(pe), pw)
 		assert.Equal(t, "must not be one of your last 3 passwords", pe.Violations[0].Detail)
 	}
 	_, err := f.set(t, alice, pws[3])
@@ -191,9 +191,9 @@ func TestHistory(t *testing.T) {
 	require.NoError(t, err, "the first password has left the last 3")
 	sec := f.secret(t, alice)
 	require.Len(t, sec.History, 2)
-	assert.NoError(t, CompareHash(sec.Hash, pws[0]))
-	assert.NoError(t, CompareHash(sec.History[0], pws[3]))
-	assert.NoError(t, CompareHash(sec.History[1], pws[2]))
+	assert.NoError(t, compareHash(sec.Hash, pws[0]))
+	assert.NoError(t, compareHash(sec.History[0], pws[3]))
+	assert.NoError(t, compareHash(sec.History[1], pws[2]))
 }
 
 // readBarrier holds every Commit until n Gets have happened, once armed:
@@ -259,7 +259,7 @@ func TestHistoryUnderConcurrency(t *testing.T) {
 	assert.Equal(t, 1, wins)
 	sec := f.secret(t, alice)
 	require.Len(t, sec.History, 1)
-	assert.NoError(t, CompareHash(sec.History[0], "the original passphrase"))
+	assert.NoError(t, compareHash(sec.History[0], "the original passphrase"))
 }
 
 // twoEngines returns two services sharing one store and sealer, with
@@ -287,21 +287,21 @@ func TestPolicyChangeMidFlight(t *testing.T) {
 		enr := fs.start(t, alice)
 		_, err := fl.confirm(alice, enr, pw)
 		pe := policyError(t, err)
-		assert.Equal(t, []Violation{{RuleMinLength, "must be at least 20 characters"}}, pe.Violations)
+		assert.Equal(t, []Violation{{ruleMinLength, "must be at least 20 characters"}}, pe.Violations)
 	})
 	t.Run("current stricter", func(t *testing.T) {
 		fl, fs := twoEngines(t, lax, strict)
 		enr := fl.start(t, alice)
 		_, err := fs.confirm(alice, enr, pw)
 		pe := policyError(t, err)
-		assert.Equal(t, []Violation{{RuleMinLength, "must be at least 20 characters"}}, pe.Violations)
+		assert.Equal(t, []Violation{{ruleMinLength, "must be at least 20 characters"}}, pe.Violations)
 	})
 	t.Run("both report", func(t *testing.T) {
 		fs, fl := twoEngines(t, strict, lax)
 		enr := fs.start(t, alice)
 		_, err := fl.confirm(alice, enr, "kw3jx")
 		pe := policyError(t, err)
-		assert.Equal(t, []Violation{{RuleMinLength, "must be at least 8 characters"}, {RuleMinLength, "must be at least 20 characters"}}, pe.Violations)
+		assert.Equal(t, []Violation{{ruleMinLength, "must be at least 8 characters"}, {ruleMinLength, "must be at least 20 characters"}}, pe.Violations)
 	})
 }
 
@@ -313,10 +313,10 @@ func TestBreachCheck(t *testing.T) {
 
 	_, err := f.set(t, alice, "correct horse battery staple")
 	pe := policyError(t, err)
-	assert.Equal(t, []Violation{{RuleBreached, "has appeared in a data breach; choose another password"}}, pe.Violations)
+	assert.Equal(t, []Violation{{ruleBreached, "has appeared in a data breach; choose another password"}}, pe.Violations)
 
 	_, err = f.set(t, alice, "kw3jx")
-	assert.Equal(t, []Rule{RuleMinLength}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{ruleMinLength}, rules(policyError(t, err)))
 	srv.mu.Lock()
 	assert.Len(t, srv.reqs, 1, "no lookup for a password the local rules refuse")
 	srv.mu.Unlock()
@@ -328,9 +328,9 @@ func TestBreachCheck(t *testing.T) {
 	t.Run("fail closed", func(t *testing.T) {
 		f := newFixture(t, Config{Breach: newRangeClient(t, down.URL, time.Second)})
 		_, err := f.set(t, alice, goodPassword)
-		require.ErrorIs(t, err, ErrBreachUnavailable)
+		require.ErrorIs(t, err, errBreachUnavailable)
 		assert.Nil(t, verify.Kind(err), "an outage is a 5xx, not a 400 and not a success")
-		_, err = f.store.Get(ctx, alice.ID, MethodID(alice.ID))
+		_, err = f.store.Get(ctx, alice.ID, passwordMethodID(alice.ID))
 		assert.ErrorIs(t, err, store.ErrNotFound)
 	})
 	t.Run("fail open", func(t *testing.T) {
@@ -347,8 +347,8 @@ func TestBcryptEngine(t *testing.T) {
 	f := newFixture(t, Config{Hasher: bh})
 	_, err := f.set(t, alice, strings.Repeat("€", 25)+" tangerine")
 	pe := policyError(t, err)
-	assert.Equal(t, []Violation{{RuleMaxLength, "must be at most 72 bytes (UTF-8), the limit of the password hash"}}, pe.Violations)
-	_, err = f.store.Get(ctx, alice.ID, MethodID(alice.ID))
+	assert.Equal(t, []Violation{{ruleMaxLength, "must be at most 72 bytes (UTF-8), the limit of the password hash"}}, pe.Violations)
+	_, err = f.store.Get(ctx, alice.ID, passwordMethodID(alice.ID))
 	require.ErrorIs(t, err, store.ErrNotFound, "nothing stored, no empty hash")
 	_, err = f.set(t, alice, goodPassword)
 	require.NoError(t, err)
@@ -368,7 +368,7 @@ func TestAuthenticate(t *testing.T) {
 	f := newFixture(t, Config{})
 	_, err := f.set(t, alice, goodPassword)
 	require.NoError(t, err)
-	id := MethodID(alice.ID)
+	id := passwordMethodID(alice.ID)
 	require.NoError(t, f.signIn(alice.ID, id, goodPassword))
 	assert.ErrorIs(t, f.signIn(alice.ID, id, goodPassword+" "), ErrMismatch)
 	err = f.signIn("auth0|mallory", id, goodPassword)
@@ -391,7 +391,7 @@ func TestAuthenticate(t *testing.T) {
 	require.NoError(t, err)
 	after, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
-	sec, err := DecodeSecret(after.Secret)
+	sec, err := decodeSecret(after.Secret)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(sec.Hash, "$argon2id$v=19$m=47104,t=1,p=1$"), sec.Hash)
 	assert.Equal(t, before.Attrs, after.Attrs)
@@ -426,42 +426,42 @@ func TestConfirmFailures(t *testing.T) {
 	}
 	good, err := json.Marshal(state{Policy: DefaultPolicy()})
 	require.NoError(t, err)
-	require.NoError(t, confirm(f.eng, good, MethodID(alice.ID)))
+	require.NoError(t, confirm(f.eng, good, passwordMethodID(alice.ID)))
 
 	t.Run("method id not a password id", func(t *testing.T) {
 		assert.ErrorIs(t, confirm(f.eng, good, "totp|dev_x"), verify.ErrInvalidSession)
 		assert.ErrorIs(t, confirm(f.eng, good, "password|not base64!"), verify.ErrInvalidSession)
-		assert.ErrorIs(t, confirm(f.eng, good, MethodID("has space")), verify.ErrInvalidSession)
+		assert.ErrorIs(t, confirm(f.eng, good, passwordMethodID("has space")), verify.ErrInvalidSession)
 	})
 	t.Run("state with an invalid policy", func(t *testing.T) {
 		p := DefaultPolicy()
 		p.Complexity.MinLength = 0
 		bad, err := json.Marshal(state{Policy: p})
 		require.NoError(t, err)
-		assert.ErrorIs(t, confirm(f.eng, bad, MethodID(alice.ID)), verify.ErrInvalidSession)
+		assert.ErrorIs(t, confirm(f.eng, bad, passwordMethodID(alice.ID)), verify.ErrInvalidSession)
 	})
 	t.Run("state with unknown fields", func(t *testing.T) {
-		assert.ErrorIs(t, confirm(f.eng, json.RawMessage(`{"p":{},"pw":"x"}`), MethodID("x")), verify.ErrInvalidSession)
+		assert.ErrorIs(t, confirm(f.eng, json.RawMessage(`{"p":{},"pw":"x"}`), passwordMethodID("x")), verify.ErrInvalidSession)
 	})
 	t.Run("no new_password", func(t *testing.T) {
-		_, err := f.eng.Confirm(ctx, &verify.EngineConfirm{Subject: alice, MethodID: MethodID(alice.ID), State: good})
+		_, err := f.eng.Confirm(ctx, &verify.EngineConfirm{Subject: alice, MethodID: passwordMethodID(alice.ID), State: good})
 		assert.ErrorIs(t, err, verify.ErrInvalidRequest)
 	})
 	t.Run("store outage", func(t *testing.T) {
 		outage := errors.New("connection refused")
 		eng, err := New(&faultyStore{Store: f.store, getErr: outage}, Config{Hasher: f.eng.hasher})
 		require.NoError(t, err)
-		err = confirm(eng, good, MethodID(alice.ID))
+		err = confirm(eng, good, passwordMethodID(alice.ID))
 		require.ErrorIs(t, err, outage)
 		assert.Nil(t, verify.Kind(err))
 	})
 	t.Run("corrupt stored secret", func(t *testing.T) {
-		m := verify.Method{ID: MethodID(alice.ID), Type: verify.TypePassword, Subject: alice.ID, IdentityUserID: alice.ID, CreatedAt: epoch}
+		m := verify.Method{ID: passwordMethodID(alice.ID), Type: verify.TypePassword, Subject: alice.ID, IdentityUserID: alice.ID, CreatedAt: epoch}
 		rec, err := m.Record()
 		require.NoError(t, err)
 		rec.Secret = []byte(`{"v":1,"hash":""}`)
 		require.NoError(t, f.store.Commit(ctx, store.Commit{SessionID: "s-corrupt", SessionExpires: epoch.Add(time.Hour), Method: rec}))
-		err = confirm(f.eng, good, MethodID(alice.ID))
+		err = confirm(f.eng, good, passwordMethodID(alice.ID))
 		require.Error(t, err)
 		assert.Nil(t, verify.Kind(err))
 	})
@@ -488,17 +488,17 @@ func TestNewConfig(t *testing.T) {
 }
 
 func TestSecret(t *testing.T) {
-	_, err := Secret{}.Encode()
+	_, err := storedSecret{}.Encode()
 	assert.Error(t, err, "never an empty hash")
-	b, err := Secret{Hash: "h", History: []string{"a", "b"}}.Encode()
+	b, err := storedSecret{Hash: "h", History: []string{"a", "b"}}.Encode()
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"v":1,"hash":"h","history":["a","b"]}`, string(b))
-	s, err := DecodeSecret(b)
+	s, err := decodeSecret(b)
 	require.NoError(t, err)
-	assert.Equal(t, Secret{Hash: "h", History: []string{"a", "b"}}, s)
+	assert.Equal(t, storedSecret{Hash: "h", History: []string{"a", "b"}}, s)
 	for _, bad := range []string{``, `{}`, `{"v":2,"hash":"h"}`, `{"v":1,"hash":"h","x":1}`, `{"v":1,"hash":"h","history":[""]}`,
 		`{"v":1,"hash":"h","history":[` + strings.TrimSuffix(strings.Repeat(`"a",`, 25), ",") + `]}`} {
-		_, err := DecodeSecret([]byte(bad))
+		_, err := decodeSecret([]byte(bad))
 		assert.Error(t, err, bad)
 	}
 }
@@ -510,9 +510,9 @@ func TestStartLargest(t *testing.T) {
 	p := DefaultPolicy()
 	p.Complexity.CharacterTypes = []CharacterType{Lowercase, Uppercase, Number, Special}
 	p.Complexity.CharacterTypeRule = ThreeOfFour
-	p.History = History{Active: true, Size: MaxHistorySize}
+	p.History = History{Active: true, Size: maxHistorySize}
 	p.ProfileData.BlockedFields = nil
-	for i := range MaxBlockedFields {
+	for i := range maxBlockedFields {
 		p.ProfileData.BlockedFields = append(p.ProfileData.BlockedFields, fmt.Sprintf("%02d", i)+strings.Repeat("f", maxFieldName-2))
 	}
 	require.NoError(t, p.Validate())
@@ -524,7 +524,7 @@ func TestStartLargest(t *testing.T) {
 	m, err := f.confirm(alice, enr, "Tangerine quartz violin 7 ladder")
 	require.NoError(t, err)
 	assert.Equal(t, identity, m.IdentityUserID)
-	assert.Equal(t, MethodID(identity), m.ID)
+	assert.Equal(t, passwordMethodID(identity), m.ID)
 }
 
 // TestCheckMatchesConfirm runs the same inputs through Engine.Check (for

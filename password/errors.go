@@ -7,7 +7,7 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Hash errors. CompareHash and Hasher.Compare return exactly one of them
+// Hash errors. Hasher.Compare returns exactly one of them
 // (possibly wrapped) for any failure other than a cancelled context, so a
 // corrupted or planted hash is never mistaken for a wrong password.
 var (
@@ -27,21 +27,32 @@ var (
 )
 
 // Rule names one rule of a password policy, as reported in a PolicyError
-// and in the spec's validation_errors.
+// and in the spec's validation_errors ("min_length: must be at least …").
+// The rules, in the order they are checked and reported, with what sets
+// them:
+//
+//	"min_length"             complexity.min_length
+//	"max_length"             the hash's input limit (bcrypt: 72 bytes)
+//	"character_types"        complexity.character_types and character_type_rule
+//	"identical_characters"   complexity.identical_characters
+//	"sequential_characters"  complexity.sequential_characters
+//	"dictionary"             dictionary (the list and Config.CustomWords)
+//	"profile_data"           profile_data
+//	"breached"               Config.Breach
+//	"history"                history
 type Rule string
 
-// The rules a new password is checked against, in the order they are
-// reported.
+// The rules, as listed in Rule's documentation.
 const (
-	RuleMinLength            Rule = "min_length"            // complexity.min_length
-	RuleMaxLength            Rule = "max_length"            // the hash's input limit (bcrypt: 72 bytes)
-	RuleCharacterTypes       Rule = "character_types"       // complexity.character_types + character_type_rule
-	RuleIdenticalCharacters  Rule = "identical_characters"  // complexity.identical_characters
-	RuleSequentialCharacters Rule = "sequential_characters" // complexity.sequential_characters
-	RuleDictionary           Rule = "dictionary"            // dictionary (lists and custom words)
-	RuleProfileData          Rule = "profile_data"          // profile_data
-	RuleBreached             Rule = "breached"              // Config.Breach
-	RuleHistory              Rule = "history"               // history
+	ruleMinLength            Rule = "min_length"            // complexity.min_length
+	ruleMaxLength            Rule = "max_length"            // the hash's input limit (bcrypt: 72 bytes)
+	ruleCharacterTypes       Rule = "character_types"       // complexity.character_types + character_type_rule
+	ruleIdenticalCharacters  Rule = "identical_characters"  // complexity.identical_characters
+	ruleSequentialCharacters Rule = "sequential_characters" // complexity.sequential_characters
+	ruleDictionary           Rule = "dictionary"            // dictionary (lists and custom words)
+	ruleProfileData          Rule = "profile_data"          // profile_data
+	ruleBreached             Rule = "breached"              // Config.Breach
+	ruleHistory              Rule = "history"               // history
 )
 
 // Violation is one broken rule. Detail is safe to show the user: it

@@ -56,16 +56,21 @@ func Example() {
 	// {"id":"password|YXV0aDB8NTA3ZjFmNzdiY2Y4NmNkNzk5NDM5MDEx","type":"password","identity_user_id":"auth0|507f1f77bcf86cd799439011","last_password_reset":"2026-01-02T03:04:05.000Z","usage":["primary"],"created_at":"2026-01-02T03:04:05.000Z"}
 }
 
-// ExampleCompareHash verifies hashes made by other tools: here one by
+// ExampleHasher_Compare verifies hashes made by other tools: here one by
 // htpasswd -B and one by the argon2 reference CLI.
-func ExampleCompareHash() {
+func ExampleHasher_Compare() {
+	ctx := context.Background()
+	h, err := password.NewHasher(password.HashConfig{}) // argon2id, m=19 MiB, t=2, p=1
+	if err != nil {
+		panic(err)
+	}
 	htpasswd := "$2y$10$V5QDTHGHXUXES4DPX71Y.eClQzulGvoT74gdjhFek5wcP.szBymW."
 	argon2CLI := "$argon2id$v=19$m=19456,t=2,p=1$MzNiZWM1MThhNGYyNmIzMA$SVsinn6d/5BO0B/tRB8IseCoRbM0IfU8t4M0/fhljeA"
-	fmt.Println(password.CompareHash(htpasswd, "correct horse battery staple"))
-	fmt.Println(password.CompareHash(argon2CLI, "correct horse battery staple"))
-	fmt.Println(password.CompareHash(argon2CLI, "Correct horse battery staple"))
-	fmt.Println(password.NeedsRehash(htpasswd), password.NeedsRehash(argon2CLI))
-	err := password.CompareHash("$argon2id$v=19$m=4194304,t=1,p=1$MzNiZWM1MThhNGYyNmIzMA$SVsinn6d/5BO0B/tRB8IseCoRbM0IfU8t4M0/fhljeA", "x")
+	fmt.Println(h.Compare(ctx, htpasswd, "correct horse battery staple"))
+	fmt.Println(h.Compare(ctx, argon2CLI, "correct horse battery staple"))
+	fmt.Println(h.Compare(ctx, argon2CLI, "Correct horse battery staple"))
+	fmt.Println(h.NeedsRehash(htpasswd), h.NeedsRehash(argon2CLI))
+	err = h.Compare(ctx, "$argon2id$v=19$m=4194304,t=1,p=1$MzNiZWM1MThhNGYyNmIzMA$SVsinn6d/5BO0B/tRB8IseCoRbM0IfU8t4M0/fhljeA", "x")
 	fmt.Println(errors.Is(err, password.ErrHashTooCostly))
 	// Output:
 	// <nil>
@@ -77,7 +82,7 @@ func ExampleCompareHash() {
 
 // ExamplePreset shows Auth0's legacy "good" level as a policy.
 func ExamplePreset() {
-	p, _ := password.Preset(password.LevelGood)
+	p, _ := password.Preset("good")
 	b, _ := json.Marshal(p.Complexity)
 	fmt.Println(string(b))
 	// Output:
@@ -87,11 +92,11 @@ func ExamplePreset() {
 // ExamplePolicyError finds the broken rules of a refused password.
 func ExamplePolicyError() {
 	err := error(&password.PolicyError{Violations: []password.Violation{
-		{Rule: password.RuleMinLength, Detail: "must be at least 15 characters"},
-		{Rule: password.RuleDictionary, Detail: "is too common"},
+		{Rule: "min_length", Detail: "must be at least 15 characters"},
+		{Rule: "dictionary", Detail: "is too common"},
 	}})
 	var pe *password.PolicyError
-	fmt.Println(errors.Is(err, verify.ErrInvalidRequest), errors.As(err, &pe) && pe.Broke(password.RuleDictionary))
+	fmt.Println(errors.Is(err, verify.ErrInvalidRequest), errors.As(err, &pe) && pe.Broke("dictionary"))
 	fmt.Println(err)
 	// Output:
 	// true true

@@ -62,7 +62,7 @@ func FuzzPolicyCheck(f *testing.F) {
 		if inErr != nil {
 			return
 		}
-		n := Normalize(typedPW)
+		n := normalize(typedPW)
 		vs := c.check(typedPW, &alice)
 		seen := map[Rule]bool{}
 		last := -1
@@ -72,11 +72,11 @@ func FuzzPolicyCheck(f *testing.F) {
 			require.Greater(t, ruleOrder(v.Rule), last)
 			last = ruleOrder(v.Rule)
 		}
-		if !seen[RuleDictionary] {
+		if !seen[ruleDictionary] {
 			require.False(t, l100.contains(strings.ToLower(n)), "a listed password passed")
 		}
-		require.Equal(t, utf8.RuneCountInString(typedPW) < 15, seen[RuleMinLength])
-		require.Equal(t, len(n) > 72, seen[RuleMaxLength])
+		require.Equal(t, utf8.RuneCountInString(typedPW) < 15, seen[ruleMinLength])
+		require.Equal(t, len(n) > 72, seen[ruleMaxLength])
 	})
 }
 
@@ -125,7 +125,7 @@ func FuzzCompareHash(f *testing.F) {
 // leaves no partial policy; an accepted policy validates, is valid against
 // the spec's schema, and round-trips.
 func FuzzParsePolicy(f *testing.F) {
-	for _, l := range []Level{LevelNone, LevelLow, LevelFair, LevelGood, LevelExcellent} {
+	for _, l := range []string{levelNone, levelLow, levelFair, levelGood, levelExcellent} {
 		p, err := Preset(l)
 		require.NoError(f, err)
 		b, err := json.Marshal(p)
@@ -162,7 +162,7 @@ func FuzzRangeResponse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte, suffix string) {
 		n, err := findSuffix(body, suffix)
 		if err != nil {
-			require.ErrorIs(t, err, ErrBreachUnavailable)
+			require.ErrorIs(t, err, errBreachUnavailable)
 			require.Zero(t, n)
 			return
 		}
@@ -179,13 +179,13 @@ func FuzzFileChecker(f *testing.F) {
 	f.Add(b[:2000], "5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8")
 	f.Add([]byte("5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8:1"), "5BAA61E4C9B93F3F0682250B6CF8331B7EE68FD8")
 	f.Fuzz(func(t *testing.T, data []byte, target string) {
-		c, err := NewFileChecker(bytes.NewReader(data), int64(len(data)))
+		c, err := newFileChecker(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			return
 		}
 		n, err := c.lookup(ctx, strings.ToUpper(target))
 		if err != nil {
-			require.ErrorIs(t, err, ErrBreachUnavailable)
+			require.ErrorIs(t, err, errBreachUnavailable)
 		}
 		require.GreaterOrEqual(t, n, int64(0))
 	})

@@ -17,8 +17,7 @@ import (
 // Algorithm is the algorithm a Hasher hashes new passwords with.
 type Algorithm string
 
-// Hash algorithms for new passwords. Compare verifies more (see
-// CompareHash).
+// Hash algorithms for new passwords. Hasher.Compare verifies more.
 const (
 	// Argon2id (RFC 9106), the default: memory-hard, no input limit.
 	Argon2id Algorithm = "argon2id"
@@ -41,10 +40,8 @@ type Argon2Params struct {
 	Threads uint8
 }
 
-// DefaultArgon2 returns the default argon2id parameters: m=19 MiB, t=2,
-// p=1 (OWASP Password Storage Cheat Sheet).
-func DefaultArgon2() Argon2Params { return defaultArgon2 }
-
+// defaultArgon2 are the argon2id parameters of a zero HashConfig: m=19 MiB,
+// t=2, p=1 (OWASP Password Storage Cheat Sheet).
 var defaultArgon2 = Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1}
 
 const (
@@ -52,16 +49,16 @@ const (
 	minArgon2Work   = 7 * 1024 * 5
 	argon2SaltLen   = 16
 	argon2KeyLen    = 32
-	// DefaultBcryptCost is the default bcrypt cost; MinBcryptCost the
+	// defaultBcryptCost is the default bcrypt cost; minBcryptCost the
 	// lowest accepted for new hashes (ASVS 5.0 Appendix C, checklist PW-12).
-	DefaultBcryptCost = 12
-	MinBcryptCost     = 10
+	defaultBcryptCost = 12
+	minBcryptCost     = 10
 	// bcryptMaxInput is the longest password bcrypt verifies whole.
 	bcryptMaxInput = 72
-	// MaxHashInput is the longest normalised password, in bytes, a Hasher
+	// maxHashInput is the longest normalised password, in bytes, a Hasher
 	// hashes or compares: the spec's 256 code points grow at most 11-fold
 	// in UTF-8 under NFKC (UAX #15), to 11264 bytes.
-	MaxHashInput = 16 << 10
+	maxHashInput = 16 << 10
 	// maxEncodedHash bounds the encoded hashes this package parses.
 	maxEncodedHash = 512
 )
@@ -88,11 +85,9 @@ type Limits struct {
 	PBKDF2Iterations int
 }
 
-// DefaultLimits returns the limits of CompareHash and of a Hasher whose
-// HashConfig.Limits is zero: 128 MiB, 10 passes, 16 lanes, bcrypt cost 16,
-// 5,000,000 PBKDF2 iterations.
-func DefaultLimits() Limits { return defaultLimits }
-
+// defaultLimits are the limits of a Hasher whose HashConfig.Limits is zero:
+// 128 MiB, 10 passes, 16 lanes, bcrypt cost 16, 5,000,000 PBKDF2
+// iterations.
 var defaultLimits = Limits{MemoryKiB: 128 << 10, Time: 10, Threads: 16, BcryptCost: 16, PBKDF2Iterations: 5_000_000}
 
 func (l Limits) withDefaults() (Limits, error) {
@@ -117,21 +112,21 @@ func (l Limits) withDefaults() (Limits, error) {
 		return l, fmt.Errorf("password: Limits.MemoryKiB %d out of range [%d, %d]", l.MemoryKiB, minArgon2Memory, 4<<20)
 	case l.Time > 1000:
 		return l, fmt.Errorf("password: Limits.Time %d out of range [1, 1000]", l.Time)
-	case l.BcryptCost < MinBcryptCost || l.BcryptCost > bcrypt.MaxCost:
-		return l, fmt.Errorf("password: Limits.BcryptCost %d out of range [%d, %d]", l.BcryptCost, MinBcryptCost, bcrypt.MaxCost)
+	case l.BcryptCost < minBcryptCost || l.BcryptCost > bcrypt.MaxCost:
+		return l, fmt.Errorf("password: Limits.BcryptCost %d out of range [%d, %d]", l.BcryptCost, minBcryptCost, bcrypt.MaxCost)
 	case l.PBKDF2Iterations < 1000 || l.PBKDF2Iterations > 100_000_000:
 		return l, fmt.Errorf("password: Limits.PBKDF2Iterations %d out of range [1000, 100000000]", l.PBKDF2Iterations)
 	}
 	return l, nil
 }
 
-// HashConfig configures a Hasher. The zero value is argon2id at
-// DefaultArgon2() with DefaultLimits().
+// HashConfig configures a Hasher. The zero value is argon2id at m=19 MiB,
+// t=2, p=1 (OWASP Password Storage Cheat Sheet), with the default Limits.
 type HashConfig struct {
 	// Algorithm of new hashes. Default Argon2id.
 	Algorithm Algorithm
-	// Argon2 parameters when Algorithm is Argon2id; zero fields take
-	// DefaultArgon2()'s.
+	// Argon2 parameters when Algorithm is Argon2id; zero fields take their
+	// defaults (m=19 MiB, t=2, p=1).
 	Argon2 Argon2Params
 	// BcryptCost when Algorithm is Bcrypt. Default 12; range
 	// [10, Limits.BcryptCost].
@@ -205,10 +200,10 @@ func NewHasher(cfg HashConfig) (*Hasher, error) {
 			return nil, errors.New("password: Argon2 parameters set with Algorithm bcrypt")
 		}
 		if h.cost == 0 {
-			h.cost = DefaultBcryptCost
+			h.cost = defaultBcryptCost
 		}
-		if h.cost < MinBcryptCost || h.cost > lim.BcryptCost {
-			return nil, fmt.Errorf("password: BcryptCost %d out of range [%d, %d]", h.cost, MinBcryptCost, lim.BcryptCost)
+		if h.cost < minBcryptCost || h.cost > lim.BcryptCost {
+			return nil, fmt.Errorf("password: BcryptCost %d out of range [%d, %d]", h.cost, minBcryptCost, lim.BcryptCost)
 		}
 	default:
 		return nil, fmt.Errorf("password: Algorithm %q is not argon2id or bcrypt", h.alg)
@@ -228,12 +223,13 @@ func NewHasher(cfg HashConfig) (*Hasher, error) {
 func (h *Hasher) Algorithm() Algorithm { return h.alg }
 
 // MaxInput returns the longest normalised password, in bytes, h hashes:
-// 72 for bcrypt, MaxHashInput for argon2id.
+// 72 for bcrypt, 16 KiB for argon2id (the spec's 256 code points grow at
+// most 11-fold in UTF-8 under NFKC).
 func (h *Hasher) MaxInput() int {
 	if h.alg == Bcrypt {
 		return bcryptMaxInput
 	}
-	return MaxHashInput
+	return maxHashInput
 }
 
 // acquire takes a computation slot, or fails with ctx.
@@ -264,7 +260,7 @@ func (h *Hasher) release() {
 // bcrypt "$2a$" string. A password over MaxInput bytes fails with
 // ErrPasswordTooLong; Hash never returns an empty hash without an error.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	pw := Normalize(password)
+	pw := normalize(password)
 	if pw == "" {
 		return "", errors.New("password: refusing to hash an empty password")
 	}
@@ -320,23 +316,15 @@ func (h *Hasher) Compare(ctx context.Context, encoded, password string) error {
 	return compare(ctx, h, &h.limits, encoded, password)
 }
 
-// CompareHash is Compare with DefaultLimits() and no concurrency cap: it
-// returns nil when plain matches encoded, ErrMismatch when it does not,
-// and ErrMalformedHash or ErrHashTooCostly for a hash it will not compute.
-// Servers should prefer a shared Hasher's Compare, which caps concurrency.
-func CompareHash(encoded, plain string) error {
-	return compare(context.Background(), nil, &defaultLimits, encoded, plain)
-}
-
 func compare(ctx context.Context, h *Hasher, lim *Limits, encoded, plain string) error {
 	ph, err := parseHash(encoded, lim)
 	if err != nil {
 		return err
 	}
-	if len(plain) > MaxHashInput {
+	if len(plain) > maxHashInput {
 		return ErrMismatch
 	}
-	pw := []byte(Normalize(plain))
+	pw := []byte(normalize(plain))
 	if ph.alg == "bcrypt" && len(pw) > bcryptMaxInput {
 		return ErrMismatch
 	}
@@ -370,14 +358,6 @@ func (h *Hasher) NeedsRehash(encoded string) bool {
 			len(ph.salt) < argon2SaltLen || len(ph.sum) < argon2KeyLen
 	}
 }
-
-// defaultHasher is the parameter set NeedsRehash compares with; it is
-// never used to compute (its semaphore is unused).
-var defaultHasher = &Hasher{alg: Argon2id, argon: defaultArgon2, limits: defaultLimits}
-
-// NeedsRehash reports whether encoded is below the default argon2id
-// parameters (DefaultArgon2()); see Hasher.NeedsRehash.
-func NeedsRehash(encoded string) bool { return defaultHasher.NeedsRehash(encoded) }
 
 // ctEqual compares two digests in constant time.
 func ctEqual(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }

@@ -47,13 +47,13 @@ func TestCompareKnownHashes(t *testing.T) {
 				// password is not verified whole, so it does not match (PW-03),
 				// while its 72-byte prefix does.
 				require.Len(t, kh.Password, 80)
-				assert.ErrorIs(t, CompareHash(kh.Hash, kh.Password), ErrMismatch)
-				assert.NoError(t, CompareHash(kh.Hash, kh.Password[:72]))
+				assert.ErrorIs(t, compareHash(kh.Hash, kh.Password), ErrMismatch)
+				assert.NoError(t, compareHash(kh.Hash, kh.Password[:72]))
 				return
 			}
-			require.NoError(t, CompareHash(kh.Hash, kh.Password), "made by %s", kh.Tool)
-			assert.ErrorIs(t, CompareHash(kh.Hash, strings.ToUpper(kh.Password)), ErrMismatch)
-			assert.True(t, NeedsRehash(kh.Hash) || kh.Format == "argon2id", "only argon2id at the defaults is current")
+			require.NoError(t, compareHash(kh.Hash, kh.Password), "made by %s", kh.Tool)
+			assert.ErrorIs(t, compareHash(kh.Hash, strings.ToUpper(kh.Password)), ErrMismatch)
+			assert.True(t, needsRehash(kh.Hash) || kh.Format == "argon2id", "only argon2id at the defaults is current")
 		})
 	}
 	for _, f := range []string{"bcrypt-2a", "bcrypt-2b", "bcrypt-2y", "argon2id", "argon2i", "pbkdf2-sha256-passlib",
@@ -63,7 +63,7 @@ func TestCompareKnownHashes(t *testing.T) {
 }
 
 // TestInteropHtpasswd hashes with the real htpasswd -B (Debian
-// apache2-utils) and compares with CompareHash, and the reverse: a bcrypt
+// apache2-utils) and compares with compareHash, and the reverse: a bcrypt
 // hash made here verifies with htpasswd -v.
 func TestInteropHtpasswd(t *testing.T) {
 	htpasswd := requirePeer(t, "htpasswd")
@@ -73,8 +73,8 @@ func TestInteropHtpasswd(t *testing.T) {
 		_, h, ok := strings.Cut(strings.TrimSpace(string(out)), ":")
 		require.True(t, ok)
 		require.True(t, strings.HasPrefix(h, "$2y$04$"), h)
-		assert.NoError(t, CompareHash(h, pw))
-		assert.ErrorIs(t, CompareHash(h, pw+"!"), ErrMismatch)
+		assert.NoError(t, compareHash(h, pw))
+		assert.ErrorIs(t, compareHash(h, pw+"!"), ErrMismatch)
 	}
 	// Go → htpasswd.
 	bh, err := NewHasher(HashConfig{Algorithm: Bcrypt, BcryptCost: 10})
@@ -112,8 +112,8 @@ func TestInteropArgon2CLI(t *testing.T) {
 	}
 	for _, tc := range tests {
 		h := run(tc.pw, "somesaltsomesalt", tc.args...)
-		assert.NoError(t, CompareHash(h, tc.pw), "%s", h)
-		assert.ErrorIs(t, CompareHash(h, tc.pw+" "), ErrMismatch)
+		assert.NoError(t, compareHash(h, tc.pw), "%s", h)
+		assert.ErrorIs(t, compareHash(h, tc.pw+" "), ErrMismatch)
 	}
 	// Go → CLI: the CLI recomputes our hash from the same salt.
 	// A salt with a NUL byte cannot be an argument; draw until none.
@@ -144,7 +144,7 @@ func TestHasher(t *testing.T) {
 
 	_, err = h.Hash(ctx, "")
 	assert.Error(t, err)
-	_, err = h.Hash(ctx, strings.Repeat("a", MaxHashInput+1))
+	_, err = h.Hash(ctx, strings.Repeat("a", maxHashInput+1))
 	assert.ErrorIs(t, err, ErrPasswordTooLong)
 
 	cancelled, cancel := context.WithCancel(ctx)
@@ -176,7 +176,7 @@ func TestHashConfig(t *testing.T) {
 		{"bcrypt default", HashConfig{Algorithm: Bcrypt}, ""},
 		{"PW-12 bcrypt cost 8", HashConfig{Algorithm: Bcrypt, BcryptCost: 8}, "BcryptCost 8 out of range [10, 16]"},
 		{"bcrypt cost 17", HashConfig{Algorithm: Bcrypt, BcryptCost: 17}, "out of range [10, 16]"},
-		{"bcrypt with argon2 params", HashConfig{Algorithm: Bcrypt, Argon2: DefaultArgon2()}, "Argon2 parameters set"},
+		{"bcrypt with argon2 params", HashConfig{Algorithm: Bcrypt, Argon2: defaultArgon2}, "Argon2 parameters set"},
 		{"argon2 with bcrypt cost", HashConfig{BcryptCost: 12}, "BcryptCost set"},
 		{"unknown algorithm", HashConfig{Algorithm: "md5"}, `Algorithm "md5"`},
 		{"concurrency", HashConfig{MaxConcurrent: 5000}, "MaxConcurrent 5000 out of range [1, 4096]"},
@@ -237,7 +237,7 @@ func TestNeedsRehash(t *testing.T) {
 	assert.True(t, cur.NeedsRehash("$argon2id$v=19$m=19456,t=1,p=1$c29tZXNhbHRzb21lc2FsdA$MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE"), "fewer passes")
 	assert.True(t, cur.NeedsRehash("$argon2i$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE"), "argon2i")
 	assert.True(t, cur.NeedsRehash("garbage"))
-	assert.False(t, NeedsRehash(h))
+	assert.False(t, needsRehash(h))
 }
 
 // TestHashLimits checks that hashes beyond the limits, or malformed, fail
@@ -291,7 +291,7 @@ func TestHashLimits(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := CompareHash(tc.hash, "pw")
+			err := compareHash(tc.hash, "pw")
 			require.ErrorIs(t, err, tc.want)
 			assert.False(t, errors.Is(err, ErrMismatch), "a bad hash is not a wrong password")
 			assert.NotContains(t, err.Error(), salt, "errors never carry the salt")

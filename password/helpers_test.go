@@ -112,7 +112,7 @@ func cheapHasher(t testing.TB, maxConcurrent int) *Hasher {
 // enforces at least 10).
 func cheapBcrypt(t testing.TB) *Hasher {
 	t.Helper()
-	h, err := NewHasher(HashConfig{Algorithm: Bcrypt, BcryptCost: MinBcryptCost})
+	h, err := NewHasher(HashConfig{Algorithm: Bcrypt, BcryptCost: minBcryptCost})
 	require.NoError(t, err)
 	h.cost = 4
 	return h
@@ -151,11 +151,11 @@ func (f *fixture) set(t testing.TB, sub verify.Subject, pw string) (*verify.Meth
 }
 
 // secret returns the stored secret of sub's own password method.
-func (f *fixture) secret(t testing.TB, sub verify.Subject) Secret {
+func (f *fixture) secret(t testing.TB, sub verify.Subject) storedSecret {
 	t.Helper()
-	rec, err := f.store.Get(ctx, sub.ID, MethodID(sub.ID))
+	rec, err := f.store.Get(ctx, sub.ID, passwordMethodID(sub.ID))
 	require.NoError(t, err)
-	s, err := DecodeSecret(rec.Secret)
+	s, err := decodeSecret(rec.Secret)
 	require.NoError(t, err)
 	return s
 }
@@ -194,3 +194,19 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 func newTestLogger(mu *sync.Mutex, w *strings.Builder) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(lockedWriter{mu, w}, nil))
 }
+
+// compareHash is Compare with defaultLimits and no concurrency cap: it
+// returns nil when plain matches encoded, ErrMismatch when it does not,
+// and ErrMalformedHash or ErrHashTooCostly for a hash it will not compute.
+// Servers should prefer a shared Hasher's Compare, which caps concurrency.
+func compareHash(encoded, plain string) error {
+	return compare(context.Background(), nil, &defaultLimits, encoded, plain)
+}
+
+// defaultHasher is the parameter set NeedsRehash compares with; it is
+// never used to compute (its semaphore is unused).
+var defaultHasher = &Hasher{alg: Argon2id, argon: defaultArgon2, limits: defaultLimits}
+
+// needsRehash reports whether encoded is below the default argon2id
+// parameters (defaultArgon2); see Hasher.NeedsRehash.
+func needsRehash(encoded string) bool { return defaultHasher.NeedsRehash(encoded) }

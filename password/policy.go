@@ -114,9 +114,10 @@ const (
 // MaxLengthExceeded is the spec's PasswordMaxLengthExceededEnum.
 type MaxLengthExceeded string
 
-// MaxLengthExceeded values. MaxLengthTruncate is refused by Validate.
+// MaxLengthExceeded values. "truncate", the spec's other value, is refused
+// by Validate: the whole password is always verified.
 const (
-	MaxLengthTruncate MaxLengthExceeded = "truncate"
+	maxLengthTruncate MaxLengthExceeded = "truncate"
 	MaxLengthError    MaxLengthExceeded = "error"
 )
 
@@ -131,9 +132,9 @@ const (
 
 // Policy limits.
 const (
-	MaxMinLength     = 128 // complexity.min_length upper bound
-	MaxHistorySize   = 24  // history.size upper bound, as Auth0
-	MaxBlockedFields = 12  // profile_data.blocked_fields, as Auth0
+	maxMinLength     = 128 // complexity.min_length upper bound
+	maxHistorySize   = 24  // history.size upper bound, as Auth0
+	maxBlockedFields = 12  // profile_data.blocked_fields, as Auth0
 	maxFieldName     = 64
 )
 
@@ -155,24 +156,29 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// Level is one of Auth0's legacy password strength levels.
-type Level string
-
-// Auth0's legacy levels.
+// Auth0's legacy password strength levels, the values of Preset's level.
 const (
-	LevelNone      Level = "none"      // at least 1 character
-	LevelLow       Level = "low"       // at least 6 characters
-	LevelFair      Level = "fair"      // at least 8, with lowercase, uppercase and a number
-	LevelGood      Level = "good"      // at least 8, with 3 of lowercase, uppercase, number, special
-	LevelExcellent Level = "excellent" // at least 10, 3 of 4 types, no 3 identical characters in a row
+	levelNone      = "none"      // at least 1 character
+	levelLow       = "low"       // at least 6 characters
+	levelFair      = "fair"      // at least 8, with lowercase, uppercase and a number
+	levelGood      = "good"      // at least 8, with 3 of lowercase, uppercase, number, special
+	levelExcellent = "excellent" // at least 10, 3 of 4 types, no 3 identical characters in a row
 )
 
-// Preset returns the policy equivalent to one of Auth0's legacy levels
-// (Auth0 docs, "Password Strength in Auth0 Database Connections"): the
-// level's complexity, with profile data, history and dictionary off as in a
+// Preset returns the policy equivalent to one of Auth0's legacy password
+// strength levels (Auth0 docs, "Password Strength in Auth0 Database
+// Connections"), named as a connection's password_policy option names it:
+//
+//	"none"       at least 1 character
+//	"low"        at least 6 characters
+//	"fair"       at least 8, with lowercase, uppercase and a number
+//	"good"       at least 8, with 3 of lowercase, uppercase, number, special
+//	"excellent"  at least 10, 3 of 4 types, no 3 identical characters in a row
+//
+// The policy has the level's complexity, with profile data, history and dictionary off as in a
 // legacy tenant that never enabled them. Legacy tenants truncated passwords
 // beyond the maximum length; presets use "error" instead (PW-03).
-func Preset(l Level) (Policy, error) {
+func Preset(level string) (Policy, error) {
 	p := Policy{
 		Complexity: Complexity{
 			CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes,
@@ -183,23 +189,23 @@ func Preset(l Level) (Policy, error) {
 		Dictionary:  Dictionary{Active: false, Default: En10k},
 	}
 	all4 := []CharacterType{Lowercase, Uppercase, Number, Special}
-	switch l {
-	case LevelNone:
+	switch level {
+	case levelNone:
 		p.Complexity.MinLength = 1
-	case LevelLow:
+	case levelLow:
 		p.Complexity.MinLength = 6
-	case LevelFair:
+	case levelFair:
 		p.Complexity.MinLength = 8
 		p.Complexity.CharacterTypes = []CharacterType{Lowercase, Uppercase, Number}
-	case LevelGood:
+	case levelGood:
 		p.Complexity.MinLength = 8
 		p.Complexity.CharacterTypes, p.Complexity.CharacterTypeRule = all4, ThreeOfFour
-	case LevelExcellent:
+	case levelExcellent:
 		p.Complexity.MinLength = 10
 		p.Complexity.CharacterTypes, p.Complexity.CharacterTypeRule = all4, ThreeOfFour
 		p.Complexity.IdenticalCharacters = Block
 	default:
-		return Policy{}, fmt.Errorf("password: unknown level %q (want none, low, fair, good or excellent)", l)
+		return Policy{}, fmt.Errorf("password: unknown level %q (want none, low, fair, good or excellent)", level)
 	}
 	return p, nil
 }
@@ -209,8 +215,8 @@ func Preset(l Level) (Policy, error) {
 // PasswordAuthenticationMethodPolicy.
 func (p *Policy) Validate() error {
 	c := &p.Complexity
-	if c.MinLength < 1 || c.MinLength > MaxMinLength {
-		return fmt.Errorf("password: complexity.min_length %d out of range [1, %d]", c.MinLength, MaxMinLength)
+	if c.MinLength < 1 || c.MinLength > maxMinLength {
+		return fmt.Errorf("password: complexity.min_length %d out of range [1, %d]", c.MinLength, maxMinLength)
 	}
 	if c.CharacterTypes == nil {
 		return errors.New("password: complexity.character_types is required (use an empty list for none)")
@@ -244,7 +250,7 @@ func (p *Policy) Validate() error {
 	}
 	switch c.MaxLengthExceeded {
 	case MaxLengthError:
-	case MaxLengthTruncate:
+	case maxLengthTruncate:
 		return errors.New("password: complexity.max_length_exceeded truncate is not supported: the whole password is always verified (NIST SP 800-63B-4 §3.1.1.2); use error")
 	default:
 		return fmt.Errorf("password: complexity.max_length_exceeded %q is not error", c.MaxLengthExceeded)
@@ -253,8 +259,8 @@ func (p *Policy) Validate() error {
 	if d.BlockedFields == nil {
 		return errors.New("password: profile_data.blocked_fields is required (use an empty list for none)")
 	}
-	if len(d.BlockedFields) > MaxBlockedFields {
-		return fmt.Errorf("password: profile_data.blocked_fields has %d fields, out of range [0, %d]", len(d.BlockedFields), MaxBlockedFields)
+	if len(d.BlockedFields) > maxBlockedFields {
+		return fmt.Errorf("password: profile_data.blocked_fields has %d fields, out of range [0, %d]", len(d.BlockedFields), maxBlockedFields)
 	}
 	if d.Active && len(d.BlockedFields) == 0 {
 		return errors.New("password: profile_data is active with no blocked_fields")
@@ -268,8 +274,8 @@ func (p *Policy) Validate() error {
 		}
 	}
 	h := &p.History
-	if h.Active && (h.Size < 1 || h.Size > MaxHistorySize) {
-		return fmt.Errorf("password: history.size %d out of range [1, %d]", h.Size, MaxHistorySize)
+	if h.Active && (h.Size < 1 || h.Size > maxHistorySize) {
+		return fmt.Errorf("password: history.size %d out of range [1, %d]", h.Size, maxHistorySize)
 	}
 	if !h.Active && h.Size != 0 {
 		return fmt.Errorf("password: history.size %d must be 0 when history is not active", h.Size)

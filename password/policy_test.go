@@ -31,7 +31,7 @@ func TestPolicyValidate(t *testing.T) {
 		{"bad rule", func(p *Policy) { p.Complexity.CharacterTypeRule = "most" }, "character_type_rule"},
 		{"bad identical", func(p *Policy) { p.Complexity.IdenticalCharacters = "maybe" }, "identical_characters"},
 		{"bad sequential", func(p *Policy) { p.Complexity.SequentialCharacters = "" }, "sequential_characters"},
-		{"truncate refused", func(p *Policy) { p.Complexity.MaxLengthExceeded = MaxLengthTruncate }, "truncate is not supported"},
+		{"truncate refused", func(p *Policy) { p.Complexity.MaxLengthExceeded = maxLengthTruncate }, "truncate is not supported"},
 		{"bad max_length_exceeded", func(p *Policy) { p.Complexity.MaxLengthExceeded = "clip" }, "max_length_exceeded"},
 		{"nil blocked_fields", func(p *Policy) { p.ProfileData.BlockedFields = nil }, "blocked_fields is required"},
 		{"active without fields", func(p *Policy) { p.ProfileData.BlockedFields = []string{} }, "no blocked_fields"},
@@ -64,14 +64,14 @@ func TestPolicyValidate(t *testing.T) {
 
 func TestPresets(t *testing.T) {
 	tests := []struct {
-		level Level
+		level string
 		want  Complexity
 	}{
-		{LevelNone, Complexity{MinLength: 1, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
-		{LevelLow, Complexity{MinLength: 6, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
-		{LevelFair, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
-		{LevelGood, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
-		{LevelExcellent, Complexity{MinLength: 10, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Block, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
+		{levelNone, Complexity{MinLength: 1, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
+		{levelLow, Complexity{MinLength: 6, CharacterTypes: []CharacterType{}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
+		{levelFair, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number}, CharacterTypeRule: AllTypes, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
+		{levelGood, Complexity{MinLength: 8, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Allow, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
+		{levelExcellent, Complexity{MinLength: 10, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour, IdenticalCharacters: Block, SequentialCharacters: Allow, MaxLengthExceeded: MaxLengthError}},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.level), func(t *testing.T) {
@@ -86,30 +86,30 @@ func TestPresets(t *testing.T) {
 	assert.ErrorContains(t, err, `unknown level "strong"`)
 
 	// What each level accepts and refuses, per Auth0's description.
-	check := func(l Level, pw string) []Rule {
+	check := func(l string, pw string) []Rule {
 		p, err := Preset(l)
 		require.NoError(t, err)
 		c, err := newChecker(p, nil, 0)
 		require.NoError(t, err)
 		var rs []Rule
-		for _, v := range c.check(Normalize(pw), &alice) {
+		for _, v := range c.check(normalize(pw), &alice) {
 			rs = append(rs, v.Rule)
 		}
 		return rs
 	}
-	assert.Empty(t, check(LevelNone, "a"))
-	assert.Equal(t, []Rule{RuleMinLength}, check(LevelLow, "abcde"))
-	assert.Equal(t, []Rule{RuleCharacterTypes}, check(LevelFair, "abcdefgh1"))
-	assert.Empty(t, check(LevelFair, "Abcdefgh1"))
-	assert.Equal(t, []Rule{RuleCharacterTypes}, check(LevelGood, "Abcdefghij"))
-	assert.Empty(t, check(LevelGood, "abcdefgh1!"))
-	assert.Equal(t, []Rule{RuleMinLength}, check(LevelExcellent, "Abcdefg1!"))
-	assert.Equal(t, []Rule{RuleIdenticalCharacters}, check(LevelExcellent, "Abcdefg111!"))
+	assert.Empty(t, check(levelNone, "a"))
+	assert.Equal(t, []Rule{ruleMinLength}, check(levelLow, "abcde"))
+	assert.Equal(t, []Rule{ruleCharacterTypes}, check(levelFair, "abcdefgh1"))
+	assert.Empty(t, check(levelFair, "Abcdefgh1"))
+	assert.Equal(t, []Rule{ruleCharacterTypes}, check(levelGood, "Abcdefghij"))
+	assert.Empty(t, check(levelGood, "abcdefgh1!"))
+	assert.Equal(t, []Rule{ruleMinLength}, check(levelExcellent, "Abcdefg1!"))
+	assert.Equal(t, []Rule{ruleIdenticalCharacters}, check(levelExcellent, "Abcdefg111!"))
 }
 
 func TestPolicyJSONMatchesSpec(t *testing.T) {
 	policies := map[string]Policy{"default": DefaultPolicy()}
-	for _, l := range []Level{LevelNone, LevelLow, LevelFair, LevelGood, LevelExcellent} {
+	for _, l := range []string{levelNone, levelLow, levelFair, levelGood, levelExcellent} {
 		p, err := Preset(l)
 		require.NoError(t, err)
 		policies[string(l)] = p

@@ -41,8 +41,8 @@ func sheriffModules() (string, bool) {
 
 // sheriffRule maps password-sheriff's rule names to ours.
 var sheriffRule = map[string]Rule{
-	"length": RuleMinLength, "contains": RuleCharacterTypes, "containsAtLeast": RuleCharacterTypes,
-	"identicalChars": RuleIdenticalCharacters, "sequentialChars": RuleSequentialCharacters, "maxLength": RuleMaxLength,
+	"length": ruleMinLength, "contains": ruleCharacterTypes, "containsAtLeast": ruleCharacterTypes,
+	"identicalChars": ruleIdenticalCharacters, "sequentialChars": ruleSequentialCharacters, "maxLength": ruleMaxLength,
 }
 
 // randomComplexity draws an Auth0 complexity object (min_length 1 to 72,

@@ -34,7 +34,7 @@ func (e *Engine) Challenge(ctx context.Context, req *verify.EngineChallenge) (*v
 // Hasher.Compare reads (bcrypt, argon2id, argon2i, PBKDF2, scrypt: imported
 // hashes keep working), under the hasher's concurrency cap. After a match
 // with a hash that Hasher.NeedsRehash finds outdated, it returns a new
-// hash at the hasher's parameters in Authentication.Secret (the Secret
+// hash at the hasher's parameters in Authentication.Secret (the stored
 // encoding, with the history unchanged: the password is still the current
 // one), which the service writes conditional on Record.Version: a
 // concurrent password change wins and the sign-in fails with the store's
@@ -69,7 +69,7 @@ func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticat
 		}
 		return nil, wrongPassword("password_unknown_method")
 	}
-	sec, err := DecodeSecret(rec.Secret)
+	sec, err := decodeSecret(rec.Secret)
 	if err != nil {
 		return nil, fmt.Errorf("password: method %q: %w", rec.ID, err)
 	}

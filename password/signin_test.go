@@ -76,7 +76,7 @@ func TestPasswordSignIn(t *testing.T) {
 	f := newFixture(t, Config{})
 	_, err := f.set(t, alice, goodPassword)
 	require.NoError(t, err)
-	id := MethodID(alice.ID)
+	id := passwordMethodID(alice.ID)
 	before, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
 	a, err := f.signInWith(f.eng, alice.ID, id, goodPassword)
@@ -90,7 +90,7 @@ func TestPasswordSignIn(t *testing.T) {
 	before, err = f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
 
-	for _, pw := range []string{goodPassword + " ", strings.ToUpper(goodPassword), "", strings.Repeat("x", MaxHashInput+1)} {
+	for _, pw := range []string{goodPassword + " ", strings.ToUpper(goodPassword), "", strings.Repeat("x", maxHashInput+1)} {
 		_, err := f.signInWith(f.eng, alice.ID, id, pw)
 		require.ErrorIs(t, err, verify.ErrInvalidProof)
 		require.ErrorIs(t, err, ErrMismatch)
@@ -118,7 +118,7 @@ func TestUnknownPasswordMethodCostsAComparison(t *testing.T) {
 			f := newFixture(t, Config{Hasher: hasher})
 			_, err := f.set(t, alice, goodPassword)
 			require.NoError(t, err)
-			rec, err := f.store.Get(ctx, alice.ID, MethodID(alice.ID))
+			rec, err := f.store.Get(ctx, alice.ID, passwordMethodID(alice.ID))
 			require.NoError(t, err)
 
 			// The dummy hash is well formed at the hasher's own parameters,
@@ -176,10 +176,10 @@ func TestPasswordSignInRehashes(t *testing.T) {
 		_, err := f.set(t, alice, pw)
 		require.NoError(t, err)
 	}
-	id := MethodID(alice.ID)
+	id := passwordMethodID(alice.ID)
 	before, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
-	oldSec, err := DecodeSecret(before.Secret)
+	oldSec, err := decodeSecret(before.Secret)
 	require.NoError(t, err)
 	require.Len(t, oldSec.History, 2)
 
@@ -197,7 +197,7 @@ func TestPasswordSignInRehashes(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, a.Secret)
 	assert.Equal(t, before.Version, a.Record.Version, "the rehash is conditional on the version read")
-	sec, err := DecodeSecret(a.Secret)
+	sec, err := decodeSecret(a.Secret)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(sec.Hash, "$argon2id$v=19$m=128,t=2,p=1$"), sec.Hash)
 	assert.Equal(t, oldSec.History, sec.History, "the history is kept as it was")
@@ -209,7 +209,7 @@ func TestPasswordSignInRehashes(t *testing.T) {
 
 	// The history still refuses the passwords before.
 	_, err = f.set(t, alice, "second quartz lantern")
-	assert.Equal(t, []Rule{RuleHistory}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{ruleHistory}, rules(policyError(t, err)))
 
 	a, err = f.signInWith(eng2, alice.ID, id, goodPassword)
 	require.NoError(t, err)
@@ -240,9 +240,9 @@ func TestPasswordSignInImportedHashes(t *testing.T) {
 		}
 		t.Run(fmt.Sprintf("%s/%d", kh.Format, i), func(t *testing.T) {
 			f := newFixture(t, Config{})
-			sec, err := Secret{Hash: kh.Hash}.Encode()
+			sec, err := storedSecret{Hash: kh.Hash}.Encode()
 			require.NoError(t, err)
-			rec := store.Method{ID: MethodID(alice.ID), Subject: alice.ID, Type: "password", Attrs: []byte(`{}`), Secret: sec}
+			rec := store.Method{ID: passwordMethodID(alice.ID), Subject: alice.ID, Type: "password", Attrs: []byte(`{}`), Secret: sec}
 			require.NoError(t, f.store.Commit(ctx, store.Commit{SessionID: "import", SessionExpires: epoch.Add(time.Hour), Method: rec}))
 			_, err = f.signInWith(f.eng, alice.ID, rec.ID, kh.Password+"!")
 			require.ErrorIs(t, err, verify.ErrInvalidProof)
@@ -255,7 +255,7 @@ func TestPasswordSignInImportedHashes(t *testing.T) {
 				return
 			}
 			require.NotNil(t, a.Secret, "an imported hash is upgraded")
-			up, err := DecodeSecret(a.Secret)
+			up, err := decodeSecret(a.Secret)
 			require.NoError(t, err)
 			assert.True(t, strings.HasPrefix(up.Hash, "$argon2id$"), up.Hash)
 			a, err = f.signInWith(f.eng, alice.ID, rec.ID, kh.Password)
@@ -274,7 +274,7 @@ func TestPasswordSignInCorruptRecord(t *testing.T) {
 		"malformed hash": []byte(`{"v":1,"hash":"$argon2id$v=19$m=64"}`),
 		"too costly":     []byte(`{"v":1,"hash":"$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdA"}`),
 	} {
-		rec := store.Method{ID: MethodID(alice.ID), Subject: alice.ID, Type: "password", Secret: secret, Version: 1}
+		rec := store.Method{ID: passwordMethodID(alice.ID), Subject: alice.ID, Type: "password", Secret: secret, Version: 1}
 		_, err := f.eng.Authenticate(ctx, &verify.EngineAuthenticate{Subject: alice, Record: rec, Request: verify.AuthenticateRequest{Password: ptr(goodPassword)}})
 		require.Error(t, err, name)
 		assert.Nil(t, verify.Kind(err), "%s: %v", name, err)
@@ -288,12 +288,12 @@ func BenchmarkAuthenticate(b *testing.B) {
 	h := testHasher(b)
 	f := newFixture(b, Config{Hasher: h})
 	enc := mustHash(b, h, benchPasswords[0])
-	sec, err := Secret{Hash: enc}.Encode()
+	sec, err := storedSecret{Hash: enc}.Encode()
 	require.NoError(b, err)
 	pw := benchPasswords[0]
 	req := &verify.EngineAuthenticate{
 		Subject: alice, Request: verify.AuthenticateRequest{Password: &pw},
-		Record: store.Method{ID: MethodID(alice.ID), Subject: alice.ID, Type: "password", Secret: sec, Version: 1},
+		Record: store.Method{ID: passwordMethodID(alice.ID), Subject: alice.ID, Type: "password", Secret: sec, Version: 1},
 	}
 	b.ReportAllocs()
 	for b.Loop() {

@@ -9,8 +9,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+)
 
-	"github.com/verifykit/verifykit/otp"
+// The otp engines' default send budgets, per hour, which the server keeps:
+// per user and per destination (PhoneConfig.SendLimit), per client IP
+// (IPLimit) and per number range (PrefixLimit).
+const (
+	defaultSendRequests       = 10
+	defaultIPSendRequests     = 20
+	defaultPrefixSendRequests = 10
 )
 
 // outboxCount is how many lines the outbox holds.
@@ -47,25 +54,25 @@ func TestServerPumpingIsStopped(t *testing.T) { // AB-03, AB-04
 		res, m := s.postAs(t, token, "createAuthenticationMethod", "/authentication-methods",
 			fmt.Sprintf(`{"type":"phone","phone_number":"+44791112%04d","preferred_authentication_method":"voice"}`, i))
 		switch {
-		case i < otp.DefaultPrefixSendRequests:
+		case i < defaultPrefixSendRequests:
 			require.Equal(t, http.StatusAccepted, res.StatusCode, m)
-		case i < otp.DefaultIPSendRequests:
+		case i < defaultIPSendRequests:
 			requireThrottled(t, res, m)
-			assert.Equal(t, fmt.Sprint(otp.DefaultPrefixSendRequests), res.Header.Get("X-RateLimit-Limit"), "the range budget")
+			assert.Equal(t, fmt.Sprint(defaultPrefixSendRequests), res.Header.Get("X-RateLimit-Limit"), "the range budget")
 		default:
 			requireThrottled(t, res, m)
-			assert.Equal(t, fmt.Sprint(otp.DefaultIPSendRequests), res.Header.Get("X-RateLimit-Limit"), "the IP budget")
+			assert.Equal(t, fmt.Sprint(defaultIPSendRequests), res.Header.Get("X-RateLimit-Limit"), "the IP budget")
 		}
 	}
-	assert.Equal(t, otp.DefaultPrefixSendRequests, s.outboxCount(t), "a refused start sends nothing")
+	assert.Equal(t, defaultPrefixSendRequests, s.outboxCount(t), "a refused start sends nothing")
 	for i := range 10 {
 		token := fmt.Sprintf("%s.other%02d", testToken, i)
 		res, m := s.postAs(t, token, "createAuthenticationMethod", "/authentication-methods",
 			fmt.Sprintf(`{"type":"phone","phone_number":"+4479%02d123456"}`, 20+i))
 		requireThrottled(t, res, m)
-		assert.Equal(t, fmt.Sprint(otp.DefaultIPSendRequests), res.Header.Get("X-RateLimit-Limit"), "other ranges, same client")
+		assert.Equal(t, fmt.Sprint(defaultIPSendRequests), res.Header.Get("X-RateLimit-Limit"), "other ranges, same client")
 	}
-	assert.Equal(t, otp.DefaultPrefixSendRequests, s.outboxCount(t))
+	assert.Equal(t, defaultPrefixSendRequests, s.outboxCount(t))
 }
 
 // TestServerNumbersAndCountries: numbers are checked against the
@@ -94,11 +101,11 @@ func TestServerMailboxVariants(t *testing.T) { // AB-07
 		token := fmt.Sprintf("%s.acct%02d", testToken, i)
 		addr := []string{"victim@example.com", "Victim@Example.com", "VICTIM+x@example.com"}[i%3]
 		res, m := s.postAs(t, token, "createAuthenticationMethod", "/authentication-methods", `{"type":"email","email":"`+addr+`"}`)
-		if i < otp.DefaultSendRequests {
+		if i < defaultSendRequests {
 			require.Equal(t, http.StatusAccepted, res.StatusCode, m)
 			continue
 		}
 		requireThrottled(t, res, m)
 	}
-	assert.Equal(t, otp.DefaultSendRequests, s.outboxCount(t))
+	assert.Equal(t, defaultSendRequests, s.outboxCount(t))
 }

@@ -178,7 +178,7 @@ func TestServerEmailAndPhone(t *testing.T) {
 // is refused with 429 and the rate-limit headers, and is not sent.
 func TestServerResendThrottle(t *testing.T) {
 	s := startServer(t, "-rate-limit", "0")
-	for i := 0; i < otp.DefaultSendRequests; i++ {
+	for i := 0; i < defaultSendRequests; i++ {
 		res, e := s.start(t, `{"type":"phone","phone_number":"+447911123456"}`)
 		require.Equal(t, http.StatusAccepted, res.StatusCode, e)
 	}
@@ -190,7 +190,7 @@ func TestServerResendThrottle(t *testing.T) {
 	assert.Equal(t, "0", res.Header.Get("X-RateLimit-Remaining"))
 	assert.NotEmpty(t, res.Header.Get("X-RateLimit-Reset"))
 	assert.NotEmpty(t, res.Header.Get("Retry-After"))
-	assert.Len(t, s.outboxTo(t, "+447911123456"), otp.DefaultSendRequests, "a refused start sends nothing")
+	assert.Len(t, s.outboxTo(t, "+447911123456"), defaultSendRequests, "a refused start sends nothing")
 }
 
 func mapKeys(m map[string]any) []string {

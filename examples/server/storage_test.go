@@ -55,8 +55,8 @@ func TestStoreFlag(t *testing.T) {
 	defer st.Close()
 	got, err := st.Get(context.Background(), "auth0|demo", m["id"].(string))
 	require.NoError(t, err, "the method survived the restart")
-	k, err := otp.ParseTOTPKey(got.Secret)
-	require.NoError(t, err)
+	var k otp.TOTPKey
+	require.NoError(t, k.UnmarshalBinary(got.Secret))
 	assert.Equal(t, secret, k.Secret, "its TOTP key opens with -store-keys")
 	var raw []byte
 	var keyID string

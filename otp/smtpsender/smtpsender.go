@@ -11,7 +11,7 @@
 // development relay on loopback without TLS needs Config.AllowPlaintext,
 // which never applies when credentials are configured.
 //
-// The recipient is validated again with otp.NormalizeEmail, and the
+// The recipient is validated again, by the otp e-mail engine's rule, and the
 // subject is Q-encoded (RFC 2047), so no header can be injected; the body
 // is quoted-printable (RFC 2045), so no line is too long and no byte
 // sequence ends the DATA phase. Every message has an Auto-Submitted header
@@ -44,26 +44,25 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/verifykit/verifykit/internal/mailaddr"
 	"github.com/verifykit/verifykit/otp"
 )
 
-// Limits and defaults of Config.
+// Limits and defaults of Config (each field's comment states its range
+// and default).
 const (
-	DefaultTimeout = 30 * time.Second
-	MinTimeout     = time.Second
-	MaxTimeout     = 5 * time.Minute
-	// DefaultHelloName is the EHLO name when Config.HelloName is empty.
-	DefaultHelloName = "localhost"
-	// MaxFromNameLen bounds Config.FromName in bytes.
-	MaxFromNameLen = 100
+	defaultTimeout = 30 * time.Second
+	minTimeout     = time.Second
+	maxTimeout     = 5 * time.Minute
+	// defaultHelloName is the EHLO name when Config.HelloName is empty.
+	defaultHelloName = "localhost"
+	// maxFromNameLen bounds Config.FromName in bytes.
+	maxFromNameLen = 100
 )
 
-// ErrConfig is matched by every error of New.
-var ErrConfig = errors.New("smtpsender: invalid config")
-
-// ErrNoTLS is matched by the error of Send when the server does not offer
+// errNoTLS is matched by the error of Send when the server does not offer
 // STARTTLS and plaintext is not allowed.
-var ErrNoTLS = errors.New("smtpsender: server does not offer STARTTLS")
+var errNoTLS = errors.New("smtpsender: server does not offer STARTTLS")
 
 // Config configures a Sender.
 type Config struct {
@@ -74,10 +73,11 @@ type Config struct {
 	// the host AUTH PLAIN is bound to. Default: the host of Addr.
 	ServerName string
 	// From is the envelope sender and From address, an addr-spec accepted
-	// by otp.NormalizeEmail. Required.
+	// by the otp e-mail engine (printable ASCII, a host name for domain).
+	// Required.
 	From string
 	// FromName is the display name of the From header; optional, at most
-	// MaxFromNameLen bytes of UTF-8 without control characters.
+	// 100 bytes of UTF-8 without control characters.
 	FromName string
 	// Username and Password are the AUTH PLAIN credentials; an empty
 	// Username sends without AUTH. Credentials require TLS.
@@ -98,7 +98,7 @@ type Config struct {
 	// [1s, 5m].
 	Timeout time.Duration
 	// HelloName is the EHLO name, the client's host name. Default
-	// DefaultHelloName.
+	// "localhost".
 	HelloName string
 	// Now is the clock of the Date header; nil means time.Now.
 	Now func() time.Time
@@ -113,11 +113,20 @@ type Sender struct {
 
 var _ otp.Sender = (*Sender)(nil)
 
+// configError is an error of New: it reads
+// "smtpsender: invalid config: …", naming the field and its range, and matches
+// otp.ErrConfig.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+func (e *configError) Unwrap() error { return otp.ErrConfig }
+
 func configErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+	return &configError{msg: "smtpsender: invalid config: " + fmt.Sprintf(format, args...)}
 }
 
-// New validates cfg and returns a Sender.
+// New validates cfg and returns a Sender. Its errors match otp.ErrConfig
+// and name the field and its allowed range.
 func New(cfg Config) (*Sender, error) {
 	host, _, err := net.SplitHostPort(cfg.Addr)
 	if err != nil || host == "" {
@@ -126,13 +135,13 @@ func New(cfg Config) (*Sender, error) {
 	if cfg.ServerName == "" {
 		cfg.ServerName = host
 	}
-	from, err := otp.NormalizeEmail(cfg.From)
+	from, err := mailaddr.Normalize(cfg.From)
 	if err != nil {
 		return nil, configErrorf("From is not an e-mail address: %v", err)
 	}
 	cfg.From = from
-	if len(cfg.FromName) > MaxFromNameLen || !utf8.ValidString(cfg.FromName) || strings.IndexFunc(cfg.FromName, unicode.IsControl) >= 0 {
-		return nil, configErrorf("FromName must be at most %d bytes of UTF-8 without control characters", MaxFromNameLen)
+	if len(cfg.FromName) > maxFromNameLen || !utf8.ValidString(cfg.FromName) || strings.IndexFunc(cfg.FromName, unicode.IsControl) >= 0 {
+		return nil, configErrorf("FromName must be at most %d bytes of UTF-8 without control characters", maxFromNameLen)
 	}
 	if cfg.Username == "" && cfg.Password != "" {
 		return nil, configErrorf("Password without Username")
@@ -141,13 +150,13 @@ func New(cfg Config) (*Sender, error) {
 		return nil, configErrorf("AllowPlaintext with credentials: credentials are only sent over TLS")
 	}
 	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
+		cfg.Timeout = defaultTimeout
 	}
-	if cfg.Timeout < MinTimeout || cfg.Timeout > MaxTimeout {
-		return nil, configErrorf("Timeout %v out of range [%v, %v]", cfg.Timeout, MinTimeout, MaxTimeout)
+	if cfg.Timeout < minTimeout || cfg.Timeout > maxTimeout {
+		return nil, configErrorf("Timeout %v out of range [%v, %v]", cfg.Timeout, minTimeout, maxTimeout)
 	}
 	if cfg.HelloName == "" {
-		cfg.HelloName = DefaultHelloName
+		cfg.HelloName = defaultHelloName
 	}
 	if strings.ContainsAny(cfg.HelloName, " \r\n\t") {
 		return nil, configErrorf("HelloName contains white space")
@@ -175,7 +184,7 @@ func (s *Sender) Send(ctx context.Context, m otp.Message) (err error) {
 	if m.Channel != otp.ChannelEmail {
 		return fmt.Errorf("smtpsender: cannot send a %q message", m.Channel)
 	}
-	to, err := otp.NormalizeEmail(m.To)
+	to, err := mailaddr.Normalize(m.To)
 	if err != nil {
 		return fmt.Errorf("smtpsender: recipient: %w", err)
 	}
@@ -225,7 +234,7 @@ func (s *Sender) Send(ctx context.Context, m otp.Message) (err error) {
 				return fmt.Errorf("smtpsender: STARTTLS: %w", err)
 			}
 		} else if !s.cfg.AllowPlaintext {
-			return ErrNoTLS
+			return errNoTLS
 		}
 	}
 	if s.cfg.Username != "" {

@@ -276,7 +276,7 @@ func TestNoSTARTTLS(t *testing.T) {
 	srv := startSMTPD(t, false)
 	cfg := Config{Addr: srv.addr, From: "no-reply@example.com"}
 	err := newSender(t, cfg).Send(context.Background(), otp.Message{Channel: otp.ChannelEmail, To: "alice@example.com", Text: "code"})
-	require.ErrorIs(t, err, ErrNoTLS)
+	require.ErrorIs(t, err, errNoTLS)
 
 	cfg.AllowPlaintext = true
 	plain := newSender(t, cfg)
@@ -304,7 +304,7 @@ func TestConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cfg)
-			require.ErrorIs(t, err, ErrConfig)
+			require.ErrorIs(t, err, otp.ErrConfig)
 			assert.Contains(t, err.Error(), tc.msg)
 		})
 	}

@@ -23,8 +23,8 @@
 //
 // A 2xx answer is success. A network error, a timeout, 408, 429 and 5xx
 // are retried up to MaxAttempts in all, after Backoff, then twice as
-// long each time (with jitter, at most MaxBackoff, longer when the
-// answer's Retry-After asks for it up to MaxBackoff); every other answer
+// long each time (with jitter, at most 30s, longer when the
+// answer's Retry-After asks for it up to 30s); every other answer
 // (4xx, 3xx: redirects are never followed, since they would carry the
 // code elsewhere) fails at once. Each attempt is bounded by Timeout and
 // the whole by the context.
@@ -57,22 +57,24 @@ import (
 	"github.com/verifykit/verifykit/otp"
 )
 
-// Limits and defaults of Config.
+// Limits and defaults of Config (each field's comment states its range
+// and default).
 const (
-	// MinKeySize is the minimum signing key length: 256 bits.
-	MinKeySize         = 32
-	DefaultTimeout     = 5 * time.Second
-	MinTimeout         = 100 * time.Millisecond
-	MaxTimeout         = time.Minute
-	DefaultMaxAttempts = 3
-	MaxMaxAttempts     = 10
-	DefaultBackoff     = 500 * time.Millisecond
-	MinBackoff         = time.Millisecond
-	// MaxBackoff caps every wait between attempts.
-	MaxBackoff = 30 * time.Second
-	// DefaultTolerance is Verify's default bound on a signature's age.
-	DefaultTolerance = 5 * time.Minute
-	// SignatureHeader carries the signature.
+	// minKeySize is the minimum signing key length: 256 bits.
+	minKeySize         = 32
+	defaultTimeout     = 5 * time.Second
+	minTimeout         = 100 * time.Millisecond
+	maxTimeout         = time.Minute
+	defaultMaxAttempts = 3
+	maxMaxAttempts     = 10
+	defaultBackoff     = 500 * time.Millisecond
+	minBackoff         = time.Millisecond
+	// maxBackoff caps every wait between attempts.
+	maxBackoff = 30 * time.Second
+	// defaultTolerance is Verify's default bound on a signature's age.
+	defaultTolerance = 5 * time.Minute
+	// SignatureHeader is the request header that carries the signature
+	// Verify checks.
 	SignatureHeader = "Verifykit-Signature"
 	// maxResponse is how much of an answer is read (and discarded) so the
 	// connection can be reused.
@@ -80,23 +82,21 @@ const (
 )
 
 var (
-	// ErrConfig is matched by every error of New.
-	ErrConfig = errors.New("webhook: invalid config")
-	// ErrRejected is matched by Send's error when the receiver answered
+	// errRejected is matched by Send's error when the receiver answered
 	// with a status that is not retried (4xx but 408 and 429, 3xx, 1xx).
-	ErrRejected = errors.New("webhook: rejected")
-	// ErrUnavailable is matched by Send's error when every attempt failed
+	errRejected = errors.New("webhook: rejected")
+	// errUnavailable is matched by Send's error when every attempt failed
 	// with a retryable status or a network error.
-	ErrUnavailable = errors.New("webhook: unavailable")
-	// ErrSignature is matched by every error of Verify.
-	ErrSignature = errors.New("webhook: invalid signature")
+	errUnavailable = errors.New("webhook: unavailable")
+	// errSignature is matched by every error of Verify.
+	errSignature = errors.New("webhook: invalid signature")
 )
 
 // Config configures a Sender.
 type Config struct {
 	// URL receives the POSTs. Required; https unless AllowHTTP.
 	URL string
-	// Key signs every request (HMAC-SHA256): at least MinKeySize random
+	// Key signs every request (HMAC-SHA256): at least 32 random
 	// bytes, shared with the receiver only. Required.
 	Key []byte
 	// AllowHTTP permits an http URL, for a gateway on loopback during
@@ -111,7 +111,7 @@ type Config struct {
 	MaxAttempts int
 	// Backoff is the wait before the second attempt, doubled for each
 	// later one, with jitter (half fixed, half random), capped at
-	// MaxBackoff. Default 500ms; range [1ms, 30s].
+	// 30s. Default 500ms; range [1ms, 30s].
 	Backoff time.Duration
 	// Now is the clock of the signature timestamp; nil means time.Now.
 	Now func() time.Time
@@ -135,11 +135,20 @@ type Sender struct {
 
 var _ otp.Sender = (*Sender)(nil)
 
+// configError is an error of New: it reads
+// "webhook: invalid config: …", naming the field and its range, and matches
+// otp.ErrConfig.
+type configError struct{ msg string }
+
+func (e *configError) Error() string { return e.msg }
+func (e *configError) Unwrap() error { return otp.ErrConfig }
+
 func configErrorf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
+	return &configError{msg: "webhook: invalid config: " + fmt.Sprintf(format, args...)}
 }
 
-// New validates cfg and returns a Sender.
+// New validates cfg and returns a Sender. Its errors match otp.ErrConfig
+// and name the field and its allowed range.
 func New(cfg Config) (*Sender, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" {
@@ -151,30 +160,30 @@ func New(cfg Config) (*Sender, error) {
 	default:
 		return nil, configErrorf("URL scheme %q is not https (AllowHTTP permits http)", u.Scheme)
 	}
-	if len(cfg.Key) < MinKeySize {
-		return nil, configErrorf("Key of %d bytes is shorter than %d", len(cfg.Key), MinKeySize)
+	if len(cfg.Key) < minKeySize {
+		return nil, configErrorf("Key of %d bytes is shorter than %d", len(cfg.Key), minKeySize)
 	}
 	s := &Sender{
 		url: u.String(), key: bytes.Clone(cfg.Key), timeout: cfg.Timeout, maxAttempts: cfg.MaxAttempts,
 		backoff: cfg.Backoff, now: cfg.Now, sleep: cfg.Sleep,
 	}
 	if s.timeout == 0 {
-		s.timeout = DefaultTimeout
+		s.timeout = defaultTimeout
 	}
-	if s.timeout < MinTimeout || s.timeout > MaxTimeout {
-		return nil, configErrorf("Timeout %v out of range [%v, %v]", s.timeout, MinTimeout, MaxTimeout)
+	if s.timeout < minTimeout || s.timeout > maxTimeout {
+		return nil, configErrorf("Timeout %v out of range [%v, %v]", s.timeout, minTimeout, maxTimeout)
 	}
 	if s.maxAttempts == 0 {
-		s.maxAttempts = DefaultMaxAttempts
+		s.maxAttempts = defaultMaxAttempts
 	}
-	if s.maxAttempts < 1 || s.maxAttempts > MaxMaxAttempts {
-		return nil, configErrorf("MaxAttempts %d out of range [1, %d]", s.maxAttempts, MaxMaxAttempts)
+	if s.maxAttempts < 1 || s.maxAttempts > maxMaxAttempts {
+		return nil, configErrorf("MaxAttempts %d out of range [1, %d]", s.maxAttempts, maxMaxAttempts)
 	}
 	if s.backoff == 0 {
-		s.backoff = DefaultBackoff
+		s.backoff = defaultBackoff
 	}
-	if s.backoff < MinBackoff || s.backoff > MaxBackoff {
-		return nil, configErrorf("Backoff %v out of range [%v, %v]", s.backoff, MinBackoff, MaxBackoff)
+	if s.backoff < minBackoff || s.backoff > maxBackoff {
+		return nil, configErrorf("Backoff %v out of range [%v, %v]", s.backoff, minBackoff, maxBackoff)
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -204,9 +213,10 @@ type Payload struct {
 	ExpiresAt time.Time   `json:"expires_at"`
 }
 
-// Send POSTs m and returns once the receiver answered 2xx. Errors match
-// ErrRejected (a final answer), ErrUnavailable (retries used up) or the
-// context's error.
+// Send POSTs m and returns once the receiver answered 2xx. An error
+// names the last status or network failure, never a body: a final answer
+// (a status that is not retried) fails at once, retryable failures after
+// MaxAttempts, and a done context with the context's error.
 func (s *Sender) Send(ctx context.Context, m otp.Message) error {
 	id := make([]byte, 16)
 	if _, err := rand.Read(id); err != nil {
@@ -228,7 +238,7 @@ func (s *Sender) Send(ctx context.Context, m otp.Message) error {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("webhook: attempt %d: %w", attempt, ctxErr)
 		}
-		if errors.Is(err, ErrRejected) {
+		if errors.Is(err, errRejected) {
 			return fmt.Errorf("webhook: attempt %d: %w", attempt, err)
 		}
 		last = err
@@ -239,7 +249,7 @@ func (s *Sender) Send(ctx context.Context, m otp.Message) error {
 			return fmt.Errorf("webhook: backoff: %w", err)
 		}
 	}
-	return fmt.Errorf("%w after %d attempts: %w", ErrUnavailable, s.maxAttempts, last)
+	return fmt.Errorf("%w after %d attempts: %w", errUnavailable, s.maxAttempts, last)
 }
 
 // attempt makes one POST. It returns the Retry-After of a retryable
@@ -254,7 +264,7 @@ func (s *Sender) attempt(ctx context.Context, id string, body []byte) (time.Dura
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "verifykit-webhook/1")
 	req.Header.Set("Idempotency-Key", id)
-	req.Header.Set(SignatureHeader, Sign(s.key, s.now(), body))
+	req.Header.Set(SignatureHeader, sign(s.key, s.now(), body))
 	resp, err := s.client.Do(req)
 	if err != nil {
 		// Drop the URL (it may hold a gateway token); keep the cause.
@@ -272,16 +282,16 @@ func (s *Sender) attempt(ctx context.Context, id string, body []byte) (time.Dura
 	case c == http.StatusRequestTimeout, c == http.StatusTooManyRequests, c >= 500:
 		return retryAfter(resp.Header.Get("Retry-After"), s.now()), fmt.Errorf("webhook: status %d", c)
 	default:
-		return 0, fmt.Errorf("%w: status %d", ErrRejected, c)
+		return 0, fmt.Errorf("%w: status %d", errRejected, c)
 	}
 }
 
 // wait returns the pause after failed attempt n (1-based): Backoff·2^(n-1)
-// with equal jitter, at least retryAfter, at most MaxBackoff.
+// with equal jitter, at least retryAfter, at most maxBackoff.
 func (s *Sender) wait(n int, retryAfter time.Duration) time.Duration {
 	d := s.backoff << (n - 1)
-	if d > MaxBackoff || d <= 0 {
-		d = MaxBackoff
+	if d > maxBackoff || d <= 0 {
+		d = maxBackoff
 	}
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -290,7 +300,7 @@ func (s *Sender) wait(n int, retryAfter time.Duration) time.Duration {
 	if retryAfter > d {
 		d = retryAfter
 	}
-	return min(d, MaxBackoff)
+	return min(d, maxBackoff)
 }
 
 // retryAfter parses a Retry-After value (delay-seconds or an HTTP date).
@@ -318,9 +328,9 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Sign returns the SignatureHeader value for body at time t:
+// sign returns the SignatureHeader value for body at time t:
 // "t=<unix seconds>,v1=<hex HMAC-SHA256(key, "<t>.<body>")>".
-func Sign(key []byte, t time.Time, body []byte) string {
+func sign(key []byte, t time.Time, body []byte) string {
 	ts := strconv.FormatInt(t.Unix(), 10)
 	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(key, ts, body))
 }
@@ -335,15 +345,15 @@ func mac(key []byte, ts string, body []byte) []byte {
 
 // Verify checks a SignatureHeader value for body, for a receiver: the MAC
 // under key must match (compared in constant time) and the timestamp must
-// be within tolerance of now, either side (0 means DefaultTolerance). A
-// receiver should also deduplicate on the payload's id. Errors match
-// ErrSignature.
+// be within tolerance of now, either side (0 means 5 minutes). A receiver
+// should also deduplicate on the payload's id. Any error means the request
+// must be refused; it says which check failed, never the expected MAC.
 func Verify(key []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
 	if tolerance <= 0 {
-		tolerance = DefaultTolerance
+		tolerance = defaultTolerance
 	}
 	if len(header) > 200 {
-		return fmt.Errorf("%w: header too long", ErrSignature)
+		return fmt.Errorf("%w: header too long", errSignature)
 	}
 	var ts, sig string
 	for _, part := range strings.Split(header, ",") {
@@ -357,14 +367,14 @@ func Verify(key []byte, header string, body []byte, now time.Time, tolerance tim
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil || sig == "" {
-		return fmt.Errorf("%w: malformed header", ErrSignature)
+		return fmt.Errorf("%w: malformed header", errSignature)
 	}
 	got, err := hex.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, mac(key, ts, body)) {
-		return fmt.Errorf("%w: mismatch", ErrSignature)
+		return fmt.Errorf("%w: mismatch", errSignature)
 	}
 	if age := now.Sub(time.Unix(sec, 0)); age > tolerance || age < -tolerance {
-		return fmt.Errorf("%w: timestamp outside tolerance", ErrSignature)
+		return fmt.Errorf("%w: timestamp outside tolerance", errSignature)
 	}
 	return nil
 }

@@ -105,7 +105,7 @@ func TestSend(t *testing.T) {
 	r := reqs[0]
 	assert.Equal(t, "application/json", r.header.Get("Content-Type"))
 	require.NoError(t, Verify(testKey, r.header.Get(SignatureHeader), r.body, epoch, 0))
-	assert.Equal(t, Sign(testKey, epoch, r.body), r.header.Get(SignatureHeader))
+	assert.Equal(t, sign(testKey, epoch, r.body), r.header.Get(SignatureHeader))
 	var p map[string]any
 	require.NoError(t, json.Unmarshal(r.body, &p))
 	assert.Regexp(t, `^[0-9a-f]{32}$`, p["id"])
@@ -134,7 +134,7 @@ func TestRetries(t *testing.T) {
 		assert.True(t, sl.d[0] >= 500*time.Millisecond && sl.d[0] <= time.Second, "first wait %v in [Backoff/2, Backoff]", sl.d[0])
 		assert.True(t, sl.d[1] >= time.Second && sl.d[1] <= 2*time.Second, "second wait %v in [Backoff, 2·Backoff]", sl.d[1])
 	})
-	t.Run("429 honours Retry-After up to MaxBackoff", func(t *testing.T) {
+	t.Run("429 honours Retry-After up to maxBackoff", func(t *testing.T) {
 		g := newGateway(t, 429, 429, 200)
 		g.headers = map[string]string{"Retry-After": "20"}
 		s, sl := newSender(t, g, func(c *Config) { c.Backoff = time.Millisecond })
@@ -143,13 +143,13 @@ func TestRetries(t *testing.T) {
 		g.headers = map[string]string{"Retry-After": "3600"}
 		g.statuses = []int{429, 200}
 		require.NoError(t, s.Send(context.Background(), msg))
-		assert.Equal(t, MaxBackoff, sl.d[2])
+		assert.Equal(t, maxBackoff, sl.d[2])
 	})
 	t.Run("retries used up", func(t *testing.T) {
 		g := newGateway(t, 502)
 		s, sl := newSender(t, g, func(c *Config) { c.MaxAttempts = 4 })
 		err := s.Send(context.Background(), msg)
-		require.ErrorIs(t, err, ErrUnavailable)
+		require.ErrorIs(t, err, errUnavailable)
 		assert.Contains(t, err.Error(), "status 502")
 		assert.Len(t, g.requests(), 4)
 		assert.Len(t, sl.d, 3)
@@ -159,7 +159,7 @@ func TestRetries(t *testing.T) {
 			g := newGateway(t, st)
 			s, sl := newSender(t, g, nil)
 			err := s.Send(context.Background(), msg)
-			require.ErrorIs(t, err, ErrRejected)
+			require.ErrorIs(t, err, errRejected)
 			assert.Len(t, g.requests(), 1, "a redirect is not followed")
 			assert.Empty(t, sl.d)
 			assert.NotContains(t, err.Error(), "012345")
@@ -187,7 +187,7 @@ func TestRetries(t *testing.T) {
 		defer srv.Close()
 		defer close(release)
 		sl := &sleeps{}
-		s, err := New(Config{URL: srv.URL, Key: testKey, Client: srv.Client(), Timeout: MinTimeout, Sleep: sl.sleep})
+		s, err := New(Config{URL: srv.URL, Key: testKey, Client: srv.Client(), Timeout: minTimeout, Sleep: sl.sleep})
 		require.NoError(t, err)
 		require.NoError(t, s.Send(context.Background(), msg))
 		assert.Equal(t, 2, calls)
@@ -206,15 +206,15 @@ func TestRetries(t *testing.T) {
 		g := newGateway(t, 200)
 		s, _ := newSender(t, g, func(c *Config) { c.Client = &http.Client{}; c.MaxAttempts = 1 }) // does not trust the test CA
 		err := s.Send(context.Background(), msg)
-		require.ErrorIs(t, err, ErrUnavailable)
+		require.ErrorIs(t, err, errUnavailable)
 		assert.NotContains(t, err.Error(), "tenant=a")
 	})
 }
 
 func TestVerify(t *testing.T) {
 	body := []byte(`{"id":"x"}`)
-	h := Sign(testKey, epoch, body)
-	require.NoError(t, Verify(testKey, h, body, epoch.Add(DefaultTolerance), 0))
+	h := sign(testKey, epoch, body)
+	require.NoError(t, Verify(testKey, h, body, epoch.Add(defaultTolerance), 0))
 	for name, tc := range map[string]struct {
 		key    []byte
 		header string
@@ -223,8 +223,8 @@ func TestVerify(t *testing.T) {
 	}{
 		"other body":       {testKey, h, []byte(`{"id":"y"}`), epoch},
 		"other key":        {[]byte("another-key-of-32-bytes-00000000"), h, body, epoch},
-		"too old":          {testKey, h, body, epoch.Add(DefaultTolerance + time.Second)},
-		"from the future":  {testKey, h, body, epoch.Add(-DefaultTolerance - time.Second)},
+		"too old":          {testKey, h, body, epoch.Add(defaultTolerance + time.Second)},
+		"from the future":  {testKey, h, body, epoch.Add(-defaultTolerance - time.Second)},
 		"other timestamp":  {testKey, strings.Replace(h, "t=", "t=1", 1), body, epoch},
 		"no signature":     {testKey, "t=1767323045", body, epoch},
 		"not hex":          {testKey, "t=1767323045,v1=zz", body, epoch},
@@ -232,7 +232,7 @@ func TestVerify(t *testing.T) {
 		"oversized header": {testKey, h + strings.Repeat(",x=y", 60), body, epoch},
 	} {
 		err := Verify(tc.key, tc.header, tc.body, tc.now, 0)
-		assert.ErrorIs(t, err, ErrSignature, name)
+		assert.ErrorIs(t, err, errSignature, name)
 	}
 }
 
@@ -253,7 +253,7 @@ func TestConfig(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := New(tc.cfg)
-			require.ErrorIs(t, err, ErrConfig)
+			require.ErrorIs(t, err, otp.ErrConfig)
 			assert.Contains(t, err.Error(), tc.msg)
 		})
 	}

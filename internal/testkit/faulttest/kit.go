@@ -129,8 +129,9 @@ func NewKit(t testing.TB, cfg KitConfig) *Kit {
 	var engines []verify.Engine
 	sendLimit := verify.Limit{Requests: 1000, Window: time.Hour}
 	// The budgets against pumping and mail bombing (otp; AB-03 onwards)
-	// are opened wide: the kit sends from one client to one range.
-	wide := verify.Limit{Requests: otp.MaxBudgetRequests, Window: time.Hour}
+	// are opened wide (1,000,000, their upper bound): the kit sends from one
+	// client to one range.
+	wide := verify.Limit{Requests: 1_000_000, Window: time.Hour}
 	for _, typ := range types {
 		var e verify.Engine
 		switch typ {
@@ -154,7 +155,7 @@ func NewKit(t testing.TB, cfg KitConfig) *Kit {
 			e, err = passkey.New(typ, k.Store, passkey.Config{RPID: RPID, Origins: []string{Origin}, Now: now})
 		case verify.TypePassword:
 			var h *password.Hasher
-			h, err = password.NewHasher(password.HashConfig{Algorithm: password.Bcrypt, BcryptCost: password.MinBcryptCost})
+			h, err = password.NewHasher(password.HashConfig{Algorithm: password.Bcrypt, BcryptCost: 10}) // the lowest cost accepted
 			require.NoError(t, err)
 			e, err = password.New(k.Store, password.Config{Hasher: h, Logger: logger, Now: now})
 		default:
@@ -272,7 +273,7 @@ func (k *Kit) startBody(typ verify.Type) (body, dest string) {
 		dest = fmt.Sprintf("kit%d@example.com", k.dest.Add(1))
 		return `{"type":"email","email":"` + dest + `"}`, dest
 	case verify.TypePhone:
-		// 201-555-0000 to 9999: valid by the numbering plan (otp.ParsePhone).
+		// 201-555-0000 to 9999: valid by the numbering plan (otp.PhoneConfig).
 		dest = fmt.Sprintf("+1201555%04d", k.dest.Add(1)%10000)
 		return `{"type":"phone","phone_number":"` + dest + `"}`, dest
 	}
