@@ -40,7 +40,7 @@ type fakeSignIn struct {
 	store store.Store
 }
 
-var _ verify.SignInEngine = (*fakeSignIn)(nil)
+var _ verify.Engine = (*fakeSignIn)(nil)
 
 func (e *fakeSignIn) Challenge(_ context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
 	st := &verify.SignInState{State: fakeState{Code: theCode}}
