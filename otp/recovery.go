@@ -85,7 +85,7 @@ func (e *RecoveryCode) Start(ctx context.Context, req *verify.EngineStart) (*ver
 // service makes the auth_session single use). It returns the keyed hash in
 // Confirmation.Secret, which is all the store keeps.
 func (e *RecoveryCode) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
-	if p, one := req.Request.Proof(); !one || p != verify.ProofNone {
+	if p, one := req.Request.Proof(); !one || p != "" {
 		return nil, verify.InvalidField("auth_session", "", "recovery-code takes only auth_session")
 	}
 	var buf [sha256.Size + 3]byte

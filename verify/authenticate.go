@@ -219,8 +219,8 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	case rec.ID == "" || rec.Subject == "":
 		return nil, fmt.Errorf("verify: %s engine returned no method for a usernameless sign-in", p.Type)
 	}
-	t, err := ParseType(rec.Type)
-	if err != nil || !t.WebAuthn() && p.Pending == "" {
+	t := Type(rec.Type)
+	if !t.Valid() || !t.WebAuthn() && p.Pending == "" {
 		return nil, fmt.Errorf("verify: %s engine authenticated a method of type %q", p.Type, rec.Type)
 	}
 	// 6. Consume the session and update the method, atomically. The
@@ -271,58 +271,39 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	return &SignIn{Subject: rec.Subject, Method: out, RecoveryCode: a.RecoveryCode}, nil
 }
 
-// The proof an authentication of each type carries (AuthenticateRequest).
-const (
-	signInProofNone = iota
-	signInProofOTPCode
-	signInProofRecoveryCode
-	signInProofPassword
-	signInProofAuthnResponse
-)
-
-// signInProof returns the proof a sign-in with a method of type t carries.
-func signInProof(t Type) (int, string) {
+// signInProof returns the request member that carries the proof of a
+// sign-in with a method of type t ("" for push-notification).
+func signInProof(t Type) string {
 	switch t {
-	case TypeTOTP, TypePhone, TypeEmail:
-		return signInProofOTPCode, "otp_code"
 	case TypeRecoveryCode:
-		return signInProofRecoveryCode, "recovery_code"
+		return "recovery_code"
 	case TypePassword:
-		return signInProofPassword, "password"
-	case TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming:
-		return signInProofAuthnResponse, "authn_response"
+		return "password"
+	case TypePushNotification:
+		return ""
 	}
-	return signInProofNone, ""
+	return t.Proof()
 }
 
 // checkSignInProof binds the proof in req to the sealed method type: exactly
 // the one member the type takes, and no other (push-notification: none).
 func checkSignInProof(t Type, req *AuthenticateRequest) error {
-	n, got := 0, signInProofNone
-	for _, present := range []struct {
-		ok    bool
-		proof int
+	n, got := 0, ""
+	for _, m := range []struct {
+		present bool
+		name    string
 	}{
-		{req.OTPCode != nil, signInProofOTPCode},
-		{req.RecoveryCode != nil, signInProofRecoveryCode},
-		{req.Password != nil, signInProofPassword},
-		{req.AuthnResponse != nil, signInProofAuthnResponse},
+		{req.OTPCode != nil, "otp_code"},
+		{req.RecoveryCode != nil, "recovery_code"},
+		{req.Password != nil, "password"},
+		{req.AuthnResponse != nil, "authn_response"},
 	} {
-		if present.ok {
-			n, got = n+1, present.proof
+		if m.present {
+			n, got = n+1, m.name
 		}
 	}
-	want, name := signInProof(t)
-	if n <= 1 && got == want {
-		return nil
+	if want := signInProof(t); n > 1 || got != want {
+		return proofShape(t, want)
 	}
-	f := FieldError{Field: name, Pointer: "/" + name, Detail: fmt.Sprintf("%s requires %s and no other proof", t, name)}
-	if want == signInProofNone {
-		f = FieldError{Field: "auth_session", Detail: fmt.Sprintf("%s takes only auth_session", t)}
-	}
-	return &Error{
-		Kind: ErrInvalidRequest, Reason: "proof_shape",
-		Detail: "The payload does not match the authentication method type of the auth_session",
-		Fields: []FieldError{f},
-	}
+	return nil
 }

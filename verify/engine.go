@@ -53,18 +53,19 @@ type VerifyRequest struct {
 	NewPassword   *string
 }
 
-// Proof returns the kind of proof r carries, and whether it carries exactly
-// one (a body with two proofs is malformed).
-func (r *VerifyRequest) Proof() (Proof, bool) {
-	n, p := 0, ProofNone
+// Proof returns the member that carries r's proof ("" for none, as
+// Type.Proof names them), and whether r carries at most one (a body with
+// two proofs is malformed).
+func (r *VerifyRequest) Proof() (string, bool) {
+	n, p := 0, ""
 	if r.OTPCode != nil {
-		n, p = n+1, ProofOTPCode
+		n, p = n+1, "otp_code"
 	}
 	if r.AuthnResponse != nil {
-		n, p = n+1, ProofAuthnResponse
+		n, p = n+1, "authn_response"
 	}
 	if r.NewPassword != nil {
-		n, p = n+1, ProofNewPassword
+		n, p = n+1, "new_password"
 	}
 	return p, n <= 1
 }

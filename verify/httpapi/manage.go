@@ -199,7 +199,16 @@ func queryError(name, detail string) error {
 	}
 }
 
-func typeList() string { return strings.Join(verify.TypeNames[:], ", ") }
+func typeList() string { return strings.Join(typeNames(), ", ") }
+
+// typeNames are the names of verify.Types(), in spec order.
+func typeNames() []string {
+	var names []string
+	for _, t := range verify.Types() {
+		names = append(names, string(t))
+	}
+	return names
+}
 
 // opNames lists every operationId of the route table, served or not, for
 // checking Config.RouteLimits.
