@@ -43,7 +43,7 @@ type RecoveryCodeConfig struct {
 
 // RecoveryCode is the engine of verify.TypeRecoveryCode: Start issues one
 // code, shown to the user once; Confirm records that the user acknowledged
-// it; at sign-in (verify.SignInEngine, in signin.go) Authenticate checks it
+// it; at sign-in (verify.Engine, in signin.go) Authenticate checks it
 // and replaces it with a new one. It is immutable and safe for concurrent
 // use.
 type RecoveryCode struct {

@@ -131,7 +131,7 @@ type Config struct {
 	ClientIP func(r *http.Request) string
 	// NumberMatching asks the device to prove the user picked the number
 	// shown on the sign-in page: Challenge draws a two-digit number,
-	// returned to the host as SignInState.MatchNumber and never sent to the
+	// returned to the host as Challenge.MatchNumber and never sent to the
 	// device; an approval must carry it in the claim "verifykit_number"
 	// (an extension of Guardian's challenge response).
 	NumberMatching bool

@@ -86,11 +86,11 @@ func (e *codeEngine) Start(_ context.Context, req *verify.EngineStart) (*verify.
 
 // Challenge and Authenticate: a codeEngine enrolls only; signInEngine adds
 // the sign-in half.
-func (e *codeEngine) Challenge(context.Context, *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *codeEngine) Challenge(context.Context, *verify.EngineStart) (*verify.Challenge, error) {
 	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
 }
 
-func (e *codeEngine) Authenticate(context.Context, *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *codeEngine) Authenticate(context.Context, *verify.EngineConfirm) (*verify.Confirmation, error) {
 	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
 }
 

@@ -83,11 +83,11 @@ func (e *fakeEngine) Start(_ context.Context, req *verify.EngineStart) (*verify.
 
 // Challenge and Authenticate: a fakeEngine enrolls only; fakeSignIn adds
 // the sign-in half.
-func (e *fakeEngine) Challenge(context.Context, *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *fakeEngine) Challenge(context.Context, *verify.EngineStart) (*verify.Challenge, error) {
 	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
 }
 
-func (e *fakeEngine) Authenticate(context.Context, *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *fakeEngine) Authenticate(context.Context, *verify.EngineConfirm) (*verify.Confirmation, error) {
 	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
 }
 

@@ -43,8 +43,8 @@ type fakeSignIn struct {
 
 var _ verify.Engine = (*fakeSignIn)(nil)
 
-func (e *fakeSignIn) Challenge(_ context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
-	st := &verify.SignInState{State: fakeState{Code: theCode}}
+func (e *fakeSignIn) Challenge(_ context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
+	st := &verify.Challenge{State: fakeState{Code: theCode}}
 	if e.typ.WebAuthn() {
 		allow := "[]"
 		if c := req.Method.WebAuthn; c != nil {
@@ -55,9 +55,9 @@ func (e *fakeSignIn) Challenge(_ context.Context, req *verify.EngineChallenge) (
 	return st, nil
 }
 
-func (e *fakeSignIn) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *fakeSignIn) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	bad := verify.NewError(verify.ErrInvalidProof, "wrong_proof", "The verification failed")
-	a := &verify.Authentication{Method: req.Method, Record: req.Record}
+	a := &verify.Confirmation{Method: req.Method, Record: req.Record}
 	switch e.typ {
 	case verify.TypeTOTP, verify.TypeEmail, verify.TypePhone:
 		if subtle.ConstantTimeCompare([]byte(*req.Request.OTPCode), []byte(theCode)) != 1 {
