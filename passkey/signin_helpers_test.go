@@ -266,7 +266,7 @@ func (h *harness) commitSignIn(a *verify.Confirmation, sid string) error {
 	m.LastAuthAt = testNow
 	rec, err := m.Record()
 	require.NoError(h.t, err)
-	if w, ok := any(h.store).(store.SignInWriter); ok {
+	if w, ok := any(h.store).(store.Methods); ok {
 		_, err := w.SignIn(ctx, store.SignIn{
 			SessionID: sid, SessionExpires: testNow.Add(time.Hour), Subject: a.Record.Subject,
 			MethodID: a.Record.ID, Counter: a.Counter, Attrs: rec.Attrs,

@@ -35,15 +35,15 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// DefaultMaxSessions is the default bound on session records.
-const DefaultMaxSessions = 1 << 20
+// defaultMaxSessions is the default bound on session records.
+const defaultMaxSessions = 1 << 20
 
 // Config configures a Store.
 type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// MaxSessions bounds the session records held at once. Default
-	// DefaultMaxSessions; range [1, 1<<30].
+	// 1<<20; range [1, 1<<30].
 	MaxSessions int
 }
 
@@ -85,7 +85,7 @@ func New(cfg Config) (*Store, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxSessions == 0 {
-		cfg.MaxSessions = DefaultMaxSessions
+		cfg.MaxSessions = defaultMaxSessions
 	}
 	if cfg.MaxSessions < 1 || cfg.MaxSessions > 1<<30 {
 		return nil, fmt.Errorf("memory: MaxSessions %d out of range [1, %d]", cfg.MaxSessions, 1<<30)
@@ -166,7 +166,7 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	return s.purge(now.Round(0)) + s.purgePush(now) + s.purgeNonces(now), nil
 }
 
-// Attempt implements store.Sessions.
+// Attempt implements store.Store.
 func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
