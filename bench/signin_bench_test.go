@@ -31,7 +31,7 @@ import (
 type signIn struct {
 	a   *capture.Assertion
 	e   *passkey.Engine
-	req *verify.EngineAuthenticate
+	req *verify.EngineConfirm
 	key []byte // the stored COSE public key
 }
 

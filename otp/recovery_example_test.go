@@ -57,7 +57,7 @@ func ExampleNewRecoveryCode() {
 		// The service checks the code with the engine and writes its
 		// replacement with store.SignIn, conditional on the version read:
 		// of concurrent uses exactly one succeeds.
-		si, err := svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, RecoveryCode: &code}, verify.Client{})
+		si, err := svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, RecoveryCode: &code}, verify.Client{})
 		if err != nil {
 			return "", err
 		}

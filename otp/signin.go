@@ -1,10 +1,10 @@
 package otp
 
-// Sign-in (verify.SignInEngine) for the engines of this package: TOTP,
+// Sign-in (verify.Engine) for the engines of this package: TOTP,
 // recovery codes, and the e-mailed and texted codes. Each Authenticate is a
 // pure check of the proof against the stored record the service read; what
 // must change (a TOTP step, a recovery code's replacement) is returned in
-// verify.Authentication and written by the service with store.SignIn,
+// verify.Confirmation and written by the service with store.SignIn,
 // atomically with consuming the auth_session and conditional on the
 // record's counter or version, so that of concurrent uses of one code
 // exactly one succeeds.
@@ -21,10 +21,10 @@ import (
 )
 
 var (
-	_ verify.SignInEngine = (*TOTP)(nil)
-	_ verify.SignInEngine = (*RecoveryCode)(nil)
-	_ verify.SignInEngine = (*Email)(nil)
-	_ verify.SignInEngine = (*Phone)(nil)
+	_ verify.Engine = (*TOTP)(nil)
+	_ verify.Engine = (*RecoveryCode)(nil)
+	_ verify.Engine = (*Email)(nil)
+	_ verify.Engine = (*Phone)(nil)
 )
 
 // errMethodNotFound is the error for a record that is not a method of the
@@ -43,27 +43,27 @@ func ownRecord(sub verify.Subject, rec *store.Method, typ verify.Type) error {
 	return nil
 }
 
-// Challenge implements verify.SignInEngine: a TOTP sign-in has nothing to
+// Challenge implements verify.Engine: a TOTP sign-in has nothing to
 // send, and its state is empty. It fails with verify.ErrNotFound unless
 // req.Record is a TOTP method of req.Subject, and with an internal error
 // when the stored key is corrupt.
-func (e *TOTP) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *TOTP) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeTOTP); err != nil {
 		return nil, err
 	}
 	if _, err := parseKey(req.Record.Secret); err != nil {
 		return nil, fmt.Errorf("otp: stored totp method %q: %w", req.Record.ID, err)
 	}
-	return &verify.SignInState{}, nil
+	return &verify.Challenge{}, nil
 }
 
-// Authenticate implements verify.SignInEngine: it checks otp_code against
+// Authenticate implements verify.Engine: it checks otp_code against
 // the key of req.Record with the key's digits, algorithm and period and
 // the engine's Skew. Every candidate step is computed and compared in
 // constant time (match). The matched step must be later than
 // Record.Counter, the last accepted step (the enrollment's included: RFC
 // 6238 §5.2, SECURITY-CHECKLIST TO-03, SI-05); it is returned in
-// Authentication.Counter, always ≥ 1, and the service's store.SignIn
+// Confirmation.Counter, always ≥ 1, and the service's store.SignIn
 // refuses it with store.ErrStale unless it is still greater than the
 // stored counter, so of concurrent submissions of one code exactly one
 // succeeds (TO-08).
@@ -74,7 +74,7 @@ func (e *TOTP) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ver
 // digits ("totp_code_format"), matches no step ("totp_code") or only
 // steps already used ("totp_replayed"), all with one client message
 // (TO-13); an internal error for a corrupt stored key.
-func (e *TOTP) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *TOTP) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeTOTP); err != nil {
 		return nil, err
 	}
@@ -99,32 +99,32 @@ func (e *TOTP) Authenticate(ctx context.Context, req *verify.EngineAuthenticate)
 		}
 		return nil, invalidProof("totp_code")
 	}
-	return &verify.Authentication{Method: req.Method, Record: req.Record, Counter: step}, nil
+	return &verify.Confirmation{Method: req.Method, Record: req.Record, Counter: step}, nil
 }
 
-// Challenge implements verify.SignInEngine: a recovery-code sign-in has
+// Challenge implements verify.Engine: a recovery-code sign-in has
 // nothing to send, and its state is empty. It fails with
 // verify.ErrNotFound unless req.Record is a recovery-code method of
 // req.Subject.
-func (e *RecoveryCode) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *RecoveryCode) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeRecoveryCode); err != nil {
 		return nil, err
 	}
 	if len(req.Record.Secret) != sha256.Size {
 		return nil, fmt.Errorf("otp: stored recovery-code method %q has a malformed secret", req.Record.ID)
 	}
-	return &verify.SignInState{}, nil
+	return &verify.Challenge{}, nil
 }
 
-// Authenticate implements verify.SignInEngine with Auth0's behaviour: one
+// Authenticate implements verify.Engine with Auth0's behaviour: one
 // code, replaced on every use. The recovery_code is normalised
 // (hyphens and spaces dropped, letters upper-cased, O, I, L read as 0, 1,
 // 1) and its keyed hash, bound to the method id, is
 // compared in constant time with req.Record's, never with another user's
 // (SECURITY-CHECKLIST RC-04, RC-05). On a match a new code of
 // 24 symbols is drawn from crypto/rand and returned in
-// Authentication.RecoveryCode, to be shown once, and its keyed hash in
-// Authentication.Secret: the service's store.SignIn writes it conditional
+// Confirmation.RecoveryCode, to be shown once, and its keyed hash in
+// Confirmation.Secret: the service's store.SignIn writes it conditional
 // on Record.Version, so the old code never works again, and of concurrent
 // uses of one code exactly one succeeds; the others fail with
 // store.ErrConflict (RC-03, SI-07).
@@ -133,7 +133,7 @@ func (e *RecoveryCode) Challenge(ctx context.Context, req *verify.EngineChalleng
 // of req.Subject; verify.ErrInvalidRequest without recovery_code;
 // verify.ErrInvalidProof for a malformed ("recovery_code_format") or wrong
 // ("recovery_code") code; an internal error for a corrupt record.
-func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeRecoveryCode); err != nil {
 		return nil, err
 	}
@@ -157,10 +157,10 @@ func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthe
 		return nil, err
 	}
 	next := e.hash(req.Record.ID, code)
-	return &verify.Authentication{Method: req.Method, Record: req.Record, Secret: next[:], RecoveryCode: code}, nil
+	return &verify.Confirmation{Method: req.Method, Record: req.Record, Secret: next[:], RecoveryCode: code}, nil
 }
 
-// Challenge implements verify.SignInEngine: it sends a fresh code to the
+// Challenge implements verify.Engine: it sends a fresh code to the
 // method's address by running the enrollment's own Start for it, so that
 // everything Start applies applies to a sign-in too: the address check,
 // the send budgets (per user and per address, shared with enrollment:
@@ -175,14 +175,14 @@ func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthe
 // req.Record is an email method of req.Subject; verify.ErrRateLimited when
 // a send budget is exhausted, and nothing is sent; an internal error when
 // the limiter or the Sender fails.
-func (e *Email) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *Email) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeEmail); err != nil {
 		return nil, err
 	}
 	return startSignIn(ctx, e, req, verify.StartRequest{Type: verify.TypeEmail, Email: req.Method.Email})
 }
 
-// Authenticate implements verify.SignInEngine: it checks otp_code against
+// Authenticate implements verify.Engine: it checks otp_code against
 // the keyed hash sealed by Challenge in constant time, after the code's
 // own expiry, for the address the method still has.
 //
@@ -192,7 +192,7 @@ func (e *Email) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ve
 // an unreadable state; verify.ErrExpired for a code past its TTL;
 // verify.ErrInvalidProof for a malformed or wrong code, or a code sent to
 // another address than the method's.
-func (e *Email) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *Email) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if e.forbidden {
 		return nil, verify.NewError(verify.ErrForbidden, "email_forbidden", "Email is not allowed as an authentication method")
 	}
@@ -202,7 +202,7 @@ func (e *Email) Authenticate(ctx context.Context, req *verify.EngineAuthenticate
 	return e.core.authenticate(req, req.Method.Email)
 }
 
-// Challenge implements verify.SignInEngine: it sends a fresh code to the
+// Challenge implements verify.Engine: it sends a fresh code to the
 // method's number by the method's preferred_authentication_method (sms or
 // voice; empty means the first of PhoneConfig.Channels) by running the
 // enrollment's own Start for them, so that everything Start applies
@@ -219,7 +219,7 @@ func (e *Email) Authenticate(ctx context.Context, req *verify.EngineAuthenticate
 // phone method of req.Subject; verify.ErrRateLimited when a send budget is
 // exhausted, and nothing is sent; an internal error when the limiter or
 // the Sender fails.
-func (e *Phone) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *Phone) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypePhone); err != nil {
 		return nil, err
 	}
@@ -229,11 +229,11 @@ func (e *Phone) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ve
 	})
 }
 
-// Authenticate implements verify.SignInEngine: it checks otp_code against
+// Authenticate implements verify.Engine: it checks otp_code against
 // the keyed hash sealed by Challenge in constant time, after the code's
 // own expiry, for the number the method still has. Errors as
 // Email.Authenticate's, with PhoneConfig.Forbidden.
-func (e *Phone) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *Phone) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if e.forbidden {
 		return nil, verify.NewError(verify.ErrForbidden, "phone_forbidden", "Phone is not allowed as an authentication method")
 	}
@@ -248,7 +248,7 @@ func (e *Phone) Authenticate(ctx context.Context, req *verify.EngineAuthenticate
 // destination Start refuses (ErrInvalidRequest: the stored address or
 // number no longer passes a check, such as a country allow-list) is
 // ErrForbidden here, since the client sent nothing to correct.
-func startSignIn(ctx context.Context, e verify.Engine, req *verify.EngineChallenge, start verify.StartRequest) (*verify.SignInState, error) {
+func startSignIn(ctx context.Context, e verify.Engine, req *verify.EngineStart, start verify.StartRequest) (*verify.Challenge, error) {
 	ch, err := e.Start(ctx, &verify.EngineStart{
 		Subject: req.Subject, Request: start, Client: req.Client, MethodID: req.Record.ID, ExpiresAt: req.ExpiresAt,
 	})
@@ -261,14 +261,14 @@ func startSignIn(ctx context.Context, e verify.Engine, req *verify.EngineChallen
 	if err != nil {
 		return nil, err
 	}
-	return &verify.SignInState{State: ch.State}, nil
+	return &verify.Challenge{State: ch.State}, nil
 }
 
 // authenticate is the sign-in check of Email and Phone: the enrollment's
 // confirm, for the stored method id, then the sealed destination must be
 // to, the method's stored destination (what its enrollment sealed, which
 // Start's normalisation leaves as it is).
-func (e *codeEngine) authenticate(req *verify.EngineAuthenticate, to string) (*verify.Authentication, error) {
+func (e *codeEngine) authenticate(req *verify.EngineConfirm, to string) (*verify.Confirmation, error) {
 	var buf [maxCodeState + 3]byte
 	st, err := e.confirm(&verify.EngineConfirm{
 		Subject: req.Subject, MethodID: req.Record.ID, State: req.State, Client: req.Client, IssuedAt: req.IssuedAt,
@@ -285,5 +285,5 @@ func (e *codeEngine) authenticate(req *verify.EngineAuthenticate, to string) (*v
 	if st.to != to {
 		return nil, invalidProof(string(e.typ) + "_destination")
 	}
-	return &verify.Authentication{Method: req.Method, Record: req.Record}, nil
+	return &verify.Confirmation{Method: req.Method, Record: req.Record}, nil
 }

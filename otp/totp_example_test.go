@@ -129,7 +129,7 @@ func ExampleTOTP_signIn() {
 		if err != nil {
 			return err
 		}
-		_, err = svc.Authenticate(ctx, alice, "totp|dev_1", verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
+		_, err = svc.Authenticate(ctx, alice, "totp|dev_1", verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
 		return err
 	}
 	fmt.Println(code, signIn())

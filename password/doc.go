@@ -29,7 +29,7 @@
 //
 // # Sign-in
 //
-// The Engine implements verify.SignInEngine too. Challenge has nothing to
+// The Engine signs in too (verify.Engine's Challenge and Authenticate). Challenge has nothing to
 // send. Authenticate compares the password with the stored hash, in any
 // format Hasher.Compare reads, and when Hasher.NeedsRehash finds the hash
 // outdated returns a new one (the history unchanged) for the service to

@@ -10,7 +10,7 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-var _ verify.SignInEngine = (*Engine)(nil)
+var _ verify.Engine = (*Engine)(nil)
 
 // detailWrongPassword is the client-facing text of every sign-in failure
 // on the proof: a wrong password and an unknown method read alike.
@@ -22,19 +22,19 @@ func wrongPassword(reason string) error {
 	return &verify.Error{Kind: verify.ErrInvalidProof, Reason: reason, Detail: detailWrongPassword, Err: ErrMismatch}
 }
 
-// Challenge implements verify.SignInEngine: a password sign-in has nothing
+// Challenge implements verify.Engine: a password sign-in has nothing
 // to send, and its state is empty. It reads nothing, so a challenge for a
 // method that does not exist takes the same time.
-func (e *Engine) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
-	return &verify.SignInState{}, nil
+func (e *Engine) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
+	return &verify.Challenge{}, nil
 }
 
-// Authenticate implements verify.SignInEngine: it checks the password
+// Authenticate implements verify.Engine: it checks the password
 // against the hash of req.Record, NFKC-normalised, in every format
 // Hasher.Compare reads (bcrypt, argon2id, argon2i, PBKDF2, scrypt: imported
 // hashes keep working), under the hasher's concurrency cap. After a match
 // with a hash that Hasher.NeedsRehash finds outdated, it returns a new
-// hash at the hasher's parameters in Authentication.Secret (the stored
+// hash at the hasher's parameters in Confirmation.Secret (the stored
 // encoding, with the history unchanged: the password is still the current
 // one), which the service writes conditional on Record.Version: a
 // concurrent password change wins and the sign-in fails with the store's
@@ -56,7 +56,7 @@ func (e *Engine) Challenge(ctx context.Context, req *verify.EngineChallenge) (*v
 // ErrHashTooCostly), a failed rehash, or ctx ending while waiting for the
 // hasher. Attempts are limited by the service per auth_session and by its
 // per-user limiter (PW-10).
-func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if req.Request.Password == nil {
 		return nil, verify.InvalidField("password", "/password", "password is required")
 	}
@@ -80,7 +80,7 @@ func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticat
 	default:
 		return nil, fmt.Errorf("password: method %q: compare: %w", rec.ID, err)
 	}
-	a := &verify.Authentication{Method: req.Method, Record: req.Record}
+	a := &verify.Confirmation{Method: req.Method, Record: req.Record}
 	if !e.hasher.NeedsRehash(sec.Hash) {
 		return a, nil
 	}

@@ -29,13 +29,13 @@ var _ Verifier = (*Service)(nil)
 // Limits of Config.
 const (
 	DefaultSessionTTL = 5 * time.Minute
-	MinSessionTTL     = 30 * time.Second
+	minSessionTTL     = 30 * time.Second
 	// MaxSessionTTL bounds every auth_session: NIST SP 800-63B invalidates
 	// out-of-band secrets after 10 minutes, WebAuthn recommends ceremony
 	// timeouts of at most 10 minutes (§13.4.3).
 	MaxSessionTTL      = 10 * time.Minute
 	DefaultMaxAttempts = 5
-	MaxMaxAttempts     = 100
+	maxMaxAttempts     = 100
 )
 
 // Config configures a Service. The zero value of each optional field is
@@ -58,7 +58,8 @@ type Config struct {
 	SessionTTL time.Duration
 	// MaxAttempts is how many confirm attempts one auth_session allows, the
 	// successful one included; after that it is void. Default 5; range
-	// [1, 100]. Engines implementing AttemptLimiter override it.
+	// [1, 100]. Engines implementing AttemptLimiter override it, within
+	// the same range.
 	MaxAttempts int
 	// MaxMethods bounds how many methods one user may have. Start refuses a
 	// new enrollment beyond it (early, before a code is sent), and the
@@ -74,10 +75,12 @@ type Config struct {
 	AllowNoPrimary bool
 	// AllowIdentity decides, for every engine, whether a start request may
 	// name an identity_user_id other than the subject's own (a linked
-	// identity). nil, the default, refuses every other identity with
-	// ErrForbidden: a user enrolls methods only for themself. Engines
-	// receive the decided identity in EngineStart.Identity.
-	AllowIdentity AllowIdentityFunc
+	// identity): it returns nil to approve, a *Error of kind ErrForbidden
+	// to refuse; any other error is an internal failure. nil, the default,
+	// refuses every other identity with ErrForbidden: a user enrolls
+	// methods only for themself. Engines receive the decided identity in
+	// EngineStart.Identity.
+	AllowIdentity func(ctx context.Context, sub Subject, identityUserID string) error
 	// Connections are the database connections a start request may name;
 	// a request naming another is refused (ErrInvalidRequest, "unknown
 	// connection"). nil means the connections of the engines implementing
@@ -139,8 +142,8 @@ func NewService(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("verify: two engines for type %s", t)
 		}
 		if l, ok := e.(AttemptLimiter); ok {
-			if n := l.MaxAttempts(); n < 1 || n > MaxMaxAttempts {
-				return nil, fmt.Errorf("verify: engine %s MaxAttempts %d out of range [1, %d]", t, n, MaxMaxAttempts)
+			if n := l.MaxAttempts(); n < 1 || n > maxMaxAttempts {
+				return nil, fmt.Errorf("verify: engine %s MaxAttempts %d out of range [1, %d]", t, n, maxMaxAttempts)
 			}
 		}
 		s.engines[t] = e
@@ -159,14 +162,14 @@ func NewService(cfg Config) (*Service, error) {
 	if s.ttl == 0 {
 		s.ttl = DefaultSessionTTL
 	}
-	if s.ttl < MinSessionTTL || s.ttl > MaxSessionTTL {
-		return nil, fmt.Errorf("verify: SessionTTL %v out of range [%v, %v]", s.ttl, MinSessionTTL, MaxSessionTTL)
+	if s.ttl < minSessionTTL || s.ttl > MaxSessionTTL {
+		return nil, fmt.Errorf("verify: SessionTTL %v out of range [%v, %v]", s.ttl, minSessionTTL, MaxSessionTTL)
 	}
 	if s.maxAttempts == 0 {
 		s.maxAttempts = DefaultMaxAttempts
 	}
-	if s.maxAttempts < 1 || s.maxAttempts > MaxMaxAttempts {
-		return nil, fmt.Errorf("verify: MaxAttempts %d out of range [1, %d]", s.maxAttempts, MaxMaxAttempts)
+	if s.maxAttempts < 1 || s.maxAttempts > maxMaxAttempts {
+		return nil, fmt.Errorf("verify: MaxAttempts %d out of range [1, %d]", s.maxAttempts, maxMaxAttempts)
 	}
 	if s.maxMethods == 0 {
 		s.maxMethods = MaxListed
@@ -186,19 +189,13 @@ func (s *Service) Engine(t Type) (Engine, bool) {
 // Types returns the method types s serves, in spec order.
 func (s *Service) Types() []Type {
 	var ts []Type
-	for _, t := range Types {
+	for _, t := range Types() {
 		if _, ok := s.engines[t]; ok {
 			ts = append(ts, t)
 		}
 	}
 	return ts
 }
-
-// Store returns the store s writes to.
-func (s *Service) Store() store.Store { return s.store }
-
-// Now returns the service clock's current time.
-func (s *Service) Now() time.Time { return s.now() }
 
 // sessionPurpose binds a sealed payload to its use (ASVS 9.2.2): a token
 // sealed with the same key for anything else does not open as a session.
@@ -248,7 +245,7 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 	if err != nil {
 		return nil, err
 	}
-	mid, err := NewMethodID(req.Type)
+	mid, err := newMethodID(req.Type)
 	if err != nil {
 		return nil, err
 	}
@@ -306,32 +303,10 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 	if err := checkSubject(sub); err != nil {
 		return nil, sealedSession{}, err
 	}
-	// 1. Open the auth_session.
-	p, err := s.open(req.AuthSession, sessionPurpose)
+	p, e, err := s.begin(ctx, sessionPurpose, sub.ID, methodID, req)
 	if err != nil {
 		return nil, p, err
 	}
-	// 2. Bind it to the caller, the path and the proof.
-	if p.Subject != sub.ID {
-		return nil, p, NewError(ErrInvalidSession, "subject_mismatch", "The auth_session was not issued to this user")
-	}
-	if p.Pending != methodID {
-		return nil, p, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
-	}
-	e, ok := s.engines[p.Type]
-	if !ok {
-		return nil, p, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
-	}
-	if err := checkProof(p.Type, req); err != nil {
-		return nil, p, err
-	}
-	// 3. Count the attempt before any check of the proof.
-	if err := s.countAttempt(ctx, &p, e, "start the enrollment again"); err != nil {
-		return nil, p, err
-	}
-	// A confirm that fails on an outage rather than on the proof gives its
-	// attempt back: the proof was never judged wrong, so the failure must
-	// not bring the user's session closer to void (GN-09).
 	mid := p.Pending
 	if p.MethodID != "" {
 		mid = p.MethodID
@@ -340,10 +315,50 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 		Subject: sub, MethodID: mid, State: []byte(p.State), Request: *req, Client: client,
 		IssuedAt: time.UnixMilli(p.IssuedAt),
 	})
-	if err != nil && Kind(err) == nil {
-		s.refund(ctx, p.ID)
-	}
+	s.refundOutage(ctx, p.ID, err)
 	return m, p, err
+}
+
+// begin runs the first steps of Verify and Authenticate, shared by both:
+// open the auth_session sealed for purpose; bind it to the caller (the
+// sealed subject and method id must be subject and methodID), to a served
+// type and to the proof's kind (GN-04); then count the attempt, before
+// any check of the proof.
+func (s *Service) begin(ctx context.Context, purpose, subject, methodID string, req *VerifyRequest) (sealedSession, Engine, error) {
+	p, err := s.open(req.AuthSession, purpose)
+	if err != nil {
+		return p, nil, err
+	}
+	if p.Subject != subject {
+		return p, nil, NewError(ErrInvalidSession, "subject_mismatch", "The auth_session was not issued to this user")
+	}
+	if p.Pending != methodID {
+		return p, nil, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
+	}
+	e, ok := s.engines[p.Type]
+	if !ok {
+		return p, nil, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
+	}
+	want, restart := p.Type.Proof(), "start the enrollment again"
+	if purpose == signInPurpose {
+		want, restart = signInProof(p.Type), "request a new challenge"
+	}
+	if got, one := req.Proof(); !one || got != want {
+		return p, nil, proofShape(p.Type, want)
+	}
+	if err := s.countAttempt(ctx, &p, e, restart); err != nil {
+		return p, nil, err
+	}
+	return p, e, nil
+}
+
+// refundOutage gives back the attempt of session sid when err is an
+// outage rather than a judged proof: the proof was never found wrong, so
+// the failure must not bring the user's session closer to void (GN-09).
+func (s *Service) refundOutage(ctx context.Context, sid string, err error) {
+	if err != nil && Kind(err) == nil {
+		s.refund(ctx, sid)
+	}
 }
 
 // confirm runs steps 4 and 5 of Verify on an opened, bound and counted
@@ -493,29 +508,17 @@ func (s *Service) seal(p *sealedSession, state any) (string, error) {
 	return s.sealer.Seal(payload, s.ttl)
 }
 
-// checkProof binds the proof in req to the sealed method type (GN-04).
-func checkProof(t Type, req *VerifyRequest) error {
-	got, one := req.Proof()
-	if !one || got != t.Proof() {
-		return &Error{
-			Kind: ErrInvalidRequest, Reason: "proof_shape",
-			Detail: "The payload does not match the authentication method type of the auth_session",
-			Fields: []FieldError{proofField(t)},
-		}
+// proofShape is the error for a request whose proof is not exactly the
+// member want that a method of type t takes ("" for none).
+func proofShape(t Type, want string) error {
+	f := FieldError{Field: want, Pointer: "/" + want, Detail: fmt.Sprintf("%s requires %s and no other proof", t, want)}
+	if want == "" {
+		f = FieldError{Field: "auth_session", Detail: fmt.Sprintf("%s takes only auth_session", t)}
 	}
-	return nil
-}
-
-func proofField(t Type) FieldError {
-	switch t.Proof() {
-	case ProofOTPCode:
-		return FieldError{Field: "otp_code", Pointer: "/otp_code", Detail: fmt.Sprintf("%s requires otp_code and no other proof", t)}
-	case ProofAuthnResponse:
-		return FieldError{Field: "authn_response", Pointer: "/authn_response", Detail: fmt.Sprintf("%s requires authn_response and no other proof", t)}
-	case ProofNewPassword:
-		return FieldError{Field: "new_password", Pointer: "/new_password", Detail: "password requires new_password and no other proof"}
-	default:
-		return FieldError{Field: "auth_session", Pointer: "", Detail: fmt.Sprintf("%s takes only auth_session", t)}
+	return &Error{
+		Kind: ErrInvalidRequest, Reason: "proof_shape",
+		Detail: "The payload does not match the authentication method type of the auth_session",
+		Fields: []FieldError{f},
 	}
 }
 
@@ -540,9 +543,9 @@ func (s *Service) emit(ctx context.Context, e Event) {
 // idAlphabet is the alphabet of method ids' random part (62 symbols).
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// NewMethodID returns a fresh method id "<type>|dev_<16 random symbols>"
+// newMethodID returns a fresh method id "<type>|dev_<16 random symbols>"
 // (about 95 bits from crypto/rand).
-func NewMethodID(t Type) (string, error) {
+func newMethodID(t Type) (string, error) {
 	b := make([]byte, 0, 16)
 	buf := make([]byte, 32)
 	for len(b) < 16 {

@@ -184,7 +184,7 @@ func run(out, assertionOut, browser string) error {
 	if err != nil {
 		return err
 	}
-	sc, err := eng.Challenge(ctx, &verify.EngineChallenge{
+	sc, err := eng.Challenge(ctx, &verify.EngineStart{
 		Subject: capture.Subject, Method: m, Record: stored, ExpiresAt: clock.Add(verify.MaxSessionTTL),
 	})
 	if err != nil {

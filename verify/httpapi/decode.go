@@ -269,7 +269,7 @@ func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
 		return verify.StartRequest{}, err
 	}
 	var errs fieldErrs
-	t := errs.enum(b.Type, []string{"type"}, true, verify.TypeNames[:]...)
+	t := errs.enum(b.Type, []string{"type"}, true, typeNames()...)
 	if t == nil {
 		// Without a valid type no member can be judged.
 		return verify.StartRequest{}, errs.err()

@@ -187,8 +187,8 @@
 //     PATCH and DELETE of it change nothing.
 //   - Updates and deletions are audit events of the Service's Observer
 //     (verify.EventUpdated, verify.EventDeleted) carrying the client's
-//     address and user agent, which the handler passes in the context
-//     (verify.WithClient).
+//     address and user agent, which the handler passes as the Client
+//     argument.
 //   - Authentication happens before any body is read, and the body is
 //     bounded (http.MaxBytesReader) and validated before the Verifier — and
 //     so before any engine decodes base64, CBOR or a session (CB-10, GN-12).

@@ -93,8 +93,8 @@ type authenticateBody struct {
 // its bounds; an authn_response must be an AuthenticatorAssertionResponse
 // (PublicKeyCredential JSON) and nothing else. Whether the proof suits the
 // sealed method type is for the service to decide.
-func decodeAuthenticate(body []byte, lim limits) (verify.AuthenticateRequest, error) {
-	var req verify.AuthenticateRequest
+func decodeAuthenticate(body []byte, lim limits) (verify.VerifyRequest, error) {
+	var req verify.VerifyRequest
 	var errs fieldErrs
 	var b authenticateBody
 	if !decodeAt(body, &b, nil, lim, &errs) {
@@ -121,7 +121,7 @@ func decodeAuthenticate(body []byte, lim limits) (verify.AuthenticateRequest, er
 		errs.add(nil, "carry at most one of otp_code, recovery_code, password and authn_response")
 	}
 	if err := errs.err(); err != nil {
-		return verify.AuthenticateRequest{}, err
+		return verify.VerifyRequest{}, err
 	}
 	return req, nil
 }

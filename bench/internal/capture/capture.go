@@ -172,10 +172,10 @@ func (a *Assertion) Now() time.Time { return time.UnixMilli(a.NowMs) }
 // AuthenticateRequest is the Engine.Authenticate request of the step-up
 // sign-in, for the stored method m and its record rec (Registration.Stored),
 // as verify.Service passes it after opening the auth_session.
-func (a *Assertion) AuthenticateRequest(m verify.Method, rec store.Method) *verify.EngineAuthenticate {
-	return &verify.EngineAuthenticate{
+func (a *Assertion) AuthenticateRequest(m verify.Method, rec store.Method) *verify.EngineConfirm {
+	return &verify.EngineConfirm{
 		Subject: Subject, Method: m, Record: rec, State: a.EngineState,
-		Request:  verify.AuthenticateRequest{AuthSession: "(sealed elsewhere)", AuthnResponse: a.AuthnResponse},
+		Request:  verify.VerifyRequest{AuthSession: "(sealed elsewhere)", AuthnResponse: a.AuthnResponse},
 		Client:   verify.Client{UserAgent: a.Browser},
 		IssuedAt: a.Now(),
 	}
