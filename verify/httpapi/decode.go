@@ -21,12 +21,12 @@ import (
 // fields the spec leaves unbounded get the bounds below, which no valid
 // request comes near (see the package documentation, "Strictness").
 const (
-	// SpecMaxAttestationObject and SpecMaxClientDataJSON are the spec's
+	// specMaxAttestationObject and specMaxClientDataJSON are the spec's
 	// maxLength of authn_response.response.attestationObject and
 	// clientDataJSON, the defaults of Config.MaxAttestationObject and
 	// Config.MaxClientDataJSON.
-	SpecMaxAttestationObject = 2000
-	SpecMaxClientDataJSON    = 1000
+	specMaxAttestationObject = 2000
+	specMaxClientDataJSON    = 1000
 
 	maxCredentialID   = 1364 // spec: authn_response.id and rawId maxLength
 	maxTransport      = 100  // spec: authn_response.response.transports items maxLength

@@ -6,8 +6,8 @@ import (
 )
 
 // benchLimits are the defaults of Config.
-var benchLimits = limits{depth: DefaultMaxDepth, authSession: DefaultMaxAuthSession,
-	attestationObject: SpecMaxAttestationObject, clientDataJSON: SpecMaxClientDataJSON}
+var benchLimits = limits{depth: defaultMaxDepth, authSession: defaultMaxAuthSession,
+	attestationObject: specMaxAttestationObject, clientDataJSON: specMaxClientDataJSON}
 
 // BenchmarkDecodeVerify decodes the body of a TOTP confirm: an
 // auth_session of the size verify.Service seals for TOTP, and a code.

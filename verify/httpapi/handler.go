@@ -24,33 +24,33 @@ import (
 
 // Limits of Config.
 const (
-	DefaultMaxBodyBytes = 64 << 10
-	MinMaxBodyBytes     = 4 << 10
-	MaxMaxBodyBytes     = 1 << 20
+	defaultMaxBodyBytes = 64 << 10
+	minMaxBodyBytes     = 4 << 10
+	maxMaxBodyBytes     = 1 << 20
 
-	DefaultMaxDepth = 16
-	MinMaxDepth     = 4
-	MaxMaxDepth     = 64
+	defaultMaxDepth = 16
+	minMaxDepth     = 4
+	maxMaxDepth     = 64
 
-	DefaultMaxAuthSession = 4096
-	MinMaxAuthSession     = 256
-	MaxMaxAuthSession     = 64 << 10
+	defaultMaxAuthSession = 4096
+	minMaxAuthSession     = 256
+	maxMaxAuthSession     = 64 << 10
 
-	// MaxMaxAttestationObject and MaxMaxClientDataJSON bound the field
+	// maxMaxAttestationObject and maxMaxClientDataJSON bound the field
 	// limits a host may raise above the spec's.
-	MaxMaxAttestationObject = 64 << 10
-	MaxMaxClientDataJSON    = 16 << 10
+	maxMaxAttestationObject = 64 << 10
+	maxMaxClientDataJSON    = 16 << 10
 
 	maxUserAgent = 512 // bytes of User-Agent kept in verify.Client
 )
 
-// DefaultRateLimit returns the default per-user limit of every route:
+// defaultRateLimit returns the default per-user limit of every route:
 // 10 requests per minute.
-func DefaultRateLimit() verify.Limit { return verify.Limit{Requests: 10, Window: time.Minute} }
+func defaultRateLimit() verify.Limit { return verify.Limit{Requests: 10, Window: time.Minute} }
 
-// DefaultAnonymousRateLimit returns the default per-IP limit of requests
+// defaultAnonymousRateLimit returns the default per-IP limit of requests
 // that carry no valid credentials or match no route: 60 per minute.
-func DefaultAnonymousRateLimit() verify.Limit { return verify.Limit{Requests: 60, Window: time.Minute} }
+func defaultAnonymousRateLimit() verify.Limit { return verify.Limit{Requests: 60, Window: time.Minute} }
 
 // Config configures a Handler. It is validated once by New.
 type Config struct {
@@ -88,17 +88,17 @@ type Config struct {
 	// removes the prefix before the handler sees the request.
 	Prefix string
 	// RateLimit is the per-user limit of every route. Default
-	// DefaultRateLimit(); Requests in [1, 1<<30], Window in (0, 366 days].
+	// defaultRateLimit(); Requests in [1, 1<<30], Window in (0, 366 days].
 	RateLimit verify.Limit
 	// RouteLimits overrides RateLimit per route, keyed by operationId
-	// (OpCreate, OpVerify, …). For the anonymous routes of PasskeySignIn
-	// (OpPasskeyChallenge, OpPasskeyAuthenticate) it sets their per-IP
+	// (opCreate, opVerify, …). For the anonymous routes of PasskeySignIn
+	// (opPasskeyChallenge, opPasskeyAuthenticate) it sets their per-IP
 	// limit, by default AnonymousRateLimit.
 	RouteLimits map[string]verify.Limit
 	// AnonymousRateLimit is the per-IP limit (per /64 for IPv6) of requests
 	// without valid credentials (answered 401) or outside every route (404,
 	// 405), and the default per-IP limit of each PasskeySignIn route.
-	// Default DefaultAnonymousRateLimit().
+	// Default defaultAnonymousRateLimit().
 	AnonymousRateLimit verify.Limit
 	// MaxBodyBytes caps request bodies; a larger one is answered 413.
 	// Default 64 KiB; range [4 KiB, 1 MiB].
@@ -192,7 +192,7 @@ func New(cfg Config) (*Handler, error) {
 			h.prefix = append(h.prefix, seg)
 		}
 	}
-	if err := defaultInt64(&h.maxBody, DefaultMaxBodyBytes, MinMaxBodyBytes, MaxMaxBodyBytes, "MaxBodyBytes"); err != nil {
+	if err := defaultInt64(&h.maxBody, defaultMaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes, "MaxBodyBytes"); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
@@ -200,10 +200,10 @@ func New(cfg Config) (*Handler, error) {
 		def, min, max int
 		name          string
 	}{
-		{&h.lim.depth, DefaultMaxDepth, MinMaxDepth, MaxMaxDepth, "MaxDepth"},
-		{&h.lim.authSession, DefaultMaxAuthSession, MinMaxAuthSession, MaxMaxAuthSession, "MaxAuthSession"},
-		{&h.lim.attestationObject, SpecMaxAttestationObject, SpecMaxAttestationObject, MaxMaxAttestationObject, "MaxAttestationObject"},
-		{&h.lim.clientDataJSON, SpecMaxClientDataJSON, SpecMaxClientDataJSON, MaxMaxClientDataJSON, "MaxClientDataJSON"},
+		{&h.lim.depth, defaultMaxDepth, minMaxDepth, maxMaxDepth, "MaxDepth"},
+		{&h.lim.authSession, defaultMaxAuthSession, minMaxAuthSession, maxMaxAuthSession, "MaxAuthSession"},
+		{&h.lim.attestationObject, specMaxAttestationObject, specMaxAttestationObject, maxMaxAttestationObject, "MaxAttestationObject"},
+		{&h.lim.clientDataJSON, specMaxClientDataJSON, specMaxClientDataJSON, maxMaxClientDataJSON, "MaxClientDataJSON"},
 	} {
 		if *f.v == 0 {
 			*f.v = f.def
@@ -227,7 +227,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	def := cfg.RateLimit
 	if def == (verify.Limit{}) {
-		def = DefaultRateLimit()
+		def = defaultRateLimit()
 	}
 	if err := checkLimit("RateLimit", def); err != nil {
 		return nil, err
@@ -246,7 +246,7 @@ func New(cfg Config) (*Handler, error) {
 	}
 	h.anonLimit = cfg.AnonymousRateLimit
 	if h.anonLimit == (verify.Limit{}) {
-		h.anonLimit = DefaultAnonymousRateLimit()
+		h.anonLimit = defaultAnonymousRateLimit()
 	}
 	if err := checkLimit("AnonymousRateLimit", h.anonLimit); err != nil {
 		return nil, err
@@ -374,7 +374,7 @@ func (h *Handler) recoverPanic(w http.ResponseWriter, c *call) {
 		}
 		h.log.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: panic serving request",
 			slog.String("op", c.op), slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
-		h.problem(w, c, http.StatusInternalServerError, ProblemInternal, detailInternal, nil)
+		h.problem(w, c, http.StatusInternalServerError, problemInternal, detailInternal, nil)
 	}
 }
 
@@ -395,10 +395,10 @@ func (h *Handler) admit(w http.ResponseWriter, c *call) bool {
 		}
 		if allow != "" {
 			hdr.Set("Allow", allow)
-			h.problem(w, c, http.StatusMethodNotAllowed, ProblemMethodNotAllowed, "The method is not allowed on this resource", nil)
+			h.problem(w, c, http.StatusMethodNotAllowed, problemMethodNotAllowed, "The method is not allowed on this resource", nil)
 			return false
 		}
-		h.problem(w, c, http.StatusNotFound, ProblemNotFound, "No such resource", nil)
+		h.problem(w, c, http.StatusNotFound, problemNotFound, "No such resource", nil)
 		return false
 	}
 	c.route, c.id, c.op = rt, id, rt.op
@@ -429,7 +429,7 @@ func (h *Handler) admit(w http.ResponseWriter, c *call) bool {
 	}
 	c.setRateLimit(hdr, rl, h.now())
 	if !rl.Allowed {
-		h.problem(w, c, http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later", nil)
+		h.problem(w, c, http.StatusTooManyRequests, problemRateLimited, "Too many requests; retry later", nil)
 		return false
 	}
 
@@ -455,13 +455,13 @@ func (h *Handler) admit(w http.ResponseWriter, c *call) bool {
 func (h *Handler) readJSON(w http.ResponseWriter, c *call) bool {
 	r := c.r
 	if !isJSON(r.Header.Get("Content-Type")) {
-		h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
+		h.problem(w, c, http.StatusUnsupportedMediaType, problemUnsupportedMediaType,
 			"The request body must be application/json", nil)
 		return false
 	}
 	if ce := r.Header.Values("Content-Encoding"); len(ce) > 1 || len(ce) == 1 && !strings.EqualFold(ce[0], "identity") {
 		// RFC 7694 §3: an unsupported content coding is a 415.
-		h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
+		h.problem(w, c, http.StatusUnsupportedMediaType, problemUnsupportedMediaType,
 			"Content encodings of the request body are not supported", nil)
 		return false
 	}
@@ -471,11 +471,11 @@ func (h *Handler) readJSON(w http.ResponseWriter, c *call) bool {
 		h.release(bp, body)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			h.problem(w, c, http.StatusRequestEntityTooLarge, ProblemPayloadTooLarge,
+			h.problem(w, c, http.StatusRequestEntityTooLarge, problemPayloadTooLarge,
 				fmt.Sprintf("The request body exceeds %d bytes", h.maxBody), nil)
 			return false
 		}
-		h.problem(w, c, http.StatusBadRequest, ProblemInvalidRequest, "The request body could not be read", nil)
+		h.problem(w, c, http.StatusBadRequest, problemInvalidRequest, "The request body could not be read", nil)
 		return false
 	}
 	c.buf, c.body = bp, body
@@ -579,7 +579,7 @@ func (h *Handler) limitAnonymous(w http.ResponseWriter, c *call) bool {
 	}
 	c.setRateLimit(w.Header(), rl, h.now())
 	if !rl.Allowed {
-		h.problem(w, c, http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later", nil)
+		h.problem(w, c, http.StatusTooManyRequests, problemRateLimited, "Too many requests; retry later", nil)
 		return false
 	}
 	return true

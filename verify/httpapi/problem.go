@@ -13,23 +13,23 @@ import (
 // Problem types: the "type" member of every error body. They are stable;
 // clients may switch on them. The HTTP status of each is fixed.
 const (
-	ProblemInvalidRequest       = "invalid_request"        // 400: the body or a parameter is malformed; see validation_errors
-	ProblemInvalidSession       = "invalid_session"        // 400: the auth_session is tampered with, or for another user, method or payload
-	ProblemSessionExpired       = "session_expired"        // 400: the auth_session (or its code) expired
-	ProblemSessionUsed          = "session_already_used"   // 400: the auth_session already confirmed a method
-	ProblemTooManyAttempts      = "too_many_attempts"      // 400: the auth_session's attempts are used up; it is void
-	ProblemInvalidProof         = "invalid_proof"          // 400: the code, attestation or password does not verify
-	ProblemPending              = "enrollment_pending"     // 400: an out-of-band step (push device) is not done yet
-	ProblemUnauthorized         = "unauthorized"           // 401: no or bad credentials (400 for a malformed Authorization header)
-	ProblemForbidden            = "forbidden"              // 403: not allowed by policy
-	ProblemInsufficientScope    = "insufficient_scope"     // 403: the credential lacks the route's scope
-	ProblemNotFound             = "not_found"              // 404: no such route or authentication method
-	ProblemMethodNotAllowed     = "method_not_allowed"     // 405: the route exists with other methods (Allow header)
-	ProblemConflict             = "conflict"               // 409: conflicts with the current state (method exists)
-	ProblemPayloadTooLarge      = "payload_too_large"      // 413: body over Config.MaxBodyBytes
-	ProblemUnsupportedMediaType = "unsupported_media_type" // 415: the body is not application/json
-	ProblemRateLimited          = "rate_limited"           // 429: see retry-after
-	ProblemInternal             = "internal_error"         // 500: details only in the server log
+	problemInvalidRequest       = "invalid_request"        // 400: the body or a parameter is malformed; see validation_errors
+	problemInvalidSession       = "invalid_session"        // 400: the auth_session is tampered with, or for another user, method or payload
+	problemSessionExpired       = "session_expired"        // 400: the auth_session (or its code) expired
+	problemSessionUsed          = "session_already_used"   // 400: the auth_session already confirmed a method
+	problemTooManyAttempts      = "too_many_attempts"      // 400: the auth_session's attempts are used up; it is void
+	problemInvalidProof         = "invalid_proof"          // 400: the code, attestation or password does not verify
+	problemPending              = "enrollment_pending"     // 400: an out-of-band step (push device) is not done yet
+	problemUnauthorized         = "unauthorized"           // 401: no or bad credentials (400 for a malformed Authorization header)
+	problemForbidden            = "forbidden"              // 403: not allowed by policy
+	problemInsufficientScope    = "insufficient_scope"     // 403: the credential lacks the route's scope
+	problemNotFound             = "not_found"              // 404: no such route or authentication method
+	problemMethodNotAllowed     = "method_not_allowed"     // 405: the route exists with other methods (Allow header)
+	problemConflict             = "conflict"               // 409: conflicts with the current state (method exists)
+	problemPayloadTooLarge      = "payload_too_large"      // 413: body over Config.MaxBodyBytes
+	problemUnsupportedMediaType = "unsupported_media_type" // 415: the body is not application/json
+	problemRateLimited          = "rate_limited"           // 429: see retry-after
+	problemInternal             = "internal_error"         // 500: details only in the server log
 )
 
 const detailInternal = "An internal error occurred"
@@ -39,31 +39,31 @@ const detailInternal = "An internal error occurred"
 func kindProblem(kind error) (int, string, string) {
 	switch kind {
 	case verify.ErrInvalidRequest:
-		return http.StatusBadRequest, ProblemInvalidRequest, "Invalid request payload input"
+		return http.StatusBadRequest, problemInvalidRequest, "Invalid request payload input"
 	case verify.ErrInvalidSession:
-		return http.StatusBadRequest, ProblemInvalidSession, "The auth_session is invalid"
+		return http.StatusBadRequest, problemInvalidSession, "The auth_session is invalid"
 	case verify.ErrExpired:
-		return http.StatusBadRequest, ProblemSessionExpired, "The auth_session has expired; start the enrollment again"
+		return http.StatusBadRequest, problemSessionExpired, "The auth_session has expired; start the enrollment again"
 	case verify.ErrAlreadyUsed:
-		return http.StatusBadRequest, ProblemSessionUsed, "The auth_session has already been used"
+		return http.StatusBadRequest, problemSessionUsed, "The auth_session has already been used"
 	case verify.ErrTooManyAttempts:
-		return http.StatusBadRequest, ProblemTooManyAttempts, "Too many attempts; start the enrollment again"
+		return http.StatusBadRequest, problemTooManyAttempts, "Too many attempts; start the enrollment again"
 	case verify.ErrInvalidProof:
-		return http.StatusBadRequest, ProblemInvalidProof, "The verification failed"
+		return http.StatusBadRequest, problemInvalidProof, "The verification failed"
 	case verify.ErrPending:
-		return http.StatusBadRequest, ProblemPending, "The enrollment is not complete yet; retry later"
+		return http.StatusBadRequest, problemPending, "The enrollment is not complete yet; retry later"
 	case verify.ErrUnauthenticated:
-		return http.StatusUnauthorized, ProblemUnauthorized, "An access token is required"
+		return http.StatusUnauthorized, problemUnauthorized, "An access token is required"
 	case verify.ErrForbidden:
-		return http.StatusForbidden, ProblemForbidden, "The request is not allowed"
+		return http.StatusForbidden, problemForbidden, "The request is not allowed"
 	case verify.ErrRateLimited:
-		return http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later"
+		return http.StatusTooManyRequests, problemRateLimited, "Too many requests; retry later"
 	case verify.ErrNotFound:
-		return http.StatusNotFound, ProblemNotFound, "Authentication method not found"
+		return http.StatusNotFound, problemNotFound, "Authentication method not found"
 	case verify.ErrConflict:
-		return http.StatusConflict, ProblemConflict, "The request conflicts with the current state"
+		return http.StatusConflict, problemConflict, "The request conflicts with the current state"
 	}
-	return http.StatusInternalServerError, ProblemInternal, detailInternal
+	return http.StatusInternalServerError, problemInternal, detailInternal
 }
 
 // fail answers err: an *verify.Error (or another error matching a kind)
@@ -127,9 +127,9 @@ func (h *Handler) authFailure(w http.ResponseWriter, c *call, err error) {
 	scope := ""
 	switch code {
 	case CodeInvalidRequest:
-		status, typ = http.StatusBadRequest, ProblemUnauthorized
+		status, typ = http.StatusBadRequest, problemUnauthorized
 	case CodeInsufficientScope:
-		status, typ = http.StatusForbidden, ProblemInsufficientScope
+		status, typ = http.StatusForbidden, problemInsufficientScope
 		if c.route != nil {
 			scope = c.route.scope
 		}

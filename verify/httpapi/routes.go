@@ -8,13 +8,13 @@ import (
 // Operations served, by their operationId in the spec. The operationId
 // names a route's rate-limit bucket (Config.RouteLimits).
 const (
-	OpCreate  = "createAuthenticationMethod"  // POST /authentication-methods
-	OpVerify  = "confirmAuthenticationMethod" // POST /authentication-methods/{authentication_method_id}/verify
-	OpList    = "getAuthenticationMethods"    // GET /authentication-methods[?type=]
-	OpGet     = "getAuthenticationMethod"     // GET /authentication-methods/{authentication_method_id}
-	OpUpdate  = "updateAuthenticationMethod"  // PATCH /authentication-methods/{authentication_method_id}
-	OpDelete  = "deleteAuthenticationMethod"  // DELETE /authentication-methods/{authentication_method_id}
-	OpFactors = "getFactors"                  // GET /factors
+	opCreate  = "createAuthenticationMethod"  // POST /authentication-methods
+	opVerify  = "confirmAuthenticationMethod" // POST /authentication-methods/{authentication_method_id}/verify
+	opList    = "getAuthenticationMethods"    // GET /authentication-methods[?type=]
+	opGet     = "getAuthenticationMethod"     // GET /authentication-methods/{authentication_method_id}
+	opUpdate  = "updateAuthenticationMethod"  // PATCH /authentication-methods/{authentication_method_id}
+	opDelete  = "deleteAuthenticationMethod"  // DELETE /authentication-methods/{authentication_method_id}
+	opFactors = "getFactors"                  // GET /factors
 )
 
 // route is one operation of the API. To add one: add an entry to routes
@@ -47,23 +47,23 @@ type route struct {
 // is set, the sign-in routes only when signIn is.
 func routes(manage, signIn bool) []route {
 	all := []route{
-		{op: OpCreate, method: http.MethodPost, path: []string{"authentication-methods"},
+		{op: opCreate, method: http.MethodPost, path: []string{"authentication-methods"},
 			scope: ScopeCreateMethods, body: true, serve: (*Handler).create},
-		{op: OpVerify, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "verify"},
+		{op: opVerify, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "verify"},
 			scope: ScopeCreateMethods, body: true, serve: (*Handler).confirm},
-		{op: OpList, method: http.MethodGet, path: []string{"authentication-methods"},
+		{op: opList, method: http.MethodGet, path: []string{"authentication-methods"},
 			scope: ScopeReadMethods, query: []string{"type"}, manage: true, serve: (*Handler).list},
-		{op: OpGet, method: http.MethodGet, path: []string{"authentication-methods", "{id}"},
+		{op: opGet, method: http.MethodGet, path: []string{"authentication-methods", "{id}"},
 			scope: ScopeReadMethods, manage: true, serve: (*Handler).get},
-		{op: OpUpdate, method: http.MethodPatch, path: []string{"authentication-methods", "{id}"},
+		{op: opUpdate, method: http.MethodPatch, path: []string{"authentication-methods", "{id}"},
 			scope: ScopeUpdateMethods, body: true, manage: true, serve: (*Handler).update},
-		{op: OpDelete, method: http.MethodDelete, path: []string{"authentication-methods", "{id}"},
+		{op: opDelete, method: http.MethodDelete, path: []string{"authentication-methods", "{id}"},
 			scope: ScopeDeleteMethods, manage: true, serve: (*Handler).remove},
-		{op: OpFactors, method: http.MethodGet, path: []string{"factors"},
+		{op: opFactors, method: http.MethodGet, path: []string{"factors"},
 			scope: ScopeReadFactors, manage: true, serve: (*Handler).factors},
-		{op: OpChallenge, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "challenge"},
+		{op: opChallenge, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "challenge"},
 			scope: ScopeAuthenticateMethods, optionalBody: true, signIn: true, serve: (*Handler).challengeMethod},
-		{op: OpAuthenticate, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "authenticate"},
+		{op: opAuthenticate, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "authenticate"},
 			scope: ScopeAuthenticateMethods, body: true, signIn: true, serve: (*Handler).authenticateMethod},
 	}
 	served := all[:0]

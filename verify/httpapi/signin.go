@@ -30,10 +30,10 @@ import (
 // Operations of the sign-in routes, named like the spec's operationIds, for
 // Config.RouteLimits.
 const (
-	OpChallenge           = "challengeAuthenticationMethod"    // POST /authentication-methods/{id}/challenge
-	OpAuthenticate        = "authenticateAuthenticationMethod" // POST /authentication-methods/{id}/authenticate
-	OpPasskeyChallenge    = "passkeyChallenge"                 // POST /passkey/challenge (PasskeySignIn)
-	OpPasskeyAuthenticate = "passkeyAuthenticate"              // POST /passkey/authenticate (PasskeySignIn)
+	opChallenge           = "challengeAuthenticationMethod"    // POST /authentication-methods/{id}/challenge
+	opAuthenticate        = "authenticateAuthenticationMethod" // POST /authentication-methods/{id}/authenticate
+	opPasskeyChallenge    = "passkeyChallenge"                 // POST /passkey/challenge (PasskeySignIn)
+	opPasskeyAuthenticate = "passkeyAuthenticate"              // POST /passkey/authenticate (PasskeySignIn)
 )
 
 // SignInService is what the sign-in routes need: the transport-free
@@ -109,9 +109,9 @@ func (h *Handler) authenticateMethod(w http.ResponseWriter, c *call) {
 
 // passkeyRoutes are the routes of PasskeySignIn, at the host's root.
 var passkeyRoutes = []route{
-	{op: OpPasskeyChallenge, method: http.MethodPost, path: []string{"passkey", "challenge"},
+	{op: opPasskeyChallenge, method: http.MethodPost, path: []string{"passkey", "challenge"},
 		optionalBody: true, serve: (*Handler).passkeyChallenge},
-	{op: OpPasskeyAuthenticate, method: http.MethodPost, path: []string{"passkey", "authenticate"},
+	{op: opPasskeyAuthenticate, method: http.MethodPost, path: []string{"passkey", "authenticate"},
 		body: true, serve: (*Handler).passkeyAuthenticate},
 }
 
@@ -170,10 +170,10 @@ func (p passkeySignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if allow != "" {
 			hdr.Set("Allow", allow)
-			h.problem(w, c, http.StatusMethodNotAllowed, ProblemMethodNotAllowed, "The method is not allowed on this resource", nil)
+			h.problem(w, c, http.StatusMethodNotAllowed, problemMethodNotAllowed, "The method is not allowed on this resource", nil)
 			return
 		}
-		h.problem(w, c, http.StatusNotFound, ProblemNotFound, "No such resource", nil)
+		h.problem(w, c, http.StatusNotFound, problemNotFound, "No such resource", nil)
 		return
 	}
 	c.route, c.op = rt, rt.op
@@ -185,7 +185,7 @@ func (p passkeySignIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.setRateLimit(hdr, rl, h.now())
 	if !rl.Allowed {
-		h.problem(w, c, http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later", nil)
+		h.problem(w, c, http.StatusTooManyRequests, problemRateLimited, "Too many requests; retry later", nil)
 		return
 	}
 	if err := checkQuery(c); err != nil {
