@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -125,32 +124,6 @@ func (h *Handler) factors(w http.ResponseWriter, c *call) {
 		fs = []verify.Factor{}
 	}
 	h.writeJSON(w, c, http.StatusOK, factorsResponse{Factors: fs})
-}
-
-// decodeUpdate decodes and validates the body of PATCH
-// /authentication-methods/{id} (UpdateAuthenticationMethodRequestContent,
-// additionalProperties false). Whether the method's type has a name or a
-// preferred channel is for the Manager to decide.
-func decodeUpdate(body []byte, lim limits) (verify.UpdateRequest, error) {
-	var b updateBody
-	if err := decodeJSON(body, &b, lim.depth); err != nil {
-		return verify.UpdateRequest{}, err
-	}
-	var errs fieldErrs
-	var req verify.UpdateRequest
-	if s := errs.str(b.Name, []string{"name"}, false, 1, verify.MaxNameLength); s != nil {
-		if strings.IndexFunc(*s, isControl) >= 0 {
-			errs.add([]string{"name"}, "must not contain control characters")
-		} else {
-			req.Name = s
-		}
-	}
-	req.PreferredAuthenticationMethod = errs.enum(b.PreferredAuthenticationMethod, []string{"preferred_authentication_method"}, false, "sms", "voice")
-	errs.refuse(nil, slices.Collect(maps.Keys(b.Unknown)), "is not allowed", "")
-	if err := errs.err(); err != nil {
-		return verify.UpdateRequest{}, err
-	}
-	return req, nil
 }
 
 // checkQuery parses the query string of c against the parameters its
