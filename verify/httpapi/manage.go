@@ -174,16 +174,3 @@ func queryError(name, detail string) error {
 }
 
 func typeList() string { return strings.Join(verify.TypeNames[:], ", ") }
-
-// opNames lists every operationId of the route table, served or not, for
-// checking Config.RouteLimits.
-func opNames() []string {
-	var ops []string
-	for _, rt := range routes(true, true) {
-		ops = append(ops, rt.op)
-	}
-	for _, rt := range passkeyRoutes {
-		ops = append(ops, rt.op)
-	}
-	return ops
-}

@@ -10,60 +10,50 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Problem types: the "type" member of every error body. They are stable;
-// clients may switch on them. The HTTP status of each is fixed.
+// Problem types: the "type" member of every error body, stable wire
+// values a client may switch on (README.md lists them). The HTTP status of
+// each is fixed.
 const (
-	problemInvalidRequest       = "invalid_request"        // 400: the body or a parameter is malformed; see validation_errors
-	problemInvalidSession       = "invalid_session"        // 400: the auth_session is tampered with, or for another user, method or payload
-	problemSessionExpired       = "session_expired"        // 400: the auth_session (or its code) expired
-	problemSessionUsed          = "session_already_used"   // 400: the auth_session already confirmed a method
-	problemTooManyAttempts      = "too_many_attempts"      // 400: the auth_session's attempts are used up; it is void
-	problemInvalidProof         = "invalid_proof"          // 400: the code, attestation or password does not verify
-	problemPending              = "enrollment_pending"     // 400: an out-of-band step (push device) is not done yet
-	problemUnauthorized         = "unauthorized"           // 401: no or bad credentials (400 for a malformed Authorization header)
-	problemForbidden            = "forbidden"              // 403: not allowed by policy
-	problemInsufficientScope    = "insufficient_scope"     // 403: the credential lacks the route's scope
-	problemNotFound             = "not_found"              // 404: no such route or authentication method
-	problemMethodNotAllowed     = "method_not_allowed"     // 405: the route exists with other methods (Allow header)
-	problemConflict             = "conflict"               // 409: conflicts with the current state (method exists)
-	problemPayloadTooLarge      = "payload_too_large"      // 413: body over Config.MaxBodyBytes
-	problemUnsupportedMediaType = "unsupported_media_type" // 415: the body is not application/json
-	problemRateLimited          = "rate_limited"           // 429: see retry-after
-	problemInternal             = "internal_error"         // 500: details only in the server log
+	problemInvalidRequest       = "invalid_request"
+	problemInvalidSession       = "invalid_session"
+	problemSessionExpired       = "session_expired"
+	problemSessionUsed          = "session_already_used"
+	problemTooManyAttempts      = "too_many_attempts"
+	problemInvalidProof         = "invalid_proof"
+	problemPending              = "enrollment_pending"
+	problemUnauthorized         = "unauthorized"
+	problemForbidden            = "forbidden"
+	problemInsufficientScope    = "insufficient_scope"
+	problemNotFound             = "not_found"
+	problemMethodNotAllowed     = "method_not_allowed"
+	problemConflict             = "conflict"
+	problemPayloadTooLarge      = "payload_too_large"
+	problemUnsupportedMediaType = "unsupported_media_type"
+	problemRateLimited          = "rate_limited"
+	problemInternal             = "internal_error"
 )
 
 const detailInternal = "An internal error occurred"
 
 // kindProblem maps each verify error kind to its status, problem type and
-// default detail.
-func kindProblem(kind error) (int, string, string) {
-	switch kind {
-	case verify.ErrInvalidRequest:
-		return http.StatusBadRequest, problemInvalidRequest, "Invalid request payload input"
-	case verify.ErrInvalidSession:
-		return http.StatusBadRequest, problemInvalidSession, "The auth_session is invalid"
-	case verify.ErrExpired:
-		return http.StatusBadRequest, problemSessionExpired, "The auth_session has expired; start the enrollment again"
-	case verify.ErrAlreadyUsed:
-		return http.StatusBadRequest, problemSessionUsed, "The auth_session has already been used"
-	case verify.ErrTooManyAttempts:
-		return http.StatusBadRequest, problemTooManyAttempts, "Too many attempts; start the enrollment again"
-	case verify.ErrInvalidProof:
-		return http.StatusBadRequest, problemInvalidProof, "The verification failed"
-	case verify.ErrPending:
-		return http.StatusBadRequest, problemPending, "The enrollment is not complete yet; retry later"
-	case verify.ErrUnauthenticated:
-		return http.StatusUnauthorized, problemUnauthorized, "An access token is required"
-	case verify.ErrForbidden:
-		return http.StatusForbidden, problemForbidden, "The request is not allowed"
-	case verify.ErrRateLimited:
-		return http.StatusTooManyRequests, problemRateLimited, "Too many requests; retry later"
-	case verify.ErrNotFound:
-		return http.StatusNotFound, problemNotFound, "Authentication method not found"
-	case verify.ErrConflict:
-		return http.StatusConflict, problemConflict, "The request conflicts with the current state"
-	}
-	return http.StatusInternalServerError, problemInternal, detailInternal
+// default detail; anything else is a 500.
+var kindProblem = map[error]struct {
+	status      int
+	typ, detail string
+}{
+	verify.ErrInvalidRequest:  {http.StatusBadRequest, problemInvalidRequest, "Invalid request payload input"},
+	verify.ErrInvalidSession:  {http.StatusBadRequest, problemInvalidSession, "The auth_session is invalid"},
+	verify.ErrExpired:         {http.StatusBadRequest, problemSessionExpired, "The auth_session has expired; start the enrollment again"},
+	verify.ErrAlreadyUsed:     {http.StatusBadRequest, problemSessionUsed, "The auth_session has already been used"},
+	verify.ErrTooManyAttempts: {http.StatusBadRequest, problemTooManyAttempts, "Too many attempts; start the enrollment again"},
+	verify.ErrInvalidProof:    {http.StatusBadRequest, problemInvalidProof, "The verification failed"},
+	verify.ErrPending:         {http.StatusBadRequest, problemPending, "The enrollment is not complete yet; retry later"},
+	verify.ErrUnauthenticated: {http.StatusUnauthorized, problemUnauthorized, "An access token is required"},
+	verify.ErrForbidden:       {http.StatusForbidden, problemForbidden, "The request is not allowed"},
+	verify.ErrRateLimited:     {http.StatusTooManyRequests, problemRateLimited, "Too many requests; retry later"},
+	verify.ErrNotFound:        {http.StatusNotFound, problemNotFound, "Authentication method not found"},
+	verify.ErrConflict:        {http.StatusConflict, problemConflict, "The request conflicts with the current state"},
+	nil:                       {http.StatusInternalServerError, problemInternal, detailInternal},
 }
 
 // fail answers err: an *verify.Error (or another error matching a kind)
@@ -75,7 +65,11 @@ func (h *Handler) fail(w http.ResponseWriter, c *call, err error) {
 		h.authFailure(w, c, err)
 		return
 	}
-	status, typ, detail := kindProblem(kind)
+	p, ok := kindProblem[kind]
+	if !ok {
+		p = kindProblem[nil]
+	}
+	status, typ, detail := p.status, p.typ, p.detail
 	var ve *verify.Error
 	var fields []verify.FieldError
 	if kind != nil && errors.As(err, &ve) {
@@ -90,7 +84,7 @@ func (h *Handler) fail(w http.ResponseWriter, c *call, err error) {
 			// is the one the client hit: report it instead of the route's.
 			rl := *ve.RateLimit
 			rl.Allowed = false
-			c.setRateLimit(w.Header(), rl, h.now())
+			h.setRateLimit(w.Header(), rl)
 		}
 	}
 	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
@@ -107,7 +101,8 @@ func (h *Handler) authFailure(w http.ResponseWriter, c *call, err error) {
 		h.fail(w, c, fmt.Errorf("httpapi: authenticate: %w", err))
 		return
 	}
-	status, typ, detail := kindProblem(kind)
+	p := kindProblem[kind]
+	status, typ, detail := p.status, p.typ, p.detail
 	var ae *AuthError
 	code := ""
 	if errors.As(err, &ae) {
