@@ -153,7 +153,7 @@ func testRC07(t *testing.T) {
 	f := newFixture(t, TOTPConfig{}, 0)
 	oldID, oldCode := f.enrollRecovery(t, f.sub)
 	newID, newCode := f.enrollRecovery(t, f.sub)
-	require.NoError(t, f.svc.Delete(ctx, f.sub, oldID))
+	require.NoError(t, f.svc.Delete(ctx, f.sub, oldID, verify.Client{}))
 	_, err := f.recoverySignIn(ctx, f.sub.ID, oldID, oldCode)
 	require.ErrorIs(t, err, verify.ErrNotFound, "the old method, and with it its code, is gone")
 

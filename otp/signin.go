@@ -1,6 +1,6 @@
 package otp
 
-// Sign-in (verify.SignInEngine) for the engines of this package: TOTP,
+// Sign-in (verify.Engine) for the engines of this package: TOTP,
 // recovery codes, and the e-mailed and texted codes. Each Authenticate is a
 // pure check of the proof against the stored record the service read; what
 // must change (a TOTP step, a recovery code's replacement) is returned in
@@ -21,10 +21,10 @@ import (
 )
 
 var (
-	_ verify.SignInEngine = (*TOTP)(nil)
-	_ verify.SignInEngine = (*RecoveryCode)(nil)
-	_ verify.SignInEngine = (*Email)(nil)
-	_ verify.SignInEngine = (*Phone)(nil)
+	_ verify.Engine = (*TOTP)(nil)
+	_ verify.Engine = (*RecoveryCode)(nil)
+	_ verify.Engine = (*Email)(nil)
+	_ verify.Engine = (*Phone)(nil)
 )
 
 // errMethodNotFound is the error for a record that is not a method of the
@@ -43,7 +43,7 @@ func ownRecord(sub verify.Subject, rec *store.Method, typ verify.Type) error {
 	return nil
 }
 
-// Challenge implements verify.SignInEngine: a TOTP sign-in has nothing to
+// Challenge implements verify.Engine: a TOTP sign-in has nothing to
 // send, and its state is empty. It fails with verify.ErrNotFound unless
 // req.Record is a TOTP method of req.Subject, and with an internal error
 // when the stored key is corrupt.
@@ -57,7 +57,7 @@ func (e *TOTP) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ver
 	return &verify.SignInState{}, nil
 }
 
-// Authenticate implements verify.SignInEngine: it checks otp_code against
+// Authenticate implements verify.Engine: it checks otp_code against
 // the key of req.Record with the key's digits, algorithm and period and
 // the engine's Skew. Every candidate step is computed and compared in
 // constant time (match). The matched step must be later than
@@ -102,7 +102,7 @@ func (e *TOTP) Authenticate(ctx context.Context, req *verify.EngineAuthenticate)
 	return &verify.Authentication{Method: req.Method, Record: req.Record, Counter: step}, nil
 }
 
-// Challenge implements verify.SignInEngine: a recovery-code sign-in has
+// Challenge implements verify.Engine: a recovery-code sign-in has
 // nothing to send, and its state is empty. It fails with
 // verify.ErrNotFound unless req.Record is a recovery-code method of
 // req.Subject.
@@ -116,7 +116,7 @@ func (e *RecoveryCode) Challenge(ctx context.Context, req *verify.EngineChalleng
 	return &verify.SignInState{}, nil
 }
 
-// Authenticate implements verify.SignInEngine with Auth0's behaviour: one
+// Authenticate implements verify.Engine with Auth0's behaviour: one
 // code, replaced on every use. The recovery_code is normalised
 // (NormalizeRecoveryCode) and its keyed hash, bound to the method id, is
 // compared in constant time with req.Record's, never with another user's
@@ -159,7 +159,7 @@ func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthe
 	return &verify.Authentication{Method: req.Method, Record: req.Record, Secret: next[:], RecoveryCode: code}, nil
 }
 
-// Challenge implements verify.SignInEngine: it sends a fresh code to the
+// Challenge implements verify.Engine: it sends a fresh code to the
 // method's address by running the enrollment's own Start for it, so that
 // everything Start applies applies to a sign-in too: the address check,
 // the send budgets (per user and per address, shared with enrollment:
@@ -181,7 +181,7 @@ func (e *Email) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ve
 	return startSignIn(ctx, e, req, verify.StartRequest{Type: verify.TypeEmail, Email: req.Method.Email})
 }
 
-// Authenticate implements verify.SignInEngine: it checks otp_code against
+// Authenticate implements verify.Engine: it checks otp_code against
 // the keyed hash sealed by Challenge in constant time, after the code's
 // own expiry, for the address the method still has.
 //
@@ -201,7 +201,7 @@ func (e *Email) Authenticate(ctx context.Context, req *verify.EngineAuthenticate
 	return e.core.authenticate(req, req.Method.Email)
 }
 
-// Challenge implements verify.SignInEngine: it sends a fresh code to the
+// Challenge implements verify.Engine: it sends a fresh code to the
 // method's number by the method's preferred_authentication_method (sms or
 // voice; empty means the first of PhoneConfig.Channels) by running the
 // enrollment's own Start for them, so that everything Start applies
@@ -228,7 +228,7 @@ func (e *Phone) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ve
 	})
 }
 
-// Authenticate implements verify.SignInEngine: it checks otp_code against
+// Authenticate implements verify.Engine: it checks otp_code against
 // the keyed hash sealed by Challenge in constant time, after the code's
 // own expiry, for the number the method still has. Errors as
 // Email.Authenticate's, with PhoneConfig.Forbidden.

@@ -18,7 +18,7 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// The sign-in tests of this package's engines (verify.SignInEngine). The
+// The sign-in tests of this package's engines (verify.Engine). The
 // service's side (sealing the state, binding, counting attempts) is
 // signin-core's; here the engine runs as the service will run it: read the
 // record, Challenge, seal (here: marshal) the state, Authenticate, and
@@ -47,7 +47,7 @@ func writeSignIn(ctx context.Context, st store.Methods, expires time.Time, a *ve
 // of subject: the service's read (a missing method is verify.ErrNotFound),
 // Challenge, Authenticate with proof, and writeSignIn. It returns the
 // engine's Authentication.
-func (f *fixture) signIn(ctx context.Context, e verify.SignInEngine, subject, id string, proof verify.AuthenticateRequest) (*verify.Authentication, error) {
+func (f *fixture) signIn(ctx context.Context, e verify.Engine, subject, id string, proof verify.AuthenticateRequest) (*verify.Authentication, error) {
 	a, err := f.check(ctx, e, subject, id, proof)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (f *fixture) signIn(ctx context.Context, e verify.SignInEngine, subject, id
 }
 
 // check is signIn without the write.
-func (f *fixture) check(ctx context.Context, e verify.SignInEngine, subject, id string, proof verify.AuthenticateRequest) (*verify.Authentication, error) {
+func (f *fixture) check(ctx context.Context, e verify.Engine, subject, id string, proof verify.AuthenticateRequest) (*verify.Authentication, error) {
 	rec, err := f.store.Get(ctx, subject, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errMethodNotFound()
@@ -87,7 +87,7 @@ func (f *fixture) check(ctx context.Context, e verify.SignInEngine, subject, id 
 // all n read the record and pass the engine's check before any writes
 // (the worst case of concurrent requests), then all n write at once. It
 // returns the number of successful writes and the failed ones' errors.
-func (f *fixture) checkedRace(t *testing.T, n int, e verify.SignInEngine, id string, proof verify.AuthenticateRequest) (int, []error, []*verify.Authentication) {
+func (f *fixture) checkedRace(t *testing.T, n int, e verify.Engine, id string, proof verify.AuthenticateRequest) (int, []error, []*verify.Authentication) {
 	t.Helper()
 	ctx := context.Background()
 	auths := make([]*verify.Authentication, n)
@@ -450,7 +450,7 @@ func TestConcurrentRecoveryCodeSignInsEndToEnd(t *testing.T) {
 // oobSignIn is one sign-in with the email or phone method m of f.sub:
 // Challenge (which sends the code), then Authenticate with the code
 // proof(sent) returns.
-func (f *oobFixture) oobSignIn(t testing.TB, e verify.SignInEngine, m *verify.Method, proof func(sent string) string) (*verify.Authentication, error) {
+func (f *oobFixture) oobSignIn(t testing.TB, e verify.Engine, m *verify.Method, proof func(sent string) string) (*verify.Authentication, error) {
 	t.Helper()
 	st, err := f.oobChallenge(e, m)
 	if err != nil {
@@ -469,7 +469,7 @@ func (f *oobFixture) record(m *verify.Method) store.Method {
 }
 
 // oobChallenge runs e's Challenge for m and returns the sealed state.
-func (f *oobFixture) oobChallenge(e verify.SignInEngine, m *verify.Method) (json.RawMessage, error) {
+func (f *oobFixture) oobChallenge(e verify.Engine, m *verify.Method) (json.RawMessage, error) {
 	ch, err := e.Challenge(context.Background(), &verify.EngineChallenge{Subject: f.sub, Method: *m, Record: f.record(m), ExpiresAt: f.clock.Now().Add(5 * time.Minute)})
 	if err != nil {
 		return nil, err
@@ -477,7 +477,7 @@ func (f *oobFixture) oobChallenge(e verify.SignInEngine, m *verify.Method) (json
 	return json.Marshal(ch.State)
 }
 
-func (f *oobFixture) oobAuthenticate(e verify.SignInEngine, m *verify.Method, state json.RawMessage, code string) (*verify.Authentication, error) {
+func (f *oobFixture) oobAuthenticate(e verify.Engine, m *verify.Method, state json.RawMessage, code string) (*verify.Authentication, error) {
 	return e.Authenticate(context.Background(), &verify.EngineAuthenticate{
 		Subject: f.sub, Method: *m, Record: f.record(m), State: state,
 		Request: verify.AuthenticateRequest{AuthSession: "s", OTPCode: &code}, IssuedAt: f.clock.Now(),
@@ -643,7 +643,7 @@ func TestSignInCodesShareTheEnrollmentBudgets(t *testing.T) {
 			f := newOOBFixture(t, oobOptions{email: EmailConfig{SendLimit: limit}, phone: PhoneConfig{SendLimit: limit}})
 			var (
 				m *verify.Method
-				e verify.SignInEngine
+				e verify.Engine
 			)
 			if typ == verify.TypeEmail {
 				m, e = f.enrollEmail(t, "alice@example.com"), f.email
@@ -673,7 +673,7 @@ func TestEmailAndPhoneSignInForbiddenByPolicy(t *testing.T) {
 	pm := f.enrollPhone(t, "+12015550123", "sms")
 	g := newOOBFixture(t, oobOptions{email: EmailConfig{Forbidden: true}, phone: PhoneConfig{Forbidden: true}})
 	for _, tc := range []struct {
-		e verify.SignInEngine
+		e verify.Engine
 		m *verify.Method
 	}{{g.email, em}, {g.phone, pm}} {
 		_, err := g.oobChallenge(tc.e, tc.m)
@@ -695,7 +695,7 @@ func TestOOBSignInRefusesARefusedDestination(t *testing.T) {
 	badEmail, badPhone := *em, *pm
 	badEmail.Email, badPhone.PhoneNumber = "not an address", "+0"
 	for _, tc := range []struct {
-		e      verify.SignInEngine
+		e      verify.Engine
 		m      *verify.Method
 		reason string
 	}{{f.email, &badEmail, "email_destination_refused"}, {f.phone, &badPhone, "phone_destination_refused"}} {
@@ -782,7 +782,7 @@ func BenchmarkPhoneAuthenticate(b *testing.B) {
 	benchOOB(b, f, f.phone, f.enrollPhone(b, "+12015550123", "sms"))
 }
 
-func benchOOB(b *testing.B, f *oobFixture, e verify.SignInEngine, m *verify.Method) {
+func benchOOB(b *testing.B, f *oobFixture, e verify.Engine, m *verify.Method) {
 	st, err := f.oobChallenge(e, m)
 	require.NoError(b, err)
 	code := f.sender.last(b).Code

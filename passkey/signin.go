@@ -19,7 +19,7 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-var _ verify.SignInEngine = (*Engine)(nil)
+var _ verify.Engine = (*Engine)(nil)
 
 // Limits of an assertion's members beyond those registration shares
 // (id and rawId MaxCredentialIDChars, clientDataJSON

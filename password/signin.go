@@ -10,7 +10,7 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-var _ verify.SignInEngine = (*Engine)(nil)
+var _ verify.Engine = (*Engine)(nil)
 
 // detailWrongPassword is the client-facing text of every sign-in failure
 // on the proof: a wrong password and an unknown method read alike.
@@ -22,14 +22,14 @@ func wrongPassword(reason string) error {
 	return &verify.Error{Kind: verify.ErrInvalidProof, Reason: reason, Detail: detailWrongPassword, Err: ErrMismatch}
 }
 
-// Challenge implements verify.SignInEngine: a password sign-in has nothing
+// Challenge implements verify.Engine: a password sign-in has nothing
 // to send, and its state is empty. It reads nothing, so a challenge for a
 // method that does not exist takes the same time.
 func (e *Engine) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
 	return &verify.SignInState{}, nil
 }
 
-// Authenticate implements verify.SignInEngine: it checks the password
+// Authenticate implements verify.Engine: it checks the password
 // against the hash of req.Record, NFKC-normalised, in every format
 // Hasher.Compare reads (bcrypt, argon2id, argon2i, PBKDF2, scrypt: imported
 // hashes keep working), under the hasher's concurrency cap. After a match

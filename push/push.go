@@ -177,7 +177,7 @@ type Push struct {
 var (
 	_ verify.Engine         = (*Push)(nil)
 	_ verify.AttemptLimiter = (*Push)(nil)
-	_ verify.SignInEngine   = (*Push)(nil)
+	_ verify.Engine         = (*Push)(nil)
 )
 
 // New validates cfg and returns a Push engine keeping tickets,

@@ -33,6 +33,15 @@ func (e *recoveryEngine) Confirm(_ context.Context, req *verify.EngineConfirm) (
 	return &verify.Confirmation{}, nil
 }
 
+// The recoveryEngine enrolls only: its sign-in half refuses.
+func (e *recoveryEngine) Challenge(context.Context, *verify.EngineChallenge) (*verify.SignInState, error) {
+	return nil, errors.New("recoveryEngine: no sign-in")
+}
+
+func (e *recoveryEngine) Authenticate(context.Context, *verify.EngineAuthenticate) (*verify.Authentication, error) {
+	return nil, errors.New("recoveryEngine: no sign-in")
+}
+
 // TestService runs verify.Service with a real Sealer: start seals an Fe26.2
 // auth_session, verify opens it; a tampered or expired one maps to the
 // service's invalid-session and expired errors.

@@ -20,8 +20,7 @@ const signInPurpose = "verifykit/signin"
 // and seals it into an auth_session with the sign-in purpose, bound to
 // sub, methodID and the method's type, for the Service's SessionTTL.
 //
-// Another user's method and an unknown id both fail with ErrNotFound. A
-// method whose engine is not a SignInEngine fails with ErrInvalidRequest.
+// Another user's method and an unknown id both fail with ErrNotFound.
 // A usernameless passkey sign-in, which has no subject yet, is started with
 // ChallengePasskey, never with a zero sub here.
 func (s *Service) Challenge(ctx context.Context, sub Subject, methodID string, client Client) (*SignInChallenge, error) {
@@ -49,9 +48,10 @@ func (s *Service) ChallengePasskey(ctx context.Context, client Client) (*SignInC
 // a usernameless passkey sign-in) and seals it.
 func (s *Service) challenge(ctx context.Context, ec *EngineChallenge, t Type) (*SignInChallenge, error) {
 	ev := Event{Kind: EventSignInFailed, Subject: ec.Subject.ID, Type: t, MethodID: ec.Method.ID, Client: ec.Client}
-	se, err := s.signInEngine(t)
-	if err != nil {
-		ev.Reason, ev.Internal = ReasonOf(err), Kind(err) == nil
+	se, ok := s.engines[t]
+	if !ok {
+		err := NewError(ErrInvalidRequest, "sign_in_unsupported", fmt.Sprintf("Sign-in with a %s method is not supported", t))
+		ev.Reason = ReasonOf(err)
 		s.emit(ctx, ev)
 		return nil, err
 	}
@@ -82,16 +82,6 @@ func (s *Service) challenge(ctx context.Context, ec *EngineChallenge, t Type) (*
 		AuthSession: token, AuthnParamsPublicKey: st.AuthnParamsPublicKey, MatchNumber: st.MatchNumber,
 		MethodID: ec.Method.ID, Type: t, ExpiresAt: ec.ExpiresAt,
 	}, nil
-}
-
-// signInEngine returns the SignInEngine of type t.
-func (s *Service) signInEngine(t Type) (SignInEngine, error) {
-	e, ok := s.engines[t]
-	se, isSignIn := e.(SignInEngine)
-	if !ok || !isSignIn {
-		return nil, NewError(ErrInvalidRequest, "sign_in_unsupported", fmt.Sprintf("Sign-in with a %s method is not supported", t))
-	}
-	return se, nil
 }
 
 // Authenticate completes the sign-in of sub with its method methodID, with
@@ -165,8 +155,7 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 		return nil, p, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
 	}
 	e, ok := s.engines[p.Type]
-	se, isSignIn := e.(SignInEngine)
-	if !ok || !isSignIn {
+	if !ok {
 		return nil, p, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
 	}
 	if err := checkSignInProof(p.Type, req); err != nil {
@@ -176,7 +165,7 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 	if err := s.countAttempt(ctx, &p, e, "request a new challenge"); err != nil {
 		return nil, p, err
 	}
-	in, err := s.check(ctx, se, &p, &EngineAuthenticate{
+	in, err := s.check(ctx, e, &p, &EngineAuthenticate{
 		Subject: sub, State: []byte(p.State), Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),
 	})
 	if err != nil && Kind(err) == nil {
@@ -188,7 +177,7 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 
 // check runs steps 4 to 6 of Authenticate on an opened, bound and counted
 // session: read the method, let the engine check the proof, commit.
-func (s *Service) check(ctx context.Context, se SignInEngine, p *sealedSession, ea *EngineAuthenticate) (*SignIn, error) {
+func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *EngineAuthenticate) (*SignIn, error) {
 	// 4. Read the method, after the attempt was counted.
 	if p.Pending != "" {
 		rec, m, err := s.load(ctx, ea.Subject, p.Pending)

@@ -37,7 +37,7 @@
 // usernameless passkey, where the credential of the assertion names the
 // user. The auth_session of a sign-in is sealed with its own purpose, so
 // that it never opens at Verify, nor an enrollment session at
-// Authenticate. Authenticate runs the steps of Verify with a SignInEngine:
+// Authenticate. Authenticate runs the steps of Verify with the Engine's sign-in half:
 // open, bind (user, method id, proof kind, expiry), count the attempt, read
 // the method, the engine's pure check, one atomic store write
 // (store.Methods.SignIn: consume the session, advance the counter, replace

@@ -167,16 +167,20 @@ type Confirmation struct {
 	Replace int64
 }
 
-// Engine implements the start and confirm of one method type.
+// Engine implements one method type: its enrollment (Start, Confirm) and
+// its sign-in (Challenge, Authenticate).
 //
-// Start creates the challenge and may have side effects (sending a code).
-// Confirm performs pure checks and reads only: the service writes its
-// result in one atomic store operation. Both return *Error values for
-// client mistakes and wrap any other failure with %w.
+// Start and Challenge create a challenge and may have side effects
+// (sending a code, a push notification). Confirm and Authenticate perform
+// pure checks and reads only: the service writes their result in one
+// atomic store operation. All four return *Error values for client
+// mistakes and wrap any other failure with %w.
 type Engine interface {
 	Type() Type
 	Start(ctx context.Context, req *EngineStart) (*Challenge, error)
 	Confirm(ctx context.Context, req *EngineConfirm) (*Confirmation, error)
+	Challenge(ctx context.Context, req *EngineChallenge) (*SignInState, error)
+	Authenticate(ctx context.Context, req *EngineAuthenticate) (*Authentication, error)
 }
 
 // AttemptLimiter is implemented by engines whose confirm attempts need

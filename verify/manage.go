@@ -100,8 +100,8 @@ type UpdateRequest struct {
 // Update changes the friendly name or, for a phone method, the preferred
 // channel of sub's method id. A request that changes nothing (both fields
 // nil) returns the method as it is, without a write or an event. The
-// EventUpdated event carries ClientFrom(ctx).
-func (s *Service) Update(ctx context.Context, sub Subject, id string, req UpdateRequest) (*Method, error) {
+// EventUpdated event carries client.
+func (s *Service) Update(ctx context.Context, sub Subject, id string, req UpdateRequest, client Client) (*Method, error) {
 	r, m, err := s.load(ctx, sub, id)
 	if err != nil {
 		return nil, err
@@ -138,7 +138,7 @@ func (s *Service) Update(ctx context.Context, sub Subject, id string, req Update
 		}
 		return nil, fmt.Errorf("verify: update method: %w", err)
 	}
-	s.emit(ctx, Event{Kind: EventUpdated, Subject: sub.ID, Type: m.Type, MethodID: m.ID, Client: ClientFrom(ctx)})
+	s.emit(ctx, Event{Kind: EventUpdated, Subject: sub.ID, Type: m.Type, MethodID: m.ID, Client: client})
 	return &m, nil
 }
 
@@ -172,14 +172,14 @@ func checkName(name string) error {
 // Delete removes sub's method id. Unless Config.AllowNoPrimary is set, it
 // refuses (ErrConflict) to delete the user's last primary method, which
 // would leave them unable to sign in. The EventDeleted event carries
-// ClientFrom(ctx).
+// client.
 //
 // The guard is the store's: a primary method is deleted with
 // store.Methods.DeletePrimary, given the ids of the user's primary methods
 // as read, which refuses atomically when no other of them remains. Of
 // concurrent deletes of a user's last two primary methods one succeeds and
 // the other fails with ErrConflict, deleting nothing.
-func (s *Service) Delete(ctx context.Context, sub Subject, id string) error {
+func (s *Service) Delete(ctx context.Context, sub Subject, id string, client Client) error {
 	if err := checkSubject(sub); err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string) error {
 	case err != nil:
 		return fmt.Errorf("verify: delete method: %w", err)
 	}
-	s.emit(ctx, Event{Kind: EventDeleted, Subject: sub.ID, Type: target.Type, MethodID: id, Client: ClientFrom(ctx)})
+	s.emit(ctx, Event{Kind: EventDeleted, Subject: sub.ID, Type: target.Type, MethodID: id, Client: client})
 	return nil
 }
 

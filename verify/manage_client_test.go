@@ -12,25 +12,22 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// TestManageEventsCarryClient: Update and Delete take no Client argument;
-// their events carry the Client of the context (WithClient), so the audit
-// trail of a deletion names where it came from.
+// TestManageEventsCarryClient: the events of Update and Delete carry their
+// Client argument, so the audit trail of a deletion names where it came
+// from.
 func TestManageEventsCarryClient(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.enroll(t, alice, verify.TypeTOTP)
 	client := verify.Client{IP: "192.0.2.7", UserAgent: "curl/8.5.0"}
-	cctx := verify.WithClient(ctx, client)
-	assert.Equal(t, client, verify.ClientFrom(cctx))
-	assert.Equal(t, verify.Client{}, verify.ClientFrom(ctx), "no client: the zero Client")
 
 	name := "phone"
-	_, err := f.svc.Update(cctx, alice, m.ID, verify.UpdateRequest{Name: &name})
+	_, err := f.svc.Update(ctx, alice, m.ID, verify.UpdateRequest{Name: &name}, client)
 	require.NoError(t, err)
 	ev := f.events.last()
 	assert.Equal(t, verify.EventUpdated, ev.Kind)
 	assert.Equal(t, client, ev.Client)
 
-	require.NoError(t, f.svc.Delete(cctx, alice, m.ID))
+	require.NoError(t, f.svc.Delete(ctx, alice, m.ID, client))
 	ev = f.events.last()
 	assert.Equal(t, verify.EventDeleted, ev.Kind)
 	assert.Equal(t, client, ev.Client)
@@ -48,7 +45,7 @@ func TestUpdateNothing(t *testing.T) {
 	require.NoError(t, err)
 	events := len(f.events.events)
 
-	got, err := f.svc.Update(ctx, alice, m.ID, verify.UpdateRequest{})
+	got, err := f.svc.Update(ctx, alice, m.ID, verify.UpdateRequest{}, verify.Client{})
 	require.NoError(t, err)
 	assert.Equal(t, *m, *got)
 	after, err := f.store.Get(ctx, alice.ID, m.ID)
@@ -56,7 +53,7 @@ func TestUpdateNothing(t *testing.T) {
 	assert.Equal(t, before.Version, after.Version)
 	assert.Len(t, f.events.events, events)
 
-	_, err = f.svc.Update(ctx, bob, m.ID, verify.UpdateRequest{})
+	_, err = f.svc.Update(ctx, bob, m.ID, verify.UpdateRequest{}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrNotFound, "another user's method is not found, even for an empty update")
 }
 
@@ -134,7 +131,7 @@ func TestDeleteLastPrimaryConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs <- f.svc.Delete(ctx, alice, id)
+			errs <- f.svc.Delete(ctx, alice, id, verify.Client{})
 		}()
 	}
 	wg.Wait()
@@ -156,6 +153,6 @@ func TestDeleteLastPrimaryConcurrently(t *testing.T) {
 	// Alone, the delete of a primary that is not the last goes through.
 	p3 := f.enroll(t, alice, verify.TypeTOTP)
 	f.makePrimary(t, alice, p3.ID)
-	require.NoError(t, f.svc.Delete(ctx, alice, ms[0].ID))
-	require.ErrorIs(t, f.svc.Delete(ctx, alice, p3.ID), verify.ErrConflict)
+	require.NoError(t, f.svc.Delete(ctx, alice, ms[0].ID, verify.Client{}))
+	require.ErrorIs(t, f.svc.Delete(ctx, alice, p3.ID, verify.Client{}), verify.ErrConflict)
 }

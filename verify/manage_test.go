@@ -102,7 +102,7 @@ func TestUpdate(t *testing.T) {
 	m := f.enroll(t, alice, verify.TypeTOTP)
 	rc := f.enroll(t, alice, verify.TypeRecoveryCode)
 	name := "Authenticator on my phone"
-	up, err := f.svc.Update(ctx, alice, m.ID, verify.UpdateRequest{Name: &name})
+	up, err := f.svc.Update(ctx, alice, m.ID, verify.UpdateRequest{Name: &name}, verify.Client{})
 	require.NoError(t, err)
 	assert.Equal(t, name, up.Name)
 	got, err := f.svc.Get(ctx, alice, m.ID)
@@ -130,23 +130,23 @@ func TestUpdate(t *testing.T) {
 		{"unknown method", "totp|dev_none", verify.UpdateRequest{Name: &name}, verify.ErrNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := f.svc.Update(ctx, alice, tc.id, tc.req)
+			_, err := f.svc.Update(ctx, alice, tc.id, tc.req, verify.Client{})
 			require.ErrorIs(t, err, tc.kind)
 		})
 	}
-	_, err = f.svc.Update(ctx, bob, m.ID, verify.UpdateRequest{Name: &name})
+	_, err = f.svc.Update(ctx, bob, m.ID, verify.UpdateRequest{Name: &name}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrNotFound, "another user's method cannot be renamed")
 }
 
 func TestDelete(t *testing.T) {
 	f := newFixture(t, nil)
 	m := f.enroll(t, alice, verify.TypeTOTP)
-	require.ErrorIs(t, f.svc.Delete(ctx, bob, m.ID), verify.ErrNotFound, "another user's method cannot be deleted")
-	require.NoError(t, f.svc.Delete(ctx, alice, m.ID))
+	require.ErrorIs(t, f.svc.Delete(ctx, bob, m.ID, verify.Client{}), verify.ErrNotFound, "another user's method cannot be deleted")
+	require.NoError(t, f.svc.Delete(ctx, alice, m.ID, verify.Client{}))
 	assert.Equal(t, verify.EventDeleted, f.events.last().Kind)
 	_, err := f.svc.Get(ctx, alice, m.ID)
 	require.ErrorIs(t, err, verify.ErrNotFound)
-	require.ErrorIs(t, f.svc.Delete(ctx, alice, m.ID), verify.ErrNotFound)
+	require.ErrorIs(t, f.svc.Delete(ctx, alice, m.ID, verify.Client{}), verify.ErrNotFound)
 }
 
 // TestDeleteLastPrimary: deleting the last primary method is refused unless
@@ -170,8 +170,8 @@ func TestDeleteLastPrimary(t *testing.T) {
 			require.NoError(t, err)
 		}
 		rc := f.enroll(t, alice, verify.TypeRecoveryCode)
-		require.NoError(t, f.svc.Delete(ctx, alice, p1.ID), "a primary method that is not the last")
-		err := f.svc.Delete(ctx, alice, p2.ID)
+		require.NoError(t, f.svc.Delete(ctx, alice, p1.ID, verify.Client{}), "a primary method that is not the last")
+		err := f.svc.Delete(ctx, alice, p2.ID, verify.Client{})
 		if allow {
 			require.NoError(t, err)
 		} else {
@@ -179,7 +179,7 @@ func TestDeleteLastPrimary(t *testing.T) {
 			_, err = f.svc.Get(ctx, alice, p2.ID)
 			require.NoError(t, err, "a refused delete removes nothing")
 		}
-		require.NoError(t, f.svc.Delete(ctx, alice, rc.ID), "a secondary method is always deletable")
+		require.NoError(t, f.svc.Delete(ctx, alice, rc.ID, verify.Client{}), "a secondary method is always deletable")
 	}
 }
 

@@ -194,12 +194,6 @@ func (s *Service) Types() []Type {
 	return ts
 }
 
-// Store returns the store s writes to.
-func (s *Service) Store() store.Store { return s.store }
-
-// Now returns the service clock's current time.
-func (s *Service) Now() time.Time { return s.now() }
-
 // sessionPurpose binds a sealed payload to its use (ASVS 9.2.2): a token
 // sealed with the same key for anything else does not open as a session.
 const (

@@ -84,6 +84,16 @@ func (e *codeEngine) Start(_ context.Context, req *verify.EngineStart) (*verify.
 	return &verify.Challenge{State: codeState{Code: "123456"}, BarcodeURI: "otpauth://totp/x"}, nil
 }
 
+// Challenge and Authenticate: a codeEngine enrolls only; signInEngine adds
+// the sign-in half.
+func (e *codeEngine) Challenge(context.Context, *verify.EngineChallenge) (*verify.SignInState, error) {
+	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
+}
+
+func (e *codeEngine) Authenticate(context.Context, *verify.EngineAuthenticate) (*verify.Authentication, error) {
+	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
+}
+
 func (e *codeEngine) Confirm(_ context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	e.confirms.Add(1)
 	if e.fail != nil {

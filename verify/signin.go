@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"context"
 	"encoding/json"
 	"time"
 
@@ -10,8 +9,8 @@ import (
 
 // Sign-in: the contract between the Service and the engines.
 //
-// A sign-in is a challenge (Service.Challenge → SignInEngine.Challenge) and
-// an authentication (Service.Authenticate → SignInEngine.Authenticate),
+// A sign-in is a challenge (Service.Challenge → Engine.Challenge) and
+// an authentication (Service.Authenticate → Engine.Authenticate),
 // mirroring an enrollment's Start and Verify. The Service seals the
 // challenge into an auth_session with the sign-in purpose, so that an
 // enrollment session never opens as a sign-in session and the reverse; it
@@ -122,18 +121,6 @@ type Authentication struct {
 	Secret []byte
 	// RecoveryCode is shown once in SignIn.RecoveryCode.
 	RecoveryCode string
-}
-
-// SignInEngine is the sign-in half of an engine. Challenge may have side
-// effects (sending a code, a push notification); Authenticate performs pure
-// checks and reads only. Both return *Error values for client mistakes and
-// wrap any other failure with %w.
-//
-// It is a separate interface only while engines gain it; every engine of
-// verifykit implements it.
-type SignInEngine interface {
-	Challenge(ctx context.Context, req *EngineChallenge) (*SignInState, error)
-	Authenticate(ctx context.Context, req *EngineAuthenticate) (*Authentication, error)
 }
 
 // Sign-in event kinds.

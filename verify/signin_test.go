@@ -106,7 +106,7 @@ func (e *signInEngine) Authenticate(ctx context.Context, req *verify.EngineAuthe
 	return a, nil
 }
 
-var _ verify.SignInEngine = (*signInEngine)(nil)
+var _ verify.Engine = (*signInEngine)(nil)
 
 // signInFixture is a Service with a signInEngine of every type over the
 // real memory store.
@@ -611,11 +611,12 @@ func TestPasswordSignIn(t *testing.T) {
 	assert.Equal(t, m.ID, in.Method.ID)
 }
 
-// enrollOnly is an engine without the sign-in half.
+// enrollOnly is an engine whose sign-in half refuses every challenge.
 type enrollOnly struct{ *codeEngine }
 
-// TestSignInNeedsASignInEngine: a method type whose engine cannot sign in
-// is refused at the challenge, before any side effect.
+// TestSignInNeedsASignInEngine: a method type whose engine cannot sign in,
+// or that no engine serves, is refused at the challenge, before any side
+// effect.
 func TestSignInNeedsASignInEngine(t *testing.T) {
 	f := newSignInFixture(t, func(c *verify.Config) {
 		c.Engines = []verify.Engine{enrollOnly{&codeEngine{typ: verify.TypeTOTP}}}

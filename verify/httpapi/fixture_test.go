@@ -81,6 +81,16 @@ func (e *fakeEngine) Start(_ context.Context, req *verify.EngineStart) (*verify.
 	return ch, nil
 }
 
+// Challenge and Authenticate: a fakeEngine enrolls only; fakeSignIn adds
+// the sign-in half.
+func (e *fakeEngine) Challenge(context.Context, *verify.EngineChallenge) (*verify.SignInState, error) {
+	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
+}
+
+func (e *fakeEngine) Authenticate(context.Context, *verify.EngineAuthenticate) (*verify.Authentication, error) {
+	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
+}
+
 func (e *fakeEngine) Confirm(_ context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	e.confirms.Add(1)
 	var st fakeState

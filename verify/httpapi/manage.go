@@ -27,10 +27,10 @@ type Manager interface {
 	// Get returns sub's method id, or an error matching verify.ErrNotFound.
 	Get(ctx context.Context, sub verify.Subject, id string) (*verify.Method, error)
 	// Update changes the name or preferred channel of sub's method id.
-	Update(ctx context.Context, sub verify.Subject, id string, req verify.UpdateRequest) (*verify.Method, error)
+	Update(ctx context.Context, sub verify.Subject, id string, req verify.UpdateRequest, client verify.Client) (*verify.Method, error)
 	// Delete removes sub's method id; verify.ErrConflict when policy
 	// forbids it (the last primary method).
-	Delete(ctx context.Context, sub verify.Subject, id string) error
+	Delete(ctx context.Context, sub verify.Subject, id string, client verify.Client) error
 	// Factors lists the method types offered, with their usage.
 	Factors() []verify.Factor
 }
@@ -82,15 +82,14 @@ func (h *Handler) get(w http.ResponseWriter, c *call) {
 }
 
 // update serves PATCH /authentication-methods/{id}: 200 with the updated
-// method. The context carries the Client (verify.WithClient) for the
-// Manager's audit event.
+// method; the Client goes to the Manager's audit event.
 func (h *Handler) update(w http.ResponseWriter, c *call) {
 	req, err := decodeUpdate(c.body, h.lim)
 	if err != nil {
 		h.fail(w, c, err)
 		return
 	}
-	m, err := h.manager.Update(verify.WithClient(c.r.Context(), c.client), c.principal.Subject, c.id, req)
+	m, err := h.manager.Update(c.r.Context(), c.principal.Subject, c.id, req, c.client)
 	h.method(w, c, m, err)
 }
 
@@ -108,9 +107,9 @@ func (h *Handler) method(w http.ResponseWriter, c *call, m *verify.Method, err e
 }
 
 // remove serves DELETE /authentication-methods/{id}: 204 without a body;
-// the context carries the Client for the Manager's audit event.
+// the Client goes to the Manager's audit event.
 func (h *Handler) remove(w http.ResponseWriter, c *call) {
-	if err := h.manager.Delete(verify.WithClient(c.r.Context(), c.client), c.principal.Subject, c.id); err != nil {
+	if err := h.manager.Delete(c.r.Context(), c.principal.Subject, c.id, c.client); err != nil {
 		h.fail(w, c, err)
 		return
 	}

@@ -607,11 +607,11 @@ func (m *fakeManager) Get(_ context.Context, _ verify.Subject, id string) (*veri
 	return m.one(id)
 }
 
-func (m *fakeManager) Update(_ context.Context, _ verify.Subject, id string, _ verify.UpdateRequest) (*verify.Method, error) {
+func (m *fakeManager) Update(_ context.Context, _ verify.Subject, id string, _ verify.UpdateRequest, _ verify.Client) (*verify.Method, error) {
 	return m.one(id)
 }
 
-func (m *fakeManager) Delete(_ context.Context, _ verify.Subject, id string) error {
+func (m *fakeManager) Delete(_ context.Context, _ verify.Subject, id string, _ verify.Client) error {
 	_, err := m.one(id)
 	return err
 }

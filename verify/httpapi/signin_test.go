@@ -40,7 +40,7 @@ type fakeSignIn struct {
 	store store.Store
 }
 
-var _ verify.SignInEngine = (*fakeSignIn)(nil)
+var _ verify.Engine = (*fakeSignIn)(nil)
 
 func (e *fakeSignIn) Challenge(_ context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
 	st := &verify.SignInState{State: fakeState{Code: theCode}}
@@ -169,7 +169,7 @@ func (f *fixture) save(t testing.TB, sub verify.Subject, typ verify.Type, secret
 	rec, err := m.Record()
 	require.NoError(t, err)
 	rec.Secret, rec.CredentialID, rec.Counter = []byte(secret), cred, 7
-	require.NoError(t, f.svc.Store().Commit(context.Background(), store.Commit{SessionID: "enroll-" + id, SessionExpires: f.clock.Now().Add(time.Minute), Method: rec}))
+	require.NoError(t, f.store.Commit(context.Background(), store.Commit{SessionID: "enroll-" + id, SessionExpires: f.clock.Now().Add(time.Minute), Method: rec}))
 	return m
 }
 
