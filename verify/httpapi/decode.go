@@ -113,13 +113,22 @@ type object struct {
 	errs    *fieldErrs
 }
 
-// decodeBody decodes body, which must be one JSON object, for validation.
-func decodeBody(body []byte, lim limits, errs *fieldErrs) (*object, error) {
+// decode decodes body, which must be one JSON object, into its members
+// (decodeJSON), and has check validate them into a request: the request,
+// or an ErrInvalidRequest naming every problem.
+func decode[T any](body []byte, lim limits, check func(o *object, req *T)) (T, error) {
+	var req T
 	var m map[string]jsontext.Value
 	if err := decodeJSON(body, &m, lim.depth); err != nil {
-		return nil, err
+		return req, err
 	}
-	return &object{members: m, errs: errs}, nil
+	var errs fieldErrs
+	check(&object{members: m, errs: &errs}, &req)
+	if err := errs.err(); err != nil {
+		var zero T
+		return zero, err
+	}
+	return req, nil
 }
 
 // at is the path of the member name.
@@ -243,52 +252,40 @@ var startFields = map[verify.Type][]string{
 
 // decodeStart decodes and validates the body of POST /authentication-methods.
 func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
-	var errs fieldErrs
-	o, err := decodeBody(body, lim, &errs)
-	if err != nil {
-		return verify.StartRequest{}, err
-	}
-	t := o.enum("type", true, verify.TypeNames[:]...)
-	if t == nil {
-		// Without a valid type no member can be judged.
-		return verify.StartRequest{}, errs.err()
-	}
-	req := verify.StartRequest{Type: verify.Type(*t)}
-	allowed := func(f string) bool { return slices.Contains(startFields[req.Type], f) }
-	if allowed("connection") {
-		if s := o.text("connection", 1, maxConnection, notConnection, "must contain only letters, digits and '-'"); s != nil {
-			req.Connection = *s
+	return decode(body, lim, func(o *object, req *verify.StartRequest) {
+		t := o.enum("type", true, verify.TypeNames[:]...)
+		if t == nil {
+			return // without a valid type no member can be judged
 		}
-		if s := o.text("identity_user_id", 1, maxIdentityUserID, unicode.IsSpace, "must not contain whitespace"); s != nil {
-			req.IdentityUserID = *s
+		req.Type = verify.Type(*t)
+		allowed := func(f string) bool { return slices.Contains(startFields[req.Type], f) }
+		if allowed("connection") {
+			req.Connection = value(o.text("connection", 1, maxConnection, notConnection, "must contain only letters, digits and '-'"))
+			req.IdentityUserID = value(o.text("identity_user_id", 1, maxIdentityUserID, unicode.IsSpace, "must not contain whitespace"))
 		}
-	}
-	if allowed("use_exclude_credentials") {
-		req.UseExcludeCredentials = o.boolean("use_exclude_credentials")
-	}
-	if allowed("mediation") {
-		if m := o.enum("mediation", false, "conditional"); m != nil {
-			req.Mediation = *m
+		if allowed("use_exclude_credentials") {
+			req.UseExcludeCredentials = o.boolean("use_exclude_credentials")
 		}
-	}
-	if allowed("email") {
-		if s := o.str("email", true, 1, maxEmail); s != nil {
-			req.Email = *s
+		if allowed("mediation") {
+			req.Mediation = value(o.enum("mediation", false, "conditional"))
 		}
-	}
-	if allowed("phone_number") {
-		if s := o.str("phone_number", true, 1, maxPhoneNumber); s != nil {
-			req.PhoneNumber = *s
+		if allowed("email") {
+			req.Email = value(o.str("email", true, 1, maxEmail))
 		}
-		if s := o.enum("preferred_authentication_method", false, "sms", "voice"); s != nil {
-			req.PreferredAuthenticationMethod = *s
+		if allowed("phone_number") {
+			req.PhoneNumber = value(o.str("phone_number", true, 1, maxPhoneNumber))
+			req.PreferredAuthenticationMethod = value(o.enum("preferred_authentication_method", false, "sms", "voice"))
 		}
+		o.refuseRest("is not allowed for type ", string(req.Type))
+	})
+}
+
+// value is *s, or "" for nil.
+func value(s *string) string {
+	if s == nil {
+		return ""
 	}
-	o.refuseRest("is not allowed for type ", string(req.Type))
-	if err := errs.err(); err != nil {
-		return verify.StartRequest{}, err
-	}
-	return req, nil
+	return *s
 }
 
 // notConnection matches the characters Connection's pattern excludes.
@@ -304,33 +301,16 @@ func isControl(r rune) bool { return r <= 0x1f || r >= 0x7f && r <= 0x9f }
 // /authentication-methods/{id}/verify. Whether the proof suits the sealed
 // method type is for the service to decide; the body may carry at most one.
 func decodeVerify(body []byte, lim limits) (verify.VerifyRequest, error) {
-	var errs fieldErrs
-	o, err := decodeBody(body, lim, &errs)
-	if err != nil {
-		return verify.VerifyRequest{}, err
-	}
-	var req verify.VerifyRequest
-	if s := o.str("auth_session", true, 0, lim.authSession); s != nil {
-		req.AuthSession = *s
-	}
-	proofs := 0
-	if req.OTPCode = o.str("otp_code", false, 0, maxOTPCode); req.OTPCode != nil {
-		proofs++
-	}
-	if req.NewPassword = o.text("new_password", 1, maxNewPassword, isControl, "must not contain control characters"); req.NewPassword != nil {
-		proofs++
-	}
-	if req.AuthnResponse = o.credential(lim, false); req.AuthnResponse != nil {
-		proofs++
-	}
-	o.refuseRest("is not allowed", "")
-	if proofs > 1 {
-		errs.add(nil, "carry at most one of otp_code, authn_response and new_password")
-	}
-	if err := errs.err(); err != nil {
-		return verify.VerifyRequest{}, err
-	}
-	return req, nil
+	return decode(body, lim, func(o *object, req *verify.VerifyRequest) {
+		req.AuthSession = value(o.str("auth_session", true, 0, lim.authSession))
+		req.OTPCode = o.str("otp_code", false, 0, maxOTPCode)
+		req.NewPassword = o.text("new_password", 1, maxNewPassword, isControl, "must not contain control characters")
+		req.AuthnResponse = o.credential(lim, false)
+		o.refuseRest("is not allowed", "")
+		if count(req.OTPCode != nil, req.NewPassword != nil, req.AuthnResponse != nil) > 1 {
+			o.errs.add(nil, "carry at most one of otp_code, authn_response and new_password")
+		}
+	})
 }
 
 // decodeAuthenticate decodes and validates the body of POST
@@ -339,41 +319,28 @@ func decodeVerify(body []byte, lim limits) (verify.VerifyRequest, error) {
 // authn_response must be an assertion. Whether the proof suits the sealed
 // method type is for the service to decide.
 func decodeAuthenticate(body []byte, lim limits) (verify.AuthenticateRequest, error) {
-	var errs fieldErrs
-	o, err := decodeBody(body, lim, &errs)
-	if err != nil {
-		return verify.AuthenticateRequest{}, err
-	}
-	var req verify.AuthenticateRequest
-	if s := o.str("auth_session", true, 0, lim.authSession); s != nil {
-		req.AuthSession = *s
-	}
-	proofs := 0
-	for _, p := range []struct {
-		v      **string
-		name   string
-		minLen int
-		maxLen int
-	}{
-		{&req.OTPCode, "otp_code", 0, maxOTPCode},
-		{&req.RecoveryCode, "recovery_code", 1, maxRecoveryCode},
-		{&req.Password, "password", 1, maxPassword},
-	} {
-		if *p.v = o.str(p.name, false, p.minLen, p.maxLen); *p.v != nil {
-			proofs++
+	return decode(body, lim, func(o *object, req *verify.AuthenticateRequest) {
+		req.AuthSession = value(o.str("auth_session", true, 0, lim.authSession))
+		req.OTPCode = o.str("otp_code", false, 0, maxOTPCode)
+		req.RecoveryCode = o.str("recovery_code", false, 1, maxRecoveryCode)
+		req.Password = o.str("password", false, 1, maxPassword)
+		req.AuthnResponse = o.credential(lim, true)
+		o.refuseRest("is not allowed", "")
+		if count(req.OTPCode != nil, req.RecoveryCode != nil, req.Password != nil, req.AuthnResponse != nil) > 1 {
+			o.errs.add(nil, "carry at most one of otp_code, recovery_code, password and authn_response")
+		}
+	})
+}
+
+// count is the number of its arguments that are true.
+func count(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
 		}
 	}
-	if req.AuthnResponse = o.credential(lim, true); req.AuthnResponse != nil {
-		proofs++
-	}
-	o.refuseRest("is not allowed", "")
-	if proofs > 1 {
-		errs.add(nil, "carry at most one of otp_code, recovery_code, password and authn_response")
-	}
-	if err := errs.err(); err != nil {
-		return verify.AuthenticateRequest{}, err
-	}
-	return req, nil
+	return n
 }
 
 // decodeUpdate decodes and validates the body of PATCH
@@ -381,20 +348,11 @@ func decodeAuthenticate(body []byte, lim limits) (verify.AuthenticateRequest, er
 // additionalProperties false). Whether the method's type has a name or a
 // preferred channel is for the Manager to decide.
 func decodeUpdate(body []byte, lim limits) (verify.UpdateRequest, error) {
-	var errs fieldErrs
-	o, err := decodeBody(body, lim, &errs)
-	if err != nil {
-		return verify.UpdateRequest{}, err
-	}
-	req := verify.UpdateRequest{
-		Name:                          o.text("name", 1, verify.MaxNameLength, isControl, "must not contain control characters"),
-		PreferredAuthenticationMethod: o.enum("preferred_authentication_method", false, "sms", "voice"),
-	}
-	o.refuseRest("is not allowed", "")
-	if err := errs.err(); err != nil {
-		return verify.UpdateRequest{}, err
-	}
-	return req, nil
+	return decode(body, lim, func(o *object, req *verify.UpdateRequest) {
+		req.Name = o.text("name", 1, verify.MaxNameLength, isControl, "must not contain control characters")
+		req.PreferredAuthenticationMethod = o.enum("preferred_authentication_method", false, "sms", "voice")
+		o.refuseRest("is not allowed", "")
+	})
 }
 
 // decodeEmpty accepts the body of a route that takes no members: none at

@@ -190,22 +190,14 @@ func New(cfg Config) (*Handler, error) {
 			h.prefix = append(h.prefix, seg)
 		}
 	}
-	if err := inRange("MaxBodyBytes", &h.maxBody, defaultMaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes); err != nil {
+	if err := errors.Join(
+		inRange("MaxBodyBytes", &h.maxBody, defaultMaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes),
+		inRange("MaxDepth", &h.lim.depth, defaultMaxDepth, minMaxDepth, maxMaxDepth),
+		inRange("MaxAuthSession", &h.lim.authSession, defaultMaxAuthSession, minMaxAuthSession, maxMaxAuthSession),
+		inRange("MaxAttestationObject", &h.lim.attestationObject, specMaxAttestationObject, specMaxAttestationObject, maxMaxAttestationObject),
+		inRange("MaxClientDataJSON", &h.lim.clientDataJSON, specMaxClientDataJSON, specMaxClientDataJSON, maxMaxClientDataJSON),
+	); err != nil {
 		return nil, err
-	}
-	for _, f := range []struct {
-		v             *int
-		def, min, max int
-		name          string
-	}{
-		{&h.lim.depth, defaultMaxDepth, minMaxDepth, maxMaxDepth, "MaxDepth"},
-		{&h.lim.authSession, defaultMaxAuthSession, minMaxAuthSession, maxMaxAuthSession, "MaxAuthSession"},
-		{&h.lim.attestationObject, specMaxAttestationObject, specMaxAttestationObject, maxMaxAttestationObject, "MaxAttestationObject"},
-		{&h.lim.clientDataJSON, specMaxClientDataJSON, specMaxClientDataJSON, maxMaxClientDataJSON, "MaxClientDataJSON"},
-	} {
-		if err := inRange(f.name, f.v, f.def, f.min, f.max); err != nil {
-			return nil, err
-		}
 	}
 	h.manager = cfg.Manager
 	if h.manager == nil {
@@ -227,14 +219,11 @@ func New(cfg Config) (*Handler, error) {
 	if def == (verify.Limit{}) {
 		def = defaultRateLimit()
 	}
-	if err := checkLimit("RateLimit", def); err != nil {
-		return nil, err
-	}
 	h.anonLimit = cfg.AnonymousRateLimit
 	if h.anonLimit == (verify.Limit{}) {
 		h.anonLimit = defaultAnonymousRateLimit()
 	}
-	if err := checkLimit("AnonymousRateLimit", h.anonLimit); err != nil {
+	if err := errors.Join(checkLimit("RateLimit", def), checkLimit("AnonymousRateLimit", h.anonLimit)); err != nil {
 		return nil, err
 	}
 	for _, rt := range allRoutes {
@@ -281,6 +270,7 @@ func inRange[T int | int64](name string, v *T, def, lo, hi T) error {
 	return nil
 }
 
+// checkLimit checks a rate limit against the ranges of Config.RateLimit.
 func checkLimit(name string, l verify.Limit) error {
 	if l.Requests < 1 || l.Requests > 1<<30 || l.Window <= 0 || l.Window > 366*24*time.Hour ||
 		l.Window/time.Duration(l.Requests) < 1 {

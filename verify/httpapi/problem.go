@@ -71,13 +71,9 @@ func (h *Handler) fail(w http.ResponseWriter, c *call, err error) {
 	}
 	status, typ, detail := p.status, p.typ, p.detail
 	var ve *verify.Error
-	var fields []verify.FieldError
 	if kind != nil && errors.As(err, &ve) {
 		if ve.Detail != "" {
 			detail = ve.Detail
-		}
-		if kind == verify.ErrInvalidRequest {
-			fields = ve.Fields
 		}
 		if kind == verify.ErrRateLimited && ve.RateLimit != nil {
 			// The engine's bucket (e.g. codes sent to one destination)
@@ -90,7 +86,7 @@ func (h *Handler) fail(w http.ResponseWriter, c *call, err error) {
 	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
-	h.respond(w, c, status, typ, detail, fields, err)
+	h.problem(w, c, status, typ, detail, err)
 }
 
 // authFailure answers a failed authentication or authorization with 401,
@@ -132,7 +128,7 @@ func (h *Handler) authFailure(w http.ResponseWriter, c *call, err error) {
 	if status != http.StatusForbidden || code == CodeInsufficientScope {
 		h.challenge(w.Header(), err, code, detail, scope)
 	}
-	h.respond(w, c, status, typ, detail, nil, err)
+	h.problem(w, c, status, typ, detail, err)
 }
 
 // challenge writes WWW-Authenticate: the Authenticator's own challenges if
@@ -185,15 +181,11 @@ type validationError struct {
 	Pointer string `json:"pointer,omitempty"`
 }
 
-// problem answers an error the handler itself found (no verify error).
-func (h *Handler) problem(w http.ResponseWriter, c *call, status int, typ, detail string, fields []verify.FieldError) {
-	h.respond(w, c, status, typ, detail, fields, nil)
-}
-
-// respond logs the failure and writes the ErrorResponse. The log record
+// problem logs a failed request and writes its ErrorResponse; cause is the
+// error answered, nil for a refusal of the handler's own. The log record
 // names the route, user, method id, status, type and reason code; for a
 // 5xx it adds the cause. It never carries the body, a token or a secret.
-func (h *Handler) respond(w http.ResponseWriter, c *call, status int, typ, detail string, fields []verify.FieldError, cause error) {
+func (h *Handler) problem(w http.ResponseWriter, c *call, status int, typ, detail string, cause error) {
 	level := slog.LevelInfo
 	attrs := []slog.Attr{
 		slog.String("op", c.op),
@@ -219,8 +211,11 @@ func (h *Handler) respond(w http.ResponseWriter, c *call, status int, typ, detai
 	h.log.LogAttrs(c.r.Context(), level, "verifykit: request failed", attrs...)
 
 	body := problemBody{Type: typ, Status: status, Title: http.StatusText(status), Detail: detail}
-	for _, f := range fields {
-		body.ValidationErrors = append(body.ValidationErrors, validationError{Detail: f.Detail, Field: f.Field, Pointer: f.Pointer})
+	var ve *verify.Error
+	if errors.As(cause, &ve) && verify.Kind(cause) == verify.ErrInvalidRequest {
+		for _, f := range ve.Fields {
+			body.ValidationErrors = append(body.ValidationErrors, validationError{Detail: f.Detail, Field: f.Field, Pointer: f.Pointer})
+		}
 	}
 	w.Header().Del("Location")
 	h.writeJSON(w, c, status, body)
