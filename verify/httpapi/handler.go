@@ -131,23 +131,15 @@ type Config struct {
 // Handler serves the My Account authentication-method routes over a
 // verify.Verifier. It is safe for concurrent use.
 type Handler struct {
-	verifier  verify.Verifier
-	manager   Manager       // nil: the management routes are not served
-	signIn    SignInService // nil: the sign-in routes are not served
-	auth      Authenticator
-	limiter   verify.Limiter
-	base      string
-	prefix    []string // path segments
-	limits    map[string]verify.Limit
-	anonLimit verify.Limit
-	maxBody   int64
-	lim       limits
-	clientIP  func(*http.Request) string
-	realm     string
-	log       *slog.Logger
-	now       func() time.Time
-	routes    []route // served under the prefix
-	passkeys  []route // served by PasskeySignIn
+	cfg      Config        // validated, with the defaults set
+	manager  Manager       // nil: the management routes are not served
+	signIn   SignInService // nil: the sign-in routes are not served
+	base     string
+	prefix   []string // path segments
+	limits   map[string]verify.Limit
+	lim      limits
+	routes   []route // served under the prefix
+	passkeys []route // served by PasskeySignIn
 }
 
 var prefixRE = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*/?$`)
@@ -169,10 +161,8 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("httpapi: BaseURL %q must be an absolute http(s) URL without query or fragment", cfg.BaseURL)
 	}
 	h := &Handler{
-		verifier: cfg.Verifier, auth: cfg.Authenticator, limiter: cfg.Limiter,
-		base:    strings.TrimSuffix(base.String(), "/"),
-		limits:  map[string]verify.Limit{},
-		maxBody: cfg.MaxBodyBytes, clientIP: cfg.ClientIP, realm: cfg.Realm, log: cfg.Logger, now: cfg.Now,
+		base:   strings.TrimSuffix(base.String(), "/"),
+		limits: map[string]verify.Limit{},
 		lim: limits{
 			depth: cfg.MaxDepth, authSession: cfg.MaxAuthSession,
 			attestationObject: cfg.MaxAttestationObject, clientDataJSON: cfg.MaxClientDataJSON,
@@ -190,12 +180,20 @@ func New(cfg Config) (*Handler, error) {
 			h.prefix = append(h.prefix, seg)
 		}
 	}
+	if cfg.RateLimit == (verify.Limit{}) {
+		cfg.RateLimit = defaultRateLimit()
+	}
+	if cfg.AnonymousRateLimit == (verify.Limit{}) {
+		cfg.AnonymousRateLimit = defaultAnonymousRateLimit()
+	}
 	if err := errors.Join(
-		inRange("MaxBodyBytes", &h.maxBody, defaultMaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes),
+		inRange("MaxBodyBytes", &cfg.MaxBodyBytes, defaultMaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes),
 		inRange("MaxDepth", &h.lim.depth, defaultMaxDepth, minMaxDepth, maxMaxDepth),
 		inRange("MaxAuthSession", &h.lim.authSession, defaultMaxAuthSession, minMaxAuthSession, maxMaxAuthSession),
 		inRange("MaxAttestationObject", &h.lim.attestationObject, specMaxAttestationObject, specMaxAttestationObject, maxMaxAttestationObject),
 		inRange("MaxClientDataJSON", &h.lim.clientDataJSON, specMaxClientDataJSON, specMaxClientDataJSON, maxMaxClientDataJSON),
+		checkLimit("RateLimit", cfg.RateLimit),
+		checkLimit("AnonymousRateLimit", cfg.AnonymousRateLimit),
 	); err != nil {
 		return nil, err
 	}
@@ -208,28 +206,13 @@ func New(cfg Config) (*Handler, error) {
 		h.signIn, _ = cfg.Verifier.(SignInService)
 	}
 	for _, rt := range allRoutes {
+		h.limits[rt.op] = cfg.RateLimit
 		switch {
 		case rt.anonymous:
+			h.limits[rt.op] = cfg.AnonymousRateLimit
 			h.passkeys = append(h.passkeys, rt)
 		case (h.manager != nil || !rt.manage) && (h.signIn != nil || !rt.signIn):
 			h.routes = append(h.routes, rt)
-		}
-	}
-	def := cfg.RateLimit
-	if def == (verify.Limit{}) {
-		def = defaultRateLimit()
-	}
-	h.anonLimit = cfg.AnonymousRateLimit
-	if h.anonLimit == (verify.Limit{}) {
-		h.anonLimit = defaultAnonymousRateLimit()
-	}
-	if err := errors.Join(checkLimit("RateLimit", def), checkLimit("AnonymousRateLimit", h.anonLimit)); err != nil {
-		return nil, err
-	}
-	for _, rt := range allRoutes {
-		h.limits[rt.op] = def
-		if rt.anonymous {
-			h.limits[rt.op] = h.anonLimit
 		}
 	}
 	for op, l := range cfg.RouteLimits {
@@ -241,21 +224,22 @@ func New(cfg Config) (*Handler, error) {
 		}
 		h.limits[op] = l
 	}
-	if h.clientIP == nil {
-		h.clientIP = remoteIP
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = remoteIP
 	}
-	if h.realm == "" {
-		h.realm = "verifykit"
+	if cfg.Realm == "" {
+		cfg.Realm = "verifykit"
 	}
-	if strings.ContainsAny(h.realm, "\"\\\r\n") {
+	if strings.ContainsAny(cfg.Realm, "\"\\\r\n") {
 		return nil, errors.New(`httpapi: Realm must not contain '"', '\' or line breaks`)
 	}
-	if h.log == nil {
-		h.log = slog.Default()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	if h.now == nil {
-		h.now = time.Now
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
+	h.cfg = cfg
 	return h, nil
 }
 
@@ -318,7 +302,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authenticate (unless the route is anonymous), rate-limit, check the
 // scope, the query and the body, then the route's own work.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, prefix []string, routes []route) {
-	c := &call{r: r, client: verify.Client{IP: h.clientIP(r), UserAgent: userAgent(r)}}
+	c := &call{r: r, client: verify.Client{IP: h.cfg.ClientIP(r), UserAgent: userAgent(r)}}
 	defer h.recoverPanic(w, c)
 	if !h.admit(w, c, prefix, routes) {
 		return
@@ -336,7 +320,7 @@ func (h *Handler) recoverPanic(w http.ResponseWriter, c *call) {
 		if v == http.ErrAbortHandler {
 			panic(v)
 		}
-		h.log.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: panic serving request",
+		h.cfg.Logger.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: panic serving request",
 			slog.String("op", c.op), slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
 		h.problem(w, c, http.StatusInternalServerError, problemInternal, detailInternal, nil)
 	}
@@ -353,7 +337,7 @@ func (h *Handler) admit(w http.ResponseWriter, c *call, prefix []string, routes 
 
 	rt, id, allow := match(r, prefix, routes)
 	if rt == nil {
-		if !h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.anonLimit) {
+		if !h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.cfg.AnonymousRateLimit) {
 			return false
 		}
 		if allow != "" {
@@ -371,19 +355,19 @@ func (h *Handler) admit(w http.ResponseWriter, c *call, prefix []string, routes 
 			return false
 		}
 	} else {
-		if hs, ok := h.auth.(HeaderSetter); ok {
+		if hs, ok := h.cfg.Authenticator.(HeaderSetter); ok {
 			if err := hs.SetHeaders(r, hdr); err != nil {
 				h.fail(w, c, fmt.Errorf("httpapi: authenticator headers: %w", err))
 				return false
 			}
 		}
-		p, err := h.auth.Authenticate(r)
+		p, err := h.cfg.Authenticator.Authenticate(r)
 		if err == nil && p.Subject.ID == "" {
-			h.log.LogAttrs(r.Context(), slog.LevelError, "verifykit: authenticator returned a principal without Subject.ID", slog.String("op", c.op))
+			h.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "verifykit: authenticator returned a principal without Subject.ID", slog.String("op", c.op))
 			err = &AuthError{Code: CodeInvalidToken, Description: "The access token is invalid"}
 		}
 		if err != nil {
-			if h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.anonLimit) {
+			if h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.cfg.AnonymousRateLimit) {
 				h.authFailure(w, c, err)
 			}
 			return false
@@ -412,7 +396,7 @@ func (h *Handler) admit(w http.ResponseWriter, c *call, prefix []string, routes 
 // key (a user, or the client's address) and writes its headers. It reports
 // whether the request may go on; when not, it has answered.
 func (h *Handler) allow(w http.ResponseWriter, c *call, bucket, key string, l verify.Limit) bool {
-	rl, err := h.limiter.Allow(c.r.Context(), "verifykit|"+bucket+"|"+key, l)
+	rl, err := h.cfg.Limiter.Allow(c.r.Context(), "verifykit|"+bucket+"|"+key, l)
 	if err != nil {
 		h.fail(w, c, fmt.Errorf("httpapi: rate limiter: %w", err))
 		return false
@@ -441,13 +425,13 @@ func (h *Handler) readJSON(w http.ResponseWriter, c *call) bool {
 			"Content encodings of the request body are not supported", nil)
 		return false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
 		clear(body)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			h.problem(w, c, http.StatusRequestEntityTooLarge, problemPayloadTooLarge,
-				fmt.Sprintf("The request body exceeds %d bytes", h.maxBody), nil)
+				fmt.Sprintf("The request body exceeds %d bytes", h.cfg.MaxBodyBytes), nil)
 			return false
 		}
 		h.problem(w, c, http.StatusBadRequest, problemInvalidRequest, "The request body could not be read", nil)
@@ -547,7 +531,7 @@ func (h *Handler) setRateLimit(hdr http.Header, rl verify.RateLimit) {
 	}
 	wait := rl.RetryAfter
 	if wait <= 0 {
-		wait = rl.Reset.Sub(h.now())
+		wait = rl.Reset.Sub(h.cfg.Now())
 	}
 	secs := int64((wait + time.Second - 1) / time.Second)
 	hdr.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))

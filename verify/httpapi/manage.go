@@ -64,7 +64,7 @@ func (h *Handler) list(w http.ResponseWriter, c *call) {
 		return
 	}
 	if len(ms) > verify.MaxListed {
-		h.log.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: Manager.List returned more than verify.MaxListed methods; answering the first ones",
+		h.cfg.Logger.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: Manager.List returned more than verify.MaxListed methods; answering the first ones",
 			slog.String("op", c.op), slog.Int("methods", len(ms)), slog.Int("max", verify.MaxListed))
 		ms = ms[:verify.MaxListed]
 	}

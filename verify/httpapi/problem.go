@@ -134,7 +134,7 @@ func (h *Handler) authFailure(w http.ResponseWriter, c *call, err error) {
 // challenge writes WWW-Authenticate: the Authenticator's own challenges if
 // it is a Challenger, else a Bearer challenge (RFC 6750 §3).
 func (h *Handler) challenge(hdr http.Header, err error, code, desc, scope string) {
-	if ch, ok := h.auth.(Challenger); ok {
+	if ch, ok := h.cfg.Authenticator.(Challenger); ok {
 		var cerr error
 		if code != "" && code != CodeInsufficientScope {
 			cerr = err
@@ -144,7 +144,7 @@ func (h *Handler) challenge(hdr http.Header, err error, code, desc, scope string
 		}
 		return
 	}
-	v := `Bearer realm="` + h.realm + `"`
+	v := `Bearer realm="` + h.cfg.Realm + `"`
 	if code != "" {
 		v += `, error="` + code + `", error_description="` + quotable(desc) + `"`
 	}
@@ -208,7 +208,7 @@ func (h *Handler) problem(w http.ResponseWriter, c *call, status int, typ, detai
 			attrs = append(attrs, slog.String("error", cause.Error()))
 		}
 	}
-	h.log.LogAttrs(c.r.Context(), level, "verifykit: request failed", attrs...)
+	h.cfg.Logger.LogAttrs(c.r.Context(), level, "verifykit: request failed", attrs...)
 
 	body := problemBody{Type: typ, Status: status, Title: http.StatusText(status), Detail: detail}
 	var ve *verify.Error

@@ -77,7 +77,7 @@ func (h *Handler) create(w http.ResponseWriter, c *call) {
 		h.fail(w, c, err)
 		return
 	}
-	enr, err := h.verifier.Start(c.r.Context(), c.principal.Subject, req, c.client)
+	enr, err := h.cfg.Verifier.Start(c.r.Context(), c.principal.Subject, req, c.client)
 	if err == nil && (enr == nil || enr.ID == "" || enr.AuthSession == "") {
 		err = errors.New("httpapi: verifier returned an enrollment without id or auth_session")
 	}
@@ -97,7 +97,7 @@ func (h *Handler) confirm(w http.ResponseWriter, c *call) {
 		h.fail(w, c, err)
 		return
 	}
-	m, err := h.verifier.Verify(c.r.Context(), c.principal.Subject, c.id, req, c.client)
+	m, err := h.cfg.Verifier.Verify(c.r.Context(), c.principal.Subject, c.id, req, c.client)
 	if err == nil && (m == nil || m.ID == "") {
 		err = errors.New("httpapi: verifier returned a method without id")
 	}
