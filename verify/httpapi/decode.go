@@ -40,14 +40,6 @@ const (
 	maxNameInDetail          = 64   // bytes of an unknown member's name echoed back
 )
 
-// limits are the per-field bounds a Handler enforces.
-type limits struct {
-	depth             int
-	authSession       int
-	attestationObject int
-	clientDataJSON    int
-}
-
 // fieldErrs collects validation errors of one request body.
 type fieldErrs []verify.FieldError
 
@@ -116,10 +108,10 @@ type object struct {
 // decode decodes body, which must be one JSON object, into its members
 // (decodeJSON), and has check validate them into a request: the request,
 // or an ErrInvalidRequest naming every problem.
-func decode[T any](body []byte, lim limits, check func(o *object, req *T)) (T, error) {
+func decode[T any](body []byte, cfg *Config, check func(o *object, req *T)) (T, error) {
 	var req T
 	var m map[string]jsontext.Value
-	if err := decodeJSON(body, &m, lim.depth); err != nil {
+	if err := decodeJSON(body, &m, cfg.MaxDepth); err != nil {
 		return req, err
 	}
 	var errs fieldErrs
@@ -251,8 +243,8 @@ var startFields = map[verify.Type][]string{
 }
 
 // decodeStart decodes and validates the body of POST /authentication-methods.
-func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
-	return decode(body, lim, func(o *object, req *verify.StartRequest) {
+func decodeStart(body []byte, cfg *Config) (verify.StartRequest, error) {
+	return decode(body, cfg, func(o *object, req *verify.StartRequest) {
 		t := o.enum("type", true, verify.TypeNames[:]...)
 		if t == nil {
 			return // without a valid type no member can be judged
@@ -300,12 +292,12 @@ func isControl(r rune) bool { return r <= 0x1f || r >= 0x7f && r <= 0x9f }
 // decodeVerify decodes and validates the body of POST
 // /authentication-methods/{id}/verify. Whether the proof suits the sealed
 // method type is for the service to decide; the body may carry at most one.
-func decodeVerify(body []byte, lim limits) (verify.VerifyRequest, error) {
-	return decode(body, lim, func(o *object, req *verify.VerifyRequest) {
-		req.AuthSession = value(o.str("auth_session", true, 0, lim.authSession))
+func decodeVerify(body []byte, cfg *Config) (verify.VerifyRequest, error) {
+	return decode(body, cfg, func(o *object, req *verify.VerifyRequest) {
+		req.AuthSession = value(o.str("auth_session", true, 0, cfg.MaxAuthSession))
 		req.OTPCode = o.str("otp_code", false, 0, maxOTPCode)
 		req.NewPassword = o.text("new_password", 1, maxNewPassword, isControl, "must not contain control characters")
-		req.AuthnResponse = o.credential(lim, false)
+		req.AuthnResponse = o.credential(cfg, false)
 		o.refuseRest("is not allowed", "")
 		if count(req.OTPCode != nil, req.NewPassword != nil, req.AuthnResponse != nil) > 1 {
 			o.errs.add(nil, "carry at most one of otp_code, authn_response and new_password")
@@ -318,13 +310,13 @@ func decodeVerify(body []byte, lim limits) (verify.VerifyRequest, error) {
 // auth_session and at most one proof, each within its bounds; an
 // authn_response must be an assertion. Whether the proof suits the sealed
 // method type is for the service to decide.
-func decodeAuthenticate(body []byte, lim limits) (verify.AuthenticateRequest, error) {
-	return decode(body, lim, func(o *object, req *verify.AuthenticateRequest) {
-		req.AuthSession = value(o.str("auth_session", true, 0, lim.authSession))
+func decodeAuthenticate(body []byte, cfg *Config) (verify.AuthenticateRequest, error) {
+	return decode(body, cfg, func(o *object, req *verify.AuthenticateRequest) {
+		req.AuthSession = value(o.str("auth_session", true, 0, cfg.MaxAuthSession))
 		req.OTPCode = o.str("otp_code", false, 0, maxOTPCode)
 		req.RecoveryCode = o.str("recovery_code", false, 1, maxRecoveryCode)
 		req.Password = o.str("password", false, 1, maxPassword)
-		req.AuthnResponse = o.credential(lim, true)
+		req.AuthnResponse = o.credential(cfg, true)
 		o.refuseRest("is not allowed", "")
 		if count(req.OTPCode != nil, req.RecoveryCode != nil, req.Password != nil, req.AuthnResponse != nil) > 1 {
 			o.errs.add(nil, "carry at most one of otp_code, recovery_code, password and authn_response")
@@ -347,8 +339,8 @@ func count(bs ...bool) int {
 // /authentication-methods/{id} (UpdateAuthenticationMethodRequestContent,
 // additionalProperties false). Whether the method's type has a name or a
 // preferred channel is for the Manager to decide.
-func decodeUpdate(body []byte, lim limits) (verify.UpdateRequest, error) {
-	return decode(body, lim, func(o *object, req *verify.UpdateRequest) {
+func decodeUpdate(body []byte, cfg *Config) (verify.UpdateRequest, error) {
+	return decode(body, cfg, func(o *object, req *verify.UpdateRequest) {
 		req.Name = o.text("name", 1, verify.MaxNameLength, isControl, "must not contain control characters")
 		req.PreferredAuthenticationMethod = o.enum("preferred_authentication_method", false, "sms", "voice")
 		o.refuseRest("is not allowed", "")
@@ -370,7 +362,7 @@ func decodeEmpty(body []byte) error {
 // member beyond those named is accepted, at any level but
 // clientExtensionResults (an object, within Config.MaxDepth). It returns a
 // copy of the member as sent, nil when absent or refused.
-func (o *object) credential(lim limits, assertion bool) []byte {
+func (o *object) credential(cfg *Config, assertion bool) []byte {
 	raw := o.members["authn_response"]
 	before := len(*o.errs)
 	a := o.object("authn_response", false)
@@ -392,7 +384,7 @@ func (o *object) credential(lim limits, assertion bool) []byte {
 	}
 	if r := a.object("response", true); r != nil {
 		if assertion {
-			r.str("clientDataJSON", true, 1, lim.clientDataJSON)
+			r.str("clientDataJSON", true, 1, cfg.MaxClientDataJSON)
 			r.str("authenticatorData", true, 1, maxAuthenticatorData)
 			r.str("signature", true, 1, maxSignature)
 			if r.members["userHandle"].Kind() == 'n' { // null: no user handle (§5.2.2)
@@ -400,18 +392,18 @@ func (o *object) credential(lim limits, assertion bool) []byte {
 			}
 			r.str("userHandle", false, 0, maxUserHandle)
 		} else {
-			r.str("attestationObject", true, 0, lim.attestationObject)
-			r.str("clientDataJSON", true, 0, lim.clientDataJSON)
+			r.str("attestationObject", true, 0, cfg.MaxAttestationObject)
+			r.str("clientDataJSON", true, 0, cfg.MaxClientDataJSON)
 			r.transports()
 			// The copies PublicKeyCredential.toJSON() and
 			// @simplewebauthn/browser add (an extension of the spec's
 			// closed schema): bounded here, and checked against the
 			// attestation object by the passkey engine.
-			r.str("authenticatorData", false, 0, lim.attestationObject)
+			r.str("authenticatorData", false, 0, cfg.MaxAttestationObject)
 			if r.members["publicKey"].Kind() == 'n' {
 				r.take("publicKey")
 			}
-			r.str("publicKey", false, 0, lim.attestationObject)
+			r.str("publicKey", false, 0, cfg.MaxAttestationObject)
 			if alg, path := r.take("publicKeyAlgorithm"); alg != nil && (alg.Kind() != '0' || len(alg) > 12) {
 				r.errs.add(path, "must be an integer")
 			}

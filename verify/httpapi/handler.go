@@ -137,7 +137,6 @@ type Handler struct {
 	base     string
 	prefix   []string // path segments
 	limits   map[string]verify.Limit
-	lim      limits
 	routes   []route // served under the prefix
 	passkeys []route // served by PasskeySignIn
 }
@@ -163,10 +162,6 @@ func New(cfg Config) (*Handler, error) {
 	h := &Handler{
 		base:   strings.TrimSuffix(base.String(), "/"),
 		limits: map[string]verify.Limit{},
-		lim: limits{
-			depth: cfg.MaxDepth, authSession: cfg.MaxAuthSession,
-			attestationObject: cfg.MaxAttestationObject, clientDataJSON: cfg.MaxClientDataJSON,
-		},
 	}
 	prefix := cfg.Prefix
 	if prefix == "" {
@@ -188,10 +183,10 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if err := errors.Join(
 		inRange("MaxBodyBytes", &cfg.MaxBodyBytes, defaultMaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes),
-		inRange("MaxDepth", &h.lim.depth, defaultMaxDepth, minMaxDepth, maxMaxDepth),
-		inRange("MaxAuthSession", &h.lim.authSession, defaultMaxAuthSession, minMaxAuthSession, maxMaxAuthSession),
-		inRange("MaxAttestationObject", &h.lim.attestationObject, specMaxAttestationObject, specMaxAttestationObject, maxMaxAttestationObject),
-		inRange("MaxClientDataJSON", &h.lim.clientDataJSON, specMaxClientDataJSON, specMaxClientDataJSON, maxMaxClientDataJSON),
+		inRange("MaxDepth", &cfg.MaxDepth, defaultMaxDepth, minMaxDepth, maxMaxDepth),
+		inRange("MaxAuthSession", &cfg.MaxAuthSession, defaultMaxAuthSession, minMaxAuthSession, maxMaxAuthSession),
+		inRange("MaxAttestationObject", &cfg.MaxAttestationObject, specMaxAttestationObject, specMaxAttestationObject, maxMaxAttestationObject),
+		inRange("MaxClientDataJSON", &cfg.MaxClientDataJSON, specMaxClientDataJSON, specMaxClientDataJSON, maxMaxClientDataJSON),
 		checkLimit("RateLimit", cfg.RateLimit),
 		checkLimit("AnonymousRateLimit", cfg.AnonymousRateLimit),
 	); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -54,7 +55,7 @@ func (h *Handler) list(w http.ResponseWriter, c *call) {
 	if vs, ok := c.query["type"]; ok {
 		t = verify.Type(vs[0])
 		if !t.Valid() {
-			h.fail(w, c, queryError("type", "must be one of: "+typeList()))
+			h.fail(w, c, queryError(verify.FieldError{Field: "type", Detail: "must be one of: " + strings.Join(verify.TypeNames[:], ", ")}))
 			return
 		}
 	}
@@ -84,7 +85,7 @@ func (h *Handler) get(w http.ResponseWriter, c *call) {
 // update serves PATCH /authentication-methods/{id}: 200 with the updated
 // method; the Client goes to the Manager's audit event.
 func (h *Handler) update(w http.ResponseWriter, c *call) {
-	req, err := decodeUpdate(c.body, h.lim)
+	req, err := decodeUpdate(c.body, &h.cfg)
 	if err != nil {
 		h.fail(w, c, err)
 		return
@@ -134,15 +135,10 @@ func checkQuery(c *call) error {
 	}
 	q, err := url.ParseQuery(c.r.URL.RawQuery)
 	if err != nil {
-		return queryError("", "the query string is malformed")
+		return queryError(verify.FieldError{Detail: "the query string is malformed"})
 	}
-	names := make([]string, 0, len(q))
-	for k := range q {
-		names = append(names, k)
-	}
-	slices.Sort(names)
 	var fields []verify.FieldError
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		switch {
 		case !slices.Contains(c.route.query, k):
 			fields = append(fields, verify.FieldError{Field: clip(k), Detail: "is not a query parameter of this operation"})
@@ -154,22 +150,14 @@ func checkQuery(c *call) error {
 		}
 	}
 	if len(fields) > 0 {
-		return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_query", Detail: detailInvalidQuery, Fields: fields}
+		return queryError(fields...)
 	}
 	c.query = q
 	return nil
 }
 
-const detailInvalidQuery = "Invalid request parameters"
-
-// queryError is an ErrInvalidRequest about the query parameter name ("" for
-// the query string as a whole); it has no JSON pointer, which points into
-// bodies.
-func queryError(name, detail string) error {
-	return &verify.Error{
-		Kind: verify.ErrInvalidRequest, Reason: "invalid_query", Detail: detailInvalidQuery,
-		Fields: []verify.FieldError{{Field: name, Detail: detail}},
-	}
+// queryError is an ErrInvalidRequest about query parameters; its fields
+// have no JSON pointer, which points into bodies.
+func queryError(fields ...verify.FieldError) error {
+	return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_query", Detail: "Invalid request parameters", Fields: fields}
 }
-
-func typeList() string { return strings.Join(verify.TypeNames[:], ", ") }

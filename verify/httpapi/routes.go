@@ -72,7 +72,7 @@ var allRoutes = []route{
 // create serves POST /authentication-methods: 202 with the enrollment and
 // the Location of the pending method.
 func (h *Handler) create(w http.ResponseWriter, c *call) {
-	req, err := decodeStart(c.body, h.lim)
+	req, err := decodeStart(c.body, &h.cfg)
 	if err != nil {
 		h.fail(w, c, err)
 		return
@@ -92,7 +92,7 @@ func (h *Handler) create(w http.ResponseWriter, c *call) {
 // confirm serves POST /authentication-methods/{id}/verify: 201 with the
 // confirmed method and its Location.
 func (h *Handler) confirm(w http.ResponseWriter, c *call) {
-	req, err := decodeVerify(c.body, h.lim)
+	req, err := decodeVerify(c.body, &h.cfg)
 	if err != nil {
 		h.fail(w, c, err)
 		return

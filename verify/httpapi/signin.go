@@ -73,7 +73,7 @@ func (h *Handler) challenged(w http.ResponseWriter, c *call, ch *verify.SignInCh
 // 200 with the method signed in with (its last_auth_at set) and, after a
 // recovery code, the code that replaces it, shown once.
 func (h *Handler) authenticateMethod(w http.ResponseWriter, c *call) {
-	req, err := decodeAuthenticate(c.body, h.lim)
+	req, err := decodeAuthenticate(c.body, &h.cfg)
 	if err != nil {
 		h.fail(w, c, err)
 		return
@@ -92,7 +92,7 @@ func (h *Handler) authenticateMethod(w http.ResponseWriter, c *call) {
 // passkeyAuthenticate serves POST /passkey/authenticate: 200 with the user
 // the credential belongs to and the method.
 func (h *Handler) passkeyAuthenticate(w http.ResponseWriter, c *call) {
-	req, err := decodeAuthenticate(c.body, h.lim)
+	req, err := decodeAuthenticate(c.body, &h.cfg)
 	if err != nil {
 		h.fail(w, c, err)
 		return
