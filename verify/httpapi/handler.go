@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -440,31 +441,18 @@ func (h *Handler) readJSON(w http.ResponseWriter, c *call) bool {
 // path of a route but another method it returns nil and the Allow header
 // value.
 func match(r *http.Request, prefix []string, routes []route) (rt *route, id string, allow string) {
-	path := r.URL.EscapedPath()
-	if path == "" || path[0] != '/' {
+	segs := strings.Split(r.URL.EscapedPath(), "/")
+	if len(segs) <= len(prefix) || segs[0] != "" || !slices.Equal(segs[1:len(prefix)+1], prefix) {
 		return nil, "", ""
 	}
-	segs := strings.Split(path[1:], "/")
-	if len(segs) < len(prefix) {
-		return nil, "", ""
-	}
-	for i, p := range prefix {
-		if segs[i] != p {
-			return nil, "", ""
-		}
-	}
-	segs = segs[len(prefix):]
 	var methods []string
 	for i := range routes {
-		cand := &routes[i]
-		pid, ok := cand.matchPath(segs)
-		if !ok {
-			continue
+		if pid, ok := routes[i].matchPath(segs[len(prefix)+1:]); ok {
+			if routes[i].method == r.Method {
+				return &routes[i], pid, ""
+			}
+			methods = append(methods, routes[i].method)
 		}
-		if cand.method == r.Method {
-			return cand, pid, ""
-		}
-		methods = append(methods, cand.method)
 	}
 	return nil, "", strings.Join(methods, ", ")
 }
