@@ -296,17 +296,77 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // serve serves one request of routes, mounted under prefix: route,
 // authenticate (unless the route is anonymous), rate-limit, check the
-// scope, the query and the body, then the route's own work.
+// scope, the query and the body, then the route's own work. It stops at
+// the first failure, which it answers.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, prefix []string, routes []route) {
 	c := &call{r: r, client: verify.Client{IP: h.cfg.ClientIP(r), UserAgent: userAgent(r)}}
 	defer h.recoverPanic(w, c)
-	if !h.admit(w, c, prefix, routes) {
+	hdr := w.Header()
+	// Bodies carry auth_sessions, TOTP secrets and recovery codes.
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+
+	rt, id, allow := match(r, prefix, routes)
+	if rt == nil {
+		if !h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.cfg.AnonymousRateLimit) {
+			return
+		}
+		if allow != "" {
+			hdr.Set("Allow", allow)
+			h.problem(w, c, http.StatusMethodNotAllowed, problemMethodNotAllowed, "The method is not allowed on this resource", nil)
+			return
+		}
+		h.problem(w, c, http.StatusNotFound, problemNotFound, "No such resource", nil)
 		return
 	}
-	// The decoded request holds copies: the body is wiped once the route
-	// is done with it (it carries auth_sessions, codes and passwords).
-	defer clear(c.body)
-	c.route.serve(h, w, c)
+	c.route, c.id, c.op = rt, id, rt.op
+
+	if rt.anonymous {
+		if !h.allow(w, c, rt.op, anonymousKey(c.client.IP), h.limits[rt.op]) {
+			return
+		}
+	} else {
+		if hs, ok := h.cfg.Authenticator.(HeaderSetter); ok {
+			if err := hs.SetHeaders(r, hdr); err != nil {
+				h.fail(w, c, fmt.Errorf("httpapi: authenticator headers: %w", err))
+				return
+			}
+		}
+		p, err := h.cfg.Authenticator.Authenticate(r)
+		if err == nil && p.Subject.ID == "" {
+			h.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "verifykit: authenticator returned a principal without Subject.ID", slog.String("op", c.op))
+			err = &AuthError{Code: CodeInvalidToken, Description: "The access token is invalid"}
+		}
+		if err != nil {
+			if h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.cfg.AnonymousRateLimit) {
+				h.authFailure(w, c, err)
+			}
+			return
+		}
+		c.principal = p
+		if !h.allow(w, c, rt.op, p.Subject.ID, h.limits[rt.op]) {
+			return
+		}
+		if !p.HasScope(rt.scope) {
+			h.authFailure(w, c, &AuthError{Code: CodeInsufficientScope, Description: "The access token lacks the scope " + rt.scope})
+			return
+		}
+	}
+
+	if err := checkQuery(c); err != nil {
+		h.fail(w, c, err)
+		return
+	}
+	if rt.body || rt.optionalBody && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) {
+		if !h.readJSON(w, c) {
+			return
+		}
+		// The decoded request holds copies: the body is wiped once the
+		// route is done with it (it carries auth_sessions, codes and
+		// passwords).
+		defer clear(c.body)
+	}
+	rt.serve(h, w, c)
 }
 
 // recoverPanic answers 500 to a request whose handling panicked, and logs
@@ -320,72 +380,6 @@ func (h *Handler) recoverPanic(w http.ResponseWriter, c *call) {
 			slog.String("op", c.op), slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
 		h.problem(w, c, http.StatusInternalServerError, problemInternal, detailInternal, nil)
 	}
-}
-
-// admit runs every step before the route's own work and reports whether
-// the request goes on; when not, it has answered.
-func (h *Handler) admit(w http.ResponseWriter, c *call, prefix []string, routes []route) bool {
-	r := c.r
-	hdr := w.Header()
-	// Bodies carry auth_sessions, TOTP secrets and recovery codes.
-	hdr.Set("Cache-Control", "no-store")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-
-	rt, id, allow := match(r, prefix, routes)
-	if rt == nil {
-		if !h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.cfg.AnonymousRateLimit) {
-			return false
-		}
-		if allow != "" {
-			hdr.Set("Allow", allow)
-			h.problem(w, c, http.StatusMethodNotAllowed, problemMethodNotAllowed, "The method is not allowed on this resource", nil)
-			return false
-		}
-		h.problem(w, c, http.StatusNotFound, problemNotFound, "No such resource", nil)
-		return false
-	}
-	c.route, c.id, c.op = rt, id, rt.op
-
-	if rt.anonymous {
-		if !h.allow(w, c, rt.op, anonymousKey(c.client.IP), h.limits[rt.op]) {
-			return false
-		}
-	} else {
-		if hs, ok := h.cfg.Authenticator.(HeaderSetter); ok {
-			if err := hs.SetHeaders(r, hdr); err != nil {
-				h.fail(w, c, fmt.Errorf("httpapi: authenticator headers: %w", err))
-				return false
-			}
-		}
-		p, err := h.cfg.Authenticator.Authenticate(r)
-		if err == nil && p.Subject.ID == "" {
-			h.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "verifykit: authenticator returned a principal without Subject.ID", slog.String("op", c.op))
-			err = &AuthError{Code: CodeInvalidToken, Description: "The access token is invalid"}
-		}
-		if err != nil {
-			if h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.cfg.AnonymousRateLimit) {
-				h.authFailure(w, c, err)
-			}
-			return false
-		}
-		c.principal = p
-		if !h.allow(w, c, rt.op, p.Subject.ID, h.limits[rt.op]) {
-			return false
-		}
-		if !p.HasScope(rt.scope) {
-			h.authFailure(w, c, &AuthError{Code: CodeInsufficientScope, Description: "The access token lacks the scope " + rt.scope})
-			return false
-		}
-	}
-
-	if err := checkQuery(c); err != nil {
-		h.fail(w, c, err)
-		return false
-	}
-	if rt.body || rt.optionalBody && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) {
-		return h.readJSON(w, c)
-	}
-	return true
 }
 
 // allow applies the limit of bucket (an operationId, or "anonymous") to
