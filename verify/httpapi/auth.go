@@ -163,16 +163,14 @@ func isB64Token(s string) bool {
 
 // StaticToken is one token a StaticBearer accepts.
 type StaticToken struct {
-	// Token is the bearer token: a b64token of minStaticTokenLen to 4096
-	// bytes. Treat it as a password.
+	// Token is the bearer token: a b64token of 22 (128 random bits in
+	// base64url) to 4096 bytes. Treat it as a password.
 	Token string
 	// Principal is who the token acts for.
 	Principal Principal
 }
 
-// minStaticTokenLen is the shortest token NewStaticBearer accepts (128 bits
-// of a random base64url token are 22 characters).
-const minStaticTokenLen = 22
+const minStaticTokenLen = 22 // bytes; StaticToken.Token states the range
 
 // StaticBearer authenticates requests by comparing their bearer token with
 // a fixed list, for demos, tests and service accounts. Production servers
@@ -190,7 +188,7 @@ type staticEntry struct {
 var _ Authenticator = (*StaticBearer)(nil)
 
 // NewStaticBearer returns a StaticBearer accepting tokens. Every token must
-// be a b64token of at least minStaticTokenLen bytes, distinct, with a
+// be a b64token within StaticToken.Token's range, distinct, with a
 // Principal whose Subject.ID is set.
 func NewStaticBearer(tokens ...StaticToken) (*StaticBearer, error) {
 	if len(tokens) == 0 {
