@@ -215,7 +215,7 @@ func (e *codeEngine) start(ctx context.Context, req *verify.EngineStart, msg Mes
 // the state. Errors: verify.ErrInvalidSession for an unreadable state,
 // verify.ErrExpired for a code past its own expiry (OT-02),
 // verify.ErrInvalidProof for a malformed or wrong code. The attempt has
-// already been counted by the service (store.Sessions.Attempt), which
+// already been counted by the service (store.Store.Attempt), which
 // voids the session after Config.MaxAttempts failures (OT-05).
 func (e *codeEngine) confirm(req *verify.EngineConfirm, buf *[maxCodeState + 3]byte) (codeState, error) {
 	var st codeState

@@ -3,7 +3,7 @@
 // RFC 6238), recovery codes (verify.TypeRecoveryCode), and one-time codes
 // sent by e-mail or to a phone (verify.TypeEmail, verify.TypePhone; see
 // NewEmail and NewPhone). Each engine implements verify.Engine for
-// enrollment through a verify.Service, and verify.SignInEngine for the
+// enrollment through a verify.Service, and verify.Engine for the
 // sign-in with a confirmed method (Challenge, then Authenticate: a pure
 // check of the proof against the stored record, whose result the service
 // writes with store.SignIn, atomically with consuming the auth_session).

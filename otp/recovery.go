@@ -43,7 +43,7 @@ type RecoveryCodeConfig struct {
 
 // RecoveryCode is the engine of verify.TypeRecoveryCode: Start issues one
 // code, shown to the user once; Confirm records that the user acknowledged
-// it; at sign-in (verify.SignInEngine, in signin.go) Authenticate checks it
+// it; at sign-in (verify.Engine, in signin.go) Authenticate checks it
 // and replaces it with a new one. It is immutable and safe for concurrent
 // use.
 type RecoveryCode struct {
@@ -85,7 +85,7 @@ func (e *RecoveryCode) Start(ctx context.Context, req *verify.EngineStart) (*ver
 // service makes the auth_session single use). It returns the keyed hash in
 // Confirmation.Secret, which is all the store keeps.
 func (e *RecoveryCode) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
-	if p, one := req.Request.Proof(); !one || p != verify.ProofNone {
+	if p, one := req.Request.Proof(); !one || p != "" {
 		return nil, verify.InvalidField("auth_session", "", "recovery-code takes only auth_session")
 	}
 	var buf [sha256.Size + 3]byte

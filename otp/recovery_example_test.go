@@ -70,8 +70,8 @@ func ExampleNewRecoveryCode() {
 		if err != nil {
 			return "", err
 		}
-		a, err := engine.Authenticate(ctx, &verify.EngineAuthenticate{
-			Subject: alice, Method: mm, Record: rec, Request: verify.AuthenticateRequest{RecoveryCode: &code},
+		a, err := engine.Authenticate(ctx, &verify.EngineConfirm{
+			Subject: alice, Method: mm, Record: rec, Request: verify.VerifyRequest{RecoveryCode: &code},
 		})
 		if err != nil {
 			return "", err

@@ -4,7 +4,7 @@ package otp
 // recovery codes, and the e-mailed and texted codes. Each Authenticate is a
 // pure check of the proof against the stored record the service read; what
 // must change (a TOTP step, a recovery code's replacement) is returned in
-// verify.Authentication and written by the service with store.SignIn,
+// verify.Confirmation and written by the service with store.SignIn,
 // atomically with consuming the auth_session and conditional on the
 // record's counter or version, so that of concurrent uses of one code
 // exactly one succeeds.
@@ -47,14 +47,14 @@ func ownRecord(sub verify.Subject, rec *store.Method, typ verify.Type) error {
 // send, and its state is empty. It fails with verify.ErrNotFound unless
 // req.Record is a TOTP method of req.Subject, and with an internal error
 // when the stored key is corrupt.
-func (e *TOTP) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *TOTP) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeTOTP); err != nil {
 		return nil, err
 	}
 	if _, err := parseKey(req.Record.Secret); err != nil {
 		return nil, fmt.Errorf("otp: stored totp method %q: %w", req.Record.ID, err)
 	}
-	return &verify.SignInState{}, nil
+	return &verify.Challenge{}, nil
 }
 
 // Authenticate implements verify.Engine: it checks otp_code against
@@ -63,7 +63,7 @@ func (e *TOTP) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ver
 // constant time (match). The matched step must be later than
 // Record.Counter, the last accepted step (the enrollment's included: RFC
 // 6238 §5.2, SECURITY-CHECKLIST TO-03, SI-05); it is returned in
-// Authentication.Counter, always ≥ 1, and the service's store.SignIn
+// Confirmation.Counter, always ≥ 1, and the service's store.SignIn
 // refuses it with store.ErrStale unless it is still greater than the
 // stored counter, so of concurrent submissions of one code exactly one
 // succeeds (TO-08).
@@ -74,7 +74,7 @@ func (e *TOTP) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ver
 // digits ("totp_code_format"), matches no step ("totp_code") or only
 // steps already used ("totp_replayed"), all with one client message
 // (TO-13); an internal error for a corrupt stored key.
-func (e *TOTP) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *TOTP) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeTOTP); err != nil {
 		return nil, err
 	}
@@ -99,21 +99,21 @@ func (e *TOTP) Authenticate(ctx context.Context, req *verify.EngineAuthenticate)
 		}
 		return nil, invalidProof("totp_code")
 	}
-	return &verify.Authentication{Method: req.Method, Record: req.Record, Counter: step}, nil
+	return &verify.Confirmation{Method: req.Method, Record: req.Record, Counter: step}, nil
 }
 
 // Challenge implements verify.Engine: a recovery-code sign-in has
 // nothing to send, and its state is empty. It fails with
 // verify.ErrNotFound unless req.Record is a recovery-code method of
 // req.Subject.
-func (e *RecoveryCode) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *RecoveryCode) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeRecoveryCode); err != nil {
 		return nil, err
 	}
 	if len(req.Record.Secret) != sha256.Size {
 		return nil, fmt.Errorf("otp: stored recovery-code method %q has a malformed secret", req.Record.ID)
 	}
-	return &verify.SignInState{}, nil
+	return &verify.Challenge{}, nil
 }
 
 // Authenticate implements verify.Engine with Auth0's behaviour: one
@@ -122,8 +122,8 @@ func (e *RecoveryCode) Challenge(ctx context.Context, req *verify.EngineChalleng
 // compared in constant time with req.Record's, never with another user's
 // (SECURITY-CHECKLIST RC-04, RC-05). On a match a new code of
 // RecoveryCodeLen symbols is drawn from crypto/rand and returned in
-// Authentication.RecoveryCode, to be shown once, and its keyed hash in
-// Authentication.Secret: the service's store.SignIn writes it conditional
+// Confirmation.RecoveryCode, to be shown once, and its keyed hash in
+// Confirmation.Secret: the service's store.SignIn writes it conditional
 // on Record.Version, so the old code never works again, and of concurrent
 // uses of one code exactly one succeeds; the others fail with
 // store.ErrConflict (RC-03, SI-07).
@@ -132,7 +132,7 @@ func (e *RecoveryCode) Challenge(ctx context.Context, req *verify.EngineChalleng
 // of req.Subject; verify.ErrInvalidRequest without recovery_code;
 // verify.ErrInvalidProof for a malformed ("recovery_code_format") or wrong
 // ("recovery_code") code; an internal error for a corrupt record.
-func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeRecoveryCode); err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthe
 		return nil, err
 	}
 	next := e.hash(req.Record.ID, code)
-	return &verify.Authentication{Method: req.Method, Record: req.Record, Secret: next[:], RecoveryCode: code}, nil
+	return &verify.Confirmation{Method: req.Method, Record: req.Record, Secret: next[:], RecoveryCode: code}, nil
 }
 
 // Challenge implements verify.Engine: it sends a fresh code to the
@@ -174,7 +174,7 @@ func (e *RecoveryCode) Authenticate(ctx context.Context, req *verify.EngineAuthe
 // req.Record is an email method of req.Subject; verify.ErrRateLimited when
 // a send budget is exhausted, and nothing is sent; an internal error when
 // the limiter or the Sender fails.
-func (e *Email) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *Email) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypeEmail); err != nil {
 		return nil, err
 	}
@@ -191,7 +191,7 @@ func (e *Email) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ve
 // an unreadable state; verify.ErrExpired for a code past its TTL;
 // verify.ErrInvalidProof for a malformed or wrong code, or a code sent to
 // another address than the method's.
-func (e *Email) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *Email) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if e.forbidden {
 		return nil, verify.NewError(verify.ErrForbidden, "email_forbidden", "Email is not allowed as an authentication method")
 	}
@@ -218,7 +218,7 @@ func (e *Email) Authenticate(ctx context.Context, req *verify.EngineAuthenticate
 // phone method of req.Subject; verify.ErrRateLimited when a send budget is
 // exhausted, and nothing is sent; an internal error when the limiter or
 // the Sender fails.
-func (e *Phone) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *Phone) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if err := ownRecord(req.Subject, &req.Record, verify.TypePhone); err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func (e *Phone) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ve
 // the keyed hash sealed by Challenge in constant time, after the code's
 // own expiry, for the number the method still has. Errors as
 // Email.Authenticate's, with PhoneConfig.Forbidden.
-func (e *Phone) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *Phone) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if e.forbidden {
 		return nil, verify.NewError(verify.ErrForbidden, "phone_forbidden", "Phone is not allowed as an authentication method")
 	}
@@ -247,7 +247,7 @@ func (e *Phone) Authenticate(ctx context.Context, req *verify.EngineAuthenticate
 // destination Start refuses (ErrInvalidRequest: the stored address or
 // number no longer passes a check, such as a country allow-list) is
 // ErrForbidden here, since the client sent nothing to correct.
-func startSignIn(ctx context.Context, e verify.Engine, req *verify.EngineChallenge, start verify.StartRequest) (*verify.SignInState, error) {
+func startSignIn(ctx context.Context, e verify.Engine, req *verify.EngineStart, start verify.StartRequest) (*verify.Challenge, error) {
 	ch, err := e.Start(ctx, &verify.EngineStart{
 		Subject: req.Subject, Request: start, Client: req.Client, MethodID: req.Record.ID, ExpiresAt: req.ExpiresAt,
 	})
@@ -260,14 +260,14 @@ func startSignIn(ctx context.Context, e verify.Engine, req *verify.EngineChallen
 	if err != nil {
 		return nil, err
 	}
-	return &verify.SignInState{State: ch.State}, nil
+	return &verify.Challenge{State: ch.State}, nil
 }
 
 // authenticate is the sign-in check of Email and Phone: the enrollment's
 // confirm, for the stored method id, then the sealed destination must be
 // to, the method's stored destination (what its enrollment sealed, which
 // Start's normalisation leaves as it is).
-func (e *codeEngine) authenticate(req *verify.EngineAuthenticate, to string) (*verify.Authentication, error) {
+func (e *codeEngine) authenticate(req *verify.EngineConfirm, to string) (*verify.Confirmation, error) {
 	var buf [maxCodeState + 3]byte
 	st, err := e.confirm(&verify.EngineConfirm{
 		Subject: req.Subject, MethodID: req.Record.ID, State: req.State, Client: req.Client, IssuedAt: req.IssuedAt,
@@ -284,5 +284,5 @@ func (e *codeEngine) authenticate(req *verify.EngineAuthenticate, to string) (*v
 	if st.to != to {
 		return nil, invalidProof(string(e.typ) + "_destination")
 	}
-	return &verify.Authentication{Method: req.Method, Record: req.Record}, nil
+	return &verify.Confirmation{Method: req.Method, Record: req.Record}, nil
 }

@@ -31,7 +31,7 @@ var sessionSeq atomic.Int64
 // store.SignIn with the Authentication's counter and secret, the secret
 // conditional on the record's version, consuming a fresh session id that
 // expires at expires.
-func writeSignIn(ctx context.Context, st store.Methods, expires time.Time, a *verify.Authentication) (store.Method, error) {
+func writeSignIn(ctx context.Context, st store.Methods, expires time.Time, a *verify.Confirmation) (store.Method, error) {
 	var version int64
 	if a.Secret != nil {
 		version = a.Record.Version
@@ -47,7 +47,7 @@ func writeSignIn(ctx context.Context, st store.Methods, expires time.Time, a *ve
 // of subject: the service's read (a missing method is verify.ErrNotFound),
 // Challenge, Authenticate with proof, and writeSignIn. It returns the
 // engine's Authentication.
-func (f *fixture) signIn(ctx context.Context, e verify.Engine, subject, id string, proof verify.AuthenticateRequest) (*verify.Authentication, error) {
+func (f *fixture) signIn(ctx context.Context, e verify.Engine, subject, id string, proof verify.VerifyRequest) (*verify.Confirmation, error) {
 	a, err := f.check(ctx, e, subject, id, proof)
 	if err != nil {
 		return nil, err
@@ -59,7 +59,7 @@ func (f *fixture) signIn(ctx context.Context, e verify.Engine, subject, id strin
 }
 
 // check is signIn without the write.
-func (f *fixture) check(ctx context.Context, e verify.Engine, subject, id string, proof verify.AuthenticateRequest) (*verify.Authentication, error) {
+func (f *fixture) check(ctx context.Context, e verify.Engine, subject, id string, proof verify.VerifyRequest) (*verify.Confirmation, error) {
 	rec, err := f.store.Get(ctx, subject, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errMethodNotFound()
@@ -72,7 +72,7 @@ func (f *fixture) check(ctx context.Context, e verify.Engine, subject, id string
 		return nil, err
 	}
 	sub := verify.Subject{ID: subject}
-	ch, err := e.Challenge(ctx, &verify.EngineChallenge{Subject: sub, Method: m, Record: rec, ExpiresAt: f.clock.Now().Add(5 * time.Minute)})
+	ch, err := e.Challenge(ctx, &verify.EngineStart{Subject: sub, Method: m, Record: rec, ExpiresAt: f.clock.Now().Add(5 * time.Minute)})
 	if err != nil {
 		return nil, err
 	}
@@ -80,17 +80,17 @@ func (f *fixture) check(ctx context.Context, e verify.Engine, subject, id string
 	if err != nil {
 		return nil, err
 	}
-	return e.Authenticate(ctx, &verify.EngineAuthenticate{Subject: sub, Method: m, Record: rec, State: state, Request: proof, IssuedAt: f.clock.Now()})
+	return e.Authenticate(ctx, &verify.EngineConfirm{Subject: sub, Method: m, Record: rec, State: state, Request: proof, IssuedAt: f.clock.Now()})
 }
 
 // checkedRace runs n sign-ins with engine e concurrently in two phases:
 // all n read the record and pass the engine's check before any writes
 // (the worst case of concurrent requests), then all n write at once. It
 // returns the number of successful writes and the failed ones' errors.
-func (f *fixture) checkedRace(t *testing.T, n int, e verify.Engine, id string, proof verify.AuthenticateRequest) (int, []error, []*verify.Authentication) {
+func (f *fixture) checkedRace(t *testing.T, n int, e verify.Engine, id string, proof verify.VerifyRequest) (int, []error, []*verify.Confirmation) {
 	t.Helper()
 	ctx := context.Background()
-	auths := make([]*verify.Authentication, n)
+	auths := make([]*verify.Confirmation, n)
 	for i := range auths {
 		a, err := f.check(ctx, e, f.sub.ID, id, proof)
 		require.NoError(t, err, "every check passes on the record as first read")
@@ -107,14 +107,14 @@ func (f *fixture) checkedRace(t *testing.T, n int, e verify.Engine, id string, p
 
 // totpSignIn signs in with the TOTP method id of subject and code.
 func (f *fixture) totpSignIn(ctx context.Context, subject, id, code string) error {
-	_, err := f.signIn(ctx, f.totp, subject, id, verify.AuthenticateRequest{AuthSession: "s", OTPCode: &code})
+	_, err := f.signIn(ctx, f.totp, subject, id, verify.VerifyRequest{AuthSession: "s", OTPCode: &code})
 	return err
 }
 
 // recoverySignIn signs in with the recovery-code method id of subject and
 // code, and returns the replacement code.
 func (f *fixture) recoverySignIn(ctx context.Context, subject, id, code string) (string, error) {
-	a, err := f.signIn(ctx, f.rc, subject, id, verify.AuthenticateRequest{AuthSession: "s", RecoveryCode: &code})
+	a, err := f.signIn(ctx, f.rc, subject, id, verify.VerifyRequest{AuthSession: "s", RecoveryCode: &code})
 	if err != nil {
 		return "", err
 	}
@@ -135,7 +135,7 @@ func TestTOTPSignInAcceptsALaterStep(t *testing.T) {
 	id, k := f.enrolled(t)
 	f.clock.Add(30 * time.Second)
 	code := codeAt(t, k, f.step())
-	a, err := f.signIn(ctx, f.totp, f.sub.ID, id, verify.AuthenticateRequest{OTPCode: &code})
+	a, err := f.signIn(ctx, f.totp, f.sub.ID, id, verify.VerifyRequest{OTPCode: &code})
 	require.NoError(t, err)
 	assert.Equal(t, f.step(), a.Counter)
 	assert.Nil(t, a.Secret, "a TOTP sign-in changes no secret")
@@ -161,7 +161,7 @@ func TestTOTPSignInRefusesAWrongCode(t *testing.T) {
 	err = f.totpSignIn(ctx, f.sub.ID, id, "12345")
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
 	assert.Equal(t, "totp_code_format", verify.ReasonOf(err))
-	_, err = f.signIn(ctx, f.totp, f.sub.ID, id, verify.AuthenticateRequest{})
+	_, err = f.signIn(ctx, f.totp, f.sub.ID, id, verify.VerifyRequest{})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest, "otp_code is required")
 	after, err := f.store.Get(ctx, f.sub.ID, id)
 	require.NoError(t, err)
@@ -199,8 +199,8 @@ func TestTOTPSignInEngineRefusesTheStoredStep(t *testing.T) {
 	blob, err := k.MarshalBinary()
 	require.NoError(t, err)
 	rec := store.Method{ID: "totp|dev_1", Subject: "u", Type: "totp", Secret: blob, Counter: s, Version: 1}
-	req := func(code string) *verify.EngineAuthenticate {
-		return &verify.EngineAuthenticate{Subject: verify.Subject{ID: "u"}, Record: rec, Request: verify.AuthenticateRequest{OTPCode: &code}}
+	req := func(code string) *verify.EngineConfirm {
+		return &verify.EngineConfirm{Subject: verify.Subject{ID: "u"}, Record: rec, Request: verify.VerifyRequest{OTPCode: &code}}
 	}
 	for _, old := range []int64{s - 1, s} {
 		a, err := e.Authenticate(ctx, req(codeAt(t, k, old)))
@@ -239,7 +239,7 @@ func TestConcurrentTOTPSignInsPassingTheCheckOneSuccess(t *testing.T) {
 	id, k := f.enrolled(t)
 	f.clock.Add(30 * time.Second)
 	code := codeAt(t, k, f.step())
-	wins, errs, auths := f.checkedRace(t, 20, f.totp, id, verify.AuthenticateRequest{OTPCode: &code})
+	wins, errs, auths := f.checkedRace(t, 20, f.totp, id, verify.VerifyRequest{OTPCode: &code})
 	assert.Equal(t, 1, wins)
 	require.Len(t, errs, 19)
 	for _, err := range errs {
@@ -273,17 +273,17 @@ func TestTOTPSignInRefusesOthersMethods(t *testing.T) {
 		if name == "no subject id" {
 			sub = verify.Subject{}
 		}
-		_, err := e.Challenge(ctx, &verify.EngineChallenge{Subject: sub, Record: rec})
+		_, err := e.Challenge(ctx, &verify.EngineStart{Subject: sub, Record: rec})
 		require.ErrorIs(t, err, verify.ErrNotFound, name)
-		_, err = e.Authenticate(ctx, &verify.EngineAuthenticate{Subject: sub, Record: rec, Request: verify.AuthenticateRequest{OTPCode: &code}})
+		_, err = e.Authenticate(ctx, &verify.EngineConfirm{Subject: sub, Record: rec, Request: verify.VerifyRequest{OTPCode: &code}})
 		require.ErrorIs(t, err, verify.ErrNotFound, name)
 	}
 	// A corrupt stored key is an internal failure, not a wrong code.
 	rec := store.Method{ID: "totp|1", Subject: "u", Type: "totp", Secret: []byte("corrupt")}
-	_, err = e.Authenticate(ctx, &verify.EngineAuthenticate{Subject: verify.Subject{ID: "u"}, Record: rec, Request: verify.AuthenticateRequest{OTPCode: &code}})
+	_, err = e.Authenticate(ctx, &verify.EngineConfirm{Subject: verify.Subject{ID: "u"}, Record: rec, Request: verify.VerifyRequest{OTPCode: &code}})
 	require.Error(t, err)
 	assert.Nil(t, verify.Kind(err))
-	_, err = e.Challenge(ctx, &verify.EngineChallenge{Subject: verify.Subject{ID: "u"}, Record: rec})
+	_, err = e.Challenge(ctx, &verify.EngineStart{Subject: verify.Subject{ID: "u"}, Record: rec})
 	require.Error(t, err)
 	assert.Nil(t, verify.Kind(err))
 }
@@ -328,7 +328,7 @@ func TestRecoveryCodeSignInReplacesTheCode(t *testing.T) {
 	id, code := f.enrollRecovery(t, f.sub)
 	before, err := f.store.Get(ctx, f.sub.ID, id)
 	require.NoError(t, err)
-	a, err := f.signIn(ctx, f.rc, f.sub.ID, id, verify.AuthenticateRequest{RecoveryCode: &code})
+	a, err := f.signIn(ctx, f.rc, f.sub.ID, id, verify.VerifyRequest{RecoveryCode: &code})
 	require.NoError(t, err)
 	require.Len(t, a.RecoveryCode, RecoveryCodeLen)
 	assert.NotEqual(t, code, a.RecoveryCode)
@@ -387,7 +387,7 @@ func TestRecoveryCodeSignInRefusesAWrongCode(t *testing.T) {
 		assert.Equal(t, reason, verify.ReasonOf(err))
 		assert.Equal(t, "verify: the code is invalid", err.Error())
 	}
-	_, err = f.signIn(ctx, f.rc, f.sub.ID, id, verify.AuthenticateRequest{})
+	_, err = f.signIn(ctx, f.rc, f.sub.ID, id, verify.VerifyRequest{})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
 	_, err = f.recoverySignIn(ctx, bob.ID, id, code)
 	require.ErrorIs(t, err, verify.ErrNotFound, "alice's method is not bob's")
@@ -406,7 +406,7 @@ func TestConcurrentRecoveryCodeSignInsOneSuccess(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	id, code := f.enrollRecovery(t, f.sub)
-	wins, errs, auths := f.checkedRace(t, 20, f.rc, id, verify.AuthenticateRequest{RecoveryCode: &code})
+	wins, errs, auths := f.checkedRace(t, 20, f.rc, id, verify.VerifyRequest{RecoveryCode: &code})
 	require.Equal(t, 1, wins)
 	require.Len(t, errs, 19)
 	for _, err := range errs {
@@ -426,7 +426,7 @@ func TestConcurrentRecoveryCodeSignInsOneSuccess(t *testing.T) {
 	require.NotEmpty(t, winner)
 	for _, a := range auths {
 		if a.RecoveryCode != winner {
-			_, err := f.check(ctx, f.rc, f.sub.ID, id, verify.AuthenticateRequest{RecoveryCode: &a.RecoveryCode})
+			_, err := f.check(ctx, f.rc, f.sub.ID, id, verify.VerifyRequest{RecoveryCode: &a.RecoveryCode})
 			require.ErrorIs(t, err, verify.ErrInvalidProof, "a loser's code is not stored")
 		}
 	}
@@ -450,7 +450,7 @@ func TestConcurrentRecoveryCodeSignInsEndToEnd(t *testing.T) {
 // oobSignIn is one sign-in with the email or phone method m of f.sub:
 // Challenge (which sends the code), then Authenticate with the code
 // proof(sent) returns.
-func (f *oobFixture) oobSignIn(t testing.TB, e verify.Engine, m *verify.Method, proof func(sent string) string) (*verify.Authentication, error) {
+func (f *oobFixture) oobSignIn(t testing.TB, e verify.Engine, m *verify.Method, proof func(sent string) string) (*verify.Confirmation, error) {
 	t.Helper()
 	st, err := f.oobChallenge(e, m)
 	if err != nil {
@@ -470,17 +470,17 @@ func (f *oobFixture) record(m *verify.Method) store.Method {
 
 // oobChallenge runs e's Challenge for m and returns the sealed state.
 func (f *oobFixture) oobChallenge(e verify.Engine, m *verify.Method) (json.RawMessage, error) {
-	ch, err := e.Challenge(context.Background(), &verify.EngineChallenge{Subject: f.sub, Method: *m, Record: f.record(m), ExpiresAt: f.clock.Now().Add(5 * time.Minute)})
+	ch, err := e.Challenge(context.Background(), &verify.EngineStart{Subject: f.sub, Method: *m, Record: f.record(m), ExpiresAt: f.clock.Now().Add(5 * time.Minute)})
 	if err != nil {
 		return nil, err
 	}
 	return json.Marshal(ch.State)
 }
 
-func (f *oobFixture) oobAuthenticate(e verify.Engine, m *verify.Method, state json.RawMessage, code string) (*verify.Authentication, error) {
-	return e.Authenticate(context.Background(), &verify.EngineAuthenticate{
+func (f *oobFixture) oobAuthenticate(e verify.Engine, m *verify.Method, state json.RawMessage, code string) (*verify.Confirmation, error) {
+	return e.Authenticate(context.Background(), &verify.EngineConfirm{
 		Subject: f.sub, Method: *m, Record: f.record(m), State: state,
-		Request: verify.AuthenticateRequest{AuthSession: "s", OTPCode: &code}, IssuedAt: f.clock.Now(),
+		Request: verify.VerifyRequest{AuthSession: "s", OTPCode: &code}, IssuedAt: f.clock.Now(),
 	})
 }
 
@@ -544,7 +544,7 @@ func TestEmailSignInRefusesWrongExpiredAndOtherSessionCodes(t *testing.T) {
 	assert.Equal(t, "email_code_format", verify.ReasonOf(err))
 	st, err := f.oobChallenge(f.email, m)
 	require.NoError(t, err)
-	_, err = f.email.Authenticate(context.Background(), &verify.EngineAuthenticate{Subject: f.sub, Method: *m, Record: f.record(m), State: st})
+	_, err = f.email.Authenticate(context.Background(), &verify.EngineConfirm{Subject: f.sub, Method: *m, Record: f.record(m), State: st})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest, "otp_code is required")
 
 	// A code from another session: two challenges, each code fits its own.
@@ -716,10 +716,10 @@ func TestOOBSignInRefusesOthersMethods(t *testing.T) {
 		"another user": {ID: em.ID, Subject: "auth0|bob", Type: "email"},
 		"another type": {ID: em.ID, Subject: f.sub.ID, Type: "phone"},
 	} {
-		_, err := f.email.Challenge(context.Background(), &verify.EngineChallenge{Subject: f.sub, Method: *em, Record: rec})
+		_, err := f.email.Challenge(context.Background(), &verify.EngineStart{Subject: f.sub, Method: *em, Record: rec})
 		require.ErrorIs(t, err, verify.ErrNotFound, name)
 		code := "123456"
-		_, err = f.email.Authenticate(context.Background(), &verify.EngineAuthenticate{Subject: f.sub, Method: *em, Record: rec, Request: verify.AuthenticateRequest{OTPCode: &code}})
+		_, err = f.email.Authenticate(context.Background(), &verify.EngineConfirm{Subject: f.sub, Method: *em, Record: rec, Request: verify.VerifyRequest{OTPCode: &code}})
 		require.ErrorIs(t, err, verify.ErrNotFound, name)
 	}
 	assert.Equal(t, n, f.sender.count())
@@ -735,8 +735,8 @@ func BenchmarkTOTPAuthenticate(b *testing.B) {
 	blob, err := k.MarshalBinary()
 	require.NoError(b, err)
 	code := codeAt(b, k, at.Unix()/30)
-	req := &verify.EngineAuthenticate{
-		Subject: verify.Subject{ID: "u"}, Request: verify.AuthenticateRequest{OTPCode: &code},
+	req := &verify.EngineConfirm{
+		Subject: verify.Subject{ID: "u"}, Request: verify.VerifyRequest{OTPCode: &code},
 		Record: store.Method{ID: "totp|dev_1", Subject: "u", Type: "totp", Secret: blob, Counter: at.Unix()/30 - 2, Version: 1},
 	}
 	ctx := context.Background()
@@ -756,8 +756,8 @@ func BenchmarkRecoveryCodeAuthenticate(b *testing.B) {
 	code := "0123-4567-89ab-cdef-ghjk-mnpq"
 	norm, _ := NormalizeRecoveryCode(code)
 	h := e.hash("recovery-code|dev_1", norm)
-	req := &verify.EngineAuthenticate{
-		Subject: verify.Subject{ID: "u"}, Request: verify.AuthenticateRequest{RecoveryCode: &code},
+	req := &verify.EngineConfirm{
+		Subject: verify.Subject{ID: "u"}, Request: verify.VerifyRequest{RecoveryCode: &code},
 		Record: store.Method{ID: "recovery-code|dev_1", Subject: "u", Type: "recovery-code", Secret: h[:], Version: 1},
 	}
 	ctx := context.Background()
@@ -786,9 +786,9 @@ func benchOOB(b *testing.B, f *oobFixture, e verify.Engine, m *verify.Method) {
 	st, err := f.oobChallenge(e, m)
 	require.NoError(b, err)
 	code := f.sender.last(b).Code
-	req := &verify.EngineAuthenticate{
+	req := &verify.EngineConfirm{
 		Subject: f.sub, Method: *m, Record: f.record(m), State: st,
-		Request: verify.AuthenticateRequest{OTPCode: &code},
+		Request: verify.VerifyRequest{OTPCode: &code},
 	}
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -91,7 +91,7 @@ type TOTPConfig struct {
 
 // TOTP is the engine of verify.TypeTOTP: enrollment of an authenticator app
 // (RFC 6238), and the sign-in check of a confirmed TOTP method
-// (verify.SignInEngine, in signin.go). It is immutable and safe for concurrent use.
+// (verify.Engine, in signin.go). It is immutable and safe for concurrent use.
 type TOTP struct {
 	issuer     string
 	alg        Algorithm

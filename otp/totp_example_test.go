@@ -124,8 +124,8 @@ func ExampleTOTP_Authenticate() {
 		if err != nil {
 			return err
 		}
-		a, err := engine.Authenticate(ctx, &verify.EngineAuthenticate{
-			Subject: alice, Method: m, Record: rec, Request: verify.AuthenticateRequest{OTPCode: &code},
+		a, err := engine.Authenticate(ctx, &verify.EngineConfirm{
+			Subject: alice, Method: m, Record: rec, Request: verify.VerifyRequest{OTPCode: &code},
 		})
 		if err != nil {
 			return err

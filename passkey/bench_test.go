@@ -105,8 +105,8 @@ func BenchmarkAuthenticateES256(b *testing.B) {
 	h, c, st, body := signInBench(b)
 	raw, err := json.Marshal(st)
 	require.NoError(b, err)
-	req := &verify.EngineAuthenticate{Subject: alice, Method: c.method, Record: c.rec, State: raw,
-		Request: verify.AuthenticateRequest{AuthSession: "x", AuthnResponse: body}}
+	req := &verify.EngineConfirm{Subject: alice, Method: c.method, Record: c.rec, State: raw,
+		Request: verify.VerifyRequest{AuthSession: "x", AuthnResponse: body}}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -124,7 +124,7 @@ func BenchmarkAuthenticateUsernamelessES256(b *testing.B) {
 	body := c.assert(b, assertion{Counter: 1, ClientDat: get(opts)})
 	raw, err := json.Marshal(st)
 	require.NoError(b, err)
-	req := &verify.EngineAuthenticate{State: raw, Request: verify.AuthenticateRequest{AuthSession: "x", AuthnResponse: body}}
+	req := &verify.EngineConfirm{State: raw, Request: verify.VerifyRequest{AuthSession: "x", AuthnResponse: body}}
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -163,8 +163,8 @@ func BenchmarkAuthenticateOverGoWebAuthn(b *testing.B) {
 	h, c, st, body := signInBench(b)
 	raw, err := json.Marshal(st)
 	require.NoError(b, err)
-	req := &verify.EngineAuthenticate{Subject: alice, Method: c.method, Record: c.rec, State: raw,
-		Request: verify.AuthenticateRequest{AuthSession: "x", AuthnResponse: body}}
+	req := &verify.EngineConfirm{Subject: alice, Method: c.method, Record: c.rec, State: raw,
+		Request: verify.VerifyRequest{AuthSession: "x", AuthnResponse: body}}
 	key := c.method.WebAuthn.PublicKey
 	ctx := context.Background()
 	var engine, bare time.Duration

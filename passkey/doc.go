@@ -147,14 +147,14 @@
 //
 // # Sign-in
 //
-// The Engine is also the verify.SignInEngine of its type. Challenge answers
+// The Engine is also the verify.Engine of its type. Challenge answers
 // authn_params_public_key with the request options of WebAuthn §5.5 in
 // their JSON form (ready for PublicKeyCredential.parseRequestOptionsFromJSON):
 // a challenge of Config.ChallengeSize bytes from crypto/rand, rpId from
 // Config.RPID, a timeout running to the auth_session's expiry, and
 // userVerification as for registration. A step-up lists the method's
 // credential, with its transports, in allowCredentials; a usernameless
-// sign-in (the passkey type only, EngineChallenge.Subject zero) leaves it
+// sign-in (the passkey type only, EngineStart.Subject zero) leaves it
 // empty, so that any discoverable credential of the RP answers, also
 // through navigator.credentials.get({mediation: "conditional"}) (autofill),
 // and always requires user verification. The challenge, RP ID, UV
@@ -216,7 +216,7 @@
 //	                                               (store.ErrStale)
 //	24     attestation in an assertion             not requested; an attestationObject        TestMalformedAssertionsAreRefusedBeforeParsing
 //	                                               member is refused
-//	25     update the credential record            here: Authentication.Counter (non-zero     TestBackupStateChangeIsRecorded
+//	25     update the credential record            here: Confirmation.Counter (non-zero     TestBackupStateChangeIsRecorded
 //	                                               only), Method.WebAuthn.BackedUp (BS, the
 //	                                               spec's credential_backed_up)
 //	26     succeed only if all succeed             verify.Service (one atomic store.SignIn)

@@ -172,7 +172,7 @@ func (e *Engine) credentials(ctx context.Context, subject string) ([]*verify.Web
 	}
 	var out []*verify.WebAuthnCredential
 	for _, r := range recs {
-		if t, err := verify.ParseType(r.Type); err != nil || !t.WebAuthn() {
+		if !verify.Type(r.Type).WebAuthn() {
 			continue
 		}
 		m, err := verify.MethodFromRecord(r)

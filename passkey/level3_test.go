@@ -329,7 +329,7 @@ func TestRequestOptionsCarryHints(t *testing.T) {
 	require.NoError(t, err)
 	m, err := verify.MethodFromRecord(rec)
 	require.NoError(t, err)
-	out, err := h.e.Challenge(context.Background(), &verify.EngineChallenge{Subject: alice, Method: m, Record: rec, ExpiresAt: testNow.Add(time.Minute)})
+	out, err := h.e.Challenge(context.Background(), &verify.EngineStart{Subject: alice, Method: m, Record: rec, ExpiresAt: testNow.Add(time.Minute)})
 	require.NoError(t, err)
 	var opts struct{ Hints []string }
 	require.NoError(t, json.Unmarshal(out.AuthnParamsPublicKey, &opts))

@@ -108,10 +108,10 @@ func decodeSignInState(raw []byte) (signInSealed, error) {
 // The challenge, RP ID, UV requirement, allowed credential id and expiry
 // are sealed in the state; Authenticate checks against them. Challenge
 // reads and writes nothing.
-func (e *Engine) Challenge(_ context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *Engine) Challenge(_ context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	now := e.s.now()
 	if !req.ExpiresAt.After(now) {
-		return nil, fmt.Errorf("passkey: EngineChallenge.ExpiresAt %v is not after now", req.ExpiresAt)
+		return nil, fmt.Errorf("passkey: EngineStart.ExpiresAt %v is not after now", req.ExpiresAt)
 	}
 	st := signInSealed{
 		Version: signInVersion, Purpose: signInPurpose, Type: e.s.typ, RPID: e.s.rpID, UV: e.s.uv,
@@ -146,7 +146,7 @@ func (e *Engine) Challenge(_ context.Context, req *verify.EngineChallenge) (*ver
 	if err != nil {
 		return nil, fmt.Errorf("passkey: encode request options: %w", err)
 	}
-	return &verify.SignInState{State: st, AuthnParamsPublicKey: params}, nil
+	return &verify.Challenge{State: st, AuthnParamsPublicKey: params}, nil
 }
 
 // stepUpCredential checks that the method a step-up names is a credential
@@ -326,7 +326,7 @@ func checkAssertionAuthData(a []byte) error {
 // carry. See the package documentation for where each step is enforced.
 //
 // It returns the method, its record as read, and the new signature
-// counter in Authentication.Counter when the assertion's is non-zero and
+// counter in Confirmation.Counter when the assertion's is non-zero and
 // greater than the stored one (the store refuses a counter that is not
 // greater, atomically with consuming the auth_session: of two assertions
 // with one counter one succeeds). A changed backup state (BS) is in
@@ -335,7 +335,7 @@ func checkAssertionAuthData(a []byte) error {
 // A response that does not verify is verify.ErrInvalidProof with one
 // client message whatever failed, an unknown credential included, its
 // step in Error.Reason.
-func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	st, err := decodeSignInState(req.State)
 	if err != nil || st.Type != e.s.typ || st.RPID != e.s.rpID || (st.CredentialID == "") != (req.Subject.ID == "") {
 		return nil, &verify.Error{Kind: verify.ErrInvalidSession, Reason: "webauthn_state", Detail: "The auth_session is invalid", Err: err}
@@ -433,13 +433,13 @@ func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticat
 	}
 	// §7.2 step 25 (update): the backup state as now reported.
 	cred.BackedUp = flags.HasBackupState()
-	return &verify.Authentication{Method: m, Record: rec, Counter: counter}, nil
+	return &verify.Confirmation{Method: m, Record: rec, Counter: counter}, nil
 }
 
 // assertedCredential finds the credential an assertion names (WebAuthn
 // §7.2 steps 5–6) and returns its method, with a WebAuthn credential of
 // its own to change, and record. Every refusal is the same proof error.
-func (e *Engine) assertedCredential(ctx context.Context, req *verify.EngineAuthenticate, st signInSealed, d *decodedAssertion) (verify.Method, store.Method, error) {
+func (e *Engine) assertedCredential(ctx context.Context, req *verify.EngineConfirm, st signInSealed, d *decodedAssertion) (verify.Method, store.Method, error) {
 	var (
 		m   verify.Method
 		rec store.Method

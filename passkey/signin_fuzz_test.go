@@ -52,7 +52,7 @@ func (f *fuzzSignIn) valid(t testing.TB) json.RawMessage {
 // check is the invariant of the assertion fuzz targets: no panic; an
 // error is a client error with no authentication; a success names the
 // fuzz credential's method and a counter the authenticator data carries.
-func (f *fuzzSignIn) check(t *testing.T, a *verify.Authentication, err error) {
+func (f *fuzzSignIn) check(t *testing.T, a *verify.Confirmation, err error) {
 	if err != nil {
 		if a != nil {
 			t.Fatalf("error %v with an authentication", err)

@@ -216,7 +216,7 @@ func (h *harness) reload(c *credential) {
 // c is nil.
 func (h *harness) challenge(sub verify.Subject, c *credential) (signInSealed, requestOptions) {
 	h.t.Helper()
-	req := &verify.EngineChallenge{Subject: sub, ExpiresAt: testNow.Add(5 * time.Minute)}
+	req := &verify.EngineStart{Subject: sub, ExpiresAt: testNow.Add(5 * time.Minute)}
 	if c != nil {
 		req.Method, req.Record = c.method, c.rec
 	}
@@ -231,18 +231,18 @@ func (h *harness) challenge(sub verify.Subject, c *credential) (signInSealed, re
 
 // authenticate runs Authenticate of body against st: a step-up of c for
 // sub, or usernameless when sub is zero.
-func (h *harness) authenticate(st signInSealed, sub verify.Subject, c *credential, body json.RawMessage) (*verify.Authentication, error) {
+func (h *harness) authenticate(st signInSealed, sub verify.Subject, c *credential, body json.RawMessage) (*verify.Confirmation, error) {
 	h.t.Helper()
 	return h.authenticateT(h.t, st, sub, c, body)
 }
 
-func (h *harness) authenticateT(t testing.TB, st signInSealed, sub verify.Subject, c *credential, body json.RawMessage) (*verify.Authentication, error) {
+func (h *harness) authenticateT(t testing.TB, st signInSealed, sub verify.Subject, c *credential, body json.RawMessage) (*verify.Confirmation, error) {
 	t.Helper()
 	raw, err := json.Marshal(st)
 	require.NoError(t, err)
-	req := &verify.EngineAuthenticate{
+	req := &verify.EngineConfirm{
 		Subject: sub, State: raw, IssuedAt: testNow,
-		Request: verify.AuthenticateRequest{AuthSession: "x", AuthnResponse: body},
+		Request: verify.VerifyRequest{AuthSession: "x", AuthnResponse: body},
 	}
 	if sub.ID != "" && c != nil {
 		req.Method, req.Record = c.method, c.rec
@@ -259,14 +259,14 @@ func get(opts requestOptions) clientData {
 // through store.SignIn when the store has it, else with the counter
 // advanced atomically (store.Methods.AdvanceCounter) and the attributes
 // updated; it reports store.ErrStale for a counter not advanced.
-func (h *harness) commitSignIn(a *verify.Authentication, sid string) error {
+func (h *harness) commitSignIn(a *verify.Confirmation, sid string) error {
 	h.t.Helper()
 	ctx := context.Background()
 	m := a.Method
 	m.LastAuthAt = testNow
 	rec, err := m.Record()
 	require.NoError(h.t, err)
-	if w, ok := any(h.store).(store.SignInWriter); ok {
+	if w, ok := any(h.store).(store.Methods); ok {
 		_, err := w.SignIn(ctx, store.SignIn{
 			SessionID: sid, SessionExpires: testNow.Add(time.Hour), Subject: a.Record.Subject,
 			MethodID: a.Record.ID, Counter: a.Counter, Attrs: rec.Attrs,

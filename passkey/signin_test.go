@@ -71,7 +71,7 @@ func TestChallengeOptionsListTheCredentialForAStepUpAndNoneUsernameless(t *testi
 	st2, opts2 := h.challenge(verify.Subject{}, nil)
 	assert.NotEqual(t, opts.Challenge, opts2.Challenge, "a fresh challenge per ceremony")
 	assert.Empty(t, st2.CredentialID)
-	ss, err := h.e.Challenge(context.Background(), &verify.EngineChallenge{ExpiresAt: testNow.Add(time.Minute)})
+	ss, err := h.e.Challenge(context.Background(), &verify.EngineStart{ExpiresAt: testNow.Add(time.Minute)})
 	require.NoError(t, err)
 	assert.Contains(t, string(ss.AuthnParamsPublicKey), `"allowCredentials":[]`, "usernameless: discoverable credentials, usable with mediation conditional")
 }
@@ -206,10 +206,10 @@ func TestCredentialOfAnotherTypeIsRefused(t *testing.T) {
 	_, err = pk.authenticate(st, verify.Subject{}, nil, c.assert(t, assertion{ClientDat: get(opts)}))
 	refused(t, err, "webauthn_credential_type")
 
-	_, err = pk.e.Challenge(context.Background(), &verify.EngineChallenge{Subject: alice, Method: c.method, Record: c.rec, ExpiresAt: testNow.Add(time.Minute)})
+	_, err = pk.e.Challenge(context.Background(), &verify.EngineStart{Subject: alice, Method: c.method, Record: c.rec, ExpiresAt: testNow.Add(time.Minute)})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
 
-	_, err = platform.e.Challenge(context.Background(), &verify.EngineChallenge{ExpiresAt: testNow.Add(time.Minute)})
+	_, err = platform.e.Challenge(context.Background(), &verify.EngineStart{ExpiresAt: testNow.Add(time.Minute)})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest, "only a passkey signs in usernameless")
 
 	// A credential of another RP (a configuration change) cannot step up.
@@ -217,7 +217,7 @@ func TestCredentialOfAnotherTypeIsRefused(t *testing.T) {
 	other.RelyingPartyID = "other.example.org"
 	m := c.method
 	m.WebAuthn = &other
-	_, err = platform.e.Challenge(context.Background(), &verify.EngineChallenge{Subject: alice, Method: m, Record: c.rec, ExpiresAt: testNow.Add(time.Minute)})
+	_, err = platform.e.Challenge(context.Background(), &verify.EngineStart{Subject: alice, Method: m, Record: c.rec, ExpiresAt: testNow.Add(time.Minute)})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
 }
 
@@ -322,7 +322,7 @@ func TestReplayedAssertionIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	for i, a := range []*verify.Authentication{a1, a2} {
+	for i, a := range []*verify.Confirmation{a1, a2} {
 		wg.Go(func() { errs[i] = h.commitSignIn(a, "sid-c"+string(rune('0'+i))) })
 	}
 	wg.Wait()
@@ -372,8 +372,8 @@ func TestSignInStateIsBoundToItsCeremony(t *testing.T) {
 	reg, _ := h.start(alice)
 	raw, err := json.Marshal(reg)
 	require.NoError(t, err)
-	_, err = h.e.Authenticate(context.Background(), &verify.EngineAuthenticate{Subject: alice, Method: c.method, Record: c.rec, State: raw,
-		Request: verify.AuthenticateRequest{AuthnResponse: body}})
+	_, err = h.e.Authenticate(context.Background(), &verify.EngineConfirm{Subject: alice, Method: c.method, Record: c.rec, State: raw,
+		Request: verify.VerifyRequest{AuthnResponse: body}})
 	require.ErrorIs(t, err, verify.ErrInvalidSession)
 	sraw, err := json.Marshal(st)
 	require.NoError(t, err)

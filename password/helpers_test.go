@@ -76,7 +76,7 @@ func newFixtureWith(t testing.TB, cfg Config, wrap func(*memory.Store) store.Sto
 
 // newFixtureAllow is newFixtureWith with the service's identity hook
 // (verify.Config.AllowIdentity).
-func newFixtureAllow(t testing.TB, cfg Config, wrap func(*memory.Store) store.Store, allow verify.AllowIdentityFunc) *fixture {
+func newFixtureAllow(t testing.TB, cfg Config, wrap func(*memory.Store) store.Store, allow func(context.Context, verify.Subject, string) error) *fixture {
 	t.Helper()
 	clk := &clock{t: epoch}
 	mem, err := memory.New(memory.Config{Now: clk.Now})

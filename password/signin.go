@@ -25,8 +25,8 @@ func wrongPassword(reason string) error {
 // Challenge implements verify.Engine: a password sign-in has nothing
 // to send, and its state is empty. It reads nothing, so a challenge for a
 // method that does not exist takes the same time.
-func (e *Engine) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
-	return &verify.SignInState{}, nil
+func (e *Engine) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
+	return &verify.Challenge{}, nil
 }
 
 // Authenticate implements verify.Engine: it checks the password
@@ -34,7 +34,7 @@ func (e *Engine) Challenge(ctx context.Context, req *verify.EngineChallenge) (*v
 // Hasher.Compare reads (bcrypt, argon2id, argon2i, PBKDF2, scrypt: imported
 // hashes keep working), under the hasher's concurrency cap. After a match
 // with a hash that Hasher.NeedsRehash finds outdated, it returns a new
-// hash at the hasher's parameters in Authentication.Secret (the Secret
+// hash at the hasher's parameters in Confirmation.Secret (the Secret
 // encoding, with the history unchanged: the password is still the current
 // one), which the service writes conditional on Record.Version: a
 // concurrent password change wins and the sign-in fails with the store's
@@ -56,7 +56,7 @@ func (e *Engine) Challenge(ctx context.Context, req *verify.EngineChallenge) (*v
 // ErrHashTooCostly), a failed rehash, or ctx ending while waiting for the
 // hasher. Attempts are limited by the service per auth_session and by its
 // per-user limiter (PW-10).
-func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	if req.Request.Password == nil {
 		return nil, verify.InvalidField("password", "/password", "password is required")
 	}
@@ -80,7 +80,7 @@ func (e *Engine) Authenticate(ctx context.Context, req *verify.EngineAuthenticat
 	default:
 		return nil, fmt.Errorf("password: method %q: compare: %w", rec.ID, err)
 	}
-	a := &verify.Authentication{Method: req.Method, Record: req.Record}
+	a := &verify.Confirmation{Method: req.Method, Record: req.Record}
 	if !e.hasher.NeedsRehash(sec.Hash) {
 		return a, nil
 	}

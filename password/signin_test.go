@@ -22,7 +22,7 @@ var sessionSeq atomic.Int64
 // writeSignIn is the service's one store write of a successful sign-in:
 // store.SignIn with the Authentication's secret, conditional on the
 // record's version, consuming a fresh session id.
-func writeSignIn(ctx context.Context, st store.Methods, a *verify.Authentication) error {
+func writeSignIn(ctx context.Context, st store.Methods, a *verify.Confirmation) error {
 	var version int64
 	if a.Secret != nil {
 		version = a.Record.Version
@@ -37,7 +37,7 @@ func writeSignIn(ctx context.Context, st store.Methods, a *verify.Authentication
 // signInWith is one password sign-in with engine e against the stored
 // method id of subject, as the service runs it: read the record (a missing
 // one is passed as the zero Record), Challenge, Authenticate, writeSignIn.
-func (f *fixture) signInWith(e *Engine, subject, id, pw string) (*verify.Authentication, error) {
+func (f *fixture) signInWith(e *Engine, subject, id, pw string) (*verify.Confirmation, error) {
 	rec, err := f.store.Get(ctx, subject, id)
 	var m verify.Method
 	switch {
@@ -51,12 +51,12 @@ func (f *fixture) signInWith(e *Engine, subject, id, pw string) (*verify.Authent
 		}
 	}
 	sub := verify.Subject{ID: subject}
-	if _, err := e.Challenge(ctx, &verify.EngineChallenge{Subject: sub, Method: m, Record: rec}); err != nil {
+	if _, err := e.Challenge(ctx, &verify.EngineStart{Subject: sub, Method: m, Record: rec}); err != nil {
 		return nil, err
 	}
-	a, err := e.Authenticate(ctx, &verify.EngineAuthenticate{
+	a, err := e.Authenticate(ctx, &verify.EngineConfirm{
 		Subject: sub, Method: m, Record: rec, State: []byte("null"),
-		Request: verify.AuthenticateRequest{AuthSession: "s", Password: &pw},
+		Request: verify.VerifyRequest{AuthSession: "s", Password: &pw},
 	})
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func TestPasswordSignIn(t *testing.T) {
 		assert.Equal(t, "password_mismatch", verify.ReasonOf(err))
 		assert.Equal(t, "verify: the password is invalid", err.Error())
 	}
-	_, err = f.eng.Authenticate(ctx, &verify.EngineAuthenticate{Subject: alice, Record: before})
+	_, err = f.eng.Authenticate(ctx, &verify.EngineConfirm{Subject: alice, Record: before})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest, "password is required")
 	after, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
@@ -130,7 +130,7 @@ func TestUnknownPasswordMethodCostsAComparison(t *testing.T) {
 
 			cost := func(sub verify.Subject, r store.Method) (int64, error) {
 				n := hasher.computed.Load()
-				_, err := f.eng.Authenticate(ctx, &verify.EngineAuthenticate{Subject: sub, Record: r, Request: verify.AuthenticateRequest{Password: ptr("not the password")}})
+				_, err := f.eng.Authenticate(ctx, &verify.EngineConfirm{Subject: sub, Record: r, Request: verify.VerifyRequest{Password: ptr("not the password")}})
 				return hasher.computed.Load() - n, err
 			}
 			wrongCost, wrongErr := cost(alice, rec)
@@ -221,7 +221,7 @@ func TestPasswordSignInRehashes(t *testing.T) {
 	require.NoError(t, err)
 	rec, err := f.store.Get(ctx, alice.ID, id)
 	require.NoError(t, err)
-	a, err = eng2.Authenticate(ctx, &verify.EngineAuthenticate{Subject: alice, Record: rec, Request: verify.AuthenticateRequest{Password: ptr("third marmalade glacier")}})
+	a, err = eng2.Authenticate(ctx, &verify.EngineConfirm{Subject: alice, Record: rec, Request: verify.VerifyRequest{Password: ptr("third marmalade glacier")}})
 	require.NoError(t, err)
 	require.NotNil(t, a.Secret)
 	require.NoError(t, f.signIn(alice.ID, id, "third marmalade glacier"), "another sign-in, without a rehash, moves the version on")
@@ -275,7 +275,7 @@ func TestPasswordSignInCorruptRecord(t *testing.T) {
 		"too costly":     []byte(`{"v":1,"hash":"$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$c2FsdHNhbHRzYWx0c2FsdA"}`),
 	} {
 		rec := store.Method{ID: MethodID(alice.ID), Subject: alice.ID, Type: "password", Secret: secret, Version: 1}
-		_, err := f.eng.Authenticate(ctx, &verify.EngineAuthenticate{Subject: alice, Record: rec, Request: verify.AuthenticateRequest{Password: ptr(goodPassword)}})
+		_, err := f.eng.Authenticate(ctx, &verify.EngineConfirm{Subject: alice, Record: rec, Request: verify.VerifyRequest{Password: ptr(goodPassword)}})
 		require.Error(t, err, name)
 		assert.Nil(t, verify.Kind(err), "%s: %v", name, err)
 	}
@@ -291,8 +291,8 @@ func BenchmarkAuthenticate(b *testing.B) {
 	sec, err := Secret{Hash: enc}.Encode()
 	require.NoError(b, err)
 	pw := benchPasswords[0]
-	req := &verify.EngineAuthenticate{
-		Subject: alice, Request: verify.AuthenticateRequest{Password: &pw},
+	req := &verify.EngineConfirm{
+		Subject: alice, Request: verify.VerifyRequest{Password: &pw},
 		Record: store.Method{ID: MethodID(alice.ID), Subject: alice.ID, Type: "password", Secret: sec, Version: 1},
 	}
 	b.ReportAllocs()
@@ -308,7 +308,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 func BenchmarkAuthenticateUnknownMethod(b *testing.B) {
 	f := newFixture(b, Config{Hasher: testHasher(b)})
 	pw := benchPasswords[0]
-	req := &verify.EngineAuthenticate{Subject: alice, Request: verify.AuthenticateRequest{Password: &pw}}
+	req := &verify.EngineConfirm{Subject: alice, Request: verify.VerifyRequest{Password: &pw}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := f.eng.Authenticate(ctx, req); !errors.Is(err, verify.ErrInvalidProof) {

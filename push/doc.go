@@ -78,7 +78,7 @@
 //
 // # Sign-in
 //
-// Push implements verify.SignInEngine. Challenge sends the device a
+// Push implements verify.Engine. Challenge sends the device a
 // notification through Config.Notifier (Notification.Data: txtkn, c, dai,
 // sh, d, s) and records a transaction — SHA-256 of the transaction token
 // and of the challenge, the user and method, until the auth_session
@@ -101,7 +101,7 @@
 // after a rejection (SECURITY-CHECKLIST SI-09).
 //
 // Number matching (Config.NumberMatching, an extension): Challenge draws a
-// number for the sign-in page (verify.SignInState.MatchNumber), never sent
+// number for the sign-in page (verify.Challenge.MatchNumber), never sent
 // to the device; an approval counts only when its JWT carries the claim
 // "verifykit_number" with that number.
 //

@@ -61,7 +61,7 @@ func FuzzResolveHandler(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	if _, err := fx.push.Challenge(context.Background(), &verify.EngineChallenge{Subject: fx.alice, Method: *m, Record: rec, ExpiresAt: fx.clock.Now().Add(time.Hour)}); err != nil {
+	if _, err := fx.push.Challenge(context.Background(), &verify.EngineStart{Subject: fx.alice, Method: *m, Record: rec, ExpiresAt: fx.clock.Now().Add(time.Hour)}); err != nil {
 		f.Fatal(err)
 	}
 	n := sent[0]

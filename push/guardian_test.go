@@ -148,7 +148,7 @@ func (f *gfix) challenge(t *testing.T, sub verify.Subject, m *verify.Method) (*s
 	rec, err := f.store.Get(context.Background(), sub.ID, m.ID)
 	require.NoError(t, err)
 	before := len(f.out.sent)
-	st, err := f.push.Challenge(context.Background(), &verify.EngineChallenge{
+	st, err := f.push.Challenge(context.Background(), &verify.EngineStart{
 		Subject: sub, Method: *m, Record: rec, ExpiresAt: f.clock.Now().Add(5 * time.Minute),
 		Client: verify.Client{UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"},
 	})
@@ -161,9 +161,9 @@ func (f *gfix) challenge(t *testing.T, sub verify.Subject, m *verify.Method) (*s
 	return &signIn{state: state, match: st.MatchNumber, n: f.out.last(t), rec: rec, m: *m, sub: sub}, nil
 }
 
-func (f *gfix) authenticate(s *signIn) (*verify.Authentication, error) {
-	return f.push.Authenticate(context.Background(), &verify.EngineAuthenticate{
-		Subject: s.sub, Method: s.m, Record: s.rec, State: s.state, Request: verify.AuthenticateRequest{AuthSession: "x"},
+func (f *gfix) authenticate(s *signIn) (*verify.Confirmation, error) {
+	return f.push.Authenticate(context.Background(), &verify.EngineConfirm{
+		Subject: s.sub, Method: s.m, Record: s.rec, State: s.state, Request: verify.VerifyRequest{AuthSession: "x"},
 	})
 }
 
@@ -437,13 +437,13 @@ func TestAuthenticateIsBoundToItsMethod(t *testing.T) {
 	require.NoError(t, d.Allow(context.Background(), parse(t, s.n)))
 	recB, err := f.store.Get(context.Background(), f.bob.ID, mb.ID)
 	require.NoError(t, err)
-	_, err = f.push.Authenticate(context.Background(), &verify.EngineAuthenticate{
+	_, err = f.push.Authenticate(context.Background(), &verify.EngineConfirm{
 		Subject: f.bob, Method: *mb, Record: recB, State: s.state,
 	})
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
 	otp := "123456"
-	_, err = f.push.Authenticate(context.Background(), &verify.EngineAuthenticate{
-		Subject: f.alice, Method: *m, Record: s.rec, State: s.state, Request: verify.AuthenticateRequest{OTPCode: &otp},
+	_, err = f.push.Authenticate(context.Background(), &verify.EngineConfirm{
+		Subject: f.alice, Method: *m, Record: s.rec, State: s.state, Request: verify.VerifyRequest{OTPCode: &otp},
 	})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest, "push takes auth_session alone")
 	f.clock.Add(5 * time.Minute)

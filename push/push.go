@@ -131,7 +131,7 @@ type Config struct {
 	ClientIP func(r *http.Request) string
 	// NumberMatching asks the device to prove the user picked the number
 	// shown on the sign-in page: Challenge draws a two-digit number,
-	// returned to the host as SignInState.MatchNumber and never sent to the
+	// returned to the host as Challenge.MatchNumber and never sent to the
 	// device; an approval must carry it in the claim "verifykit_number"
 	// (an extension of Guardian's challenge response).
 	NumberMatching bool
@@ -228,8 +228,8 @@ func New(cfg Config, devices Store, limiter verify.Limiter) (*Push, error) {
 	if p.maxPolls == 0 {
 		p.maxPolls = DefaultMaxPolls
 	}
-	if p.maxPolls < 1 || p.maxPolls > verify.MaxMaxAttempts {
-		return nil, configErrorf("MaxPolls %d out of range [1, %d]", p.maxPolls, verify.MaxMaxAttempts)
+	if p.maxPolls < 1 || p.maxPolls > 100 {
+		return nil, configErrorf("MaxPolls %d out of range [1, 100]", p.maxPolls)
 	}
 	if p.startLimit == (verify.Limit{}) {
 		p.startLimit = verify.Limit{Requests: DefaultStartRequests, Window: DefaultStartWindow}
@@ -389,7 +389,7 @@ func (p *Push) Start(ctx context.Context, req *verify.EngineStart) (*verify.Chal
 // the ticket's hash is sealed in this auth_session (PU-03); a store
 // failure is a wrapped internal error.
 func (p *Push) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
-	if pr, one := req.Request.Proof(); !one || pr != verify.ProofNone {
+	if pr, one := req.Request.Proof(); !one || pr != "" {
 		return nil, verify.InvalidField("auth_session", "", "push-notification takes only auth_session")
 	}
 	var st pushState

@@ -20,7 +20,7 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Sign-in with a push method (verify.SignInEngine), Guardian's way:
+// Sign-in with a push method (verify.Engine), Guardian's way:
 //
 //  1. Challenge draws a transaction token (txtkn, 256 bits) and a challenge
 //     (128 bits), records their SHA-256 in the store (store.PushDevices)
@@ -114,16 +114,16 @@ type signInState struct {
 	Number string `json:"n,omitzero"` // the number to match, with NumberMatching
 }
 
-// Challenge implements verify.SignInEngine: it charges the user's
+// Challenge implements verify.Engine: it charges the user's
 // ChallengeLimit (verify.ErrRateLimited, nothing sent), records a new
 // transaction for this method until the auth_session expires, and sends
 // the device a notification through Config.Notifier. With NumberMatching,
-// SignInState.MatchNumber is the number to show the user.
+// Challenge.MatchNumber is the number to show the user.
 //
 // Errors: verify.ErrRateLimited; a wrapped internal error when there is no
 // Notifier, or the device record, the limiter, the store or the Notifier
 // fails.
-func (p *Push) Challenge(ctx context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (p *Push) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	if req.Subject.ID == "" || req.Record.ID == "" || req.ExpiresAt.IsZero() {
 		return nil, errors.New("push: sign-in challenge without a subject, method or expiry")
 	}
@@ -170,15 +170,15 @@ func (p *Push) Challenge(ctx context.Context, req *verify.EngineChallenge) (*ver
 	if err := p.notifier.Notify(ctx, dv, n); err != nil {
 		return nil, fmt.Errorf("push: notify: %w", err)
 	}
-	return &verify.SignInState{State: st, MatchNumber: st.Number}, nil
+	return &verify.Challenge{State: st, MatchNumber: st.Number}, nil
 }
 
-// Authenticate implements verify.SignInEngine, reading only: it succeeds
+// Authenticate implements verify.Engine, reading only: it succeeds
 // once the device approved this sign-in's transaction (Resolve). Until
 // the device answers it is verify.ErrPending, counted against the
 // session's poll budget (MaxAttempts); a rejection is
 // verify.ErrInvalidProof; an expired transaction verify.ErrExpired.
-func (p *Push) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (p *Push) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	r := req.Request
 	if r.OTPCode != nil || r.RecoveryCode != nil || r.Password != nil || r.AuthnResponse != nil {
 		return nil, verify.InvalidField("auth_session", "", "push-notification takes only auth_session")
@@ -207,7 +207,7 @@ func (p *Push) Authenticate(ctx context.Context, req *verify.EngineAuthenticate)
 		// approval; a missing or wrong one never approves.
 		return nil, verify.NewError(verify.ErrInvalidProof, "push_number_mismatch", "The number picked on the device was wrong")
 	}
-	return &verify.Authentication{Method: req.Method, Record: req.Record}, nil
+	return &verify.Confirmation{Method: req.Method, Record: req.Record}, nil
 }
 
 // numberReason is how an approval's matched number is recorded.

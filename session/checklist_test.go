@@ -364,7 +364,7 @@ func TestChecklist(t *testing.T) {
 			assert.Empty(t, *salts, "%s: no key derived", c.name)
 		}
 		// Under a larger cap, a 60 KiB salt is still refused before PBKDF2.
-		big, err := NewSealer(Config{Keys: []Key{{Password: testPassword}}, MaxTokenLen: MaxMaxTokenLen})
+		big, err := NewSealer(Config{Keys: []Key{{Password: testPassword}}, MaxTokenLen: maxMaxTokenLen})
 		require.NoError(t, err)
 		salts = derivations(big)
 		refuse(t, big, withSalt(strings.Repeat("a", 60<<10)), errSalt)

@@ -23,21 +23,21 @@ import (
 
 // Limits of Config and Key.
 const (
-	// MinPasswordLen is iron's minPasswordlength: a Key.Password has at
+	// minPasswordLen is iron's minPasswordlength: a Key.Password has at
 	// least this many characters.
-	MinPasswordLen = 32
+	minPasswordLen = 32
 	// minDistinct is the fewest distinct bytes a password may have: a
 	// tripwire for placeholders such as 32 × "x" or a repeated word, not an
 	// entropy estimate.
 	minDistinct = 8
 
 	DefaultMaxTokenLen = 4096
-	MinMaxTokenLen     = 256 // a one-block, id-less, no-expiry token is 228 bytes
-	MaxMaxTokenLen     = 64 << 10
+	minMaxTokenLen     = 256 // a one-block, id-less, no-expiry token is 228 bytes
+	maxMaxTokenLen     = 64 << 10
 
 	DefaultSkew = 60 * time.Second // iron timestampSkewSec
-	MaxSkew     = 60 * time.Second
-	MinSkew     = time.Millisecond
+	maxSkew     = 60 * time.Second
+	minSkew     = time.Millisecond
 )
 
 // The Fe26.2 format with @hapi/iron 7.0.1 defaults (see the package doc).
@@ -122,14 +122,14 @@ func NewSealer(cfg Config) (*Sealer, error) {
 	if s.maxLen == 0 {
 		s.maxLen = DefaultMaxTokenLen
 	}
-	if s.maxLen < MinMaxTokenLen || s.maxLen > MaxMaxTokenLen {
-		return nil, fmt.Errorf("session: MaxTokenLen %d out of range [%d, %d]", s.maxLen, MinMaxTokenLen, MaxMaxTokenLen)
+	if s.maxLen < minMaxTokenLen || s.maxLen > maxMaxTokenLen {
+		return nil, fmt.Errorf("session: MaxTokenLen %d out of range [%d, %d]", s.maxLen, minMaxTokenLen, maxMaxTokenLen)
 	}
 	if s.skew == 0 {
 		s.skew = DefaultSkew
 	}
-	if s.skew < MinSkew || s.skew > MaxSkew || s.skew%time.Millisecond != 0 {
-		return nil, fmt.Errorf("session: Skew %v out of range [%v, %v] or not whole milliseconds", cfg.Skew, MinSkew, MaxSkew)
+	if s.skew < minSkew || s.skew > maxSkew || s.skew%time.Millisecond != 0 {
+		return nil, fmt.Errorf("session: Skew %v out of range [%v, %v] or not whole milliseconds", cfg.Skew, minSkew, maxSkew)
 	}
 	seen := make(map[string]bool, len(cfg.Keys))
 	for i, k := range cfg.Keys {
@@ -156,8 +156,8 @@ func checkPassword(p string) error {
 	}
 	// Runes never outnumber JavaScript's UTF-16 length, so iron accepts
 	// every password accepted here.
-	if n := utf8.RuneCountInString(p); n < MinPasswordLen {
-		return fmt.Errorf("password has %d characters, fewer than %d; use 32 random bytes, encoded", n, MinPasswordLen)
+	if n := utf8.RuneCountInString(p); n < minPasswordLen {
+		return fmt.Errorf("password has %d characters, fewer than %d; use 32 random bytes, encoded", n, minPasswordLen)
 	}
 	var seen [256]bool
 	distinct := 0

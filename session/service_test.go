@@ -34,11 +34,11 @@ func (e *recoveryEngine) Confirm(_ context.Context, req *verify.EngineConfirm) (
 }
 
 // The recoveryEngine enrolls only: its sign-in half refuses.
-func (e *recoveryEngine) Challenge(context.Context, *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *recoveryEngine) Challenge(context.Context, *verify.EngineStart) (*verify.Challenge, error) {
 	return nil, errors.New("recoveryEngine: no sign-in")
 }
 
-func (e *recoveryEngine) Authenticate(context.Context, *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *recoveryEngine) Authenticate(context.Context, *verify.EngineConfirm) (*verify.Confirmation, error) {
 	return nil, errors.New("recoveryEngine: no sign-in")
 }
 

@@ -18,7 +18,7 @@
 // Five operations carry the security of verifykit and must be atomic in
 // the implementation (a mutex, a transaction, a conditional update), never
 // a read followed by a write in Go:
-//   - Sessions.Attempt counts an attempt and reports the new count;
+//   - Store.Attempt counts an attempt and reports the new count;
 //   - Methods.Commit consumes a session and saves a method, both or neither;
 //   - Methods.SignIn consumes a session and updates a method, both or
 //     neither;
@@ -103,15 +103,6 @@ type Commit struct {
 	MaxMethods int
 }
 
-// Sessions records what happens to auth_sessions.
-type Sessions interface {
-	// Attempt atomically records one attempt on session sid, which expires
-	// at expires, and returns the number of attempts made on it so far,
-	// this one included. It fails with ErrConsumed if sid was consumed.
-	// The count is forgotten once the session has expired.
-	Attempt(ctx context.Context, sid string, expires time.Time) (int, error)
-}
-
 // Methods stores confirmed authentication methods.
 type Methods interface {
 	// Commit consumes c.SessionID and saves c.Method atomically: both
@@ -146,13 +137,27 @@ type Methods interface {
 	// AdvanceCounter sets the counter of the method id of subject to n if n
 	// is greater than its current counter, and reports whether it did.
 	AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error)
-	SignInWriter
+	// SignIn consumes s.SessionID and updates the method s.MethodID of
+	// s.Subject atomically: both happen or neither. It returns the method
+	// as stored after the write, its version incremented. It fails, and
+	// writes nothing, with ErrConsumed if the session was consumed (by
+	// Commit or SignIn), else ErrNotFound if the method does not exist for
+	// s.Subject, else ErrConflict if s.Version is non-zero and not the
+	// stored version, else ErrStale if s.Counter is positive and not
+	// greater than the stored counter. Of concurrent sign-ins with one
+	// session, or at one Version, or to one Counter, exactly one succeeds.
+	SignIn(ctx context.Context, s SignIn) (Method, error)
 }
 
-// Store is the storage a verify.Service needs.
+// Store is the storage a verify.Service needs: the methods, and what
+// happens to auth_sessions.
 type Store interface {
-	Sessions
 	Methods
+	// Attempt atomically records one attempt on session sid, which expires
+	// at expires, and returns the number of attempts made on it so far,
+	// this one included. It fails with ErrConsumed if sid was consumed.
+	// The count is forgotten once the session has expired.
+	Attempt(ctx context.Context, sid string, expires time.Time) (int, error)
 }
 
 // Purger is implemented by stores that keep expired records until asked:
@@ -197,18 +202,4 @@ type SignIn struct {
 	Attrs []byte
 	// Secret, when non-nil, replaces the method's secret.
 	Secret []byte
-}
-
-// SignInWriter writes sign-ins; it is part of Methods.
-type SignInWriter interface {
-	// SignIn consumes s.SessionID and updates the method s.MethodID of
-	// s.Subject atomically: both happen or neither. It returns the method
-	// as stored after the write, its version incremented. It fails, and
-	// writes nothing, with ErrConsumed if the session was consumed (by
-	// Commit or SignIn), else ErrNotFound if the method does not exist for
-	// s.Subject, else ErrConflict if s.Version is non-zero and not the
-	// stored version, else ErrStale if s.Counter is positive and not
-	// greater than the stored counter. Of concurrent sign-ins with one
-	// session, or at one Version, or to one Counter, exactly one succeeds.
-	SignIn(ctx context.Context, s SignIn) (Method, error)
 }

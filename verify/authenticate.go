@@ -31,7 +31,7 @@ func (s *Service) Challenge(ctx context.Context, sub Subject, methodID string, c
 	if err != nil {
 		return nil, err
 	}
-	return s.challenge(ctx, &EngineChallenge{Subject: sub, Method: m, Record: rec, Client: client}, m.Type)
+	return s.challenge(ctx, &EngineStart{Subject: sub, Method: m, Record: rec, Client: client}, m.Type)
 }
 
 // ChallengePasskey starts a usernameless passkey sign-in: no user is known
@@ -41,12 +41,12 @@ func (s *Service) Challenge(ctx context.Context, sub Subject, methodID string, c
 // AuthenticatePasskey accepts it, and the credential the assertion names
 // says who signs in.
 func (s *Service) ChallengePasskey(ctx context.Context, client Client) (*SignInChallenge, error) {
-	return s.challenge(ctx, &EngineChallenge{Client: client}, TypePasskey)
+	return s.challenge(ctx, &EngineStart{Client: client}, TypePasskey)
 }
 
 // challenge runs a sign-in challenge of type t for ec (ec.Method zero for
 // a usernameless passkey sign-in) and seals it.
-func (s *Service) challenge(ctx context.Context, ec *EngineChallenge, t Type) (*SignInChallenge, error) {
+func (s *Service) challenge(ctx context.Context, ec *EngineStart, t Type) (*SignInChallenge, error) {
 	ev := Event{Kind: EventSignInFailed, Subject: ec.Subject.ID, Type: t, MethodID: ec.Method.ID, Client: ec.Client}
 	se, ok := s.engines[t]
 	if !ok {
@@ -108,7 +108,7 @@ func (s *Service) challenge(ctx context.Context, ec *EngineChallenge, t Type) (*
 // used) and a secret changed concurrently (a recovery code used twice)
 // fail with ErrInvalidProof; a second use of the auth_session with
 // ErrAlreadyUsed.
-func (s *Service) Authenticate(ctx context.Context, sub Subject, methodID string, req AuthenticateRequest, client Client) (*SignIn, error) {
+func (s *Service) Authenticate(ctx context.Context, sub Subject, methodID string, req VerifyRequest, client Client) (*SignIn, error) {
 	if err := checkSubject(sub); err != nil {
 		s.emit(ctx, Event{Kind: EventSignInFailed, MethodID: methodID, Reason: ReasonOf(err), Client: client})
 		return nil, err
@@ -122,13 +122,13 @@ func (s *Service) Authenticate(ctx context.Context, sub Subject, methodID string
 // the stored user handle; SignIn.Subject is the credential's owner. It
 // runs the steps of Authenticate, binding the session to no subject and
 // no method.
-func (s *Service) AuthenticatePasskey(ctx context.Context, req AuthenticateRequest, client Client) (*SignIn, error) {
+func (s *Service) AuthenticatePasskey(ctx context.Context, req VerifyRequest, client Client) (*SignIn, error) {
 	return s.authenticate(ctx, Subject{}, "", &req, client)
 }
 
 // authenticate is Authenticate for sub and methodID, or, with both zero,
 // AuthenticatePasskey.
-func (s *Service) authenticate(ctx context.Context, sub Subject, methodID string, req *AuthenticateRequest, client Client) (*SignIn, error) {
+func (s *Service) authenticate(ctx context.Context, sub Subject, methodID string, req *VerifyRequest, client Client) (*SignIn, error) {
 	in, p, err := s.signIn(ctx, sub, methodID, req, client)
 	ev := Event{Time: s.now(), Subject: sub.ID, Type: p.Type, MethodID: methodID, Client: client}
 	if err != nil {
@@ -141,7 +141,7 @@ func (s *Service) authenticate(ctx context.Context, sub Subject, methodID string
 	return in, nil
 }
 
-func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req *AuthenticateRequest, client Client) (*SignIn, sealedSession, error) {
+func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req *VerifyRequest, client Client) (*SignIn, sealedSession, error) {
 	// 1. Open the auth_session.
 	p, err := s.open(req.AuthSession, signInPurpose)
 	if err != nil {
@@ -165,7 +165,7 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 	if err := s.countAttempt(ctx, &p, e, "request a new challenge"); err != nil {
 		return nil, p, err
 	}
-	in, err := s.check(ctx, e, &p, &EngineAuthenticate{
+	in, err := s.check(ctx, e, &p, &EngineConfirm{
 		Subject: sub, State: []byte(p.State), Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),
 	})
 	if err != nil && Kind(err) == nil {
@@ -177,7 +177,7 @@ func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req 
 
 // check runs steps 4 to 6 of Authenticate on an opened, bound and counted
 // session: read the method, let the engine check the proof, commit.
-func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *EngineAuthenticate) (*SignIn, error) {
+func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *EngineConfirm) (*SignIn, error) {
 	// 4. Read the method, after the attempt was counted.
 	if p.Pending != "" {
 		rec, m, err := s.load(ctx, ea.Subject, p.Pending)
@@ -219,8 +219,8 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	case rec.ID == "" || rec.Subject == "":
 		return nil, fmt.Errorf("verify: %s engine returned no method for a usernameless sign-in", p.Type)
 	}
-	t, err := ParseType(rec.Type)
-	if err != nil || !t.WebAuthn() && p.Pending == "" {
+	t := Type(rec.Type)
+	if !t.Valid() || !t.WebAuthn() && p.Pending == "" {
 		return nil, fmt.Errorf("verify: %s engine authenticated a method of type %q", p.Type, rec.Type)
 	}
 	// 6. Consume the session and update the method, atomically. The
@@ -271,58 +271,26 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	return &SignIn{Subject: rec.Subject, Method: out, RecoveryCode: a.RecoveryCode}, nil
 }
 
-// The proof an authentication of each type carries (AuthenticateRequest).
-const (
-	signInProofNone = iota
-	signInProofOTPCode
-	signInProofRecoveryCode
-	signInProofPassword
-	signInProofAuthnResponse
-)
-
-// signInProof returns the proof a sign-in with a method of type t carries.
-func signInProof(t Type) (int, string) {
+// signInProof returns the request member that carries the proof of a
+// sign-in with a method of type t ("" for push-notification).
+func signInProof(t Type) string {
 	switch t {
-	case TypeTOTP, TypePhone, TypeEmail:
-		return signInProofOTPCode, "otp_code"
 	case TypeRecoveryCode:
-		return signInProofRecoveryCode, "recovery_code"
+		return "recovery_code"
 	case TypePassword:
-		return signInProofPassword, "password"
-	case TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming:
-		return signInProofAuthnResponse, "authn_response"
+		return "password"
+	case TypePushNotification:
+		return ""
 	}
-	return signInProofNone, ""
+	return t.Proof()
 }
 
 // checkSignInProof binds the proof in req to the sealed method type: exactly
 // the one member the type takes, and no other (push-notification: none).
-func checkSignInProof(t Type, req *AuthenticateRequest) error {
-	n, got := 0, signInProofNone
-	for _, present := range []struct {
-		ok    bool
-		proof int
-	}{
-		{req.OTPCode != nil, signInProofOTPCode},
-		{req.RecoveryCode != nil, signInProofRecoveryCode},
-		{req.Password != nil, signInProofPassword},
-		{req.AuthnResponse != nil, signInProofAuthnResponse},
-	} {
-		if present.ok {
-			n, got = n+1, present.proof
-		}
+func checkSignInProof(t Type, req *VerifyRequest) error {
+	got, one := req.Proof()
+	if want := signInProof(t); !one || got != want {
+		return proofShape(t, want)
 	}
-	want, name := signInProof(t)
-	if n <= 1 && got == want {
-		return nil
-	}
-	f := FieldError{Field: name, Pointer: "/" + name, Detail: fmt.Sprintf("%s requires %s and no other proof", t, name)}
-	if want == signInProofNone {
-		f = FieldError{Field: "auth_session", Detail: fmt.Sprintf("%s takes only auth_session", t)}
-	}
-	return &Error{
-		Kind: ErrInvalidRequest, Reason: "proof_shape",
-		Detail: "The payload does not match the authentication method type of the auth_session",
-		Fields: []FieldError{f},
-	}
+	return nil
 }

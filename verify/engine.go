@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/verifykit/verifykit/store"
 )
 
 // Subject is the authenticated user a request acts for. The host server
@@ -44,27 +46,41 @@ type StartRequest struct {
 	Mediation string
 }
 
-// VerifyRequest is the body of POST /authentication-methods/{id}/verify.
-// A nil pointer or nil raw message means the field was absent.
+// VerifyRequest is the body of POST /authentication-methods/{id}/verify
+// (an enrollment's proof) and of POST .../{id}/authenticate and
+// POST /passkey/authenticate (a sign-in's proof), transport-free. A nil
+// pointer or nil raw message means the member was absent. A request
+// carries at most one proof, the one its method type takes: Verify
+// accepts otp_code, authn_response or new_password (Type.Proof);
+// Authenticate accepts otp_code, recovery_code, password or
+// authn_response.
 type VerifyRequest struct {
 	AuthSession   string
-	OTPCode       *string
-	AuthnResponse json.RawMessage
-	NewPassword   *string
+	OTPCode       *string         // totp, email, phone
+	AuthnResponse json.RawMessage // passkey, webauthn-platform, webauthn-roaming
+	NewPassword   *string         // password enrollment
+	RecoveryCode  *string         // recovery-code sign-in
+	Password      *string         // password sign-in
 }
 
-// Proof returns the kind of proof r carries, and whether it carries exactly
-// one (a body with two proofs is malformed).
-func (r *VerifyRequest) Proof() (Proof, bool) {
-	n, p := 0, ProofNone
-	if r.OTPCode != nil {
-		n, p = n+1, ProofOTPCode
-	}
-	if r.AuthnResponse != nil {
-		n, p = n+1, ProofAuthnResponse
-	}
-	if r.NewPassword != nil {
-		n, p = n+1, ProofNewPassword
+// Proof returns the member that carries r's proof ("" for none, as
+// Type.Proof names them), and whether r carries at most one (a body with
+// two proofs is malformed).
+func (r *VerifyRequest) Proof() (string, bool) {
+	n, p := 0, ""
+	for _, m := range []struct {
+		present bool
+		name    string
+	}{
+		{r.OTPCode != nil, "otp_code"},
+		{r.AuthnResponse != nil, "authn_response"},
+		{r.NewPassword != nil, "new_password"},
+		{r.RecoveryCode != nil, "recovery_code"},
+		{r.Password != nil, "password"},
+	} {
+		if m.present {
+			n, p = n+1, m.name
+		}
 	}
 	return p, n <= 1
 }
@@ -84,8 +100,12 @@ type Enrollment struct {
 	ExpiresAt time.Time `json:"-"` // when the auth_session expires
 }
 
-// EngineStart is what an engine's Start receives.
+// EngineStart is what an engine's Start (an enrollment) or Challenge (a
+// sign-in) receives. Request, MethodID and Identity are set for Start
+// only; Method and Record for Challenge only.
 type EngineStart struct {
+	// Subject is the user; zero for a usernameless passkey sign-in, when
+	// Method and Record are zero too.
 	Subject Subject
 	Request StartRequest
 	Client  Client
@@ -100,6 +120,10 @@ type EngineStart struct {
 	// Request.IdentityUserID; empty (an engine called outside a Service)
 	// means Subject.ID.
 	Identity string
+	// Method and Record are the stored method to sign in with: its decoded
+	// attributes, and its record (Secret, CredentialID, Counter, Version).
+	Method Method
+	Record store.Method
 }
 
 // IdentityOf returns the identity an enrollment is for: s.Identity, or
@@ -111,11 +135,13 @@ func (s *EngineStart) IdentityOf() string {
 	return s.Subject.ID
 }
 
-// Challenge is what an engine's Start returns.
+// Challenge is what an engine's Start or Challenge returns. PendingID,
+// MethodID, BarcodeURI, ManualInputCode, RecoveryCode and Policy are for
+// an enrollment only, MatchNumber for a sign-in only.
 type Challenge struct {
-	// State is sealed into the auth_session and handed back to Confirm.
-	// It is encrypted and authenticated, but keep it minimal: hashes of
-	// codes rather than codes.
+	// State is sealed into the auth_session and handed back to Confirm or
+	// Authenticate. It is encrypted and authenticated, but keep it
+	// minimal: hashes of codes rather than codes.
 	State any
 	// PendingID, when set, is the id of the enrollment in the creation
 	// response and the verify path (e.g. "passkey|new"); by default it is
@@ -128,43 +154,70 @@ type Challenge struct {
 	BarcodeURI           string
 	ManualInputCode      string
 	RecoveryCode         string
-	AuthnParamsPublicKey json.RawMessage
+	AuthnParamsPublicKey json.RawMessage // WebAuthn creation or request options
 	Policy               json.RawMessage
+	// MatchNumber is the number a push sign-in with number matching shows
+	// the user; the service copies it into SignInChallenge.MatchNumber.
+	MatchNumber string
 }
 
-// EngineConfirm is what an engine's Confirm receives, after the service
-// has opened the auth_session, bound it to the caller, the path and the
-// proof kind, and counted the attempt.
+// EngineConfirm is what an engine's Confirm or Authenticate receives,
+// after the service has opened the auth_session, bound it to the caller,
+// the path and the proof kind, and counted the attempt.
 type EngineConfirm struct {
-	Subject  Subject
-	MethodID string          // id the confirmed method will get
-	State    json.RawMessage // the Challenge.State sealed at start
+	Subject Subject // zero for a usernameless passkey sign-in
+	// MethodID (Confirm only) is the id the confirmed method will get.
+	MethodID string
+	// Method and Record (Authenticate only) are the stored method, read
+	// after the attempt was counted; zero for a usernameless passkey
+	// sign-in, whose engine finds the method by the credential id of the
+	// assertion.
+	Method   Method
+	Record   store.Method
+	State    json.RawMessage // the Challenge.State sealed at the start
 	Request  VerifyRequest
 	Client   Client
 	IssuedAt time.Time // when the auth_session was issued
 }
 
-// Confirmation is what an engine's Confirm returns: the method to save and
-// what must be stored with it, written atomically with consuming the
-// auth_session.
+// Confirmation is what an engine's Confirm or Authenticate returns: a pure
+// check's verdict and what the service writes, atomically with consuming
+// the auth_session (store.Commit for an enrollment, store.SignIn for a
+// sign-in).
 type Confirmation struct {
-	// Method is the confirmed method. ID, Type, Subject, Confirmed, Usage
-	// and CreatedAt are filled by the service when left zero.
+	// Method is the method confirmed or signed in with. For Confirm, ID,
+	// Type, Subject, Confirmed, Usage and CreatedAt are filled by the
+	// service when left zero. For Authenticate it carries any attribute
+	// the check changed (a WebAuthn credential's BackedUp flag); zero
+	// means the stored attributes, and the service sets LastAuthAt.
 	Method Method
+	// Record (Authenticate only) is the method's store record as read: the
+	// service writes against Record.Subject, Record.ID and, when Secret is
+	// set, Record.Version.
+	Record store.Method
 	// Secret is engine-private state kept with the method (a TOTP key, a
-	// keyed hash of a recovery code, a password hash and its history). It
-	// is never serialized to clients; persistent stores encrypt it at rest.
+	// keyed hash of a recovery code, a password hash and its history),
+	// never serialized to clients; persistent stores encrypt it at rest.
+	// At sign-in a non-nil Secret replaces the stored one (a recovery
+	// code's new hash, a rehashed password), conditional on
+	// Record.Version, so that of concurrent uses of one secret exactly one
+	// succeeds.
 	Secret []byte
-	// CredentialID, when set, must be unique across all users
-	// (WebAuthn §7.1 step 26); saving a duplicate fails.
+	// CredentialID (Confirm only), when set, must be unique across all
+	// users (WebAuthn §7.1 step 26); saving a duplicate fails.
 	CredentialID []byte
-	// Counter is the method's initial monotonic counter: the TOTP time step
-	// that was matched (RFC 6238 §5.2), or the WebAuthn signature counter.
+	// Counter is the method's monotonic counter: the TOTP time step that
+	// was matched (RFC 6238 §5.2), or the WebAuthn signature counter. At
+	// sign-in, when positive, the store refuses the write unless it is
+	// greater than the stored one (a replay or a cloned authenticator).
 	Counter int64
-	// Replace, when non-zero, replaces the existing method of the same id
-	// whose store version is Replace (optimistic concurrency); zero inserts
-	// a new method and fails if the id exists.
+	// Replace (Confirm only), when non-zero, replaces the existing method
+	// of the same id whose store version is Replace (optimistic
+	// concurrency); zero inserts a new method and fails if the id exists.
 	Replace int64
+	// RecoveryCode (Authenticate only) is shown once in
+	// SignIn.RecoveryCode.
+	RecoveryCode string
 }
 
 // Engine implements one method type: its enrollment (Start, Confirm) and
@@ -179,8 +232,8 @@ type Engine interface {
 	Type() Type
 	Start(ctx context.Context, req *EngineStart) (*Challenge, error)
 	Confirm(ctx context.Context, req *EngineConfirm) (*Confirmation, error)
-	Challenge(ctx context.Context, req *EngineChallenge) (*SignInState, error)
-	Authenticate(ctx context.Context, req *EngineAuthenticate) (*Authentication, error)
+	Challenge(ctx context.Context, req *EngineStart) (*Challenge, error)
+	Authenticate(ctx context.Context, req *EngineConfirm) (*Confirmation, error)
 }
 
 // AttemptLimiter is implemented by engines whose confirm attempts need

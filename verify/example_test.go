@@ -69,7 +69,7 @@ func Example() {
 		Confirmed bool           `json:"confirmed"`
 		Usage     []verify.Usage `json:"usage"`
 		CreatedAt string         `json:"created_at"`
-	}{m.Type, m.Confirmed, m.Usage, verify.Timestamp(m.CreatedAt)})
+	}{m.Type, m.Confirmed, m.Usage, m.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")})
 	fmt.Println(string(b))
 
 	_, err = svc.Verify(ctx, user, en.ID, req, verify.Client{})

@@ -9,12 +9,6 @@ import (
 	"unicode/utf8"
 )
 
-// AllowIdentityFunc decides whether sub may enroll a method for the
-// identity identityUserID, which is not sub.ID (a linked identity): nil
-// approves it; an error refuses it — return a *Error of kind ErrForbidden
-// for a refusal; any other error is an internal failure (a 5xx).
-type AllowIdentityFunc func(ctx context.Context, sub Subject, identityUserID string) error
-
 // Connectioner is implemented by engines that serve one database
 // connection (password.Engine): its name is one of the connections a start
 // request may name unless Config.Connections lists them explicitly.
@@ -25,7 +19,7 @@ type Connectioner interface {
 // identityRule is the one identity-binding rule of every engine that
 // takes identity_user_id or connection (issue 16 item 1; AB-01, AB-02).
 type identityRule struct {
-	allow       AllowIdentityFunc
+	allow       func(ctx context.Context, sub Subject, identityUserID string) error
 	connections []string
 }
 

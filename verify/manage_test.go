@@ -15,7 +15,7 @@ func (f *fixture) enroll(t *testing.T, sub verify.Subject, typ verify.Type) *ver
 	t.Helper()
 	en := f.start(t, sub, typ)
 	req := verify.VerifyRequest{}
-	if typ.Proof() == verify.ProofOTPCode {
+	if typ.Proof() == "otp_code" {
 		req.OTPCode = code("123456")
 	}
 	m, err := f.verify(sub, en, req)

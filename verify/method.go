@@ -78,9 +78,9 @@ func (c *WebAuthnCredential) DeviceType() string {
 	return "single_device"
 }
 
-// Timestamp formats a time the way the spec's date-time fields are written:
+// timestamp formats a time the way the spec's date-time fields are written:
 // RFC 3339 in UTC with exactly three fractional digits.
-func Timestamp(t time.Time) string {
+func timestamp(t time.Time) string {
 	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 }
 
@@ -117,12 +117,12 @@ func (m Method) MarshalJSON() ([]byte, error) {
 	if !m.Type.Valid() {
 		return nil, fmt.Errorf("verify: cannot marshal method of unknown type %q", m.Type)
 	}
-	w := wireMethod{ID: m.ID, Type: m.Type, Usage: m.Usage, CreatedAt: Timestamp(m.CreatedAt)}
+	w := wireMethod{ID: m.ID, Type: m.Type, Usage: m.Usage, CreatedAt: timestamp(m.CreatedAt)}
 	if w.Usage == nil {
 		w.Usage = []Usage{}
 	}
 	if !m.LastAuthAt.IsZero() && m.Type != TypePassword {
-		w.LastAuthAt = Timestamp(m.LastAuthAt)
+		w.LastAuthAt = timestamp(m.LastAuthAt)
 	}
 	// Every type but password and passkey is an AuthenticationMethodMfaBase,
 	// which requires "confirmed"; all of those but recovery-code have "name".
@@ -137,7 +137,7 @@ func (m Method) MarshalJSON() ([]byte, error) {
 	case TypePassword:
 		w.IdentityUserID = m.IdentityUserID
 		if !m.LastPasswordReset.IsZero() {
-			w.LastPasswordReset = Timestamp(m.LastPasswordReset)
+			w.LastPasswordReset = timestamp(m.LastPasswordReset)
 		}
 	case TypePhone:
 		w.PhoneNumber = m.PhoneNumber

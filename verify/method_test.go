@@ -62,17 +62,14 @@ func TestMethodJSONRefused(t *testing.T) {
 }
 
 func TestTypes(t *testing.T) {
-	for _, typ := range verify.Types {
-		got, err := verify.ParseType(string(typ))
-		require.NoError(t, err)
-		assert.Equal(t, typ, got)
+	for _, typ := range verify.Types() {
+		assert.True(t, typ.Valid(), typ)
 	}
-	_, err := verify.ParseType("Totp")
-	require.Error(t, err, "types are case-sensitive")
-	assert.Equal(t, verify.ProofOTPCode, verify.TypePhone.Proof())
-	assert.Equal(t, verify.ProofAuthnResponse, verify.TypeWebAuthnPlatform.Proof())
-	assert.Equal(t, verify.ProofNewPassword, verify.TypePassword.Proof())
-	assert.Equal(t, verify.ProofNone, verify.TypePushNotification.Proof())
+	assert.False(t, verify.Type("Totp").Valid(), "types are case-sensitive")
+	assert.Equal(t, "otp_code", verify.TypePhone.Proof())
+	assert.Equal(t, "authn_response", verify.TypeWebAuthnPlatform.Proof())
+	assert.Equal(t, "new_password", verify.TypePassword.Proof())
+	assert.Equal(t, "", verify.TypePushNotification.Proof())
 	assert.Equal(t, []verify.Usage{verify.UsagePrimary}, verify.TypePasskey.DefaultUsage())
 	assert.Equal(t, []verify.Usage{verify.UsageSecondary}, verify.TypeWebAuthnPlatform.DefaultUsage())
 }

@@ -56,9 +56,9 @@ func (m *Method) Record() (store.Method, error) {
 // MethodFromRecord decodes a store record into a Method. A stored method
 // is confirmed by definition.
 func MethodFromRecord(r store.Method) (Method, error) {
-	t, err := ParseType(r.Type)
-	if err != nil {
-		return Method{}, fmt.Errorf("verify: stored method %q: %w", r.ID, err)
+	t := Type(r.Type)
+	if !t.Valid() {
+		return Method{}, fmt.Errorf("verify: stored method %q: unknown method type %q", r.ID, r.Type)
 	}
 	var a storedAttrs
 	if err := json.Unmarshal(r.Attrs, &a); err != nil {

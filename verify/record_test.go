@@ -51,7 +51,7 @@ func TestStoredRecordsOfEarlierVersionsStillDecode(t *testing.T) {
 // or none, comes back from its record as it was.
 func TestRecordRoundTrips(t *testing.T) {
 	at := time.Date(2026, 11, 27, 1, 2, 3, 456789000, time.UTC)
-	for _, typ := range Types {
+	for _, typ := range Types() {
 		for _, m := range []Method{
 			{ID: string(typ) + "|1", Type: typ, Subject: "auth0|alice", Confirmed: true, Name: "<n> & \u2028", Usage: []Usage{UsagePrimary, UsageSecondary},
 				CreatedAt: at, LastAuthAt: at.Add(time.Hour), PhoneNumber: "+15551234567", PreferredAuthenticationMethod: "sms",
@@ -80,4 +80,15 @@ func TestUnreadableRecordIsAnError(t *testing.T) {
 	}
 	_, err := MethodFromRecord(store.Method{ID: "x|1", Type: "sms", Attrs: []byte(`{}`)})
 	assert.Error(t, err)
+}
+
+func TestNewMethodID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id, err := newMethodID(TypePhone)
+		require.NoError(t, err)
+		require.Regexp(t, `^phone\|dev_[A-Za-z0-9]{16}$`, id)
+		require.False(t, seen[id])
+		seen[id] = true
+	}
 }

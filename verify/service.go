@@ -29,13 +29,13 @@ var _ Verifier = (*Service)(nil)
 // Limits of Config.
 const (
 	DefaultSessionTTL = 5 * time.Minute
-	MinSessionTTL     = 30 * time.Second
+	minSessionTTL     = 30 * time.Second
 	// MaxSessionTTL bounds every auth_session: NIST SP 800-63B invalidates
 	// out-of-band secrets after 10 minutes, WebAuthn recommends ceremony
 	// timeouts of at most 10 minutes (§13.4.3).
 	MaxSessionTTL      = 10 * time.Minute
 	DefaultMaxAttempts = 5
-	MaxMaxAttempts     = 100
+	maxMaxAttempts     = 100
 )
 
 // Config configures a Service. The zero value of each optional field is
@@ -58,7 +58,8 @@ type Config struct {
 	SessionTTL time.Duration
 	// MaxAttempts is how many confirm attempts one auth_session allows, the
 	// successful one included; after that it is void. Default 5; range
-	// [1, 100]. Engines implementing AttemptLimiter override it.
+	// [1, 100]. Engines implementing AttemptLimiter override it, within
+	// the same range.
 	MaxAttempts int
 	// MaxMethods bounds how many methods one user may have. Start refuses a
 	// new enrollment beyond it (early, before a code is sent), and the
@@ -74,10 +75,12 @@ type Config struct {
 	AllowNoPrimary bool
 	// AllowIdentity decides, for every engine, whether a start request may
 	// name an identity_user_id other than the subject's own (a linked
-	// identity). nil, the default, refuses every other identity with
-	// ErrForbidden: a user enrolls methods only for themself. Engines
-	// receive the decided identity in EngineStart.Identity.
-	AllowIdentity AllowIdentityFunc
+	// identity): it returns nil to approve, a *Error of kind ErrForbidden
+	// to refuse; any other error is an internal failure. nil, the default,
+	// refuses every other identity with ErrForbidden: a user enrolls
+	// methods only for themself. Engines receive the decided identity in
+	// EngineStart.Identity.
+	AllowIdentity func(ctx context.Context, sub Subject, identityUserID string) error
 	// Connections are the database connections a start request may name;
 	// a request naming another is refused (ErrInvalidRequest, "unknown
 	// connection"). nil means the connections of the engines implementing
@@ -139,8 +142,8 @@ func NewService(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("verify: two engines for type %s", t)
 		}
 		if l, ok := e.(AttemptLimiter); ok {
-			if n := l.MaxAttempts(); n < 1 || n > MaxMaxAttempts {
-				return nil, fmt.Errorf("verify: engine %s MaxAttempts %d out of range [1, %d]", t, n, MaxMaxAttempts)
+			if n := l.MaxAttempts(); n < 1 || n > maxMaxAttempts {
+				return nil, fmt.Errorf("verify: engine %s MaxAttempts %d out of range [1, %d]", t, n, maxMaxAttempts)
 			}
 		}
 		s.engines[t] = e
@@ -159,14 +162,14 @@ func NewService(cfg Config) (*Service, error) {
 	if s.ttl == 0 {
 		s.ttl = DefaultSessionTTL
 	}
-	if s.ttl < MinSessionTTL || s.ttl > MaxSessionTTL {
-		return nil, fmt.Errorf("verify: SessionTTL %v out of range [%v, %v]", s.ttl, MinSessionTTL, MaxSessionTTL)
+	if s.ttl < minSessionTTL || s.ttl > MaxSessionTTL {
+		return nil, fmt.Errorf("verify: SessionTTL %v out of range [%v, %v]", s.ttl, minSessionTTL, MaxSessionTTL)
 	}
 	if s.maxAttempts == 0 {
 		s.maxAttempts = DefaultMaxAttempts
 	}
-	if s.maxAttempts < 1 || s.maxAttempts > MaxMaxAttempts {
-		return nil, fmt.Errorf("verify: MaxAttempts %d out of range [1, %d]", s.maxAttempts, MaxMaxAttempts)
+	if s.maxAttempts < 1 || s.maxAttempts > maxMaxAttempts {
+		return nil, fmt.Errorf("verify: MaxAttempts %d out of range [1, %d]", s.maxAttempts, maxMaxAttempts)
 	}
 	if s.maxMethods == 0 {
 		s.maxMethods = MaxListed
@@ -186,7 +189,7 @@ func (s *Service) Engine(t Type) (Engine, bool) {
 // Types returns the method types s serves, in spec order.
 func (s *Service) Types() []Type {
 	var ts []Type
-	for _, t := range Types {
+	for _, t := range Types() {
 		if _, ok := s.engines[t]; ok {
 			ts = append(ts, t)
 		}
@@ -242,7 +245,7 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 	if err != nil {
 		return nil, err
 	}
-	mid, err := NewMethodID(req.Type)
+	mid, err := newMethodID(req.Type)
 	if err != nil {
 		return nil, err
 	}
@@ -491,25 +494,22 @@ func (s *Service) seal(p *sealedSession, state any) (string, error) {
 func checkProof(t Type, req *VerifyRequest) error {
 	got, one := req.Proof()
 	if !one || got != t.Proof() {
-		return &Error{
-			Kind: ErrInvalidRequest, Reason: "proof_shape",
-			Detail: "The payload does not match the authentication method type of the auth_session",
-			Fields: []FieldError{proofField(t)},
-		}
+		return proofShape(t, t.Proof())
 	}
 	return nil
 }
 
-func proofField(t Type) FieldError {
-	switch t.Proof() {
-	case ProofOTPCode:
-		return FieldError{Field: "otp_code", Pointer: "/otp_code", Detail: fmt.Sprintf("%s requires otp_code and no other proof", t)}
-	case ProofAuthnResponse:
-		return FieldError{Field: "authn_response", Pointer: "/authn_response", Detail: fmt.Sprintf("%s requires authn_response and no other proof", t)}
-	case ProofNewPassword:
-		return FieldError{Field: "new_password", Pointer: "/new_password", Detail: "password requires new_password and no other proof"}
-	default:
-		return FieldError{Field: "auth_session", Pointer: "", Detail: fmt.Sprintf("%s takes only auth_session", t)}
+// proofShape is the error for a request whose proof is not exactly the
+// member want that a method of type t takes ("" for none).
+func proofShape(t Type, want string) error {
+	f := FieldError{Field: want, Pointer: "/" + want, Detail: fmt.Sprintf("%s requires %s and no other proof", t, want)}
+	if want == "" {
+		f = FieldError{Field: "auth_session", Detail: fmt.Sprintf("%s takes only auth_session", t)}
+	}
+	return &Error{
+		Kind: ErrInvalidRequest, Reason: "proof_shape",
+		Detail: "The payload does not match the authentication method type of the auth_session",
+		Fields: []FieldError{f},
 	}
 }
 
@@ -534,9 +534,9 @@ func (s *Service) emit(ctx context.Context, e Event) {
 // idAlphabet is the alphabet of method ids' random part (62 symbols).
 const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// NewMethodID returns a fresh method id "<type>|dev_<16 random symbols>"
+// newMethodID returns a fresh method id "<type>|dev_<16 random symbols>"
 // (about 95 bits from crypto/rand).
-func NewMethodID(t Type) (string, error) {
+func newMethodID(t Type) (string, error) {
 	b := make([]byte, 0, 16)
 	buf := make([]byte, 32)
 	for len(b) < 16 {

@@ -43,26 +43,26 @@ func testSI01(t *testing.T) {
 
 	// Purposes do not cross, in either direction.
 	en, enCode := f.startTOTP(t, alice)
-	_, err = f.svc.Authenticate(ctx, alice, en.ID, verify.AuthenticateRequest{AuthSession: en.AuthSession, OTPCode: &enCode}, verify.Client{})
+	_, err = f.svc.Authenticate(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &enCode}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidSession, "an enrollment session at Authenticate")
-	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.Client{})
+	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidSession, "an enrollment session at Authenticate, for the method")
 	_, err = f.svc.Verify(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidSession, "a sign-in session at Verify")
 
 	// Bound to the user, the method and the proof kind.
-	_, err = f.svc.Authenticate(ctx, bob, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
+	_, err = f.svc.Authenticate(ctx, bob, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidSession)
-	_, err = f.svc.Authenticate(ctx, alice, en.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
+	_, err = f.svc.Authenticate(ctx, alice, en.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidSession)
-	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, RecoveryCode: &code}, verify.Client{})
+	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, RecoveryCode: &code}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
 
 	// Once.
-	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
+	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
 	require.NoError(t, err)
 	assert.Equal(t, alice.ID, in.Subject)
-	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
+	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrAlreadyUsed)
 
 	// Expired after the service's TTL, with the right next code.
@@ -72,7 +72,7 @@ func testSI01(t *testing.T) {
 	f.clock.Advance(verify.DefaultSessionTTL)
 	late, err := key.Code(f.clock.Now())
 	require.NoError(t, err)
-	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: &late}, verify.Client{})
+	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: &late}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrExpired)
 }
 
@@ -92,14 +92,14 @@ func testSI11(t *testing.T) {
 	if code == wrong {
 		wrong = "000001"
 	}
-	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: &wrong}, verify.Client{IP: "192.0.2.1"})
+	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: &wrong}, verify.Client{IP: "192.0.2.1"})
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
 	failed := f.events.last()
 	assert.Equal(t, verify.EventSignInFailed, failed.Kind)
 	assert.NotEmpty(t, failed.Reason)
 	assert.Equal(t, m.ID, failed.MethodID)
 
-	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{IP: "192.0.2.1"})
+	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: &code}, verify.Client{IP: "192.0.2.1"})
 	require.NoError(t, err)
 	now := f.clock.Now().UTC().Truncate(time.Millisecond)
 	assert.Equal(t, now, in.Method.LastAuthAt)

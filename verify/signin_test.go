@@ -28,7 +28,7 @@ import (
 // challenge state is sealed in the auth_session, as a real engine's.
 type signInEngine struct {
 	*codeEngine
-	counter    atomic.Int64 // Authentication.Counter of the next check; 0: none
+	counter    atomic.Int64 // Confirmation.Counter of the next check; 0: none
 	fail       error        // returned by Authenticate when set
 	challenges atomic.Int32
 	checks     atomic.Int32
@@ -41,9 +41,9 @@ type signInState struct {
 	Code string `json:"code"`
 }
 
-func (e *signInEngine) Challenge(_ context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *signInEngine) Challenge(_ context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	e.challenges.Add(1)
-	st := &verify.SignInState{State: signInState{Code: signInCode}}
+	st := &verify.Challenge{State: signInState{Code: signInCode}}
 	if e.typ.WebAuthn() {
 		allow := "[]"
 		if req.Method.WebAuthn != nil {
@@ -54,7 +54,7 @@ func (e *signInEngine) Challenge(_ context.Context, req *verify.EngineChallenge)
 	return st, nil
 }
 
-func (e *signInEngine) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *signInEngine) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	e.checks.Add(1)
 	if e.fail != nil {
 		return nil, e.fail
@@ -64,7 +64,7 @@ func (e *signInEngine) Authenticate(ctx context.Context, req *verify.EngineAuthe
 		return nil, err
 	}
 	bad := verify.NewError(verify.ErrInvalidProof, "wrong_code", "The verification failed")
-	a := &verify.Authentication{Method: req.Method, Record: req.Record, Counter: e.counter.Load()}
+	a := &verify.Confirmation{Method: req.Method, Record: req.Record, Counter: e.counter.Load()}
 	switch e.typ {
 	case verify.TypeTOTP, verify.TypeEmail, verify.TypePhone:
 		if subtle.ConstantTimeCompare([]byte(*req.Request.OTPCode), []byte(st.Code)) != 1 {
@@ -125,7 +125,7 @@ func newSignInFixture(t *testing.T, mod func(*verify.Config)) *signInFixture {
 	f.store, err = memory.New(memory.Config{Now: f.clock.Now})
 	require.NoError(t, err)
 	var engines []verify.Engine
-	for _, typ := range verify.Types {
+	for _, typ := range verify.Types() {
 		e := &signInEngine{codeEngine: &codeEngine{typ: typ}, store: f.store}
 		f.engines[typ] = e
 		engines = append(engines, e)
@@ -143,8 +143,7 @@ func newSignInFixture(t *testing.T, mod func(*verify.Config)) *signInFixture {
 // with secret as its engine secret and counter 7 (the enrollment's step).
 func (f *signInFixture) enroll(t *testing.T, sub verify.Subject, typ verify.Type, secret string) verify.Method {
 	t.Helper()
-	id, err := verify.NewMethodID(typ)
-	require.NoError(t, err)
+	id := newID(typ)
 	m := verify.Method{ID: id, Type: typ, Subject: sub.ID, Confirmed: true, Name: "mine", Usage: typ.DefaultUsage(), CreatedAt: f.clock.Now().Truncate(time.Millisecond)}
 	var cred []byte
 	if typ.WebAuthn() {
@@ -157,8 +156,7 @@ func (f *signInFixture) enroll(t *testing.T, sub verify.Subject, typ verify.Type
 	rec, err := m.Record()
 	require.NoError(t, err)
 	rec.Secret, rec.CredentialID, rec.Counter = []byte(secret), cred, 7
-	sid, err := verify.NewMethodID(typ)
-	require.NoError(t, err)
+	sid := newID(typ)
 	require.NoError(t, f.store.Commit(ctx, store.Commit{SessionID: "enroll-" + sid, SessionExpires: f.clock.Now().Add(time.Minute), Method: rec}))
 	return m
 }
@@ -171,8 +169,8 @@ func (f *signInFixture) challenge(t *testing.T, sub verify.Subject, m verify.Met
 	return ch
 }
 
-func otpProof(session, c string) verify.AuthenticateRequest {
-	return verify.AuthenticateRequest{AuthSession: session, OTPCode: &c}
+func otpProof(session, c string) verify.VerifyRequest {
+	return verify.VerifyRequest{AuthSession: session, OTPCode: &c}
 }
 
 func reasonOf(err error) string { return verify.ReasonOf(err) }
@@ -207,7 +205,7 @@ func TestSignInSetsLastAuthAt(t *testing.T) {
 	assert.Equal(t, in.Method.LastAuthAt, list[0].LastAuthAt)
 	b, err := json.Marshal(got)
 	require.NoError(t, err)
-	assert.Contains(t, string(b), `"last_auth_at":"`+verify.Timestamp(in.Method.LastAuthAt)+`"`)
+	assert.Contains(t, string(b), `"last_auth_at":"`+stamp(in.Method.LastAuthAt)+`"`)
 
 	rec, err := f.store.Get(ctx, alice.ID, m.ID)
 	require.NoError(t, err)
@@ -305,18 +303,18 @@ func TestSignInSessionIsBound(t *testing.T) {
 		name   string
 		sub    verify.Subject
 		id     string
-		req    verify.AuthenticateRequest
+		req    verify.VerifyRequest
 		kind   error
 		reason string
 	}{
 		{"another user", bob, m.ID, otpProof(ch.AuthSession, signInCode), verify.ErrInvalidSession, "subject_mismatch"},
 		{"another method", alice, other.ID, otpProof(ch.AuthSession, signInCode), verify.ErrInvalidSession, "method_mismatch"},
-		{"no proof", alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession}, verify.ErrInvalidRequest, "proof_shape"},
-		{"recovery_code for totp", alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, RecoveryCode: str(signInCode)}, verify.ErrInvalidRequest, "proof_shape"},
-		{"two proofs", alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, OTPCode: str(signInCode), Password: str("pw")}, verify.ErrInvalidRequest, "proof_shape"},
-		{"otp_code for recovery-code", alice, rc.ID, verify.AuthenticateRequest{AuthSession: rch.AuthSession, OTPCode: str("CODE")}, verify.ErrInvalidRequest, "proof_shape"},
+		{"no proof", alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession}, verify.ErrInvalidRequest, "proof_shape"},
+		{"recovery_code for totp", alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, RecoveryCode: str(signInCode)}, verify.ErrInvalidRequest, "proof_shape"},
+		{"two proofs", alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: str(signInCode), Password: str("pw")}, verify.ErrInvalidRequest, "proof_shape"},
+		{"otp_code for recovery-code", alice, rc.ID, verify.VerifyRequest{AuthSession: rch.AuthSession, OTPCode: str("CODE")}, verify.ErrInvalidRequest, "proof_shape"},
 		{"a proof for push", alice, push.ID, otpProof(pc.AuthSession, signInCode), verify.ErrInvalidRequest, "proof_shape"},
-		{"authn_response for totp", alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(`{}`)}, verify.ErrInvalidRequest, "proof_shape"},
+		{"authn_response for totp", alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(`{}`)}, verify.ErrInvalidRequest, "proof_shape"},
 		{"tampered", alice, m.ID, otpProof(tamper(ch.AuthSession), signInCode), verify.ErrInvalidSession, "session_unseal"},
 		{"no session", alice, m.ID, otpProof("", signInCode), verify.ErrInvalidRequest, "invalid_request"},
 		{"no subject", verify.Subject{}, m.ID, otpProof(ch.AuthSession, signInCode), verify.ErrUnauthenticated, "no_subject"},
@@ -338,13 +336,13 @@ func TestSignInSessionIsBound(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.svc.Authenticate(ctx, alice, m.ID, otpProof(pk.AuthSession, signInCode), verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidSession)
-	_, err = f.svc.AuthenticatePasskey(ctx, verify.AuthenticateRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(`{"id":"x"}`)}, verify.Client{})
+	_, err = f.svc.AuthenticatePasskey(ctx, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(`{"id":"x"}`)}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidSession)
 
 	// None of it used the session.
 	_, err = f.svc.Authenticate(ctx, alice, m.ID, otpProof(ch.AuthSession, signInCode), verify.Client{})
 	require.NoError(t, err)
-	in, err := f.svc.Authenticate(ctx, alice, push.ID, verify.AuthenticateRequest{AuthSession: pc.AuthSession}, verify.Client{})
+	in, err := f.svc.Authenticate(ctx, alice, push.ID, verify.VerifyRequest{AuthSession: pc.AuthSession}, verify.Client{})
 	require.NoError(t, err, "push takes the auth_session alone")
 	assert.Equal(t, push.ID, in.Method.ID)
 }
@@ -448,9 +446,9 @@ func TestConcurrentSignInsWithOneCounterHaveOneSuccess(t *testing.T) {
 	f := newSignInFixture(t, nil)
 	m := f.enroll(t, alice, verify.TypeTOTP, "s")
 	f.engines[verify.TypeTOTP].counter.Store(100)
-	wins, fails := race(t, 20, func() verify.AuthenticateRequest {
+	wins, fails := race(t, 20, func() verify.VerifyRequest {
 		return otpProof(f.challenge(t, alice, m).AuthSession, signInCode)
-	}, func(req verify.AuthenticateRequest) error {
+	}, func(req verify.VerifyRequest) error {
 		_, err := f.svc.Authenticate(ctx, alice, m.ID, req, verify.Client{})
 		return err
 	})
@@ -470,10 +468,10 @@ func TestConcurrentUsesOfOneRecoveryCodeHaveOneSuccess(t *testing.T) {
 	m := f.enroll(t, alice, verify.TypeRecoveryCode, "OLDCODE")
 	var mu sync.Mutex
 	var shown []string
-	wins, fails := race(t, 20, func() verify.AuthenticateRequest {
+	wins, fails := race(t, 20, func() verify.VerifyRequest {
 		c := "OLDCODE"
-		return verify.AuthenticateRequest{AuthSession: f.challenge(t, alice, m).AuthSession, RecoveryCode: &c}
-	}, func(req verify.AuthenticateRequest) error {
+		return verify.VerifyRequest{AuthSession: f.challenge(t, alice, m).AuthSession, RecoveryCode: &c}
+	}, func(req verify.VerifyRequest) error {
 		in, err := f.svc.Authenticate(ctx, alice, m.ID, req, verify.Client{})
 		if err == nil {
 			mu.Lock()
@@ -492,19 +490,19 @@ func TestConcurrentUsesOfOneRecoveryCodeHaveOneSuccess(t *testing.T) {
 	assert.Equal(t, "NEWOLDCODE", string(rec.Secret))
 
 	old := "OLDCODE"
-	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: f.challenge(t, alice, m).AuthSession, RecoveryCode: &old}, verify.Client{})
+	_, err = f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: f.challenge(t, alice, m).AuthSession, RecoveryCode: &old}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
 	next := "NEWOLDCODE"
-	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: f.challenge(t, alice, m).AuthSession, RecoveryCode: &next}, verify.Client{})
+	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: f.challenge(t, alice, m).AuthSession, RecoveryCode: &next}, verify.Client{})
 	require.NoError(t, err)
 	assert.Equal(t, "NEWNEWOLDCODE", in.RecoveryCode)
 }
 
 // race prepares n requests, then runs do on all of them at once, and
 // returns the number of successes and the errors.
-func race(t *testing.T, n int, prepare func() verify.AuthenticateRequest, do func(verify.AuthenticateRequest) error) (int, []error) {
+func race(t *testing.T, n int, prepare func() verify.VerifyRequest, do func(verify.VerifyRequest) error) (int, []error) {
 	t.Helper()
-	reqs := make([]verify.AuthenticateRequest, n)
+	reqs := make([]verify.VerifyRequest, n)
 	for i := range reqs {
 		reqs[i] = prepare()
 	}
@@ -547,7 +545,7 @@ func TestUsernamelessPasskeySignInNamesTheOwner(t *testing.T) {
 	assert.JSONEq(t, `{"challenge":"c2lnbi1pbg","rpId":"example.org","allowCredentials":[]}`, string(ch.AuthnParamsPublicKey))
 
 	assertion := json.RawMessage(fmt.Sprintf(`{"id":%q}`, m.WebAuthn.CredentialID))
-	in, err := f.svc.AuthenticatePasskey(ctx, verify.AuthenticateRequest{AuthSession: ch.AuthSession, AuthnResponse: assertion}, verify.Client{})
+	in, err := f.svc.AuthenticatePasskey(ctx, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: assertion}, verify.Client{})
 	require.NoError(t, err)
 	assert.Equal(t, bob.ID, in.Subject)
 	assert.Equal(t, m.ID, in.Method.ID)
@@ -561,7 +559,7 @@ func TestUsernamelessPasskeySignInNamesTheOwner(t *testing.T) {
 	assert.Equal(t, verify.EventSignedIn, ev.Kind)
 	assert.Equal(t, bob.ID, ev.Subject)
 
-	_, err = f.svc.AuthenticatePasskey(ctx, verify.AuthenticateRequest{AuthSession: ch.AuthSession, AuthnResponse: assertion}, verify.Client{})
+	_, err = f.svc.AuthenticatePasskey(ctx, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: assertion}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrAlreadyUsed)
 
 	// Proof binding: only authn_response.
@@ -569,7 +567,7 @@ func TestUsernamelessPasskeySignInNamesTheOwner(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.svc.AuthenticatePasskey(ctx, otpProof(ch.AuthSession, signInCode), verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
-	_, err = f.svc.AuthenticatePasskey(ctx, verify.AuthenticateRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(`{"id":"unknown"}`)}, verify.Client{})
+	_, err = f.svc.AuthenticatePasskey(ctx, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(`{"id":"unknown"}`)}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
 }
 
@@ -580,7 +578,7 @@ func TestStepUpPasskeyChallengeListsTheCredential(t *testing.T) {
 	m := f.enroll(t, alice, verify.TypeWebAuthnRoaming, "")
 	ch := f.challenge(t, alice, m)
 	assert.Contains(t, string(ch.AuthnParamsPublicKey), `"allowCredentials":[{"type":"public-key","id":"cred-`+m.ID+`"}]`)
-	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(fmt.Sprintf(`{"id":%q}`, m.WebAuthn.CredentialID))}, verify.Client{})
+	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(fmt.Sprintf(`{"id":%q}`, m.WebAuthn.CredentialID))}, verify.Client{})
 	require.NoError(t, err)
 	assert.Equal(t, alice.ID, in.Subject)
 }
@@ -604,9 +602,9 @@ func TestPasswordSignIn(t *testing.T) {
 	m := f.enroll(t, alice, verify.TypePassword, "correct horse")
 	ch := f.challenge(t, alice, m)
 	wrong, right := "wrong horse", "correct horse"
-	_, err := f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, Password: &wrong}, verify.Client{})
+	_, err := f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, Password: &wrong}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
-	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, Password: &right}, verify.Client{})
+	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, Password: &right}, verify.Client{})
 	require.NoError(t, err)
 	assert.Equal(t, m.ID, in.Method.ID)
 }
@@ -640,7 +638,18 @@ func TestPasswordSignInWithDeletedMethodDoesTheEngineWork(t *testing.T) {
 	ch := f.challenge(t, alice, m)
 	require.NoError(t, f.store.Delete(ctx, alice.ID, m.ID))
 	pw := "correct horse"
-	_, err := f.svc.Authenticate(ctx, alice, m.ID, verify.AuthenticateRequest{AuthSession: ch.AuthSession, Password: &pw}, verify.Client{})
+	_, err := f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, Password: &pw}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
 	assert.Equal(t, int32(1), f.engines[verify.TypePassword].checks.Load(), "the engine did the work")
 }
+
+// testIDs numbers the method ids the fixtures make.
+var testIDs atomic.Int64
+
+// newID returns a fresh method id of typ, shaped as the Service's.
+func newID(typ verify.Type) string {
+	return fmt.Sprintf("%s|dev_test%012d", typ, testIDs.Add(1))
+}
+
+// stamp formats t as the spec's date-time fields are written.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }

@@ -1,7 +1,5 @@
 package verify
 
-import "fmt"
-
 // Type is an authentication method type, spelled as on the wire
 // (the spec's FactorTypeEnum).
 type Type string
@@ -19,70 +17,45 @@ const (
 	TypeRecoveryCode     Type = "recovery-code"
 )
 
-// Types lists every method type in the spec's FactorTypeEnum order.
-var Types = [...]Type{
-	TypePassword, TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming,
-	TypeTOTP, TypePhone, TypeEmail, TypePushNotification, TypeRecoveryCode,
-}
-
-// TypeNames are the names of Types, in the same order: the strings a
-// decoder compares a type member with.
-var TypeNames = func() (names [len(Types)]string) {
-	for i, t := range Types {
-		names[i] = string(t)
+// Types returns every method type in the spec's FactorTypeEnum order, in
+// a new slice.
+func Types() []Type {
+	return []Type{
+		TypePassword, TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming,
+		TypeTOTP, TypePhone, TypeEmail, TypePushNotification, TypeRecoveryCode,
 	}
-	return names
-}()
+}
 
 // Valid reports whether t is one of the nine method types.
 func (t Type) Valid() bool {
-	for _, v := range Types {
-		if t == v {
-			return true
-		}
+	switch t {
+	case TypePassword, TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming,
+		TypeTOTP, TypePhone, TypeEmail, TypePushNotification, TypeRecoveryCode:
+		return true
 	}
 	return false
 }
 
-// ParseType returns the Type spelled s, or an error naming s.
-func ParseType(s string) (Type, error) {
-	if t := Type(s); t.Valid() {
-		return t, nil
-	}
-	return "", fmt.Errorf("verify: unknown method type %q", s)
-}
-
-// Proof is the kind of proof a confirm request carries, which follows from
-// the method type (spec: VerifyAuthenticationMethodRequestContent).
-type Proof int
-
-const (
-	// ProofNone: only the auth_session (push-notification, recovery-code).
-	ProofNone Proof = iota
-	// ProofOTPCode: otp_code (totp, phone, email).
-	ProofOTPCode
-	// ProofAuthnResponse: authn_response (passkey, webauthn-platform, webauthn-roaming).
-	ProofAuthnResponse
-	// ProofNewPassword: new_password (password).
-	ProofNewPassword
-)
-
-// Proof returns the kind of proof a confirm of type t must carry.
-func (t Type) Proof() Proof {
+// Proof returns the request member that carries the proof of a confirm
+// of type t (spec: VerifyAuthenticationMethodRequestContent): "otp_code"
+// for totp, phone and email, "authn_response" for the WebAuthn types,
+// "new_password" for password, and "" for push-notification and
+// recovery-code, which take only the auth_session.
+func (t Type) Proof() string {
 	switch t {
 	case TypeTOTP, TypePhone, TypeEmail:
-		return ProofOTPCode
+		return "otp_code"
 	case TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming:
-		return ProofAuthnResponse
+		return "authn_response"
 	case TypePassword:
-		return ProofNewPassword
+		return "new_password"
 	default:
-		return ProofNone
+		return ""
 	}
 }
 
 // WebAuthn reports whether t is one of the three WebAuthn types.
-func (t Type) WebAuthn() bool { return t.Proof() == ProofAuthnResponse }
+func (t Type) WebAuthn() bool { return t.Proof() == "authn_response" }
 
 // Usage says whether a method is a primary or a secondary factor.
 type Usage string

@@ -24,7 +24,6 @@ package memory
 
 import (
 	"bytes"
-	"container/heap"
 	"context"
 	"fmt"
 	"slices"
@@ -35,15 +34,15 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// DefaultMaxSessions is the default bound on session records.
-const DefaultMaxSessions = 1 << 20
+// defaultMaxSessions is the default bound on session records.
+const defaultMaxSessions = 1 << 20
 
 // Config configures a Store.
 type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// MaxSessions bounds the session records held at once. Default
-	// DefaultMaxSessions; range [1, 1<<30].
+	// 1<<20; range [1, 1<<30].
 	MaxSessions int
 }
 
@@ -53,23 +52,21 @@ type Store struct {
 	now         func() time.Time
 	maxSessions int
 
-	mu       sync.Mutex
-	sessions map[string]*session // by session id
-	expiry   sessionHeap         // the records of sessions, by expiry
-	methods  map[string]store.Method
-	bySub    map[string]map[string]struct{} // subject → ids of its methods
-	byCred   map[string]string              // credential id → method id
-	push     pushTickets                    // push-notification tickets (push.go)
-	nonces   nonces                         // used nonces, DPoP proof jtis (nonce.go)
+	mu           sync.Mutex
+	sessions     expiring[session] // by session id
+	methods      map[string]store.Method
+	bySub        map[string]map[string]struct{} // subject → ids of its methods
+	byCred       map[string]string              // credential id → method id
+	pushTickets  expiring[store.PushTicket]     // by hash (push.go)
+	pushTxs      expiring[store.PushTransaction]
+	nonces       expiring[struct{}]    // used nonces, DPoP proof jtis (nonce.go)
+	serverNonces map[int64]serverNonce // DPoP server nonces by period
 }
 
 // session is what is kept of a session until it expires.
 type session struct {
-	sid      string
-	expires  time.Time
 	attempts int
 	consumed bool
-	index    int // in Store.expiry
 }
 
 var (
@@ -85,7 +82,7 @@ func New(cfg Config) (*Store, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxSessions == 0 {
-		cfg.MaxSessions = DefaultMaxSessions
+		cfg.MaxSessions = defaultMaxSessions
 	}
 	if cfg.MaxSessions < 1 || cfg.MaxSessions > 1<<30 {
 		return nil, fmt.Errorf("memory: MaxSessions %d out of range [1, %d]", cfg.MaxSessions, 1<<30)
@@ -93,7 +90,6 @@ func New(cfg Config) (*Store, error) {
 	return &Store{
 		now:         cfg.Now,
 		maxSessions: cfg.MaxSessions,
-		sessions:    make(map[string]*session),
 		methods:     make(map[string]store.Method),
 		bySub:       make(map[string]map[string]struct{}),
 		byCred:      make(map[string]string),
@@ -102,33 +98,22 @@ func New(cfg Config) (*Store, error) {
 
 // session returns the live record of sid, or nil; with create set it
 // creates a missing one, failing with store.ErrFull at the bound when no
-// record has expired. s.mu must be held.
+// record has expired. A session is live while the wall-clock reading of
+// the clock is before its expiry. s.mu must be held.
 func (s *Store) session(sid string, expires time.Time, create bool) (*session, error) {
-	now := s.wallNow()
-	if r, ok := s.sessions[sid]; ok && now.Before(r.expires) {
-		return r, nil
-	} else if ok {
-		delete(s.sessions, sid)
-		heap.Remove(&s.expiry, r.index)
+	now := s.now().Round(0)
+	if r := s.sessions.get(sid, now); r != nil {
+		return &r.v, nil
 	}
 	if !create {
 		return nil, nil
 	}
-	if len(s.sessions) >= s.maxSessions {
-		s.purge(now)
-		if len(s.sessions) >= s.maxSessions {
-			return nil, store.ErrFull
-		}
+	r, err := s.sessions.add(sid, session{}, expires.Round(0), now, s.maxSessions)
+	if err != nil {
+		return nil, err
 	}
-	r := &session{sid: sid, expires: expires.Round(0)}
-	s.sessions[sid] = r
-	heap.Push(&s.expiry, r)
-	return r, nil
+	return &r.v, nil
 }
-
-// wallNow is the wall-clock reading of the clock, without its monotonic
-// reading.
-func (s *Store) wallNow() time.Time { return s.now().Round(0) }
 
 // consume marks sid consumed, creating its record if need be. s.mu must be
 // held.
@@ -143,18 +128,6 @@ func (s *Store) consume(r *session, sid string, expires time.Time) error {
 	return nil
 }
 
-// purge drops the session records expired at now and reports how many.
-// s.mu must be held.
-func (s *Store) purge(now time.Time) int {
-	n := 0
-	for len(s.expiry) > 0 && !now.Before(s.expiry[0].expires) {
-		r := heap.Pop(&s.expiry).(*session)
-		delete(s.sessions, r.sid)
-		n++
-	}
-	return n
-}
-
 // Purge removes expired session records, push tickets and nonces.
 func (s *Store) Purge(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
@@ -163,10 +136,10 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	return s.purge(now.Round(0)) + s.purgePush(now) + s.purgeNonces(now), nil
+	return s.sessions.purge(now.Round(0)) + s.pushTickets.purge(now) + s.pushTxs.purge(now) + s.nonces.purge(now), nil
 }
 
-// Attempt implements store.Sessions.
+// Attempt implements store.Store.
 func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -434,26 +407,4 @@ func clone(m store.Method) store.Method {
 	m.Secret = bytes.Clone(m.Secret)
 	m.CredentialID = bytes.Clone(m.CredentialID)
 	return m
-}
-
-// sessionHeap orders session records by expiry.
-type sessionHeap []*session
-
-func (h sessionHeap) Len() int           { return len(h) }
-func (h sessionHeap) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
-func (h sessionHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index, h[j].index = i, j
-}
-func (h *sessionHeap) Push(x any) {
-	r := x.(*session)
-	r.index = len(*h)
-	*h = append(*h, r)
-}
-func (h *sessionHeap) Pop() any {
-	old := *h
-	r := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return r
 }

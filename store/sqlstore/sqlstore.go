@@ -255,7 +255,7 @@ func validKey(v string) bool {
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
 
-// Attempt implements store.Sessions with one upsert: a new or expired
+// Attempt implements store.Store with one upsert: a new or expired
 // record starts at one attempt, a live one counts up, a consumed one
 // refuses.
 func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int, error) {

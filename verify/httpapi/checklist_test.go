@@ -32,11 +32,11 @@ var startBodies = map[verify.Type]string{
 }
 
 // proofs is the right proof for each kind.
-var proofs = map[verify.Proof]string{
-	verify.ProofNone:          ``,
-	verify.ProofOTPCode:       `,"otp_code":"` + theCode + `"`,
-	verify.ProofAuthnResponse: `,"authn_response":` + goodAuthn,
-	verify.ProofNewPassword:   `,"new_password":"` + thePassword + `"`,
+var proofs = map[string]string{
+	"":               ``,
+	"otp_code":       `,"otp_code":"` + theCode + `"`,
+	"authn_response": `,"authn_response":` + goodAuthn,
+	"new_password":   `,"new_password":"` + thePassword + `"`,
 }
 
 func verifyBody(session, proof string) string {
@@ -62,7 +62,7 @@ func requireProblem(t testing.TB, rec *httptest.ResponseRecorder, status int, ty
 // TestMisuse: every misuse is a 400 with a clear detail, and nothing is
 // stored.
 func TestMisuse(t *testing.T) {
-	totp := proofs[verify.ProofOTPCode]
+	totp := proofs["otp_code"]
 	tests := []struct {
 		name   string
 		run    func(t *testing.T, f *fixture) *httptest.ResponseRecorder
@@ -101,7 +101,7 @@ func TestMisuse(t *testing.T) {
 		}, httpapi.ProblemInvalidSession, "The auth_session was not issued for this authentication method"},
 		{"payload of the wrong shape", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
 			e := f.start(t, aliceToken, `{"type":"totp"}`)
-			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs[verify.ProofAuthnResponse])})
+			return f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs["authn_response"])})
 		}, httpapi.ProblemInvalidRequest, "The payload does not match the authentication method type of the auth_session"},
 		{"missing proof", func(t *testing.T, f *fixture) *httptest.ResponseRecorder {
 			e := f.start(t, aliceToken, `{"type":"totp"}`)
@@ -171,7 +171,7 @@ func TestChecklist(t *testing.T) {
 		// Cross-user matrix over every method type: bob's auth_session with
 		// alice's token is refused, at bob's path and at a path of alice's.
 		f := newFixture(t, options{})
-		for _, typ := range verify.Types {
+		for _, typ := range verify.Types() {
 			t.Run(string(typ), func(t *testing.T) {
 				eb := f.start(t, bobToken, startBodies[typ])
 				ea := f.start(t, aliceToken, startBodies[typ])
@@ -192,7 +192,7 @@ func TestChecklist(t *testing.T) {
 		e := f.start(t, aliceToken, `{"type":"phone","phone_number":"+15551234567"}`)
 		require.True(t, strings.HasPrefix(e.ID, "phone|dev_"))
 		raw := strings.TrimPrefix(e.ID, "phone|")
-		body := verifyBody(e.AuthSession, proofs[verify.ProofOTPCode])
+		body := verifyBody(e.AuthSession, proofs["otp_code"])
 		// Double-encoded: decoded once to "phone%7Cdev_…", bound to no session.
 		requireProblem(t, f.do(t, req{path: "/me/v1/authentication-methods/phone%257C" + raw + "/verify", token: aliceToken, body: body}),
 			400, httpapi.ProblemInvalidSession)
@@ -203,7 +203,7 @@ func TestChecklist(t *testing.T) {
 
 	t.Run("GN-04", func(t *testing.T) {
 		f := newFixture(t, options{})
-		for _, typ := range verify.Types {
+		for _, typ := range verify.Types() {
 			e := f.start(t, aliceToken, startBodies[typ])
 			for p, proof := range proofs {
 				if p == typ.Proof() {
@@ -228,10 +228,10 @@ func TestChecklist(t *testing.T) {
 		f := newFixture(t, options{})
 		e1 := f.start(t, aliceToken, `{"type":"password"}`)
 		e2 := f.start(t, aliceToken, `{"type":"password"}`)
-		rec := f.do(t, req{path: verifyPath(e1.ID), token: aliceToken, body: verifyBody(e1.AuthSession, proofs[verify.ProofNewPassword])})
+		rec := f.do(t, req{path: verifyPath(e1.ID), token: aliceToken, body: verifyBody(e1.AuthSession, proofs["new_password"])})
 		require.Equal(t, http.StatusCreated, rec.Code)
 		assert.Equal(t, base+"/authentication-methods/password%7Cauth0%7Calice", rec.Header().Get("Location"))
-		rec = f.do(t, req{path: verifyPath(e2.ID), token: aliceToken, body: verifyBody(e2.AuthSession, proofs[verify.ProofNewPassword])})
+		rec = f.do(t, req{path: verifyPath(e2.ID), token: aliceToken, body: verifyBody(e2.AuthSession, proofs["new_password"])})
 		requireProblem(t, rec, http.StatusConflict, httpapi.ProblemConflict)
 		assert.Equal(t, 1, f.methods(t, alice))
 
@@ -244,15 +244,15 @@ func TestChecklist(t *testing.T) {
 		g.engines[verify.TypeTOTP].methodID = "totp|dev_fixed"
 		first := g.start(t, aliceToken, `{"type":"totp"}`)
 		again := g.start(t, aliceToken, `{"type":"totp"}`)
-		rec = g.do(t, req{path: verifyPath(first.ID), token: aliceToken, body: verifyBody(first.AuthSession, proofs[verify.ProofOTPCode])})
+		rec = g.do(t, req{path: verifyPath(first.ID), token: aliceToken, body: verifyBody(first.AuthSession, proofs["otp_code"])})
 		require.Equal(t, http.StatusCreated, rec.Code, rec.Body.String())
 		assert.Equal(t, base+"/authentication-methods/totp%7Cdev_fixed", rec.Header().Get("Location"))
 		for range 2 { // a refused commit consumes nothing: the answer stays 409
-			rec = g.do(t, req{path: verifyPath(again.ID), token: aliceToken, body: verifyBody(again.AuthSession, proofs[verify.ProofOTPCode])})
+			rec = g.do(t, req{path: verifyPath(again.ID), token: aliceToken, body: verifyBody(again.AuthSession, proofs["otp_code"])})
 			p := requireProblem(t, rec, http.StatusConflict, httpapi.ProblemConflict)
 			assert.Equal(t, "The authentication method already exists or was changed concurrently", p.Detail)
 		}
-		rec = g.do(t, req{path: verifyPath(first.ID), token: aliceToken, body: verifyBody(first.AuthSession, proofs[verify.ProofOTPCode])})
+		rec = g.do(t, req{path: verifyPath(first.ID), token: aliceToken, body: verifyBody(first.AuthSession, proofs["otp_code"])})
 		requireProblem(t, rec, http.StatusBadRequest, httpapi.ProblemSessionUsed)
 		fresh := g.start(t, aliceToken, `{"type":"recovery-code"}`)
 		rec = g.do(t, req{path: verifyPath("totp|dev_fixed"), token: aliceToken, body: verifyBody(fresh.AuthSession, "")})
@@ -268,13 +268,13 @@ func TestChecklist(t *testing.T) {
 			svc: func(c *verify.Config) { c.Observer = verify.SlogObserver(logger) },
 		})
 		var secrets []string
-		for _, typ := range verify.Types {
+		for _, typ := range verify.Types() {
 			e := f.start(t, aliceToken, startBodies[typ])
 			secrets = append(secrets, e.AuthSession)
-			wrong := map[verify.Proof]string{
-				verify.ProofOTPCode:       `,"otp_code":"271828"`,
-				verify.ProofNewPassword:   `,"new_password":"hunter2 is my password"`,
-				verify.ProofAuthnResponse: `,"authn_response":` + strings.Replace(goodAuthn, `"cred"`, `"secretcred"`, 1),
+			wrong := map[string]string{
+				"otp_code":       `,"otp_code":"271828"`,
+				"new_password":   `,"new_password":"hunter2 is my password"`,
+				"authn_response": `,"authn_response":` + strings.Replace(goodAuthn, `"cred"`, `"secretcred"`, 1),
 			}
 			if w, ok := wrong[typ.Proof()]; ok {
 				f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, w)})
@@ -298,7 +298,7 @@ func TestChecklist(t *testing.T) {
 		f := newFixture(t, options{})
 		e := f.start(t, aliceToken, `{"type":"totp"}`)
 		f.store.failCommit.Store(true)
-		rec := f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs[verify.ProofOTPCode])})
+		rec := f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs["otp_code"])})
 		p := requireProblem(t, rec, http.StatusInternalServerError, httpapi.ProblemInternal)
 		assert.Equal(t, "An internal error occurred", p.Detail)
 		assert.NotContains(t, rec.Body.String(), "EOF")
@@ -306,7 +306,7 @@ func TestChecklist(t *testing.T) {
 		assert.Contains(t, f.logs.String(), "unexpected EOF", "the cause is logged")
 		// Nothing was consumed: once the store is back the same session confirms.
 		f.store.failCommit.Store(false)
-		rec = f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs[verify.ProofOTPCode])})
+		rec = f.do(t, req{path: verifyPath(e.ID), token: aliceToken, body: verifyBody(e.AuthSession, proofs["otp_code"])})
 		require.Equal(t, http.StatusCreated, rec.Code)
 	})
 
@@ -360,15 +360,15 @@ func TestChecklist(t *testing.T) {
 		f := newFixture(t, options{})
 		// (a) user A's session with user B's token.
 		ea := f.start(t, aliceToken, `{"type":"totp"}`)
-		rec := f.do(t, req{path: verifyPath(ea.ID), token: bobToken, body: verifyBody(ea.AuthSession, proofs[verify.ProofOTPCode])})
+		rec := f.do(t, req{path: verifyPath(ea.ID), token: bobToken, body: verifyBody(ea.AuthSession, proofs["otp_code"])})
 		requireProblem(t, rec, 400, httpapi.ProblemInvalidSession)
 		// (b) the session of phone|dev_1 posted to phone|dev_2.
 		p1 := f.start(t, aliceToken, startBodies[verify.TypePhone])
 		p2 := f.start(t, aliceToken, startBodies[verify.TypePhone])
-		rec = f.do(t, req{path: verifyPath(p2.ID), token: aliceToken, body: verifyBody(p1.AuthSession, proofs[verify.ProofOTPCode])})
+		rec = f.do(t, req{path: verifyPath(p2.ID), token: aliceToken, body: verifyBody(p1.AuthSession, proofs["otp_code"])})
 		requireProblem(t, rec, 400, httpapi.ProblemInvalidSession)
 		// (c) a TOTP session with a passkey authn_response.
-		rec = f.do(t, req{path: verifyPath(ea.ID), token: aliceToken, body: verifyBody(ea.AuthSession, proofs[verify.ProofAuthnResponse])})
+		rec = f.do(t, req{path: verifyPath(ea.ID), token: aliceToken, body: verifyBody(ea.AuthSession, proofs["authn_response"])})
 		requireProblem(t, rec, 400, httpapi.ProblemInvalidRequest)
 		assert.Zero(t, f.methods(t, alice)+f.methods(t, bob))
 	})

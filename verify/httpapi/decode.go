@@ -245,7 +245,7 @@ var startFields = map[verify.Type][]string{
 // decodeStart decodes and validates the body of POST /authentication-methods.
 func decodeStart(body []byte, cfg *Config) (verify.StartRequest, error) {
 	return decode(body, cfg, func(o *object, req *verify.StartRequest) {
-		t := o.enum("type", true, verify.TypeNames[:]...)
+		t := o.enum("type", true, typeNames()...)
 		if t == nil {
 			return // without a valid type no member can be judged
 		}
@@ -299,7 +299,7 @@ func decodeVerify(body []byte, cfg *Config) (verify.VerifyRequest, error) {
 		req.NewPassword = o.text("new_password", 1, maxNewPassword, isControl, "must not contain control characters")
 		req.AuthnResponse = o.credential(cfg, false)
 		o.refuseRest("is not allowed", "")
-		if count(req.OTPCode != nil, req.NewPassword != nil, req.AuthnResponse != nil) > 1 {
+		if _, one := req.Proof(); !one {
 			o.errs.add(nil, "carry at most one of otp_code, authn_response and new_password")
 		}
 	})
@@ -310,29 +310,27 @@ func decodeVerify(body []byte, cfg *Config) (verify.VerifyRequest, error) {
 // auth_session and at most one proof, each within its bounds; an
 // authn_response must be an assertion. Whether the proof suits the sealed
 // method type is for the service to decide.
-func decodeAuthenticate(body []byte, cfg *Config) (verify.AuthenticateRequest, error) {
-	return decode(body, cfg, func(o *object, req *verify.AuthenticateRequest) {
+func decodeAuthenticate(body []byte, cfg *Config) (verify.VerifyRequest, error) {
+	return decode(body, cfg, func(o *object, req *verify.VerifyRequest) {
 		req.AuthSession = value(o.str("auth_session", true, 0, cfg.MaxAuthSession))
 		req.OTPCode = o.str("otp_code", false, 0, maxOTPCode)
 		req.RecoveryCode = o.str("recovery_code", false, 1, maxRecoveryCode)
 		req.Password = o.str("password", false, 1, maxPassword)
 		req.AuthnResponse = o.credential(cfg, true)
 		o.refuseRest("is not allowed", "")
-		if count(req.OTPCode != nil, req.RecoveryCode != nil, req.Password != nil, req.AuthnResponse != nil) > 1 {
+		if _, one := req.Proof(); !one {
 			o.errs.add(nil, "carry at most one of otp_code, recovery_code, password and authn_response")
 		}
 	})
 }
 
-// count is the number of its arguments that are true.
-func count(bs ...bool) int {
-	n := 0
-	for _, b := range bs {
-		if b {
-			n++
-		}
+// typeNames are the names of verify.Types(), in spec order.
+func typeNames() []string {
+	var names []string
+	for _, t := range verify.Types() {
+		names = append(names, string(t))
 	}
-	return n
+	return names
 }
 
 // decodeUpdate decodes and validates the body of PATCH

@@ -119,7 +119,7 @@ func prepare(t *testing.T, k *faulttest.Kit, subject string, typ verify.Type) pr
 
 // TestFaultsVerify fails every store step of every method type's verify.
 func TestFaultsVerify(t *testing.T) {
-	for _, typ := range verify.Types {
+	for _, typ := range verify.Types() {
 		t.Run(string(typ), func(t *testing.T) {
 			k := faulttest.NewKit(t, faulttest.KitConfig{})
 			n := 0
@@ -174,7 +174,7 @@ func TestFaultsVerify(t *testing.T) {
 
 // TestFaultsStart fails every store step of every method type's start.
 func TestFaultsStart(t *testing.T) {
-	for _, typ := range verify.Types {
+	for _, typ := range verify.Types() {
 		t.Run(string(typ), func(t *testing.T) {
 			k := faulttest.NewKit(t, faulttest.KitConfig{})
 			k.Store.ResetTrace()

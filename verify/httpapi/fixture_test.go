@@ -83,11 +83,11 @@ func (e *fakeEngine) Start(_ context.Context, req *verify.EngineStart) (*verify.
 
 // Challenge and Authenticate: a fakeEngine enrolls only; fakeSignIn adds
 // the sign-in half.
-func (e *fakeEngine) Challenge(context.Context, *verify.EngineChallenge) (*verify.SignInState, error) {
+func (e *fakeEngine) Challenge(context.Context, *verify.EngineStart) (*verify.Challenge, error) {
 	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
 }
 
-func (e *fakeEngine) Authenticate(context.Context, *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *fakeEngine) Authenticate(context.Context, *verify.EngineConfirm) (*verify.Confirmation, error) {
 	return nil, verify.NewError(verify.ErrInvalidRequest, "sign_in_unsupported", "Sign-in is not supported")
 }
 
@@ -100,7 +100,7 @@ func (e *fakeEngine) Confirm(_ context.Context, req *verify.EngineConfirm) (*ver
 	bad := verify.NewError(verify.ErrInvalidProof, "wrong_proof", "The verification failed")
 	c := &verify.Confirmation{Secret: []byte("engine secret")}
 	switch e.typ.Proof() {
-	case verify.ProofOTPCode:
+	case "otp_code":
 		if subtle.ConstantTimeCompare([]byte(*req.Request.OTPCode), []byte(st.Code)) != 1 {
 			return nil, bad
 		}
@@ -110,7 +110,7 @@ func (e *fakeEngine) Confirm(_ context.Context, req *verify.EngineConfirm) (*ver
 		if e.typ == verify.TypeEmail {
 			c.Method.Email = "alice@example.com"
 		}
-	case verify.ProofAuthnResponse:
+	case "authn_response":
 		var r struct{ ID string }
 		if json.Unmarshal(req.Request.AuthnResponse, &r) != nil || r.ID != "cred" {
 			return nil, bad
@@ -118,7 +118,7 @@ func (e *fakeEngine) Confirm(_ context.Context, req *verify.EngineConfirm) (*ver
 		c.Method.WebAuthn = &verify.WebAuthnCredential{CredentialID: []byte("cred"), PublicKey: []byte("pk"), UserHandle: []byte("uh")}
 		c.CredentialID = []byte("cred-" + req.MethodID)
 		c.Method.IdentityUserID = req.Subject.ID
-	case verify.ProofNewPassword:
+	case "new_password":
 		if *req.Request.NewPassword != thePassword {
 			return nil, verify.NewError(verify.ErrInvalidProof, "password_policy", "The password does not satisfy the policy")
 		}
@@ -153,7 +153,7 @@ func newFixture(t testing.TB, o options) *fixture {
 	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: sealKey}}, Now: f.clock.Now, Skew: time.Millisecond})
 	require.NoError(t, err)
 	var engines []verify.Engine
-	for _, typ := range verify.Types {
+	for _, typ := range verify.Types() {
 		e := &fakeEngine{typ: typ}
 		f.engines[typ] = e
 		engines = append(engines, e)

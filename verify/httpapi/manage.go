@@ -55,7 +55,7 @@ func (h *Handler) list(w http.ResponseWriter, c *call) {
 	if vs, ok := c.query["type"]; ok {
 		t = verify.Type(vs[0])
 		if !t.Valid() {
-			h.fail(w, c, queryError(verify.FieldError{Field: "type", Detail: "must be one of: " + strings.Join(verify.TypeNames[:], ", ")}))
+			h.fail(w, c, queryError(verify.FieldError{Field: "type", Detail: "must be one of: " + strings.Join(typeNames(), ", ")}))
 			return
 		}
 	}

@@ -15,9 +15,9 @@ import (
 // with verify.ErrNotFound, exactly like an unknown id.
 type SignInService interface {
 	Challenge(ctx context.Context, sub verify.Subject, methodID string, client verify.Client) (*verify.SignInChallenge, error)
-	Authenticate(ctx context.Context, sub verify.Subject, methodID string, req verify.AuthenticateRequest, client verify.Client) (*verify.SignIn, error)
+	Authenticate(ctx context.Context, sub verify.Subject, methodID string, req verify.VerifyRequest, client verify.Client) (*verify.SignIn, error)
 	ChallengePasskey(ctx context.Context, client verify.Client) (*verify.SignInChallenge, error)
-	AuthenticatePasskey(ctx context.Context, req verify.AuthenticateRequest, client verify.Client) (*verify.SignIn, error)
+	AuthenticatePasskey(ctx context.Context, req verify.VerifyRequest, client verify.Client) (*verify.SignIn, error)
 }
 
 var _ SignInService = (*verify.Service)(nil)

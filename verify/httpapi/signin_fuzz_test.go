@@ -21,7 +21,7 @@ import (
 // last one.
 type fakeSignInService struct {
 	calls atomic.Int32
-	last  atomic.Pointer[verify.AuthenticateRequest]
+	last  atomic.Pointer[verify.VerifyRequest]
 }
 
 func (s *fakeSignInService) Challenge(context.Context, verify.Subject, string, verify.Client) (*verify.SignInChallenge, error) {
@@ -29,7 +29,7 @@ func (s *fakeSignInService) Challenge(context.Context, verify.Subject, string, v
 	return &verify.SignInChallenge{AuthSession: "Fe26.2**x"}, nil
 }
 
-func (s *fakeSignInService) Authenticate(_ context.Context, sub verify.Subject, id string, req verify.AuthenticateRequest, _ verify.Client) (*verify.SignIn, error) {
+func (s *fakeSignInService) Authenticate(_ context.Context, sub verify.Subject, id string, req verify.VerifyRequest, _ verify.Client) (*verify.SignIn, error) {
 	s.calls.Add(1)
 	s.last.Store(&req)
 	m, _ := okMethod(id)
@@ -40,7 +40,7 @@ func (s *fakeSignInService) ChallengePasskey(context.Context, verify.Client) (*v
 	return s.Challenge(context.Background(), verify.Subject{}, "", verify.Client{})
 }
 
-func (s *fakeSignInService) AuthenticatePasskey(ctx context.Context, req verify.AuthenticateRequest, c verify.Client) (*verify.SignIn, error) {
+func (s *fakeSignInService) AuthenticatePasskey(ctx context.Context, req verify.VerifyRequest, c verify.Client) (*verify.SignIn, error) {
 	return s.Authenticate(ctx, verify.Subject{ID: "auth0|owner"}, "totp|dev_1", req, c)
 }
 
@@ -108,7 +108,7 @@ func FuzzAuthenticateBody(f *testing.F) {
 
 // checkAccepted holds a request the handler passed on to the bounds the
 // handler promises.
-func checkAccepted(t *testing.T, req verify.AuthenticateRequest, body []byte) {
+func checkAccepted(t *testing.T, req verify.VerifyRequest, body []byte) {
 	t.Helper()
 	if req.AuthSession == "" && !strings.Contains(string(body), `"auth_session"`) ||
 		utf8.RuneCountInString(req.AuthSession) > httpapi.DefaultMaxAuthSession {

@@ -47,7 +47,7 @@ func (r *signInRecorder) Challenge(ctx context.Context, sub verify.Subject, id s
 	return ch, err
 }
 
-func (r *signInRecorder) Authenticate(ctx context.Context, sub verify.Subject, id string, req verify.AuthenticateRequest, c verify.Client) (*verify.SignIn, error) {
+func (r *signInRecorder) Authenticate(ctx context.Context, sub verify.Subject, id string, req verify.VerifyRequest, c verify.Client) (*verify.SignIn, error) {
 	in, err := r.SignInService.Authenticate(ctx, sub, id, req, c)
 	r.keep(err)
 	return in, err
@@ -59,7 +59,7 @@ func (r *signInRecorder) ChallengePasskey(ctx context.Context, c verify.Client) 
 	return ch, err
 }
 
-func (r *signInRecorder) AuthenticatePasskey(ctx context.Context, req verify.AuthenticateRequest, c verify.Client) (*verify.SignIn, error) {
+func (r *signInRecorder) AuthenticatePasskey(ctx context.Context, req verify.VerifyRequest, c verify.Client) (*verify.SignIn, error) {
 	in, err := r.SignInService.AuthenticatePasskey(ctx, req, c)
 	r.keep(err)
 	return in, err

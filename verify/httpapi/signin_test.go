@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,8 +43,8 @@ type fakeSignIn struct {
 
 var _ verify.Engine = (*fakeSignIn)(nil)
 
-func (e *fakeSignIn) Challenge(_ context.Context, req *verify.EngineChallenge) (*verify.SignInState, error) {
-	st := &verify.SignInState{State: fakeState{Code: theCode}}
+func (e *fakeSignIn) Challenge(_ context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
+	st := &verify.Challenge{State: fakeState{Code: theCode}}
 	if e.typ.WebAuthn() {
 		allow := "[]"
 		if c := req.Method.WebAuthn; c != nil {
@@ -54,9 +55,9 @@ func (e *fakeSignIn) Challenge(_ context.Context, req *verify.EngineChallenge) (
 	return st, nil
 }
 
-func (e *fakeSignIn) Authenticate(ctx context.Context, req *verify.EngineAuthenticate) (*verify.Authentication, error) {
+func (e *fakeSignIn) Authenticate(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
 	bad := verify.NewError(verify.ErrInvalidProof, "wrong_proof", "The verification failed")
-	a := &verify.Authentication{Method: req.Method, Record: req.Record}
+	a := &verify.Confirmation{Method: req.Method, Record: req.Record}
 	switch e.typ {
 	case verify.TypeTOTP, verify.TypeEmail, verify.TypePhone:
 		if subtle.ConstantTimeCompare([]byte(*req.Request.OTPCode), []byte(theCode)) != 1 {
@@ -144,8 +145,7 @@ func newSignInFixture(t testing.TB, o options) *fixture {
 // save stores a confirmed method of typ for sub, as an enrollment would.
 func (f *fixture) save(t testing.TB, sub verify.Subject, typ verify.Type, secret string) verify.Method {
 	t.Helper()
-	id, err := verify.NewMethodID(typ)
-	require.NoError(t, err)
+	id := newID(typ)
 	m := verify.Method{ID: id, Type: typ, Subject: sub.ID, Confirmed: true, Name: "mine", Usage: typ.DefaultUsage(), CreatedAt: f.clock.Now().Truncate(time.Millisecond)}
 	var cred []byte
 	if typ.WebAuthn() {
@@ -269,15 +269,15 @@ func TestStepUpSignInWithTOTP(t *testing.T) {
 	var got map[string]any
 	require.NoError(t, json.Unmarshal(a.AuthenticationMethod, &got))
 	assert.Equal(t, m.ID, got["id"])
-	assert.Equal(t, verify.Timestamp(f.clock.Now()), got["last_auth_at"])
+	assert.Equal(t, stamp(f.clock.Now()), got["last_auth_at"])
 	assert.Empty(t, a.RecoveryCode)
 
 	rec := f.do(t, req{method: http.MethodGet, path: "/me/v1/authentication-methods/" + escape(m.ID), token: aliceSignIn})
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-	assert.Contains(t, rec.Body.String(), `"last_auth_at":"`+verify.Timestamp(f.clock.Now())+`"`)
+	assert.Contains(t, rec.Body.String(), `"last_auth_at":"`+stamp(f.clock.Now())+`"`)
 	rec = f.do(t, req{method: http.MethodGet, path: "/me/v1/authentication-methods", token: aliceSignIn})
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-	assert.Contains(t, rec.Body.String(), `"last_auth_at":"`+verify.Timestamp(f.clock.Now())+`"`)
+	assert.Contains(t, rec.Body.String(), `"last_auth_at":"`+stamp(f.clock.Now())+`"`)
 
 	again := f.do(t, req{path: authenticatePath(m.ID), token: aliceSignIn, body: authenticateBody(ch.AuthSession, "otp_code", theCode)})
 	requireSignInProblem(t, again, http.StatusBadRequest, httpapi.ProblemSessionUsed)
@@ -666,3 +666,14 @@ func TestSignInOutageIs500(t *testing.T) {
 	f.stepUp(t, aliceSignIn, m, authenticateBody(ch.AuthSession, "otp_code", theCode))
 	assert.Equal(t, 0, strings.Count(f.logs.String(), fmt.Sprintf("%q", theCode)))
 }
+
+// testIDs numbers the method ids the fixtures make.
+var testIDs atomic.Int64
+
+// newID returns a fresh method id of typ, shaped as the Service's.
+func newID(typ verify.Type) string {
+	return fmt.Sprintf("%s|dev_test%012d", typ, testIDs.Add(1))
+}
+
+// stamp formats t as the spec's date-time fields are written.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }

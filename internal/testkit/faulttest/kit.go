@@ -123,7 +123,7 @@ func NewKit(t testing.TB, cfg KitConfig) *Kit {
 	require.NoError(t, err)
 	types := cfg.Types
 	if types == nil {
-		types = verify.Types[:]
+		types = verify.Types()
 	}
 	_, hasPush := inner.(store.PushDevices)
 	var engines []verify.Engine
@@ -387,13 +387,13 @@ func shiftCode(code string, n int) string {
 func (k *Kit) Proof(t testing.TB, e *Enrollment) string {
 	t.Helper()
 	switch e.Type.Proof() {
-	case verify.ProofOTPCode:
+	case "otp_code":
 		code := e.Code
 		if e.Type == verify.TypeTOTP {
 			code = k.TOTPCode(t, e)
 		}
 		return VerifyBody(e.AuthSession, "otp_code", code)
-	case verify.ProofAuthnResponse:
+	case "authn_response":
 		if e.authn == nil {
 			a, err := NewAuthenticator()
 			require.NoError(t, err)
@@ -401,7 +401,7 @@ func (k *Kit) Proof(t testing.TB, e *Enrollment) string {
 			require.NoError(t, err)
 		}
 		return VerifyBody(e.AuthSession, "authn_response", e.authn)
-	case verify.ProofNewPassword:
+	case "new_password":
 		return VerifyBody(e.AuthSession, "new_password", e.Password)
 	}
 	return VerifyBody(e.AuthSession, "", nil)
@@ -414,13 +414,13 @@ func (k *Kit) Proof(t testing.TB, e *Enrollment) string {
 func (k *Kit) WrongProof(t testing.TB, e *Enrollment) (body, secret string, ok bool) {
 	t.Helper()
 	switch e.Type.Proof() {
-	case verify.ProofOTPCode:
+	case "otp_code":
 		wrong := WrongCode(e.Code)
 		if e.Type == verify.TypeTOTP {
 			wrong = k.wrongTOTPCodes(t, e, 1)[0]
 		}
 		return VerifyBody(e.AuthSession, "otp_code", wrong), wrong, true
-	case verify.ProofAuthnResponse:
+	case "authn_response":
 		var o map[string]any
 		require.NoError(t, json.Unmarshal(e.Options, &o))
 		other := base64.RawURLEncoding.EncodeToString(randomBytes(t, 32))
@@ -432,7 +432,7 @@ func (k *Kit) WrongProof(t testing.TB, e *Enrollment) (body, secret string, ok b
 		resp, err := a.Register(opts, Origin)
 		require.NoError(t, err)
 		return VerifyBody(e.AuthSession, "authn_response", resp), other, true
-	case verify.ProofNewPassword:
+	case "new_password":
 		// In the dictionary and shorter than the policy's minimum.
 		return VerifyBody(e.AuthSession, "new_password", "password1"), "password1", true
 	}

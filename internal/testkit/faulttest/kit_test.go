@@ -17,7 +17,7 @@ import (
 func TestKit(t *testing.T) {
 	k := faulttest.NewKit(t, faulttest.KitConfig{})
 	require.NotNil(t, k.Push)
-	for _, typ := range verify.Types {
+	for _, typ := range verify.Types() {
 		t.Run(string(typ), func(t *testing.T) {
 			sub := "auth0|kit-" + string(typ)
 			e := k.Start(t, sub, typ)

@@ -15,7 +15,7 @@ type Op string
 
 // The operations a Store can fail.
 const (
-	OpAttempt          Op = "Attempt"          // store.Sessions
+	OpAttempt          Op = "Attempt"          // store.Store
 	OpCommit           Op = "Commit"           // store.Methods
 	OpGet              Op = "Get"              // store.Methods
 	OpList             Op = "List"             // store.Methods
@@ -253,7 +253,7 @@ func (s *Store) do(ctx context.Context, op Op, call func() error) error {
 	return s.fail(ctx, f)
 }
 
-// Attempt implements store.Sessions.
+// Attempt implements store.Store.
 func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int, error) {
 	var n int
 	err := s.do(ctx, OpAttempt, func() (err error) {

@@ -226,7 +226,7 @@ func fullRun(t *testing.T) *run {
 	intruder := "auth0|intruder"
 	s.add("access token", k.Token(t, intruder))
 
-	for _, typ := range verify.Types {
+	for _, typ := range verify.Types() {
 		t.Run(string(typ), func(t *testing.T) {
 			sub := "auth0|leak-" + string(typ)
 			s.add("access token", k.Token(t, sub))
@@ -239,7 +239,7 @@ func fullRun(t *testing.T) *run {
 				require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
 			}
 			proof := k.Proof(t, e)
-			if typ.Proof() == verify.ProofAuthnResponse {
+			if typ.Proof() == "authn_response" {
 				var b struct {
 					AuthnResponse json.RawMessage `json:"authn_response"`
 				}
@@ -255,7 +255,7 @@ func fullRun(t *testing.T) *run {
 			rec = r.answer(k.Verify(t, &other, proof))
 			require.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
 			shape := faulttest.VerifyBody(e.AuthSession, "otp_code", "424242")
-			if typ.Proof() == verify.ProofOTPCode {
+			if typ.Proof() == "otp_code" {
 				shape = faulttest.VerifyBody(e.AuthSession, "new_password", "424242 is not a password")
 			}
 			s.add("code", "424242")
@@ -415,7 +415,7 @@ func TestNoSecretLeaks(t *testing.T) {
 			assert.NotEmpty(t, rec["reason"], sc.Text())
 		}
 	}
-	for _, typ := range verify.Types {
+	for _, typ := range verify.Types() {
 		assert.Equal(t, 1, events[string(verify.EventConfirmed)+" "+string(typ)], typ)
 		assert.Positive(t, events[string(verify.EventFailed)+" "+string(typ)], typ)
 	}

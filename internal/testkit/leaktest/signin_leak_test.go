@@ -245,7 +245,7 @@ func (w *signInErrors) Challenge(ctx context.Context, sub verify.Subject, id str
 	return ch, err
 }
 
-func (w *signInErrors) Authenticate(ctx context.Context, sub verify.Subject, id string, req verify.AuthenticateRequest, c verify.Client) (*verify.SignIn, error) {
+func (w *signInErrors) Authenticate(ctx context.Context, sub verify.Subject, id string, req verify.VerifyRequest, c verify.Client) (*verify.SignIn, error) {
 	in, err := w.SignInService.Authenticate(ctx, sub, id, req, c)
 	w.rec.keep(err)
 	return in, err
