@@ -142,36 +142,14 @@ func (s *Service) authenticate(ctx context.Context, sub Subject, methodID string
 }
 
 func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req *VerifyRequest, client Client) (*SignIn, sealedSession, error) {
-	// 1. Open the auth_session.
-	p, err := s.open(req.AuthSession, signInPurpose)
+	p, e, err := s.begin(ctx, signInPurpose, sub.ID, methodID, req)
 	if err != nil {
-		return nil, p, err
-	}
-	// 2. Bind it to the caller, the path and the proof.
-	if p.Subject != sub.ID {
-		return nil, p, NewError(ErrInvalidSession, "subject_mismatch", "The auth_session was not issued to this user")
-	}
-	if p.Pending != methodID {
-		return nil, p, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
-	}
-	e, ok := s.engines[p.Type]
-	if !ok {
-		return nil, p, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
-	}
-	if err := checkSignInProof(p.Type, req); err != nil {
-		return nil, p, err
-	}
-	// 3. Count the attempt before any check of the proof.
-	if err := s.countAttempt(ctx, &p, e, "request a new challenge"); err != nil {
 		return nil, p, err
 	}
 	in, err := s.check(ctx, e, &p, &EngineConfirm{
 		Subject: sub, State: []byte(p.State), Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),
 	})
-	if err != nil && Kind(err) == nil {
-		// An outage, not a wrong proof: the attempt is given back (GN-09).
-		s.refund(ctx, p.ID)
-	}
+	s.refundOutage(ctx, p.ID, err)
 	return in, p, err
 }
 
@@ -283,14 +261,4 @@ func signInProof(t Type) string {
 		return ""
 	}
 	return t.Proof()
-}
-
-// checkSignInProof binds the proof in req to the sealed method type: exactly
-// the one member the type takes, and no other (push-notification: none).
-func checkSignInProof(t Type, req *VerifyRequest) error {
-	got, one := req.Proof()
-	if want := signInProof(t); !one || got != want {
-		return proofShape(t, want)
-	}
-	return nil
 }

@@ -3,7 +3,6 @@ package verify
 import (
 	"context"
 	"log/slog"
-	"time"
 )
 
 // SlogObserver returns an Observer that logs every event to logger: started
@@ -21,53 +20,19 @@ func (o slogObserver) Observe(ctx context.Context, e Event) {
 	case e.Kind == EventFailed || e.Kind == EventSignInFailed:
 		level = slog.LevelWarn
 	}
-	// The attributes are built on the stack and the message is a constant
-	// for the known kinds: an event line allocates nothing of its own.
-	var a [6]slog.Attr
-	attrs := append(a[:0],
+	attrs := []slog.Attr{
 		slog.String("event", string(e.Kind)),
 		slog.String("user", e.Subject),
 		slog.String("type", string(e.Type)),
 		slog.String("method_id", e.MethodID),
-	)
+	}
 	if e.Reason != "" {
 		attrs = append(attrs, slog.String("reason", e.Reason))
 	}
 	if e.Client.IP != "" {
 		attrs = append(attrs, slog.String("ip", e.Client.IP))
 	}
-	// The record is handed to the handler directly, as Logger.LogAttrs
-	// would, but without the caller's program counter: LogAttrs takes it
-	// with runtime.Callers on every line (a quarter of a microsecond), and
-	// here it would only ever name this function.
-	h := o.l.Handler()
-	if !h.Enabled(ctx, level) {
-		return
-	}
-	r := slog.NewRecord(time.Now(), level, eventMessage(e.Kind), 0)
-	r.AddAttrs(attrs...)
-	_ = h.Handle(ctx, r)
-}
-
-// eventMessage is "verifykit " and the kind.
-func eventMessage(k EventKind) string {
-	switch k {
-	case EventStarted:
-		return "verifykit " + string(EventStarted)
-	case EventConfirmed:
-		return "verifykit " + string(EventConfirmed)
-	case EventFailed:
-		return "verifykit " + string(EventFailed)
-	case EventDeleted:
-		return "verifykit " + string(EventDeleted)
-	case EventUpdated:
-		return "verifykit " + string(EventUpdated)
-	case EventSignedIn:
-		return "verifykit " + string(EventSignedIn)
-	case EventSignInFailed:
-		return "verifykit " + string(EventSignInFailed)
-	}
-	return "verifykit " + string(k)
+	o.l.LogAttrs(ctx, level, "verifykit "+string(e.Kind), attrs...)
 }
 
 // Observers fans events out to several observers in order.

@@ -303,32 +303,10 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 	if err := checkSubject(sub); err != nil {
 		return nil, sealedSession{}, err
 	}
-	// 1. Open the auth_session.
-	p, err := s.open(req.AuthSession, sessionPurpose)
+	p, e, err := s.begin(ctx, sessionPurpose, sub.ID, methodID, req)
 	if err != nil {
 		return nil, p, err
 	}
-	// 2. Bind it to the caller, the path and the proof.
-	if p.Subject != sub.ID {
-		return nil, p, NewError(ErrInvalidSession, "subject_mismatch", "The auth_session was not issued to this user")
-	}
-	if p.Pending != methodID {
-		return nil, p, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
-	}
-	e, ok := s.engines[p.Type]
-	if !ok {
-		return nil, p, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
-	}
-	if err := checkProof(p.Type, req); err != nil {
-		return nil, p, err
-	}
-	// 3. Count the attempt before any check of the proof.
-	if err := s.countAttempt(ctx, &p, e, "start the enrollment again"); err != nil {
-		return nil, p, err
-	}
-	// A confirm that fails on an outage rather than on the proof gives its
-	// attempt back: the proof was never judged wrong, so the failure must
-	// not bring the user's session closer to void (GN-09).
 	mid := p.Pending
 	if p.MethodID != "" {
 		mid = p.MethodID
@@ -337,10 +315,50 @@ func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req 
 		Subject: sub, MethodID: mid, State: []byte(p.State), Request: *req, Client: client,
 		IssuedAt: time.UnixMilli(p.IssuedAt),
 	})
-	if err != nil && Kind(err) == nil {
-		s.refund(ctx, p.ID)
-	}
+	s.refundOutage(ctx, p.ID, err)
 	return m, p, err
+}
+
+// begin runs the first steps of Verify and Authenticate, shared by both:
+// open the auth_session sealed for purpose; bind it to the caller (the
+// sealed subject and method id must be subject and methodID), to a served
+// type and to the proof's kind (GN-04); then count the attempt, before
+// any check of the proof.
+func (s *Service) begin(ctx context.Context, purpose, subject, methodID string, req *VerifyRequest) (sealedSession, Engine, error) {
+	p, err := s.open(req.AuthSession, purpose)
+	if err != nil {
+		return p, nil, err
+	}
+	if p.Subject != subject {
+		return p, nil, NewError(ErrInvalidSession, "subject_mismatch", "The auth_session was not issued to this user")
+	}
+	if p.Pending != methodID {
+		return p, nil, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
+	}
+	e, ok := s.engines[p.Type]
+	if !ok {
+		return p, nil, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
+	}
+	want, restart := p.Type.Proof(), "start the enrollment again"
+	if purpose == signInPurpose {
+		want, restart = signInProof(p.Type), "request a new challenge"
+	}
+	if got, one := req.Proof(); !one || got != want {
+		return p, nil, proofShape(p.Type, want)
+	}
+	if err := s.countAttempt(ctx, &p, e, restart); err != nil {
+		return p, nil, err
+	}
+	return p, e, nil
+}
+
+// refundOutage gives back the attempt of session sid when err is an
+// outage rather than a judged proof: the proof was never found wrong, so
+// the failure must not bring the user's session closer to void (GN-09).
+func (s *Service) refundOutage(ctx context.Context, sid string, err error) {
+	if err != nil && Kind(err) == nil {
+		s.refund(ctx, sid)
+	}
 }
 
 // confirm runs steps 4 and 5 of Verify on an opened, bound and counted
@@ -488,15 +506,6 @@ func (s *Service) seal(p *sealedSession, state any) (string, error) {
 	}
 	defer clear(payload)
 	return s.sealer.Seal(payload, s.ttl)
-}
-
-// checkProof binds the proof in req to the sealed method type (GN-04).
-func checkProof(t Type, req *VerifyRequest) error {
-	got, one := req.Proof()
-	if !one || got != t.Proof() {
-		return proofShape(t, t.Proof())
-	}
-	return nil
 }
 
 // proofShape is the error for a request whose proof is not exactly the

@@ -5,16 +5,6 @@ import (
 	"time"
 )
 
-// Sign-in: the contract between the Service and the engines.
-//
-// A sign-in is a challenge (Service.Challenge → Engine.Challenge) and
-// an authentication (Service.Authenticate → Engine.Authenticate),
-// mirroring an enrollment's Start and Verify. The Service seals the
-// challenge into an auth_session with the sign-in purpose, so that an
-// enrollment session never opens as a sign-in session and the reverse; it
-// binds, counts attempts and commits the engine's result in one atomic
-// store write (store.SignIn), then emits EventSignedIn or EventSignInFailed.
-
 // SignInChallenge is a started sign-in: the body of the challenge answer.
 type SignInChallenge struct {
 	AuthSession string `json:"auth_session"`
