@@ -333,9 +333,9 @@ func testGN06(t *testing.T) {
 		body map[string]any
 	}
 	problem := map[error]string{
-		verify.ErrInvalidRequest: httpapi.ProblemInvalidRequest, verify.ErrInvalidSession: httpapi.ProblemInvalidSession,
-		verify.ErrExpired: httpapi.ProblemSessionExpired, verify.ErrAlreadyUsed: httpapi.ProblemSessionUsed,
-		verify.ErrInvalidProof: httpapi.ProblemInvalidProof, verify.ErrTooManyAttempts: httpapi.ProblemTooManyAttempts,
+		verify.ErrInvalidRequest: "invalid_request", verify.ErrInvalidSession: "invalid_session",
+		verify.ErrExpired: "session_expired", verify.ErrAlreadyUsed: "session_already_used",
+		verify.ErrInvalidProof: "invalid_proof", verify.ErrTooManyAttempts: "too_many_attempts",
 	}
 	for _, tc := range []struct {
 		name string

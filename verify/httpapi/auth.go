@@ -163,16 +163,14 @@ func isB64Token(s string) bool {
 
 // StaticToken is one token a StaticBearer accepts.
 type StaticToken struct {
-	// Token is the bearer token: a b64token of MinStaticTokenLen to 4096
-	// bytes. Treat it as a password.
+	// Token is the bearer token: a b64token of 22 (128 random bits in
+	// base64url) to 4096 bytes. Treat it as a password.
 	Token string
 	// Principal is who the token acts for.
 	Principal Principal
 }
 
-// MinStaticTokenLen is the shortest token NewStaticBearer accepts (128 bits
-// of a random base64url token are 22 characters).
-const MinStaticTokenLen = 22
+const minStaticTokenLen = 22 // bytes; StaticToken.Token states the range
 
 // StaticBearer authenticates requests by comparing their bearer token with
 // a fixed list, for demos, tests and service accounts. Production servers
@@ -190,7 +188,7 @@ type staticEntry struct {
 var _ Authenticator = (*StaticBearer)(nil)
 
 // NewStaticBearer returns a StaticBearer accepting tokens. Every token must
-// be a b64token of at least MinStaticTokenLen bytes, distinct, with a
+// be a b64token within StaticToken.Token's range, distinct, with a
 // Principal whose Subject.ID is set.
 func NewStaticBearer(tokens ...StaticToken) (*StaticBearer, error) {
 	if len(tokens) == 0 {
@@ -199,8 +197,8 @@ func NewStaticBearer(tokens ...StaticToken) (*StaticBearer, error) {
 	s := &StaticBearer{}
 	seen := map[[sha256.Size]byte]bool{}
 	for i, t := range tokens {
-		if len(t.Token) < MinStaticTokenLen || len(t.Token) > 4096 || !isB64Token(t.Token) {
-			return nil, fmt.Errorf("httpapi: static token %d must be a b64token of length [%d, 4096]", i, MinStaticTokenLen)
+		if len(t.Token) < minStaticTokenLen || len(t.Token) > 4096 || !isB64Token(t.Token) {
+			return nil, fmt.Errorf("httpapi: static token %d must be a b64token of length [%d, 4096]", i, minStaticTokenLen)
 		}
 		if t.Principal.Subject.ID == "" {
 			return nil, fmt.Errorf("httpapi: static token %d has no Principal.Subject.ID", i)

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -10,7 +9,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/verifykit/verifykit/verify"
@@ -18,36 +17,28 @@ import (
 
 // Field limits. The spec's limits (maxLength of the authn_response fields,
 // new_password, connection, identity_user_id) are enforced as written;
-// fields the spec leaves unbounded get the bounds below, which no valid
-// request comes near (see the package documentation, "Strictness").
+// fields the spec leaves unbounded, and the sign-in bodies the spec does
+// not have, get the bounds below, which no valid request comes near.
 const (
-	// SpecMaxAttestationObject and SpecMaxClientDataJSON are the spec's
-	// maxLength of authn_response.response.attestationObject and
-	// clientDataJSON, the defaults of Config.MaxAttestationObject and
-	// Config.MaxClientDataJSON.
-	SpecMaxAttestationObject = 2000
-	SpecMaxClientDataJSON    = 1000
-
-	maxCredentialID   = 1364 // spec: authn_response.id and rawId maxLength
-	maxTransport      = 100  // spec: authn_response.response.transports items maxLength
-	maxTransports     = 16   // verifykit: items of transports (WebAuthn defines 6)
-	maxNewPassword    = 256  // spec: new_password maxLength
-	maxConnection     = 128  // spec: Connection maxLength
-	maxIdentityUserID = 255  // spec: IdentityUserId maxLength
-	maxOTPCode        = 64   // verifykit: otp_code (codes have 6 to 8 digits)
-	maxEmail          = 320  // verifykit: email (RFC 5321 allows 254 in a path)
-	maxPhoneNumber    = 64   // verifykit: phone_number (E.164 has at most 15 digits)
-	maxFieldErrors    = 16   // validation_errors entries reported at most
-	maxNameInDetail   = 64   // bytes of an unknown member's name echoed back
+	specMaxAttestationObject = 2000 // spec: authn_response.response.attestationObject maxLength
+	specMaxClientDataJSON    = 1000 // spec: authn_response.response.clientDataJSON maxLength
+	maxCredentialID          = 1364 // spec: authn_response.id and rawId maxLength
+	maxTransport             = 100  // spec: authn_response.response.transports items maxLength
+	maxTransports            = 16   // verifykit: items of transports (WebAuthn defines 6)
+	maxNewPassword           = 256  // spec: new_password maxLength
+	maxConnection            = 128  // spec: Connection maxLength
+	maxIdentityUserID        = 255  // spec: IdentityUserId maxLength
+	maxOTPCode               = 64   // verifykit: otp_code (codes have 6 to 8 digits)
+	maxEmail                 = 320  // verifykit: email (RFC 5321 allows 254 in a path)
+	maxPhoneNumber           = 64   // verifykit: phone_number (E.164 has at most 15 digits)
+	maxRecoveryCode          = 64   // verifykit: recovery codes have 24 characters, grouped at most 29
+	maxPassword              = 256  // verifykit: as new_password
+	maxAuthenticatorData     = 2000 // verifykit: an assertion's authData, 37 bytes plus extensions
+	maxSignature             = 1400 // verifykit: an RSA-8192 signature in base64url; ECDSA is ≤ 192
+	maxUserHandle            = 88   // verifykit: a 64-byte user handle in base64url (WebAuthn §5.4.3)
+	maxFieldErrors           = 16   // validation_errors entries reported at most
+	maxNameInDetail          = 64   // bytes of an unknown member's name echoed back
 )
-
-// limits are the per-field bounds a Handler enforces.
-type limits struct {
-	depth             int
-	authSession       int
-	attestationObject int
-	clientDataJSON    int
-}
 
 // fieldErrs collects validation errors of one request body.
 type fieldErrs []verify.FieldError
@@ -64,6 +55,12 @@ func (fe fieldErrs) err() error {
 		return nil
 	}
 	return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_request", Detail: "Invalid request payload input", Fields: fe}
+}
+
+func invalidBody(detail string, path ...string) error {
+	var fe fieldErrs
+	fe.add(path, "%s", detail)
+	return fe.err()
 }
 
 // fieldName is the dotted name of a member: "authn_response.response.clientDataJSON".
@@ -97,83 +94,54 @@ func clip(s string) string {
 	return s[:cut] + "…"
 }
 
-func invalidBody(detail string, path ...string) error {
-	var fe fieldErrs
-	fe.add(path, "%s", detail)
-	return fe.err()
+// object is a JSON object of a request body being validated: its members
+// as sent (decodeJSON has checked the grammar, the depth and the names of
+// the whole body). Each check takes the member it checks, so that a member
+// of the wrong JSON type is reported together with every other problem of
+// the body; refuseRest then reports the members no check took.
+type object struct {
+	path    []string
+	members map[string]jsontext.Value
+	errs    *fieldErrs
 }
 
-// at is the path of the member name of the object at path.
-func at(path []string, name string) []string {
-	return append(slices.Clip(path), name)
+// decode decodes body, which must be one JSON object, into its members
+// (decodeJSON), and has check validate them into a request: the request,
+// or an ErrInvalidRequest naming every problem.
+func decode[T any](body []byte, cfg *Config, check func(o *object, req *T)) (T, error) {
+	var req T
+	var m map[string]jsontext.Value
+	if err := decodeJSON(body, &m, cfg.MaxDepth); err != nil {
+		return req, err
+	}
+	var errs fieldErrs
+	check(&object{members: m, errs: &errs}, &req)
+	if err := errs.err(); err != nil {
+		var zero T
+		return zero, err
+	}
+	return req, nil
 }
 
-// The request bodies as sent. Every member is kept raw (nil when absent),
-// so that a member of the wrong JSON type is reported together with every
-// other problem of the body rather than ending the decoding at the first;
-// Unknown collects the members the schema does not declare. decodeJSON
-// has checked the grammar, the depth and the names of the whole body.
+// at is the path of the member name.
+func (o *object) at(name string) []string { return append(slices.Clip(o.path), name) }
 
-// startBody is CreateAuthenticationMethodRequestContent: the members of
-// every type's start body.
-type startBody struct {
-	Type                          jsontext.Value            `json:"type"`
-	Connection                    jsontext.Value            `json:"connection"`
-	IdentityUserID                jsontext.Value            `json:"identity_user_id"`
-	UseExcludeCredentials         jsontext.Value            `json:"use_exclude_credentials"`
-	Mediation                     jsontext.Value            `json:"mediation"` // extension: passkey upgrades
-	Email                         jsontext.Value            `json:"email"`
-	PhoneNumber                   jsontext.Value            `json:"phone_number"`
-	PreferredAuthenticationMethod jsontext.Value            `json:"preferred_authentication_method"`
-	Unknown                       map[string]jsontext.Value `json:",inline"`
+// take removes the member name and returns it (nil when absent) and its path.
+func (o *object) take(name string) (jsontext.Value, []string) {
+	raw := o.members[name]
+	delete(o.members, name)
+	return raw, o.at(name)
 }
 
-// verifyBody is VerifyAuthenticationMethodRequestContent.
-type verifyBody struct {
-	AuthSession   jsontext.Value            `json:"auth_session"`
-	OTPCode       jsontext.Value            `json:"otp_code"`
-	NewPassword   jsontext.Value            `json:"new_password"`
-	AuthnResponse jsontext.Value            `json:"authn_response"`
-	Unknown       map[string]jsontext.Value `json:",inline"`
+// str takes the member name: when absent, it is reported if required;
+// when present, it must be a string of minLen to maxLen characters
+// (Unicode code points, as JSON Schema counts; maxLen 0 means unbounded).
+// It returns the string, or nil when absent or refused.
+func (o *object) str(name string, required bool, minLen, maxLen int) *string {
+	raw, path := o.take(name)
+	return o.errs.str(raw, path, required, minLen, maxLen)
 }
 
-// authnBody is the spec's AuthenticatorAttestationResponse (WebAuthn's
-// RegistrationResponseJSON).
-type authnBody struct {
-	ID                      jsontext.Value            `json:"id"`
-	RawID                   jsontext.Value            `json:"rawId"`
-	Type                    jsontext.Value            `json:"type"`
-	AuthenticatorAttachment jsontext.Value            `json:"authenticatorAttachment"`
-	ClientExtensionResults  jsontext.Value            `json:"clientExtensionResults"`
-	Response                jsontext.Value            `json:"response"`
-	Unknown                 map[string]jsontext.Value `json:",inline"`
-}
-
-// attestationBody is the spec's AuthenticatorAttestationResponseData.
-type attestationBody struct {
-	AttestationObject jsontext.Value `json:"attestationObject"`
-	ClientDataJSON    jsontext.Value `json:"clientDataJSON"`
-	Transports        jsontext.Value `json:"transports"`
-	// The copies PublicKeyCredential.toJSON() and @simplewebauthn/browser
-	// add (an extension of the spec's closed schema): bounded here, and
-	// checked against the attestation object by the passkey engine.
-	AuthenticatorData  jsontext.Value            `json:"authenticatorData"`
-	PublicKey          jsontext.Value            `json:"publicKey"`
-	PublicKeyAlgorithm jsontext.Value            `json:"publicKeyAlgorithm"`
-	Unknown            map[string]jsontext.Value `json:",inline"`
-}
-
-// updateBody is UpdateAuthenticationMethodRequestContent.
-type updateBody struct {
-	Name                          jsontext.Value            `json:"name"`
-	PreferredAuthenticationMethod jsontext.Value            `json:"preferred_authentication_method"`
-	Unknown                       map[string]jsontext.Value `json:",inline"`
-}
-
-// str checks the member raw at path: when absent, it is reported if
-// required; when present, it must be a string of minLen to maxLen
-// characters (Unicode code points, as JSON Schema counts; maxLen 0 means
-// unbounded). It returns the string, or nil when absent or refused.
 func (fe *fieldErrs) str(raw jsontext.Value, path []string, required bool, minLen, maxLen int) *string {
 	if raw == nil {
 		if required {
@@ -182,74 +150,89 @@ func (fe *fieldErrs) str(raw jsontext.Value, path []string, required bool, minLe
 		return nil
 	}
 	var s string
-	if raw.Kind() != '"' || jsonv2.Unmarshal(raw, &s) != nil {
+	if raw.Kind() != '"' || json.Unmarshal(raw, &s) != nil {
 		fe.add(path, "must be a string")
 		return nil
 	}
-	n := utf8.RuneCountInString(s)
-	if n < minLen {
-		if minLen == 1 {
-			fe.add(path, "must not be empty")
-		} else {
-			fe.add(path, "must be at least %d characters long", minLen)
-		}
-		return nil
-	}
-	if maxLen > 0 && n > maxLen {
+	switch n := utf8.RuneCountInString(s); {
+	case n < minLen && minLen == 1:
+		fe.add(path, "must not be empty")
+	case n < minLen:
+		fe.add(path, "must be at least %d characters long", minLen)
+	case maxLen > 0 && n > maxLen:
 		fe.add(path, "must be at most %d characters long", maxLen)
-		return nil
+	default:
+		return &s
 	}
-	return &s
+	return nil
 }
 
-// boolean checks the optional boolean member raw at path.
-func (fe *fieldErrs) boolean(raw jsontext.Value, path []string) *bool {
+// text is str for a member that must not contain the characters bad matches.
+func (o *object) text(name string, minLen, maxLen int, bad func(rune) bool, why string) *string {
+	raw, path := o.take(name)
+	s := o.errs.str(raw, path, false, minLen, maxLen)
+	if s != nil && strings.IndexFunc(*s, bad) >= 0 {
+		o.errs.add(path, "%s", why)
+		return nil
+	}
+	return s
+}
+
+// enum takes the string member name, which must be one of values.
+func (o *object) enum(name string, required bool, values ...string) *string {
+	raw, path := o.take(name)
+	s := o.errs.str(raw, path, required, 0, 0)
+	if s != nil && !slices.Contains(values, *s) {
+		o.errs.add(path, "must be one of: %s", strings.Join(values, ", "))
+		return nil
+	}
+	return s
+}
+
+// boolean takes the optional boolean member name.
+func (o *object) boolean(name string) *bool {
+	raw, path := o.take(name)
 	if raw == nil {
 		return nil
 	}
 	if k := raw.Kind(); k != 't' && k != 'f' {
-		fe.add(path, "must be a boolean")
+		o.errs.add(path, "must be a boolean")
 		return nil
 	}
 	b := raw.Kind() == 't'
 	return &b
 }
 
-// enum checks the string member raw at path against values.
-func (fe *fieldErrs) enum(raw jsontext.Value, path []string, required bool, values ...string) *string {
-	s := fe.str(raw, path, required, 0, 0)
-	if s == nil {
+// object takes the member name, which must be an object; nil when absent
+// (reported if required) or refused.
+func (o *object) object(name string, required bool) *object {
+	raw, path := o.take(name)
+	var m map[string]jsontext.Value
+	switch {
+	case raw == nil:
+		if required {
+			o.errs.add(path, "is required")
+		}
+		return nil
+	case raw.Kind() != '{' || json.Unmarshal(raw, &m) != nil:
+		o.errs.add(path, "must be an object")
 		return nil
 	}
-	if !slices.Contains(values, *s) {
-		fe.add(path, "must be one of: %s", strings.Join(values, ", "))
-		return nil
-	}
-	return s
+	return &object{path: path, members: m, errs: o.errs}
 }
 
-// object decodes the member raw at path, which must be an object, into
-// v; false, reported, when it is not one.
-func (fe *fieldErrs) object(raw jsontext.Value, path []string, v any) bool {
-	if raw.Kind() != '{' || jsonv2.Unmarshal(raw, v) != nil {
-		fe.add(path, "must be an object")
-		return false
-	}
-	return true
-}
-
-// refuse reports each member of the object at path named in names as not
-// allowed (why, then suffix), in name order.
-func (fe *fieldErrs) refuse(path []string, names []string, why, suffix string) {
-	slices.Sort(names)
-	for _, k := range names {
-		fe.add(at(path, k), "%s%s", why, suffix)
+// refuseRest reports each member no check took as not allowed (why, then
+// suffix), in name order.
+func (o *object) refuseRest(why, suffix string) {
+	for _, k := range slices.Sorted(maps.Keys(o.members)) {
+		o.errs.add(o.at(k), "%s%s", why, suffix)
 	}
 }
 
 // startFields are the members each type's start request may carry besides
 // "type" (CreateAuthenticationMethodRequestContent; webauthn-platform and
-// webauthn-roaming take the passkey payload's).
+// webauthn-roaming take the passkey payload's; mediation is an extension
+// for passkey upgrades).
 var startFields = map[verify.Type][]string{
 	verify.TypePasskey:          {"connection", "identity_user_id", "use_exclude_credentials", "mediation"},
 	verify.TypeWebAuthnPlatform: {"connection", "identity_user_id", "use_exclude_credentials"},
@@ -257,186 +240,198 @@ var startFields = map[verify.Type][]string{
 	verify.TypePassword:         {"connection", "identity_user_id"},
 	verify.TypeEmail:            {"email"},
 	verify.TypePhone:            {"phone_number", "preferred_authentication_method"},
-	verify.TypeTOTP:             {},
-	verify.TypePushNotification: {},
-	verify.TypeRecoveryCode:     {},
 }
 
 // decodeStart decodes and validates the body of POST /authentication-methods.
-func decodeStart(body []byte, lim limits) (verify.StartRequest, error) {
-	var b startBody
-	if err := decodeJSON(body, &b, lim.depth); err != nil {
-		return verify.StartRequest{}, err
-	}
-	var errs fieldErrs
-	t := errs.enum(b.Type, []string{"type"}, true, typeNames()...)
-	if t == nil {
-		// Without a valid type no member can be judged.
-		return verify.StartRequest{}, errs.err()
-	}
-	req := verify.StartRequest{Type: verify.Type(*t)}
-	// The members sent that the type's schema does not declare.
-	rest := slices.Collect(maps.Keys(b.Unknown))
-	for name, raw := range map[string]jsontext.Value{
-		"connection": b.Connection, "identity_user_id": b.IdentityUserID, "use_exclude_credentials": b.UseExcludeCredentials,
-		"mediation": b.Mediation, "email": b.Email, "phone_number": b.PhoneNumber, "preferred_authentication_method": b.PreferredAuthenticationMethod,
-	} {
-		if raw != nil && !slices.Contains(startFields[req.Type], name) {
-			rest = append(rest, name)
+func decodeStart(body []byte, cfg *Config) (verify.StartRequest, error) {
+	return decode(body, cfg, func(o *object, req *verify.StartRequest) {
+		t := o.enum("type", true, typeNames()...)
+		if t == nil {
+			return // without a valid type no member can be judged
 		}
-	}
-	allowed := func(f string) bool { return slices.Contains(startFields[req.Type], f) }
-	if allowed("connection") {
-		if s := errs.str(b.Connection, []string{"connection"}, false, 1, maxConnection); s != nil {
-			if !isConnection(*s) {
-				errs.add([]string{"connection"}, "must contain only letters, digits and '-'")
-			} else {
-				req.Connection = *s
-			}
+		req.Type = verify.Type(*t)
+		allowed := func(f string) bool { return slices.Contains(startFields[req.Type], f) }
+		if allowed("connection") {
+			req.Connection = value(o.text("connection", 1, maxConnection, notConnection, "must contain only letters, digits and '-'"))
+			req.IdentityUserID = value(o.text("identity_user_id", 1, maxIdentityUserID, unicode.IsSpace, "must not contain whitespace"))
 		}
-		if s := errs.str(b.IdentityUserID, []string{"identity_user_id"}, false, 1, maxIdentityUserID); s != nil {
-			if strings.IndexFunc(*s, unicode.IsSpace) >= 0 {
-				errs.add([]string{"identity_user_id"}, "must not contain whitespace")
-			} else {
-				req.IdentityUserID = *s
-			}
+		if allowed("use_exclude_credentials") {
+			req.UseExcludeCredentials = o.boolean("use_exclude_credentials")
 		}
-	}
-	if allowed("use_exclude_credentials") {
-		req.UseExcludeCredentials = errs.boolean(b.UseExcludeCredentials, []string{"use_exclude_credentials"})
-	}
-	if allowed("mediation") {
-		if m := errs.enum(b.Mediation, []string{"mediation"}, false, "conditional"); m != nil {
-			req.Mediation = *m
+		if allowed("mediation") {
+			req.Mediation = value(o.enum("mediation", false, "conditional"))
 		}
-	}
-	if allowed("email") {
-		if s := errs.str(b.Email, []string{"email"}, true, 1, maxEmail); s != nil {
-			req.Email = *s
+		if allowed("email") {
+			req.Email = value(o.str("email", true, 1, maxEmail))
 		}
-	}
-	if allowed("phone_number") {
-		if s := errs.str(b.PhoneNumber, []string{"phone_number"}, true, 1, maxPhoneNumber); s != nil {
-			req.PhoneNumber = *s
+		if allowed("phone_number") {
+			req.PhoneNumber = value(o.str("phone_number", true, 1, maxPhoneNumber))
+			req.PreferredAuthenticationMethod = value(o.enum("preferred_authentication_method", false, "sms", "voice"))
 		}
-		if s := errs.enum(b.PreferredAuthenticationMethod, []string{"preferred_authentication_method"}, false, "sms", "voice"); s != nil {
-			req.PreferredAuthenticationMethod = *s
-		}
-	}
-	errs.refuse(nil, rest, "is not allowed for type ", string(req.Type))
-	if err := errs.err(); err != nil {
-		return verify.StartRequest{}, err
-	}
-	return req, nil
+		o.refuseRest("is not allowed for type ", string(req.Type))
+	})
 }
 
-func isConnection(s string) bool {
-	for _, c := range []byte(s) {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
+// value is *s, or "" for nil.
+func value(s *string) string {
+	if s == nil {
+		return ""
 	}
-	return s != ""
+	return *s
 }
 
-// decodeVerify decodes and validates the body of POST
-// /authentication-methods/{id}/verify. Whether the proof suits the sealed
-// method type is for the service to decide; the body may carry at most one.
-func decodeVerify(body []byte, lim limits) (verify.VerifyRequest, error) {
-	var b verifyBody
-	if err := decodeJSON(body, &b, lim.depth); err != nil {
-		return verify.VerifyRequest{}, err
-	}
-	var errs fieldErrs
-	var req verify.VerifyRequest
-	if s := errs.str(b.AuthSession, []string{"auth_session"}, true, 0, lim.authSession); s != nil {
-		req.AuthSession = *s
-	}
-	proofs := 0
-	if s := errs.str(b.OTPCode, []string{"otp_code"}, false, 0, maxOTPCode); s != nil {
-		req.OTPCode = s
-		proofs++
-	}
-	if s := errs.str(b.NewPassword, []string{"new_password"}, false, 1, maxNewPassword); s != nil {
-		if strings.IndexFunc(*s, isControl) >= 0 {
-			errs.add([]string{"new_password"}, "must not contain control characters")
-		} else {
-			req.NewPassword = s
-			proofs++
-		}
-	}
-	if b.AuthnResponse != nil && checkAuthnResponse(b.AuthnResponse, lim, &errs) {
-		// A copy: b.AuthnResponse is in the request body's buffer.
-		req.AuthnResponse = append(json.RawMessage(nil), b.AuthnResponse...)
-		proofs++
-	}
-	errs.refuse(nil, slices.Collect(maps.Keys(b.Unknown)), "is not allowed", "")
-	if proofs > 1 {
-		errs.add(nil, "carry at most one of otp_code, authn_response and new_password")
-	}
-	if err := errs.err(); err != nil {
-		return verify.VerifyRequest{}, err
-	}
-	return req, nil
+// notConnection matches the characters Connection's pattern excludes.
+func notConnection(c rune) bool {
+	return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-')
 }
 
 // isControl matches the characters new_password's pattern excludes:
 // U+0000–U+001F and U+007F–U+009F.
 func isControl(r rune) bool { return r <= 0x1f || r >= 0x7f && r <= 0x9f }
 
-// checkAuthnResponse validates authn_response against the spec's
-// AuthenticatorAttestationResponse, with verifykit's strictness: no member
-// beyond those the spec names, at any level.
-func checkAuthnResponse(raw jsontext.Value, lim limits, errs *fieldErrs) bool {
-	before := len(*errs)
-	path := []string{"authn_response"}
-	var a authnBody
-	if !errs.object(raw, path, &a) {
-		return false
-	}
-	errs.str(a.ID, at(path, "id"), true, 0, maxCredentialID)
-	errs.str(a.RawID, at(path, "rawId"), true, 0, maxCredentialID)
-	if t := errs.str(a.Type, at(path, "type"), true, 0, 0); t != nil && *t != "public-key" {
-		errs.add(at(path, "type"), `must be "public-key"`)
-	}
-	errs.enum(a.AuthenticatorAttachment, at(path, "authenticatorAttachment"), false, "platform", "cross-platform")
-	if a.ClientExtensionResults != nil && a.ClientExtensionResults.Kind() != '{' {
-		errs.add(at(path, "clientExtensionResults"), "must be an object")
-	}
-	rpath := at(path, "response")
-	var r attestationBody
-	if a.Response == nil {
-		errs.add(rpath, "is required")
-	} else if errs.object(a.Response, rpath, &r) {
-		errs.str(r.AttestationObject, at(rpath, "attestationObject"), true, 0, lim.attestationObject)
-		errs.str(r.ClientDataJSON, at(rpath, "clientDataJSON"), true, 0, lim.clientDataJSON)
-		if r.Transports != nil {
-			checkTransports(r.Transports, at(rpath, "transports"), errs)
+// decodeVerify decodes and validates the body of POST
+// /authentication-methods/{id}/verify. Whether the proof suits the sealed
+// method type is for the service to decide; the body may carry at most one.
+func decodeVerify(body []byte, cfg *Config) (verify.VerifyRequest, error) {
+	return decode(body, cfg, func(o *object, req *verify.VerifyRequest) {
+		req.AuthSession = value(o.str("auth_session", true, 0, cfg.MaxAuthSession))
+		req.OTPCode = o.str("otp_code", false, 0, maxOTPCode)
+		req.NewPassword = o.text("new_password", 1, maxNewPassword, isControl, "must not contain control characters")
+		req.AuthnResponse = o.credential(cfg, false)
+		o.refuseRest("is not allowed", "")
+		if _, one := req.Proof(); !one {
+			o.errs.add(nil, "carry at most one of otp_code, authn_response and new_password")
 		}
-		errs.str(r.AuthenticatorData, at(rpath, "authenticatorData"), false, 0, lim.attestationObject)
-		if r.PublicKey != nil && r.PublicKey.Kind() != 'n' {
-			errs.str(r.PublicKey, at(rpath, "publicKey"), false, 0, lim.attestationObject)
-		}
-		if r.PublicKeyAlgorithm != nil && (r.PublicKeyAlgorithm.Kind() != '0' || len(r.PublicKeyAlgorithm) > 12) {
-			errs.add(at(rpath, "publicKeyAlgorithm"), "must be an integer")
-		}
-		errs.refuse(rpath, slices.Collect(maps.Keys(r.Unknown)), "is not allowed", "")
-	}
-	errs.refuse(path, slices.Collect(maps.Keys(a.Unknown)), "is not allowed", "")
-	return len(*errs) == before
+	})
 }
 
-func checkTransports(raw jsontext.Value, path []string, errs *fieldErrs) {
+// decodeAuthenticate decodes and validates the body of POST
+// /authentication-methods/{id}/authenticate and POST /passkey/authenticate:
+// auth_session and at most one proof, each within its bounds; an
+// authn_response must be an assertion. Whether the proof suits the sealed
+// method type is for the service to decide.
+func decodeAuthenticate(body []byte, cfg *Config) (verify.VerifyRequest, error) {
+	return decode(body, cfg, func(o *object, req *verify.VerifyRequest) {
+		req.AuthSession = value(o.str("auth_session", true, 0, cfg.MaxAuthSession))
+		req.OTPCode = o.str("otp_code", false, 0, maxOTPCode)
+		req.RecoveryCode = o.str("recovery_code", false, 1, maxRecoveryCode)
+		req.Password = o.str("password", false, 1, maxPassword)
+		req.AuthnResponse = o.credential(cfg, true)
+		o.refuseRest("is not allowed", "")
+		if _, one := req.Proof(); !one {
+			o.errs.add(nil, "carry at most one of otp_code, recovery_code, password and authn_response")
+		}
+	})
+}
+
+// typeNames are the names of verify.Types(), in spec order.
+func typeNames() []string {
+	var names []string
+	for _, t := range verify.Types() {
+		names = append(names, string(t))
+	}
+	return names
+}
+
+// decodeUpdate decodes and validates the body of PATCH
+// /authentication-methods/{id} (UpdateAuthenticationMethodRequestContent,
+// additionalProperties false). Whether the method's type has a name or a
+// preferred channel is for the Manager to decide.
+func decodeUpdate(body []byte, cfg *Config) (verify.UpdateRequest, error) {
+	return decode(body, cfg, func(o *object, req *verify.UpdateRequest) {
+		req.Name = o.text("name", 1, verify.MaxNameLength, isControl, "must not contain control characters")
+		req.PreferredAuthenticationMethod = o.enum("preferred_authentication_method", false, "sms", "voice")
+		o.refuseRest("is not allowed", "")
+	})
+}
+
+// decodeEmpty accepts the body of a route that takes no members: none at
+// all, or an empty JSON object.
+func decodeEmpty(body []byte) error {
+	if len(body) == 0 {
+		return nil
+	}
+	return decodeJSON(body, &struct{}{}, 1)
+}
+
+// credential takes authn_response, a PublicKeyCredential in its JSON form:
+// with assertion, WebAuthn's AuthenticationResponseJSON (sign-in), else the
+// spec's AuthenticatorAttestationResponse (RegistrationResponseJSON). No
+// member beyond those named is accepted, at any level but
+// clientExtensionResults (an object, within Config.MaxDepth). It returns a
+// copy of the member as sent, nil when absent or refused.
+func (o *object) credential(cfg *Config, assertion bool) []byte {
+	raw := o.members["authn_response"]
+	before := len(*o.errs)
+	a := o.object("authn_response", false)
+	if a == nil {
+		return nil
+	}
+	minID := 0
+	if assertion {
+		minID = 1
+	}
+	a.str("id", true, minID, maxCredentialID)
+	a.str("rawId", true, minID, maxCredentialID)
+	if t := a.str("type", true, 0, 0); t != nil && *t != "public-key" {
+		a.errs.add(a.at("type"), `must be "public-key"`)
+	}
+	a.enum("authenticatorAttachment", false, "platform", "cross-platform")
+	if ext, path := a.take("clientExtensionResults"); ext != nil && ext.Kind() != '{' {
+		a.errs.add(path, "must be an object")
+	}
+	if r := a.object("response", true); r != nil {
+		if assertion {
+			r.str("clientDataJSON", true, 1, cfg.MaxClientDataJSON)
+			r.str("authenticatorData", true, 1, maxAuthenticatorData)
+			r.str("signature", true, 1, maxSignature)
+			if r.members["userHandle"].Kind() == 'n' { // null: no user handle (§5.2.2)
+				r.take("userHandle")
+			}
+			r.str("userHandle", false, 0, maxUserHandle)
+		} else {
+			r.str("attestationObject", true, 0, cfg.MaxAttestationObject)
+			r.str("clientDataJSON", true, 0, cfg.MaxClientDataJSON)
+			r.transports()
+			// The copies PublicKeyCredential.toJSON() and
+			// @simplewebauthn/browser add (an extension of the spec's
+			// closed schema): bounded here, and checked against the
+			// attestation object by the passkey engine.
+			r.str("authenticatorData", false, 0, cfg.MaxAttestationObject)
+			if r.members["publicKey"].Kind() == 'n' {
+				r.take("publicKey")
+			}
+			r.str("publicKey", false, 0, cfg.MaxAttestationObject)
+			if alg, path := r.take("publicKeyAlgorithm"); alg != nil && (alg.Kind() != '0' || len(alg) > 12) {
+				r.errs.add(path, "must be an integer")
+			}
+		}
+		r.refuseRest("is not allowed", "")
+	}
+	a.refuseRest("is not allowed", "")
+	if len(*o.errs) != before {
+		return nil
+	}
+	return append([]byte(nil), raw...) // raw is in the request body's buffer
+}
+
+// transports takes the optional transports member: an array of at most
+// maxTransports strings.
+func (o *object) transports() {
+	raw, path := o.take("transports")
+	if raw == nil {
+		return
+	}
 	var items []jsontext.Value
-	if raw.Kind() != '[' || jsonv2.Unmarshal(raw, &items) != nil {
-		errs.add(path, "must be an array of strings")
+	if raw.Kind() != '[' || json.Unmarshal(raw, &items) != nil {
+		o.errs.add(path, "must be an array of strings")
 		return
 	}
 	if len(items) > maxTransports {
-		errs.add(path, "must have at most %d items", maxTransports)
+		o.errs.add(path, "must have at most %d items", maxTransports)
 		return
 	}
 	for i, it := range items {
-		errs.str(it, at(path, strconv.Itoa(i)), true, 0, maxTransport)
+		o.errs.str(it, append(slices.Clip(path), strconv.Itoa(i)), true, 0, maxTransport)
 	}
 }

@@ -6,8 +6,8 @@ import (
 )
 
 // benchLimits are the defaults of Config.
-var benchLimits = limits{depth: DefaultMaxDepth, authSession: DefaultMaxAuthSession,
-	attestationObject: SpecMaxAttestationObject, clientDataJSON: SpecMaxClientDataJSON}
+var benchLimits = &Config{MaxDepth: defaultMaxDepth, MaxAuthSession: defaultMaxAuthSession,
+	MaxAttestationObject: specMaxAttestationObject, MaxClientDataJSON: specMaxClientDataJSON}
 
 // BenchmarkDecodeVerify decodes the body of a TOTP confirm: an
 // auth_session of the size verify.Service seals for TOTP, and a code.

@@ -12,9 +12,9 @@ import (
 	"net/url"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-json-experiment/json"
@@ -22,35 +22,32 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Limits of Config.
+// Defaults and ranges of Config; each field's comment states them.
 const (
-	DefaultMaxBodyBytes = 64 << 10
-	MinMaxBodyBytes     = 4 << 10
-	MaxMaxBodyBytes     = 1 << 20
+	defaultMaxBodyBytes = 64 << 10
+	minMaxBodyBytes     = 4 << 10
+	maxMaxBodyBytes     = 1 << 20
 
-	DefaultMaxDepth = 16
-	MinMaxDepth     = 4
-	MaxMaxDepth     = 64
+	defaultMaxDepth = 16
+	minMaxDepth     = 4
+	maxMaxDepth     = 64
 
-	DefaultMaxAuthSession = 4096
-	MinMaxAuthSession     = 256
-	MaxMaxAuthSession     = 64 << 10
+	defaultMaxAuthSession = 4096
+	minMaxAuthSession     = 256
+	maxMaxAuthSession     = 64 << 10
 
-	// MaxMaxAttestationObject and MaxMaxClientDataJSON bound the field
-	// limits a host may raise above the spec's.
-	MaxMaxAttestationObject = 64 << 10
-	MaxMaxClientDataJSON    = 16 << 10
+	maxMaxAttestationObject = 64 << 10
+	maxMaxClientDataJSON    = 16 << 10
 
 	maxUserAgent = 512 // bytes of User-Agent kept in verify.Client
 )
 
-// DefaultRateLimit returns the default per-user limit of every route:
-// 10 requests per minute.
-func DefaultRateLimit() verify.Limit { return verify.Limit{Requests: 10, Window: time.Minute} }
+// defaultRateLimit is the default per-user limit of every route.
+func defaultRateLimit() verify.Limit { return verify.Limit{Requests: 10, Window: time.Minute} }
 
-// DefaultAnonymousRateLimit returns the default per-IP limit of requests
-// that carry no valid credentials or match no route: 60 per minute.
-func DefaultAnonymousRateLimit() verify.Limit { return verify.Limit{Requests: 60, Window: time.Minute} }
+// defaultAnonymousRateLimit is the default per-IP limit of requests that
+// carry no valid credentials or match no route.
+func defaultAnonymousRateLimit() verify.Limit { return verify.Limit{Requests: 60, Window: time.Minute} }
 
 // Config configures a Handler. It is validated once by New.
 type Config struct {
@@ -62,7 +59,7 @@ type Config struct {
 	// those routes are not served: their paths answer 404, or 405 where
 	// the path has other routes (GET /authentication-methods).
 	Manager Manager
-	// SignIn serves the sign-in routes (see signin.go): the step-up of the
+	// SignIn serves the sign-in routes: the step-up of the
 	// caller with one of their methods and, through Handler.PasskeySignIn,
 	// the usernameless passkey sign-in. Default: the Verifier, if it
 	// implements SignInService (a *verify.Service does). When neither is
@@ -87,18 +84,20 @@ type Config struct {
 	// path of BaseURL. Set it to "/" when a proxy or http.StripPrefix
 	// removes the prefix before the handler sees the request.
 	Prefix string
-	// RateLimit is the per-user limit of every route. Default
-	// DefaultRateLimit(); Requests in [1, 1<<30], Window in (0, 366 days].
+	// RateLimit is the per-user limit of every route. Default 10 requests
+	// a minute; Requests in [1, 1<<30], Window in (0, 366 days].
 	RateLimit verify.Limit
-	// RouteLimits overrides RateLimit per route, keyed by operationId
-	// (OpCreate, OpVerify, …). For the anonymous routes of PasskeySignIn
-	// (OpPasskeyChallenge, OpPasskeyAuthenticate) it sets their per-IP
-	// limit, by default AnonymousRateLimit.
+	// RouteLimits overrides RateLimit per route, keyed by the spec's
+	// operationId ("createAuthenticationMethod", "confirmAuthenticationMethod",
+	// …; README.md lists them); New refuses an unknown one. For the
+	// anonymous routes of PasskeySignIn ("passkeyChallenge",
+	// "passkeyAuthenticate") it sets their per-IP limit, by default
+	// AnonymousRateLimit.
 	RouteLimits map[string]verify.Limit
 	// AnonymousRateLimit is the per-IP limit (per /64 for IPv6) of requests
 	// without valid credentials (answered 401) or outside every route (404,
 	// 405), and the default per-IP limit of each PasskeySignIn route.
-	// Default DefaultAnonymousRateLimit().
+	// Default 60 requests a minute; ranges as RateLimit.
 	AnonymousRateLimit verify.Limit
 	// MaxBodyBytes caps request bodies; a larger one is answered 413.
 	// Default 64 KiB; range [4 KiB, 1 MiB].
@@ -133,23 +132,14 @@ type Config struct {
 // Handler serves the My Account authentication-method routes over a
 // verify.Verifier. It is safe for concurrent use.
 type Handler struct {
-	verifier  verify.Verifier
-	manager   Manager       // nil: the management routes are not served
-	signIn    SignInService // nil: the sign-in routes are not served
-	auth      Authenticator
-	limiter   verify.Limiter
-	base      string
-	prefix    []string // path segments
-	limits    map[string]verify.Limit
-	anonLimit verify.Limit
-	maxBody   int64
-	lim       limits
-	clientIP  func(*http.Request) string
-	realm     string
-	log       *slog.Logger
-	now       func() time.Time
-	routes    []route
-	bufs      sync.Pool // *[]byte request body buffers, wiped
+	cfg      Config        // validated, with the defaults set
+	manager  Manager       // nil: the management routes are not served
+	signIn   SignInService // nil: the sign-in routes are not served
+	base     string
+	prefix   []string // path segments
+	limits   map[string]verify.Limit
+	routes   []route // served under the prefix
+	passkeys []route // served by PasskeySignIn
 }
 
 var prefixRE = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*/?$`)
@@ -171,14 +161,8 @@ func New(cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("httpapi: BaseURL %q must be an absolute http(s) URL without query or fragment", cfg.BaseURL)
 	}
 	h := &Handler{
-		verifier: cfg.Verifier, auth: cfg.Authenticator, limiter: cfg.Limiter,
-		base:    strings.TrimSuffix(base.String(), "/"),
-		limits:  map[string]verify.Limit{},
-		maxBody: cfg.MaxBodyBytes, clientIP: cfg.ClientIP, realm: cfg.Realm, log: cfg.Logger, now: cfg.Now,
-		lim: limits{
-			depth: cfg.MaxDepth, authSession: cfg.MaxAuthSession,
-			attestationObject: cfg.MaxAttestationObject, clientDataJSON: cfg.MaxClientDataJSON,
-		},
+		base:   strings.TrimSuffix(base.String(), "/"),
+		limits: map[string]verify.Limit{},
 	}
 	prefix := cfg.Prefix
 	if prefix == "" {
@@ -192,25 +176,22 @@ func New(cfg Config) (*Handler, error) {
 			h.prefix = append(h.prefix, seg)
 		}
 	}
-	if err := defaultInt64(&h.maxBody, DefaultMaxBodyBytes, MinMaxBodyBytes, MaxMaxBodyBytes, "MaxBodyBytes"); err != nil {
-		return nil, err
+	if cfg.RateLimit == (verify.Limit{}) {
+		cfg.RateLimit = defaultRateLimit()
 	}
-	for _, f := range []struct {
-		v             *int
-		def, min, max int
-		name          string
-	}{
-		{&h.lim.depth, DefaultMaxDepth, MinMaxDepth, MaxMaxDepth, "MaxDepth"},
-		{&h.lim.authSession, DefaultMaxAuthSession, MinMaxAuthSession, MaxMaxAuthSession, "MaxAuthSession"},
-		{&h.lim.attestationObject, SpecMaxAttestationObject, SpecMaxAttestationObject, MaxMaxAttestationObject, "MaxAttestationObject"},
-		{&h.lim.clientDataJSON, SpecMaxClientDataJSON, SpecMaxClientDataJSON, MaxMaxClientDataJSON, "MaxClientDataJSON"},
-	} {
-		if *f.v == 0 {
-			*f.v = f.def
-		}
-		if *f.v < f.min || *f.v > f.max {
-			return nil, fmt.Errorf("httpapi: %s %d out of range [%d, %d]", f.name, *f.v, f.min, f.max)
-		}
+	if cfg.AnonymousRateLimit == (verify.Limit{}) {
+		cfg.AnonymousRateLimit = defaultAnonymousRateLimit()
+	}
+	if err := errors.Join(
+		inRange("MaxBodyBytes", &cfg.MaxBodyBytes, defaultMaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes),
+		inRange("MaxDepth", &cfg.MaxDepth, defaultMaxDepth, minMaxDepth, maxMaxDepth),
+		inRange("MaxAuthSession", &cfg.MaxAuthSession, defaultMaxAuthSession, minMaxAuthSession, maxMaxAuthSession),
+		inRange("MaxAttestationObject", &cfg.MaxAttestationObject, specMaxAttestationObject, specMaxAttestationObject, maxMaxAttestationObject),
+		inRange("MaxClientDataJSON", &cfg.MaxClientDataJSON, specMaxClientDataJSON, specMaxClientDataJSON, maxMaxClientDataJSON),
+		checkLimit("RateLimit", cfg.RateLimit),
+		checkLimit("AnonymousRateLimit", cfg.AnonymousRateLimit),
+	); err != nil {
+		return nil, err
 	}
 	h.manager = cfg.Manager
 	if h.manager == nil {
@@ -220,23 +201,18 @@ func New(cfg Config) (*Handler, error) {
 	if h.signIn == nil {
 		h.signIn, _ = cfg.Verifier.(SignInService)
 	}
-	h.routes = routes(h.manager != nil, h.signIn != nil)
-	known := map[string]bool{}
-	for _, op := range opNames() {
-		known[op] = true
-	}
-	def := cfg.RateLimit
-	if def == (verify.Limit{}) {
-		def = DefaultRateLimit()
-	}
-	if err := checkLimit("RateLimit", def); err != nil {
-		return nil, err
-	}
-	for _, rt := range h.routes {
-		h.limits[rt.op] = def
+	for _, rt := range allRoutes {
+		h.limits[rt.op] = cfg.RateLimit
+		switch {
+		case rt.anonymous:
+			h.limits[rt.op] = cfg.AnonymousRateLimit
+			h.passkeys = append(h.passkeys, rt)
+		case (h.manager != nil || !rt.manage) && (h.signIn != nil || !rt.signIn):
+			h.routes = append(h.routes, rt)
+		}
 	}
 	for op, l := range cfg.RouteLimits {
-		if !known[op] {
+		if _, ok := h.limits[op]; !ok {
 			return nil, fmt.Errorf("httpapi: RouteLimits names unknown operation %q", op)
 		}
 		if err := checkLimit("RouteLimits["+op+"]", l); err != nil {
@@ -244,46 +220,37 @@ func New(cfg Config) (*Handler, error) {
 		}
 		h.limits[op] = l
 	}
-	h.anonLimit = cfg.AnonymousRateLimit
-	if h.anonLimit == (verify.Limit{}) {
-		h.anonLimit = DefaultAnonymousRateLimit()
+	if cfg.ClientIP == nil {
+		cfg.ClientIP = remoteIP
 	}
-	if err := checkLimit("AnonymousRateLimit", h.anonLimit); err != nil {
-		return nil, err
+	if cfg.Realm == "" {
+		cfg.Realm = "verifykit"
 	}
-	for _, rt := range passkeyRoutes {
-		if _, ok := cfg.RouteLimits[rt.op]; !ok {
-			h.limits[rt.op] = h.anonLimit
-		}
-	}
-	if h.clientIP == nil {
-		h.clientIP = remoteIP
-	}
-	if h.realm == "" {
-		h.realm = "verifykit"
-	}
-	if strings.ContainsAny(h.realm, "\"\\\r\n") {
+	if strings.ContainsAny(cfg.Realm, "\"\\\r\n") {
 		return nil, errors.New(`httpapi: Realm must not contain '"', '\' or line breaks`)
 	}
-	if h.log == nil {
-		h.log = slog.Default()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	if h.now == nil {
-		h.now = time.Now
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
+	h.cfg = cfg
 	return h, nil
 }
 
-func defaultInt64(v *int64, def, min, max int64, name string) error {
+// inRange sets *v to def when it is zero and checks it against [lo, hi].
+func inRange[T int | int64](name string, v *T, def, lo, hi T) error {
 	if *v == 0 {
 		*v = def
 	}
-	if *v < min || *v > max {
-		return fmt.Errorf("httpapi: %s %d out of range [%d, %d]", name, *v, min, max)
+	if *v < lo || *v > hi {
+		return fmt.Errorf("httpapi: %s %d out of range [%d, %d]", name, *v, lo, hi)
 	}
 	return nil
 }
 
+// checkLimit checks a rate limit against the ranges of Config.RateLimit.
 func checkLimit(name string, l verify.Limit) error {
 	if l.Requests < 1 || l.Requests > 1<<30 || l.Window <= 0 || l.Window > 366*24*time.Hour ||
 		l.Window/time.Duration(l.Requests) < 1 {
@@ -318,51 +285,88 @@ type call struct {
 	principal Principal
 	client    verify.Client
 	body      []byte
-	buf       *[]byte    // the pooled buffer of body
 	query     url.Values // the declared query parameters, each given once
 	op        string     // operationId, "" outside the routes
-
-	// hv backs the values of the response headers the handler sets, one
-	// each, so that setting them allocates nothing. Each value's slice
-	// has capacity 1: an Add elsewhere reallocates rather than overwrite
-	// the next one.
-	hv  [10]string
-	nhv int
 }
 
-// headerValue returns []string{v}, from c.hv while it lasts. The header
-// maps' keys are assigned directly, in canonical form (X-Ratelimit-Limit,
-// as http.Header.Set would write X-RateLimit-Limit), with no
-// canonicalisation at run time.
-func (c *call) headerValue(v string) []string {
-	if c.nhv == len(c.hv) {
-		return []string{v}
-	}
-	i := c.nhv
-	c.hv[i] = v
-	c.nhv++
-	return c.hv[i : i+1 : i+1]
-}
-
-// ServeHTTP serves one request: route, authenticate, rate-limit, check the
-// scope, read the body, then the route's own work.
-//
-// The checks run in admit, whose frame is gone by the time the route runs:
-// the route's stack (the Verifier, its engine, the sealer, the observer's
-// logger) then fits the goroutine's first stack more often, rather than
-// growing it on each request after a garbage collection shrank it.
+// ServeHTTP serves one request of the routes under the prefix.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	c := &call{r: r, client: verify.Client{IP: h.clientIP(r), UserAgent: userAgent(r)}}
+	h.serve(w, r, h.prefix, h.routes)
+}
+
+// serve serves one request of routes, mounted under prefix: route,
+// authenticate (unless the route is anonymous), rate-limit, check the
+// scope, the query and the body, then the route's own work. It stops at
+// the first failure, which it answers.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, prefix []string, routes []route) {
+	c := &call{r: r, client: verify.Client{IP: h.cfg.ClientIP(r), UserAgent: userAgent(r)}}
 	defer h.recoverPanic(w, c)
-	if !h.admit(w, c) {
+	hdr := w.Header()
+	// Bodies carry auth_sessions, TOTP secrets and recovery codes.
+	hdr.Set("Cache-Control", "no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+
+	rt, id, allow := match(r, prefix, routes)
+	if rt == nil {
+		if !h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.cfg.AnonymousRateLimit) {
+			return
+		}
+		if allow != "" {
+			hdr.Set("Allow", allow)
+			h.problem(w, c, http.StatusMethodNotAllowed, problemMethodNotAllowed, "The method is not allowed on this resource", nil)
+			return
+		}
+		h.problem(w, c, http.StatusNotFound, problemNotFound, "No such resource", nil)
 		return
 	}
-	if c.buf != nil {
-		// The decoded request holds copies: the body goes back to the
-		// pool, wiped, once the route is done with it.
-		defer h.release(c.buf, c.body)
+	c.route, c.id, c.op = rt, id, rt.op
+
+	if rt.anonymous {
+		if !h.allow(w, c, rt.op, anonymousKey(c.client.IP), h.limits[rt.op]) {
+			return
+		}
+	} else {
+		if hs, ok := h.cfg.Authenticator.(HeaderSetter); ok {
+			if err := hs.SetHeaders(r, hdr); err != nil {
+				h.fail(w, c, fmt.Errorf("httpapi: authenticator headers: %w", err))
+				return
+			}
+		}
+		p, err := h.cfg.Authenticator.Authenticate(r)
+		if err == nil && p.Subject.ID == "" {
+			h.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "verifykit: authenticator returned a principal without Subject.ID", slog.String("op", c.op))
+			err = &AuthError{Code: CodeInvalidToken, Description: "The access token is invalid"}
+		}
+		if err != nil {
+			if h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.cfg.AnonymousRateLimit) {
+				h.authFailure(w, c, err)
+			}
+			return
+		}
+		c.principal = p
+		if !h.allow(w, c, rt.op, p.Subject.ID, h.limits[rt.op]) {
+			return
+		}
+		if !p.HasScope(rt.scope) {
+			h.authFailure(w, c, &AuthError{Code: CodeInsufficientScope, Description: "The access token lacks the scope " + rt.scope})
+			return
+		}
 	}
-	c.route.serve(h, w, c)
+
+	if err := checkQuery(c); err != nil {
+		h.fail(w, c, err)
+		return
+	}
+	if rt.body || rt.optionalBody && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) {
+		if !h.readJSON(w, c) {
+			return
+		}
+		// The decoded request holds copies: the body is wiped once the
+		// route is done with it (it carries auth_sessions, codes and
+		// passwords).
+		defer clear(c.body)
+	}
+	rt.serve(h, w, c)
 }
 
 // recoverPanic answers 500 to a request whose handling panicked, and logs
@@ -372,79 +376,25 @@ func (h *Handler) recoverPanic(w http.ResponseWriter, c *call) {
 		if v == http.ErrAbortHandler {
 			panic(v)
 		}
-		h.log.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: panic serving request",
+		h.cfg.Logger.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: panic serving request",
 			slog.String("op", c.op), slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
-		h.problem(w, c, http.StatusInternalServerError, ProblemInternal, detailInternal, nil)
+		h.problem(w, c, http.StatusInternalServerError, problemInternal, detailInternal, nil)
 	}
 }
 
-// admit runs every step before the route's own work — route, authenticate,
-// rate-limit, check the scope and the query, read the body into c — and
-// reports whether the request goes on; when not, it has answered.
-func (h *Handler) admit(w http.ResponseWriter, c *call) bool {
-	r := c.r
-	hdr := w.Header()
-	// Bodies carry auth_sessions, TOTP secrets and recovery codes.
-	hdr["Cache-Control"] = c.headerValue("no-store")
-	hdr["X-Content-Type-Options"] = c.headerValue("nosniff")
-
-	rt, id, allow := h.match(r)
-	if rt == nil {
-		if !h.limitAnonymous(w, c) {
-			return false
-		}
-		if allow != "" {
-			hdr.Set("Allow", allow)
-			h.problem(w, c, http.StatusMethodNotAllowed, ProblemMethodNotAllowed, "The method is not allowed on this resource", nil)
-			return false
-		}
-		h.problem(w, c, http.StatusNotFound, ProblemNotFound, "No such resource", nil)
-		return false
-	}
-	c.route, c.id, c.op = rt, id, rt.op
-
-	if hs, ok := h.auth.(HeaderSetter); ok {
-		if err := hs.SetHeaders(r, hdr); err != nil {
-			h.fail(w, c, fmt.Errorf("httpapi: authenticator headers: %w", err))
-			return false
-		}
-	}
-	p, err := h.auth.Authenticate(r)
-	if err == nil && p.Subject.ID == "" {
-		h.log.LogAttrs(r.Context(), slog.LevelError, "verifykit: authenticator returned a principal without Subject.ID", slog.String("op", c.op))
-		err = &AuthError{Code: CodeInvalidToken, Description: "The access token is invalid"}
-	}
-	if err != nil {
-		if h.limitAnonymous(w, c) {
-			h.authFailure(w, c, err)
-		}
-		return false
-	}
-	c.principal = p
-
-	rl, err := h.limiter.Allow(r.Context(), "verifykit|"+rt.op+"|"+p.Subject.ID, h.limits[rt.op])
+// allow applies the limit of bucket (an operationId, or "anonymous") to
+// key (a user, or the client's address) and writes its headers. It reports
+// whether the request may go on; when not, it has answered.
+func (h *Handler) allow(w http.ResponseWriter, c *call, bucket, key string, l verify.Limit) bool {
+	rl, err := h.cfg.Limiter.Allow(c.r.Context(), "verifykit|"+bucket+"|"+key, l)
 	if err != nil {
 		h.fail(w, c, fmt.Errorf("httpapi: rate limiter: %w", err))
 		return false
 	}
-	c.setRateLimit(hdr, rl, h.now())
+	h.setRateLimit(w.Header(), rl)
 	if !rl.Allowed {
-		h.problem(w, c, http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later", nil)
+		h.problem(w, c, http.StatusTooManyRequests, problemRateLimited, "Too many requests; retry later", nil)
 		return false
-	}
-
-	if !p.HasScope(rt.scope) {
-		h.authFailure(w, c, &AuthError{Code: CodeInsufficientScope, Description: "The access token lacks the scope " + rt.scope})
-		return false
-	}
-
-	if err := checkQuery(c); err != nil {
-		h.fail(w, c, err)
-		return false
-	}
-
-	if rt.body || rt.optionalBody && (r.ContentLength != 0 || len(r.TransferEncoding) > 0) {
-		return h.readJSON(w, c)
 	}
 	return true
 }
@@ -455,92 +405,48 @@ func (h *Handler) admit(w http.ResponseWriter, c *call) bool {
 func (h *Handler) readJSON(w http.ResponseWriter, c *call) bool {
 	r := c.r
 	if !isJSON(r.Header.Get("Content-Type")) {
-		h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
+		h.problem(w, c, http.StatusUnsupportedMediaType, problemUnsupportedMediaType,
 			"The request body must be application/json", nil)
 		return false
 	}
 	if ce := r.Header.Values("Content-Encoding"); len(ce) > 1 || len(ce) == 1 && !strings.EqualFold(ce[0], "identity") {
 		// RFC 7694 §3: an unsupported content coding is a 415.
-		h.problem(w, c, http.StatusUnsupportedMediaType, ProblemUnsupportedMediaType,
+		h.problem(w, c, http.StatusUnsupportedMediaType, problemUnsupportedMediaType,
 			"Content encodings of the request body are not supported", nil)
 		return false
 	}
-	bp := h.buffer()
-	body, err := readBody(http.MaxBytesReader(w, r.Body, h.maxBody), (*bp)[:0])
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
-		h.release(bp, body)
+		clear(body)
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			h.problem(w, c, http.StatusRequestEntityTooLarge, ProblemPayloadTooLarge,
-				fmt.Sprintf("The request body exceeds %d bytes", h.maxBody), nil)
+			h.problem(w, c, http.StatusRequestEntityTooLarge, problemPayloadTooLarge,
+				fmt.Sprintf("The request body exceeds %d bytes", h.cfg.MaxBodyBytes), nil)
 			return false
 		}
-		h.problem(w, c, http.StatusBadRequest, ProblemInvalidRequest, "The request body could not be read", nil)
+		h.problem(w, c, http.StatusBadRequest, problemInvalidRequest, "The request body could not be read", nil)
 		return false
 	}
-	c.buf, c.body = bp, body
+	c.body = body
 	return true
 }
 
-// readBody reads a request body (behind http.MaxBytesReader) as io.ReadAll
-// does, appending to b.
-func readBody(r io.Reader, b []byte) ([]byte, error) {
-	if cap(b) == 0 {
-		b = make([]byte, 0, 512)
-	}
-	for {
-		m, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+m]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // grow
-		}
-	}
-}
-
-// match finds the route of r. For a path of a route but another method it
-// returns nil and the Allow header value.
-func (h *Handler) match(r *http.Request) (rt *route, id string, allow string) {
-	path := r.URL.EscapedPath()
-	if path == "" || path[0] != '/' {
+// match finds the route of r among routes, mounted under prefix. For a
+// path of a route but another method it returns nil and the Allow header
+// value.
+func match(r *http.Request, prefix []string, routes []route) (rt *route, id string, allow string) {
+	segs := strings.Split(r.URL.EscapedPath(), "/")
+	if len(segs) <= len(prefix) || segs[0] != "" || !slices.Equal(segs[1:len(prefix)+1], prefix) {
 		return nil, "", ""
 	}
-	// The segments after the leading '/', as strings.Split would cut them.
-	var buf [8]string
-	segs := buf[:0]
-	for rest := path[1:]; ; {
-		seg, tail, more := strings.Cut(rest, "/")
-		segs = append(segs, seg)
-		if !more {
-			break
-		}
-		rest = tail
-	}
-	if len(segs) < len(h.prefix) {
-		return nil, "", ""
-	}
-	for i, p := range h.prefix {
-		if segs[i] != p {
-			return nil, "", ""
-		}
-	}
-	segs = segs[len(h.prefix):]
 	var methods []string
-	for i := range h.routes {
-		cand := &h.routes[i]
-		pid, ok := cand.matchPath(segs)
-		if !ok {
-			continue
+	for i := range routes {
+		if pid, ok := routes[i].matchPath(segs[len(prefix)+1:]); ok {
+			if routes[i].method == r.Method {
+				return &routes[i], pid, ""
+			}
+			methods = append(methods, routes[i].method)
 		}
-		if cand.method == r.Method {
-			return cand, pid, ""
-		}
-		methods = append(methods, cand.method)
 	}
 	return nil, "", strings.Join(methods, ", ")
 }
@@ -568,23 +474,6 @@ func (rt *route) matchPath(segs []string) (string, bool) {
 	return id, true
 }
 
-// limitAnonymous applies the per-IP limit and its headers to a request
-// without a principal. It reports whether the request may go on; when not,
-// it has answered.
-func (h *Handler) limitAnonymous(w http.ResponseWriter, c *call) bool {
-	rl, err := h.limiter.Allow(c.r.Context(), "verifykit|anonymous|"+anonymousKey(c.client.IP), h.anonLimit)
-	if err != nil {
-		h.fail(w, c, fmt.Errorf("httpapi: rate limiter: %w", err))
-		return false
-	}
-	c.setRateLimit(w.Header(), rl, h.now())
-	if !rl.Allowed {
-		h.problem(w, c, http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later", nil)
-		return false
-	}
-	return true
-}
-
 // anonymousKey is the bucket of an IP address: the address itself for
 // IPv4, its /64 for IPv6, since one subscriber commonly holds a whole /64
 // and could rotate through it.
@@ -605,40 +494,29 @@ func anonymousKey(ip string) string {
 }
 
 // setRateLimit writes the spec's rate-limit headers for rl.
-func (c *call) setRateLimit(hdr http.Header, rl verify.RateLimit, now time.Time) {
+func (h *Handler) setRateLimit(hdr http.Header, rl verify.RateLimit) {
 	reset := rl.Reset.Unix()
 	if rl.Reset.After(time.Unix(reset, 0)) {
 		reset++ // round up: the bucket is full only then
 	}
-	if reset < 0 {
-		reset = 0
-	}
-	hdr["X-Ratelimit-Limit"] = c.headerValue(strconv.Itoa(max(rl.Limit, 0)))
-	hdr["X-Ratelimit-Remaining"] = c.headerValue(strconv.Itoa(max(rl.Remaining, 0)))
-	hdr["X-Ratelimit-Reset"] = c.headerValue(strconv.FormatInt(reset, 10))
+	hdr.Set("X-RateLimit-Limit", strconv.Itoa(max(rl.Limit, 0)))
+	hdr.Set("X-RateLimit-Remaining", strconv.Itoa(max(rl.Remaining, 0)))
+	hdr.Set("X-RateLimit-Reset", strconv.FormatInt(max(reset, 0), 10))
 	if rl.Allowed {
-		delete(hdr, "Retry-After")
+		hdr.Del("Retry-After")
 		return
 	}
 	wait := rl.RetryAfter
 	if wait <= 0 {
-		wait = rl.Reset.Sub(now)
+		wait = rl.Reset.Sub(h.cfg.Now())
 	}
 	secs := int64((wait + time.Second - 1) / time.Second)
-	hdr["Retry-After"] = c.headerValue(strconv.FormatInt(max(secs, 1), 10))
+	hdr.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
 }
 
 // isJSON accepts application/json with at most a charset parameter of
 // utf-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8).
 func isJSON(ct string) bool {
-	if ct == "application/json" || ct == "application/json; charset=utf-8" {
-		return true // what clients send, without parsing
-	}
-	return parsedJSON(ct)
-}
-
-// parsedJSON is isJSON by parsing the media type.
-func parsedJSON(ct string) bool {
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return false
@@ -661,59 +539,7 @@ func userAgent(r *http.Request) string {
 
 // location is the URL of the authentication method id.
 func (h *Handler) location(id string) string {
-	const path = "/authentication-methods/"
-	// A method id of unreserved characters and '|' (every id verify makes)
-	// is written here in one allocation, '|' as url.PathEscape writes it;
-	// any other id goes through url.PathEscape (TestLocationMatchesPathEscape).
-	n := 0
-	for i := 0; i < len(id); i++ {
-		switch c := id[i]; {
-		case c == '|':
-			n++
-		case !unreserved(c):
-			return h.base + path + url.PathEscape(id)
-		}
-	}
-	b := make([]byte, 0, len(h.base)+len(path)+len(id)+2*n)
-	b = append(append(b, h.base...), path...)
-	for i := 0; i < len(id); i++ {
-		if id[i] == '|' {
-			b = append(b, "%7C"...)
-		} else {
-			b = append(b, id[i])
-		}
-	}
-	return string(b)
-}
-
-// unreserved reports whether c is an RFC 3986 unreserved character, which
-// url.PathEscape leaves as it is.
-func unreserved(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
-}
-
-// maxPooledBody is the largest request body buffer kept for reuse.
-const maxPooledBody = 16 << 10
-
-// buffer returns a buffer of h's pool, for a request body.
-func (h *Handler) buffer() *[]byte {
-	bp, _ := h.bufs.Get().(*[]byte)
-	if bp == nil {
-		bp = new([]byte)
-	}
-	return bp
-}
-
-// release wipes b, the buffer of bp as last grown, and puts it back into
-// h's pool unless it grew too large. Bodies carry auth_sessions, codes and
-// passwords; the reader may have written past len(b), so the whole
-// capacity is wiped.
-func (h *Handler) release(bp *[]byte, b []byte) {
-	clear(b[:cap(b)])
-	if cap(b) <= maxPooledBody {
-		*bp = b[:0]
-		h.bufs.Put(bp)
-	}
+	return h.base + "/authentication-methods/" + url.PathEscape(id)
 }
 
 // writeJSON answers status with v encoded by json/v2 and a newline. The
@@ -728,8 +554,8 @@ func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
 		return
 	}
 	hdr := w.Header()
-	hdr["Content-Type"] = c.headerValue("application/json")
-	hdr["Content-Length"] = c.headerValue(strconv.Itoa(len(b) + 1))
+	hdr.Set("Content-Type", "application/json")
+	hdr.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 	_, _ = w.Write([]byte{'\n'})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
@@ -14,14 +15,13 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// decodeJSON decodes body, which must be exactly one JSON object, into v,
-// a pointer to a request struct, in one pass of json/v2 with
+// decodeJSON decodes body, which must be exactly one JSON object, into v
+// (a map of raw members, or a struct), in one pass of json/v2 with
 // json.RejectUnknownMembers(true). json/v2 refuses invalid UTF-8,
-// duplicate member names, member names that match a field only in another
-// case, unknown members, trailing data and values of the wrong JSON type;
+// duplicate member names, names that match a field only in another case,
+// unknown members, trailing data and values of the wrong JSON type;
 // decodeJSON adds the depth bound: no value decoded into a jsontext.Value
-// (raw members, and the ",inline" map a struct collects unknown members
-// in) may nest deeper than maxDepth levels in the body.
+// may nest deeper than maxDepth levels in the body.
 //
 // Raw values alias body; copy what outlives it.
 //
@@ -114,30 +114,21 @@ func mustBe(t reflect.Type) string {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if t == nil {
-		return "is of the wrong type"
-	}
-	switch t.Kind() {
-	case reflect.String:
+	switch {
+	case t == nil:
+	case t.Kind() == reflect.String:
 		return "must be a string"
-	case reflect.Bool:
+	case t.Kind() == reflect.Bool:
 		return "must be a boolean"
-	case reflect.Struct, reflect.Map:
+	case t.Kind() == reflect.Struct || t.Kind() == reflect.Map:
 		return "must be an object"
-	case reflect.Slice, reflect.Array:
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
 		return "must be an array"
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Float64:
 		return "must be a number"
 	}
 	return "is of the wrong type"
 }
 
 // pathOf returns the reference tokens of a JSON pointer.
-func pathOf(p jsontext.Pointer) []string {
-	var path []string
-	for tok := range p.Tokens() {
-		path = append(path, tok)
-	}
-	return path
-}
+func pathOf(p jsontext.Pointer) []string { return slices.Collect(p.Tokens()) }

@@ -55,7 +55,7 @@ func (h *Handler) list(w http.ResponseWriter, c *call) {
 	if vs, ok := c.query["type"]; ok {
 		t = verify.Type(vs[0])
 		if !t.Valid() {
-			h.fail(w, c, queryError("type", "must be one of: "+typeList()))
+			h.fail(w, c, queryError(verify.FieldError{Field: "type", Detail: "must be one of: " + strings.Join(typeNames(), ", ")}))
 			return
 		}
 	}
@@ -65,7 +65,7 @@ func (h *Handler) list(w http.ResponseWriter, c *call) {
 		return
 	}
 	if len(ms) > verify.MaxListed {
-		h.log.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: Manager.List returned more than verify.MaxListed methods; answering the first ones",
+		h.cfg.Logger.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: Manager.List returned more than verify.MaxListed methods; answering the first ones",
 			slog.String("op", c.op), slog.Int("methods", len(ms)), slog.Int("max", verify.MaxListed))
 		ms = ms[:verify.MaxListed]
 	}
@@ -85,7 +85,7 @@ func (h *Handler) get(w http.ResponseWriter, c *call) {
 // update serves PATCH /authentication-methods/{id}: 200 with the updated
 // method; the Client goes to the Manager's audit event.
 func (h *Handler) update(w http.ResponseWriter, c *call) {
-	req, err := decodeUpdate(c.body, h.lim)
+	req, err := decodeUpdate(c.body, &h.cfg)
 	if err != nil {
 		h.fail(w, c, err)
 		return
@@ -126,32 +126,6 @@ func (h *Handler) factors(w http.ResponseWriter, c *call) {
 	h.writeJSON(w, c, http.StatusOK, factorsResponse{Factors: fs})
 }
 
-// decodeUpdate decodes and validates the body of PATCH
-// /authentication-methods/{id} (UpdateAuthenticationMethodRequestContent,
-// additionalProperties false). Whether the method's type has a name or a
-// preferred channel is for the Manager to decide.
-func decodeUpdate(body []byte, lim limits) (verify.UpdateRequest, error) {
-	var b updateBody
-	if err := decodeJSON(body, &b, lim.depth); err != nil {
-		return verify.UpdateRequest{}, err
-	}
-	var errs fieldErrs
-	var req verify.UpdateRequest
-	if s := errs.str(b.Name, []string{"name"}, false, 1, verify.MaxNameLength); s != nil {
-		if strings.IndexFunc(*s, isControl) >= 0 {
-			errs.add([]string{"name"}, "must not contain control characters")
-		} else {
-			req.Name = s
-		}
-	}
-	req.PreferredAuthenticationMethod = errs.enum(b.PreferredAuthenticationMethod, []string{"preferred_authentication_method"}, false, "sms", "voice")
-	errs.refuse(nil, slices.Collect(maps.Keys(b.Unknown)), "is not allowed", "")
-	if err := errs.err(); err != nil {
-		return verify.UpdateRequest{}, err
-	}
-	return req, nil
-}
-
 // checkQuery parses the query string of c against the parameters its
 // route declares: a malformed query, an undeclared parameter or a repeated
 // one is refused (400), like an undeclared body member.
@@ -161,15 +135,10 @@ func checkQuery(c *call) error {
 	}
 	q, err := url.ParseQuery(c.r.URL.RawQuery)
 	if err != nil {
-		return queryError("", "the query string is malformed")
+		return queryError(verify.FieldError{Detail: "the query string is malformed"})
 	}
-	names := make([]string, 0, len(q))
-	for k := range q {
-		names = append(names, k)
-	}
-	slices.Sort(names)
 	var fields []verify.FieldError
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		switch {
 		case !slices.Contains(c.route.query, k):
 			fields = append(fields, verify.FieldError{Field: clip(k), Detail: "is not a query parameter of this operation"})
@@ -181,44 +150,14 @@ func checkQuery(c *call) error {
 		}
 	}
 	if len(fields) > 0 {
-		return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_query", Detail: detailInvalidQuery, Fields: fields}
+		return queryError(fields...)
 	}
 	c.query = q
 	return nil
 }
 
-const detailInvalidQuery = "Invalid request parameters"
-
-// queryError is an ErrInvalidRequest about the query parameter name ("" for
-// the query string as a whole); it has no JSON pointer, which points into
-// bodies.
-func queryError(name, detail string) error {
-	return &verify.Error{
-		Kind: verify.ErrInvalidRequest, Reason: "invalid_query", Detail: detailInvalidQuery,
-		Fields: []verify.FieldError{{Field: name, Detail: detail}},
-	}
-}
-
-func typeList() string { return strings.Join(typeNames(), ", ") }
-
-// typeNames are the names of verify.Types(), in spec order.
-func typeNames() []string {
-	var names []string
-	for _, t := range verify.Types() {
-		names = append(names, string(t))
-	}
-	return names
-}
-
-// opNames lists every operationId of the route table, served or not, for
-// checking Config.RouteLimits.
-func opNames() []string {
-	var ops []string
-	for _, rt := range routes(true, true) {
-		ops = append(ops, rt.op)
-	}
-	for _, rt := range passkeyRoutes {
-		ops = append(ops, rt.op)
-	}
-	return ops
+// queryError is an ErrInvalidRequest about query parameters; its fields
+// have no JSON pointer, which points into bodies.
+func queryError(fields ...verify.FieldError) error {
+	return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_query", Detail: "Invalid request parameters", Fields: fields}
 }

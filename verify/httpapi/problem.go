@@ -10,60 +10,50 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Problem types: the "type" member of every error body. They are stable;
-// clients may switch on them. The HTTP status of each is fixed.
+// Problem types: the "type" member of every error body, stable wire
+// values a client may switch on (README.md lists them). The HTTP status of
+// each is fixed.
 const (
-	ProblemInvalidRequest       = "invalid_request"        // 400: the body or a parameter is malformed; see validation_errors
-	ProblemInvalidSession       = "invalid_session"        // 400: the auth_session is tampered with, or for another user, method or payload
-	ProblemSessionExpired       = "session_expired"        // 400: the auth_session (or its code) expired
-	ProblemSessionUsed          = "session_already_used"   // 400: the auth_session already confirmed a method
-	ProblemTooManyAttempts      = "too_many_attempts"      // 400: the auth_session's attempts are used up; it is void
-	ProblemInvalidProof         = "invalid_proof"          // 400: the code, attestation or password does not verify
-	ProblemPending              = "enrollment_pending"     // 400: an out-of-band step (push device) is not done yet
-	ProblemUnauthorized         = "unauthorized"           // 401: no or bad credentials (400 for a malformed Authorization header)
-	ProblemForbidden            = "forbidden"              // 403: not allowed by policy
-	ProblemInsufficientScope    = "insufficient_scope"     // 403: the credential lacks the route's scope
-	ProblemNotFound             = "not_found"              // 404: no such route or authentication method
-	ProblemMethodNotAllowed     = "method_not_allowed"     // 405: the route exists with other methods (Allow header)
-	ProblemConflict             = "conflict"               // 409: conflicts with the current state (method exists)
-	ProblemPayloadTooLarge      = "payload_too_large"      // 413: body over Config.MaxBodyBytes
-	ProblemUnsupportedMediaType = "unsupported_media_type" // 415: the body is not application/json
-	ProblemRateLimited          = "rate_limited"           // 429: see retry-after
-	ProblemInternal             = "internal_error"         // 500: details only in the server log
+	problemInvalidRequest       = "invalid_request"
+	problemInvalidSession       = "invalid_session"
+	problemSessionExpired       = "session_expired"
+	problemSessionUsed          = "session_already_used"
+	problemTooManyAttempts      = "too_many_attempts"
+	problemInvalidProof         = "invalid_proof"
+	problemPending              = "enrollment_pending"
+	problemUnauthorized         = "unauthorized"
+	problemForbidden            = "forbidden"
+	problemInsufficientScope    = "insufficient_scope"
+	problemNotFound             = "not_found"
+	problemMethodNotAllowed     = "method_not_allowed"
+	problemConflict             = "conflict"
+	problemPayloadTooLarge      = "payload_too_large"
+	problemUnsupportedMediaType = "unsupported_media_type"
+	problemRateLimited          = "rate_limited"
+	problemInternal             = "internal_error"
 )
 
 const detailInternal = "An internal error occurred"
 
 // kindProblem maps each verify error kind to its status, problem type and
-// default detail.
-func kindProblem(kind error) (int, string, string) {
-	switch kind {
-	case verify.ErrInvalidRequest:
-		return http.StatusBadRequest, ProblemInvalidRequest, "Invalid request payload input"
-	case verify.ErrInvalidSession:
-		return http.StatusBadRequest, ProblemInvalidSession, "The auth_session is invalid"
-	case verify.ErrExpired:
-		return http.StatusBadRequest, ProblemSessionExpired, "The auth_session has expired; start the enrollment again"
-	case verify.ErrAlreadyUsed:
-		return http.StatusBadRequest, ProblemSessionUsed, "The auth_session has already been used"
-	case verify.ErrTooManyAttempts:
-		return http.StatusBadRequest, ProblemTooManyAttempts, "Too many attempts; start the enrollment again"
-	case verify.ErrInvalidProof:
-		return http.StatusBadRequest, ProblemInvalidProof, "The verification failed"
-	case verify.ErrPending:
-		return http.StatusBadRequest, ProblemPending, "The enrollment is not complete yet; retry later"
-	case verify.ErrUnauthenticated:
-		return http.StatusUnauthorized, ProblemUnauthorized, "An access token is required"
-	case verify.ErrForbidden:
-		return http.StatusForbidden, ProblemForbidden, "The request is not allowed"
-	case verify.ErrRateLimited:
-		return http.StatusTooManyRequests, ProblemRateLimited, "Too many requests; retry later"
-	case verify.ErrNotFound:
-		return http.StatusNotFound, ProblemNotFound, "Authentication method not found"
-	case verify.ErrConflict:
-		return http.StatusConflict, ProblemConflict, "The request conflicts with the current state"
-	}
-	return http.StatusInternalServerError, ProblemInternal, detailInternal
+// default detail; anything else is a 500.
+var kindProblem = map[error]struct {
+	status      int
+	typ, detail string
+}{
+	verify.ErrInvalidRequest:  {http.StatusBadRequest, problemInvalidRequest, "Invalid request payload input"},
+	verify.ErrInvalidSession:  {http.StatusBadRequest, problemInvalidSession, "The auth_session is invalid"},
+	verify.ErrExpired:         {http.StatusBadRequest, problemSessionExpired, "The auth_session has expired; start the enrollment again"},
+	verify.ErrAlreadyUsed:     {http.StatusBadRequest, problemSessionUsed, "The auth_session has already been used"},
+	verify.ErrTooManyAttempts: {http.StatusBadRequest, problemTooManyAttempts, "Too many attempts; start the enrollment again"},
+	verify.ErrInvalidProof:    {http.StatusBadRequest, problemInvalidProof, "The verification failed"},
+	verify.ErrPending:         {http.StatusBadRequest, problemPending, "The enrollment is not complete yet; retry later"},
+	verify.ErrUnauthenticated: {http.StatusUnauthorized, problemUnauthorized, "An access token is required"},
+	verify.ErrForbidden:       {http.StatusForbidden, problemForbidden, "The request is not allowed"},
+	verify.ErrRateLimited:     {http.StatusTooManyRequests, problemRateLimited, "Too many requests; retry later"},
+	verify.ErrNotFound:        {http.StatusNotFound, problemNotFound, "Authentication method not found"},
+	verify.ErrConflict:        {http.StatusConflict, problemConflict, "The request conflicts with the current state"},
+	nil:                       {http.StatusInternalServerError, problemInternal, detailInternal},
 }
 
 // fail answers err: an *verify.Error (or another error matching a kind)
@@ -75,28 +65,28 @@ func (h *Handler) fail(w http.ResponseWriter, c *call, err error) {
 		h.authFailure(w, c, err)
 		return
 	}
-	status, typ, detail := kindProblem(kind)
+	p, ok := kindProblem[kind]
+	if !ok {
+		p = kindProblem[nil]
+	}
+	status, typ, detail := p.status, p.typ, p.detail
 	var ve *verify.Error
-	var fields []verify.FieldError
 	if kind != nil && errors.As(err, &ve) {
 		if ve.Detail != "" {
 			detail = ve.Detail
-		}
-		if kind == verify.ErrInvalidRequest {
-			fields = ve.Fields
 		}
 		if kind == verify.ErrRateLimited && ve.RateLimit != nil {
 			// The engine's bucket (e.g. codes sent to one destination)
 			// is the one the client hit: report it instead of the route's.
 			rl := *ve.RateLimit
 			rl.Allowed = false
-			c.setRateLimit(w.Header(), rl, h.now())
+			h.setRateLimit(w.Header(), rl)
 		}
 	}
 	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "1")
 	}
-	h.respond(w, c, status, typ, detail, fields, err)
+	h.problem(w, c, status, typ, detail, err)
 }
 
 // authFailure answers a failed authentication or authorization with 401,
@@ -107,7 +97,8 @@ func (h *Handler) authFailure(w http.ResponseWriter, c *call, err error) {
 		h.fail(w, c, fmt.Errorf("httpapi: authenticate: %w", err))
 		return
 	}
-	status, typ, detail := kindProblem(kind)
+	p := kindProblem[kind]
+	status, typ, detail := p.status, p.typ, p.detail
 	var ae *AuthError
 	code := ""
 	if errors.As(err, &ae) {
@@ -127,9 +118,9 @@ func (h *Handler) authFailure(w http.ResponseWriter, c *call, err error) {
 	scope := ""
 	switch code {
 	case CodeInvalidRequest:
-		status, typ = http.StatusBadRequest, ProblemUnauthorized
+		status, typ = http.StatusBadRequest, problemUnauthorized
 	case CodeInsufficientScope:
-		status, typ = http.StatusForbidden, ProblemInsufficientScope
+		status, typ = http.StatusForbidden, problemInsufficientScope
 		if c.route != nil {
 			scope = c.route.scope
 		}
@@ -137,13 +128,13 @@ func (h *Handler) authFailure(w http.ResponseWriter, c *call, err error) {
 	if status != http.StatusForbidden || code == CodeInsufficientScope {
 		h.challenge(w.Header(), err, code, detail, scope)
 	}
-	h.respond(w, c, status, typ, detail, nil, err)
+	h.problem(w, c, status, typ, detail, err)
 }
 
 // challenge writes WWW-Authenticate: the Authenticator's own challenges if
 // it is a Challenger, else a Bearer challenge (RFC 6750 §3).
 func (h *Handler) challenge(hdr http.Header, err error, code, desc, scope string) {
-	if ch, ok := h.auth.(Challenger); ok {
+	if ch, ok := h.cfg.Authenticator.(Challenger); ok {
 		var cerr error
 		if code != "" && code != CodeInsufficientScope {
 			cerr = err
@@ -153,7 +144,7 @@ func (h *Handler) challenge(hdr http.Header, err error, code, desc, scope string
 		}
 		return
 	}
-	v := `Bearer realm="` + h.realm + `"`
+	v := `Bearer realm="` + h.cfg.Realm + `"`
 	if code != "" {
 		v += `, error="` + code + `", error_description="` + quotable(desc) + `"`
 	}
@@ -190,15 +181,11 @@ type validationError struct {
 	Pointer string `json:"pointer,omitempty"`
 }
 
-// problem answers an error the handler itself found (no verify error).
-func (h *Handler) problem(w http.ResponseWriter, c *call, status int, typ, detail string, fields []verify.FieldError) {
-	h.respond(w, c, status, typ, detail, fields, nil)
-}
-
-// respond logs the failure and writes the ErrorResponse. The log record
+// problem logs a failed request and writes its ErrorResponse; cause is the
+// error answered, nil for a refusal of the handler's own. The log record
 // names the route, user, method id, status, type and reason code; for a
 // 5xx it adds the cause. It never carries the body, a token or a secret.
-func (h *Handler) respond(w http.ResponseWriter, c *call, status int, typ, detail string, fields []verify.FieldError, cause error) {
+func (h *Handler) problem(w http.ResponseWriter, c *call, status int, typ, detail string, cause error) {
 	level := slog.LevelInfo
 	attrs := []slog.Attr{
 		slog.String("op", c.op),
@@ -221,11 +208,14 @@ func (h *Handler) respond(w http.ResponseWriter, c *call, status int, typ, detai
 			attrs = append(attrs, slog.String("error", cause.Error()))
 		}
 	}
-	h.log.LogAttrs(c.r.Context(), level, "verifykit: request failed", attrs...)
+	h.cfg.Logger.LogAttrs(c.r.Context(), level, "verifykit: request failed", attrs...)
 
 	body := problemBody{Type: typ, Status: status, Title: http.StatusText(status), Detail: detail}
-	for _, f := range fields {
-		body.ValidationErrors = append(body.ValidationErrors, validationError{Detail: f.Detail, Field: f.Field, Pointer: f.Pointer})
+	var ve *verify.Error
+	if errors.As(cause, &ve) && verify.Kind(cause) == verify.ErrInvalidRequest {
+		for _, f := range ve.Fields {
+			body.ValidationErrors = append(body.ValidationErrors, validationError{Detail: f.Detail, Field: f.Field, Pointer: f.Pointer})
+		}
 	}
 	w.Header().Del("Location")
 	h.writeJSON(w, c, status, body)

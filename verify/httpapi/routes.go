@@ -5,114 +5,106 @@ import (
 	"net/http"
 )
 
-// Operations served, by their operationId in the spec. The operationId
-// names a route's rate-limit bucket (Config.RouteLimits).
+// Operations served, by their operationId in the spec (verifykit's own
+// for the sign-in routes). The operationId names a route's rate-limit
+// bucket (Config.RouteLimits).
 const (
-	OpCreate  = "createAuthenticationMethod"  // POST /authentication-methods
-	OpVerify  = "confirmAuthenticationMethod" // POST /authentication-methods/{authentication_method_id}/verify
-	OpList    = "getAuthenticationMethods"    // GET /authentication-methods[?type=]
-	OpGet     = "getAuthenticationMethod"     // GET /authentication-methods/{authentication_method_id}
-	OpUpdate  = "updateAuthenticationMethod"  // PATCH /authentication-methods/{authentication_method_id}
-	OpDelete  = "deleteAuthenticationMethod"  // DELETE /authentication-methods/{authentication_method_id}
-	OpFactors = "getFactors"                  // GET /factors
+	opCreate              = "createAuthenticationMethod"
+	opVerify              = "confirmAuthenticationMethod"
+	opList                = "getAuthenticationMethods"
+	opGet                 = "getAuthenticationMethod"
+	opUpdate              = "updateAuthenticationMethod"
+	opDelete              = "deleteAuthenticationMethod"
+	opFactors             = "getFactors"
+	opChallenge           = "challengeAuthenticationMethod"
+	opAuthenticate        = "authenticateAuthenticationMethod"
+	opPasskeyChallenge    = "passkeyChallenge"
+	opPasskeyAuthenticate = "passkeyAuthenticate"
 )
 
-// route is one operation of the API. To add one: add an entry to routes
-// with its operationId, method, path (relative to the prefix; "{id}"
-// captures authentication_method_id, percent-decoded once), required
-// scope, the query parameters it declares, whether it takes a JSON body,
-// and a serve function. ServeHTTP has then authenticated the caller,
-// applied the route's rate limit, checked the scope, refused undeclared or
-// repeated query parameters (c.query holds the others) and, for body
-// routes, checked the Content-Type and read the body (c.body) within
-// Config.MaxBodyBytes. A route that needs more of the service than
-// verify.Verifier offers finds it in h.manager (Config.Manager, or the
-// Verifier when it implements Manager) and is served only then.
+// route is one operation of the API. Before serve runs, the Handler has
+// authenticated the caller (unless anonymous), applied the route's rate
+// limit, checked the scope, refused undeclared or repeated query
+// parameters (c.query holds the others) and, for body routes, checked the
+// Content-Type and read the body (c.body) within Config.MaxBodyBytes.
 type route struct {
 	op     string
 	method string
-	path   []string
+	path   []string // relative to the prefix; "{id}" captures authentication_method_id
 	scope  string
 	query  []string // declared query parameters
 	body   bool
-	manage bool // needs a Manager
 	// optionalBody: the body may be absent; when present it is read as
 	// for body (a route taking no members accepts nothing or {}).
 	optionalBody bool
+	manage       bool // needs a Manager
 	signIn       bool // needs a SignInService
+	anonymous    bool // served by PasskeySignIn at the host's root, limited per client IP
 	serve        func(h *Handler, w http.ResponseWriter, c *call)
 }
 
-// routes returns the route table; the management routes only when manage
-// is set, the sign-in routes only when signIn is.
-func routes(manage, signIn bool) []route {
-	all := []route{
-		{op: OpCreate, method: http.MethodPost, path: []string{"authentication-methods"},
-			scope: ScopeCreateMethods, body: true, serve: (*Handler).create},
-		{op: OpVerify, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "verify"},
-			scope: ScopeCreateMethods, body: true, serve: (*Handler).confirm},
-		{op: OpList, method: http.MethodGet, path: []string{"authentication-methods"},
-			scope: ScopeReadMethods, query: []string{"type"}, manage: true, serve: (*Handler).list},
-		{op: OpGet, method: http.MethodGet, path: []string{"authentication-methods", "{id}"},
-			scope: ScopeReadMethods, manage: true, serve: (*Handler).get},
-		{op: OpUpdate, method: http.MethodPatch, path: []string{"authentication-methods", "{id}"},
-			scope: ScopeUpdateMethods, body: true, manage: true, serve: (*Handler).update},
-		{op: OpDelete, method: http.MethodDelete, path: []string{"authentication-methods", "{id}"},
-			scope: ScopeDeleteMethods, manage: true, serve: (*Handler).remove},
-		{op: OpFactors, method: http.MethodGet, path: []string{"factors"},
-			scope: ScopeReadFactors, manage: true, serve: (*Handler).factors},
-		{op: OpChallenge, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "challenge"},
-			scope: ScopeAuthenticateMethods, optionalBody: true, signIn: true, serve: (*Handler).challengeMethod},
-		{op: OpAuthenticate, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "authenticate"},
-			scope: ScopeAuthenticateMethods, body: true, signIn: true, serve: (*Handler).authenticateMethod},
-	}
-	served := all[:0]
-	for _, rt := range all {
-		if (manage || !rt.manage) && (signIn || !rt.signIn) {
-			served = append(served, rt)
-		}
-	}
-	return served
+// allRoutes is the route table.
+var allRoutes = []route{
+	{op: opCreate, method: http.MethodPost, path: []string{"authentication-methods"},
+		scope: ScopeCreateMethods, body: true, serve: (*Handler).create},
+	{op: opVerify, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "verify"},
+		scope: ScopeCreateMethods, body: true, serve: (*Handler).confirm},
+	{op: opList, method: http.MethodGet, path: []string{"authentication-methods"},
+		scope: ScopeReadMethods, query: []string{"type"}, manage: true, serve: (*Handler).list},
+	{op: opGet, method: http.MethodGet, path: []string{"authentication-methods", "{id}"},
+		scope: ScopeReadMethods, manage: true, serve: (*Handler).get},
+	{op: opUpdate, method: http.MethodPatch, path: []string{"authentication-methods", "{id}"},
+		scope: ScopeUpdateMethods, body: true, manage: true, serve: (*Handler).update},
+	{op: opDelete, method: http.MethodDelete, path: []string{"authentication-methods", "{id}"},
+		scope: ScopeDeleteMethods, manage: true, serve: (*Handler).remove},
+	{op: opFactors, method: http.MethodGet, path: []string{"factors"},
+		scope: ScopeReadFactors, manage: true, serve: (*Handler).factors},
+	{op: opChallenge, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "challenge"},
+		scope: ScopeAuthenticateMethods, optionalBody: true, signIn: true, serve: (*Handler).challengeMethod},
+	{op: opAuthenticate, method: http.MethodPost, path: []string{"authentication-methods", "{id}", "authenticate"},
+		scope: ScopeAuthenticateMethods, body: true, signIn: true, serve: (*Handler).authenticateMethod},
+	{op: opPasskeyChallenge, method: http.MethodPost, path: []string{"passkey", "challenge"},
+		optionalBody: true, anonymous: true, serve: (*Handler).passkeyChallenge},
+	{op: opPasskeyAuthenticate, method: http.MethodPost, path: []string{"passkey", "authenticate"},
+		body: true, anonymous: true, serve: (*Handler).passkeyAuthenticate},
 }
 
 // create serves POST /authentication-methods: 202 with the enrollment and
 // the Location of the pending method.
 func (h *Handler) create(w http.ResponseWriter, c *call) {
-	req, err := decodeStart(c.body, h.lim)
+	req, err := decodeStart(c.body, &h.cfg)
 	if err != nil {
 		h.fail(w, c, err)
 		return
 	}
-	enr, err := h.verifier.Start(c.r.Context(), c.principal.Subject, req, c.client)
+	enr, err := h.cfg.Verifier.Start(c.r.Context(), c.principal.Subject, req, c.client)
+	if err == nil && (enr == nil || enr.ID == "" || enr.AuthSession == "") {
+		err = errors.New("httpapi: verifier returned an enrollment without id or auth_session")
+	}
 	if err != nil {
 		h.fail(w, c, err)
 		return
 	}
-	if enr == nil || enr.ID == "" || enr.AuthSession == "" {
-		h.fail(w, c, errors.New("httpapi: verifier returned an enrollment without id or auth_session"))
-		return
-	}
-	w.Header()["Location"] = c.headerValue(h.location(enr.ID))
+	w.Header().Set("Location", h.location(enr.ID))
 	h.writeJSON(w, c, http.StatusAccepted, enr)
 }
 
 // confirm serves POST /authentication-methods/{id}/verify: 201 with the
 // confirmed method and its Location.
 func (h *Handler) confirm(w http.ResponseWriter, c *call) {
-	req, err := decodeVerify(c.body, h.lim)
+	req, err := decodeVerify(c.body, &h.cfg)
 	if err != nil {
 		h.fail(w, c, err)
 		return
 	}
-	m, err := h.verifier.Verify(c.r.Context(), c.principal.Subject, c.id, req, c.client)
+	m, err := h.cfg.Verifier.Verify(c.r.Context(), c.principal.Subject, c.id, req, c.client)
+	if err == nil && (m == nil || m.ID == "") {
+		err = errors.New("httpapi: verifier returned a method without id")
+	}
 	if err != nil {
 		h.fail(w, c, err)
 		return
 	}
-	if m == nil || m.ID == "" {
-		h.fail(w, c, errors.New("httpapi: verifier returned a method without id"))
-		return
-	}
-	w.Header()["Location"] = c.headerValue(h.location(m.ID))
+	w.Header().Set("Location", h.location(m.ID))
 	h.writeJSON(w, c, http.StatusCreated, m)
 }

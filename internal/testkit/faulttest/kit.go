@@ -537,9 +537,9 @@ func Operation(r *http.Request) string {
 	case !ok || r.Method != http.MethodPost:
 		return ""
 	case rest == "":
-		return httpapi.OpCreate
+		return "createAuthenticationMethod"
 	case strings.HasSuffix(rest, "/verify") && strings.Count(rest, "/") == 2:
-		return httpapi.OpVerify
+		return "confirmAuthenticationMethod"
 	}
 	return ""
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/storetest"
 	"github.com/verifykit/verifykit/verify"
-	"github.com/verifykit/verifykit/verify/httpapi"
 )
 
 // LoadConfig configures RunLoad. Zero fields take the defaults.
@@ -164,7 +163,7 @@ func RunLoad(t *testing.T, st store.Store, clock *storetest.Clock, cfg LoadConfi
 				body, err := io.ReadAll(resp.Body)
 				_ = resp.Body.Close()
 				c.status, c.err = resp.StatusCode, err
-				if err := spectest.CheckResponse(httpapi.OpVerify, resp.StatusCode, resp.Header, body); err != nil {
+				if err := spectest.CheckResponse("confirmAuthenticationMethod", resp.StatusCode, resp.Header, body); err != nil {
 					specErrs.Add(1)
 					c.err = err
 				}
@@ -194,12 +193,12 @@ func RunLoad(t *testing.T, st store.Store, clock *storetest.Clock, cfg LoadConfi
 		case c.status == http.StatusCreated:
 			require.NotEqual(t, "wrong", c.kind, "a wrong code was accepted (session %d)", c.session)
 			tl.created++
-		case c.status == http.StatusBadRequest && c.problem == httpapi.ProblemInvalidProof:
+		case c.status == http.StatusBadRequest && c.problem == "invalid_proof":
 			require.Equal(t, "wrong", c.kind, "a valid code was refused as wrong (session %d)", c.session)
 			tl.wrong++
-		case c.status == http.StatusBadRequest && c.problem == httpapi.ProblemSessionUsed:
+		case c.status == http.StatusBadRequest && c.problem == "session_already_used":
 			tl.used++
-		case c.status == http.StatusBadRequest && c.problem == httpapi.ProblemTooManyAttempts:
+		case c.status == http.StatusBadRequest && c.problem == "too_many_attempts":
 			tl.tooMany++
 		default:
 			t.Fatalf("session %d %s: status %d %s", c.session, c.kind, c.status, c.problem)

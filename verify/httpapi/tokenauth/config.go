@@ -16,56 +16,49 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// Defaults and ranges of Config.
+// Defaults and ranges of Config; each field's comment states them.
 const (
-	DefaultLeeway = 30 * time.Second
-	MaxLeeway     = 5 * time.Minute
+	defaultLeeway = 30 * time.Second
+	maxLeeway     = 5 * time.Minute
 
-	DefaultJWKSRefresh = time.Hour
-	MinJWKSRefresh     = time.Minute
-	MaxJWKSRefresh     = 24 * time.Hour
+	defaultJWKSRefresh = time.Hour
+	minJWKSRefresh     = time.Minute
+	maxJWKSRefresh     = 24 * time.Hour
 
-	DefaultJWKSMinInterval = time.Minute
-	MinJWKSMinInterval     = time.Second
+	defaultJWKSMinInterval = time.Minute
+	minJWKSMinInterval     = time.Second
 
-	DefaultJWKSMaxBytes = 256 << 10
-	MinJWKSMaxBytes     = 1 << 10
-	MaxJWKSMaxBytes     = 16 << 20
-	// MaxJWKSKeys bounds the keys of a JWKS; a larger set is refused.
-	MaxJWKSKeys = 100
-	// DefaultJWKSTimeout is the timeout of the default JWKS HTTP client.
-	DefaultJWKSTimeout = 10 * time.Second
+	defaultJWKSMaxBytes = 256 << 10
+	minJWKSMaxBytes     = 1 << 10
+	maxJWKSMaxBytes     = 16 << 20
+	maxJWKSKeys         = 100 // a larger key set is refused
+	defaultJWKSTimeout  = 10 * time.Second
 
-	DefaultMaxTokenBytes = 8 << 10
-	MinMaxTokenBytes     = 1 << 10
-	MaxMaxTokenBytes     = 64 << 10
-	// MaxProofBytes bounds a DPoP proof (its header carries a public key:
+	defaultMaxTokenBytes = 8 << 10
+	minMaxTokenBytes     = 1 << 10
+	maxMaxTokenBytes     = 64 << 10
+	// maxProofBytes bounds a DPoP proof (its header carries a public key:
 	// an RSA-4096 JWK is under 1 KiB).
-	MaxProofBytes = 8 << 10
+	maxProofBytes = 8 << 10
 
-	DefaultProofMaxAge = time.Minute
-	MinProofMaxAge     = time.Second
-	MaxProofMaxAge     = 10 * time.Minute
+	defaultProofMaxAge = time.Minute
+	minProofMaxAge     = time.Second
+	maxProofMaxAge     = 10 * time.Minute
 
-	// DefaultDPoPNonceRotation is how often server nonces change when
-	// Config.DPoPNonces is set; the range is [MinDPoPNonceRotation,
-	// MaxDPoPNonceRotation].
-	DefaultDPoPNonceRotation = 5 * time.Minute
-	MinDPoPNonceRotation     = 30 * time.Second
-	MaxDPoPNonceRotation     = time.Hour
+	defaultDPoPNonceRotation = 5 * time.Minute
+	minDPoPNonceRotation     = 30 * time.Second
+	maxDPoPNonceRotation     = time.Hour
 
-	MinMaxAuthAge = time.Minute
-	// MinMaxTokenLifetime and MaxMaxTokenLifetime bound
-	// Config.MaxTokenLifetime.
-	MinMaxTokenLifetime = time.Minute
-	MaxMaxTokenLifetime = 24 * time.Hour
-	MaxMaxAuthAge       = 30 * 24 * time.Hour
+	minMaxAuthAge       = time.Minute
+	maxMaxAuthAge       = 30 * 24 * time.Hour
+	minMaxTokenLifetime = time.Minute
+	maxMaxTokenLifetime = 24 * time.Hour
 
-	// MaxClaimLen bounds sub, the mapped profile claims and jti, in bytes.
-	MaxClaimLen = 1024
-	// MinRSABits is the smallest RSA modulus accepted, in a JWKS or a
+	// maxClaimLen bounds sub, the mapped profile claims and jti, in bytes.
+	maxClaimLen = 1024
+	// minRSABits is the smallest RSA modulus accepted, in a JWKS or a
 	// DPoP proof (NIST SP 800-131A).
-	MinRSABits = 2048
+	minRSABits = 2048
 )
 
 // Algorithm names accepted in Config.Algorithms and Config.DPoPAlgorithms.
@@ -79,10 +72,10 @@ var supportedAlgs = []jose.SignatureAlgorithm{
 	jose.EdDSA,
 }
 
-// Default algorithm lists.
+// The default algorithm lists of Config.Algorithms and DPoPAlgorithms.
 var (
-	DefaultAlgorithms     = []string{"RS256", "ES256", "EdDSA"}
-	DefaultDPoPAlgorithms = []string{"ES256", "ES384", "EdDSA", "PS256", "RS256"}
+	defaultAlgorithms     = []string{"RS256", "ES256", "EdDSA"}
+	defaultDPoPAlgorithms = []string{"ES256", "ES384", "EdDSA", "PS256", "RS256"}
 )
 
 // DPoPMode says which token presentations an Authenticator accepts.
@@ -126,14 +119,13 @@ type Config struct {
 	// refused.
 	Audience string
 	// Algorithms are the JWS algorithms accepted for access tokens.
-	// Default DefaultAlgorithms (RS256, ES256, EdDSA); each must be one of
+	// Default RS256, ES256, EdDSA; each must be one of
 	// RS256/384/512, PS256/384/512, ES256/384/512, EdDSA. A key is used
 	// only with the algorithms of its type and curve, and with its own
 	// "alg" when its JWK names one.
 	Algorithms []string
 	// Leeway is the clock skew tolerated on exp, nbf, iat and auth_time,
-	// and on a DPoP proof's iat in the future. Default DefaultLeeway (30 s);
-	// range (0, MaxLeeway].
+	// and on a DPoP proof's iat in the future. Default 30 s; range (0, 5 min].
 	Leeway time.Duration
 	// RequireATJWT requires the header typ "at+jwt" of RFC 9068 §2.1.
 	// Default false: typ "at+jwt", "JWT" or none is accepted; any other
@@ -143,7 +135,7 @@ type Config struct {
 	// exp − iat exceeds it, and one whose iat is older than it (plus
 	// Leeway), with error="invalid_token": a leaked long-lived token stops
 	// working here even if the issuer minted it for days. Zero means no
-	// check; range [MinMaxTokenLifetime, MaxMaxTokenLifetime].
+	// check; range [1 min, 24 h].
 	MaxTokenLifetime time.Duration
 
 	// The issuer's signing keys come from exactly one of JWKS (a JWK Set
@@ -153,32 +145,29 @@ type Config struct {
 	JWKSFile string
 	JWKSURL  string
 	// HTTPClient fetches JWKSURL. Default: a client with a
-	// DefaultJWKSTimeout timeout that follows redirects to https URLs only.
+	// 10 s timeout that follows redirects to https URLs only.
 	HTTPClient *http.Client
 	// JWKSRefresh is how long a fetched key set is used before it is
-	// fetched again. Default DefaultJWKSRefresh (1 h); range
-	// [MinJWKSRefresh, MaxJWKSRefresh].
+	// fetched again. Default 1 h; range [1 min, 24 h].
 	JWKSRefresh time.Duration
 	// JWKSMinInterval is the least time between two fetches: a token with
 	// an unknown kid triggers a fetch (key rotation) at most this often, so
 	// a client spraying kids cannot make the Authenticator hammer the
-	// issuer. Default DefaultJWKSMinInterval (1 min); range
-	// [MinJWKSMinInterval, JWKSRefresh].
+	// issuer. Default 1 min; range [1 s, JWKSRefresh].
 	JWKSMinInterval time.Duration
 	// JWKSMaxBytes bounds a fetched or read key set. Default
-	// DefaultJWKSMaxBytes (256 KiB); range [MinJWKSMaxBytes,
-	// MaxJWKSMaxBytes].
+	// 256 KiB; range [1 KiB, 16 MiB]. A set of more than 100 keys is
+	// refused.
 	JWKSMaxBytes int64
 
 	// MaxTokenBytes bounds an access token before it is parsed. Default
-	// DefaultMaxTokenBytes (8 KiB); range [MinMaxTokenBytes,
-	// MaxMaxTokenBytes].
+	// 8 KiB; range [1 KiB, 64 KiB].
 	MaxTokenBytes int
 
 	// NameClaim, EmailClaim and UsernameClaim name string claims copied to
 	// Subject.Name, Email and Username (e.g. "name", "email",
 	// "https://example.com/username"); empty means not mapped. A mapped
-	// claim that is present must be a string of at most MaxClaimLen bytes.
+	// claim that is present must be a string of at most 1024 bytes.
 	NameClaim     string
 	EmailClaim    string
 	UsernameClaim string
@@ -187,7 +176,7 @@ type Config struct {
 	// token whose user authenticated longer ago (SECURITY-CHECKLIST GN-01:
 	// binding a new authenticator needs a recent authentication) with
 	// error="insufficient_user_authentication" and max_age (RFC 9470 §3).
-	// Zero means no check; range [MinMaxAuthAge, MaxMaxAuthAge].
+	// Zero means no check; range [1 min, 30 days].
 	MaxAuthAge time.Duration
 	// ACRValues, when set, requires the token's "acr" to be one of them,
 	// refusing others like MaxAuthAge with acr_values (RFC 9470 §3).
@@ -205,12 +194,11 @@ type Config struct {
 	PublicURL string
 	// DPoPAlgorithms are the JWS algorithms accepted for DPoP proofs, also
 	// advertised in the DPoP challenge's algs. Default
-	// DefaultDPoPAlgorithms; same choices as Algorithms.
+	// ES256, ES384, EdDSA, PS256, RS256; same choices as Algorithms.
 	DPoPAlgorithms []string
 	// ProofMaxAge is how old a proof's iat may be (plus Leeway). Proof
 	// jtis are remembered for that long, so a captured proof is replayed
-	// never. Default DefaultProofMaxAge (1 min); range [MinProofMaxAge,
-	// MaxProofMaxAge].
+	// never. Default 1 min; range [1 s, 10 min].
 	ProofMaxAge time.Duration
 	// DPoPNonces, when set, makes the Authenticator issue server nonces
 	// (RFC 9449 §8, §9): every answer of the routes it guards carries the
@@ -226,8 +214,7 @@ type Config struct {
 	// Default false. Not allowed with DPoPDisabled.
 	DPoPNonces bool
 	// DPoPNonceRotation is how often the nonce changes. Default
-	// DefaultDPoPNonceRotation (5 min); range [MinDPoPNonceRotation,
-	// MaxDPoPNonceRotation].
+	// 5 min; range [30 s, 1 h].
 	DPoPNonceRotation time.Duration
 
 	// Realm is the realm of WWW-Authenticate challenges. Default
@@ -288,18 +275,18 @@ func New(cfg Config, nonces store.Nonces) (*Authenticator, error) {
 		return nil, err
 	}
 	var err error
-	if a.algs, err = parseAlgs("Algorithms", cfg.Algorithms, DefaultAlgorithms); err != nil {
+	if a.algs, err = parseAlgs("Algorithms", cfg.Algorithms, defaultAlgorithms); err != nil {
 		return nil, err
 	}
-	if a.leeway, err = duration("Leeway", cfg.Leeway, DefaultLeeway, 1, MaxLeeway); err != nil {
+	if a.leeway, err = duration("Leeway", cfg.Leeway, defaultLeeway, 1, maxLeeway); err != nil {
 		return nil, err
 	}
 	a.maxToken = cfg.MaxTokenBytes
 	if a.maxToken == 0 {
-		a.maxToken = DefaultMaxTokenBytes
+		a.maxToken = defaultMaxTokenBytes
 	}
-	if a.maxToken < MinMaxTokenBytes || a.maxToken > MaxMaxTokenBytes {
-		return nil, fmt.Errorf("tokenauth: MaxTokenBytes %d out of range [%d, %d]", a.maxToken, MinMaxTokenBytes, MaxMaxTokenBytes)
+	if a.maxToken < minMaxTokenBytes || a.maxToken > maxMaxTokenBytes {
+		return nil, fmt.Errorf("tokenauth: MaxTokenBytes %d out of range [%d, %d]", a.maxToken, minMaxTokenBytes, maxMaxTokenBytes)
 	}
 	for _, c := range []struct{ name, v string }{{"NameClaim", cfg.NameClaim}, {"EmailClaim", cfg.EmailClaim}, {"UsernameClaim", cfg.UsernameClaim}} {
 		if c.v != "" {
@@ -308,11 +295,11 @@ func New(cfg Config, nonces store.Nonces) (*Authenticator, error) {
 			}
 		}
 	}
-	if cfg.MaxAuthAge != 0 && (cfg.MaxAuthAge < MinMaxAuthAge || cfg.MaxAuthAge > MaxMaxAuthAge) {
-		return nil, fmt.Errorf("tokenauth: MaxAuthAge %v out of range [%v, %v]", cfg.MaxAuthAge, MinMaxAuthAge, MaxMaxAuthAge)
+	if cfg.MaxAuthAge != 0 && (cfg.MaxAuthAge < minMaxAuthAge || cfg.MaxAuthAge > maxMaxAuthAge) {
+		return nil, fmt.Errorf("tokenauth: MaxAuthAge %v out of range [%v, %v]", cfg.MaxAuthAge, minMaxAuthAge, maxMaxAuthAge)
 	}
-	if cfg.MaxTokenLifetime != 0 && (cfg.MaxTokenLifetime < MinMaxTokenLifetime || cfg.MaxTokenLifetime > MaxMaxTokenLifetime) {
-		return nil, fmt.Errorf("tokenauth: MaxTokenLifetime %v out of range [%v, %v]", cfg.MaxTokenLifetime, MinMaxTokenLifetime, MaxMaxTokenLifetime)
+	if cfg.MaxTokenLifetime != 0 && (cfg.MaxTokenLifetime < minMaxTokenLifetime || cfg.MaxTokenLifetime > maxMaxTokenLifetime) {
+		return nil, fmt.Errorf("tokenauth: MaxTokenLifetime %v out of range [%v, %v]", cfg.MaxTokenLifetime, minMaxTokenLifetime, maxMaxTokenLifetime)
 	}
 	for i, v := range cfg.ACRValues {
 		if v == "" || strings.ContainsAny(v, " \"\\") || !printable(v) {
@@ -339,7 +326,7 @@ func New(cfg Config, nonces store.Nonces) (*Authenticator, error) {
 			return nil, fmt.Errorf("tokenauth: PublicURL: %w", err)
 		}
 		a.publicURL = strings.TrimSuffix(u, "/")
-		if a.proofAlgs, err = parseAlgs("DPoPAlgorithms", cfg.DPoPAlgorithms, DefaultDPoPAlgorithms); err != nil {
+		if a.proofAlgs, err = parseAlgs("DPoPAlgorithms", cfg.DPoPAlgorithms, defaultDPoPAlgorithms); err != nil {
 			return nil, err
 		}
 		names := make([]string, len(a.proofAlgs))
@@ -347,7 +334,7 @@ func New(cfg Config, nonces store.Nonces) (*Authenticator, error) {
 			names[i] = string(alg)
 		}
 		a.algsParam = strings.Join(names, " ")
-		if a.proofMaxAge, err = duration("ProofMaxAge", cfg.ProofMaxAge, DefaultProofMaxAge, MinProofMaxAge, MaxProofMaxAge); err != nil {
+		if a.proofMaxAge, err = duration("ProofMaxAge", cfg.ProofMaxAge, defaultProofMaxAge, minProofMaxAge, maxProofMaxAge); err != nil {
 			return nil, err
 		}
 		if cfg.DPoPNonces {
@@ -355,7 +342,7 @@ func New(cfg Config, nonces store.Nonces) (*Authenticator, error) {
 			if !ok {
 				return nil, errors.New("tokenauth: DPoPNonces needs a store that implements store.ServerNonces")
 			}
-			rotation, err := duration("DPoPNonceRotation", cfg.DPoPNonceRotation, DefaultDPoPNonceRotation, MinDPoPNonceRotation, MaxDPoPNonceRotation)
+			rotation, err := duration("DPoPNonceRotation", cfg.DPoPNonceRotation, defaultDPoPNonceRotation, minDPoPNonceRotation, maxDPoPNonceRotation)
 			if err != nil {
 				return nil, err
 			}
@@ -380,18 +367,18 @@ func New(cfg Config, nonces store.Nonces) (*Authenticator, error) {
 func newKeyCache(cfg Config, algs []jose.SignatureAlgorithm, now func() time.Time) (*keyCache, error) {
 	c := &keyCache{algs: algs, now: now}
 	var err error
-	if c.ttl, err = duration("JWKSRefresh", cfg.JWKSRefresh, DefaultJWKSRefresh, MinJWKSRefresh, MaxJWKSRefresh); err != nil {
+	if c.ttl, err = duration("JWKSRefresh", cfg.JWKSRefresh, defaultJWKSRefresh, minJWKSRefresh, maxJWKSRefresh); err != nil {
 		return nil, err
 	}
-	if c.minInterval, err = duration("JWKSMinInterval", cfg.JWKSMinInterval, DefaultJWKSMinInterval, MinJWKSMinInterval, c.ttl); err != nil {
+	if c.minInterval, err = duration("JWKSMinInterval", cfg.JWKSMinInterval, defaultJWKSMinInterval, minJWKSMinInterval, c.ttl); err != nil {
 		return nil, err
 	}
 	c.maxBytes = cfg.JWKSMaxBytes
 	if c.maxBytes == 0 {
-		c.maxBytes = DefaultJWKSMaxBytes
+		c.maxBytes = defaultJWKSMaxBytes
 	}
-	if c.maxBytes < MinJWKSMaxBytes || c.maxBytes > MaxJWKSMaxBytes {
-		return nil, fmt.Errorf("tokenauth: JWKSMaxBytes %d out of range [%d, %d]", c.maxBytes, MinJWKSMaxBytes, MaxJWKSMaxBytes)
+	if c.maxBytes < minJWKSMaxBytes || c.maxBytes > maxJWKSMaxBytes {
+		return nil, fmt.Errorf("tokenauth: JWKSMaxBytes %d out of range [%d, %d]", c.maxBytes, minJWKSMaxBytes, maxJWKSMaxBytes)
 	}
 	sources := 0
 	for _, set := range []bool{cfg.JWKS != nil, cfg.JWKSFile != "", cfg.JWKSURL != ""} {
@@ -427,7 +414,7 @@ func newKeyCache(cfg Config, algs []jose.SignatureAlgorithm, now func() time.Tim
 		}
 		client := cfg.HTTPClient
 		if client == nil {
-			client = &http.Client{Timeout: DefaultJWKSTimeout, CheckRedirect: httpsOnly}
+			client = &http.Client{Timeout: defaultJWKSTimeout, CheckRedirect: httpsOnly}
 		}
 		c.source = "url " + u.Redacted()
 		c.load = func(ctx context.Context) ([]byte, error) { return fetch(ctx, client, u.String(), c.maxBytes) }

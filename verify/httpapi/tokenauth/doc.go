@@ -38,8 +38,8 @@
 //     of skew (default 30 s, at most 5 min); with MaxTokenLifetime, iat is
 //     required, and exp − iat and the token's age must not exceed it.
 //   - Claims are read with exact, case-sensitive names and checked types;
-//     sub must be 1 to MaxClaimLen bytes without control characters. The
-//     token is bounded (MaxTokenBytes) before it is decoded.
+//     sub must be 1 to 1024 bytes without control characters. The
+//     token is bounded (Config.MaxTokenBytes) before it is decoded.
 //   - A token with a cnf this package cannot check (mTLS x5t#S256) is
 //     refused rather than accepted as a bearer token.
 //
@@ -50,7 +50,7 @@
 //     token must carry cnf.jkt. DPoPRequired refuses bearer tokens
 //     altogether; DPoPDisabled refuses the DPoP scheme.
 //   - The proof (§4.3) must be the one DPoP header field, at most
-//     MaxProofBytes; a JWS of typ dpop+jwt with an allowed asymmetric alg
+//     8 KiB; a JWS of typ dpop+jwt with an allowed asymmetric alg
 //     and a public jwk (a jwk with private or symmetric members is refused),
 //     whose signature verifies with that jwk; with jti, htm, htu, iat and
 //     ath. htm must equal the request method; htu the request's URI
@@ -79,7 +79,7 @@
 // Key set:
 //   - Config.JWKSURL must be https; the default client times out after
 //     10 s and follows redirects to https URLs only. The set is read at most
-//     JWKSMaxBytes (256 KiB) and MaxJWKSKeys keys. A set carrying private or
+//     Config.JWKSMaxBytes (256 KiB) and 100 keys. A set carrying private or
 //     symmetric key material is refused whole; keys not for signing, of an
 //     unknown type, RSA under 2048 bits or malformed are skipped (RFC 7517
 //     §5); a set left with no usable key never replaces a good one.

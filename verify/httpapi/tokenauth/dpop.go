@@ -35,7 +35,7 @@ func (a *Authenticator) checkProof(r *http.Request, raw, jkt string) error {
 		return fail(SchemeDPoP, CodeInvalidDPoPProof, "dpop_multiple", descMissingProof, nil)
 	}
 	proof := vals[0]
-	if len(proof) > MaxProofBytes {
+	if len(proof) > maxProofBytes {
 		return bad("dpop_size", nil)
 	}
 	// 2, 4, 5, 7. A JWT whose header has typ dpop+jwt, an allowed
@@ -87,7 +87,7 @@ func (a *Authenticator) checkProof(r *http.Request, raw, jkt string) error {
 	iat, ok4, err4 := c.date("iat")
 	ath, ok5, err5 := c.str("ath")
 	if err := errors.Join(err1, err2, err3, err4, err5); err != nil || !(ok1 && ok2 && ok3 && ok4 && ok5) ||
-		jti == "" || len(jti) > MaxClaimLen {
+		jti == "" || len(jti) > maxClaimLen {
 		return bad("dpop_claims", nil)
 	}
 	// 8. htm is the request's method.

@@ -144,7 +144,7 @@ func compatible(alg jose.SignatureAlgorithm, key any) bool {
 	case *rsa.PublicKey:
 		switch alg {
 		case jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.PS384, jose.PS512:
-			return k.N.BitLen() >= MinRSABits
+			return k.N.BitLen() >= minRSABits
 		}
 	case *ecdsa.PublicKey:
 		switch alg {
@@ -181,8 +181,8 @@ func parseJWKS(data []byte, algs []jose.SignatureAlgorithm) (*keySet, error) {
 	if doc.Keys == nil {
 		return nil, errors.New("not a JWK Set: no keys member")
 	}
-	if len(doc.Keys) > MaxJWKSKeys {
-		return nil, fmt.Errorf("JWK Set has %d keys, more than %d", len(doc.Keys), MaxJWKSKeys)
+	if len(doc.Keys) > maxJWKSKeys {
+		return nil, fmt.Errorf("JWK Set has %d keys, more than %d", len(doc.Keys), maxJWKSKeys)
 	}
 	s := &keySet{byKid: make(map[string][]verifKey)}
 	for i, raw := range doc.Keys {

@@ -317,7 +317,7 @@ func (a *Authenticator) checkClaims(scheme string, c claims) (*Token, error) {
 			continue
 		}
 		v, _, err := c.str(m.claim)
-		if err != nil || len(v) > MaxClaimLen {
+		if err != nil || len(v) > maxClaimLen {
 			return nil, bad("token_profile_claim")
 		}
 		*m.dst = v
@@ -325,10 +325,10 @@ func (a *Authenticator) checkClaims(scheme string, c claims) (*Token, error) {
 	return t, nil
 }
 
-// validClaim reports whether s is a non-empty claim of at most MaxClaimLen
+// validClaim reports whether s is a non-empty claim of at most maxClaimLen
 // bytes without control characters.
 func validClaim(s string) bool {
-	if s == "" || len(s) > MaxClaimLen {
+	if s == "" || len(s) > maxClaimLen {
 		return false
 	}
 	for _, r := range s {
