@@ -241,7 +241,7 @@ func TestChecklist(t *testing.T) {
 			ms, err := s.List(ctx, "' OR 1=1 --")
 			require.NoError(t, err)
 			assert.Empty(t, ms)
-			for _, bad := range []string{"\xff\xfe", "a\x00b", string(make([]byte, sqlstore.MaxIDLength+1))} {
+			for _, bad := range []string{"\xff\xfe", "a\x00b", string(make([]byte, 1025)) /* longer than the 1024-byte id limit */} {
 				_, err := s.Get(ctx, "u", bad)
 				assert.ErrorIs(t, err, store.ErrNotFound, "an id the store cannot hold is not found")
 				assert.ErrorIs(t, s.Delete(ctx, bad, "plain"), store.ErrNotFound)
