@@ -22,7 +22,7 @@ var b64 = base64.RawURLEncoding.Strict()
 // maxResponseJSON bounds the whole authn_response before it is decoded:
 // the largest fields the limits allow, plus room for the other members.
 func (s *settings) maxResponseJSON() int {
-	return 2*MaxCredentialIDChars + 3*s.maxAttObj + s.maxClientData + MaxTransports*(MaxTransportChars+3) + 4096
+	return 2*maxCredentialIDChars + 3*s.maxAttObj + s.maxClientData + maxTransports*(maxTransportChars+3) + 4096
 }
 
 // cborLimits is the decoding mode every attestation object must be
@@ -133,12 +133,12 @@ func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
 		return nil, badField(".type", "/type", `type must be "public-key"`)
 	case w.ID == nil || *w.ID == "":
 		return nil, badField(".id", "/id", "id is required")
-	case len(*w.ID) > MaxCredentialIDChars:
-		return nil, badField(".id", "/id", fmt.Sprintf("id is longer than %d characters", MaxCredentialIDChars))
+	case len(*w.ID) > maxCredentialIDChars:
+		return nil, badField(".id", "/id", fmt.Sprintf("id is longer than %d characters", maxCredentialIDChars))
 	case w.RawID == nil || *w.RawID == "":
 		return nil, badField(".rawId", "/rawId", "rawId is required")
-	case len(*w.RawID) > MaxCredentialIDChars:
-		return nil, badField(".rawId", "/rawId", fmt.Sprintf("rawId is longer than %d characters", MaxCredentialIDChars))
+	case len(*w.RawID) > maxCredentialIDChars:
+		return nil, badField(".rawId", "/rawId", fmt.Sprintf("rawId is longer than %d characters", maxCredentialIDChars))
 	case w.Response == nil:
 		return nil, badField(".response", "/response", "response is required")
 	case w.Response.AttestationObject == nil || *w.Response.AttestationObject == "":
@@ -149,16 +149,16 @@ func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
 		return nil, badField(".response.clientDataJSON", "/response/clientDataJSON", "clientDataJSON is required")
 	case len(*w.Response.ClientDataJSON) > s.maxClientData:
 		return nil, badField(".response.clientDataJSON", "/response/clientDataJSON", fmt.Sprintf("clientDataJSON is longer than %d characters", s.maxClientData))
-	case len(w.Response.Transports) > MaxTransports:
-		return nil, badField(".response.transports", "/response/transports", fmt.Sprintf("transports has more than %d entries", MaxTransports))
+	case len(w.Response.Transports) > maxTransports:
+		return nil, badField(".response.transports", "/response/transports", fmt.Sprintf("transports has more than %d entries", maxTransports))
 	case w.Response.AuthenticatorData != nil && len(*w.Response.AuthenticatorData) > s.maxAttObj:
 		return nil, badField(".response.authenticatorData", "/response/authenticatorData", fmt.Sprintf("authenticatorData is longer than %d characters", s.maxAttObj))
 	case w.Response.PublicKey != nil && len(*w.Response.PublicKey) > s.maxAttObj:
 		return nil, badField(".response.publicKey", "/response/publicKey", fmt.Sprintf("publicKey is longer than %d characters", s.maxAttObj))
 	}
 	for i, t := range w.Response.Transports {
-		if len(t) > MaxTransportChars {
-			return nil, badField(".response.transports", "/response/transports/"+strconv.Itoa(i), fmt.Sprintf("transport is longer than %d characters", MaxTransportChars))
+		if len(t) > maxTransportChars {
+			return nil, badField(".response.transports", "/response/transports/"+strconv.Itoa(i), fmt.Sprintf("transport is longer than %d characters", maxTransportChars))
 		}
 	}
 	if a := w.AuthenticatorAttachment; a != nil && *a != "platform" && *a != "cross-platform" {
