@@ -274,8 +274,8 @@ func checklistPart2(t *testing.T, n *vnone) {
 		h := newHarness(t, verify.TypePasskey, nil)
 		st1, o1 := h.start(alice)
 		st2, _ := h.start(alice)
-		assert.Len(t, st1.UserHandle, UserHandleSize)
-		assert.LessOrEqual(t, len(st1.UserHandle), MaxUserHandleSize)
+		assert.Len(t, st1.UserHandle, userHandleSize)
+		assert.LessOrEqual(t, len(st1.UserHandle), maxUserHandleSize)
 		assert.NotEqual(t, st1.UserHandle, st2.UserHandle, "random while the user has no credential")
 		for _, pii := range []string{alice.ID, alice.Email, alice.Name, "alice"} {
 			assert.NotContains(t, string(st1.UserHandle), pii)
@@ -523,7 +523,7 @@ func afChecks(t *testing.T, n *vnone) {
 		r := regs["androidKeyTestResponse2"]
 		challenge, origin, rpID, pcc := r.ceremony(t)
 		h := newHarness(t, verify.TypeWebAuthnRoaming, func(c *Config) {
-			c.RPID, c.Origins, c.MaxAttestationObject = rpID, []string{origin}, MaxMaxAttestationObject
+			c.RPID, c.Origins, c.MaxAttestationObject = rpID, []string{origin}, maxMaxAttestationObject
 		})
 		_, err := h.confirm(h.stateFor(challenge), alice, r.Response)
 		require.NoError(t, err)
@@ -590,7 +590,7 @@ func afChecks(t *testing.T, n *vnone) {
 		challenge, origin, rpID, pcc := r.ceremony(t)
 		body := fixCredentialID(r.Response, pcc)
 		h := newHarness(t, verify.TypeWebAuthnPlatform, func(c *Config) {
-			c.RPID, c.Origins, c.MaxAttestationObject = rpID, []string{origin}, MaxMaxAttestationObject
+			c.RPID, c.Origins, c.MaxAttestationObject = rpID, []string{origin}, maxMaxAttestationObject
 		})
 		_, err := h.confirm(h.stateFor(challenge), alice, body)
 		require.NoError(t, err)
@@ -855,7 +855,7 @@ func cbChecks(t *testing.T, n *vnone) {
 		h = newHarness(t, verify.TypeWebAuthnRoaming, func(c *Config) { c.RPID, c.Origins, c.MaxAttestationObject = rpID, []string{origin}, 8000 })
 		_, err = h.confirm(h.stateFor(challenge), alice, r.Response)
 		require.NoError(t, err)
-		for _, v := range []int{999, MaxMaxAttestationObject + 1} {
+		for _, v := range []int{999, maxMaxAttestationObject + 1} {
 			cfg := baseConfig()
 			cfg.MaxAttestationObject = v
 			_, err := New(verify.TypePasskey, h.store, cfg)

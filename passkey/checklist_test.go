@@ -163,7 +163,7 @@ func TestChecklist(t *testing.T) {
 		st2, o2 := h.start(alice)
 		assert.NotEqual(t, st1.Challenge, st2.Challenge)
 		assert.NotEqual(t, o1.Challenge, o2.Challenge)
-		assert.Len(t, st1.Challenge, DefaultChallengeSize)
+		assert.Len(t, st1.Challenge, defaultChallengeSize)
 		c, err := b64.DecodeString(o1.Challenge)
 		require.NoError(t, err)
 		assert.Equal(t, st1.Challenge, c)

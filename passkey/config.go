@@ -66,45 +66,46 @@ const (
 	AlgRS512 int64 = -259
 )
 
-// Limits and defaults of Config.
+// Limits and defaults of Config, each stated in its field's comment, and
+// bounds of a registration's members.
 const (
-	// DefaultChallengeSize is the challenge length in bytes; WebAuthn §13.4.3
+	// defaultChallengeSize is the challenge length in bytes; WebAuthn §13.4.3
 	// asks for at least 16, verifykit for at least 32.
-	DefaultChallengeSize = 32
-	MinChallengeSize     = 32
-	MaxChallengeSize     = 64
-	// UserHandleSize is the length of a generated user handle (user.id) in
+	defaultChallengeSize = 32
+	minChallengeSize     = 32
+	maxChallengeSize     = 64
+	// userHandleSize is the length of a generated user handle (user.id) in
 	// bytes: random, never derived from the user's identity (WebAuthn
 	// §14.6.1), within the 64 bytes §5.4.3 allows.
-	UserHandleSize = 32
-	// MaxUserHandleSize is the largest user handle WebAuthn allows (§5.4.3).
-	MaxUserHandleSize = 64
+	userHandleSize = 32
+	// maxUserHandleSize is the largest user handle WebAuthn allows (§5.4.3).
+	maxUserHandleSize = 64
 
-	// DefaultMaxAttestationObject and DefaultMaxClientDataJSON are the spec's
+	// defaultMaxAttestationObject and defaultMaxClientDataJSON are the spec's
 	// maxLength of authn_response.response.attestationObject and
 	// .clientDataJSON, in base64url characters.
-	DefaultMaxAttestationObject = 2000
-	DefaultMaxClientDataJSON    = 1000
-	MinMaxAttestationObject     = 1000
-	MaxMaxAttestationObject     = 64 << 10
-	MinMaxClientDataJSON        = 500
-	MaxMaxClientDataJSON        = 8 << 10
-	// MaxCredentialIDLength is the longest credential id WebAuthn §7.1 step 25
-	// accepts, in bytes; MaxCredentialIDChars is its base64url length, the
+	defaultMaxAttestationObject = 2000
+	defaultMaxClientDataJSON    = 1000
+	minMaxAttestationObject     = 1000
+	maxMaxAttestationObject     = 64 << 10
+	minMaxClientDataJSON        = 500
+	maxMaxClientDataJSON        = 8 << 10
+	// maxCredentialIDLength is the longest credential id WebAuthn §7.1 step 25
+	// accepts, in bytes; maxCredentialIDChars is its base64url length, the
 	// spec's maxLength of authn_response.id and .rawId.
-	MaxCredentialIDLength = 1023
-	MaxCredentialIDChars  = 1364
-	// MaxTransports bounds authn_response.response.transports; each entry is
-	// at most MaxTransportChars characters (the spec's maxLength).
-	MaxTransports     = 16
-	MaxTransportChars = 100
+	maxCredentialIDLength = 1023
+	maxCredentialIDChars  = 1364
+	// maxTransports bounds authn_response.response.transports; each entry is
+	// at most maxTransportChars characters (the spec's maxLength).
+	maxTransports     = 16
+	maxTransportChars = 100
 
-	// MaxOrigins bounds Config.Origins and Config.TopOrigins.
-	MaxOrigins = 32
-	// MaxRPNameLen bounds Config.RPName in bytes.
-	MaxRPNameLen = 256
-	// MinRSABits is the smallest RSA credential key accepted.
-	MinRSABits = 2048
+	// maxOrigins bounds Config.Origins and Config.TopOrigins.
+	maxOrigins = 32
+	// maxRPNameLen bounds Config.RPName in bytes.
+	maxRPNameLen = 256
+	// minRSABits is the smallest RSA credential key accepted.
+	minRSABits = 2048
 )
 
 // Config configures an Engine. The zero value of each optional field is its
@@ -117,7 +118,7 @@ type Config struct {
 	// (§7.1 step 14). Required; IP addresses are refused.
 	RPID string
 	// RPName is rp.name, shown by some authenticators. Default RPID; at most
-	// MaxRPNameLen bytes.
+	// 256 bytes of printable UTF-8.
 	RPName string
 	// Origins are the origins a ceremony may run in (§7.1 step 9), each in
 	// serialized form exactly as browsers write clientDataJSON.origin:
@@ -125,7 +126,7 @@ type Config struct {
 	// localhost), or an Android app origin "android:apk-key-hash:<base64url>".
 	// Matched byte for byte: no case folding, no trailing slash, no default
 	// port. The host of each web origin must be RPID or a subdomain of it.
-	// Required; at most MaxOrigins. They come from configuration, never from
+	// Required; at most 32. They come from configuration, never from
 	// a request header.
 	Origins []string
 	// AllowCrossOrigin accepts clientDataJSON.crossOrigin = true, a ceremony
@@ -133,8 +134,8 @@ type Config struct {
 	AllowCrossOrigin bool
 	// TopOrigins are the top-level origins that may frame a cross-origin
 	// ceremony (§7.1 step 11); clientDataJSON.topOrigin must be one of them.
-	// Same form as Origins; requires AllowCrossOrigin. Default none: a
-	// response carrying topOrigin is refused.
+	// Same form as Origins, at most 32; requires AllowCrossOrigin. Default
+	// none: a response carrying topOrigin is refused.
 	TopOrigins []string
 	// RelatedOrigins are origins on other sites from which ceremonies for
 	// RPID may run (WebAuthn L3 §5.11, Related Origin Requests): browsers
@@ -142,7 +143,7 @@ type Config struct {
 	// it with WellKnownWebAuthn and the same list). Each is an https
 	// serialized origin, matched byte for byte against
 	// clientDataJSON.origin like Origins, and not tied to RPID. At most
-	// MaxOrigins entries, spanning at most 5 registrable-domain labels
+	// 32 entries, spanning at most 5 registrable-domain labels
 	// (§5.11.1 maxLabels): browsers ignore the origins of further labels,
 	// so such a list is refused. Default none.
 	RelatedOrigins []string
@@ -337,11 +338,11 @@ func newSettings(typ verify.Type, cfg Config) (*settings, error) {
 	if s.rpName == "" {
 		s.rpName = s.rpID
 	}
-	if len(s.rpName) > MaxRPNameLen || !printable(s.rpName) {
-		return nil, configErrorf("RPName must be 1 to %d bytes of printable UTF-8", MaxRPNameLen)
+	if len(s.rpName) > maxRPNameLen || !printable(s.rpName) {
+		return nil, configErrorf("RPName must be 1 to %d bytes of printable UTF-8", maxRPNameLen)
 	}
-	if len(cfg.Origins) == 0 || len(cfg.Origins) > MaxOrigins {
-		return nil, configErrorf("Origins has %d entries, want [1, %d]", len(cfg.Origins), MaxOrigins)
+	if len(cfg.Origins) == 0 || len(cfg.Origins) > maxOrigins {
+		return nil, configErrorf("Origins has %d entries, want [1, %d]", len(cfg.Origins), maxOrigins)
 	}
 	for _, o := range cfg.Origins {
 		opaque, err := checkOrigin("Origins", o, s.rpID)
@@ -374,8 +375,8 @@ func newSettings(typ verify.Type, cfg Config) (*settings, error) {
 	default:
 		return nil, configErrorf("ConditionalUserVerification %q is not one of %q, %q", s.conditionalUV, UVRequired, UVPreferred)
 	}
-	if len(cfg.TopOrigins) > MaxOrigins {
-		return nil, configErrorf("TopOrigins has %d entries, want [0, %d]", len(cfg.TopOrigins), MaxOrigins)
+	if len(cfg.TopOrigins) > maxOrigins {
+		return nil, configErrorf("TopOrigins has %d entries, want [0, %d]", len(cfg.TopOrigins), maxOrigins)
 	}
 	if len(cfg.TopOrigins) > 0 && !cfg.AllowCrossOrigin {
 		return nil, configErrorf("TopOrigins requires AllowCrossOrigin: a top origin only appears in a cross-origin ceremony")
@@ -430,10 +431,10 @@ func newSettings(typ verify.Type, cfg Config) (*settings, error) {
 	}
 	s.algs = slices.Clone(s.algs)
 	if s.challengeSize == 0 {
-		s.challengeSize = DefaultChallengeSize
+		s.challengeSize = defaultChallengeSize
 	}
-	if s.challengeSize < MinChallengeSize || s.challengeSize > MaxChallengeSize {
-		return nil, configErrorf("ChallengeSize %d out of range [%d, %d] bytes", s.challengeSize, MinChallengeSize, MaxChallengeSize)
+	if s.challengeSize < minChallengeSize || s.challengeSize > maxChallengeSize {
+		return nil, configErrorf("ChallengeSize %d out of range [%d, %d] bytes", s.challengeSize, minChallengeSize, maxChallengeSize)
 	}
 	s.formats = cfg.Formats
 	if len(s.formats) == 0 {
@@ -458,16 +459,16 @@ func newSettings(typ verify.Type, cfg Config) (*settings, error) {
 		return nil, configErrorf("Trust.RequireTrustedAttestation needs Trust.Metadata or the apple or android-key format")
 	}
 	if s.maxAttObj == 0 {
-		s.maxAttObj = DefaultMaxAttestationObject
+		s.maxAttObj = defaultMaxAttestationObject
 	}
-	if s.maxAttObj < MinMaxAttestationObject || s.maxAttObj > MaxMaxAttestationObject {
-		return nil, configErrorf("MaxAttestationObject %d out of range [%d, %d]", s.maxAttObj, MinMaxAttestationObject, MaxMaxAttestationObject)
+	if s.maxAttObj < minMaxAttestationObject || s.maxAttObj > maxMaxAttestationObject {
+		return nil, configErrorf("MaxAttestationObject %d out of range [%d, %d]", s.maxAttObj, minMaxAttestationObject, maxMaxAttestationObject)
 	}
 	if s.maxClientData == 0 {
-		s.maxClientData = DefaultMaxClientDataJSON
+		s.maxClientData = defaultMaxClientDataJSON
 	}
-	if s.maxClientData < MinMaxClientDataJSON || s.maxClientData > MaxMaxClientDataJSON {
-		return nil, configErrorf("MaxClientDataJSON %d out of range [%d, %d]", s.maxClientData, MinMaxClientDataJSON, MaxMaxClientDataJSON)
+	if s.maxClientData < minMaxClientDataJSON || s.maxClientData > maxMaxClientDataJSON {
+		return nil, configErrorf("MaxClientDataJSON %d out of range [%d, %d]", s.maxClientData, minMaxClientDataJSON, maxMaxClientDataJSON)
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -143,7 +143,7 @@ func TestDifferentialSimpleWebAuthn(t *testing.T) {
 func (c diffCase) goVerdict(t *testing.T) (bool, error) {
 	h := newHarness(t, verify.TypeWebAuthnPlatform, func(cfg *Config) {
 		cfg.RPID, cfg.Origins, cfg.Algorithms = c.RPID, []string{c.Origin}, c.Algs
-		cfg.MaxAttestationObject = MaxMaxAttestationObject
+		cfg.MaxAttestationObject = maxMaxAttestationObject
 		cfg.UserVerification = UVPreferred
 		if c.RequireUV {
 			cfg.UserVerification = UVRequired

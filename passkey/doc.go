@@ -57,9 +57,10 @@
 // AuthenticationMethodPasskey lists: key_id, public_key (the COSE key as
 // attested, base64url), credential_device_type ("multi_device" iff BE),
 // credential_backed_up (BS), transports (the known values the client
-// reported, each once), user_agent (SummarizeUserAgent of the request's
-// User-Agent), user_handle, aaguid, relying_party_id, identity_user_id and
-// usage; and, for later sign-ins, the sign count (also
+// reported, each once), user_agent (the browser and operating system
+// named by the request's User-Agent, e.g. "Chrome 131.0.0 / Mac OS X
+// 10.15.7": fixed names and digits only, never other header content),
+// user_handle, aaguid, relying_party_id, identity_user_id and usage; and, for later sign-ins, the sign count (also
 // verify.Confirmation.Counter), the UV flag, the attestation format and
 // type, and the COSE algorithm. Confirm only reads the store; the
 // verify.Service saves the method atomically with consuming the

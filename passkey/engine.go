@@ -78,7 +78,7 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 	}
 	handle := existingHandle(creds)
 	if handle == nil {
-		if handle, err = random(UserHandleSize); err != nil {
+		if handle, err = random(userHandleSize); err != nil {
 			return nil, err
 		}
 	}
@@ -191,7 +191,7 @@ func (e *Engine) credentials(ctx context.Context, subject string) ([]*verify.Web
 // account).
 func existingHandle(creds []*verify.WebAuthnCredential) []byte {
 	for _, c := range creds {
-		if n := len(c.UserHandle); n > 0 && n <= MaxUserHandleSize {
+		if n := len(c.UserHandle); n > 0 && n <= maxUserHandleSize {
 			return c.UserHandle
 		}
 	}
@@ -388,7 +388,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 		BackupEligible:    flags.HasBackupEligible(),
 		BackedUp:          flags.HasBackupState(),
 		Transports:        cleanTransports(d.transports),
-		UserAgent:         SummarizeUserAgent(req.Client.UserAgent),
+		UserAgent:         summarizeUserAgent(req.Client.UserAgent),
 		UserHandle:        bytes.Clone(st.UserHandle),
 		AAGUID:            aaguid.String(),
 		RelyingPartyID:    e.s.rpID,
@@ -425,7 +425,7 @@ var errKey = errors.New("passkey: unsupported credential public key")
 
 // checkKey parses the COSE credential public key with go-webauthn and
 // returns its algorithm. It refuses keys go-webauthn cannot use and RSA
-// moduli under MinRSABits, which go-webauthn would accept
+// moduli under minRSABits, which go-webauthn would accept
 // (SECURITY-CHECKLIST WA-30). Curve, point and algorithm consistency are
 // go-webauthn's (§7.1 step 20 and its key parsers).
 func checkKey(cose []byte) (int64, error) {
@@ -435,8 +435,8 @@ func checkKey(cose []byte) (int64, error) {
 	}
 	switch k := key.(type) {
 	case webauthncose.RSAPublicKeyData:
-		if new(big.Int).SetBytes(k.Modulus).BitLen() < MinRSABits {
-			return 0, fmt.Errorf("%w: RSA modulus shorter than %d bits", errKey, MinRSABits)
+		if new(big.Int).SetBytes(k.Modulus).BitLen() < minRSABits {
+			return 0, fmt.Errorf("%w: RSA modulus shorter than %d bits", errKey, minRSABits)
 		}
 		return k.Algorithm, nil
 	case webauthncose.EC2PublicKeyData:

@@ -81,26 +81,6 @@ func ExampleEngine_Start() {
 	// attestation: none
 }
 
-func ExampleSummarizeUserAgent() {
-	for _, ua := range []string{
-		"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
-		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36",
-		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86",
-		"curl/8.5.0",
-	} {
-		fmt.Println(passkey.SummarizeUserAgent(ua))
-	}
-	// Output:
-	// Chrome 131.0.0 / Mac OS X 10.15.7
-	// Safari 17.5.0 / iOS 17.5.1
-	// Firefox 133.0.0 / Windows 10
-	// Chrome 131.0.6778 / Android 14
-	// Edge 131.0.2903 / Windows 10
-	// Other / Other
-}
-
 // A trust policy that needs an attestation asks for one: the default
 // conveyance becomes "direct", and "none" is refused as a contradiction.
 func ExampleTrustPolicy() {

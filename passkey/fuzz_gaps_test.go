@@ -108,7 +108,7 @@ func FuzzAuthData(f *testing.F) {
 	h := n.harness(f, nil)
 	st := n.state(h)
 	f.Fuzz(func(t *testing.T, ad []byte) {
-		if len(ad) > DefaultMaxAttestationObject/2 {
+		if len(ad) > defaultMaxAttestationObject/2 {
 			return // beyond what fits the attestationObject limit
 		}
 		var a protocol.AuthenticatorData
@@ -119,7 +119,7 @@ func FuzzAuthData(f *testing.F) {
 			}
 			if a.Flags.HasAttestedCredentialData() {
 				id := a.AttData.CredentialID
-				if len(id) > MaxCredentialIDLength || !bytes.Equal(a.AttData.AAGUID, ad[37:53]) || !bytes.Equal(id, ad[55:55+len(id)]) {
+				if len(id) > maxCredentialIDLength || !bytes.Equal(a.AttData.AAGUID, ad[37:53]) || !bytes.Equal(id, ad[55:55+len(id)]) {
 					t.Fatalf("parsed attested credential data differs from the bytes")
 				}
 			}
@@ -144,7 +144,7 @@ func FuzzAuthData(f *testing.F) {
 // through the engine as the key of V-none's authData. Seeds are the keys
 // of every registration in testdata/. Invariants: no panic; checkKey
 // accepts only what ParsePublicKey parses, with an offered algorithm and
-// RSA moduli of at least MinRSABits; the engine confirms a key only if
+// RSA moduli of at least minRSABits; the engine confirms a key only if
 // checkKey accepts it, and stores it byte for byte.
 func FuzzCOSEKey(f *testing.F) {
 	for _, ad := range seedAuthData(f) {
@@ -165,7 +165,7 @@ func FuzzCOSEKey(f *testing.F) {
 	})
 	st := n.state(h)
 	f.Fuzz(func(t *testing.T, k []byte) {
-		if len(k) > DefaultMaxAttestationObject/2 {
+		if len(k) > defaultMaxAttestationObject/2 {
 			return
 		}
 		alg, kerr := checkKey(k)
@@ -174,8 +174,8 @@ func FuzzCOSEKey(f *testing.F) {
 			if err != nil || pk == nil || alg == 0 {
 				t.Fatalf("checkKey accepted a key go-webauthn refuses (alg %d): %v", alg, err)
 			}
-			if rsa, ok := pk.(webauthncose.RSAPublicKeyData); ok && new(big.Int).SetBytes(rsa.Modulus).BitLen() < MinRSABits {
-				t.Fatalf("checkKey accepted an RSA key under %d bits", MinRSABits)
+			if rsa, ok := pk.(webauthncose.RSAPublicKeyData); ok && new(big.Int).SetBytes(rsa.Modulus).BitLen() < minRSABits {
+				t.Fatalf("checkKey accepted an RSA key under %d bits", minRSABits)
 			}
 		} else if alg != 0 {
 			t.Fatalf("checkKey failed with algorithm %d", alg)

@@ -23,7 +23,7 @@ func fuzzCheck(t *testing.T, c *verify.Confirmation, err error, rawID []byte) {
 		return
 	}
 	cred := c.Method.WebAuthn
-	if cred == nil || !bytes.Equal(cred.CredentialID, rawID) || len(cred.CredentialID) > MaxCredentialIDLength || len(cred.PublicKey) == 0 {
+	if cred == nil || !bytes.Equal(cred.CredentialID, rawID) || len(cred.CredentialID) > maxCredentialIDLength || len(cred.PublicKey) == 0 {
 		t.Fatalf("bad confirmation %+v", cred)
 	}
 }
@@ -53,7 +53,7 @@ func FuzzAttestationObject(f *testing.F) {
 	h := n.harness(f, nil)
 	st := n.state(h)
 	f.Fuzz(func(t *testing.T, obj []byte) {
-		if len(obj) > DefaultMaxAttestationObject*3/4 {
+		if len(obj) > defaultMaxAttestationObject*3/4 {
 			return
 		}
 		c, err := h.confirmT(t, st, alice, n.body(t, nil, obj))
@@ -73,7 +73,7 @@ func FuzzClientDataJSON(f *testing.F) {
 	h := n.harness(f, nil)
 	st := n.state(h)
 	f.Fuzz(func(t *testing.T, cdj []byte) {
-		if len(cdj) > DefaultMaxClientDataJSON*3/4 {
+		if len(cdj) > defaultMaxClientDataJSON*3/4 {
 			return
 		}
 		c, err := h.confirmT(t, st, alice, n.body(t, cdj, nil))

@@ -75,8 +75,8 @@ func checkHints(typ verify.Type, hints []string) ([]string, error) {
 // registrable-domain labels among them, since browsers would ignore the
 // origins of any further label (§5.11.1).
 func checkRelatedOrigins(origins []string) error {
-	if len(origins) > MaxOrigins {
-		return configErrorf("RelatedOrigins has %d entries, want at most %d", len(origins), MaxOrigins)
+	if len(origins) > maxOrigins {
+		return configErrorf("RelatedOrigins has %d entries, want at most %d", len(origins), maxOrigins)
 	}
 	var labels []string
 	for _, o := range origins {

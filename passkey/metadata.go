@@ -14,8 +14,8 @@ import (
 	"github.com/go-webauthn/webauthn/metadata/providers/memory"
 )
 
-// MaxMetadataBlob bounds the size of an MDS3 BLOB LoadMetadata reads.
-const MaxMetadataBlob = 64 << 20
+// maxMetadataBlob bounds the size of an MDS3 BLOB LoadMetadata reads (64 MiB).
+const maxMetadataBlob = 64 << 20
 
 // ErrMetadata is matched (errors.Is) by every error LoadMetadata and
 // LoadMetadataFile return.
@@ -60,7 +60,7 @@ func LoadMetadataFile(path string, opts MetadataOptions) (*Metadata, error) {
 		return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
 	}
 	defer f.Close()
-	blob, err := io.ReadAll(io.LimitReader(f, MaxMetadataBlob+1))
+	blob, err := io.ReadAll(io.LimitReader(f, maxMetadataBlob+1))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMetadata, err)
 	}
@@ -71,11 +71,11 @@ func LoadMetadataFile(path string, opts MetadataOptions) (*Metadata, error) {
 // decoder: the JWS signature by the x5c header's leaf, the chain to
 // opts.RootCertificate (certificates carrying CRL or OCSP addresses are
 // also checked for revocation online, soft-failing, by go-webauthn), and
-// every entry's syntax. Any failure is an error: a BLOB that does not
-// verify is never used partially.
+// every entry's syntax. A BLOB is at most 64 MiB. Any failure is an
+// error: a BLOB that does not verify is never used partially.
 func LoadMetadata(blob []byte, opts MetadataOptions) (*Metadata, error) {
-	if len(blob) == 0 || len(blob) > MaxMetadataBlob {
-		return nil, fmt.Errorf("%w: size %d out of range [1, %d]", ErrMetadata, len(blob), MaxMetadataBlob)
+	if len(blob) == 0 || len(blob) > maxMetadataBlob {
+		return nil, fmt.Errorf("%w: size %d out of range [1, %d]", ErrMetadata, len(blob), maxMetadataBlob)
 	}
 	var dopts []metadata.DecoderOption
 	if opts.RootCertificate != "" {

@@ -103,7 +103,7 @@ func decodeState(raw json.RawMessage) (sealedState, error) {
 		return sealedState{}, errState
 	}
 	if st.Version != stateVersion || len(st.Challenge) < 16 || len(st.Challenge) > 256 ||
-		len(st.UserHandle) == 0 || len(st.UserHandle) > MaxUserHandleSize || len(st.Algs) == 0 ||
+		len(st.UserHandle) == 0 || len(st.UserHandle) > maxUserHandleSize || len(st.Algs) == 0 ||
 		!slices.Contains([]string{UVRequired, UVPreferred, UVDiscouraged}, st.UV) || st.RPID == "" {
 		return sealedState{}, errState
 	}

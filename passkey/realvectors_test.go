@@ -125,7 +125,7 @@ func TestGoWebAuthnRegistrations(t *testing.T) {
 			require.Equal(t, tc.format, pcc.Response.AttestationObject.Format)
 			h := newHarness(t, verify.TypeWebAuthnRoaming, func(c *Config) {
 				c.RPID, c.Origins, c.Algorithms = rpID, []string{origin}, knownAlgorithms
-				c.MaxAttestationObject = MaxMaxAttestationObject
+				c.MaxAttestationObject = maxMaxAttestationObject
 				if tc.cfg != nil {
 					tc.cfg(c)
 				}

@@ -6,10 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-webauthn/webauthn/protocol"
 
 	"github.com/verifykit/verifykit/verify"
@@ -22,7 +23,7 @@ var b64 = base64.RawURLEncoding.Strict()
 // maxResponseJSON bounds the whole authn_response before it is decoded:
 // the largest fields the limits allow, plus room for the other members.
 func (s *settings) maxResponseJSON() int {
-	return 2*MaxCredentialIDChars + 3*s.maxAttObj + s.maxClientData + MaxTransports*(MaxTransportChars+3) + 4096
+	return 2*maxCredentialIDChars + 3*s.maxAttObj + s.maxClientData + maxTransports*(maxTransportChars+3) + 4096
 }
 
 // cborLimits is the decoding mode every attestation object must be
@@ -114,7 +115,7 @@ func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
 	if len(raw) > s.maxResponseJSON() {
 		return nil, badField("", "", fmt.Sprintf("authn_response is longer than %d bytes", s.maxResponseJSON()))
 	}
-	if dupKey(raw) {
+	if !uniqueJSON(raw) {
 		return nil, badField("", "", "authn_response is not a JSON object with unique member names")
 	}
 	// Unknown members are refused at every level: the spec closes
@@ -133,12 +134,12 @@ func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
 		return nil, badField(".type", "/type", `type must be "public-key"`)
 	case w.ID == nil || *w.ID == "":
 		return nil, badField(".id", "/id", "id is required")
-	case len(*w.ID) > MaxCredentialIDChars:
-		return nil, badField(".id", "/id", fmt.Sprintf("id is longer than %d characters", MaxCredentialIDChars))
+	case len(*w.ID) > maxCredentialIDChars:
+		return nil, badField(".id", "/id", fmt.Sprintf("id is longer than %d characters", maxCredentialIDChars))
 	case w.RawID == nil || *w.RawID == "":
 		return nil, badField(".rawId", "/rawId", "rawId is required")
-	case len(*w.RawID) > MaxCredentialIDChars:
-		return nil, badField(".rawId", "/rawId", fmt.Sprintf("rawId is longer than %d characters", MaxCredentialIDChars))
+	case len(*w.RawID) > maxCredentialIDChars:
+		return nil, badField(".rawId", "/rawId", fmt.Sprintf("rawId is longer than %d characters", maxCredentialIDChars))
 	case w.Response == nil:
 		return nil, badField(".response", "/response", "response is required")
 	case w.Response.AttestationObject == nil || *w.Response.AttestationObject == "":
@@ -149,16 +150,16 @@ func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
 		return nil, badField(".response.clientDataJSON", "/response/clientDataJSON", "clientDataJSON is required")
 	case len(*w.Response.ClientDataJSON) > s.maxClientData:
 		return nil, badField(".response.clientDataJSON", "/response/clientDataJSON", fmt.Sprintf("clientDataJSON is longer than %d characters", s.maxClientData))
-	case len(w.Response.Transports) > MaxTransports:
-		return nil, badField(".response.transports", "/response/transports", fmt.Sprintf("transports has more than %d entries", MaxTransports))
+	case len(w.Response.Transports) > maxTransports:
+		return nil, badField(".response.transports", "/response/transports", fmt.Sprintf("transports has more than %d entries", maxTransports))
 	case w.Response.AuthenticatorData != nil && len(*w.Response.AuthenticatorData) > s.maxAttObj:
 		return nil, badField(".response.authenticatorData", "/response/authenticatorData", fmt.Sprintf("authenticatorData is longer than %d characters", s.maxAttObj))
 	case w.Response.PublicKey != nil && len(*w.Response.PublicKey) > s.maxAttObj:
 		return nil, badField(".response.publicKey", "/response/publicKey", fmt.Sprintf("publicKey is longer than %d characters", s.maxAttObj))
 	}
 	for i, t := range w.Response.Transports {
-		if len(t) > MaxTransportChars {
-			return nil, badField(".response.transports", "/response/transports/"+strconv.Itoa(i), fmt.Sprintf("transport is longer than %d characters", MaxTransportChars))
+		if len(t) > maxTransportChars {
+			return nil, badField(".response.transports", "/response/transports/"+strconv.Itoa(i), fmt.Sprintf("transport is longer than %d characters", maxTransportChars))
 		}
 	}
 	if a := w.AuthenticatorAttachment; a != nil && *a != "platform" && *a != "cross-platform" {
@@ -210,87 +211,41 @@ var errClientData = errors.New("passkey: malformed clientDataJSON")
 // UTF-8 decode, which strips a leading byte order mark (the BOM stays in
 // the hashed bytes, step 12), refusing invalid UTF-8 rather than replacing
 // it, and refusing duplicate member names so that no other parser can read
-// a different origin or challenge from the same bytes. The members
-// themselves are parsed by go-webauthn into CollectedClientData; unknown
-// members are allowed, as step 6's note requires.
+// a different origin or challenge from the same bytes (uniqueJSON). The
+// members themselves are parsed by go-webauthn into CollectedClientData;
+// unknown members are allowed, as step 6's note requires.
 func checkClientData(b []byte) ([]byte, error) {
 	b = bytes.TrimPrefix(b, utf8BOM)
-	if !utf8.Valid(b) || dupKey(b) {
+	if !uniqueJSON(b) {
 		return nil, errClientData
 	}
 	return b, nil
+}
+
+// maxJSONDepth bounds the nesting of authn_response and clientDataJSON.
+const maxJSONDepth = 16
+
+// uniqueJSON reports whether b is one JSON text of valid UTF-8, nested at
+// most maxJSONDepth deep, whose objects have unique member names. It runs
+// before encoding/json, which keeps the last of duplicate members; the
+// check is jsontext's decoder (github.com/go-json-experiment/json), which
+// refuses duplicate names and invalid UTF-8 by default.
+func uniqueJSON(b []byte) bool {
+	dec := jsontext.NewDecoder(bytes.NewReader(b))
+	for {
+		if _, err := dec.ReadToken(); err != nil || dec.StackDepth() > maxJSONDepth {
+			return false
+		}
+		if dec.StackDepth() == 0 {
+			break
+		}
+	}
+	_, err := dec.ReadToken()
+	return err == io.EOF
 }
 
 // checkAttestationObject checks that b is exactly one well-formed CBOR
 // item within cborLimits (WebAuthn §7.1 step 13's decoding, bounded).
 func checkAttestationObject(b []byte) error {
 	return cborMode.Wellformed(b)
-}
-
-// dupKey reports whether JSON text b has an object with two members of the
-// same name, is nested deeper than 16, or is not a JSON text it can scan.
-// It runs before encoding/json, which keeps the last of duplicate members.
-// Member names are compared as written unless they contain escapes, which
-// are decoded first.
-func dupKey(b []byte) bool {
-	const maxDepth = 16
-	var (
-		kinds  [maxDepth]byte // '{' or '[' per open level
-		starts [maxDepth]int  // index in keys of the level's first name
-		buf    [64][]byte
-		keys   = buf[:0] // member names of the open objects
-		depth  = -1
-	)
-	expectKey := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; c {
-		case '{', '[':
-			if depth+1 == maxDepth {
-				return true
-			}
-			depth++
-			kinds[depth], starts[depth] = c, len(keys)
-			expectKey = c == '{'
-		case '}', ']':
-			if depth < 0 {
-				return true
-			}
-			keys = keys[:starts[depth]]
-			depth--
-			expectKey = false
-		case ',':
-			expectKey = depth >= 0 && kinds[depth] == '{'
-		case '"':
-			j := i + 1
-			escaped := false
-			for ; j < len(b) && b[j] != '"'; j++ {
-				if b[j] == '\\' {
-					escaped = true
-					j++
-				}
-			}
-			if j >= len(b) {
-				return true
-			}
-			if expectKey {
-				key := b[i+1 : j]
-				if escaped {
-					var s string
-					if err := json.Unmarshal(b[i:j+1], &s); err != nil {
-						return true
-					}
-					key = []byte(s)
-				}
-				for _, k := range keys[starts[depth]:] {
-					if bytes.Equal(k, key) {
-						return true
-					}
-				}
-				keys = append(keys, key)
-				expectKey = false
-			}
-			i = j
-		}
-	}
-	return depth != -1
 }

@@ -22,17 +22,17 @@ import (
 var _ verify.Engine = (*Engine)(nil)
 
 // Limits of an assertion's members beyond those registration shares
-// (id and rawId MaxCredentialIDChars, clientDataJSON
+// (id and rawId maxCredentialIDChars, clientDataJSON
 // Config.MaxClientDataJSON; authenticatorData is bounded by
 // Config.MaxAttestationObject, which contains the authenticator data of a
 // registration).
 const (
-	// MaxSignatureChars bounds authn_response.response.signature in
+	// maxSignatureChars bounds authn_response.response.signature in
 	// base64url characters: an RSA-8192 signature (1024 bytes) fits.
-	MaxSignatureChars = 1400
-	// MaxUserHandleChars bounds authn_response.response.userHandle: the
-	// base64url length of MaxUserHandleSize bytes.
-	MaxUserHandleChars = 86
+	maxSignatureChars = 1400
+	// maxUserHandleChars bounds authn_response.response.userHandle: the
+	// base64url length of maxUserHandleSize bytes.
+	maxUserHandleChars = 86
 )
 
 // requestOptions is authn_params_public_key of a sign-in, the
@@ -82,7 +82,7 @@ func decodeSignInState(raw []byte) (signInSealed, error) {
 		return signInSealed{}, errState
 	}
 	if st.CredentialID != "" {
-		if id, err := b64.DecodeString(st.CredentialID); err != nil || len(id) > MaxCredentialIDLength {
+		if id, err := b64.DecodeString(st.CredentialID); err != nil || len(id) > maxCredentialIDLength {
 			return signInSealed{}, errState
 		}
 	}
@@ -199,7 +199,7 @@ type wireAssertion struct {
 }
 
 func (s *settings) maxAssertionJSON() int {
-	return 2*MaxCredentialIDChars + s.maxClientData + s.maxAttObj + MaxSignatureChars + MaxUserHandleChars + 4096
+	return 2*maxCredentialIDChars + s.maxClientData + s.maxAttObj + maxSignatureChars + maxUserHandleChars + 4096
 }
 
 // decodeAssertion checks the shape and size limits of an assertion's
@@ -232,10 +232,10 @@ func (s *settings) decodeAssertion(raw []byte) (*decodedAssertion, error) {
 		return nil, badField(".response", "/response", "response is required")
 	}
 	for _, l := range []limit{
-		{w.ID, "id", MaxCredentialIDChars}, {w.RawID, "rawId", MaxCredentialIDChars},
+		{w.ID, "id", maxCredentialIDChars}, {w.RawID, "rawId", maxCredentialIDChars},
 		{r.ClientDataJSON, "response.clientDataJSON", s.maxClientData},
 		{r.AuthenticatorData, "response.authenticatorData", s.maxAttObj},
-		{r.Signature, "response.signature", MaxSignatureChars},
+		{r.Signature, "response.signature", maxSignatureChars},
 	} {
 		if l.v == nil || *l.v == "" {
 			return nil, badField("."+l.field, "/"+slashes(l.field), l.field+" is required")
@@ -244,8 +244,8 @@ func (s *settings) decodeAssertion(raw []byte) (*decodedAssertion, error) {
 			return nil, badField("."+l.field, "/"+slashes(l.field), fmt.Sprintf("%s is longer than %d characters", l.field, l.max))
 		}
 	}
-	if r.UserHandle != nil && len(*r.UserHandle) > MaxUserHandleChars {
-		return nil, badField(".response.userHandle", "/response/userHandle", fmt.Sprintf("userHandle is longer than %d characters", MaxUserHandleChars))
+	if r.UserHandle != nil && len(*r.UserHandle) > maxUserHandleChars {
+		return nil, badField(".response.userHandle", "/response/userHandle", fmt.Sprintf("userHandle is longer than %d characters", maxUserHandleChars))
 	}
 	if a := w.AuthenticatorAttachment; a != nil && *a != "platform" && *a != "cross-platform" {
 		return nil, badField(".authenticatorAttachment", "/authenticatorAttachment", `authenticatorAttachment must be "platform" or "cross-platform"`)

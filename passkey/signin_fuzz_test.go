@@ -90,7 +90,7 @@ func FuzzAssertionAuthenticatorData(f *testing.F) {
 	f.Add(append(s.c.authData(assertion{}), 0xBF, 0xFF))
 	cd := clientData{Type: "webauthn.get", Challenge: s.st.Challenge, Origin: testOrigin}
 	f.Fuzz(func(t *testing.T, ad []byte) {
-		if len(ad) > DefaultMaxAttestationObject*3/4 {
+		if len(ad) > defaultMaxAttestationObject*3/4 {
 			return
 		}
 		cdj := cd.bytes()

@@ -92,8 +92,8 @@ func TestBrowserToJSONCopiesThatContradictTheAttestationAreRefused(t *testing.T)
 		"SPKI with trailing bytes": {"publicKey", func(r map[string]any) { r["publicKey"] = r["publicKey"].(string) + "AA" }},
 		"another algorithm":        {"publicKeyAlgorithm", func(r map[string]any) { r["publicKeyAlgorithm"] = -8 }},
 		"algorithm as a string":    {"", func(r map[string]any) { r["publicKeyAlgorithm"] = "-7" }},
-		"authData too long":        {"authenticatorData", func(r map[string]any) { r["authenticatorData"] = strings.Repeat("A", DefaultMaxAttestationObject+1) }},
-		"publicKey too long":       {"publicKey", func(r map[string]any) { r["publicKey"] = strings.Repeat("A", DefaultMaxAttestationObject+1) }},
+		"authData too long":        {"authenticatorData", func(r map[string]any) { r["authenticatorData"] = strings.Repeat("A", defaultMaxAttestationObject+1) }},
+		"publicKey too long":       {"publicKey", func(r map[string]any) { r["publicKey"] = strings.Repeat("A", defaultMaxAttestationObject+1) }},
 		"publicKey not base64url":  {"publicKey", func(r map[string]any) { r["publicKey"] = "a+b/" }},
 		"an unknown member":        {"", func(r map[string]any) { r["publicKeyDER"] = "AA" }},
 	} {

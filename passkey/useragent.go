@@ -5,14 +5,14 @@ import "strings"
 // maxUserAgent bounds how much of a User-Agent header is read.
 const maxUserAgent = 1024
 
-// SummarizeUserAgent returns the browser and operating system named by a
+// summarizeUserAgent returns the browser and operating system named by a
 // User-Agent header, in the spec's user_agent form
 // "Chrome 131.0.0 / Mac OS X 10.15.7": the browser's version has three
 // components, the system's as many as the header gives. An unrecognised
 // browser or system is "Other"; an empty header gives "". The summary is
 // made of fixed names and digits only, so it never echoes other header
 // content. It is informational: no security decision rests on it.
-func SummarizeUserAgent(ua string) string {
+func summarizeUserAgent(ua string) string {
 	if ua == "" {
 		return ""
 	}

@@ -21,8 +21,14 @@ func TestSummarizeUserAgent(t *testing.T) {
 		"Mozilla/5.0 (Linux; Android 13; SM-S901B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36": "Samsung Internet 23.0.0 / Android 13",
 		"Mozilla/5.0 (Windows NT 5.1) Firefox/": "Firefox 0.0.0 / Windows",
 		"Chrome/99999999999999999999.1":         "Chrome 99999999.0.0 / Other",
+		// The cases of the former ExampleSummarizeUserAgent.
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1": "Safari 17.5.0 / iOS 17.5.1",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0":                                                          "Firefox 133.0.0 / Windows 10",
+		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.104 Mobile Safari/537.36":                "Chrome 131.0.6778 / Android 14",
+		"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86":         "Edge 131.0.2903 / Windows 10",
+		"curl/8.5.0": "Other / Other",
 	} {
-		assert.Equal(t, want, SummarizeUserAgent(ua), ua)
+		assert.Equal(t, want, summarizeUserAgent(ua), ua)
 	}
 	// Whatever the header, the summary is names and digits only, bounded.
 	safe := regexp.MustCompile(`^[A-Za-z0-9 ./]{0,80}$`)
@@ -30,7 +36,7 @@ func TestSummarizeUserAgent(t *testing.T) {
 		"Chrome/1<script>alert(1)</script>", "Firefox/\x00\n\r", strings.Repeat("Chrome/1.", 10000),
 		"Mac OS X " + strings.Repeat("1_", 5000), "Android \u202e1",
 	} {
-		assert.Regexp(t, safe, SummarizeUserAgent(ua), ua)
+		assert.Regexp(t, safe, summarizeUserAgent(ua), ua)
 	}
 }
 

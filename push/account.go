@@ -76,12 +76,12 @@ func (p *Push) UpdateDevice(ctx context.Context, id, token string, upd *DeviceUp
 		upd = &DeviceUpdate{}
 	}
 	if upd.Identifier != nil {
-		if err := checkString(*upd.Identifier, MaxIdentifierLen); err != "" {
+		if err := checkString(*upd.Identifier, maxIdentifierLen); err != "" {
 			return nil, badField("identifier", err)
 		}
 	}
 	if upd.Name != nil {
-		if err := checkString(*upd.Name, MaxNameLen); err != "" {
+		if err := checkString(*upd.Name, maxNameLen); err != "" {
 			return nil, badField("name", err)
 		}
 	}

@@ -69,16 +69,16 @@ func badField(field, detail string) error { return &RequestError{Field: field, D
 
 // Bounds of the device API's requests.
 const (
-	MaxIdentifierLen = 255
-	MaxNameLen       = 255
-	MaxTokenLen      = 4096
-	MaxPublicKeyLen  = 4096
-	MaxProofLen      = 8192
-	MaxReasonLen     = 255
-	// MaxEnrollBody bounds the JSON body of every device API request.
-	MaxEnrollBody = 16 << 10
-	// DeviceTokenSize is the device token's length: 256 bits.
-	DeviceTokenSize = 32
+	maxIdentifierLen = 255
+	maxNameLen       = 255
+	maxTokenLen      = 4096
+	maxPublicKeyLen  = 4096
+	maxProofLen      = 8192
+	maxReasonLen     = 255
+	// maxEnrollBody bounds the JSON body of every device API request.
+	maxEnrollBody = 16 << 10
+	// deviceTokenSize is the device token's length: 256 bits.
+	deviceTokenSize = 32
 )
 
 // PushCredentials says how to reach the device.
@@ -90,13 +90,19 @@ type PushCredentials struct {
 // EnrollRequest is the body of POST <base>/api/enroll: Guardian's enroll
 // request, plus the optional proof of possession (an extension).
 type EnrollRequest struct {
-	Identifier      string           `json:"identifier"`
-	Name            string           `json:"name"`
+	// Identifier and Name are each 1 to 255 bytes of UTF-8 without control
+	// characters.
+	Identifier string `json:"identifier"`
+	Name       string `json:"name"`
+	// PushCredentials is required; its Token is 1 to 4096 printable ASCII
+	// characters.
 	PushCredentials *PushCredentials `json:"push_credentials"`
 	// PublicKey is the device's public key as a JWK (RFC 7517): RSA
 	// ("kty":"RSA", 2048 to 4096 bits, e = 65537, alg RS256), as
 	// Guardian's SDKs send it, or EC P-256 ("kty":"EC","crv":"P-256",
-	// alg ES256), an extension. See ParsePublicKey.
+	// alg ES256), an extension; at most 4096 bytes. RSA n and e may carry
+	// the leading 0x00 byte of Java's BigInteger.toByteArray(); a key with
+	// private members is refused.
 	PublicKey json.RawMessage `json:"public_key"`
 	// Proof, optional unless Config.RequireProof, is a compact JWS (a JWT)
 	// signed with the private key of PublicKey, whose claims bind it to
@@ -132,12 +138,12 @@ type EnrollResponse struct {
 	TOTP  *TOTPParams `json:"totp,omitempty"`
 }
 
-// DeviceAccountID is the device account id of a push method: base64url
+// deviceAccountID is the device account id of a push method: base64url
 // of its CredentialID, which is unique across users, so that the device
 // API finds the method by its id alone (store.Methods.ByCredentialID). It
 // is fixed at enrollment: renaming the device or changing its identifier
 // keeps it.
-func DeviceAccountID(m store.Method) string { return ticketEncoding.EncodeToString(m.CredentialID) }
+func deviceAccountID(m store.Method) string { return ticketEncoding.EncodeToString(m.CredentialID) }
 
 // Enroll is the device side of enrollment, transport-free: the device
 // presents the ticket (enrollment_tx_id) from the barcode and describes
@@ -172,7 +178,7 @@ func (p *Push) Enroll(ctx context.Context, ticket string, req *EnrollRequest) (*
 	case pending.Device != nil:
 		return nil, fmt.Errorf("%w: %w", ErrInvalidTicket, store.ErrConsumed)
 	}
-	key, err := ParsePublicKey(req.PublicKey)
+	key, err := parseDeviceKey(req.PublicKey)
 	if err != nil {
 		return nil, badField("public_key", err.Error())
 	}
@@ -188,7 +194,7 @@ func (p *Push) Enroll(ctx context.Context, ticket string, req *EnrollRequest) (*
 	case !errors.Is(err, store.ErrNotFound):
 		return nil, fmt.Errorf("push: read device account: %w", err)
 	}
-	tokenRaw := make([]byte, DeviceTokenSize)
+	tokenRaw := make([]byte, deviceTokenSize)
 	if _, err := rand.Read(tokenRaw); err != nil {
 		return nil, fmt.Errorf("push: random: %w", err)
 	}
@@ -219,10 +225,10 @@ func (p *Push) checkRequest(req *EnrollRequest) error {
 	if req == nil {
 		return badField("", "body is required")
 	}
-	if err := checkString(req.Identifier, MaxIdentifierLen); err != "" {
+	if err := checkString(req.Identifier, maxIdentifierLen); err != "" {
 		return badField("identifier", err)
 	}
-	if err := checkString(req.Name, MaxNameLen); err != "" {
+	if err := checkString(req.Name, maxNameLen); err != "" {
 		return badField("name", err)
 	}
 	if req.PushCredentials == nil {
@@ -234,14 +240,14 @@ func (p *Push) checkRequest(req *EnrollRequest) error {
 	if len(req.PublicKey) == 0 || string(req.PublicKey) == "null" {
 		return badField("public_key", "is required")
 	}
-	if len(req.PublicKey) > MaxPublicKeyLen {
-		return badField("public_key", fmt.Sprintf("is longer than %d bytes", MaxPublicKeyLen))
+	if len(req.PublicKey) > maxPublicKeyLen {
+		return badField("public_key", fmt.Sprintf("is longer than %d bytes", maxPublicKeyLen))
 	}
 	if req.Proof == "" && p.requireProof {
 		return badField("proof", "is required")
 	}
-	if len(req.Proof) > MaxProofLen {
-		return badField("proof", fmt.Sprintf("is longer than %d bytes", MaxProofLen))
+	if len(req.Proof) > maxProofLen {
+		return badField("proof", fmt.Sprintf("is longer than %d bytes", maxProofLen))
 	}
 	return nil
 }
@@ -255,8 +261,8 @@ func (p *Push) checkPushCredentials(pc *PushCredentials) error {
 	if !known {
 		return badField("push_credentials.service", "must be one of "+strings.Join(p.services, ", "))
 	}
-	if pc.Token == "" || len(pc.Token) > MaxTokenLen || strings.IndexFunc(pc.Token, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
-		return badField("push_credentials.token", fmt.Sprintf("must be 1 to %d printable ASCII characters", MaxTokenLen))
+	if pc.Token == "" || len(pc.Token) > maxTokenLen || strings.IndexFunc(pc.Token, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
+		return badField("push_credentials.token", fmt.Sprintf("must be 1 to %d printable ASCII characters", maxTokenLen))
 	}
 	return nil
 }
@@ -281,9 +287,9 @@ type proofClaims struct {
 
 // checkProof verifies the device's proof: a JWS by key whose claims are
 // aud = EnrollURL, sub = the ticket, iss = the device identifier, and a
-// current iat/exp no more than ProofMaxLifetime apart.
-func (p *Push) checkProof(key *PublicKey, proof, ticket, identifier string) error {
-	payload, err := VerifyJWS(key, proof)
+// current iat/exp no more than proofMaxLifetime apart.
+func (p *Push) checkProof(key *deviceKey, proof, ticket, identifier string) error {
+	payload, err := verifyJWS(key, proof)
 	if err != nil {
 		return err
 	}
@@ -299,7 +305,7 @@ func (p *Push) checkProof(key *PublicKey, proof, ticket, identifier string) erro
 	}
 	now := p.now().Unix()
 	iat, exp := *c.Iat, *c.Exp
-	if iat > now+int64(ProofClockSkew/time.Second) || exp <= now || exp < iat || exp-iat > int64(ProofMaxLifetime/time.Second) {
+	if iat > now+int64(proofClockSkew/time.Second) || exp <= now || exp < iat || exp-iat > int64(proofMaxLifetime/time.Second) {
 		return fmt.Errorf("%w: not current", ErrInvalidProof)
 	}
 	return nil
@@ -324,8 +330,8 @@ func audience(aud json.RawMessage, want string) bool {
 	return false
 }
 
-// PublicKey is a device's public key parsed from its JWK.
-type PublicKey struct {
+// deviceKey is a device's public key parsed from its JWK.
+type deviceKey struct {
 	// Alg is "RS256" or "ES256".
 	Alg string
 	// Key is an *rsa.PublicKey or an *ecdsa.PublicKey.
@@ -334,7 +340,7 @@ type PublicKey struct {
 }
 
 // JWK returns the key's canonical JWK: kty, alg, and n, e or crv, x, y.
-func (k *PublicKey) JWK() []byte { return bytes.Clone(k.jwk) }
+func (k *deviceKey) JWK() []byte { return bytes.Clone(k.jwk) }
 
 type jwk struct {
 	Kty string `json:"kty"`
@@ -349,15 +355,15 @@ type jwk struct {
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// ParsePublicKey parses a device's JWK (RFC 7517, 7518): RSA of 2048 to
+// parseDeviceKey parses a device's JWK (RFC 7517, 7518): RSA of 2048 to
 // 4096 bits with e = 65537 for RS256, or EC P-256 for ES256 (the point is
 // checked to be on the curve). RSA n and e may carry the leading 0x00 byte
 // of Java's BigInteger.toByteArray() (Guardian.Android does); the
 // canonical form drops it. "alg", when present, must match; "use",
 // when present, must be "sig"; a key with private members ("d", …) is
 // refused. Other members are ignored and dropped from the canonical form.
-func ParsePublicKey(raw []byte) (*PublicKey, error) {
-	if len(raw) > MaxPublicKeyLen {
+func parseDeviceKey(raw []byte) (*deviceKey, error) {
+	if len(raw) > maxPublicKeyLen {
 		return nil, errors.New("JWK too long")
 	}
 	var k jwk
@@ -396,7 +402,7 @@ func ParsePublicKey(raw []byte) (*PublicKey, error) {
 			return nil, errors.New("RSA JWK exponent must be 65537")
 		}
 		canon, _ := json.Marshal(jwk{Kty: "RSA", Alg: "RS256", N: b64.EncodeToString(nn.Bytes()), E: "AQAB"})
-		return &PublicKey{Alg: "RS256", Key: &rsa.PublicKey{N: nn, E: 65537}, jwk: canon}, nil
+		return &deviceKey{Alg: "RS256", Key: &rsa.PublicKey{N: nn, E: 65537}, jwk: canon}, nil
 	case "EC":
 		if k.Alg != "" && k.Alg != "ES256" {
 			return nil, errors.New("EC JWK alg must be ES256")
@@ -414,7 +420,7 @@ func ParsePublicKey(raw []byte) (*PublicKey, error) {
 			return nil, errors.New("EC JWK point is not on P-256")
 		}
 		canon, _ := json.Marshal(jwk{Kty: "EC", Alg: "ES256", Crv: "P-256", X: k.X, Y: k.Y})
-		return &PublicKey{Alg: "ES256", Key: pub, jwk: canon}, nil
+		return &deviceKey{Alg: "ES256", Key: pub, jwk: canon}, nil
 	}
 	return nil, errors.New(`JWK kty must be "RSA" or "EC"`)
 }
@@ -437,7 +443,7 @@ func unsignedBytes(b []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// VerifyJWS verifies a compact JWS (RFC 7515) made with key and returns its
+// verifyJWS verifies a compact JWS (RFC 7515) made with key and returns its
 // payload. The protected header's "alg" must be key.Alg ("none" and every
 // other algorithm are refused); headers that change how the signature is
 // checked ("crit", "jwk", "jku", "x5u", "x5c", "b64") are refused rather
@@ -446,8 +452,8 @@ func unsignedBytes(b []byte) ([]byte, bool) {
 // on the ticket or transaction, never on the signature's bytes, so a
 // second encoding of one signature gains nothing. Errors match
 // ErrInvalidProof.
-func VerifyJWS(key *PublicKey, token string) ([]byte, error) {
-	if len(token) > MaxProofLen {
+func verifyJWS(key *deviceKey, token string) ([]byte, error) {
+	if len(token) > maxProofLen {
 		return nil, fmt.Errorf("%w: too long", ErrInvalidProof)
 	}
 	parts := strings.Split(token, ".")

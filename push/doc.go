@@ -142,7 +142,7 @@
 // (Config.StartLimit, 20 an hour), since each records a ticket; sign-in
 // pushes per user (Config.ChallengeLimit, 10 in 10 minutes); every device
 // API request per client IP (Config.DeviceLimit, 60 a minute, 429 with
-// Retry-After). Device API bodies are at most MaxEnrollBody bytes, decoded
+// Retry-After). Device API bodies are at most 16 KiB, decoded
 // strictly with github.com/go-json-experiment/json.
 //
 // # Storage

@@ -25,7 +25,7 @@ import (
 // for a BaseURL of https://host/push. Every request is limited per client
 // IP (Config.DeviceLimit, Config.ClientIP): 429 with Retry-After and the
 // x-ratelimit-* headers. Bodies are application/json of at most
-// MaxEnrollBody bytes, decoded strictly (github.com/go-json-experiment/json:
+// 16 KiB, decoded strictly (github.com/go-json-experiment/json:
 // unknown and duplicate members, trailing data and invalid UTF-8 are
 // refused). Errors have a problem body {type, status, title, detail}:
 //
@@ -191,11 +191,11 @@ func unauthorized(w http.ResponseWriter, detail string) {
 	problem(w, http.StatusUnauthorized, "Unauthorized", detail)
 }
 
-// readJSON reads a JSON body of at most MaxEnrollBody bytes into v,
+// readJSON reads a JSON body of at most maxEnrollBody bytes into v,
 // strictly, or answers the error and returns false. With emptyOK, an
 // empty body is an empty object (a PATCH that changes nothing).
 func readJSON(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxEnrollBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEnrollBody))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

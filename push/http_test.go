@@ -91,7 +91,7 @@ func TestEnrollHandler(t *testing.T) {
 		{"unknown ticket", http.MethodPost, unknown, "application/json", body(&enrollment{ticket: strings.Repeat("A", 22), baseURL: en.baseURL}), 401, "The enrollment ticket is invalid, expired or already used"},
 		{"form body", http.MethodPost, auth(en), "application/x-www-form-urlencoded", body(en), 415, ""},
 		{"no content type", http.MethodPost, auth(en), "", body(en), 415, ""},
-		{"too large", http.MethodPost, auth(en), "application/json", bytes.Repeat([]byte(" "), MaxEnrollBody+1), 413, ""},
+		{"too large", http.MethodPost, auth(en), "application/json", bytes.Repeat([]byte(" "), maxEnrollBody+1), 413, ""},
 		{"not JSON", http.MethodPost, auth(en), "application/json", []byte("{"), 400, ""},
 		{"unknown member", http.MethodPost, auth(en), "application/json", append(body(en)[:len(body(en))-1], []byte(`,"extra":1}`)...), 400, ""},
 		{"two bodies", http.MethodPost, auth(en), "application/json", append(body(en), body(en)...), 400, ""},

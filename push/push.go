@@ -25,54 +25,54 @@ import (
 
 // Limits and defaults of Config.
 const (
-	// DefaultTicketSize is the enrollment ticket's length: 128 bits.
-	DefaultTicketSize = 16
-	// MinTicketSize is 112 bits, NIST SP 800-63B-4's floor for a binding
+	// defaultTicketSize is the enrollment ticket's length: 128 bits.
+	defaultTicketSize = 16
+	// minTicketSize is 112 bits, NIST SP 800-63B-4's floor for a binding
 	// code that is not paired with a typed identifier (PU-01); it is also
 	// the challenge the device signs, far above ASVS 6.7.2's 64 bits (PU-02).
-	MinTicketSize = 14
-	MaxTicketSize = 64
-	// DefaultSecretSize is the TOTP secret's length (160 bits, RFC 4226 §4).
-	DefaultSecretSize = 20
-	MinSecretSize     = 16
-	MaxSecretSize     = 64
-	// DefaultMaxPolls is how many confirm attempts one auth_session allows.
+	minTicketSize = 14
+	maxTicketSize = 64
+	// defaultSecretSize is the TOTP secret's length (160 bits, RFC 4226 §4).
+	defaultSecretSize = 20
+	minSecretSize     = 16
+	maxSecretSize     = 64
+	// defaultMaxPolls is how many confirm attempts one auth_session allows.
 	// A client polls verify while the user installs the app and scans the
 	// code; every poll is counted before the engine answers "pending", so
 	// the budget is larger than verify.DefaultMaxAttempts: one poll every
 	// 5 seconds for the default 5-minute session. Polls cannot guess
 	// anything: confirm succeeds only once a device holding its own key
 	// has redeemed this session's ticket.
-	DefaultMaxPolls = 60
-	// DefaultStartRequests and DefaultStartWindow make the default limit on
+	defaultMaxPolls = 60
+	// defaultStartRequests and defaultStartWindow make the default limit on
 	// enrollment starts per user: 20 an hour.
-	DefaultStartRequests = 20
-	DefaultStartWindow   = time.Hour
-	MaxStartRequests     = 1000
-	// MaxIssuerLen bounds Config.Issuer in bytes.
-	MaxIssuerLen = 100
-	// ProofMaxLifetime bounds exp − iat of a device's proof, and
-	// ProofClockSkew the device clock's lead over the server's.
-	ProofMaxLifetime = 10 * time.Minute
-	ProofClockSkew   = time.Minute
-	// DefaultChallengeRequests and DefaultChallengeWindow make the default
+	defaultStartRequests = 20
+	defaultStartWindow   = time.Hour
+	maxStartRequests     = 1000
+	// maxIssuerLen bounds Config.Issuer in bytes.
+	maxIssuerLen = 100
+	// proofMaxLifetime bounds exp − iat of a device's proof, and
+	// proofClockSkew the device clock's lead over the server's.
+	proofMaxLifetime = 10 * time.Minute
+	proofClockSkew   = time.Minute
+	// defaultChallengeRequests and defaultChallengeWindow make the default
 	// limit on sign-in pushes per user: 10 in 10 minutes (PU-04).
-	DefaultChallengeRequests = 10
-	DefaultChallengeWindow   = 10 * time.Minute
-	// DefaultDeviceRequests and DefaultDeviceWindow make the default limit
+	defaultChallengeRequests = 10
+	defaultChallengeWindow   = 10 * time.Minute
+	// defaultDeviceRequests and defaultDeviceWindow make the default limit
 	// on device API requests (enroll, device accounts, resolve-transaction)
 	// per client IP: 60 a minute.
-	DefaultDeviceRequests = 60
-	DefaultDeviceWindow   = time.Minute
-	// ResponseMaxLifetime bounds exp − iat of a challenge response, as
+	defaultDeviceRequests = 60
+	defaultDeviceWindow   = time.Minute
+	// responseMaxLifetime bounds exp − iat of a challenge response, as
 	// Guardian's SDKs sign it (iat + 30 s).
-	ResponseMaxLifetime = 30 * time.Second
+	responseMaxLifetime = 30 * time.Second
 )
 
-// DefaultServices are the push services accepted by default, as the
+// defaultServices are the push services accepted by default, as the
 // Guardian SDKs name them (Guardian.swift sends "APNS"; "APNs" is
 // accepted too).
-var DefaultServices = []string{"GCM", "FCM", "APNS", "APNs"}
+var defaultServices = []string{"GCM", "FCM", "APNS", "APNs"}
 
 // ErrConfig is matched by every error of New.
 var ErrConfig = errors.New("push: invalid config")
@@ -85,7 +85,7 @@ func configErrorf(format string, args ...any) error {
 // is its default; out-of-range values are errors, never clamped.
 type Config struct {
 	// Issuer names the service in the authenticator app. Required: 1 to
-	// MaxIssuerLen bytes of UTF-8 without ':' or control characters.
+	// 100 bytes of UTF-8 without ':' or control characters.
 	Issuer string
 	// BaseURL is where devices reach the device API: they POST to
 	// BaseURL + "/api/enroll", served by EnrollHandler. Required: an
@@ -101,14 +101,16 @@ type Config struct {
 	SecretSize int
 	// MaxPolls is how many confirm attempts (polls) one auth_session
 	// allows; it replaces verify.Config.MaxAttempts for this type. Default
-	// DefaultMaxPolls (60); range [1, 100].
+	// 60, one poll every 5 seconds for the default 5-minute session; range
+	// [1, 100].
 	MaxPolls int
 	// StartLimit bounds enrollment starts per user (each creates a ticket
 	// record). Default 20 an hour; Requests in [1, 1000], Window in
 	// [1m, 24h].
 	StartLimit verify.Limit
 	// Services are the accepted push_credentials.service values. Default
-	// DefaultServices.
+	// "GCM", "FCM", "APNS" and "APNs", as the Guardian SDKs name them; each
+	// 1 to 32 printable ASCII characters.
 	Services []string
 	// RequireProof makes the enrollment's proof of possession (the
 	// "proof" member, an extension of Guardian's request) mandatory.
@@ -198,9 +200,9 @@ func New(cfg Config, devices Store, limiter verify.Limiter) (*Push, error) {
 		challengeLimit: cfg.ChallengeLimit, deviceLimit: cfg.DeviceLimit, clientIP: cfg.ClientIP,
 		numberMatching: cfg.NumberMatching,
 	}
-	if len(p.issuer) == 0 || len(p.issuer) > MaxIssuerLen || !utf8.ValidString(p.issuer) ||
+	if len(p.issuer) == 0 || len(p.issuer) > maxIssuerLen || !utf8.ValidString(p.issuer) ||
 		strings.ContainsRune(p.issuer, ':') || strings.IndexFunc(p.issuer, unicode.IsControl) >= 0 {
-		return nil, configErrorf("Issuer must be 1 to %d bytes of UTF-8 without ':' or control characters", MaxIssuerLen)
+		return nil, configErrorf("Issuer must be 1 to %d bytes of UTF-8 without ':' or control characters", maxIssuerLen)
 	}
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
@@ -214,43 +216,43 @@ func New(cfg Config, devices Store, limiter verify.Limiter) (*Push, error) {
 	p.resolveURL = p.baseURL + "/api/resolve-transaction"
 	p.basePath = strings.TrimRight(u.EscapedPath(), "/")
 	if p.ticketSize == 0 {
-		p.ticketSize = DefaultTicketSize
+		p.ticketSize = defaultTicketSize
 	}
-	if p.ticketSize < MinTicketSize || p.ticketSize > MaxTicketSize {
-		return nil, configErrorf("TicketSize %d out of range [%d, %d] bytes", p.ticketSize, MinTicketSize, MaxTicketSize)
+	if p.ticketSize < minTicketSize || p.ticketSize > maxTicketSize {
+		return nil, configErrorf("TicketSize %d out of range [%d, %d] bytes", p.ticketSize, minTicketSize, maxTicketSize)
 	}
 	if p.secretSize == 0 {
-		p.secretSize = DefaultSecretSize
+		p.secretSize = defaultSecretSize
 	}
-	if p.secretSize < MinSecretSize || p.secretSize > MaxSecretSize {
-		return nil, configErrorf("SecretSize %d out of range [%d, %d] bytes", p.secretSize, MinSecretSize, MaxSecretSize)
+	if p.secretSize < minSecretSize || p.secretSize > maxSecretSize {
+		return nil, configErrorf("SecretSize %d out of range [%d, %d] bytes", p.secretSize, minSecretSize, maxSecretSize)
 	}
 	if p.maxPolls == 0 {
-		p.maxPolls = DefaultMaxPolls
+		p.maxPolls = defaultMaxPolls
 	}
 	if p.maxPolls < 1 || p.maxPolls > 100 {
 		return nil, configErrorf("MaxPolls %d out of range [1, 100]", p.maxPolls)
 	}
 	if p.startLimit == (verify.Limit{}) {
-		p.startLimit = verify.Limit{Requests: DefaultStartRequests, Window: DefaultStartWindow}
+		p.startLimit = verify.Limit{Requests: defaultStartRequests, Window: defaultStartWindow}
 	}
-	if p.startLimit.Requests < 1 || p.startLimit.Requests > MaxStartRequests {
-		return nil, configErrorf("StartLimit.Requests %d out of range [1, %d]", p.startLimit.Requests, MaxStartRequests)
+	if p.startLimit.Requests < 1 || p.startLimit.Requests > maxStartRequests {
+		return nil, configErrorf("StartLimit.Requests %d out of range [1, %d]", p.startLimit.Requests, maxStartRequests)
 	}
 	if p.startLimit.Window < time.Minute || p.startLimit.Window > 24*time.Hour {
 		return nil, configErrorf("StartLimit.Window %v out of range [1m0s, 24h0m0s]", p.startLimit.Window)
 	}
 	if p.challengeLimit == (verify.Limit{}) {
-		p.challengeLimit = verify.Limit{Requests: DefaultChallengeRequests, Window: DefaultChallengeWindow}
+		p.challengeLimit = verify.Limit{Requests: defaultChallengeRequests, Window: defaultChallengeWindow}
 	}
-	if p.challengeLimit.Requests < 1 || p.challengeLimit.Requests > MaxStartRequests {
-		return nil, configErrorf("ChallengeLimit.Requests %d out of range [1, %d]", p.challengeLimit.Requests, MaxStartRequests)
+	if p.challengeLimit.Requests < 1 || p.challengeLimit.Requests > maxStartRequests {
+		return nil, configErrorf("ChallengeLimit.Requests %d out of range [1, %d]", p.challengeLimit.Requests, maxStartRequests)
 	}
 	if p.challengeLimit.Window < time.Minute || p.challengeLimit.Window > 24*time.Hour {
 		return nil, configErrorf("ChallengeLimit.Window %v out of range [1m0s, 24h0m0s]", p.challengeLimit.Window)
 	}
 	if p.deviceLimit == (verify.Limit{}) {
-		p.deviceLimit = verify.Limit{Requests: DefaultDeviceRequests, Window: DefaultDeviceWindow}
+		p.deviceLimit = verify.Limit{Requests: defaultDeviceRequests, Window: defaultDeviceWindow}
 	}
 	if p.deviceLimit.Requests < 1 || p.deviceLimit.Requests > 100000 {
 		return nil, configErrorf("DeviceLimit.Requests %d out of range [1, 100000]", p.deviceLimit.Requests)
@@ -262,7 +264,7 @@ func New(cfg Config, devices Store, limiter verify.Limiter) (*Push, error) {
 		p.clientIP = remoteHost
 	}
 	if len(p.services) == 0 {
-		p.services = append([]string(nil), DefaultServices...)
+		p.services = append([]string(nil), defaultServices...)
 	}
 	for i, s := range p.services {
 		if s == "" || len(s) > 32 || strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0 {
@@ -395,7 +397,7 @@ func (p *Push) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.
 	var st pushState
 	dec := json.NewDecoder(bytes.NewReader(req.State))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil || st.V != 1 || len(st.Ticket) != sha256.Size || len(st.Secret) < MinSecretSize || len(st.Secret) > MaxSecretSize {
+	if err := dec.Decode(&st); err != nil || st.V != 1 || len(st.Ticket) != sha256.Size || len(st.Secret) < minSecretSize || len(st.Secret) > maxSecretSize {
 		return nil, verify.NewError(verify.ErrInvalidSession, "push_state", "The auth_session is invalid")
 	}
 	t, err := p.devices.PushTicket(ctx, st.Ticket)
@@ -482,7 +484,7 @@ func ParseDevice(secret []byte) (Device, error) {
 	if err := dec.Decode(&v); err != nil || v.V != 1 {
 		return Device{}, errors.New("push: malformed device record")
 	}
-	if _, err := ParsePublicKey(v.PublicKey); err != nil {
+	if _, err := parseDeviceKey(v.PublicKey); err != nil {
 		return Device{}, fmt.Errorf("push: device record: %w", err)
 	}
 	return v.Device, nil

@@ -39,7 +39,7 @@ func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }
 const testBaseURL = "https://id.example.com/push"
 
 // testStartLimit lifts the start limit for tests that start many enrollments.
-var testStartLimit = verify.Limit{Requests: MaxStartRequests, Window: time.Hour}
+var testStartLimit = verify.Limit{Requests: maxStartRequests, Window: time.Hour}
 
 // fixture is a verify.Service with the real session sealer, the memory
 // store and limiter and a Push engine, all on one test clock.
@@ -205,10 +205,10 @@ func TestStart(t *testing.T) {
 	assert.Equal(t, testBaseURL, en.baseURL)
 	ticket, err := ticketEncoding.DecodeString(en.ticket)
 	require.NoError(t, err)
-	assert.Len(t, ticket, DefaultTicketSize)
+	assert.Len(t, ticket, defaultTicketSize)
 	secret, err := b32.DecodeString(en.secret)
 	require.NoError(t, err)
-	assert.Len(t, secret, DefaultSecretSize)
+	assert.Len(t, secret, defaultSecretSize)
 	assert.Equal(t, en.secret, en.ManualInputCode)
 	body, err := json.Marshal(en.Enrollment)
 	require.NoError(t, err)
@@ -262,7 +262,7 @@ func TestEnrollAndConfirm(t *testing.T) {
 			assert.Equal(t, &TOTPParams{Secret: b32.EncodeToString(secret), Algorithm: "sha1", Digits: 6, Period: 30}, resp.TOTP)
 			tok, err := ticketEncoding.DecodeString(resp.Token)
 			require.NoError(t, err)
-			assert.Len(t, tok, DeviceTokenSize)
+			assert.Len(t, tok, deviceTokenSize)
 
 			m, err := f.verify(f.alice, en)
 			require.NoError(t, err)
@@ -283,8 +283,8 @@ func TestEnrollAndConfirm(t *testing.T) {
 			th := sha256.Sum256([]byte(resp.Token))
 			assert.Equal(t, th[:], dv.TokenHash, "the device token is stored hashed")
 			assert.NotContains(t, string(rec.Secret), resp.Token)
-			assert.Equal(t, resp.ID, DeviceAccountID(rec))
-			key, err := ParsePublicKey(dv.PublicKey)
+			assert.Equal(t, resp.ID, deviceAccountID(rec))
+			key, err := parseDeviceKey(dv.PublicKey)
 			require.NoError(t, err)
 			assert.Equal(t, d.alg, key.Alg)
 			assert.Equal(t, deviceCredentialID(f.alice.ID, d.id), rec.CredentialID)
@@ -371,13 +371,13 @@ func TestEnrollErrors(t *testing.T) {
 		})
 	}
 	t.Run("unknown ticket", func(t *testing.T) {
-		ticket := b64u(bytes.Repeat([]byte{7}, DefaultTicketSize))
+		ticket := b64u(bytes.Repeat([]byte{7}, defaultTicketSize))
 		_, err := f.push.Enroll(context.Background(), ticket, d.request(t, testBaseURL, ticket, now))
 		require.ErrorIs(t, err, ErrInvalidTicket)
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 	t.Run("unknown ticket is refused before the proof is checked", func(t *testing.T) {
-		ticket := b64u(bytes.Repeat([]byte{8}, DefaultTicketSize))
+		ticket := b64u(bytes.Repeat([]byte{8}, defaultTicketSize))
 		req := d.request(t, testBaseURL, ticket, now)
 		req.Proof = "e30.e30.AAAA"
 		_, err := f.push.Enroll(context.Background(), ticket, req)
@@ -443,9 +443,9 @@ func (failingDevices) PushTransaction(context.Context, []byte) (store.PushTransa
 // attempts; a device that enrolls within it is confirmed.
 func TestPolls(t *testing.T) {
 	f := newFixture(t, Config{}, 0)
-	assert.Equal(t, DefaultMaxPolls, f.push.MaxAttempts())
+	assert.Equal(t, defaultMaxPolls, f.push.MaxAttempts())
 	en := f.start(t, f.alice)
-	for i := 0; i < DefaultMaxPolls-1; i++ {
+	for i := 0; i < defaultMaxPolls-1; i++ {
 		_, err := f.verify(f.alice, en)
 		require.ErrorIs(t, err, verify.ErrPending, "poll %d", i+1)
 	}
@@ -507,7 +507,7 @@ func TestConfig(t *testing.T) {
 
 func TestParsePublicKey(t *testing.T) {
 	ec := newECDevice(t, "x")
-	k, err := ParsePublicKey(ec.jwk)
+	k, err := parseDeviceKey(ec.jwk)
 	require.NoError(t, err)
 	assert.Equal(t, "ES256", k.Alg)
 	assert.NotContains(t, string(k.JWK()), "use", "the canonical JWK keeps only the key")
@@ -531,7 +531,7 @@ func TestParsePublicKey(t *testing.T) {
 		"private member": strings.Replace(string(ec.jwk), `"use"`, `"d":"AAAA","use"`, 1),
 		"RSA private p":  strings.Replace(string(newRSADevice(t, "r").jwk), `"use"`, `"p":"AAAA","use"`, 1),
 	} {
-		_, err := ParsePublicKey([]byte(jwk))
+		_, err := parseDeviceKey([]byte(jwk))
 		assert.Error(t, err, name)
 	}
 	_ = big.NewInt
@@ -678,7 +678,7 @@ var pushChecklist = []struct {
 			}
 			require.NoError(t, err)
 		}
-		assert.Equal(t, 30-DefaultStartRequests, refused, "enrollment starts are throttled per user")
+		assert.Equal(t, 30-defaultStartRequests, refused, "enrollment starts are throttled per user")
 		// Sign-in pushes are throttled and number-matched: see
 		// TestSignInPushesAreThrottled and TestNumberMatching.
 	}},

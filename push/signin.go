@@ -103,8 +103,8 @@ func (n Notification) Data() map[string]string {
 
 // Sizes of a sign-in transaction's random values.
 const (
-	TransactionTokenSize = 32
-	ChallengeSize        = 16
+	transactionTokenSize = 32
+	challengeSize        = 16
 )
 
 // signInState is the sealed state of a push sign-in.
@@ -141,12 +141,12 @@ func (p *Push) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.
 	if !d.Allowed {
 		return nil, &verify.Error{Kind: verify.ErrRateLimited, Reason: "push_challenge_limited", Detail: "Too many sign-in notifications were sent; try again later", RateLimit: &d}
 	}
-	buf := make([]byte, TransactionTokenSize+ChallengeSize)
+	buf := make([]byte, transactionTokenSize+challengeSize)
 	if _, err := rand.Read(buf); err != nil {
 		return nil, fmt.Errorf("push: random: %w", err)
 	}
-	txtkn := ticketEncoding.EncodeToString(buf[:TransactionTokenSize])
-	challenge := ticketEncoding.EncodeToString(buf[TransactionTokenSize:])
+	txtkn := ticketEncoding.EncodeToString(buf[:transactionTokenSize])
+	challenge := ticketEncoding.EncodeToString(buf[transactionTokenSize:])
 	th, ch := sha256.Sum256([]byte(txtkn)), sha256.Sum256([]byte(challenge))
 	st := signInState{V: 1, Tx: th[:]}
 	if p.numberMatching {
@@ -163,7 +163,7 @@ func (p *Push) Challenge(ctx context.Context, req *verify.EngineStart) (*verify.
 		return nil, fmt.Errorf("push: record transaction: %w", err)
 	}
 	n := Notification{
-		TransactionToken: txtkn, Challenge: challenge, DeviceAccountID: DeviceAccountID(req.Record),
+		TransactionToken: txtkn, Challenge: challenge, DeviceAccountID: deviceAccountID(req.Record),
 		ServerURL: p.baseURL, Date: p.now().UTC(), Source: parseUserAgent(req.Client.UserAgent),
 		Title: p.issuer, Body: "Are you trying to sign in?",
 	}
@@ -263,7 +263,7 @@ func (a *audienceClaim) UnmarshalJSON(b []byte) error {
 // does not verify; a wrapped internal error for a store failure.
 func (p *Push) Resolve(ctx context.Context, txtkn, challengeResponse string) error {
 	raw, err := ticketEncoding.DecodeString(txtkn)
-	if err != nil || len(raw) != TransactionTokenSize {
+	if err != nil || len(raw) != transactionTokenSize {
 		return ErrInvalidTransaction
 	}
 	h := sha256.Sum256([]byte(txtkn))
@@ -287,7 +287,7 @@ func (p *Push) Resolve(ctx context.Context, txtkn, challengeResponse string) err
 	if err != nil {
 		return err
 	}
-	key, err := ParsePublicKey(dv.PublicKey)
+	key, err := parseDeviceKey(dv.PublicKey)
 	if err != nil {
 		return fmt.Errorf("push: device record: %w", err)
 	}
@@ -317,8 +317,8 @@ func (p *Push) Resolve(ctx context.Context, txtkn, challengeResponse string) err
 
 // checkChallengeResponse verifies a challenge response JWT with go-jose,
 // the algorithm pinned to key's, and checks its claims.
-func (p *Push) checkChallengeResponse(key *PublicKey, token, identifier string, challengeHash []byte) (*challengeClaims, error) {
-	if token == "" || len(token) > MaxProofLen {
+func (p *Push) checkChallengeResponse(key *deviceKey, token, identifier string, challengeHash []byte) (*challengeClaims, error) {
+	if token == "" || len(token) > maxProofLen {
 		return nil, fmt.Errorf("%w: challenge_response length", ErrInvalidProof)
 	}
 	jws, err := jose.ParseSignedCompact(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(key.Alg)})
@@ -353,11 +353,11 @@ func (p *Push) checkChallengeResponse(key *PublicKey, token, identifier string, 
 	}
 	now := p.now().Unix()
 	iat, exp := *c.Iat, *c.Exp
-	if iat > now+int64(ProofClockSkew/time.Second) || exp <= now || exp < iat || exp-iat > int64(ResponseMaxLifetime/time.Second) {
+	if iat > now+int64(proofClockSkew/time.Second) || exp <= now || exp < iat || exp-iat > int64(responseMaxLifetime/time.Second) {
 		return nil, fmt.Errorf("%w: not current", ErrInvalidProof)
 	}
 	if c.Reason != nil {
-		if err := checkString(*c.Reason, MaxReasonLen); err != "" && *c.Reason != "" {
+		if err := checkString(*c.Reason, maxReasonLen); err != "" && *c.Reason != "" {
 			return nil, badField("auth0_guardian_reason", err)
 		}
 	}

@@ -3,34 +3,41 @@ package ratelimit
 import (
 	"container/heap"
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/verifykit/verifykit/internal/gcra"
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Limits of MemoryConfig and of the verify.Limit values Allow accepts.
+// Bounds of the verify.Limit values Allow accepts.
 const (
-	DefaultMaxKeys = 1 << 16
-	MaxMaxKeys     = 1 << 26
 	// MaxRequests bounds verify.Limit.Requests.
-	MaxRequests = 1 << 30
+	MaxRequests = gcra.MaxRequests
 	// MaxWindow bounds verify.Limit.Window.
-	MaxWindow = 366 * 24 * time.Hour
+	MaxWindow = gcra.MaxWindow
 )
 
-// ErrLimit is returned (wrapped, with the offending value) by Allow for a
-// verify.Limit out of range.
-var ErrLimit = errors.New("ratelimit: invalid limit")
+// defaultMaxKeys and maxMaxKeys are MemoryConfig.MaxKeys's default and
+// upper bound.
+const (
+	defaultMaxKeys = 1 << 16
+	maxMaxKeys     = 1 << 26
+)
+
+// ErrLimit is returned (wrapped, with the offending value) by every
+// limiter of ratelimit and ratelimit/redislimit for a verify.Limit out of
+// range: Requests outside [1, MaxRequests], Window outside (0, MaxWindow],
+// or Window/Requests under one nanosecond.
+var ErrLimit = gcra.ErrLimit
 
 // MemoryConfig configures a Memory limiter.
 type MemoryConfig struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// MaxKeys bounds the keys tracked at once. Default DefaultMaxKeys;
-	// range [1, MaxMaxKeys]. When it is reached, idle keys are dropped
+	// MaxKeys bounds the keys tracked at once. Default 65536; range
+	// [1, 67108864]. When it is reached, idle keys are dropped
 	// first, then the key closest to idle (see the package documentation).
 	MaxKeys int
 }
@@ -60,41 +67,25 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.MaxKeys == 0 {
-		cfg.MaxKeys = DefaultMaxKeys
+		cfg.MaxKeys = defaultMaxKeys
 	}
-	if cfg.MaxKeys < 1 || cfg.MaxKeys > MaxMaxKeys {
-		return nil, fmt.Errorf("ratelimit: MaxKeys %d out of range [1, %d]", cfg.MaxKeys, MaxMaxKeys)
+	if cfg.MaxKeys < 1 || cfg.MaxKeys > maxMaxKeys {
+		return nil, fmt.Errorf("ratelimit: MaxKeys %d out of range [1, %d]", cfg.MaxKeys, maxMaxKeys)
 	}
 	return &Memory{now: cfg.Now, maxKeys: cfg.MaxKeys, keys: make(map[string]*bucket)}, nil
-}
-
-// CheckLimit reports whether limit is one Allow accepts: Requests in
-// [1, MaxRequests], Window in (0, MaxWindow] and Window/Requests at least
-// one nanosecond.
-func CheckLimit(limit verify.Limit) error {
-	if limit.Requests < 1 || limit.Requests > MaxRequests {
-		return fmt.Errorf("%w: Requests %d out of range [1, %d]", ErrLimit, limit.Requests, MaxRequests)
-	}
-	if limit.Window <= 0 || limit.Window > MaxWindow {
-		return fmt.Errorf("%w: Window %v out of range (0, %v]", ErrLimit, limit.Window, MaxWindow)
-	}
-	if limit.Window/time.Duration(limit.Requests) < 1 {
-		return fmt.Errorf("%w: Window %v too short for %d requests", ErrLimit, limit.Window, limit.Requests)
-	}
-	return nil
 }
 
 // Allow records one request against key under limit and reports the
 // decision. It fails only for a limit out of range (ErrLimit) or a done
 // context.
 func (m *Memory) Allow(ctx context.Context, key string, limit verify.Limit) (verify.RateLimit, error) {
-	if err := CheckLimit(limit); err != nil {
+	if err := gcra.Check(limit); err != nil {
 		return verify.RateLimit{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return verify.RateLimit{}, err
 	}
-	g := NewGCRA(limit)
+	g := gcra.New(limit)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -182,7 +173,7 @@ func Unlimited(now func() time.Time) verify.Limiter {
 type unlimited struct{ now func() time.Time }
 
 func (u unlimited) Allow(ctx context.Context, _ string, limit verify.Limit) (verify.RateLimit, error) {
-	if err := CheckLimit(limit); err != nil {
+	if err := gcra.Check(limit); err != nil {
 		return verify.RateLimit{}, err
 	}
 	if err := ctx.Err(); err != nil {

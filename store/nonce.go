@@ -13,7 +13,7 @@ const MaxNonceKey = 64
 // Nonces records single-use values until they expire: the jti of DPoP
 // proofs (RFC 9449 §11.1), so that a proof captured in transit cannot be
 // replayed while its iat is still fresh. A store that implements it must
-// pass storetest.RunNonces. Expiry is evaluated with the store's clock,
+// pass storetest.Run (its Nonces cases). Expiry is evaluated with the store's clock,
 // like sessions.
 //
 // UseNonce is security-critical and must be atomic (an insert that fails
@@ -31,7 +31,7 @@ type Nonces interface {
 // ServerNonces keeps the nonces a server hands to DPoP clients (RFC 9449
 // §8, §9), so that every process sharing the store issues and accepts the
 // same nonce in the same period. A store that implements it must pass
-// storetest.RunServerNonces.
+// storetest.Run (its ServerNonces cases).
 //
 // ServerNonce must be atomic (an insert that keeps an existing row, a
 // mutex): the first nonce stored for a period is the one every caller gets.

@@ -62,7 +62,7 @@ type PushTransaction struct {
 
 // PushDevices stores push-notification enrollment tickets and sign-in
 // transactions. A store that
-// implements it must pass storetest.RunPush. Expiry is evaluated with the
+// implements it must pass storetest.Run (its Push cases). Expiry is evaluated with the
 // store's clock, like sessions.
 //
 // RedeemPushTicket is security-critical and must be atomic (a conditional

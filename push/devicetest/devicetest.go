@@ -7,7 +7,7 @@
 //   - the headers of every request: Content-Type "application/json;
 //     charset=utf-8" (with a body), Auth0-Client (base64url without padding
 //     of {"name":"Guardian.Android","version":"…"}), User-Agent
-//     "GuardianSDK/<version>(<code>) Android <release>", Accept-Language;
+//     "GuardianSDK/0.9.0(17) Android 14", Accept-Language;
 //   - the bodies as Gson writes the SDK's HashMaps: members in HashMap
 //     iteration order, strings HTML-safe escaped;
 //   - an RSA 2048 key whose JWK carries n and e as Java's
@@ -44,9 +44,9 @@ import (
 
 // SDK version the device claims, as Guardian.Android's BuildConfig.
 const (
-	SDKVersion     = "0.9.0"
-	SDKVersionCode = "17"
-	AndroidRelease = "14"
+	sdkVersion     = "0.9.0"
+	sdkVersionCode = "17"
+	androidRelease = "14"
 )
 
 var b64 = base64.RawURLEncoding
@@ -97,17 +97,19 @@ func New(name string) (*Device, error) {
 	}, nil
 }
 
-// StatusError is a non-2xx answer.
-type StatusError struct {
+// statusError is a non-2xx answer.
+type statusError struct {
 	Code int
 	Body []byte
 }
 
-func (e *StatusError) Error() string { return fmt.Sprintf("devicetest: HTTP %d: %s", e.Code, e.Body) }
+func (e *statusError) Error() string { return fmt.Sprintf("devicetest: HTTP %d: %s", e.Code, e.Body) }
 
-// Status returns the HTTP status of err, a *StatusError, or 0.
+// Status returns the HTTP status of the non-2xx answer err reports (an
+// error of Enroll, Update, Delete, Allow or Reject), or 0 for any other
+// error.
 func Status(err error) int {
-	var se *StatusError
+	var se *statusError
 	if errors.As(err, &se) {
 		return se.Code
 	}
@@ -347,7 +349,7 @@ func addPath(base, p string) string {
 }
 
 // do sends one request with the SDK's headers and returns the body of a
-// 2xx answer, or a *StatusError.
+// 2xx answer, or a *statusError.
 func (d *Device) do(ctx context.Context, method, u, auth, body string) ([]byte, error) {
 	var rd io.Reader
 	if body != "" {
@@ -362,8 +364,8 @@ func (d *Device) do(ctx context.Context, method, u, auth, body string) ([]byte, 
 	}
 	req.Header.Set("Authorization", auth)
 	req.Header.Set("Accept-Language", "en_US")
-	req.Header.Set("User-Agent", fmt.Sprintf("GuardianSDK/%s(%s) Android %s", SDKVersion, SDKVersionCode, AndroidRelease))
-	req.Header.Set("Auth0-Client", b64.EncodeToString([]byte(fmt.Sprintf(`{"name":"Guardian.Android","version":"%s"}`, SDKVersion))))
+	req.Header.Set("User-Agent", fmt.Sprintf("GuardianSDK/%s(%s) Android %s", sdkVersion, sdkVersionCode, androidRelease))
+	req.Header.Set("Auth0-Client", b64.EncodeToString([]byte(fmt.Sprintf(`{"name":"Guardian.Android","version":"%s"}`, sdkVersion))))
 	c := d.Client
 	if c == nil {
 		c = http.DefaultClient
@@ -378,7 +380,7 @@ func (d *Device) do(ctx context.Context, method, u, auth, body string) ([]byte, 
 		return nil, err
 	}
 	if res.StatusCode < 200 || res.StatusCode > 299 {
-		return nil, &StatusError{Code: res.StatusCode, Body: bytes.TrimSpace(b)}
+		return nil, &statusError{Code: res.StatusCode, Body: bytes.TrimSpace(b)}
 	}
 	return b, nil
 }

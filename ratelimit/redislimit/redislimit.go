@@ -11,20 +11,21 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/verifykit/verifykit/ratelimit"
+	"github.com/verifykit/verifykit/internal/gcra"
 	"github.com/verifykit/verifykit/verify"
 )
 
-// DefaultPrefix is the default prefix of the Redis keys.
-const DefaultPrefix = "verifykit:ratelimit:"
-
-// MaxPrefixLength bounds Config.Prefix, in bytes.
-const MaxPrefixLength = 128
+// defaultPrefix and maxPrefixLength are Config.Prefix's default and
+// bound.
+const (
+	defaultPrefix   = "verifykit:ratelimit:"
+	maxPrefixLength = 128
+)
 
 //go:embed gcra.lua
 var gcraSource string
 
-var gcra = redis.NewScript(gcraSource)
+var gcraScript = redis.NewScript(gcraSource)
 
 // Config configures a Limiter.
 type Config struct {
@@ -32,8 +33,8 @@ type Config struct {
 	// *redis.Ring or redis.UniversalClient. Required. Every process that
 	// must share limits uses the same Redis (and the same Prefix).
 	Client redis.Scripter
-	// Prefix is prepended to every Redis key. Default DefaultPrefix;
-	// at most MaxPrefixLength bytes.
+	// Prefix is prepended to every Redis key. Default
+	// "verifykit:ratelimit:"; at most 128 bytes.
 	Prefix string
 	// Now is the clock the decisions are made with; nil means time.Now.
 	// The Redis server's clock is never read: processes sharing a Redis
@@ -58,10 +59,10 @@ func New(cfg Config) (*Limiter, error) {
 		return nil, errors.New("redislimit: Config.Client is required")
 	}
 	if cfg.Prefix == "" {
-		cfg.Prefix = DefaultPrefix
+		cfg.Prefix = defaultPrefix
 	}
-	if len(cfg.Prefix) > MaxPrefixLength {
-		return nil, fmt.Errorf("redislimit: Prefix length %d out of range [1, %d]", len(cfg.Prefix), MaxPrefixLength)
+	if len(cfg.Prefix) > maxPrefixLength {
+		return nil, fmt.Errorf("redislimit: Prefix length %d out of range [1, %d]", len(cfg.Prefix), maxPrefixLength)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -92,18 +93,18 @@ func split(ns int64) (int64, int64) {
 // range (ratelimit.ErrLimit), a done context, or a Redis failure; callers
 // fail closed.
 func (l *Limiter) Allow(ctx context.Context, key string, limit verify.Limit) (verify.RateLimit, error) {
-	if err := ratelimit.CheckLimit(limit); err != nil {
+	if err := gcra.Check(limit); err != nil {
 		return verify.RateLimit{}, err
 	}
 	if err := ctx.Err(); err != nil {
 		return verify.RateLimit{}, err
 	}
-	g := ratelimit.NewGCRA(limit)
+	g := gcra.New(limit)
 	now := l.now().UnixNano()
 	nowS, nowN := split(now)
 	intS, intN := split(g.Interval)
 	burstS, burstN := split(g.Burst)
-	res, err := gcra.Run(ctx, l.client, []string{l.RedisKey(key)}, nowS, nowN, intS, intN, burstS, burstN).Int64Slice()
+	res, err := gcraScript.Run(ctx, l.client, []string{l.RedisKey(key)}, nowS, nowN, intS, intN, burstS, burstN).Int64Slice()
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return verify.RateLimit{}, fmt.Errorf("redislimit: %w", cerr)

@@ -48,8 +48,7 @@ func TestChecklist(t *testing.T) {
 	t.Run("ST-01", func(t *testing.T) {
 		// The shared contract suites, the ones store/sqlstore runs too.
 		factory := func(t *testing.T, now func() time.Time) store.Store { return newStore(t, now, 0) }
-		storetest.Run(t, factory)
-		t.Run("PasswordReplace", func(t *testing.T) { storetest.RunPasswordReplace(t, factory) })
+		storetest.Run(t, factory) // with PasswordReplace, SingleUse, Nonces, ServerNonces, Push
 	})
 
 	t.Run("ST-02", func(t *testing.T) {
@@ -57,7 +56,7 @@ func TestChecklist(t *testing.T) {
 		s := newStore(t, clock.Now, 0)
 		var wins, consumed atomic.Int32
 		parallel(100, func(i int) {
-			err := s.Commit(ctx, commit("one", storetest.Method("u", fmt.Sprint("totp|", i)), clock))
+			err := s.Commit(ctx, commit("one", sampleMethod("u", fmt.Sprint("totp|", i)), clock))
 			switch {
 			case err == nil:
 				wins.Add(1)
@@ -72,7 +71,7 @@ func TestChecklist(t *testing.T) {
 	t.Run("ST-03", func(t *testing.T) {
 		clock := storetest.NewClock(storetest.Epoch)
 		s := newStore(t, clock.Now, 0)
-		m := storetest.Method("u", "totp|dev_1")
+		m := sampleMethod("u", "totp|dev_1")
 		m.Counter = 10
 		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
 		var wins atomic.Int32
@@ -88,23 +87,24 @@ func TestChecklist(t *testing.T) {
 	})
 
 	t.Run("ST-04", func(t *testing.T) {
-		storetest.RunSingleUse(t, func(t *testing.T, n int, clock *storetest.Clock) []store.Store {
-			s := newStore(t, clock.Now, 0)
-			out := make([]store.Store, n)
-			for i := range out {
-				out[i] = s
-			}
-			return out
-		})
+		storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return newStore(t, now, 0) },
+			storetest.Options{Shared: func(t *testing.T, n int, now func() time.Time) []store.Store {
+				s := newStore(t, now, 0)
+				out := make([]store.Store, n)
+				for i := range out {
+					out[i] = s
+				}
+				return out
+			}})
 	})
 
 	t.Run("ST-05", func(t *testing.T) {
 		clock := storetest.NewClock(storetest.Epoch)
 		s := newStore(t, clock.Now, 0)
-		a := storetest.Method("user-a", "passkey|dev_a")
+		a := sampleMethod("user-a", "passkey|dev_a")
 		a.CredentialID = []byte("credential")
 		require.NoError(t, s.Commit(ctx, commit("sid-a", a, clock)))
-		b := storetest.Method("user-b", "passkey|dev_b")
+		b := sampleMethod("user-b", "passkey|dev_b")
 		b.CredentialID = []byte("credential")
 		require.ErrorIs(t, s.Commit(ctx, commit("sid-b", b, clock)), store.ErrDuplicateCredential)
 		_, err := s.Attempt(ctx, "sid-b", clock.Now().Add(time.Minute))
@@ -129,7 +129,7 @@ func TestChecklist(t *testing.T) {
 		// No query language to inject into; the ids are opaque map keys.
 		clock := storetest.NewClock(storetest.Epoch)
 		s := newStore(t, clock.Now, 0)
-		require.NoError(t, s.Commit(ctx, commit("sid", storetest.Method("u", "totp|dev_1"), clock)))
+		require.NoError(t, s.Commit(ctx, commit("sid", sampleMethod("u", "totp|dev_1"), clock)))
 		_, err := s.Get(ctx, "u", "x' OR '1'='1")
 		assert.ErrorIs(t, err, store.ErrNotFound)
 	})
@@ -165,13 +165,13 @@ func TestChecklist(t *testing.T) {
 	t.Run("ST-10", func(t *testing.T) {
 		clock := storetest.NewClock(storetest.Epoch)
 		s := newStore(t, clock.Now, 0)
-		m := storetest.Method("u", "totp|dev_1")
+		m := sampleMethod("u", "totp|dev_1")
 		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
 		_, err := s.Attempt(cctx, "sid-2", clock.Now().Add(time.Minute))
 		assert.ErrorIs(t, err, context.Canceled)
-		assert.ErrorIs(t, s.Commit(cctx, commit("sid-2", storetest.Method("u", "totp|dev_2"), clock)), context.Canceled)
+		assert.ErrorIs(t, s.Commit(cctx, commit("sid-2", sampleMethod("u", "totp|dev_2"), clock)), context.Canceled)
 		_, err = s.Get(cctx, "u", m.ID)
 		assert.ErrorIs(t, err, context.Canceled)
 		_, err = s.List(cctx, "u")
@@ -205,4 +205,14 @@ func TestChecklist(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 1, n)
 	})
+}
+
+// sampleMethod returns a sample method of subject with id.
+func sampleMethod(subject, id string) store.Method {
+	return store.Method{
+		ID: id, Subject: subject, Type: "totp",
+		CreatedAt: storetest.Epoch.Truncate(time.Millisecond),
+		Attrs:     []byte(`{"name":"` + id + `"}`),
+		Secret:    []byte("secret of " + id),
+	}
 }

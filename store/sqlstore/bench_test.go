@@ -61,7 +61,7 @@ func BenchmarkAttemptCommit(b *testing.B) {
 				if _, err := s.Attempt(ctx, sid, exp); err != nil {
 					b.Fatal(err)
 				}
-				m := storetest.Method(fmt.Sprint("user-", i), fmt.Sprint("totp|dev_", i))
+				m := sampleMethod(fmt.Sprint("user-", i), fmt.Sprint("totp|dev_", i))
 				if err := s.Commit(ctx, store.Commit{SessionID: sid, SessionExpires: exp, Method: m}); err != nil {
 					b.Fatal(err)
 				}

@@ -148,7 +148,7 @@ func TestChecklist(t *testing.T) {
 			for i := range 100 {
 				wg.Go(func() {
 					<-start
-					err := stores[i%2].Commit(ctx, commit("one", storetest.Method("u", fmt.Sprint("totp|", i)), clock.Now()))
+					err := stores[i%2].Commit(ctx, commit("one", sampleMethod("u", fmt.Sprint("totp|", i)), clock.Now()))
 					switch {
 					case err == nil:
 						wins.Add(1)
@@ -177,7 +177,7 @@ func TestChecklist(t *testing.T) {
 			clock := storetest.NewClock(storetest.Epoch)
 			dsn := b.dsn(t)
 			stores := []*sqlstore.Store{open(t, b, dsn, clock.Now), open(t, b, dsn, clock.Now)}
-			m := storetest.Method("u", "totp|dev")
+			m := sampleMethod("u", "totp|dev")
 			m.Counter = 100
 			require.NoError(t, stores[0].Commit(ctx, commit("sid", m, clock.Now())))
 			var wins atomic.Int32
@@ -209,10 +209,10 @@ func TestChecklist(t *testing.T) {
 		forEach(t, func(t *testing.T, b backend) {
 			clock := storetest.NewClock(storetest.Epoch)
 			s := open(t, b, b.dsn(t), clock.Now)
-			a := storetest.Method("user-a", "passkey|a")
+			a := sampleMethod("user-a", "passkey|a")
 			a.CredentialID = []byte{0xca, 0xfe}
 			require.NoError(t, s.Commit(ctx, commit("sid-a", a, clock.Now())))
-			other := storetest.Method("user-b", "passkey|b")
+			other := sampleMethod("user-b", "passkey|b")
 			other.CredentialID = []byte{0xca, 0xfe}
 			require.ErrorIs(t, s.Commit(ctx, commit("sid-b", other, clock.Now())), store.ErrDuplicateCredential)
 			_, err := s.DB().Exec(`INSERT INTO verifykit_methods (id, subject, type, created_at, attrs, credential_id, counter, version)
@@ -229,8 +229,8 @@ func TestChecklist(t *testing.T) {
 			clock := storetest.NewClock(storetest.Epoch)
 			s := open(t, b, b.dsn(t), clock.Now)
 			evil := "x'); DROP TABLE verifykit_methods; --"
-			require.NoError(t, s.Commit(ctx, commit(evil, storetest.Method(evil, evil), clock.Now())))
-			require.NoError(t, s.Commit(ctx, commit("sid", storetest.Method("u", "plain"), clock.Now())))
+			require.NoError(t, s.Commit(ctx, commit(evil, sampleMethod(evil, evil), clock.Now())))
+			require.NoError(t, s.Commit(ctx, commit("sid", sampleMethod("u", "plain"), clock.Now())))
 			got, err := s.Get(ctx, evil, evil)
 			require.NoError(t, err)
 			assert.Equal(t, evil, got.ID)
@@ -241,11 +241,11 @@ func TestChecklist(t *testing.T) {
 			ms, err := s.List(ctx, "' OR 1=1 --")
 			require.NoError(t, err)
 			assert.Empty(t, ms)
-			for _, bad := range []string{"\xff\xfe", "a\x00b", string(make([]byte, sqlstore.MaxIDLength+1))} {
+			for _, bad := range []string{"\xff\xfe", "a\x00b", string(make([]byte, 1025)) /* longer than the 1024-byte id limit */} {
 				_, err := s.Get(ctx, "u", bad)
 				assert.ErrorIs(t, err, store.ErrNotFound, "an id the store cannot hold is not found")
 				assert.ErrorIs(t, s.Delete(ctx, bad, "plain"), store.ErrNotFound)
-				err = s.Commit(ctx, commit("sid-bad", storetest.Method("u", bad), clock.Now()))
+				err = s.Commit(ctx, commit("sid-bad", sampleMethod("u", bad), clock.Now()))
 				require.Error(t, err)
 				assert.False(t, isStoreSentinel(err))
 				n, err := s.Attempt(ctx, "sid-bad", clock.Now().Add(time.Minute))
@@ -294,8 +294,8 @@ func TestChecklist(t *testing.T) {
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					s := open(t, b, b.dsn(t), clock.Now)
-					require.NoError(t, s.Commit(ctx, commit("s1", storetest.Method("user-1", "victim"), clock.Now())))
-					require.NoError(t, s.Commit(ctx, commit("s2", storetest.Method("user-1", "other"), clock.Now())))
+					require.NoError(t, s.Commit(ctx, commit("s1", sampleMethod("user-1", "victim"), clock.Now())))
+					require.NoError(t, s.Commit(ctx, commit("s2", sampleMethod("user-1", "other"), clock.Now())))
 					tc.mutate(t, s)
 					subject := "user-1"
 					if tc.name == "moved to another subject" {
@@ -351,7 +351,7 @@ func TestChecklist(t *testing.T) {
 		forEach(t, func(t *testing.T, b backend) {
 			clock := storetest.NewClock(storetest.Epoch)
 			s := open(t, b, b.dsn(t), clock.Now)
-			require.NoError(t, s.Commit(ctx, commit("sid-0", storetest.Method("u", "m"), clock.Now())))
+			require.NoError(t, s.Commit(ctx, commit("sid-0", sampleMethod("u", "m"), clock.Now())))
 			// Another process holds the write lock (SQLite) or the row
 			// lock of session "sid" (PostgreSQL).
 			conn, err := s.DB().Conn(ctx)
@@ -365,7 +365,7 @@ func TestChecklist(t *testing.T) {
 			require.NoError(t, err)
 			dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 			defer cancel()
-			err = s.Commit(dctx, commit("sid", storetest.Method("u", "m2"), clock.Now()))
+			err = s.Commit(dctx, commit("sid", sampleMethod("u", "m2"), clock.Now()))
 			require.ErrorIs(t, err, context.DeadlineExceeded)
 			_, err = conn.ExecContext(ctx, `ROLLBACK`)
 			require.NoError(t, err)
@@ -386,7 +386,7 @@ func TestChecklist(t *testing.T) {
 			clock := storetest.NewClock(storetest.Epoch)
 			dsn := b.dsn(t)
 			stores := []*sqlstore.Store{open(t, b, dsn, clock.Now), open(t, b, dsn, clock.Now)}
-			tk := storetest.PushTicket("ticket-plaintext", "alice", clock)
+			tk := pushTicket("ticket-plaintext", "alice", clock)
 			tk.MethodID = "push-notification|dev_1" // the sample's id is named after the ticket
 			require.NoError(t, stores[0].CreatePushTicket(ctx, tk))
 			var wins atomic.Int32
@@ -395,7 +395,7 @@ func TestChecklist(t *testing.T) {
 			for i := range 50 {
 				wg.Go(func() {
 					<-start
-					d := storetest.PushDevice(fmt.Sprint("dev", i), clock)
+					d := pushDevice(fmt.Sprint("dev", i), clock)
 					d.Token = fmt.Sprint("push-token-secret-", i)
 					_, err := stores[i%2].RedeemPushTicket(ctx, tk.Hash, d)
 					switch {
@@ -433,7 +433,7 @@ func TestChecklist(t *testing.T) {
 			clock := storetest.NewClock(storetest.Epoch)
 			s := open(t, b, b.dsn(t), clock.Now)
 			key := []byte("12345678901234567890") // RFC 6238 test key
-			m := storetest.Method("user-1", "totp|dev_1")
+			m := sampleMethod("user-1", "totp|dev_1")
 			m.Secret = key
 			require.NoError(t, s.Commit(ctx, commit("sid", m, clock.Now())))
 			b32 := base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(key)
@@ -451,7 +451,7 @@ func TestChecklist(t *testing.T) {
 			clock := storetest.NewClock(storetest.Epoch)
 			s := open(t, b, b.dsn(t), clock.Now)
 			hash := []byte("hmac-sha256:5f2b0c1d9e8a7b6c5d4e3f2a1b0c9d8e")
-			m := storetest.Method("user-1", "email|dev_1")
+			m := sampleMethod("user-1", "email|dev_1")
 			m.Secret = hash
 			require.NoError(t, s.Commit(ctx, commit("sid", m, clock.Now())))
 			assertAbsent(t, rawRows(t, s.DB()), hash, []byte("5f2b0c1d"), []byte("483920"))
@@ -466,7 +466,7 @@ func TestChecklist(t *testing.T) {
 			s := open(t, b, b.dsn(t), clock.Now)
 			secret := []byte("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo")
 			for _, id := range []string{"recovery-code|a", "recovery-code|b"} {
-				m := storetest.Method("user-1", id)
+				m := sampleMethod("user-1", id)
 				m.Secret = secret
 				require.NoError(t, s.Commit(ctx, commit("sid-"+id, m, clock.Now())))
 			}

@@ -29,11 +29,11 @@ func TestKeyRotation(t *testing.T) {
 
 		s1 := open(t, b, dsn, clock.Now, k1)
 		for _, id := range []string{"old-1", "old-2"} {
-			require.NoError(t, s1.Commit(ctx, commit("sid-"+id, storetest.Method("u", id), clock.Now())))
+			require.NoError(t, s1.Commit(ctx, commit("sid-"+id, sampleMethod("u", id), clock.Now())))
 		}
 
 		s2 := open(t, b, dsn, clock.Now, k2, k1)
-		require.NoError(t, s2.Commit(ctx, commit("sid-new", storetest.Method("u", "new"), clock.Now())))
+		require.NoError(t, s2.Commit(ctx, commit("sid-new", sampleMethod("u", "new"), clock.Now())))
 		assert.Equal(t, "2026-01", keyIDOf(t, s2.DB(), "old-1"))
 		assert.Equal(t, "2026-07", keyIDOf(t, s2.DB(), "new"), "new rows use the current key")
 		ms, err := s2.List(ctx, "u")
@@ -121,7 +121,7 @@ func TestSQLiteMemory(t *testing.T) {
 	s, err := sqlstore.Open(ctx, sqlstore.Config{Driver: sqlstore.DriverSQLite, DSN: ":memory:", Keys: testKeys, Now: clock.Now})
 	require.NoError(t, err)
 	defer s.Close()
-	require.NoError(t, s.Commit(ctx, commit("sid", storetest.Method("u", "m"), clock.Now())))
+	require.NoError(t, s.Commit(ctx, commit("sid", sampleMethod("u", "m"), clock.Now())))
 	_, err = s.Get(ctx, "u", "m")
 	require.NoError(t, err)
 }

@@ -74,8 +74,9 @@
 // secret: the auth_session that carries a session id is sealed), attrs as
 // the JSON bytes package verify encodes (names, phone numbers, e-mail
 // addresses: personal data, not secrets). Every query is parameterised;
-// ids that are not valid UTF-8, contain NUL or exceed MaxIDLength are
-// refused on write and never found on read.
+// ids that are not valid UTF-8, contain NUL or exceed 1024 bytes are
+// refused on write and never found on read; credential ids are at most
+// 1023 bytes (WebAuthn §5.8.3), attrs and secrets at most 1 MiB each.
 //
 // # Storage
 //

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
 	"net/url"
@@ -14,7 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit/internal/testkit/peer"
+	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/store/sqlstore"
+	"github.com/verifykit/verifykit/store/storetest"
 )
 
 // PostgresEnv names the environment variable holding the DSN of the real
@@ -102,4 +105,43 @@ func forEach(t *testing.T, f func(t *testing.T, b backend)) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) { f(t, b) })
 	}
+}
+
+// sampleMethod returns a sample method of subject with id.
+func sampleMethod(subject, id string) store.Method {
+	return store.Method{
+		ID: id, Subject: subject, Type: "totp",
+		CreatedAt: storetest.Epoch.Truncate(time.Millisecond),
+		Attrs:     []byte(`{"name":"` + id + `"}`),
+		Secret:    []byte("secret of " + id),
+	}
+}
+
+// pushTicket returns a sample ticket for subject named name, expiring in
+// five minutes on clock.
+func pushTicket(name, subject string, clock *storetest.Clock) store.PushTicket {
+	h := sha256.Sum256([]byte(name))
+	return store.PushTicket{
+		Hash: h[:], Subject: subject, MethodID: "push-notification|dev_" + name,
+		Expires: clock.Now().Add(5 * time.Minute).Truncate(time.Millisecond),
+		Secret:  []byte("totp secret of " + name),
+	}
+}
+
+// pushDevice returns a sample device named name.
+func pushDevice(name string, clock *storetest.Clock) store.PushDevice {
+	th := sha256.Sum256([]byte("device token " + name))
+	return store.PushDevice{
+		Identifier: "device-" + name, Name: "Phone " + name, Service: "FCM", Token: "token-" + name,
+		PublicKey:  []byte(`{"kty":"EC","crv":"P-256","x":"` + name + `","y":"y"}`),
+		TokenHash:  th[:],
+		EnrolledAt: clock.Now().Truncate(time.Millisecond),
+	}
+}
+
+// nonceKey returns a sample nonce key named name: a SHA-256 digest, as
+// callers pass.
+func nonceKey(name string) []byte {
+	h := sha256.Sum256([]byte("nonce|" + name))
+	return h[:]
 }

@@ -75,10 +75,10 @@ func testMigrationsReversible(t *testing.T) {
 			require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, sqlstore.SchemaVersion), "up")
 			require.NoError(t, sqlstore.Migrate(ctx, db, b.driver, sqlstore.SchemaVersion), "up again is a no-op")
 		}
-		a := storetest.Method("u1", "passkey|1")
+		a := sampleMethod("u1", "passkey|1")
 		a.CredentialID = []byte("cred")
 		require.NoError(t, s.Commit(ctx, commit("s1", a, clock.Now())))
-		dup := storetest.Method("u2", "passkey|2")
+		dup := sampleMethod("u2", "passkey|2")
 		dup.CredentialID = []byte("cred")
 		require.ErrorIs(t, s.Commit(ctx, commit("s2", dup, clock.Now())), store.ErrDuplicateCredential, "the re-created index is enforced")
 	})

@@ -37,10 +37,10 @@ func (s *Store) CreatePushTicket(ctx context.Context, t store.PushTicket) error 
 	case len(t.Hash) == 0 || len(t.Hash) > maxPushHash:
 		return fmt.Errorf("sqlstore: push ticket hash of %d bytes out of range [1, %d]", len(t.Hash), maxPushHash)
 	case !validKey(t.Subject) || !validKey(t.MethodID):
-		return fmt.Errorf("sqlstore: push ticket subject or method id invalid or longer than %d bytes", MaxIDLength)
+		return fmt.Errorf("sqlstore: push ticket subject or method id invalid or longer than %d bytes", maxIDLength)
 	}
-	if len(t.Secret) > MaxIDLength*8 {
-		return fmt.Errorf("sqlstore: push ticket secret longer than %d bytes", MaxIDLength*8)
+	if len(t.Secret) > maxIDLength*8 {
+		return fmt.Errorf("sqlstore: push ticket secret longer than %d bytes", maxIDLength*8)
 	}
 	var secret []byte
 	var secretKey sql.NullString
@@ -84,15 +84,15 @@ func (s *Store) RedeemPushTicket(ctx context.Context, hash []byte, d store.PushD
 		return store.PushTicket{}, store.ErrNotFound
 	}
 	for _, f := range []string{d.Identifier, d.Name, d.Service, d.Token} {
-		if len(f) > MaxIDLength {
-			return store.PushTicket{}, fmt.Errorf("sqlstore: push device field longer than %d bytes", MaxIDLength)
+		if len(f) > maxIDLength {
+			return store.PushTicket{}, fmt.Errorf("sqlstore: push device field longer than %d bytes", maxIDLength)
 		}
 	}
 	if len(d.TokenHash) > maxPushHash {
 		return store.PushTicket{}, fmt.Errorf("sqlstore: push device token hash longer than %d bytes", maxPushHash)
 	}
-	if len(d.PublicKey) > MaxIDLength*8 {
-		return store.PushTicket{}, fmt.Errorf("sqlstore: push device public key longer than %d bytes", MaxIDLength*8)
+	if len(d.PublicKey) > maxIDLength*8 {
+		return store.PushTicket{}, fmt.Errorf("sqlstore: push device public key longer than %d bytes", maxIDLength*8)
 	}
 	token, tokenKey, err := s.keys.seal([]byte(d.Token), pushAAD(hash))
 	if err != nil {
@@ -209,7 +209,7 @@ func (s *Store) CreatePushTransaction(ctx context.Context, t store.PushTransacti
 	case len(t.Hash) == 0 || len(t.Hash) > maxPushHash || len(t.ChallengeHash) == 0 || len(t.ChallengeHash) > maxPushHash:
 		return fmt.Errorf("sqlstore: push transaction hashes must be 1 to %d bytes", maxPushHash)
 	case !validKey(t.Subject) || !validKey(t.MethodID):
-		return fmt.Errorf("sqlstore: push transaction subject or method id invalid or longer than %d bytes", MaxIDLength)
+		return fmt.Errorf("sqlstore: push transaction subject or method id invalid or longer than %d bytes", maxIDLength)
 	}
 	err := s.write(ctx, false, func(q querier) error {
 		var h []byte

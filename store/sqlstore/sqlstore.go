@@ -12,18 +12,19 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// Limits of Config and of stored values.
+// Limits of Config (stated in its field comments) and of stored values
+// (stated in the package documentation).
 const (
-	DefaultMaxOpenConns = 16
-	MaxMaxOpenConns     = 1024
-	// MaxIDLength bounds session ids, method ids, subjects and types, in
+	defaultMaxOpenConns = 16
+	maxMaxOpenConns     = 1024
+	// maxIDLength bounds session ids, method ids, subjects and types, in
 	// bytes. Longer values are refused on write and not found on read.
-	MaxIDLength = 1024
-	// MaxCredentialIDLength bounds credential ids (WebAuthn's limit is
+	maxIDLength = 1024
+	// maxCredentialIDLength bounds credential ids (WebAuthn's limit is
 	// 1023 bytes, §5.8.3).
-	MaxCredentialIDLength = 1023
-	// MaxValueLength bounds Attrs and Secret.
-	MaxValueLength = 1 << 20
+	maxCredentialIDLength = 1023
+	// maxValueLength bounds Attrs and Secret.
+	maxValueLength = 1 << 20
 	// maxRetries bounds how often one operation is run again after a
 	// serialization failure, deadlock or busy database.
 	maxRetries = 5
@@ -93,8 +94,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MaxOpenConns < 0 || cfg.MaxOpenConns > MaxMaxOpenConns {
-		return nil, fmt.Errorf("sqlstore: MaxOpenConns %d out of range [1, %d]", cfg.MaxOpenConns, MaxMaxOpenConns)
+	if cfg.MaxOpenConns < 0 || cfg.MaxOpenConns > maxMaxOpenConns {
+		return nil, fmt.Errorf("sqlstore: MaxOpenConns %d out of range [1, %d]", cfg.MaxOpenConns, maxMaxOpenConns)
 	}
 	s := &Store{db: cfg.DB, d: d, keys: keys, now: cfg.Now}
 	if s.now == nil {
@@ -109,7 +110,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		dsn, conns := cfg.DSN, cfg.MaxOpenConns
 		if conns == 0 {
-			conns = DefaultMaxOpenConns
+			conns = defaultMaxOpenConns
 		}
 		if d == sqlite {
 			if isMemoryDSN(dsn) {
@@ -242,7 +243,7 @@ func isSentinel(err error) bool {
 // validKey reports whether v can be stored as an id: bounded, valid UTF-8
 // (PostgreSQL TEXT refuses anything else) and without NUL.
 func validKey(v string) bool {
-	if len(v) == 0 || len(v) > MaxIDLength || !utf8.ValidString(v) {
+	if len(v) == 0 || len(v) > maxIDLength || !utf8.ValidString(v) {
 		return false
 	}
 	for i := 0; i < len(v); i++ {
@@ -263,7 +264,7 @@ func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int
 		return 0, err
 	}
 	if !validKey(sid) {
-		return 0, fmt.Errorf("sqlstore: attempt: session id invalid or longer than %d bytes", MaxIDLength)
+		return 0, fmt.Errorf("sqlstore: attempt: session id invalid or longer than %d bytes", maxIDLength)
 	}
 	var (
 		n        int
@@ -294,7 +295,7 @@ func (s *Store) RefundAttempt(ctx context.Context, sid string) error {
 		return err
 	}
 	if !validKey(sid) {
-		return fmt.Errorf("sqlstore: refund attempt: session id invalid or longer than %d bytes", MaxIDLength)
+		return fmt.Errorf("sqlstore: refund attempt: session id invalid or longer than %d bytes", maxIDLength)
 	}
 	err := s.write(ctx, false, func(q querier) error {
 		_, err := q.ExecContext(ctx, `
@@ -335,7 +336,7 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	}
 	m := c.Method
 	if !validKey(c.SessionID) {
-		return fmt.Errorf("sqlstore: commit: session id invalid or longer than %d bytes", MaxIDLength)
+		return fmt.Errorf("sqlstore: commit: session id invalid or longer than %d bytes", maxIDLength)
 	}
 	if err := checkMethod(m); err != nil {
 		return err
@@ -453,15 +454,15 @@ func versionMismatch(ctx context.Context, q querier, subject, id string) error {
 func checkMethod(m store.Method) error {
 	switch {
 	case !validKey(m.ID):
-		return fmt.Errorf("sqlstore: method id invalid or longer than %d bytes", MaxIDLength)
+		return fmt.Errorf("sqlstore: method id invalid or longer than %d bytes", maxIDLength)
 	case !validKey(m.Subject):
-		return fmt.Errorf("sqlstore: method subject invalid or longer than %d bytes", MaxIDLength)
+		return fmt.Errorf("sqlstore: method subject invalid or longer than %d bytes", maxIDLength)
 	case !validKey(m.Type):
-		return fmt.Errorf("sqlstore: method type invalid or longer than %d bytes", MaxIDLength)
-	case len(m.CredentialID) > MaxCredentialIDLength:
-		return fmt.Errorf("sqlstore: credential id of %d bytes longer than %d", len(m.CredentialID), MaxCredentialIDLength)
-	case len(m.Attrs) > MaxValueLength || len(m.Secret) > MaxValueLength:
-		return fmt.Errorf("sqlstore: method attrs or secret longer than %d bytes", MaxValueLength)
+		return fmt.Errorf("sqlstore: method type invalid or longer than %d bytes", maxIDLength)
+	case len(m.CredentialID) > maxCredentialIDLength:
+		return fmt.Errorf("sqlstore: credential id of %d bytes longer than %d", len(m.CredentialID), maxCredentialIDLength)
+	case len(m.Attrs) > maxValueLength || len(m.Secret) > maxValueLength:
+		return fmt.Errorf("sqlstore: method attrs or secret longer than %d bytes", maxValueLength)
 	}
 	return nil
 }
@@ -541,7 +542,7 @@ func (s *Store) ByCredentialID(ctx context.Context, credentialID []byte) (store.
 	if err := ctx.Err(); err != nil {
 		return store.Method{}, err
 	}
-	if len(credentialID) == 0 || len(credentialID) > MaxCredentialIDLength {
+	if len(credentialID) == 0 || len(credentialID) > maxCredentialIDLength {
 		return store.Method{}, store.ErrNotFound
 	}
 	return s.getMethod(ctx, "by credential id", `credential_id = $1`, credentialID)
@@ -582,8 +583,8 @@ func (s *Store) Update(ctx context.Context, m store.Method) (store.Method, error
 	if !validKey(m.Subject) || !validKey(m.ID) {
 		return store.Method{}, store.ErrNotFound
 	}
-	if len(m.Attrs) > MaxValueLength || len(m.Secret) > MaxValueLength {
-		return store.Method{}, fmt.Errorf("sqlstore: method attrs or secret longer than %d bytes", MaxValueLength)
+	if len(m.Attrs) > maxValueLength || len(m.Secret) > maxValueLength {
+		return store.Method{}, fmt.Errorf("sqlstore: method attrs or secret longer than %d bytes", maxValueLength)
 	}
 	secret, keyID, err := s.sealSecret(m)
 	if err != nil {
@@ -644,10 +645,10 @@ func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, erro
 		return store.Method{}, err
 	}
 	if !validKey(in.SessionID) {
-		return store.Method{}, fmt.Errorf("sqlstore: sign in: session id invalid or longer than %d bytes", MaxIDLength)
+		return store.Method{}, fmt.Errorf("sqlstore: sign in: session id invalid or longer than %d bytes", maxIDLength)
 	}
-	if len(in.Attrs) > MaxValueLength || len(in.Secret) > MaxValueLength {
-		return store.Method{}, fmt.Errorf("sqlstore: sign in: attrs or secret longer than %d bytes", MaxValueLength)
+	if len(in.Attrs) > maxValueLength || len(in.Secret) > maxValueLength {
+		return store.Method{}, fmt.Errorf("sqlstore: sign in: attrs or secret longer than %d bytes", maxValueLength)
 	}
 	if !validKey(in.Subject) || !validKey(in.MethodID) {
 		return store.Method{}, store.ErrNotFound

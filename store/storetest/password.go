@@ -13,27 +13,19 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// RunPasswordReplace runs the cases the password engine relies on to keep
-// a user's current hash and password history in store.Method.Secret with
-// no store interface of its own: a change is a Commit whose Replace is the
-// version the engine read, so of concurrent changes exactly one succeeds,
-// the others fail with ErrConflict and consume nothing (their session can
-// be retried), and no history is lost.
-//
-// It needs only store.Store, and is separate from Run so that adding it
-// changes no existing result; every store calls it next to Run.
-func RunPasswordReplace(t *testing.T, newStore Factory) {
-	t.Helper()
-	runCases(t, passwordCases, newStore)
-}
-
 // passwordMethod is a password method of subject with the given secret.
 func passwordMethod(subject, secret string) store.Method {
-	m := Method(subject, "password|dXNlci0x")
+	m := sampleMethod(subject, "password|dXNlci0x")
 	m.Type, m.Secret = "password", []byte(secret)
 	return m
 }
 
+// passwordCases are the cases the password engine relies on to keep a
+// user's current hash and password history in store.Method.Secret with no
+// store interface of its own: a change is a Commit whose Replace is the
+// version the engine read, so of concurrent changes exactly one succeeds,
+// the others fail with ErrConflict and consume nothing (their session can
+// be retried), and no history is lost.
 var passwordCases = []testCase{
 	{"ReplaceConcurrentExactlyOne", func(t *testing.T, s store.Store, clock *Clock) {
 		require.NoError(t, s.Commit(ctx, commit("sid-first", passwordMethod("user-1", "hash-0"), clock)))

@@ -15,7 +15,7 @@ import (
 
 // primaryMethod returns a sample primary method (a passkey) of subject.
 func primaryMethod(subject, id string) store.Method {
-	m := Method(subject, id)
+	m := sampleMethod(subject, id)
 	m.Type = "passkey"
 	return m
 }
@@ -54,7 +54,7 @@ var deletePrimaryCases = []testCase{
 		// store lets the first through and refuses the second.
 		require.NoError(t, s.Commit(ctx, commit("sid-a", primaryMethod("user-1", "passkey|a"), clock)))
 		require.NoError(t, s.Commit(ctx, commit("sid-b", primaryMethod("user-1", "passkey|b"), clock)))
-		require.NoError(t, s.Commit(ctx, commit("sid-c", Method("user-1", "totp|c"), clock)))
+		require.NoError(t, s.Commit(ctx, commit("sid-c", sampleMethod("user-1", "totp|c"), clock)))
 
 		// Deleter 1 (of a) reads.
 		read1, err := s.List(ctx, "user-1")
@@ -103,7 +103,7 @@ var deletePrimaryCases = []testCase{
 	}},
 	{"DeletePrimaryRefusesLastAndDeletesNothing", func(t *testing.T, s store.Store, clock *Clock) {
 		require.NoError(t, s.Commit(ctx, commit("sid-a", primaryMethod("user-1", "passkey|a"), clock)))
-		require.NoError(t, s.Commit(ctx, commit("sid-c", Method("user-1", "totp|c"), clock)))
+		require.NoError(t, s.Commit(ctx, commit("sid-c", sampleMethod("user-1", "totp|c"), clock)))
 		require.NoError(t, s.Commit(ctx, commit("sid-z", primaryMethod("user-2", "passkey|z"), clock)))
 
 		require.ErrorIs(t, s.DeletePrimary(ctx, "user-1", "passkey|a", []string{"passkey|a"}), store.ErrLastPrimary)

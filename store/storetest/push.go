@@ -15,28 +15,14 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// PushFactory returns a new, empty store.PushDevices whose clock is now.
-// It is called once per subtest.
-type PushFactory func(t *testing.T, now func() time.Time) store.PushDevices
-
-// RunPush runs the conformance suite of store.PushDevices: ticket
-// creation, single redemption under concurrency, expiry on the injected
-// clock, not-found, and isolation of returned values.
-//
-// It is separate from Run because store.PushDevices is optional: a store
-// that implements it calls both, so that forgetting the interface is a
-// compile error in the store's test (the factory must return a
-// store.PushDevices) rather than a silently skipped suite.
-func RunPush(t *testing.T, newStore PushFactory) {
-	t.Helper()
-	runCases(t, pushCases, newStore)
-}
-
+// pushCases are the cases of store.PushDevices: ticket creation, single
+// redemption under concurrency, expiry on the injected clock, not-found,
+// and isolation of returned values.
 type pushCase = suiteCase[store.PushDevices]
 
-// PushTicket returns a sample ticket for subject named name, expiring in
+// pushTicket returns a sample ticket for subject named name, expiring in
 // five minutes on clock.
-func PushTicket(name, subject string, clock *Clock) store.PushTicket {
+func pushTicket(name, subject string, clock *Clock) store.PushTicket {
 	h := sha256.Sum256([]byte(name))
 	return store.PushTicket{
 		Hash: h[:], Subject: subject, MethodID: "push-notification|dev_" + name,
@@ -45,9 +31,9 @@ func PushTicket(name, subject string, clock *Clock) store.PushTicket {
 	}
 }
 
-// PushTransaction returns a sample push sign-in transaction named name,
+// pushTransaction returns a sample push sign-in transaction named name,
 // expiring in five minutes on clock.
-func PushTransaction(name, subject string, clock *Clock) store.PushTransaction {
+func pushTransaction(name, subject string, clock *Clock) store.PushTransaction {
 	h := sha256.Sum256([]byte("tx " + name))
 	c := sha256.Sum256([]byte("challenge " + name))
 	return store.PushTransaction{
@@ -63,8 +49,8 @@ func requireSameTx(t *testing.T, want, got store.PushTransaction) {
 	assert.Equal(t, want, got)
 }
 
-// PushDevice returns a sample device named name.
-func PushDevice(name string, clock *Clock) store.PushDevice {
+// pushDevice returns a sample device named name.
+func pushDevice(name string, clock *Clock) store.PushDevice {
 	return store.PushDevice{
 		Identifier: "device-" + name, Name: "Phone " + name, Service: "FCM", Token: "token-" + name,
 		PublicKey:  []byte(`{"kty":"EC","crv":"P-256","x":"` + name + `","y":"y"}`),
@@ -93,16 +79,16 @@ func requireSameTicket(t *testing.T, want, got store.PushTicket) {
 
 var pushCases = []pushCase{
 	{"CreateAndGet", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tk := PushTicket("a", "alice", clock)
+		tk := pushTicket("a", "alice", clock)
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
 		got, err := s.PushTicket(ctx, tk.Hash)
 		require.NoError(t, err)
 		requireSameTicket(t, tk, got)
-		_, err = s.PushTicket(ctx, PushTicket("b", "alice", clock).Hash)
+		_, err = s.PushTicket(ctx, pushTicket("b", "alice", clock).Hash)
 		require.ErrorIs(t, err, store.ErrNotFound)
 	}},
 	{"CreateDuplicate", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tk := PushTicket("a", "alice", clock)
+		tk := pushTicket("a", "alice", clock)
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
 		other := tk
 		other.Subject = "mallory"
@@ -112,9 +98,9 @@ var pushCases = []pushCase{
 		assert.Equal(t, "alice", got.Subject, "the first ticket is kept")
 	}},
 	{"Redeem", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tk := PushTicket("a", "alice", clock)
+		tk := pushTicket("a", "alice", clock)
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
-		d := PushDevice("a", clock)
+		d := pushDevice("a", clock)
 		got, err := s.RedeemPushTicket(ctx, tk.Hash, d)
 		require.NoError(t, err)
 		want := tk
@@ -125,12 +111,12 @@ var pushCases = []pushCase{
 		requireSameTicket(t, want, got)
 	}},
 	{"RedeemOnce", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tk := PushTicket("a", "alice", clock)
+		tk := pushTicket("a", "alice", clock)
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
-		first := PushDevice("first", clock)
+		first := pushDevice("first", clock)
 		_, err := s.RedeemPushTicket(ctx, tk.Hash, first)
 		require.NoError(t, err)
-		_, err = s.RedeemPushTicket(ctx, tk.Hash, PushDevice("second", clock))
+		_, err = s.RedeemPushTicket(ctx, tk.Hash, pushDevice("second", clock))
 		require.ErrorIs(t, err, store.ErrConsumed)
 		got, err := s.PushTicket(ctx, tk.Hash)
 		require.NoError(t, err)
@@ -138,16 +124,16 @@ var pushCases = []pushCase{
 		assert.Equal(t, first.Identifier, got.Device.Identifier, "the second redemption changed nothing")
 	}},
 	{"RedeemUnknown", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		_, err := s.RedeemPushTicket(ctx, PushTicket("nope", "alice", clock).Hash, PushDevice("a", clock))
+		_, err := s.RedeemPushTicket(ctx, pushTicket("nope", "alice", clock).Hash, pushDevice("a", clock))
 		require.ErrorIs(t, err, store.ErrNotFound)
 	}},
 	{"RedeemConcurrent", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tk := PushTicket("a", "alice", clock)
+		tk := pushTicket("a", "alice", clock)
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
 		var wins atomic.Int32
 		var winner atomic.Value
 		parallel(t, 100, func(i int) error {
-			d := PushDevice(fmt.Sprint(i), clock)
+			d := pushDevice(fmt.Sprint(i), clock)
 			_, err := s.RedeemPushTicket(ctx, tk.Hash, d)
 			switch {
 			case err == nil:
@@ -166,33 +152,33 @@ var pushCases = []pushCase{
 		assert.Equal(t, winner.Load(), got.Device.Identifier)
 	}},
 	{"Expiry", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tk := PushTicket("a", "alice", clock)
+		tk := pushTicket("a", "alice", clock)
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
-		redeemed := PushTicket("b", "alice", clock)
+		redeemed := pushTicket("b", "alice", clock)
 		require.NoError(t, s.CreatePushTicket(ctx, redeemed))
-		_, err := s.RedeemPushTicket(ctx, redeemed.Hash, PushDevice("b", clock))
+		_, err := s.RedeemPushTicket(ctx, redeemed.Hash, pushDevice("b", clock))
 		require.NoError(t, err)
 
 		clock.Advance(5*time.Minute - time.Millisecond)
 		_, err = s.PushTicket(ctx, tk.Hash)
 		require.NoError(t, err, "alive until its expiry")
 		clock.Advance(time.Millisecond)
-		_, err = s.RedeemPushTicket(ctx, tk.Hash, PushDevice("a", clock))
+		_, err = s.RedeemPushTicket(ctx, tk.Hash, pushDevice("a", clock))
 		require.ErrorIs(t, err, store.ErrNotFound, "an expired ticket cannot be redeemed")
 		_, err = s.PushTicket(ctx, tk.Hash)
 		require.ErrorIs(t, err, store.ErrNotFound)
 		_, err = s.PushTicket(ctx, redeemed.Hash)
 		require.ErrorIs(t, err, store.ErrNotFound, "a redeemed ticket expires too")
 		// Its hash may be recorded again once expired.
-		again := PushTicket("a", "alice", clock)
+		again := pushTicket("a", "alice", clock)
 		require.NoError(t, s.CreatePushTicket(ctx, again))
 	}},
 	{"Isolation", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tk := PushTicket("a", "alice", clock)
+		tk := pushTicket("a", "alice", clock)
 		hash := append([]byte(nil), tk.Hash...)
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
 		tk.Hash[0] ^= 0xff
-		d := PushDevice("a", clock)
+		d := pushDevice("a", clock)
 		got, err := s.RedeemPushTicket(ctx, hash, d)
 		require.NoError(t, err, "the store kept its own copy of the hash")
 		d.PublicKey[0] = 'X'
@@ -200,18 +186,18 @@ var pushCases = []pushCase{
 		got.Hash[0] ^= 0xff
 		again, err := s.PushTicket(ctx, hash)
 		require.NoError(t, err)
-		assert.Equal(t, PushDevice("a", clock).PublicKey, again.Device.PublicKey)
+		assert.Equal(t, pushDevice("a", clock).PublicKey, again.Device.PublicKey)
 		assert.Equal(t, hash, again.Hash)
 	}},
 	{"Context", func(t *testing.T, s store.PushDevices, clock *Clock) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		tk := PushTicket("a", "alice", clock)
+		tk := pushTicket("a", "alice", clock)
 		require.ErrorIs(t, s.CreatePushTicket(cctx, tk), context.Canceled)
 		_, err := s.PushTicket(ctx, tk.Hash)
 		require.ErrorIs(t, err, store.ErrNotFound, "a cancelled create wrote nothing")
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
-		_, err = s.RedeemPushTicket(cctx, tk.Hash, PushDevice("a", clock))
+		_, err = s.RedeemPushTicket(cctx, tk.Hash, pushDevice("a", clock))
 		require.ErrorIs(t, err, context.Canceled)
 		_, err = s.PushTicket(cctx, tk.Hash)
 		require.ErrorIs(t, err, context.Canceled)
@@ -220,7 +206,7 @@ var pushCases = []pushCase{
 		assert.Nil(t, got.Device, "a cancelled redemption wrote nothing")
 	}},
 	{"TicketWithoutSecret", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tk := PushTicket("a", "alice", clock)
+		tk := pushTicket("a", "alice", clock)
 		tk.Secret = nil
 		require.NoError(t, s.CreatePushTicket(ctx, tk))
 		got, err := s.PushTicket(ctx, tk.Hash)
@@ -228,12 +214,12 @@ var pushCases = []pushCase{
 		assert.Empty(t, got.Secret)
 	}},
 	{"TransactionCreateAndGet", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tx := PushTransaction("a", "alice", clock)
+		tx := pushTransaction("a", "alice", clock)
 		require.NoError(t, s.CreatePushTransaction(ctx, tx))
 		got, err := s.PushTransaction(ctx, tx.Hash)
 		require.NoError(t, err)
 		requireSameTx(t, tx, got)
-		_, err = s.PushTransaction(ctx, PushTransaction("b", "alice", clock).Hash)
+		_, err = s.PushTransaction(ctx, pushTransaction("b", "alice", clock).Hash)
 		require.ErrorIs(t, err, store.ErrNotFound)
 		other := tx
 		other.Subject = "mallory"
@@ -241,7 +227,7 @@ var pushCases = []pushCase{
 	}},
 	// SI-09: a transaction is answered once.
 	{"TransactionResolveOnce", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tx := PushTransaction("a", "alice", clock)
+		tx := pushTransaction("a", "alice", clock)
 		require.NoError(t, s.CreatePushTransaction(ctx, tx))
 		got, err := s.ResolvePushTransaction(ctx, tx.Hash, false, "fraud")
 		require.NoError(t, err)
@@ -253,11 +239,11 @@ var pushCases = []pushCase{
 		got, err = s.PushTransaction(ctx, tx.Hash)
 		require.NoError(t, err)
 		requireSameTx(t, want, got)
-		_, err = s.ResolvePushTransaction(ctx, PushTransaction("nope", "alice", clock).Hash, true, "")
+		_, err = s.ResolvePushTransaction(ctx, pushTransaction("nope", "alice", clock).Hash, true, "")
 		require.ErrorIs(t, err, store.ErrNotFound)
 	}},
 	{"TransactionResolveConcurrent", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tx := PushTransaction("a", "alice", clock)
+		tx := pushTransaction("a", "alice", clock)
 		require.NoError(t, s.CreatePushTransaction(ctx, tx))
 		var wins atomic.Int32
 		var accepted atomic.Bool
@@ -280,7 +266,7 @@ var pushCases = []pushCase{
 		assert.Equal(t, accepted.Load(), got.Accepted, "the stored answer is the winner's")
 	}},
 	{"TransactionExpiry", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tx := PushTransaction("a", "alice", clock)
+		tx := pushTransaction("a", "alice", clock)
 		require.NoError(t, s.CreatePushTransaction(ctx, tx))
 		clock.Advance(5*time.Minute - time.Millisecond)
 		_, err := s.PushTransaction(ctx, tx.Hash)
@@ -290,26 +276,26 @@ var pushCases = []pushCase{
 		require.ErrorIs(t, err, store.ErrNotFound, "an expired transaction cannot be answered")
 		_, err = s.PushTransaction(ctx, tx.Hash)
 		require.ErrorIs(t, err, store.ErrNotFound)
-		require.NoError(t, s.CreatePushTransaction(ctx, PushTransaction("a", "alice", clock)), "its hash may be recorded again")
+		require.NoError(t, s.CreatePushTransaction(ctx, pushTransaction("a", "alice", clock)), "its hash may be recorded again")
 	}},
 	{"TransactionIsolation", func(t *testing.T, s store.PushDevices, clock *Clock) {
-		tx := PushTransaction("a", "alice", clock)
+		tx := pushTransaction("a", "alice", clock)
 		hash := append([]byte(nil), tx.Hash...)
 		require.NoError(t, s.CreatePushTransaction(ctx, tx))
 		tx.Hash[0] ^= 0xff
 		tx.ChallengeHash[0] ^= 0xff
 		got, err := s.PushTransaction(ctx, hash)
 		require.NoError(t, err, "the store kept its own copy")
-		assert.Equal(t, PushTransaction("a", "alice", clock).ChallengeHash, got.ChallengeHash)
+		assert.Equal(t, pushTransaction("a", "alice", clock).ChallengeHash, got.ChallengeHash)
 		got.ChallengeHash[0] ^= 0xff
 		again, err := s.PushTransaction(ctx, hash)
 		require.NoError(t, err)
-		assert.Equal(t, PushTransaction("a", "alice", clock).ChallengeHash, again.ChallengeHash)
+		assert.Equal(t, pushTransaction("a", "alice", clock).ChallengeHash, again.ChallengeHash)
 	}},
 	{"TransactionContext", func(t *testing.T, s store.PushDevices, clock *Clock) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()
-		tx := PushTransaction("a", "alice", clock)
+		tx := pushTransaction("a", "alice", clock)
 		require.ErrorIs(t, s.CreatePushTransaction(cctx, tx), context.Canceled)
 		require.NoError(t, s.CreatePushTransaction(ctx, tx))
 		_, err := s.ResolvePushTransaction(cctx, tx.Hash, true, "")

@@ -47,7 +47,7 @@ var signInCases = []testCase{
 		// SI-01, SI-11: the session is consumed, the attributes
 		// (last_auth_at) and counter replaced, the version incremented,
 		// everything else kept.
-		m := Method("user-1", "totp|dev_1")
+		m := sampleMethod("user-1", "totp|dev_1")
 		m.CredentialID = []byte("cred")
 		m.Counter = 100
 		require.NoError(t, s.Commit(ctx, commit("enroll", m, clock)))
@@ -95,7 +95,7 @@ var signInCases = []testCase{
 	}},
 	{"SignInConcurrentOneSessionExactlyOne", func(t *testing.T, s store.Store, clock *Clock) {
 		// SI-01: 64 concurrent sign-ins with one auth_session; one wins.
-		m := Method("user-1", "passkey|dev_1")
+		m := sampleMethod("user-1", "passkey|dev_1")
 		require.NoError(t, s.Commit(ctx, commit("enroll", m, clock)))
 		const n = 64
 		var wins atomic.Int32
@@ -118,7 +118,7 @@ var signInCases = []testCase{
 		// SI-07: concurrent uses of one recovery code, each through its own
 		// session, each replacing the code's hash at the version read: one
 		// succeeds; the others conflict and consume nothing.
-		m := Method("user-1", "recovery-code|dev_1")
+		m := sampleMethod("user-1", "recovery-code|dev_1")
 		m.Type = "recovery-code"
 		require.NoError(t, s.Commit(ctx, commit("enroll", m, clock)))
 		const n = 20
@@ -154,7 +154,7 @@ var signInCases = []testCase{
 		// SI-05: the enrollment accepted TOTP step 100; a sign-in with the
 		// same step, or an earlier one, is stale and consumes nothing.
 		// SI-04: likewise a WebAuthn signature counter that does not grow.
-		m := Method("user-1", "totp|dev_1")
+		m := sampleMethod("user-1", "totp|dev_1")
 		m.Counter = 100
 		require.NoError(t, s.Commit(ctx, commit("enroll", m, clock)))
 		m.Version = 1
@@ -176,7 +176,7 @@ var signInCases = []testCase{
 		// SI-04, SI-05: concurrent sign-ins with one code (one step), each
 		// through its own session: one succeeds, the others are stale and
 		// consume nothing.
-		m := Method("user-1", "totp|dev_1")
+		m := sampleMethod("user-1", "totp|dev_1")
 		m.Counter = 100
 		require.NoError(t, s.Commit(ctx, commit("enroll", m, clock)))
 		const n = 20
@@ -199,7 +199,7 @@ var signInCases = []testCase{
 		assert.Equal(t, int32(n-1), stale.Load())
 	}},
 	{"SignInVersionConflictConsumesNothing", func(t *testing.T, s store.Store, clock *Clock) {
-		m := Method("user-1", "recovery-code|dev_1")
+		m := sampleMethod("user-1", "recovery-code|dev_1")
 		m.Counter = 50
 		require.NoError(t, s.Commit(ctx, commit("enroll", m, clock)))
 		m.Version = 1
@@ -217,7 +217,7 @@ var signInCases = []testCase{
 		require.ErrorIs(t, err, store.ErrConflict, "a conflict is reported before a stale counter")
 	}},
 	{"SignInMissingMethodIsNotFound", func(t *testing.T, s store.Store, clock *Clock) {
-		m := Method("user-b", "totp|dev_b")
+		m := sampleMethod("user-b", "totp|dev_b")
 		require.NoError(t, s.Commit(ctx, commit("enroll", m, clock)))
 		m.Version = 1
 		for _, tc := range []struct{ subject, id string }{
@@ -236,7 +236,7 @@ var signInCases = []testCase{
 	{"SignInAndCommitShareSessionUse", func(t *testing.T, s store.Store, clock *Clock) {
 		// SI-01: an auth_session consumed by a Commit cannot sign in, and
 		// one consumed by a SignIn cannot commit.
-		m := Method("user-1", "totp|dev_1")
+		m := sampleMethod("user-1", "totp|dev_1")
 		require.NoError(t, s.Commit(ctx, commit("shared-1", m, clock)))
 		m.Version = 1
 		_, err := s.SignIn(ctx, signIn("shared-1", "user-1", m.ID, clock))
@@ -245,7 +245,7 @@ var signInCases = []testCase{
 
 		_, err = s.SignIn(ctx, signIn("shared-2", "user-1", m.ID, clock))
 		require.NoError(t, err)
-		err = s.Commit(ctx, commit("shared-2", Method("user-1", "totp|dev_2"), clock))
+		err = s.Commit(ctx, commit("shared-2", sampleMethod("user-1", "totp|dev_2"), clock))
 		require.ErrorIs(t, err, store.ErrConsumed)
 		_, err = s.Get(ctx, "user-1", "totp|dev_2")
 		assert.ErrorIs(t, err, store.ErrNotFound, "a refused commit saves nothing")
@@ -254,7 +254,7 @@ var signInCases = []testCase{
 		assert.ErrorIs(t, err, store.ErrConsumed, "a consumed session is reported before a missing method")
 	}},
 	{"SignInCancelledContextWritesNothing", func(t *testing.T, s store.Store, clock *Clock) {
-		m := Method("user-1", "totp|dev_1")
+		m := sampleMethod("user-1", "totp|dev_1")
 		require.NoError(t, s.Commit(ctx, commit("enroll", m, clock)))
 		m.Version = 1
 		cctx, cancel := context.WithCancel(ctx)

@@ -13,21 +13,18 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// RunSingleUse runs the cases single-use secrets rely on
+// runSingleUse runs the cases single-use secrets rely on
 // (SECURITY-CHECKLIST ST-04): a recovery code is spent by deleting its
 // method, an e-mailed or texted code by consuming its auth_session in a
 // Commit, so both operations must be conditional writes that succeed once
 // under concurrency, on one store or on several sharing a database.
-//
-// newStores returns stores sharing one backend, as processes behind a load
-// balancer would (for an in-process store, the same store n times). It is
-// separate from Run so that adding it changes no existing result.
-func RunSingleUse(t *testing.T, newStores func(t *testing.T, n int, clock *Clock) []store.Store) {
+// newStores is Options.Shared.
+func runSingleUse(t *testing.T, newStores func(t *testing.T, n int, now func() time.Time) []store.Store) {
 	t.Helper()
 	for _, tc := range singleUseCases {
 		t.Run(tc.name, func(t *testing.T) {
 			clock := NewClock(Epoch)
-			tc.run(t, newStores(t, 2, clock), clock)
+			tc.run(t, newStores(t, 2, clock.Now), clock)
 		})
 	}
 }
@@ -39,8 +36,8 @@ var singleUseCases = []struct {
 	{"DeleteConcurrentExactlyOne", func(t *testing.T, s []store.Store, clock *Clock) {
 		// 20 concurrent spends of one recovery code: one delete succeeds,
 		// the others find nothing to delete.
-		m := Method("user-1", "recovery-code|dev_1")
-		other := Method("user-1", "recovery-code|dev_2")
+		m := sampleMethod("user-1", "recovery-code|dev_1")
+		other := sampleMethod("user-1", "recovery-code|dev_2")
 		require.NoError(t, s[0].Commit(ctx, commit("sid-1", m, clock)))
 		require.NoError(t, s[0].Commit(ctx, commit("sid-2", other, clock)))
 		var wins, gone atomic.Int32
@@ -64,7 +61,7 @@ var singleUseCases = []struct {
 	{"DeleteScopedToSubject", func(t *testing.T, s []store.Store, clock *Clock) {
 		// A spend names the user: another user's method is not found and
 		// stays (RC-04 at the store).
-		m := Method("user-b", "recovery-code|dev_b")
+		m := sampleMethod("user-b", "recovery-code|dev_b")
 		require.NoError(t, s[0].Commit(ctx, commit("sid", m, clock)))
 		assert.ErrorIs(t, s[1].Delete(ctx, "user-a", m.ID), store.ErrNotFound)
 		_, err := s[0].Get(ctx, "user-b", m.ID)
@@ -76,7 +73,7 @@ var singleUseCases = []struct {
 		// attempt on it afterwards is refused too.
 		var wins atomic.Int32
 		parallel(t, 40, func(i int) error {
-			err := s[i%len(s)].Commit(ctx, commit("oob-session", Method("user-1", fmt.Sprintf("email|dev_%d", i)), clock))
+			err := s[i%len(s)].Commit(ctx, commit("oob-session", sampleMethod("user-1", fmt.Sprintf("email|dev_%d", i)), clock))
 			switch {
 			case err == nil:
 				wins.Add(1)

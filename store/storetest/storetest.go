@@ -2,7 +2,9 @@
 // pass: Run(t, factory) exercises the contract of store.Store — atomic
 // attempt counting, single-use commits and sign-ins under concurrency,
 // expiry on the injected clock, not-found, duplicate credentials,
-// optimistic updates and monotonic counters. Run it under -race.
+// optimistic updates and monotonic counters — and of the optional
+// interfaces the store implements (store.Nonces, store.ServerNonces,
+// store.PushDevices). Run it under -race.
 package storetest
 
 import (
@@ -24,6 +26,16 @@ import (
 // Factory returns a new, empty store whose clock is now. It is called once
 // per subtest; it may register cleanup with t.
 type Factory func(t *testing.T, now func() time.Time) store.Store
+
+// Options are the optional inputs of Run; the zero value is the default.
+type Options struct {
+	// Shared returns n stores sharing one backend, as processes behind a
+	// load balancer would, each with clock now, for the single-use cases
+	// (SECURITY-CHECKLIST ST-04: a code is spent once across processes).
+	// Default: one store of the Factory, n times, which is right for an
+	// in-process store only.
+	Shared func(t *testing.T, n int, now func() time.Time) []store.Store
+}
 
 // Clock is a settable clock for tests, safe for concurrent use.
 type Clock struct {
@@ -51,12 +63,62 @@ func (c *Clock) Advance(d time.Duration) {
 // Epoch is the time every suite clock starts at.
 var Epoch = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// Run runs the conformance suite against stores made by newStore.
-func Run(t *testing.T, newStore Factory) {
+// Run runs the conformance suite against stores made by newStore, with at
+// most one Options: the cases of store.Store, then the subtests
+// PasswordReplace (the optimistic replace the password engine relies on),
+// SingleUse (on Options.Shared), and Nonces, ServerNonces and Push for the
+// optional interfaces. The subtest of an optional interface the store does
+// not implement is skipped, saying so; assert the interfaces a store must
+// have at compile time (var _ store.Nonces = (*Store)(nil)).
+func Run(t *testing.T, newStore Factory, opts ...Options) {
 	t.Helper()
+	if len(opts) > 1 {
+		t.Fatalf("storetest: Run takes at most one Options, got %d", len(opts))
+	}
+	var o Options
+	if len(opts) == 1 {
+		o = opts[0]
+	}
 	runCases(t, cases, newStore)
 	runCases(t, signInCases, newStore)
 	runCases(t, deletePrimaryCases, newStore)
+	t.Run("PasswordReplace", func(t *testing.T) { runCases(t, passwordCases, newStore) })
+	t.Run("SingleUse", func(t *testing.T) {
+		shared := o.Shared
+		if shared == nil {
+			shared = func(t *testing.T, n int, now func() time.Time) []store.Store {
+				s := newStore(t, now)
+				out := make([]store.Store, n)
+				for i := range out {
+					out[i] = s
+				}
+				return out
+			}
+		}
+		runSingleUse(t, shared)
+	})
+	runOptional(t, "Nonces", "store.Nonces", nonceCases, newStore)
+	runOptional(t, "ServerNonces", "store.ServerNonces", serverNonceCases, newStore)
+	runOptional(t, "Push", "store.PushDevices", pushCases, newStore)
+}
+
+// runOptional runs, as subtest name, the cases of the optional interface
+// S (named iface) when the stores of newStore implement it, and skips the
+// subtest otherwise.
+func runOptional[S any](t *testing.T, name, iface string, cases []suiteCase[S], newStore Factory) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		if _, ok := newStore(t, NewClock(Epoch).Now).(S); !ok {
+			t.Skipf("storetest: the store does not implement %s", iface)
+		}
+		runCases(t, cases, func(t *testing.T, now func() time.Time) S {
+			s, ok := newStore(t, now).(S)
+			if !ok {
+				t.Fatalf("storetest: a store of the factory does not implement %s", iface)
+			}
+			return s
+		})
+	})
 }
 
 // suiteCase is one named conformance case of a store of type S.
@@ -81,8 +143,8 @@ type testCase = suiteCase[store.Store]
 
 var ctx = context.Background()
 
-// Method returns a sample method of subject with id.
-func Method(subject, id string) store.Method {
+// sampleMethod returns a sample method of subject with id.
+func sampleMethod(subject, id string) store.Method {
 	return store.Method{
 		ID: id, Subject: subject, Type: "totp",
 		CreatedAt: Epoch.Truncate(time.Millisecond),
@@ -137,7 +199,7 @@ var cases = []testCase{
 		assert.Equal(t, n+1, k, "every concurrent attempt was counted once")
 	}},
 	{"CommitSavesAndConsumes", func(t *testing.T, s store.Store, clock *Clock) {
-		m := Method("user-1", "totp|dev_1")
+		m := sampleMethod("user-1", "totp|dev_1")
 		m.CredentialID = []byte{1, 2, 3}
 		m.Counter = 42
 		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
@@ -155,7 +217,7 @@ var cases = []testCase{
 
 		_, err = s.Attempt(ctx, "sid", clock.Now().Add(time.Minute))
 		assert.ErrorIs(t, err, store.ErrConsumed, "an attempt on a consumed session fails")
-		err = s.Commit(ctx, commit("sid", Method("user-1", "totp|dev_2"), clock))
+		err = s.Commit(ctx, commit("sid", sampleMethod("user-1", "totp|dev_2"), clock))
 		assert.ErrorIs(t, err, store.ErrConsumed)
 		_, err = s.Get(ctx, "user-1", "totp|dev_2")
 		assert.ErrorIs(t, err, store.ErrNotFound, "a refused commit saves nothing")
@@ -164,7 +226,7 @@ var cases = []testCase{
 		const n = 64
 		var wins atomic.Int32
 		parallel(t, n, func(i int) error {
-			err := s.Commit(ctx, commit("one-session", Method("user-1", fmt.Sprintf("totp|dev_%d", i)), clock))
+			err := s.Commit(ctx, commit("one-session", sampleMethod("user-1", fmt.Sprintf("totp|dev_%d", i)), clock))
 			switch {
 			case err == nil:
 				wins.Add(1)
@@ -179,19 +241,19 @@ var cases = []testCase{
 		assert.Len(t, ms, 1, "exactly one method saved")
 	}},
 	{"CommitExistingIDRefused", func(t *testing.T, s store.Store, clock *Clock) {
-		require.NoError(t, s.Commit(ctx, commit("sid-1", Method("user-1", "password|x"), clock)))
-		err := s.Commit(ctx, commit("sid-2", Method("user-2", "password|x"), clock))
+		require.NoError(t, s.Commit(ctx, commit("sid-1", sampleMethod("user-1", "password|x"), clock)))
+		err := s.Commit(ctx, commit("sid-2", sampleMethod("user-2", "password|x"), clock))
 		require.ErrorIs(t, err, store.ErrExists)
 		n, err := s.Attempt(ctx, "sid-2", clock.Now().Add(time.Minute))
 		require.NoError(t, err, "a refused commit does not consume the session")
 		assert.Equal(t, 1, n)
 	}},
 	{"DuplicateCredentialRefused", func(t *testing.T, s store.Store, clock *Clock) {
-		a := Method("user-a", "passkey|dev_a")
+		a := sampleMethod("user-a", "passkey|dev_a")
 		a.CredentialID = []byte("credential")
 		require.NoError(t, s.Commit(ctx, commit("sid-a", a, clock)))
 		for _, subject := range []string{"user-b", "user-a"} {
-			b := Method(subject, "passkey|dev_b_"+subject)
+			b := sampleMethod(subject, "passkey|dev_b_"+subject)
 			b.CredentialID = []byte("credential")
 			err := s.Commit(ctx, commit("sid-b-"+subject, b, clock))
 			require.ErrorIs(t, err, store.ErrDuplicateCredential, "credential of user-a registered again by %s", subject)
@@ -211,7 +273,7 @@ var cases = []testCase{
 		const n = 16
 		var wins atomic.Int32
 		parallel(t, n, func(i int) error {
-			m := Method(fmt.Sprintf("user-%d", i), fmt.Sprintf("passkey|dev_%d", i))
+			m := sampleMethod(fmt.Sprintf("user-%d", i), fmt.Sprintf("passkey|dev_%d", i))
 			m.CredentialID = []byte("same credential")
 			err := s.Commit(ctx, commit(fmt.Sprintf("sid-%d", i), m, clock))
 			switch {
@@ -225,7 +287,7 @@ var cases = []testCase{
 		assert.Equal(t, int32(1), wins.Load(), "one credential id is registered once")
 	}},
 	{"NotFound", func(t *testing.T, s store.Store, clock *Clock) {
-		require.NoError(t, s.Commit(ctx, commit("sid", Method("user-1", "totp|dev_1"), clock)))
+		require.NoError(t, s.Commit(ctx, commit("sid", sampleMethod("user-1", "totp|dev_1"), clock)))
 		for _, tc := range []struct{ subject, id string }{
 			{"user-1", "totp|dev_2"},
 			{"user-2", "totp|dev_1"}, // another user's method is not found
@@ -237,7 +299,7 @@ var cases = []testCase{
 			assert.ErrorIs(t, s.Delete(ctx, tc.subject, tc.id), store.ErrNotFound, "Delete(%q, %q)", tc.subject, tc.id)
 			_, err = s.AdvanceCounter(ctx, tc.subject, tc.id, 10)
 			assert.ErrorIs(t, err, store.ErrNotFound, "AdvanceCounter(%q, %q)", tc.subject, tc.id)
-			m := Method(tc.subject, tc.id)
+			m := sampleMethod(tc.subject, tc.id)
 			m.Version = 1
 			_, err = s.Update(ctx, m)
 			assert.ErrorIs(t, err, store.ErrNotFound, "Update(%q, %q)", tc.subject, tc.id)
@@ -248,11 +310,11 @@ var cases = []testCase{
 	}},
 	{"ListOldestFirst", func(t *testing.T, s store.Store, clock *Clock) {
 		for i, id := range []string{"c", "a", "b"} {
-			m := Method("user-1", id)
+			m := sampleMethod("user-1", id)
 			m.CreatedAt = Epoch.Add(time.Duration(i) * time.Second)
 			require.NoError(t, s.Commit(ctx, commit("sid-"+id, m, clock)))
 		}
-		require.NoError(t, s.Commit(ctx, commit("sid-other", Method("user-2", "z"), clock)))
+		require.NoError(t, s.Commit(ctx, commit("sid-other", sampleMethod("user-2", "z"), clock)))
 		ms, err := s.List(ctx, "user-1")
 		require.NoError(t, err)
 		var ids []string
@@ -262,7 +324,7 @@ var cases = []testCase{
 		assert.Equal(t, []string{"c", "a", "b"}, ids)
 	}},
 	{"UpdateOptimistic", func(t *testing.T, s store.Store, clock *Clock) {
-		require.NoError(t, s.Commit(ctx, commit("sid", Method("user-1", "id"), clock)))
+		require.NoError(t, s.Commit(ctx, commit("sid", sampleMethod("user-1", "id"), clock)))
 		m, err := s.Get(ctx, "user-1", "id")
 		require.NoError(t, err)
 		m.Attrs = []byte(`{"name":"renamed"}`)
@@ -279,8 +341,8 @@ var cases = []testCase{
 		assert.Equal(t, int64(2), got.Version)
 	}},
 	{"CommitReplace", func(t *testing.T, s store.Store, clock *Clock) {
-		require.NoError(t, s.Commit(ctx, commit("sid-1", Method("user-1", "password|u1"), clock)))
-		m := Method("user-1", "password|u1")
+		require.NoError(t, s.Commit(ctx, commit("sid-1", sampleMethod("user-1", "password|u1"), clock)))
+		m := sampleMethod("user-1", "password|u1")
 		m.Secret = []byte("second")
 		c := commit("sid-2", m, clock)
 		c.Replace = 7
@@ -291,15 +353,15 @@ var cases = []testCase{
 		require.NoError(t, err)
 		assert.Equal(t, []byte("second"), got.Secret)
 		assert.Equal(t, int64(2), got.Version)
-		c = commit("sid-3", Method("user-1", "password|none"), clock)
+		c = commit("sid-3", sampleMethod("user-1", "password|none"), clock)
 		c.Replace = 1
 		require.ErrorIs(t, s.Commit(ctx, c), store.ErrNotFound, "replace of a missing method")
-		c = commit("sid-4", Method("user-2", "password|u1"), clock)
+		c = commit("sid-4", sampleMethod("user-2", "password|u1"), clock)
 		c.Replace = 2
 		require.ErrorIs(t, s.Commit(ctx, c), store.ErrNotFound, "replace of another user's method")
 	}},
 	{"Delete", func(t *testing.T, s store.Store, clock *Clock) {
-		m := Method("user-1", "passkey|dev_1")
+		m := sampleMethod("user-1", "passkey|dev_1")
 		m.CredentialID = []byte("cred")
 		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
 		require.NoError(t, s.Delete(ctx, "user-1", m.ID))
@@ -308,12 +370,12 @@ var cases = []testCase{
 		_, err = s.ByCredentialID(ctx, m.CredentialID)
 		assert.ErrorIs(t, err, store.ErrNotFound)
 		assert.ErrorIs(t, s.Delete(ctx, "user-1", m.ID), store.ErrNotFound)
-		m2 := Method("user-2", "passkey|dev_2")
+		m2 := sampleMethod("user-2", "passkey|dev_2")
 		m2.CredentialID = []byte("cred")
 		require.NoError(t, s.Commit(ctx, commit("sid-2", m2, clock)), "a deleted credential can be registered again")
 	}},
 	{"AdvanceCounter", func(t *testing.T, s store.Store, clock *Clock) {
-		m := Method("user-1", "totp|dev_1")
+		m := sampleMethod("user-1", "totp|dev_1")
 		m.Counter = 100
 		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
 		for _, tc := range []struct {
@@ -329,7 +391,7 @@ var cases = []testCase{
 		assert.Equal(t, int64(105), got.Counter)
 	}},
 	{"AdvanceCounterConcurrent", func(t *testing.T, s store.Store, clock *Clock) {
-		require.NoError(t, s.Commit(ctx, commit("sid", Method("user-1", "totp|dev_1"), clock)))
+		require.NoError(t, s.Commit(ctx, commit("sid", sampleMethod("user-1", "totp|dev_1"), clock)))
 		var wins atomic.Int32
 		parallel(t, 20, func(int) error {
 			ok, err := s.AdvanceCounter(ctx, "user-1", "totp|dev_1", 7)
@@ -341,7 +403,7 @@ var cases = []testCase{
 		assert.Equal(t, int32(1), wins.Load(), "one step is accepted once")
 	}},
 	{"NoAliasing", func(t *testing.T, s store.Store, clock *Clock) {
-		m := Method("user-1", "id")
+		m := sampleMethod("user-1", "id")
 		m.CredentialID = []byte("cred")
 		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
 		m.Secret[0], m.Attrs[0], m.CredentialID[0] = 'X', 'X', 'X'
@@ -359,7 +421,7 @@ var cases = []testCase{
 		cancel()
 		_, err := s.Attempt(cctx, "sid", clock.Now().Add(time.Minute))
 		assert.ErrorIs(t, err, context.Canceled)
-		err = s.Commit(cctx, commit("sid", Method("user-1", "id"), clock))
+		err = s.Commit(cctx, commit("sid", sampleMethod("user-1", "id"), clock))
 		assert.ErrorIs(t, err, context.Canceled)
 		_, err = s.Get(ctx, "user-1", "id")
 		assert.ErrorIs(t, err, store.ErrNotFound, "nothing written under a cancelled context")
@@ -369,20 +431,20 @@ var cases = []testCase{
 	}},
 	{"MaxMethods", func(t *testing.T, s store.Store, clock *Clock) {
 		for i := range 3 {
-			c := commit(fmt.Sprint("sid-", i), Method("user-1", fmt.Sprint("id-", i)), clock)
+			c := commit(fmt.Sprint("sid-", i), sampleMethod("user-1", fmt.Sprint("id-", i)), clock)
 			c.MaxMethods = 3
 			require.NoError(t, s.Commit(ctx, c))
 		}
-		c := commit("sid-3", Method("user-1", "id-3"), clock)
+		c := commit("sid-3", sampleMethod("user-1", "id-3"), clock)
 		c.MaxMethods = 3
 		require.ErrorIs(t, s.Commit(ctx, c), store.ErrLimit)
 		n, err := s.Attempt(ctx, "sid-3", clock.Now().Add(time.Minute))
 		require.NoError(t, err, "a commit refused by the limit consumes nothing")
 		assert.Equal(t, 1, n)
-		c = commit("sid-4", Method("user-2", "id-4"), clock)
+		c = commit("sid-4", sampleMethod("user-2", "id-4"), clock)
 		c.MaxMethods = 3
 		require.NoError(t, s.Commit(ctx, c), "the bound is per subject")
-		r := commit("sid-5", Method("user-1", "id-0"), clock)
+		r := commit("sid-5", sampleMethod("user-1", "id-0"), clock)
 		r.MaxMethods, r.Replace = 3, 1
 		require.NoError(t, s.Commit(ctx, r), "a replace is not bounded")
 	}},
@@ -390,7 +452,7 @@ var cases = []testCase{
 		const n, max = 24, 5
 		var wins atomic.Int32
 		parallel(t, n, func(i int) error {
-			c := commit(fmt.Sprint("sid-", i), Method("user-1", fmt.Sprint("id-", i)), clock)
+			c := commit(fmt.Sprint("sid-", i), sampleMethod("user-1", fmt.Sprint("id-", i)), clock)
 			c.MaxMethods = max
 			err := s.Commit(ctx, c)
 			switch {
@@ -426,7 +488,7 @@ var cases = []testCase{
 		require.NoError(t, err)
 		assert.Equal(t, 1, n, "a refund never makes a count negative")
 
-		require.NoError(t, s.Commit(ctx, commit("sid", Method("user-1", "id"), clock)))
+		require.NoError(t, s.Commit(ctx, commit("sid", sampleMethod("user-1", "id"), clock)))
 		require.NoError(t, r.RefundAttempt(ctx, "sid"), "refunding a consumed session does nothing")
 		_, err = s.Attempt(ctx, "sid", exp)
 		assert.ErrorIs(t, err, store.ErrConsumed, "a refund does not revive a consumed session")
@@ -442,7 +504,7 @@ var cases = []testCase{
 		}
 		_, err := s.Attempt(ctx, "short", clock.Now().Add(time.Minute))
 		require.NoError(t, err)
-		require.NoError(t, s.Commit(ctx, store.Commit{SessionID: "long", SessionExpires: clock.Now().Add(time.Hour), Method: Method("u", "m")}))
+		require.NoError(t, s.Commit(ctx, store.Commit{SessionID: "long", SessionExpires: clock.Now().Add(time.Hour), Method: sampleMethod("u", "m")}))
 		clock.Advance(2 * time.Minute)
 		n, err := p.Purge(ctx)
 		require.NoError(t, err)

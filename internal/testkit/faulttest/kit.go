@@ -149,7 +149,7 @@ func NewKit(t testing.TB, cfg KitConfig) *Kit {
 				continue
 			}
 			k.Push, err = push.New(push.Config{Issuer: Issuer, BaseURL: PushURL, Now: now,
-				StartLimit: verify.Limit{Requests: push.MaxStartRequests, Window: time.Hour}}, k.Store, limiter)
+				StartLimit: verify.Limit{Requests: 1000, Window: time.Hour}}, k.Store, limiter) // the largest StartLimit
 			e = k.Push
 		case verify.TypePasskey, verify.TypeWebAuthnPlatform, verify.TypeWebAuthnRoaming:
 			e, err = passkey.New(typ, k.Store, passkey.Config{RPID: RPID, Origins: []string{Origin}, Now: now})
