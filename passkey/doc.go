@@ -69,7 +69,8 @@
 //
 // The relying party steps of WebAuthn Level 3 §7.1 "Registering a New
 // Credential", and where each is enforced ("here" is this package; each is
-// tested in TestChecklist by its SECURITY-CHECKLIST id):
+// tested by a test that carries its SECURITY-CHECKLIST id in a comment;
+// SECURITY.md maps each id to its tests):
 //
 //	step   check                                        where
 //	1–2    options: challenge, user handle, exclusions  here (Start)
