@@ -29,7 +29,7 @@ type checklistCase struct {
 // checklist gathers the cases of every engine of the package; each engine's
 // test file defines its own slice (totpChecklist, recoveryChecklist, …).
 func checklist() [][]checklistCase {
-	return [][]checklistCase{totpChecklist, recoveryChecklist, codeChecklist, gapChecklist}
+	return [][]checklistCase{totpChecklist, recoveryChecklist, codeChecklist}
 }
 
 // TestChecklist runs one subtest per SECURITY-CHECKLIST ID this package is
