@@ -249,6 +249,7 @@ func TestRecoveryCodeConfig(t *testing.T) {
 	assert.Equal(t, testHashKey, e.key, "the engine keeps its own copy of the key")
 }
 
+// Checklist: FZ-04.
 func FuzzRecoveryCode(f *testing.F) {
 	for _, s := range []string{"0123456789ABCDEFGHJKMNPQ", "0123-4567-89ab-cdef-ghjk-mnpq", "", "U", "O0Il", strings.Repeat("-", 70), "０123456789ABCDEFGHJKMNPQ"} {
 		f.Add(s)

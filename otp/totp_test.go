@@ -741,6 +741,7 @@ func checkFuzzedCode(t testing.TB, e *TOTP, k TOTPKey, at time.Time, in string) 
 	t.Fatalf("accepted %q with counter %d, which is no code of steps %d±1", in, c.Counter, step)
 }
 
+// Checklist: FZ-04.
 func FuzzTOTPCode(f *testing.F) {
 	at := time.Unix(1_111_111_109, 0)
 	e := engineAt(f, TOTPConfig{}, at)
