@@ -264,6 +264,52 @@ func TestCIGates(t *testing.T) {
 	assert.Contains(t, lint, "export GOTOOLCHAIN="+m[1])
 }
 
+// TestPasskeyLevel3Steps holds SECURITY.md's passkey section and
+// passkey/doc.go to issue 17: each WebAuthn Level 3 step the engine adds
+// has a row naming at least one test (that the tests exist is
+// TestSecurityMap's check of the whole file), and the package doc cites it.
+func TestPasskeyLevel3Steps(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(root, "SECURITY.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(b), "\n### Passkeys: WebAuthn Level 3 steps\n")
+	require.True(t, ok, `SECURITY.md has a "### Passkeys: WebAuthn Level 3 steps" section`)
+	if i := strings.Index(section, "\n#"); i >= 0 {
+		section = section[:i]
+	}
+	rows := map[string]bool{}
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| step ") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), " | ")
+		require.Len(t, cells, 4, "row %q: step | rule | enforced by | proof", line)
+		step := strings.TrimSpace(cells[0])
+		rows[step] = true
+		assert.NotEmpty(t, strings.TrimSpace(cells[1]), step)
+		assert.NotEmpty(t, refs(cells[3]), "%s names no test", step)
+	}
+	doc, err := os.ReadFile(filepath.Join(root, "passkey", "doc.go"))
+	require.NoError(t, err)
+	for _, step := range []struct{ row, doc string }{
+		{"conditional create (§5.1.3), UP", "§5.1.3"},
+		{"conditional create, UV", "ConditionalUserVerification"},
+		{"ordinary start (steps 15–16)", "An ordinary start"},
+		{"hints (§5.4.8)", "§5.4.8"},
+		{"hints and attachment", "authenticatorAttachment"},
+		{"attestationFormats (§5.4)", "attestationFormats (§5.4)"},
+		{"related origins (§5.11), step 9", "§5.11"},
+		{"related origins, configuration", "refused at configuration"},
+		{"related origins, `/.well-known/webauthn`", "/.well-known/webauthn"},
+		{"authenticator names", "MDS statement's description"},
+		{"names: unknown AAGUIDs", "all-zero AAGUID"},
+		{"names: icons", "never fetched"},
+		{"what the client reports (step 28)", "prf.enabled"},
+	} {
+		assert.True(t, rows[step.row], "SECURITY.md's passkey section has no row %q", step.row)
+		assert.Contains(t, string(doc), step.doc, "passkey/doc.go cites %s", step.row)
+	}
+}
+
 // TestTestsAreNamedByBehaviour holds the repository to issue 13 §7: no
 // TestChecklist function and no reference to a TestChecklist/<ID> subtest,
 // no testTO03-style function named after an ID, and no checklist*_test.go
