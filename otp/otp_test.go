@@ -20,31 +20,6 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// checklistCase is one SECURITY-CHECKLIST ID tested in TestChecklist.
-type checklistCase struct {
-	id   string
-	test func(t *testing.T)
-}
-
-// checklist gathers the cases of every engine of the package; each engine's
-// test file defines its own slice (totpChecklist, recoveryChecklist, …).
-func checklist() [][]checklistCase {
-	return [][]checklistCase{totpChecklist, recoveryChecklist, codeChecklist, gapChecklist}
-}
-
-// TestChecklist runs one subtest per SECURITY-CHECKLIST ID this package is
-// concerned by, named after the ID.
-func TestChecklist(t *testing.T) {
-	seen := map[string]bool{}
-	for _, cases := range checklist() {
-		for _, c := range cases {
-			require.False(t, seen[c.id], "duplicate checklist case %s", c.id)
-			seen[c.id] = true
-			t.Run(c.id, c.test)
-		}
-	}
-}
-
 // requirePeer skips a test whose external peer (oathtool, node) is missing,
 // except under CI=true, where a missing peer fails the run.
 func requirePeer(t testing.TB, peer string, err error) {

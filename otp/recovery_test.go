@@ -20,15 +20,6 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-var recoveryChecklist = []checklistCase{
-	{"RC-01", testRC01},
-	{"RC-02", testRC02},
-	{"RC-03", testRC03},
-	{"RC-04", testRC04},
-	{"RC-05", testRC05},
-	{"RC-08", testRC08},
-}
-
 // startRecovery starts a recovery-code enrollment for sub.
 func (f *fixture) startRecovery(t testing.TB, sub verify.Subject) *verify.Enrollment {
 	t.Helper()
@@ -47,7 +38,8 @@ func (f *fixture) enrollRecovery(t testing.TB, sub verify.Subject) (string, stri
 	return m.ID, en.RecoveryCode
 }
 
-func testRC01(t *testing.T) {
+// RC-01: codes carry at least 64 bits from crypto/rand.
+func TestRecoveryCodesAreRandomAndLongEnough(t *testing.T) {
 	e, err := NewRecoveryCode(RecoveryCodeConfig{HashKey: testHashKey})
 	require.NoError(t, err)
 	bits := math.Log2(float64(len(recoveryCodeAlphabet))) * recoveryCodeLen
@@ -84,7 +76,8 @@ func containsCodePart(hay, code string) bool {
 	return false
 }
 
-func testRC02(t *testing.T) {
+// RC-02: codes are stored hashed, never in plaintext.
+func TestRecoveryCodesAreStoredAsKeyedHashes(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	en := f.startRecovery(t, f.sub)
@@ -115,7 +108,8 @@ func testRC02(t *testing.T) {
 	assert.NotEqual(t, h, keyedHash([]byte("another-32-byte-hash-key-0123456"), recoveryDomain, en.ID, code))
 }
 
-func testRC03(t *testing.T) {
+// RC-03: a code is single use, atomically.
+func TestRecoveryCodeIsSpentOnce(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	id, code := f.enrollRecovery(t, f.sub)
@@ -137,7 +131,8 @@ func testRC03(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func testRC04(t *testing.T) {
+// RC-04: codes are scoped to their user.
+func TestRecoveryCodeOfAnotherUserIsRefused(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	bob := verify.Subject{ID: "auth0|bob", Email: "bob@example.com"}
@@ -156,7 +151,8 @@ func testRC04(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func testRC05(t *testing.T) {
+// RC-05: input is normalised and compared in constant time.
+func TestRecoveryCodeIsNormalisedAndComparedInConstantTime(t *testing.T) {
 	const code = "0123456789ABCDEFGHJKMNPQ"
 	for _, tc := range []struct {
 		name, in string
@@ -202,7 +198,8 @@ func testRC05(t *testing.T) {
 	t.Run("static", TestConstantTimeOnly)
 }
 
-func testRC08(t *testing.T) {
+// RC-08: confirming the enrollment consumes nothing.
+func TestEnrollmentVerifyConsumesNoRecoveryCode(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	firstID, first := f.enrollRecovery(t, f.sub)
@@ -252,6 +249,7 @@ func TestRecoveryCodeConfig(t *testing.T) {
 	assert.Equal(t, testHashKey, e.key, "the engine keeps its own copy of the key")
 }
 
+// Checklist: FZ-04.
 func FuzzRecoveryCode(f *testing.F) {
 	for _, s := range []string{"0123456789ABCDEFGHJKMNPQ", "0123-4567-89ab-cdef-ghjk-mnpq", "", "U", "O0Il", strings.Repeat("-", 70), "０123456789ABCDEFGHJKMNPQ"} {
 		f.Add(s)

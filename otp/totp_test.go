@@ -27,22 +27,6 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-var totpChecklist = []checklistCase{
-	{"TO-01", testTO01},
-	{"TO-02", testTO02},
-	{"TO-03", testTO03},
-	{"TO-04", testTO04},
-	{"TO-05", testTO05},
-	{"TO-06", testTO06},
-	{"TO-08", testTO08},
-	{"TO-09", testTO09},
-	{"TO-10", testTO10},
-	{"TO-11", testTO11},
-	{"TO-13", testTO13},
-	{"AS-19", testAS19},
-	{"FZ-04", testFZ04},
-}
-
 // rfcSeed returns the RFC 6238 App. B seed of alg (erratum 2866 lengths).
 func rfcSeed(alg Algorithm) []byte {
 	n := map[Algorithm]int{SHA1: 20, SHA256: 32, SHA512: 64}[alg]
@@ -147,7 +131,8 @@ func (f *fixture) enrolled(t testing.TB) (string, TOTPKey) {
 	}
 }
 
-func testTO01(t *testing.T) {
+// TO-01: codes match the RFC 6238 and RFC 4226 vectors.
+func TestTOTPMatchesTheRFCVectors(t *testing.T) {
 	ctx := context.Background()
 	for _, row := range readVectors(t, "rfc6238.txt") {
 		unix, err := strconv.ParseInt(row[0], 10, 64)
@@ -193,7 +178,8 @@ func testTO01(t *testing.T) {
 	}
 }
 
-func testTO02(t *testing.T) {
+// TO-02: the secret is at least 128 bits from crypto/rand.
+func TestTOTPSecretIsRandomAndLongEnough(t *testing.T) {
 	ctx := context.Background()
 	e := engineAt(t, TOTPConfig{}, time.Unix(1_700_000_000, 0))
 	seen := map[string]bool{}
@@ -229,7 +215,8 @@ func testTO02(t *testing.T) {
 	assert.Equal(t, secretWithSeed(), secretWithSeed())
 }
 
-func testTO03(t *testing.T) {
+// TO-03: a code is accepted only for a step after the last accepted one.
+func TestReplayedCodeIsRefused(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	s := f.step()
@@ -260,14 +247,14 @@ func testTO03(t *testing.T) {
 	f.clock.Add(30 * time.Second)
 	require.NoError(t, f.totpSignIn(ctx, f.sub.ID, id, codeAt(t, k, s+2)))
 
-	t.Run("one code for two steps", testTO03Collision)
+	t.Run("one code for two steps", oneCodeForTwoSteps)
 }
 
-// testTO03Collision: with the RFC 6238 SHA1 seed, steps 57766335 and
+// oneCodeForTwoSteps: with the RFC 6238 SHA1 seed, steps 57766335 and
 // 57766336 have the same code, 251166 (checked with oathtool --totp -b -N
 // @1732990050 and @1732990080). Accepting it records the later step, so the
 // same digits are not accepted again in the next step.
-func testTO03Collision(t *testing.T) {
+func oneCodeForTwoSteps(t *testing.T) {
 	const (
 		s    = 57766335
 		code = "251166"
@@ -299,7 +286,8 @@ func testTO03Collision(t *testing.T) {
 	assert.Equal(t, "totp_replayed", verify.ReasonOf(err))
 }
 
-func testTO04(t *testing.T) {
+// TO-04: the accepted clock skew is at most one step.
+func TestSkewIsBounded(t *testing.T) {
 	ctx := context.Background()
 	at := time.Unix(1_700_000_000, 0)
 	s := at.Unix() / 30
@@ -334,7 +322,8 @@ func testTO04(t *testing.T) {
 	}
 }
 
-func testTO05(t *testing.T) {
+// TO-05: period and digits are bounded.
+func TestPeriodAndDigitsAreBounded(t *testing.T) {
 	ctx := context.Background()
 	e := engineAt(t, TOTPConfig{}, time.Unix(1_700_000_000, 0))
 	ch, err := e.Start(ctx, &verify.EngineStart{Subject: verify.Subject{ID: "u1"}})
@@ -430,7 +419,8 @@ func malformedVariants(code string) map[string]string {
 	}
 }
 
-func testTO06(t *testing.T) {
+// TO-06: a code is exactly its ASCII digits, and every attempt is counted.
+func TestCodeMustBeExactASCIIDigits(t *testing.T) {
 	ctx := context.Background()
 	at := time.Unix(1_700_000_000, 0)
 	k := TOTPKey{Algorithm: SHA1, Digits: 6, Period: 30 * time.Second, Secret: rfcSeed(SHA1)}
@@ -462,7 +452,8 @@ func testTO06(t *testing.T) {
 	assert.Empty(t, ms)
 }
 
-func testTO08(t *testing.T) {
+// TO-08: the replay check and the step update are atomic.
+func TestReplayCheckAndUpdateAreAtomic(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	id, k := f.enrolled(t)
@@ -496,7 +487,8 @@ func testTO08(t *testing.T) {
 	assert.Len(t, ms, 1)
 }
 
-func testTO09(t *testing.T) {
+// TO-09: a pending TOTP never authenticates; the old secret stays until confirmation.
+func TestPendingTOTPNeverAuthenticates(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	// (a) A pending enrollment is no method: its correct code does not
@@ -522,7 +514,8 @@ func testTO09(t *testing.T) {
 	require.ErrorIs(t, f.totpSignIn(ctx, f.sub.ID, rcID, "123456"), verify.ErrNotFound)
 }
 
-func testTO10(t *testing.T) {
+// TO-10: no counter underflow near t = 0.
+func TestNoCounterUnderflowNearTheEpoch(t *testing.T) {
 	ctx := context.Background()
 	seed := rfcSeed(SHA1)
 	k := TOTPKey{Algorithm: SHA1, Digits: 6, Period: 30 * time.Second, Secret: seed}
@@ -611,7 +604,8 @@ func checkKeyURI(t *testing.T, uri, issuer, secret string) string {
 	return account
 }
 
-func testTO11(t *testing.T) {
+// TO-11: the otpauth URI is escaped.
+func TestOtpauthURIIsEscaped(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
@@ -649,7 +643,8 @@ func testTO11(t *testing.T) {
 		k.URI("Acme Co", "alice@example.com"))
 }
 
-func testTO13(t *testing.T) {
+// TO-13: wrong, expired and replayed codes answer alike.
+func TestWrongMalformedAndReplayedCodesAnswerAlike(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, TOTPConfig{}, 0)
 	id, k := f.enrolled(t)
@@ -682,11 +677,13 @@ func testTO13(t *testing.T) {
 	assert.Equal(t, "totp_code_format", verify.ReasonOf(errs["authenticate malformed"]))
 }
 
-// testAS19 pins the design: the TOTP secret travels in the auth_session
+// AS-19: the auth_session carries no plaintext code.
+//
+// The design, pinned: the TOTP secret travels in the auth_session
 // (pending enrollments have no table), encrypted by the sealer; the token
 // shows it in no encoding, and an unsealed state holds the key and nothing
 // else.
-func testAS19(t *testing.T) {
+func TestTokenHoldsNoPlaintextCode(t *testing.T) {
 	f := newFixture(t, TOTPConfig{}, 0)
 	en, k := f.startTOTP(t)
 	for _, enc := range []string{en.ManualInputCode, stateEncoding.EncodeToString(k.Secret), string(k.Secret)} {
@@ -695,9 +692,11 @@ func testAS19(t *testing.T) {
 	assert.True(t, strings.HasPrefix(en.AuthSession, "Fe26.2*"), "sealed by the real iron sealer")
 }
 
-// testFZ04 runs the FuzzTOTPCode seeds with their invariant; the fuzzer
+// FZ-04: otp_code strings are fuzzed.
+//
+// This runs the FuzzTOTPCode seeds with their invariant; the fuzzer
 // itself runs with go test -fuzz=FuzzTOTPCode.
-func testFZ04(t *testing.T) {
+func TestTOTPCodeFuzzSeedsHoldTheInvariant(t *testing.T) {
 	at := time.Unix(1_111_111_109, 0)
 	e := engineAt(t, TOTPConfig{}, at)
 	k := TOTPKey{Algorithm: SHA1, Digits: 6, Period: 30 * time.Second, Secret: rfcSeed(SHA1)}
@@ -742,6 +741,7 @@ func checkFuzzedCode(t testing.TB, e *TOTP, k TOTPKey, at time.Time, in string) 
 	t.Fatalf("accepted %q with counter %d, which is no code of steps %d±1", in, c.Counter, step)
 }
 
+// Checklist: FZ-04.
 func FuzzTOTPCode(f *testing.F) {
 	at := time.Unix(1_111_111_109, 0)
 	e := engineAt(f, TOTPConfig{}, at)

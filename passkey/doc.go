@@ -70,7 +70,8 @@
 //
 // The relying party steps of WebAuthn Level 3 §7.1 "Registering a New
 // Credential", and where each is enforced ("here" is this package; each is
-// tested in TestChecklist by its SECURITY-CHECKLIST id):
+// tested by a test that carries its SECURITY-CHECKLIST id in a comment;
+// SECURITY.md maps each id to its tests):
 //
 //	step   check                                        where
 //	1–2    options: challenge, user handle, exclusions  here (Start)
@@ -253,19 +254,27 @@
 //     is refused (step 21).
 //   - Related origins (§5.11): Config.RelatedOrigins are accepted exactly,
 //     like Origins; they must be https and span at most 5
-//     registrable-domain labels (§5.11.1), the number browsers honour.
+//     registrable-domain labels (§5.11.1), the number browsers honour: a
+//     list that breaks either rule is refused at configuration (New).
 //     WellKnownWebAuthn serves the /.well-known/webauthn document.
 //   - Passkey upgrades (conditional create, §5.1.3): a passkey start with
 //     StartRequest.Mediation "conditional" seals that mode; only such a
 //     session accepts UP=0, and UV=0 only with
-//     Config.ConditionalUserVerification "preferred".
+//     Config.ConditionalUserVerification "preferred". An ordinary start
+//     still requires UP, and UV for a passkey (steps 15 and 16).
 //   - Authenticator names: Engine.Authenticator names the model of an
 //     AAGUID from Config.Names (the community AAGUID list format) or the
 //     MDS statement's description; confirmed webauthn-platform and
 //     webauthn-roaming methods take it as their default name. Icons are
-//     data: URLs only, from the file or statement, never fetched. The
-//     AAGUID of a none or self attestation is the client's claim: a name is
-//     for display, never trust.
+//     data: URLs only, from the file or statement, never fetched. Unknown
+//     AAGUIDs and the all-zero AAGUID have no name. The AAGUID of a none
+//     or self attestation is the client's claim: a name is for display,
+//     never trust.
+//   - What the client reports (step 28): credProps.rk and, when
+//     Config.RequestPRF asked for it, prf.enabled are recorded with the
+//     credential as unsigned hints (WebAuthnCredential.CredPropsRK,
+//     PRFEnabled) for the host; no check relies on them, and the HTTP
+//     bodies stay as the spec has them.
 //
 // # Attestation
 //

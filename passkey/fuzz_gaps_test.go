@@ -95,6 +95,8 @@ func coseKeyOf(ad []byte) []byte {
 // counter, AAGUID, a credential id of at most 1023 bytes); the engine
 // answers a client error and no confirmation, or a confirmation whose
 // credential, key and counter are those of the bytes.
+//
+// Checklist: FZ-02.
 func FuzzAuthData(f *testing.F) {
 	seeds := seedAuthData(f)
 	for _, ad := range seeds {
@@ -146,6 +148,8 @@ func FuzzAuthData(f *testing.F) {
 // accepts only what ParsePublicKey parses, with an offered algorithm and
 // RSA moduli of at least minRSABits; the engine confirms a key only if
 // checkKey accepts it, and stores it byte for byte.
+//
+// Checklist: FZ-02.
 func FuzzCOSEKey(f *testing.F) {
 	for _, ad := range seedAuthData(f) {
 		if k := coseKeyOf(ad); k != nil {

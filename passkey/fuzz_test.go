@@ -31,6 +31,8 @@ func fuzzCheck(t *testing.T, c *verify.Confirmation, err error, rawID []byte) {
 // FuzzAttestationObject fuzzes the attestationObject of V-none's ceremony
 // (CBOR, authData, COSE key, attestation statement), seeded with every
 // known-answer attestation object.
+//
+// Checklist: FZ-02.
 func FuzzAttestationObject(f *testing.F) {
 	n := newVNone(f)
 	for _, r := range n.v.Registrations {
@@ -63,6 +65,8 @@ func FuzzAttestationObject(f *testing.F) {
 
 // FuzzClientDataJSON fuzzes the clientDataJSON of V-none's ceremony,
 // seeded with every known-answer clientDataJSON.
+//
+// Checklist: FZ-02.
 func FuzzClientDataJSON(f *testing.F) {
 	n := newVNone(f)
 	for _, r := range n.v.Registrations {
@@ -83,6 +87,8 @@ func FuzzClientDataJSON(f *testing.F) {
 
 // FuzzAuthnResponse fuzzes the whole authn_response JSON, seeded with the
 // known-answer responses.
+//
+// Checklist: CB-11, FZ-01.
 func FuzzAuthnResponse(f *testing.F) {
 	n := newVNone(f)
 	f.Add([]byte(n.body(f, nil, nil)))

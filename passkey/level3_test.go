@@ -58,6 +58,8 @@ func requireReason(t *testing.T, err error, reason string) {
 // A passkey upgrade (conditional create) is sealed into the session, and
 // only such a session accepts a registration without user presence; user
 // verification stays required by default.
+//
+// Checklist: WA-16.
 func TestConditionalCreateAcceptsRegistrationWithoutUserPresence(t *testing.T) {
 	h := newHarness(t, verify.TypePasskey, nil)
 	st, _, err := h.startWith(verify.StartRequest{Mediation: MediationConditional})
@@ -81,6 +83,8 @@ func TestConditionalCreateWithoutUserVerificationWhenPolicyAllows(t *testing.T) 
 
 // An ordinary start still requires UP, and UV for a passkey, whatever
 // the conditional policy says.
+//
+// Checklist: WA-16.
 func TestOrdinaryStartRequiresUserPresence(t *testing.T) {
 	h := newHarness(t, verify.TypePasskey, func(c *Config) { c.ConditionalUserVerification = UVPreferred })
 	st, _, err := h.startWith(verify.StartRequest{})
@@ -289,6 +293,8 @@ func withExtensions(t *testing.T, body json.RawMessage, ext string) json.RawMess
 
 // credProps.rk and prf.enabled, as the client reports them at creation,
 // are recorded as hints; prf only when it was requested.
+//
+// Checklist: WA-31.
 func TestClientReportedCredentialPropertiesAreRecorded(t *testing.T) {
 	h := newHarness(t, verify.TypePasskey, func(c *Config) { c.RequestPRF = true })
 	st, opts, err := h.startWith(verify.StartRequest{})

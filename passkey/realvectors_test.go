@@ -72,6 +72,8 @@ func validNow(t testing.TB, pcc *protocol.ParsedCredentialCreationData) bool {
 // TestGoWebAuthnRegistrations registers the real authenticators' responses
 // of go-webauthn's test suite through the engine, one known answer per
 // attestation format.
+//
+// Checklist: WA-01.
 func TestGoWebAuthnRegistrations(t *testing.T) {
 	regs := loadReal(t)
 	tests := []struct {

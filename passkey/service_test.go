@@ -81,6 +81,8 @@ func created(opts creationOptions) clientData {
 
 // TestServiceCeremony runs enrollments through verify.Service with the real
 // iron sealer and the memory store.
+//
+// Checklist: WA-09.
 func TestServiceCeremony(t *testing.T) {
 	t.Run("passkey", func(t *testing.T) {
 		f := newSvcFixture(t, verify.TypePasskey, nil)

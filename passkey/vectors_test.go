@@ -161,7 +161,7 @@ func specMetadata(t testing.TB, v *w3cVectors, status metadata.AuthenticatorStat
 // authData never has (§8.6; FIDO conformance, SECURITY-CHECKLIST AF-11):
 // refused. With the AAGUID zeroed, and the signature untouched, it
 // registers, which shows the AAGUID was never signed.
-// TestChecklist/WA-01 runs it.
+// TestW3CRegistrationVectorsRegister (WA-01) runs it.
 func runW3CVectors(t *testing.T) {
 	v := loadW3C(t)
 	refused := map[string]bool{"TPMES256": true, "AndroidKeyES256": true, "AppleAnonymousES256": true, "FIDOU2FES256": true}

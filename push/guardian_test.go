@@ -248,6 +248,8 @@ func keysOf(m map[string]string) []string {
 
 // TestEnrolledDeviceConflicts: an enrolled device's second enrollment for
 // the same user is 409, and spends no ticket.
+//
+// Checklist: PU-05.
 func TestEnrolledDeviceConflicts(t *testing.T) {
 	f := newGfix(t, push.Config{})
 	d, _ := f.enroll(t, f.alice)
@@ -339,6 +341,8 @@ func TestDeviceUpdateBodies(t *testing.T) {
 // expired, long-lived, with another algorithm or without Guardian's
 // claims is refused (400) and leaves the transaction open; the device's
 // own then approves it.
+//
+// Checklist: PU-02.
 func TestResolveRefusesForgedResponses(t *testing.T) {
 	f := newGfix(t, push.Config{})
 	ctx := context.Background()
@@ -453,6 +457,8 @@ func TestAuthenticateIsBoundToItsMethod(t *testing.T) {
 
 // TestSignInPushesAreThrottled (PU-04): sign-in pushes per user are
 // limited; a refused challenge sends nothing.
+//
+// Checklist: SI-09.
 func TestSignInPushesAreThrottled(t *testing.T) {
 	f := newGfix(t, push.Config{})
 	_, m := f.enroll(t, f.alice)
@@ -471,6 +477,8 @@ func TestSignInPushesAreThrottled(t *testing.T) {
 // TestDeviceAPIIsRateLimitedPerIP (issue 16 item 7): the device API
 // answers 429 with Retry-After past DeviceLimit for one client IP, and
 // serves another IP.
+//
+// Checklist: PU-04.
 func TestDeviceAPIIsRateLimitedPerIP(t *testing.T) {
 	f := newGfix(t, push.Config{DeviceLimit: verify.Limit{Requests: 3, Window: time.Minute}})
 	h := f.push.Handler()
@@ -495,6 +503,8 @@ func TestDeviceAPIIsRateLimitedPerIP(t *testing.T) {
 
 // TestNumberMatching (PU-04): with NumberMatching, an approval counts only
 // with the number shown to the user.
+//
+// Checklist: SI-09.
 func TestNumberMatching(t *testing.T) {
 	f := newGfix(t, push.Config{NumberMatching: true})
 	ctx := context.Background()

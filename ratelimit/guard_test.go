@@ -46,6 +46,7 @@ func TestGuard(t *testing.T) {
 	require.NoError(t, ratelimit.Guard(ctx, m, "user:alice", limit, right), "after the window the budget is back")
 }
 
+// Checklist: TO-07.
 func TestGuardConcurrent(t *testing.T) {
 	m := newMemory(t, newClock(), 0)
 	limit := ratelimit.DefaultGuardLimit()

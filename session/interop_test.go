@@ -52,6 +52,8 @@ func ironBatch(t *testing.T, reqs []map[string]any) []ironResult {
 // interop/): Go seals open in iron and iron seals open in Go, with and
 // without password id and ttl; both seal byte-identical tokens from the
 // same salts and IV; expiry and key mismatches fail on both sides.
+//
+// Checklist: AS-01.
 func TestInteropIron(t *testing.T) {
 	const now = int64(1700000000000)
 	const ttl = 5 * time.Minute

@@ -541,6 +541,8 @@ func TestStartUnsupportedType(t *testing.T) {
 // case-variant members, invalid UTF-8, trailing data, or a lifetime beyond
 // MaxSessionTTL does not open (AS-09, AS-13, AS-17), with the test sealer
 // and with *session.Sealer.
+//
+// Checklist: AS-10.
 func TestSessionPayloadStrict(t *testing.T) {
 	real, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: "verify-service-test-sealing-password-0123"}}})
 	require.NoError(t, err)

@@ -73,6 +73,8 @@ func (s *server) enrollGuardian(t *testing.T) (*devicetest.Device, string) {
 // speaks Guardian.Android's protocol byte for byte: enroll (no proof, an
 // RSA key in BigInteger form), update, and delete through the device API
 // (issue 15 item 3).
+//
+// Checklist: PU-05, SI-09.
 func TestServerGuardianDevice(t *testing.T) {
 	for name, args := range map[string][]string{
 		"memory": {"-rate-limit", "0"},

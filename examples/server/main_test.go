@@ -227,6 +227,8 @@ func TestFlags(t *testing.T) {
 
 // TestREADMEWalkthrough runs the README's curl walk-through, verbatim,
 // against a running server: the documentation cannot rot.
+//
+// Checklist: SI-05.
 func TestREADMEWalkthrough(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq", "oathtool"} {
 		_, err := exec.LookPath(tool)

@@ -118,6 +118,8 @@ func prepare(t *testing.T, k *faulttest.Kit, subject string, typ verify.Type) pr
 }
 
 // TestFaultsVerify fails every store step of every method type's verify.
+//
+// Checklist: GN-09, GN-10.
 func TestFaultsVerify(t *testing.T) {
 	for _, typ := range verify.Types() {
 		t.Run(string(typ), func(t *testing.T) {

@@ -513,6 +513,8 @@ func (f *passkeyFixture) challenge(t testing.TB, ip string) challengeAnswer {
 // a session and request options with no allowed credential; POST
 // /passkey/authenticate with an assertion answers the owner and the
 // method, in the spec's passkey schema, with its last_auth_at.
+//
+// Checklist: SI-10.
 func TestUsernamelessPasskeySignIn(t *testing.T) {
 	f := newPasskeyFixture(t, options{})
 	f.save(t, alice, verify.TypePasskey, "")
@@ -556,6 +558,8 @@ func TestUsernamelessPasskeySignIn(t *testing.T) {
 // TestPasskeyAnswersAlikeForUnknownCredentials: an assertion naming an
 // unknown credential and one with a bad signature for an existing one get
 // the same answer, byte for byte, and the same log record (SI-10).
+//
+// Checklist: SI-03.
 func TestPasskeyAnswersAlikeForUnknownCredentials(t *testing.T) {
 	f := newPasskeyFixture(t, options{})
 	m := f.save(t, alice, verify.TypePasskey, "")

@@ -26,11 +26,14 @@ func (f *realFixture) enrollTOTP(t *testing.T, sub verify.Subject) (*verify.Meth
 	return m, otp.TOTPKey{Algorithm: otp.SHA1, Digits: 6, Period: 30 * time.Second, Secret: secret}
 }
 
-// testSI01: with the real sealer and TOTP engine, a sign-in auth_session
+// SI-01: a sign-in auth_session has its own purpose, is single use, bound,
+// and lives at most 10 minutes.
+//
+// With the real sealer and TOTP engine, a sign-in auth_session
 // has its own purpose (an enrollment session does not open at
 // Authenticate, a sign-in session does not open at Verify), signs in once,
 // only for its user, method and proof kind, and lives at most 10 minutes.
-func testSI01(t *testing.T) {
+func TestSignInSessionHasItsOwnPurposeAndIsSingleUse(t *testing.T) {
 	f := newRealFixture(t, realSealPassword)
 	m, key := f.enrollTOTP(t, alice)
 	f.clock.Advance(30 * time.Second) // the next time step: the enrollment's is used
@@ -76,10 +79,13 @@ func testSI01(t *testing.T) {
 	require.ErrorIs(t, err, verify.ErrExpired)
 }
 
-// testSI11: a successful sign-in sets last_auth_at, seen by Get and List,
+// SI-11: last_auth_at is set; signed_in and sign_in_failed events carry no
+// secret.
+//
+// A successful sign-in sets last_auth_at, seen by Get and List,
 // and emits signed_in; a failed one emits sign_in_failed with its reason;
 // the log lines of those events carry no code and no auth_session.
-func testSI11(t *testing.T) {
+func TestSignInSetsLastAuthAtAndLogsNoSecret(t *testing.T) {
 	f := newRealFixture(t, realSealPassword)
 	m, key := f.enrollTOTP(t, alice)
 	require.True(t, m.LastAuthAt.IsZero())

@@ -15,16 +15,10 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// gapChecklist holds the SECURITY-CHECKLIST rows of this package that
-// concern both the library and its host: the enrollment side is the
-// service's attempt limit per auth_session, the sign-in side the host's
+// The SECURITY-CHECKLIST rows of this package that concern both the
+// library and its host (TO-07, RC-06, RC-07, RC-09): the enrollment side is
+// the service's attempt limit per auth_session, the sign-in side the host's
 // limiter, for which ratelimit.Guard is the supported shape.
-var gapChecklist = []checklistCase{
-	{"TO-07", testTO07},
-	{"RC-06", testRC06},
-	{"RC-07", testRC07},
-	{"RC-09", testRC09},
-}
 
 // wrongCode returns a code of k's length that is the code of none of the
 // steps s-3 … s+3.
@@ -45,7 +39,9 @@ func wrongCode(t testing.TB, k TOTPKey, s int64) string {
 // signInLimit is ratelimit.DefaultGuardLimit: 5 per 15 minutes.
 var signInLimit = ratelimit.DefaultGuardLimit()
 
-func testTO07(t *testing.T) {
+// TO-07: brute force is limited, and the limit is shared across
+// enrollment and sign-in.
+func TestCodeGuessingIsLimitedOnEveryPath(t *testing.T) {
 	ctx := context.Background()
 	t.Run("enrollment", func(t *testing.T) {
 		// The service counts every confirm attempt of an auth_session before
@@ -114,7 +110,8 @@ func testTO07(t *testing.T) {
 	})
 }
 
-func testRC06(t *testing.T) {
+// RC-06: failed recovery-code uses are rate-limited.
+func TestRecoveryCodeFailuresAreRateLimited(t *testing.T) {
 	// Recovery codes carry 120 bits, yet their failures are still counted:
 	// 10 wrong codes through the user's guard, then the right one is
 	// refused (429) and stays unused.
@@ -144,7 +141,9 @@ func testRC06(t *testing.T) {
 	require.NoError(t, use(code))
 }
 
-func testRC07(t *testing.T) {
+// RC-07: regeneration invalidates the old code, needs a fresh MFA, and
+// shows the new one once.
+func TestRegeneratedRecoveryCodeInvalidatesTheOldOne(t *testing.T) {
 	// Regeneration, as the package doc describes it: enroll a new code,
 	// then delete the old method. The old code stops working at once; the
 	// new one works; nothing readable afterwards carries a code. The fresh
@@ -174,7 +173,8 @@ func testRC07(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func testRC09(t *testing.T) {
+// RC-09: when the last code is used, the host is told to regenerate.
+func TestLastRecoveryCodeUsedSignalsRegeneration(t *testing.T) {
 	// Exhaustion cannot happen: as with Auth0, every use of the code
 	// replaces it with a new one, shown once. The user keeps one method,
 	// and the code returned by the last sign-in is the one that works.
