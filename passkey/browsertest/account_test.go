@@ -332,7 +332,8 @@ func (p *accountPage) visible(sel string) bool {
 // the server offers (TOTP and push with their QR codes, e-mail and phone
 // with the codes of the outbox, a recovery code shown once, a password
 // refused rule by rule and then accepted, a passkey and a security key
-// with virtual authenticators, named from -aaguid-names), a refused and a
+// and a device authenticator with virtual authenticators, named from
+// -aaguid-names), a refused and a
 // done removal, a rename, and last_auth_at after a sign-in. Any console
 // error or warning and any uncaught exception fails it; it screenshots
 // every state and checks what the screenshots show.
@@ -562,6 +563,20 @@ func TestAccountPage(t *testing.T) {
 		assert.Equal(t, "Chromium virtual authenticator", m["name"])
 		assert.Equal(t, "Chromium virtual authenticator", p.rowText(m["id"].(string), ".method-name"))
 		p.shot("security-key")
+	})
+
+	step("device authenticator", func(t *testing.T) {
+		// webauthn-platform: a fresh built-in (internal) authenticator.
+		opts := passkeyAuthenticator()
+		added, err := chromedp.Call(p.ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &opts})
+		require.NoError(t, err)
+		p.click("#add-webauthn-platform")
+		p.wait(fmt.Sprintf(`document.querySelectorAll(%q).length === 1`, rowSel("webauthn-platform")))
+		_, err = chromedp.Call(p.ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: added.AuthenticatorID})
+		require.NoError(t, err)
+		m := p.methodOf("webauthn-platform")
+		assert.Equal(t, "Chromium virtual authenticator", m["name"])
+		assert.Equal(t, "Chromium virtual authenticator", p.rowText(m["id"].(string), ".method-name"))
 	})
 
 	step("rename", func(t *testing.T) {

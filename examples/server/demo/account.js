@@ -21,6 +21,11 @@ const LABELS = {
   "push-notification": "Push notifications",
   "recovery-code": "Recovery code",
 };
+// The mark of an entry without an authenticator icon.
+const MARKS = {
+  "password": "PW", "passkey": "PK", "webauthn-platform": "DV", "webauthn-roaming": "SK", "totp": "OTP",
+  "phone": "TEL", "email": "@", "push-notification": "PU", "recovery-code": "RC",
+};
 const ADD_LABELS = {
   "password": "Set a password",
   "passkey": "Create a passkey",
@@ -230,7 +235,7 @@ function methodItem(m, info) {
   const label = LABELS[m.type] || m.type;
   $(".method-type", li).textContent = label;
   const icon = $(".method-icon", li);
-  icon.dataset.letter = label.charAt(0);
+  icon.dataset.mark = MARKS[m.type] || "?";
 
   const name = $(".method-name", li);
   if (m.name) {
@@ -256,10 +261,10 @@ function methodItem(m, info) {
   if (m.type === "email") detail.push(m.email);
   if (m.type === "phone") detail.push(m.phone_number, m.preferred_authentication_method === "voice" ? "voice calls" : "text messages");
   if (m.type === "passkey") {
-    detail.push(m.credential_device_type === "multi_device" ? "synced passkey" : "device-bound passkey");
+    detail.push(m.credential_device_type === "multi_device" ? "Synced passkey" : "Device-bound passkey");
     if (m.user_agent) detail.push("created in " + m.user_agent);
   }
-  if (m.type === "password" && m.last_password_reset) detail.push("changed " + fmtTime(m.last_password_reset));
+  if (m.type === "password" && m.last_password_reset) detail.push("Changed " + fmtTime(m.last_password_reset));
   $(".method-detail", li).textContent = detail.filter(Boolean).join(" · ");
 
   const created = $(".created", li);
@@ -593,7 +598,7 @@ function policyItems(p) {
   }
   if (c.identical_characters === "block") out.push("not repeat a character more than twice in a row");
   if (c.sequential_characters === "block") out.push("not contain sequences such as abc or 123");
-  if (c.max_length_exceeded === "error") out.push("not be longer than the maximum length");
+  if (c.max_length_exceeded === "error") out.push("not be longer than the password hash takes (a longer one is refused, never cut short)");
   if (p && p.profile_data && p.profile_data.active) {
     out.push("not contain your personal data (" + (p.profile_data.blocked_fields || []).join(", ") + ")");
   }
