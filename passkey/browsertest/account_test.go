@@ -76,8 +76,8 @@ func startAccountServer(t *testing.T) (*server, string) {
 }
 
 func newAccountPage(t *testing.T) *accountPage {
+	ctx := browser(t) // first: without Chromium, fail or skip at once
 	srv, outbox := startAccountServer(t)
-	ctx := browser(t)
 	p := &accountPage{t: t, ctx: ctx, srv: srv, outbox: outbox, shots: t.ArtifactDir()}
 	// Subscribe before the first navigation, so that no message is lost.
 	messages := chromedp.Console(ctx)
