@@ -327,6 +327,22 @@ func (p *accountPage) visible(sel string) bool {
 	return evalJS[bool](p, fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.checkVisibility(); })()`, sel))
 }
 
+// addAuthenticator adds a virtual authenticator to the tab and returns
+// its id; removeAuthenticator takes it away again, so that the next
+// ceremony meets only the authenticator it is meant for.
+func (p *accountPage) addAuthenticator(opts webauthn.VirtualAuthenticatorOptions) webauthn.AuthenticatorID {
+	p.t.Helper()
+	added, err := chromedp.Call(p.ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &opts})
+	require.NoError(p.t, err)
+	return added.AuthenticatorID
+}
+
+func (p *accountPage) removeAuthenticator(id webauthn.AuthenticatorID) {
+	p.t.Helper()
+	_, err := chromedp.Call(p.ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: id})
+	require.NoError(p.t, err)
+}
+
 // TestAccountPage walks every state of examples/server's account-security
 // page in headless Chromium: the empty list, the enrollment of each type
 // the server offers (TOTP and push with their QR codes, e-mail and phone
@@ -521,13 +537,10 @@ func TestAccountPage(t *testing.T) {
 	})
 
 	step("passkey", func(t *testing.T) {
-		opts := passkeyAuthenticator()
-		added, err := chromedp.Call(p.ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &opts})
-		require.NoError(t, err)
+		auth := p.addAuthenticator(passkeyAuthenticator())
 		p.click("#add-passkey")
 		p.wait(fmt.Sprintf(`document.querySelectorAll(%q).length === 1`, rowSel("passkey")))
-		_, err = chromedp.Call(p.ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: added.AuthenticatorID})
-		require.NoError(t, err)
+		p.removeAuthenticator(auth)
 		m := p.methodOf("passkey")
 		require.Equal(t, chromiumAAGUID, m["aaguid"])
 		id := m["id"].(string)
@@ -547,17 +560,14 @@ func TestAccountPage(t *testing.T) {
 	})
 
 	step("security key", func(t *testing.T) {
-		opts := roamingAuthenticator()
-		added, err := chromedp.Call(p.ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &opts})
-		require.NoError(t, err)
+		auth := p.addAuthenticator(roamingAuthenticator())
 		p.click("#add-webauthn-roaming")
 		p.wait(fmt.Sprintf(`document.querySelectorAll(%q).length === 1`, rowSel("webauthn-roaming")))
-		got, err := chromedp.Call(p.ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: added.AuthenticatorID})
+		got, err := chromedp.Call(p.ctx, webauthn.GetCredentials, webauthn.GetCredentialsParams{AuthenticatorID: auth})
 		require.NoError(t, err)
 		require.Len(t, got.Credentials, 1)
 		assert.False(t, got.Credentials[0].IsResidentCredential, "a security key's credential is not discoverable")
-		_, err = chromedp.Call(p.ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: added.AuthenticatorID})
-		require.NoError(t, err)
+		p.removeAuthenticator(auth)
 		m := p.methodOf("webauthn-roaming")
 		// A security key's name is its authenticator's, by default.
 		assert.Equal(t, "Chromium virtual authenticator", m["name"])
@@ -567,13 +577,10 @@ func TestAccountPage(t *testing.T) {
 
 	step("device authenticator", func(t *testing.T) {
 		// webauthn-platform: a fresh built-in (internal) authenticator.
-		opts := passkeyAuthenticator()
-		added, err := chromedp.Call(p.ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &opts})
-		require.NoError(t, err)
+		auth := p.addAuthenticator(passkeyAuthenticator())
 		p.click("#add-webauthn-platform")
 		p.wait(fmt.Sprintf(`document.querySelectorAll(%q).length === 1`, rowSel("webauthn-platform")))
-		_, err = chromedp.Call(p.ctx, webauthn.RemoveVirtualAuthenticator, webauthn.RemoveVirtualAuthenticatorParams{AuthenticatorID: added.AuthenticatorID})
-		require.NoError(t, err)
+		p.removeAuthenticator(auth)
 		m := p.methodOf("webauthn-platform")
 		assert.Equal(t, "Chromium virtual authenticator", m["name"])
 		assert.Equal(t, "Chromium virtual authenticator", p.rowText(m["id"].(string), ".method-name"))
