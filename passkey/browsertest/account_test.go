@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/go-json-experiment/json"
@@ -156,9 +157,18 @@ func (p *accountPage) typeInto(sel, text string) {
 	require.NoError(p.t, chromedp.Do(p.ctx, chromedp.SendKeys(sel, text)), "type into %s", sel)
 }
 
+// userGesture runs an evaluation as if the user had acted (transient
+// activation), as a click does.
+func userGesture(p *runtime.EvaluateParams) {
+	t := true
+	p.UserGesture = &t
+}
+
+// evalJS evaluates js in the page, awaiting a promise, and returns its
+// value.
 func evalJS[T any](p *accountPage, js string) T {
 	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise, userGesture))
 	require.NoError(p.t, err, "evaluate %s", js)
 	return v
 }
