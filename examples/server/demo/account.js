@@ -290,6 +290,7 @@ function methodItem(m, info) {
   const renameBtn = $(".rename", li);
   renameBtn.hidden = !RENAMABLE.has(m.type);
   renameBtn.addEventListener("click", () => {
+    notice("");
     confirmRow.hidden = true;
     showProblem(problem, null);
     renameForm.hidden = false;
@@ -313,6 +314,7 @@ function methodItem(m, info) {
     });
   });
   $(".delete", li).addEventListener("click", () => {
+    notice("");
     renameForm.hidden = true;
     showProblem(problem, null);
     confirmRow.hidden = false;
