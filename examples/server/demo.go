@@ -59,6 +59,7 @@ func demo(mux *http.ServeMux, d demoDeps) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"base_url": d.baseURL, "types": d.service.Types()})
 	})
 	mux.HandleFunc("POST /demo/qr", qrHandler(d.logger))
+	demoSignIn(mux)
 }
 
 // qrHandler renders {"data":"otpauth://…"} as a PNG QR code. The URI
