@@ -1,0 +1,379 @@
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/webauthn"
+	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/verifykit/verifykit/internal/testkit/chromium"
+)
+
+// watchConsole records what the page writes to the console as an error,
+// every uncaught exception and unhandled rejection, and every error of
+// the browser log but the network's (a 400 the test provokes is logged
+// there, as "Failed to load resource"). Call the returned func at the
+// end: it fails the test on any of them. A CSP violation is an error of
+// the browser log.
+func watchConsole(t *testing.T, ctx context.Context) func() {
+	t.Helper()
+	var mu sync.Mutex
+	var seen []string
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		var line string
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError || e.Type == runtime.ConsoleAPICalledTypeAssert {
+				var args []string
+				for _, a := range e.Args {
+					args = append(args, string(a.Value)+a.Description)
+				}
+				line = "console." + string(e.Type) + ": " + strings.Join(args, " ")
+			}
+		case *runtime.EventExceptionThrown:
+			line = "exception: " + e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				line += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *log.EventEntryAdded:
+			if e.Entry.Level == log.EntryLevelError && e.Entry.Source != log.EntrySourceNetwork {
+				line = "log " + string(e.Entry.Source) + ": " + e.Entry.Text
+			}
+		}
+		if line != "" {
+			mu.Lock()
+			seen = append(seen, line)
+			mu.Unlock()
+		}
+	}))
+	return func() {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Empty(t, seen, "the page wrote errors to the console")
+	}
+}
+
+// waitJS resolves, with the element's text, once the element %[1]q is
+// shown (no ancestor of class "hidden") and its text matches %[2]q.
+const waitJS = `(async () => {
+  const el = document.getElementById(%[1]q);
+  const re = new RegExp(%[2]q);
+  const ok = () => !el.closest(".hidden") && re.test(el.textContent);
+  if (!ok()) await new Promise((resolve) => {
+    const o = new MutationObserver(() => { if (ok()) { o.disconnect(); resolve(); } });
+    o.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+  });
+  return el.textContent;
+})()`
+
+// waitText waits until the page shows the element id with a text that
+// matches re, and returns the text. The tab's context bounds the wait.
+func waitText(t *testing.T, ctx context.Context, id, re string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(waitJS, id, re), chromedp.EvalAwaitPromise))
+	require.NoError(t, err, "waiting for #%s to match %s", id, re)
+	return s
+}
+
+// text returns the text of the element id.
+func text(t *testing.T, ctx context.Context, id string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`document.getElementById(%q).textContent`, id)))
+	require.NoError(t, err)
+	return s
+}
+
+// press clicks the button id with a user gesture, as the user would.
+func press(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById(%q).click(), true`, id), userGesture))
+	require.NoError(t, err)
+}
+
+// setField types value into the input or select id, firing its input
+// event as typing does.
+func setField(t *testing.T, ctx context.Context, id, value string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => {
+  const el = document.getElementById(%q);
+  el.value = %q;
+  el.dispatchEvent(new Event("input", {bubbles: true}));
+  return el.value === %[2]q;
+})()`, id, value)))
+	require.NoError(t, err)
+}
+
+// lastResponse is the page's "Last response": its status line and body.
+func lastResponse(t *testing.T, ctx context.Context) (string, map[string]any) {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(text(t, ctx, "response")), &m))
+	return text(t, ctx, "status"), m
+}
+
+// apiJSON calls examples/server's API from the test, as curl would, and
+// decodes the answer.
+func apiJSON(t *testing.T, srv *server, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(t, err)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, srv.baseURL+path, rd)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+srv.token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(raw, &m), string(raw))
+	return res.StatusCode, m
+}
+
+func methodURL(id string) string { return "/authentication-methods/" + url.PathEscape(id) }
+
+// openSignIn opens the sign-in page with the demo token pasted in.
+func openSignIn(t *testing.T, ctx context.Context, srv *server) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.origin+"/signin")))
+	setField(t, ctx, "token", srv.token)
+}
+
+// recordPasskeyAuthenticate is run in every new document before the
+// page's script: it keeps the bodies the page sends to
+// /passkey/authenticate, so the test can replay one.
+const recordPasskeyAuthenticate = `window.__sent = [];
+{
+  const orig = window.fetch;
+  window.fetch = (input, init) => {
+    if (String(input).endsWith("/passkey/authenticate")) window.__sent.push(init.body);
+    return orig(input, init);
+  };
+}`
+
+// TestPasskeyEnrolledInChromiumPassesUsernamelessSignIn enrolls a passkey in
+// headless Chromium (a resident-key CTAP2 virtual authenticator), then
+// signs in on the demo's sign-in page without a username: through the
+// conditional-UI autofill the page starts on load, and through the
+// button, which aborts the pending autofill request first (Chromium
+// refuses a second request while one is pending). Each answers 200 with
+// the user and the method with its last_auth_at; the assertion sent
+// again answers 400.
+func TestPasskeyEnrolledInChromiumPassesUsernamelessSignIn(t *testing.T) { // SI-01, SI-04
+	srv := startServer(t)
+	ctx := browser(t)
+	checkConsole := watchConsole(t, ctx)
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: recordPasskeyAuthenticate})
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.origin+"/")))
+	_, err = chromedp.Call(ctx, webauthn.Enable, webauthn.EnableParams{})
+	require.NoError(t, err)
+	opts := passkeyAuthenticator()
+	added, err := chromedp.Call(ctx, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{Options: &opts})
+	require.NoError(t, err)
+	enr, err := chromedp.Run(ctx, chromedp.Evaluate[enrollResult](fmt.Sprintf(enrollJS, "passkey", "none", srv.token, chromium.CredentialJSON), chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.NotNil(t, enr.Verify)
+	require.Equal(t, http.StatusCreated, enr.Verify.Status, enr.Verify.Body)
+	var enrolled struct{ ID string }
+	require.NoError(t, json.Unmarshal([]byte(enr.Verify.Body), &enrolled))
+
+	signedIn := func(t *testing.T, via string) {
+		t.Helper()
+		waitText(t, ctx, "signin-via", via)
+		status, body := lastResponse(t, ctx)
+		require.True(t, strings.HasPrefix(status, "200 "), "%s %v", status, body)
+		assert.Equal(t, srv.user, body["user_id"])
+		m, _ := body["authentication_method"].(map[string]any)
+		require.NotNil(t, m, body)
+		assert.Equal(t, enrolled.ID, m["id"])
+		assert.Equal(t, "passkey", m["type"])
+		last, _ := m["last_auth_at"].(string)
+		_, err := time.Parse(time.RFC3339Nano, last)
+		require.NoError(t, err, "last_auth_at %q", last)
+		assert.Equal(t, srv.user, text(t, ctx, "signin-user"))
+		assert.Equal(t, "passkey "+enrolled.ID, text(t, ctx, "signin-method"))
+		assert.Equal(t, last, text(t, ctx, "signin-last-auth"))
+	}
+
+	t.Run("autofill", func(t *testing.T) {
+		// Chromium's virtual authenticator answers a conditional request
+		// at once, as if the user had picked its passkey in the autofill.
+		openSignIn(t, ctx, srv)
+		signedIn(t, "^autofill")
+		assert.Equal(t, "Autofill: a passkey was chosen.", text(t, ctx, "autofill-state"))
+		name, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("username").value`))
+		require.NoError(t, err)
+		assert.Equal(t, srv.user, name, "the field names who signed in")
+	})
+
+	t.Run("button aborts the pending autofill", func(t *testing.T) {
+		// Without presence the conditional request stays pending, as a
+		// real one does until the user picks a passkey.
+		_, err := chromedp.Call(ctx, webauthn.SetAutomaticPresenceSimulation, webauthn.SetAutomaticPresenceSimulationParams{AuthenticatorID: added.AuthenticatorID, Enabled: false})
+		require.NoError(t, err)
+		openSignIn(t, ctx, srv)
+		waitText(t, ctx, "autofill-state", "^Autofill: waiting")
+		_, err = chromedp.Call(ctx, webauthn.SetAutomaticPresenceSimulation, webauthn.SetAutomaticPresenceSimulationParams{AuthenticatorID: added.AuthenticatorID, Enabled: true})
+		require.NoError(t, err)
+		press(t, ctx, "passkey-signin")
+		signedIn(t, "^the button")
+		assert.Equal(t, "Autofill: aborted (the button started its own request). Reload the page to offer it again.", text(t, ctx, "autofill-state"))
+
+		// The same body again: its auth_session signed in once.
+		res, err := chromedp.Run(ctx, chromedp.Evaluate[httpResult](`(async () => {
+  const r = await fetch("/passkey/authenticate", {method: "POST", headers: {"Content-Type": "application/json"}, body: window.__sent.at(-1)});
+  return {status: r.status, body: await r.text()};
+})()`, chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusBadRequest, res.Status, res.Body)
+		assert.Contains(t, res.Body, `"session_already_used"`)
+
+		// The same assertion under a fresh auth_session: its challenge is
+		// not the session's.
+		res, err = chromedp.Run(ctx, chromedp.Evaluate[httpResult](`(async () => {
+  const ch = await (await fetch("/passkey/challenge", {method: "POST", headers: {"Content-Type": "application/json"}, body: "{}"})).json();
+  const sent = JSON.parse(window.__sent.at(-1));
+  const r = await fetch("/passkey/authenticate", {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({auth_session: ch.auth_session, authn_response: sent.authn_response})});
+  return {status: r.status, body: await r.text()};
+})()`, chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusBadRequest, res.Status, res.Body)
+		assert.Contains(t, res.Body, `"invalid_proof"`)
+	})
+	checkConsole()
+}
+
+// TestStepUpSignInInChromiumWithTOTPAndRecoveryCode steps up the signed-in user
+// on the sign-in page: with the TOTP app's next code (the one that
+// enrolled it is a replay), and with a recovery code, whose replacement
+// the page shows once; the used code is then refused and the replacement
+// signs in. The page shows last_auth_at.
+func TestStepUpSignInInChromiumWithTOTPAndRecoveryCode(t *testing.T) { // SI-02, SI-03
+	srv := startServer(t)
+	status, start := apiJSON(t, srv, http.MethodPost, "/authentication-methods", map[string]string{"type": "totp"})
+	require.Equal(t, http.StatusAccepted, status, start)
+	secret := start["manual_input_code"].(string)
+	enrolledAt := time.Now()
+	code, err := totp.GenerateCode(secret, enrolledAt)
+	require.NoError(t, err)
+	status, totpMethod := apiJSON(t, srv, http.MethodPost, methodURL(start["id"].(string))+"/verify", map[string]any{"auth_session": start["auth_session"], "otp_code": code})
+	require.Equal(t, http.StatusCreated, status, totpMethod)
+	status, start = apiJSON(t, srv, http.MethodPost, "/authentication-methods", map[string]string{"type": "recovery-code"})
+	require.Equal(t, http.StatusAccepted, status, start)
+	oldCode := start["recovery_code"].(string)
+	status, rcMethod := apiJSON(t, srv, http.MethodPost, methodURL(start["id"].(string))+"/verify", map[string]any{"auth_session": start["auth_session"]})
+	require.Equal(t, http.StatusCreated, status, rcMethod)
+
+	ctx := browser(t)
+	checkConsole := watchConsole(t, ctx)
+	openSignIn(t, ctx, srv)
+	press(t, ctx, "methods-load")
+	waitText(t, ctx, "stepup-choose", "")
+	challenge := func(t *testing.T, id string) {
+		t.Helper()
+		setField(t, ctx, "method", id)
+		press(t, ctx, "stepup-challenge")
+		waitText(t, ctx, "stepup-answer", "")
+		st, body := lastResponse(t, ctx)
+		require.True(t, strings.HasPrefix(st, "200 "), "%s %v", st, body)
+		assert.NotEmpty(t, body["auth_session"])
+	}
+	answer := func(t *testing.T, proof string) (string, map[string]any) {
+		t.Helper()
+		before := text(t, ctx, "status") + text(t, ctx, "response")
+		setField(t, ctx, "stepup-proof", proof)
+		press(t, ctx, "stepup-authenticate")
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`(async () => {
+  const cur = () => document.getElementById("status").textContent + document.getElementById("response").textContent;
+  if (cur() === %[1]q) await new Promise((resolve) => new MutationObserver((_, o) => { if (cur() !== %[1]q) { o.disconnect(); resolve(); } })
+    .observe(document.body, {subtree: true, childList: true, characterData: true}));
+  return true;
+})()`, before), chromedp.EvalAwaitPromise))
+		require.NoError(t, err)
+		return lastResponse(t, ctx)
+	}
+	signedIn := func(t *testing.T, st string, body map[string]any, id string) {
+		t.Helper()
+		require.True(t, strings.HasPrefix(st, "200 "), "%s %v", st, body)
+		m := body["authentication_method"].(map[string]any)
+		assert.Equal(t, id, m["id"])
+		last, _ := m["last_auth_at"].(string)
+		_, err := time.Parse(time.RFC3339Nano, last)
+		require.NoError(t, err, "last_auth_at %q", last)
+		waitText(t, ctx, "stepup-result", regexp.QuoteMeta(id))
+		assert.Equal(t, last, text(t, ctx, "stepup-last-auth"))
+	}
+
+	t.Run("totp", func(t *testing.T) {
+		totpID := totpMethod["id"].(string)
+		challenge(t, totpID)
+		// The enrollment's code: its time step is not later than the last
+		// accepted.
+		st, body := answer(t, code)
+		require.True(t, strings.HasPrefix(st, "400 "), "%s %v", st, body)
+		assert.Equal(t, "invalid_proof", body["type"])
+		next, err := totp.GenerateCode(secret, enrolledAt.Add(30*time.Second))
+		require.NoError(t, err)
+		st, body = answer(t, next)
+		signedIn(t, st, body, totpID)
+		_, has := body["recovery_code"]
+		assert.False(t, has)
+		assert.Equal(t, "", text(t, ctx, "stepup-recovery-code"))
+	})
+
+	t.Run("recovery code", func(t *testing.T) {
+		rcID := rcMethod["id"].(string)
+		challenge(t, rcID)
+		st, body := answer(t, oldCode)
+		signedIn(t, st, body, rcID)
+		newCode, _ := body["recovery_code"].(string)
+		require.NotEmpty(t, newCode)
+		assert.NotEqual(t, oldCode, newCode)
+		assert.Equal(t, newCode, waitText(t, ctx, "stepup-recovery-code", "."), "the replacement is shown")
+
+		// Shown once: the next challenge takes it off the page.
+		challenge(t, rcID)
+		assert.Equal(t, "", text(t, ctx, "stepup-recovery-code"))
+		assert.NotContains(t, text(t, ctx, "response"), newCode)
+		st, body = answer(t, oldCode)
+		require.True(t, strings.HasPrefix(st, "400 "), "%s %v", st, body)
+		assert.Equal(t, "invalid_proof", body["type"], "the used code never works again")
+		st, body = answer(t, newCode)
+		signedIn(t, st, body, rcID)
+	})
+
+	// The list read after the sign-ins shows last_auth_at too.
+	status, list := apiJSON(t, srv, http.MethodGet, "/authentication-methods", nil)
+	require.Equal(t, http.StatusOK, status, list)
+	for _, m := range list["authentication_methods"].([]any) {
+		assert.NotEmpty(t, m.(map[string]any)["last_auth_at"], m)
+	}
+	checkConsole()
+}
