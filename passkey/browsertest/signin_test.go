@@ -72,23 +72,43 @@ func watchConsole(t *testing.T, ctx context.Context) func() {
 }
 
 // waitJS resolves, with the element's text, once the element %[1]q is
-// shown (no ancestor of class "hidden") and its text matches %[2]q.
+// shown (no ancestor of class "hidden") and its text matches %[2]q; it
+// rejects as soon as the page shows the error element %[3]q instead (the
+// page's hint when a ceremony or request failed), so a broken page fails
+// the test at once rather than at the tab's deadline.
 const waitJS = `(async () => {
   const el = document.getElementById(%[1]q);
   const re = new RegExp(%[2]q);
+  const fail = %[3]q ? document.getElementById(%[3]q) : null;
   const ok = () => !el.closest(".hidden") && re.test(el.textContent);
-  if (!ok()) await new Promise((resolve) => {
-    const o = new MutationObserver(() => { if (ok()) { o.disconnect(); resolve(); } });
+  const failed = () => fail && !fail.closest(".hidden") && fail.textContent !== "";
+  const settle = () => {
+    if (ok()) return el.textContent;
+    if (failed()) throw new Error("the page shows #" + %[3]q + ": " + fail.textContent);
+    return null;
+  };
+  let got = settle();
+  if (got === null) got = await new Promise((resolve, reject) => {
+    const o = new MutationObserver(() => {
+      try { const v = settle(); if (v !== null) { o.disconnect(); resolve(v); } } catch (e) { o.disconnect(); reject(e); }
+    });
     o.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
   });
-  return el.textContent;
+  return got;
 })()`
 
 // waitText waits until the page shows the element id with a text that
 // matches re, and returns the text. The tab's context bounds the wait.
 func waitText(t *testing.T, ctx context.Context, id, re string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(waitJS, id, re), chromedp.EvalAwaitPromise))
+	return waitTextOr(t, ctx, id, re, "")
+}
+
+// waitTextOr is waitText that fails at once when the page shows the
+// element failID.
+func waitTextOr(t *testing.T, ctx context.Context, id, re, failID string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(waitJS, id, re, failID), chromedp.EvalAwaitPromise))
 	require.NoError(t, err, "waiting for #%s to match %s", id, re)
 	return s
 }
@@ -205,7 +225,7 @@ func TestPasskeyEnrolledInChromiumPassesUsernamelessSignIn(t *testing.T) { // SI
 
 	signedIn := func(t *testing.T, via string) {
 		t.Helper()
-		waitText(t, ctx, "signin-via", via)
+		waitTextOr(t, ctx, "signin-via", via, "passkey-hint")
 		status, body := lastResponse(t, ctx)
 		require.True(t, strings.HasPrefix(status, "200 "), "%s %v", status, body)
 		assert.Equal(t, srv.user, body["user_id"])
