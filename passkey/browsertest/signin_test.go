@@ -204,7 +204,7 @@ const recordPasskeyAuthenticate = `window.__sent = [];
 // refuses a second request while one is pending). Each answers 200 with
 // the user and the method with its last_auth_at; the assertion sent
 // again answers 400.
-func TestPasskeyEnrolledInChromiumPassesUsernamelessSignIn(t *testing.T) { // SI-01, SI-04
+func TestPasskeyEnrolledInChromiumPassesUsernamelessSignIn(t *testing.T) { // SI-01, SI-02, SI-11
 	srv := startServer(t)
 	ctx := browser(t)
 	checkConsole := watchConsole(t, ctx)
@@ -295,7 +295,7 @@ func TestPasskeyEnrolledInChromiumPassesUsernamelessSignIn(t *testing.T) { // SI
 // enrolled it is a replay), and with a recovery code, whose replacement
 // the page shows once; the used code is then refused and the replacement
 // signs in. The page shows last_auth_at.
-func TestStepUpSignInInChromiumWithTOTPAndRecoveryCode(t *testing.T) { // SI-02, SI-03
+func TestStepUpSignInInChromiumWithTOTPAndRecoveryCode(t *testing.T) { // SI-05, SI-07, SI-11
 	srv := startServer(t)
 	status, start := apiJSON(t, srv, http.MethodPost, "/authentication-methods", map[string]string{"type": "totp"})
 	require.Equal(t, http.StatusAccepted, status, start)
