@@ -5,8 +5,8 @@ import (
 	"net/http"
 )
 
-// The sign-in page: demo/signin.html and demo/signin.js, served at
-// /signin and /demo/signin.js. It signs in with a passkey, usernameless
+// The sign-in page: demo/signin.html, demo/signin.js and demo/signin.css,
+// served at /signin, /demo/signin.js and /demo/signin.css. It signs in with a passkey, usernameless
 // (a button, and conditional-UI autofill started on load) through
 // POST /passkey/challenge and /passkey/authenticate; it steps up the
 // signed-in user with a TOTP code, a recovery code (showing the one that
@@ -20,14 +20,16 @@ var (
 	signinPage []byte
 	//go:embed demo/signin.js
 	signinScript []byte
+	//go:embed demo/signin.css
+	signinStyle []byte
 )
 
-// signinCSP is the account page's policy: scripts from this origin only
-// (no inline script, no eval), requests to this origin only, nothing
-// external.
-const signinCSP = "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' blob:; style-src 'self' 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+// signinCSP is the sign-in page's policy: scripts and styles from this
+// origin's files only (no inline script or style, no eval), requests to
+// this origin only, nothing external, no framing, no form posts.
+const signinCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
-// demoSignIn adds the sign-in page and its script to mux.
+// demoSignIn adds the sign-in page, its script and its styles to mux.
 func demoSignIn(mux *http.ServeMux) {
 	serve := func(ctype string, body []byte) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -43,4 +45,5 @@ func demoSignIn(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /signin", serve("text/html; charset=utf-8", signinPage))
 	mux.HandleFunc("GET /demo/signin.js", serve("text/javascript; charset=utf-8", signinScript))
+	mux.HandleFunc("GET /demo/signin.css", serve("text/css; charset=utf-8", signinStyle))
 }

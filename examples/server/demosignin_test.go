@@ -11,14 +11,15 @@ import (
 )
 
 // The sign-in page and its script are served with the account page's
-// strict headers: a CSP allowing scripts and requests to this origin
-// only, no framing, no sniffing, no caching. The page has no inline
-// script and loads nothing from elsewhere.
+// strict headers: a CSP allowing scripts, styles and requests to this
+// origin only, no framing, no sniffing, no caching. The page has no
+// inline script or style and loads nothing from elsewhere.
 func TestSignInPageIsServedWithAStrictPolicy(t *testing.T) {
 	s := startServer(t)
 	for _, tc := range []struct{ path, ctype string }{
 		{"/signin", "text/html; charset=utf-8"},
 		{"/demo/signin.js", "text/javascript; charset=utf-8"},
+		{"/demo/signin.css", "text/css; charset=utf-8"},
 	} {
 		res, err := http.Get(s.url + tc.path)
 		require.NoError(t, err)
@@ -29,6 +30,7 @@ func TestSignInPageIsServedWithAStrictPolicy(t *testing.T) {
 		assert.Equal(t, tc.ctype, res.Header.Get("Content-Type"), tc.path)
 		assert.Equal(t, signinCSP, res.Header.Get("Content-Security-Policy"), tc.path)
 		assert.Contains(t, signinCSP, "script-src 'self';")
+		assert.NotContains(t, signinCSP, "unsafe")
 		assert.Equal(t, "nosniff", res.Header.Get("X-Content-Type-Options"), tc.path)
 		assert.Equal(t, "DENY", res.Header.Get("X-Frame-Options"), tc.path)
 		assert.Equal(t, "no-store", res.Header.Get("Cache-Control"), tc.path)
@@ -37,6 +39,7 @@ func TestSignInPageIsServedWithAStrictPolicy(t *testing.T) {
 			assert.Equal(t, []string{`<script src="/demo/signin.js">`}, scripts, "one script, from this origin, none inline")
 			assert.NotRegexp(t, `(?i)(src|href)="(https?:)?//`, string(body), "nothing external")
 			assert.NotRegexp(t, `(?i)\son[a-z]+=`, string(body), "no inline event handler")
+			assert.NotRegexp(t, `(?i)<style|\sstyle=`, string(body), "no inline style")
 			assert.Contains(t, string(body), `autocomplete="username webauthn"`)
 		}
 	}

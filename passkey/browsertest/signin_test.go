@@ -181,6 +181,11 @@ func methodURL(id string) string { return "/authentication-methods/" + url.PathE
 func openSignIn(t *testing.T, ctx context.Context, srv *server) {
 	t.Helper()
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.origin+"/signin")))
+	// The stylesheet, a file of the page's origin, passed the CSP: what
+	// it hides is hidden.
+	styled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.styleSheets.length === 1 && getComputedStyle(document.getElementById("signin-result")).display === "none"`))
+	require.NoError(t, err)
+	require.True(t, styled, "demo/signin.css applies")
 	setField(t, ctx, "token", srv.token)
 }
 
