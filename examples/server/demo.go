@@ -36,7 +36,7 @@ import (
 // cannot carry: passkey.Engine.Authenticator, from -aaguid-names (or MDS
 // metadata). Icons are data:image URLs from that file, never fetched.
 //
-//go:embed demo/index.html demo/account.js demo/account.css
+//go:embed demo/index.html demo/account.js demo/account.css demo/signin.html demo/signin.js demo/signin.css
 var demoFiles embed.FS
 
 // demoCSP is the Content-Security-Policy of the demo's files: scripts and
@@ -76,6 +76,7 @@ func demo(mux *http.ServeMux, d demoDeps) {
 	})
 	mux.HandleFunc("POST /demo/qr", qrHandler(d.logger))
 	mux.HandleFunc("GET /demo/authenticators/{aaguid}", authenticatorHandler(d.service))
+	demoSignIn(mux)
 }
 
 // serveDemoFile serves one embedded file with the demo's security headers.
