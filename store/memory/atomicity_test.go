@@ -28,12 +28,6 @@ import (
 //
 // The shared contract suites, the ones store/sqlstore runs too.
 func TestMemoryStorePassesTheContractSuites(t *testing.T) {
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	factory := func(t *testing.T, now func() time.Time) store.Store { return newStore(t, now, 0) }
 	storetest.Run(t, factory)
 }
@@ -41,12 +35,6 @@ func TestMemoryStorePassesTheContractSuites(t *testing.T) {
 // ST-02: consuming an auth_session is atomic: one of concurrent commits wins.
 func TestConcurrentCommitsOfOneSessionHaveOneWinner(t *testing.T) {
 	ctx := context.Background()
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	commit := func(sid string, m store.Method, clock *storetest.Clock) store.Commit {
 		return store.Commit{SessionID: sid, SessionExpires: clock.Now().Add(5 * time.Minute), Method: m}
 	}
@@ -78,12 +66,6 @@ func TestConcurrentCommitsOfOneSessionHaveOneWinner(t *testing.T) {
 // ST-03: the TOTP last-step update is a compare-and-set.
 func TestTOTPStepAdvanceIsCompareAndSet(t *testing.T) {
 	ctx := context.Background()
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	commit := func(sid string, m store.Method, clock *storetest.Clock) store.Commit {
 		return store.Commit{SessionID: sid, SessionExpires: clock.Now().Add(5 * time.Minute), Method: m}
 	}
@@ -115,12 +97,6 @@ func TestTOTPStepAdvanceIsCompareAndSet(t *testing.T) {
 
 // ST-04: single-use codes are spent by conditional writes.
 func TestSingleUseSecretsAreSpentOnce(t *testing.T) {
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	storetest.Run(t, func(t *testing.T, now func() time.Time) store.Store { return newStore(t, now, 0) },
 		storetest.Options{Shared: func(t *testing.T, n int, now func() time.Time) []store.Store {
 			s := newStore(t, now, 0)
@@ -135,12 +111,6 @@ func TestSingleUseSecretsAreSpentOnce(t *testing.T) {
 // ST-05: a credential id is unique across all users.
 func TestCredentialIDIsUniqueAcrossUsers(t *testing.T) {
 	ctx := context.Background()
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	commit := func(sid string, m store.Method, clock *storetest.Clock) store.Commit {
 		return store.Commit{SessionID: sid, SessionExpires: clock.Now().Add(5 * time.Minute), Method: m}
 	}
@@ -159,12 +129,6 @@ func TestCredentialIDIsUniqueAcrossUsers(t *testing.T) {
 // ST-06: attempt counters are atomic and windowed by the session's expiry.
 func TestParallelAttemptsAreAllCounted(t *testing.T) {
 	ctx := context.Background()
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	parallel := func(n int, f func(i int)) {
 		var wg sync.WaitGroup
 		start := make(chan struct{})
@@ -192,12 +156,6 @@ func TestParallelAttemptsAreAllCounted(t *testing.T) {
 // No query language to inject into; the ids are opaque map keys.
 func TestIDsAreOpaqueKeys(t *testing.T) {
 	ctx := context.Background()
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	commit := func(sid string, m store.Method, clock *storetest.Clock) store.Commit {
 		return store.Commit{SessionID: sid, SessionExpires: clock.Now().Add(5 * time.Minute), Method: m}
 	}
@@ -218,12 +176,6 @@ func TestIDsAreOpaqueKeys(t *testing.T) {
 // refuse, not evict; TestBounded shows expired records make room).
 func TestFullStoreRefusesNewSessions(t *testing.T) {
 	ctx := context.Background()
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	clock := storetest.NewClock(storetest.Epoch)
 	s := newStore(t, clock.Now, 1000)
 	tp, err := otp.NewTOTP(otp.TOTPConfig{Issuer: "Example", Now: clock.Now})
@@ -248,12 +200,6 @@ func TestFullStoreRefusesNewSessions(t *testing.T) {
 // ST-10: the context is honoured and no write is partial.
 func TestCancelledContextWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	commit := func(sid string, m store.Method, clock *storetest.Clock) store.Commit {
 		return store.Commit{SessionID: sid, SessionExpires: clock.Now().Add(5 * time.Minute), Method: m}
 	}
@@ -288,12 +234,6 @@ func TestCancelledContextWritesNothing(t *testing.T) {
 // wall clock says (the suite's clock is in 2026).
 func TestExpiryFollowsTheInjectedClock(t *testing.T) {
 	ctx := context.Background()
-	newStore := func(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
-		t.Helper()
-		s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
-		require.NoError(t, err)
-		return s
-	}
 	clock := storetest.NewClock(storetest.Epoch)
 	s := newStore(t, clock.Now, 0)
 	exp := clock.Now().Add(5 * time.Minute)
@@ -315,4 +255,13 @@ func sampleMethod(subject, id string) store.Method {
 		Attrs:     []byte(`{"name":"` + id + `"}`),
 		Secret:    []byte("secret of " + id),
 	}
+}
+
+// newStore is a memory store on the given clock, holding at most
+// maxSessions auth_sessions (0: the default bound).
+func newStore(t *testing.T, now func() time.Time, maxSessions int) *memory.Store {
+	t.Helper()
+	s, err := memory.New(memory.Config{Now: now, MaxSessions: maxSessions})
+	require.NoError(t, err)
+	return s
 }
