@@ -193,10 +193,11 @@ func (s *Sealer) Seal(payload []byte, ttl time.Duration) (string, error) {
 	if _, err := io.ReadFull(r, random); err != nil {
 		return "", fmt.Errorf("session: read random: %w", err)
 	}
-	// iron draws them in this order: encryption salt, IV, integrity salt.
-	encSalt := hex.EncodeToString(random[:saltBytes])
+	// iron draws them in this order: encryption salt, IV, integrity salt;
+	// a salt is the hex string of its random bytes.
+	encSalt := hex.AppendEncode(nil, random[:saltBytes])
 	iv := random[saltBytes : saltBytes+aes.BlockSize]
-	macSalt := hex.EncodeToString(random[saltBytes+aes.BlockSize:])
+	macSalt := hex.AppendEncode(nil, random[saltBytes+aes.BlockSize:])
 
 	key := &s.keys[0]
 	block, err := s.blockCipher(key.Password, encSalt)
@@ -206,20 +207,33 @@ func (s *Sealer) Seal(payload []byte, ttl time.Duration) (string, error) {
 	ct := pad(payload)
 	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, ct)
 
-	expStr := ""
+	// The token is built in one buffer: the six components the MAC covers,
+	// then the integrity salt and the MAC.
+	token := make([]byte, 0, 2*len(encSalt)+b64.EncodedLen(len(ct))+b64.EncodedLen(len(iv))+b64.EncodedLen(sha256.Size)+len(key.ID)+32)
+	token = append(token, ironPrefix+"*"...)
+	token = append(token, key.ID...)
+	token = append(token, '*')
+	token = append(token, encSalt...)
+	token = append(token, '*')
+	token = b64.AppendEncode(token, iv)
+	token = append(token, '*')
+	token = b64.AppendEncode(token, ct)
+	token = append(token, '*')
 	if exp > 0 {
-		expStr = strconv.FormatInt(exp, 10)
+		token = strconv.AppendInt(token, exp, 10)
 	}
-	macBase := strings.Join([]string{ironPrefix, key.ID, encSalt, b64.EncodeToString(iv), b64.EncodeToString(ct), expStr}, "*")
-	mac, err := s.mac(key.Password, macSalt, macBase)
+	mac, err := s.mac(key.Password, macSalt, token)
 	if err != nil {
 		return "", fmt.Errorf("session: derive key: %w", err)
 	}
-	token := macBase + "*" + macSalt + "*" + b64.EncodeToString(mac)
+	token = append(token, '*')
+	token = append(token, macSalt...)
+	token = append(token, '*')
+	token = b64.AppendEncode(token, mac)
 	if len(token) > s.maxLen {
 		return "", fmt.Errorf("session: sealed token would be %d bytes, more than MaxTokenLen %d", len(token), s.maxLen)
 	}
-	return token, nil
+	return string(token), nil
 }
 
 // expiration is the expiration component of a token sealed now with ttl,
@@ -255,17 +269,20 @@ func (s *Sealer) Open(token string) ([]byte, error) {
 	if len(token) > s.maxLen {
 		return nil, errTooLong
 	}
-	parts := strings.SplitN(token, "*", numParts+1)
+	// One copy of the token: the components, the salts and the MAC base are
+	// slices of it.
+	raw := []byte(token)
+	parts := bytes.SplitN(raw, []byte("*"), numParts+1)
 	if len(parts) != numParts {
 		return nil, errParts
 	}
 	prefix, id, encSalt, ivB64, ctB64, expStr, macSalt, macB64 :=
 		parts[0], parts[1], parts[2], parts[3], parts[4], parts[5], parts[6], parts[7]
-	if prefix != ironPrefix {
+	if string(prefix) != ironPrefix {
 		return nil, errPrefix
 	}
-	if expStr != "" {
-		exp, ok := parseExp(expStr)
+	if len(expStr) > 0 {
+		exp, ok := parseExp(string(expStr))
 		if !ok {
 			return nil, errExpSyntax
 		}
@@ -273,7 +290,7 @@ func (s *Sealer) Open(token string) ([]byte, error) {
 			return nil, errExpired
 		}
 	}
-	key := s.lookup(id)
+	key := s.lookup(string(id))
 	if key == nil {
 		return nil, errUnknownKey
 	}
@@ -297,7 +314,7 @@ func (s *Sealer) Open(token string) ([]byte, error) {
 
 	// Integrity first (encrypt-then-MAC): nothing is decrypted unless the
 	// HMAC over the first six components matches (AS-05, AS-06).
-	macBase := token[:len(token)-len(macSalt)-len(macB64)-2] // the first six components
+	macBase := raw[:len(raw)-len(macSalt)-len(macB64)-2]
 	want, err := s.mac(key.Password, macSalt, macBase)
 	if err != nil {
 		return nil, errDerive
@@ -309,9 +326,8 @@ func (s *Sealer) Open(token string) ([]byte, error) {
 	if err != nil {
 		return nil, errDerive
 	}
-	pt := make([]byte, len(ct))
-	cipher.NewCBCDecrypter(block, iv).CryptBlocks(pt, ct)
-	return unpad(pt)
+	cipher.NewCBCDecrypter(block, iv).CryptBlocks(ct, ct)
+	return unpad(ct)
 }
 
 // lookup finds the key for a token's pwdId: the key with that id, and for
@@ -335,15 +351,15 @@ func (s *Sealer) lookup(id string) *Key {
 
 // deriveKey is iron's key derivation: PBKDF2-HMAC-SHA1 of password with
 // the salt's hex string itself as salt, one iteration, 32 bytes.
-func (s *Sealer) deriveKey(password, salt string) ([]byte, error) {
+func (s *Sealer) deriveKey(password string, salt []byte) ([]byte, error) {
 	if s.derived != nil {
-		s.derived(salt)
+		s.derived(string(salt))
 	}
-	return pbkdf2.Key(sha1.New, password, []byte(salt), 1, keyBytes)
+	return pbkdf2.Key(sha1.New, password, salt, 1, keyBytes)
 }
 
 // blockCipher returns AES-256 keyed with the encryption key of salt.
-func (s *Sealer) blockCipher(password, salt string) (cipher.Block, error) {
+func (s *Sealer) blockCipher(password string, salt []byte) (cipher.Block, error) {
 	k, err := s.deriveKey(password, salt)
 	if err != nil {
 		return nil, err
@@ -352,13 +368,13 @@ func (s *Sealer) blockCipher(password, salt string) (cipher.Block, error) {
 }
 
 // mac returns HMAC-SHA256 of macBase keyed with the integrity key of salt.
-func (s *Sealer) mac(password, salt, macBase string) ([]byte, error) {
+func (s *Sealer) mac(password string, salt, macBase []byte) ([]byte, error) {
 	k, err := s.deriveKey(password, salt)
 	if err != nil {
 		return nil, err
 	}
 	h := hmac.New(sha256.New, k)
-	io.WriteString(h, macBase)
+	h.Write(macBase)
 	return h.Sum(nil), nil
 }
 
@@ -388,26 +404,18 @@ func unpad(b []byte) ([]byte, error) {
 
 // decodeB64 decodes strict base64url. encoding/base64 skips '\r' and '\n'
 // even when strict; iron's decoder refuses them, and so does this.
-func decodeB64(s string) ([]byte, bool) {
-	if strings.ContainsAny(s, "\r\n") {
+func decodeB64(s []byte) ([]byte, bool) {
+	if bytes.IndexByte(s, '\r') >= 0 || bytes.IndexByte(s, '\n') >= 0 {
 		return nil, false
 	}
-	b, err := b64.DecodeString(s)
+	b, err := b64.AppendDecode(nil, s)
 	return b, err == nil
 }
 
 // isSalt reports whether s is a salt iron 7.0.1 can have produced: the
 // lowercase hex of 32 bytes.
-func isSalt(s string) bool {
-	if len(s) != 2*saltBytes {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
+func isSalt(s []byte) bool {
+	return len(s) == 2*saltBytes && len(bytes.Trim(s, "0123456789abcdef")) == 0
 }
 
 // parseExp parses a non-empty expiration: 1 to 16 ASCII digits (iron's
