@@ -21,16 +21,16 @@ func TestLengthIsCountedAsTyped(t *testing.T) { // AB-09
 	tests := []struct {
 		name string
 		pw   string
-		rule Rule // "" for accepted; ruleMaxLength stands for the 400 on new_password
+		rule Rule // "" for accepted; RuleMaxLength stands for the 400 on new_password
 	}{
-		{"U+FDFA alone", "\ufdfa", ruleMinLength},
-		{"U+FDFA and 13 letters", "\ufdfa" + "tangerinequar", ruleMinLength},
+		{"U+FDFA alone", "\ufdfa", RuleMinLength},
+		{"U+FDFA and 13 letters", "\ufdfa" + "tangerinequar", RuleMinLength},
 		{"U+FDFA and 14 letters", "\ufdfa" + "tangerinequart", ""},
-		{"8 decomposed é", strings.Repeat("e\u0301", 8), ruleMinLength},
+		{"8 decomposed é", strings.Repeat("e\u0301", 8), RuleMinLength},
 		{"15 decomposed é", strings.Repeat("e\u0301", 7) + "tangerine", ""},
 		{"200 decomposed é, 400 code points before NFC", strings.Repeat("e\u0301", 200), ""},
 		{"256 U+FDFA", strings.Repeat("\ufdfa", 128) + strings.Repeat("x\ufdfa", 64), ""},
-		{"257 characters", strings.Repeat("é", 257), ruleMaxLength},
+		{"257 characters", strings.Repeat("é", 257), RuleMaxLength},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -38,7 +38,7 @@ func TestLengthIsCountedAsTyped(t *testing.T) { // AB-09
 			switch tc.rule {
 			case "":
 				require.NoError(t, err)
-			case ruleMaxLength:
+			case RuleMaxLength:
 				requireField(t, err, "new_password")
 			default:
 				var pe *PolicyError

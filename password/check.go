@@ -139,10 +139,10 @@ func (c *checker) check(typed string, sub *verify.Subject) []Violation {
 		p2, p1 = p1, r
 	}
 	if n < cx.MinLength {
-		vs = append(vs, Violation{ruleMinLength, fmt.Sprintf("must be at least %d characters", cx.MinLength)})
+		vs = append(vs, Violation{RuleMinLength, fmt.Sprintf("must be at least %d characters", cx.MinLength)})
 	}
 	if c.maxBytes > 0 && len(pw) > c.maxBytes {
-		vs = append(vs, Violation{ruleMaxLength, fmt.Sprintf("must be at most %d bytes (UTF-8), the limit of the password hash", c.maxBytes)})
+		vs = append(vs, Violation{RuleMaxLength, fmt.Sprintf("must be at most %d bytes (UTF-8), the limit of the password hash", c.maxBytes)})
 	}
 	if len(cx.CharacterTypes) > 0 {
 		got := 0
@@ -154,30 +154,30 @@ func (c *checker) check(typed string, sub *verify.Subject) []Violation {
 		switch cx.CharacterTypeRule {
 		case ThreeOfFour:
 			if got < 3 {
-				vs = append(vs, Violation{ruleCharacterTypes, "must contain at least 3 of: lowercase, uppercase, number and special characters"})
+				vs = append(vs, Violation{RuleCharacterTypes, "must contain at least 3 of: lowercase, uppercase, number and special characters"})
 			}
 		default:
 			if got < len(cx.CharacterTypes) {
-				vs = append(vs, Violation{ruleCharacterTypes, "must contain " + typeList(cx.CharacterTypes) + " characters"})
+				vs = append(vs, Violation{RuleCharacterTypes, "must contain " + typeList(cx.CharacterTypes) + " characters"})
 			}
 		}
 	}
 	if cx.IdenticalCharacters == Block && identical {
-		vs = append(vs, Violation{ruleIdenticalCharacters, "must not contain more than 2 identical characters in a row"})
+		vs = append(vs, Violation{RuleIdenticalCharacters, "must not contain more than 2 identical characters in a row"})
 	}
 	if cx.SequentialCharacters == Block && sequential {
-		vs = append(vs, Violation{ruleSequentialCharacters, "must not contain 3 or more sequential letters or digits (such as abc, CBA or 321)"})
+		vs = append(vs, Violation{RuleSequentialCharacters, "must not contain 3 or more sequential letters or digits (such as abc, CBA or 321)"})
 	}
 	var lower string
 	if c.dict != nil || c.policy.ProfileData.Active {
 		lower = strings.ToLower(pw)
 	}
 	if c.dict != nil && inDictionary(lower, c.dict, c.custom) {
-		vs = append(vs, Violation{ruleDictionary, "is too common: it is on a list of commonly used or banned passwords"})
+		vs = append(vs, Violation{RuleDictionary, "is too common: it is on a list of commonly used or banned passwords"})
 	}
 	if c.policy.ProfileData.Active {
 		if fields := profileHits(lower, sub, c.policy.ProfileData.BlockedFields); len(fields) > 0 {
-			vs = append(vs, Violation{ruleProfileData, "must not contain your personal data (" + strings.Join(fields, ", ") + ")"})
+			vs = append(vs, Violation{RuleProfileData, "must not contain your personal data (" + strings.Join(fields, ", ") + ")"})
 		}
 	}
 	return vs
@@ -302,8 +302,8 @@ func mergeViolations(a, b []Violation) []Violation {
 }
 
 var rulesInOrder = []Rule{
-	ruleMinLength, ruleMaxLength, ruleCharacterTypes, ruleIdenticalCharacters,
-	ruleSequentialCharacters, ruleDictionary, ruleProfileData, ruleBreached, ruleHistory,
+	RuleMinLength, RuleMaxLength, RuleCharacterTypes, RuleIdenticalCharacters,
+	RuleSequentialCharacters, RuleDictionary, RuleProfileData, RuleBreached, RuleHistory,
 }
 
 func ruleOrder(r Rule) int { return slices.Index(rulesInOrder, r) }

@@ -46,31 +46,31 @@ func TestComplexityRules(t *testing.T) {
 		pw   string
 		want []Rule
 	}{
-		{"min length in code points: 7 é", bare(func(c *Complexity) { c.MinLength = 8 }), "ééééééé", []Rule{ruleMinLength}},
+		{"min length in code points: 7 é", bare(func(c *Complexity) { c.MinLength = 8 }), "ééééééé", []Rule{RuleMinLength}},
 		{"8 emoji meet 8", bare(func(c *Complexity) { c.MinLength = 8 }), "😀😀😀😀😀😀😀😀", nil},
-		{"decomposed é counts once after NFKC", bare(func(c *Complexity) { c.MinLength = 3 }), "e\u0301e\u0301", []Rule{ruleMinLength}},
-		{"all: missing number", bare(func(c *Complexity) { c.CharacterTypes = []CharacterType{Lowercase, Number} }), "abcdef", []Rule{ruleCharacterTypes}},
+		{"decomposed é counts once after NFKC", bare(func(c *Complexity) { c.MinLength = 3 }), "e\u0301e\u0301", []Rule{RuleMinLength}},
+		{"all: missing number", bare(func(c *Complexity) { c.CharacterTypes = []CharacterType{Lowercase, Number} }), "abcdef", []Rule{RuleCharacterTypes}},
 		{"all: satisfied", bare(func(c *Complexity) { c.CharacterTypes = []CharacterType{Lowercase, Number} }), "abc1", nil},
 		{"unicode classes", bare(func(c *Complexity) { c.CharacterTypes = all4 }), "Ωω٣€", nil},
 		{"space is special", bare(func(c *Complexity) { c.CharacterTypes = []CharacterType{Special} }), "a b", nil},
-		{"three_of_four: two", bare(func(c *Complexity) { c.CharacterTypes, c.CharacterTypeRule = all4, ThreeOfFour }), "abcDEF", []Rule{ruleCharacterTypes}},
+		{"three_of_four: two", bare(func(c *Complexity) { c.CharacterTypes, c.CharacterTypeRule = all4, ThreeOfFour }), "abcDEF", []Rule{RuleCharacterTypes}},
 		{"three_of_four: three", bare(func(c *Complexity) { c.CharacterTypes, c.CharacterTypeRule = all4, ThreeOfFour }), "abcDEF!", nil},
-		{"identical: aaa", bare(func(c *Complexity) { c.IdenticalCharacters = Block }), "xaaay", []Rule{ruleIdenticalCharacters}},
+		{"identical: aaa", bare(func(c *Complexity) { c.IdenticalCharacters = Block }), "xaaay", []Rule{RuleIdenticalCharacters}},
 		{"identical: aa ok", bare(func(c *Complexity) { c.IdenticalCharacters = Block }), "xaayaa", nil},
 		{"identical: case differs", bare(func(c *Complexity) { c.IdenticalCharacters = Block }), "aAa", nil},
 		{"identical allowed", bare(func(*Complexity) {}), "aaaa", nil},
-		{"sequential: abc", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "xabcx", []Rule{ruleSequentialCharacters}},
-		{"sequential: CBA", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "xCBAx", []Rule{ruleSequentialCharacters}},
+		{"sequential: abc", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "xabcx", []Rule{RuleSequentialCharacters}},
+		{"sequential: CBA", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "xCBAx", []Rule{RuleSequentialCharacters}},
 		{"sequential: CbA is not, case-sensitive as Auth0", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "xCbAx", nil},
 		{"sequential: aBc is not", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "aBc", nil},
-		{"sequential: 789", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "pw789", []Rule{ruleSequentialCharacters}},
-		{"sequential: 210", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "210pw", []Rule{ruleSequentialCharacters}},
+		{"sequential: 789", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "pw789", []Rule{RuleSequentialCharacters}},
+		{"sequential: 210", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "210pw", []Rule{RuleSequentialCharacters}},
 		{"sequential: ab1 is not", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "ab1ba", nil},
 		{"sequential: ace is not", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "ace", nil},
 		{"sequential: 9:; is not", bare(func(c *Complexity) { c.SequentialCharacters = Block }), "89:;", nil},
 		{"every rule at once", bare(func(c *Complexity) {
 			c.MinLength, c.CharacterTypes, c.IdenticalCharacters, c.SequentialCharacters = 20, []CharacterType{Special}, Block, Block
-		}), "aaabc", []Rule{ruleMinLength, ruleCharacterTypes, ruleIdenticalCharacters, ruleSequentialCharacters}},
+		}), "aaabc", []Rule{RuleMinLength, RuleCharacterTypes, RuleIdenticalCharacters, RuleSequentialCharacters}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,7 +79,7 @@ func TestComplexityRules(t *testing.T) {
 	}
 	t.Run("bcrypt byte limit", func(t *testing.T) {
 		p := bare(func(*Complexity) {})
-		assert.Equal(t, []Rule{ruleMaxLength}, checkWith(t, p, nil, 72, &alice, strings.Repeat("€", 25)), "75 bytes")
+		assert.Equal(t, []Rule{RuleMaxLength}, checkWith(t, p, nil, 72, &alice, strings.Repeat("€", 25)), "75 bytes")
 		assert.Empty(t, checkWith(t, p, nil, 72, &alice, strings.Repeat("€", 24)), "72 bytes")
 	})
 }
@@ -116,7 +116,7 @@ func TestDictionary(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := checkWith(t, tc.p, tc.custom, 0, &alice, tc.pw)
 			if tc.broken {
-				assert.Equal(t, []Rule{ruleDictionary}, got)
+				assert.Equal(t, []Rule{RuleDictionary}, got)
 			} else {
 				assert.Empty(t, got)
 			}
@@ -211,7 +211,7 @@ func TestProfileData(t *testing.T) {
 				return
 			}
 			require.Len(t, vs, 1)
-			assert.Equal(t, ruleProfileData, vs[0].Rule)
+			assert.Equal(t, RuleProfileData, vs[0].Rule)
 			assert.Equal(t, "must not contain your personal data ("+tc.fields+")", vs[0].Detail)
 		})
 	}
@@ -262,8 +262,8 @@ func TestCheckInput(t *testing.T) {
 }
 
 func TestMergeViolations(t *testing.T) {
-	a := []Violation{{ruleDictionary, "d"}, {ruleMinLength, "15"}}
-	b := []Violation{{ruleMinLength, "20"}, {ruleDictionary, "d"}, {ruleCharacterTypes, "c"}}
-	assert.Equal(t, []Violation{{ruleMinLength, "15"}, {ruleMinLength, "20"}, {ruleCharacterTypes, "c"}, {ruleDictionary, "d"}},
+	a := []Violation{{RuleDictionary, "d"}, {RuleMinLength, "15"}}
+	b := []Violation{{RuleMinLength, "20"}, {RuleDictionary, "d"}, {RuleCharacterTypes, "c"}}
+	assert.Equal(t, []Violation{{RuleMinLength, "15"}, {RuleMinLength, "20"}, {RuleCharacterTypes, "c"}, {RuleDictionary, "d"}},
 		mergeViolations(a, b))
 }

@@ -25,7 +25,7 @@
 // *PolicyError listing every broken Rule; errors.As finds it:
 //
 //	var pe *password.PolicyError
-//	if errors.As(err, &pe) && pe.Broke("dictionary") { … }
+//	if errors.As(err, &pe) && pe.Broke(password.RuleDictionary) { … }
 //
 // # Sign-in
 //

@@ -264,7 +264,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 			return nil, err
 		}
 		if reused {
-			return nil, (&PolicyError{Violations: []Violation{{ruleHistory,
+			return nil, (&PolicyError{Violations: []Violation{{RuleHistory,
 				fmt.Sprintf("must not be one of your last %d passwords", size)}}}).verifyError()
 		}
 	}
@@ -275,7 +275,7 @@ func (e *Engine) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verif
 			// Unreachable: the checker refuses what bcrypt cannot take, and
 			// the input bound keeps argon2id's input far below its limit.
 			// Should it happen, a 400 all the same, never a 500.
-			return nil, (&PolicyError{Violations: []Violation{{ruleMaxLength,
+			return nil, (&PolicyError{Violations: []Violation{{RuleMaxLength,
 				fmt.Sprintf("must be at most %d bytes (UTF-8), the limit of the password hash", e.hasher.MaxInput())}}}).verifyError()
 		}
 		return nil, err
@@ -349,7 +349,7 @@ func (e *Engine) check(ctx context.Context, sub *verify.Subject, raw string, sea
 	case err != nil:
 		return "", fmt.Errorf("password: breach check (fail-closed): %w", err)
 	case n > 0:
-		return "", (&PolicyError{Violations: []Violation{{ruleBreached, "has appeared in a data breach; choose another password"}}}).verifyError()
+		return "", (&PolicyError{Violations: []Violation{{RuleBreached, "has appeared in a data breach; choose another password"}}}).verifyError()
 	}
 	return pw, nil
 }

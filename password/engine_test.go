@@ -143,7 +143,7 @@ func TestConfirmPolicyErrors(t *testing.T) {
 	enr := f.start(t, alice)
 	_, err := f.confirm(alice, enr, "Liddell7")
 	pe := policyError(t, err)
-	assert.Equal(t, []Rule{ruleMinLength, ruleProfileData}, rules(pe))
+	assert.Equal(t, []Rule{RuleMinLength, RuleProfileData}, rules(pe))
 	var ve *verify.Error
 	require.ErrorAs(t, err, &ve)
 	assert.Equal(t, "password_policy", ve.Reason)
@@ -154,7 +154,7 @@ func TestConfirmPolicyErrors(t *testing.T) {
 	assert.NotContains(t, err.Error(), "Liddell7")
 
 	_, err = f.confirm(alice, enr, "password")
-	assert.Equal(t, []Rule{ruleMinLength, ruleCharacterTypes, ruleDictionary}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{RuleMinLength, RuleCharacterTypes, RuleDictionary}, rules(policyError(t, err)))
 
 	_, err = f.confirm(alice, enr, "bad\x00password")
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
@@ -182,7 +182,7 @@ func TestHistory(t *testing.T) {
 	for _, pw := range pws[:3] {
 		_, err := f.set(t, alice, pw)
 		pe := policyError(t, err)
-		assert.Equal(t, []Rule{ruleHistory}, rules(pe), pw)
+		assert.Equal(t, []Rule{RuleHistory}, rules(pe), pw)
 		assert.Equal(t, "must not be one of your last 3 passwords", pe.Violations[0].Detail)
 	}
 	_, err := f.set(t, alice, pws[3])
@@ -287,21 +287,21 @@ func TestPolicyChangeMidFlight(t *testing.T) {
 		enr := fs.start(t, alice)
 		_, err := fl.confirm(alice, enr, pw)
 		pe := policyError(t, err)
-		assert.Equal(t, []Violation{{ruleMinLength, "must be at least 20 characters"}}, pe.Violations)
+		assert.Equal(t, []Violation{{RuleMinLength, "must be at least 20 characters"}}, pe.Violations)
 	})
 	t.Run("current stricter", func(t *testing.T) {
 		fl, fs := twoEngines(t, lax, strict)
 		enr := fl.start(t, alice)
 		_, err := fs.confirm(alice, enr, pw)
 		pe := policyError(t, err)
-		assert.Equal(t, []Violation{{ruleMinLength, "must be at least 20 characters"}}, pe.Violations)
+		assert.Equal(t, []Violation{{RuleMinLength, "must be at least 20 characters"}}, pe.Violations)
 	})
 	t.Run("both report", func(t *testing.T) {
 		fs, fl := twoEngines(t, strict, lax)
 		enr := fs.start(t, alice)
 		_, err := fl.confirm(alice, enr, "kw3jx")
 		pe := policyError(t, err)
-		assert.Equal(t, []Violation{{ruleMinLength, "must be at least 8 characters"}, {ruleMinLength, "must be at least 20 characters"}}, pe.Violations)
+		assert.Equal(t, []Violation{{RuleMinLength, "must be at least 8 characters"}, {RuleMinLength, "must be at least 20 characters"}}, pe.Violations)
 	})
 }
 
@@ -313,10 +313,10 @@ func TestBreachCheck(t *testing.T) {
 
 	_, err := f.set(t, alice, "correct horse battery staple")
 	pe := policyError(t, err)
-	assert.Equal(t, []Violation{{ruleBreached, "has appeared in a data breach; choose another password"}}, pe.Violations)
+	assert.Equal(t, []Violation{{RuleBreached, "has appeared in a data breach; choose another password"}}, pe.Violations)
 
 	_, err = f.set(t, alice, "kw3jx")
-	assert.Equal(t, []Rule{ruleMinLength}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{RuleMinLength}, rules(policyError(t, err)))
 	srv.mu.Lock()
 	assert.Len(t, srv.reqs, 1, "no lookup for a password the local rules refuse")
 	srv.mu.Unlock()
@@ -347,7 +347,7 @@ func TestBcryptEngine(t *testing.T) {
 	f := newFixture(t, Config{Hasher: bh})
 	_, err := f.set(t, alice, strings.Repeat("€", 25)+" tangerine")
 	pe := policyError(t, err)
-	assert.Equal(t, []Violation{{ruleMaxLength, "must be at most 72 bytes (UTF-8), the limit of the password hash"}}, pe.Violations)
+	assert.Equal(t, []Violation{{RuleMaxLength, "must be at most 72 bytes (UTF-8), the limit of the password hash"}}, pe.Violations)
 	_, err = f.store.Get(ctx, alice.ID, passwordMethodID(alice.ID))
 	require.ErrorIs(t, err, store.ErrNotFound, "nothing stored, no empty hash")
 	_, err = f.set(t, alice, goodPassword)

@@ -28,31 +28,20 @@ var (
 
 // Rule names one rule of a password policy, as reported in a PolicyError
 // and in the spec's validation_errors ("min_length: must be at least …").
-// The rules, in the order they are checked and reported, with what sets
-// them:
-//
-//	"min_length"             complexity.min_length
-//	"max_length"             the hash's input limit (bcrypt: 72 bytes)
-//	"character_types"        complexity.character_types and character_type_rule
-//	"identical_characters"   complexity.identical_characters
-//	"sequential_characters"  complexity.sequential_characters
-//	"dictionary"             dictionary (the list and Config.CustomWords)
-//	"profile_data"           profile_data
-//	"breached"               Config.Breach
-//	"history"                history
+// The rules are the constants below, in the order they are checked and
+// reported, each with what sets it.
 type Rule string
 
-// The rules, as listed in Rule's documentation.
 const (
-	ruleMinLength            Rule = "min_length"            // complexity.min_length
-	ruleMaxLength            Rule = "max_length"            // the hash's input limit (bcrypt: 72 bytes)
-	ruleCharacterTypes       Rule = "character_types"       // complexity.character_types + character_type_rule
-	ruleIdenticalCharacters  Rule = "identical_characters"  // complexity.identical_characters
-	ruleSequentialCharacters Rule = "sequential_characters" // complexity.sequential_characters
-	ruleDictionary           Rule = "dictionary"            // dictionary (lists and custom words)
-	ruleProfileData          Rule = "profile_data"          // profile_data
-	ruleBreached             Rule = "breached"              // Config.Breach
-	ruleHistory              Rule = "history"               // history
+	RuleMinLength            Rule = "min_length"            // complexity.min_length
+	RuleMaxLength            Rule = "max_length"            // the hash's input limit (bcrypt: 72 bytes)
+	RuleCharacterTypes       Rule = "character_types"       // complexity.character_types and character_type_rule
+	RuleIdenticalCharacters  Rule = "identical_characters"  // complexity.identical_characters
+	RuleSequentialCharacters Rule = "sequential_characters" // complexity.sequential_characters
+	RuleDictionary           Rule = "dictionary"            // dictionary (the list and Config.CustomWords)
+	RuleProfileData          Rule = "profile_data"          // profile_data
+	RuleBreached             Rule = "breached"              // Config.Breach
+	RuleHistory              Rule = "history"               // history
 )
 
 // Violation is one broken rule. Detail is safe to show the user: it

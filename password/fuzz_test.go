@@ -72,11 +72,11 @@ func FuzzPolicyCheck(f *testing.F) {
 			require.Greater(t, ruleOrder(v.Rule), last)
 			last = ruleOrder(v.Rule)
 		}
-		if !seen[ruleDictionary] {
+		if !seen[RuleDictionary] {
 			require.False(t, l100.contains(strings.ToLower(n)), "a listed password passed")
 		}
-		require.Equal(t, utf8.RuneCountInString(typedPW) < 15, seen[ruleMinLength])
-		require.Equal(t, len(n) > 72, seen[ruleMaxLength])
+		require.Equal(t, utf8.RuneCountInString(typedPW) < 15, seen[RuleMinLength])
+		require.Equal(t, len(n) > 72, seen[RuleMaxLength])
 	})
 }
 

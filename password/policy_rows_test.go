@@ -25,7 +25,7 @@ import (
 func TestPasswordShorterThanTheMinimumIsRefused(t *testing.T) {
 	f := newFixture(t, Config{})
 	_, err := f.set(t, alice, "kqzvtrmwpxhjdl") // 14
-	assert.Equal(t, []Rule{ruleMinLength}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{RuleMinLength}, rules(policyError(t, err)))
 	_, err = f.set(t, alice, "kqzvtrmwpxhjdlf") // 15
 	require.NoError(t, err)
 	// MFA-only policy: 8, counted in code points after NFKC.
@@ -33,9 +33,9 @@ func TestPasswordShorterThanTheMinimumIsRefused(t *testing.T) {
 	p.Complexity.MinLength = 8
 	f8 := newFixture(t, Config{Policy: &p})
 	_, err = f8.set(t, alice, "ééééééé") // 7 code points, 14 bytes
-	assert.Equal(t, []Rule{ruleMinLength}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{RuleMinLength}, rules(policyError(t, err)))
 	_, err = f8.set(t, alice, "e\u0301e\u0301e\u0301e\u0301") // 8 code points, 4 after NFKC
-	assert.Equal(t, []Rule{ruleMinLength}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{RuleMinLength}, rules(policyError(t, err)))
 	_, err = f8.set(t, alice, "😀🎉🔑🦊🌍🚲🎲🍋") // 8 emoji
 	require.NoError(t, err)
 }
@@ -76,7 +76,7 @@ func TestBcryptLimitOf72BytesIsHandled(t *testing.T) {
 	f := newFixture(t, Config{Hasher: bh})
 	_, err := f.set(t, alice, strings.Repeat("k", 50)+strings.Repeat("q", 50)) // 100 bytes
 	pe := policyError(t, err)
-	require.Equal(t, []Rule{ruleMaxLength}, rules(pe))
+	require.Equal(t, []Rule{RuleMaxLength}, rules(pe))
 	assert.Contains(t, pe.Violations[0].Detail, "72 bytes")
 	_, err = f.store.Get(ctx, alice.ID, passwordMethodID(alice.ID))
 	require.ErrorIs(t, err, store.ErrNotFound, "no hash stored, empty or not")
@@ -110,12 +110,12 @@ func TestBlocklistedContextualAndBreachedPasswordsAreRefused(t *testing.T) {
 	srv := newRangeServer(t, nil)
 	f := newFixture(t, Config{Breach: newRangeClient(t, srv.URL, time.Second)})
 	_, err := f.set(t, alice, "password1234567")
-	assert.Equal(t, []Rule{ruleDictionary}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{RuleDictionary}, rules(policyError(t, err)))
 	_, err = f.set(t, alice, "alice.liddell2026!")
-	assert.Equal(t, []Rule{ruleProfileData}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{RuleProfileData}, rules(policyError(t, err)))
 	_, err = f.set(t, alice, "correct horse battery staple") // count 368 in the range fixture
 	pe := policyError(t, err)
-	assert.Equal(t, []Violation{{ruleBreached, "has appeared in a data breach; choose another password"}}, pe.Violations)
+	assert.Equal(t, []Violation{{RuleBreached, "has appeared in a data breach; choose another password"}}, pe.Violations)
 }
 
 // PW-07: a breach-check failure has a pinned, safe failure mode.

@@ -98,13 +98,13 @@ func TestPresets(t *testing.T) {
 		return rs
 	}
 	assert.Empty(t, check(levelNone, "a"))
-	assert.Equal(t, []Rule{ruleMinLength}, check(levelLow, "abcde"))
-	assert.Equal(t, []Rule{ruleCharacterTypes}, check(levelFair, "abcdefgh1"))
+	assert.Equal(t, []Rule{RuleMinLength}, check(levelLow, "abcde"))
+	assert.Equal(t, []Rule{RuleCharacterTypes}, check(levelFair, "abcdefgh1"))
 	assert.Empty(t, check(levelFair, "Abcdefgh1"))
-	assert.Equal(t, []Rule{ruleCharacterTypes}, check(levelGood, "Abcdefghij"))
+	assert.Equal(t, []Rule{RuleCharacterTypes}, check(levelGood, "Abcdefghij"))
 	assert.Empty(t, check(levelGood, "abcdefgh1!"))
-	assert.Equal(t, []Rule{ruleMinLength}, check(levelExcellent, "Abcdefg1!"))
-	assert.Equal(t, []Rule{ruleIdenticalCharacters}, check(levelExcellent, "Abcdefg111!"))
+	assert.Equal(t, []Rule{RuleMinLength}, check(levelExcellent, "Abcdefg1!"))
+	assert.Equal(t, []Rule{RuleIdenticalCharacters}, check(levelExcellent, "Abcdefg111!"))
 }
 
 func TestPolicyJSONMatchesSpec(t *testing.T) {

@@ -41,8 +41,8 @@ func sheriffModules() (string, bool) {
 
 // sheriffRule maps password-sheriff's rule names to ours.
 var sheriffRule = map[string]Rule{
-	"length": ruleMinLength, "contains": ruleCharacterTypes, "containsAtLeast": ruleCharacterTypes,
-	"identicalChars": ruleIdenticalCharacters, "sequentialChars": ruleSequentialCharacters, "maxLength": ruleMaxLength,
+	"length": RuleMinLength, "contains": RuleCharacterTypes, "containsAtLeast": RuleCharacterTypes,
+	"identicalChars": RuleIdenticalCharacters, "sequentialChars": RuleSequentialCharacters, "maxLength": RuleMaxLength,
 }
 
 // randomComplexity draws an Auth0 complexity object (min_length 1 to 72,

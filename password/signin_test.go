@@ -209,7 +209,7 @@ func TestPasswordSignInRehashes(t *testing.T) {
 
 	// The history still refuses the passwords before.
 	_, err = f.set(t, alice, "second quartz lantern")
-	assert.Equal(t, []Rule{ruleHistory}, rules(policyError(t, err)))
+	assert.Equal(t, []Rule{RuleHistory}, rules(policyError(t, err)))
 
 	a, err = f.signInWith(eng2, alice.ID, id, goodPassword)
 	require.NoError(t, err)
