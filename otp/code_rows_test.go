@@ -201,7 +201,17 @@ func TestDestinationIsValidatedAndNormalised(t *testing.T) {
 	assert.Equal(t, "+12015550123", m.PhoneNumber)
 	assert.Equal(t, "voice", m.PreferredAuthenticationMethod)
 	t.Run("phone", TestNormalizePhone)
-	t.Run("email", TestNormalizeEmail)
+
+	// E-mail: the engine uses internal/mailaddr's rule (its table is
+	// TestOnlySafePlainAddressesAreAccepted there): the domain is lower-cased,
+	// the local part kept, and anything but a plain addr-spec refused.
+	en, code = f.startEmail(t, "User.Name@Example.COM")
+	assert.Equal(t, "User.Name@example.com", f.sender.last(t).To)
+	m, err = f.confirm(f.sub, en, code)
+	require.NoError(t, err)
+	assert.Equal(t, "User.Name@example.com", m.Email)
+	_, err = f.svc.Start(context.Background(), f.sub, verify.StartRequest{Type: verify.TypeEmail, Email: "Alice <alice@example.com>"}, verify.Client{})
+	require.ErrorIs(t, err, verify.ErrInvalidRequest)
 }
 
 // OT-11: no enumeration by destination.
