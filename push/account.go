@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/verifykit/verifykit/store"
+	"github.com/verifykit/verifykit/verify"
 )
 
 // DeviceUpdate is the body of PATCH <base>/api/device-accounts/{id}, as
@@ -110,6 +111,7 @@ func (p *Push) UpdateDevice(ctx context.Context, id, token string, upd *DeviceUp
 		_, err = p.devices.Update(ctx, m)
 		switch {
 		case err == nil:
+			p.deviceEvent(ctx, verify.EventUpdated, &m)
 			return &DeviceAccount{
 				ID: id, Identifier: dv.Identifier, Name: dv.Name,
 				PushCredentials: PushCredentials{Service: dv.Service, Token: dv.Token},
@@ -142,5 +144,13 @@ func (p *Push) DeleteDevice(ctx context.Context, id, token string) error {
 	case err != nil:
 		return fmt.Errorf("push: delete device account: %w", err)
 	}
+	p.deviceEvent(ctx, verify.EventDeleted, &m)
 	return nil
+}
+
+// deviceEvent tells Config.Observer of a change the device made to method m.
+func (p *Push) deviceEvent(ctx context.Context, kind verify.EventKind, m *store.Method) {
+	if p.observer != nil {
+		p.observer.Observe(ctx, verify.Event{Kind: kind, Time: p.now(), Subject: m.Subject, Type: verify.TypePushNotification, MethodID: m.ID, Reason: "device"})
+	}
 }

@@ -604,3 +604,49 @@ func TestECDeviceHighS(t *testing.T) {
 		require.ErrorIs(t, f.push.Resolve(ctx, n.TransactionToken, in+"."+b64(sig)), push.ErrInvalidTransaction, "once")
 	}
 }
+
+// deviceEvents records the events push.Config.Observer receives.
+type deviceEvents struct {
+	mu     sync.Mutex
+	events []verify.Event
+}
+
+func (r *deviceEvents) Observe(_ context.Context, e verify.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+// TestDeviceChangesAreReportedToTheObserver: an update or a deletion made
+// through the device API, which does not pass through verify.Service,
+// still reaches the host's observer, once each, naming the user and the
+// method; a refused request reports nothing.
+//
+// PU-06: the user is notified of every new method, and (beyond it) of
+// the changes the device makes.
+func TestDeviceChangesAreReportedToTheObserver(t *testing.T) {
+	obs := &deviceEvents{}
+	f := newGfix(t, push.Config{Observer: obs})
+	ctx := context.Background()
+	d, m := f.enroll(t, f.alice)
+	name := "Pixel 10"
+	_, err := f.push.UpdateDevice(ctx, d.Enrollment.ID, "wrong-token", &push.DeviceUpdate{Name: &name})
+	require.ErrorIs(t, err, push.ErrUnauthorized)
+	_, err = f.push.UpdateDevice(ctx, d.Enrollment.ID, d.Enrollment.Token, &push.DeviceUpdate{Name: &name})
+	require.NoError(t, err)
+	require.NoError(t, f.push.DeleteDevice(ctx, d.Enrollment.ID, d.Enrollment.Token))
+	require.ErrorIs(t, f.push.DeleteDevice(ctx, d.Enrollment.ID, d.Enrollment.Token), push.ErrUnauthorized)
+
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	require.Len(t, obs.events, 2)
+	for i, kind := range []verify.EventKind{verify.EventUpdated, verify.EventDeleted} {
+		e := obs.events[i]
+		assert.Equal(t, kind, e.Kind)
+		assert.Equal(t, f.alice.ID, e.Subject)
+		assert.Equal(t, verify.TypePushNotification, e.Type)
+		assert.Equal(t, m.ID, e.MethodID)
+		assert.Equal(t, "device", e.Reason)
+		assert.False(t, e.Time.IsZero())
+	}
+}

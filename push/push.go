@@ -137,6 +137,12 @@ type Config struct {
 	// device; an approval must carry it in the claim "verifykit_number"
 	// (an extension of Guardian's challenge response).
 	NumberMatching bool
+	// Observer receives the events of the device API's changes, which do
+	// not pass through verify.Service: EventUpdated when the device updates
+	// its account and EventDeleted when it deletes it, with Reason "device"
+	// (PU-06: the host can tell the user). Give it the verify.Service's
+	// observer; nil means none.
+	Observer verify.Observer
 	// Now is the clock; nil means time.Now. Give the store the same clock.
 	Now func() time.Time
 }
@@ -174,12 +180,12 @@ type Push struct {
 	now            func() time.Time
 	devices        Store
 	limiter        verify.Limiter
+	observer       verify.Observer
 }
 
 var (
 	_ verify.Engine         = (*Push)(nil)
 	_ verify.AttemptLimiter = (*Push)(nil)
-	_ verify.Engine         = (*Push)(nil)
 )
 
 // New validates cfg and returns a Push engine keeping tickets,
@@ -197,7 +203,7 @@ func New(cfg Config, devices Store, limiter verify.Limiter) (*Push, error) {
 		issuer: cfg.Issuer, ticketSize: cfg.TicketSize, secretSize: cfg.SecretSize, maxPolls: cfg.MaxPolls,
 		startLimit: cfg.StartLimit, services: append([]string(nil), cfg.Services...), now: cfg.Now,
 		devices: devices, limiter: limiter, requireProof: cfg.RequireProof, notifier: cfg.Notifier,
-		challengeLimit: cfg.ChallengeLimit, deviceLimit: cfg.DeviceLimit, clientIP: cfg.ClientIP,
+		challengeLimit: cfg.ChallengeLimit, deviceLimit: cfg.DeviceLimit, clientIP: cfg.ClientIP, observer: cfg.Observer,
 		numberMatching: cfg.NumberMatching,
 	}
 	if len(p.issuer) == 0 || len(p.issuer) > maxIssuerLen || !utf8.ValidString(p.issuer) ||

@@ -34,6 +34,9 @@ type engineDeps struct {
 	// pushNotifier sends push sign-in notifications (the outbox's "push"
 	// lines); nil serves enrollment only.
 	pushNotifier push.Notifier
+	// observer receives the push device API's own events (the service's
+	// observer).
+	observer verify.Observer
 	// routes receives the routes engines serve beside the My Account API
 	// (the push device API), by ServeMux pattern; nil serves none.
 	routes map[string]http.Handler
@@ -112,7 +115,7 @@ func buildEngines(d engineDeps) ([]verify.Engine, func(), error) {
 	}
 	if d.devices != nil && d.routes != nil {
 		base := strings.TrimSuffix(strings.TrimSuffix(d.config.baseURL, "/"), "/me/v1") + "/push"
-		p, err := push.New(push.Config{Issuer: d.config.issuer, BaseURL: base, Notifier: d.pushNotifier}, d.devices, d.limiter)
+		p, err := push.New(push.Config{Issuer: d.config.issuer, BaseURL: base, Notifier: d.pushNotifier, Observer: d.observer}, d.devices, d.limiter)
 		if err != nil {
 			d.logger.Warn("push-notification is not served", slog.String("reason", err.Error()))
 		} else {

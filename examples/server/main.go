@@ -283,16 +283,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeOutbox()
-	routes := map[string]http.Handler{}
-	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, sender: sender, routes: routes, methods: st, pushNotifier: pushNotifier}
-	if pd, ok := st.(push.Store); ok {
-		deps.devices = pd
-	}
-	engines, closeEngines, err := buildEngines(deps)
-	if err != nil {
-		return err
-	}
-	defer closeEngines()
 	observer := verify.SlogObserver(logger)
 	if sender != nil {
 		// Tell the demo user, through the outbox, when a method is added
@@ -306,6 +296,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}()
 		observer = verify.Observers(observer, n)
 	}
+	routes := map[string]http.Handler{}
+	deps := engineDeps{config: c, hashKey: hashKey, limiter: limiter, logger: logger, sender: sender, routes: routes, methods: st, pushNotifier: pushNotifier, observer: observer}
+	if pd, ok := st.(push.Store); ok {
+		deps.devices = pd
+	}
+	engines, closeEngines, err := buildEngines(deps)
+	if err != nil {
+		return err
+	}
+	defer closeEngines()
 	svc, err := verify.NewService(verify.Config{
 		Engines:  engines,
 		Sealer:   sealer,
