@@ -50,29 +50,16 @@ func (s *Service) challenge(ctx context.Context, ec *EngineStart, t Type) (*Sign
 	ev := Event{Kind: EventSignInFailed, Subject: ec.Subject.ID, Type: t, MethodID: ec.Method.ID, Client: ec.Client}
 	se, ok := s.engines[t]
 	if !ok {
-		err := NewError(ErrInvalidRequest, "sign_in_unsupported", fmt.Sprintf("Sign-in with a %s method is not supported", t))
-		ev.Reason = ReasonOf(err)
-		s.emit(ctx, ev)
-		return nil, err
+		return nil, s.failed(ctx, ev, NewError(ErrInvalidRequest, "sign_in_unsupported", fmt.Sprintf("Sign-in with a %s method is not supported", t)))
 	}
-	sid, err := randomID(16)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	ec.ExpiresAt = now.Add(s.ttl)
+	p, exp := s.newSession(signInPurpose, t, ec.Subject.ID, ec.Method.ID)
+	ec.ExpiresAt = exp
 	st, err := se.Challenge(ctx, ec)
 	if err != nil {
-		ev.Reason, ev.Internal = ReasonOf(err), Kind(err) == nil
-		s.emit(ctx, ev)
-		return nil, err
+		return nil, s.failed(ctx, ev, err)
 	}
 	if st == nil {
 		return nil, fmt.Errorf("verify: %s engine returned no sign-in challenge", t)
-	}
-	p := sealedSession{
-		Version: sessionVersion, Purpose: signInPurpose, ID: sid, Subject: ec.Subject.ID,
-		Pending: ec.Method.ID, Type: t, IssuedAt: now.UnixMilli(), Expires: ec.ExpiresAt.UnixMilli(),
 	}
 	token, err := s.seal(&p, st.State)
 	if err != nil {
@@ -80,7 +67,7 @@ func (s *Service) challenge(ctx context.Context, ec *EngineStart, t Type) (*Sign
 	}
 	return &SignInChallenge{
 		AuthSession: token, AuthnParamsPublicKey: st.AuthnParamsPublicKey, MatchNumber: st.MatchNumber,
-		MethodID: ec.Method.ID, Type: t, ExpiresAt: ec.ExpiresAt,
+		MethodID: ec.Method.ID, Type: t, ExpiresAt: exp,
 	}, nil
 }
 
@@ -110,8 +97,7 @@ func (s *Service) challenge(ctx context.Context, ec *EngineStart, t Type) (*Sign
 // ErrAlreadyUsed.
 func (s *Service) Authenticate(ctx context.Context, sub Subject, methodID string, req VerifyRequest, client Client) (*SignIn, error) {
 	if err := checkSubject(sub); err != nil {
-		s.emit(ctx, Event{Kind: EventSignInFailed, MethodID: methodID, Reason: ReasonOf(err), Client: client})
-		return nil, err
+		return nil, s.failed(ctx, Event{Kind: EventSignInFailed, MethodID: methodID, Client: client}, err)
 	}
 	return s.authenticate(ctx, sub, methodID, &req, client)
 }
@@ -129,28 +115,20 @@ func (s *Service) AuthenticatePasskey(ctx context.Context, req VerifyRequest, cl
 // authenticate is Authenticate for sub and methodID, or, with both zero,
 // AuthenticatePasskey.
 func (s *Service) authenticate(ctx context.Context, sub Subject, methodID string, req *VerifyRequest, client Client) (*SignIn, error) {
-	in, p, err := s.signIn(ctx, sub, methodID, req, client)
-	ev := Event{Time: s.now(), Subject: sub.ID, Type: p.Type, MethodID: methodID, Client: client}
+	ev := Event{Kind: EventSignInFailed, Subject: sub.ID, MethodID: methodID, Client: client}
+	p, e, ec, err := s.begin(ctx, signInPurpose, sub, methodID, req, client)
+	ev.Type = p.Type
 	if err != nil {
-		ev.Kind, ev.Reason, ev.Internal = EventSignInFailed, ReasonOf(err), Kind(err) == nil
-		s.emit(ctx, ev)
-		return nil, err
+		return nil, s.failed(ctx, ev, err)
+	}
+	in, err := s.check(ctx, e, &p, ec)
+	if err != nil {
+		s.refundOutage(ctx, p.ID, err)
+		return nil, s.failed(ctx, ev, err)
 	}
 	ev.Kind, ev.Subject, ev.MethodID = EventSignedIn, in.Subject, in.Method.ID
 	s.emit(ctx, ev)
 	return in, nil
-}
-
-func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req *VerifyRequest, client Client) (*SignIn, sealedSession, error) {
-	p, e, err := s.begin(ctx, signInPurpose, sub.ID, methodID, req)
-	if err != nil {
-		return nil, p, err
-	}
-	in, err := s.check(ctx, e, &p, &EngineConfirm{
-		Subject: sub, State: []byte(p.State), Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),
-	})
-	s.refundOutage(ctx, p.ID, err)
-	return in, p, err
 }
 
 // check runs steps 4 to 6 of Authenticate on an opened, bound and counted
