@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -194,7 +195,7 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string, client Cli
 		if err != nil {
 			return err
 		}
-		if isPrimary(m) {
+		if slices.Contains(m.Usage, UsagePrimary) {
 			primaries = append(primaries, m.ID)
 		}
 		if m.ID == id {
@@ -204,7 +205,7 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string, client Cli
 	if target == nil {
 		return &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found"}
 	}
-	if !s.allowNoPrimary && isPrimary(*target) {
+	if !s.allowNoPrimary && slices.Contains(primaries, id) {
 		err = s.store.DeletePrimary(ctx, sub.ID, id, primaries)
 	} else {
 		err = s.store.Delete(ctx, sub.ID, id)
@@ -219,13 +220,4 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string, client Cli
 	}
 	s.emit(ctx, Event{Kind: EventDeleted, Subject: sub.ID, Type: target.Type, MethodID: id, Client: client})
 	return nil
-}
-
-func isPrimary(m Method) bool {
-	for _, u := range m.Usage {
-		if u == UsagePrimary {
-			return true
-		}
-	}
-	return false
 }

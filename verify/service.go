@@ -39,9 +39,8 @@ const (
 	maxMaxAttempts     = 100
 )
 
-// Config configures a Service. The zero value of each optional field is
-// its safe default. A Config is validated once by NewService and not used
-// afterwards.
+// Config configures a Service; the zero value of each optional field is
+// its safe default. NewService validates it and keeps no reference to it.
 type Config struct {
 	// Engines serve the method types; at most one per type. Required.
 	Engines []Engine
@@ -58,41 +57,35 @@ type Config struct {
 	// challenge in it. Default 5 minutes; range [30s, 10m].
 	SessionTTL time.Duration
 	// MaxAttempts is how many confirm attempts one auth_session allows, the
-	// successful one included; after that it is void. Default 5; range
-	// [1, 100]. Engines implementing AttemptLimiter override it, within
-	// the same range.
+	// successful one included. Default 5; range [1, 100]. Engines
+	// implementing AttemptLimiter override it, within the same range.
 	MaxAttempts int
-	// MaxMethods bounds how many methods one user may have. Start refuses a
-	// new enrollment beyond it (early, before a code is sent), and the
-	// commit of a confirm enforces it atomically in the store, so enrollments
-	// started before the bound was reached cannot exceed it either. A
-	// password change replaces the identity's one password method and is
-	// not refused. Default and maximum MaxListed (20), so that every method
-	// fits in one list response; range [1, 20].
+	// MaxMethods bounds how many methods one user may have: Start refuses
+	// a new enrollment beyond it (before a code is sent), and the commit of
+	// a confirm enforces it atomically in the store. A password change
+	// replaces the identity's password method and is not refused. Default
+	// and maximum MaxListed (20), so that every method fits in one list
+	// response; range [1, 20].
 	MaxMethods int
 	// AllowNoPrimary lets Delete remove a user's last primary method
 	// (password or passkey). By default that is refused with ErrConflict,
 	// because it would leave the user unable to sign in.
 	AllowNoPrimary bool
-	// AllowIdentity decides, for every engine, whether a start request may
-	// name an identity_user_id other than the subject's own (a linked
-	// identity): it returns nil to approve, a *Error of kind ErrForbidden
-	// to refuse; any other error is an internal failure. nil, the default,
-	// refuses every other identity with ErrForbidden: a user enrolls
-	// methods only for themself. Engines receive the decided identity in
-	// EngineStart.Identity.
+	// AllowIdentity decides whether a start request may name an
+	// identity_user_id other than the subject's own (a linked identity): it
+	// returns nil to approve, a *Error of kind ErrForbidden to refuse; any
+	// other error is an internal failure. If nil (the default), every other
+	// identity is refused with ErrForbidden. Engines receive the decided
+	// identity in EngineStart.Identity.
 	AllowIdentity func(ctx context.Context, sub Subject, identityUserID string) error
-	// Connections are the database connections a start request may name;
-	// a request naming another is refused (ErrInvalidRequest, "unknown
-	// connection"). nil means the connections of the engines implementing
-	// Connectioner (the password engine's); each name 1 to 128 of
-	// [a-zA-Z0-9-].
+	// Connections are the database connections a start request may name
+	// (else ErrInvalidRequest, "unknown connection"); nil means those of the
+	// engines implementing Connectioner. Each is 1 to 128 of [a-zA-Z0-9-].
 	Connections []string
 }
 
 // Service implements Verifier with the engines, sealer and store of its
-// Config. It is safe for concurrent use and keeps no mutable state of its
-// own: everything shared goes through the store.
+// Config. It is safe for concurrent use; all shared state is in the store.
 type Service struct {
 	engines     map[Type]Engine
 	sealer      Sealer
@@ -290,11 +283,10 @@ func (s *Service) Verify(ctx context.Context, sub Subject, methodID string, req 
 	return m, nil
 }
 
-// begin runs the first steps of Verify and Authenticate, shared by both:
-// open the auth_session sealed for purpose; bind it to the caller (the
-// sealed subject and method id must be sub's and methodID), to a served
-// type and to the proof's kind (GN-04); then count the attempt, before
-// any check of the proof. It returns what the engine's check receives.
+// begin runs the first steps of Verify and Authenticate: open the
+// auth_session sealed for purpose; bind it to sub, methodID, a served type
+// and the proof's kind (GN-04); count the attempt before any check of the
+// proof. It returns what the engine's check receives.
 func (s *Service) begin(ctx context.Context, purpose string, sub Subject, methodID string, req *VerifyRequest, client Client) (sealedSession, Engine, *EngineConfirm, error) {
 	p, err := s.open(req.AuthSession, purpose)
 	if err != nil {
@@ -317,9 +309,6 @@ func (s *Service) begin(ctx context.Context, purpose string, sub Subject, method
 	if got, one := req.Proof(); !one || got != want {
 		return p, nil, nil, proofShape(p.Type, want)
 	}
-	// Count the attempt, then refuse a consumed session or one whose
-	// attempts (Config.MaxAttempts, or the engine's AttemptLimiter) are
-	// used up.
 	n, err := s.store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
 	if errors.Is(err, store.ErrConsumed) {
 		return p, nil, nil, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
@@ -385,11 +374,9 @@ func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *E
 const refundTimeout = 5 * time.Second
 
 // refundOutage gives back the attempt of session sid when err is an
-// outage rather than a judged proof: the proof was never found wrong, so
-// the failure must not bring the user's session closer to void (GN-09).
-// It is best effort, if the store can, and runs even when the request's
-// context has ended: when the refund fails too, the attempt stays used,
-// which is the safe side.
+// outage, not a judged proof, so that outages do not void a session
+// (GN-09). It is best effort and runs even when ctx has ended: if the
+// refund fails too, the attempt stays used, the safe side.
 func (s *Service) refundOutage(ctx context.Context, sid string, err error) {
 	r, ok := s.store.(store.AttemptRefunder)
 	if err == nil || Kind(err) != nil || !ok {
@@ -400,10 +387,10 @@ func (s *Service) refundOutage(ctx context.Context, sid string, err error) {
 	_ = r.RefundAttempt(ctx, sid)
 }
 
-// open unseals and strictly decodes an auth_session sealed for purpose
-// (sessionPurpose or signInPurpose): a session of the other purpose does
-// not open. An enrollment session names its subject and pending method; a
-// sign-in session names both, or neither (a usernameless passkey sign-in).
+// open unseals and strictly decodes an auth_session sealed for purpose; a
+// session of the other purpose does not open. An enrollment session names
+// its subject and pending method; a sign-in session both, or neither (a
+// usernameless passkey sign-in).
 func (s *Service) open(token, purpose string) (sealedSession, error) {
 	var p sealedSession
 	if token == "" {
@@ -456,9 +443,8 @@ func (s *Service) newSession(purpose string, t Type, subject, pending string) (s
 	}, exp
 }
 
-// seal seals p with the engine's state, encoded in the one marshal of the
-// payload. The encoded payload is wiped once sealed: it holds the state (a
-// TOTP secret, a code's hash).
+// seal seals p with the engine's state. The encoded payload is wiped once
+// sealed: it holds the state (a TOTP secret, a code's hash).
 func (s *Service) seal(p *sealedSession, state any) (string, error) {
 	payload, err := json.Marshal(struct {
 		*sealedSession
