@@ -14,15 +14,13 @@ import (
 // session, nor the reverse (SECURITY-CHECKLIST SI-01, ASVS 9.2.2).
 const signInPurpose = "verifykit/signin"
 
-// Challenge starts a sign-in of sub with its method methodID (a step-up of
-// a signed-in user): it reads the method, lets its engine create the
-// challenge (WebAuthn request options, a sent code, a push notification)
-// and seals it into an auth_session with the sign-in purpose, bound to
-// sub, methodID and the method's type, for the Service's SessionTTL.
-//
-// Another user's method and an unknown id both fail with ErrNotFound.
-// A usernameless passkey sign-in, which has no subject yet, is started with
-// ChallengePasskey, never with a zero sub here.
+// Challenge starts a sign-in of sub with its method methodID (a step-up):
+// it reads the method, lets its engine create the challenge (WebAuthn
+// request options, a sent code, a push notification) and seals it into an
+// auth_session with the sign-in purpose, bound to sub, methodID and the
+// method's type, for SessionTTL. Another user's method and an unknown id
+// both fail with ErrNotFound. A usernameless passkey sign-in is started
+// with ChallengePasskey, never with a zero sub here.
 func (s *Service) Challenge(ctx context.Context, sub Subject, methodID string, client Client) (*SignInChallenge, error) {
 	if err := checkSubject(sub); err != nil {
 		return nil, err
@@ -34,12 +32,11 @@ func (s *Service) Challenge(ctx context.Context, sub Subject, methodID string, c
 	return s.challenge(ctx, &EngineStart{Subject: sub, Method: m, Record: rec, Client: client}, m.Type)
 }
 
-// ChallengePasskey starts a usernameless passkey sign-in: no user is known
-// yet. The passkey engine's request options leave allowCredentials empty
-// (a discoverable credential, usable with mediation "conditional"), and the
-// auth_session is bound to no subject and no method: only
-// AuthenticatePasskey accepts it, and the credential the assertion names
-// says who signs in.
+// ChallengePasskey starts a usernameless passkey sign-in. The request
+// options leave allowCredentials empty (a discoverable credential, usable
+// with mediation "conditional"); the auth_session is bound to no subject
+// and no method: only AuthenticatePasskey accepts it, and the assertion's
+// credential says who signs in.
 func (s *Service) ChallengePasskey(ctx context.Context, client Client) (*SignInChallenge, error) {
 	return s.challenge(ctx, &EngineStart{Client: client}, TypePasskey)
 }
@@ -91,10 +88,9 @@ func (s *Service) challenge(ctx context.Context, ec *EngineStart, t Type) (*Sign
 //     attributes with LastAuthAt set to now;
 //  7. emit EventSignedIn, or EventSignInFailed with the reason.
 //
-// A replayed counter (a TOTP step or WebAuthn signature count already
-// used) and a secret changed concurrently (a recovery code used twice)
-// fail with ErrInvalidProof; a second use of the auth_session with
-// ErrAlreadyUsed.
+// A replayed counter (a TOTP step or WebAuthn signature count) and a
+// secret changed concurrently (a recovery code used twice) fail with
+// ErrInvalidProof; a second use of the auth_session with ErrAlreadyUsed.
 func (s *Service) Authenticate(ctx context.Context, sub Subject, methodID string, req VerifyRequest, client Client) (*SignIn, error) {
 	if err := checkSubject(sub); err != nil {
 		return nil, s.failed(ctx, Event{Kind: EventSignInFailed, MethodID: methodID, Client: client}, err)
@@ -103,11 +99,9 @@ func (s *Service) Authenticate(ctx context.Context, sub Subject, methodID string
 }
 
 // AuthenticatePasskey completes a usernameless passkey sign-in started by
-// ChallengePasskey, with the assertion in req.AuthnResponse. The passkey
-// engine finds the credential by the id the assertion names and checks
-// the stored user handle; SignIn.Subject is the credential's owner. It
-// runs the steps of Authenticate, binding the session to no subject and
-// no method.
+// ChallengePasskey with the assertion in req.AuthnResponse, by the steps of
+// Authenticate. The passkey engine finds the credential the assertion
+// names and checks its user handle; SignIn.Subject is its owner.
 func (s *Service) AuthenticatePasskey(ctx context.Context, req VerifyRequest, client Client) (*SignIn, error) {
 	return s.authenticate(ctx, Subject{}, "", &req, client)
 }
@@ -132,9 +126,8 @@ func (s *Service) authenticate(ctx context.Context, sub Subject, methodID string
 }
 
 // check runs steps 4 to 6 of Authenticate on an opened, bound and counted
-// session: read the method, let the engine check the proof, commit.
+// session.
 func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *EngineConfirm) (*SignIn, error) {
-	// 4. Read the method, after the attempt was counted.
 	if p.Pending != "" {
 		rec, m, err := s.load(ctx, ea.Subject, p.Pending)
 		if errors.Is(err, ErrNotFound) && p.Type == TypePassword {
@@ -154,7 +147,6 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 		}
 		ea.Method, ea.Record = m, rec
 	}
-	// 5. Let the engine check the proof. No writes.
 	a, err := se.Authenticate(ctx, ea)
 	if err != nil {
 		return nil, err
@@ -179,9 +171,8 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	if !t.Valid() || !t.WebAuthn() && p.Pending == "" {
 		return nil, fmt.Errorf("verify: %s engine authenticated a method of type %q", p.Type, rec.Type)
 	}
-	// 6. Consume the session and update the method, atomically. The
-	// engine's Method carries the attributes to keep; without one they
-	// are the record's as read.
+	// The engine's Method carries the attributes to keep; without one, the
+	// record's as read.
 	m := a.Method
 	if m.ID == "" {
 		if m, err = MethodFromRecord(rec); err != nil {
