@@ -185,7 +185,7 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	if m.Usage == nil {
 		m.Usage = t.DefaultUsage()
 	}
-	m.LastAuthAt = s.now().UTC().Truncate(time.Millisecond)
+	m.LastAuthAt = s.cfg.Now().UTC().Truncate(time.Millisecond)
 	attrs, err := m.Record()
 	if err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	if a.Secret != nil {
 		w.Version = rec.Version
 	}
-	stored, err := s.store.SignIn(ctx, w)
+	stored, err := s.cfg.Store.SignIn(ctx, w)
 	switch {
 	case err == nil:
 	case errors.Is(err, store.ErrConsumed):

@@ -27,7 +27,7 @@ func (s *Service) resolveIdentity(ctx context.Context, sub Subject, req *StartRe
 		if !validConnection(c) {
 			return "", InvalidField("connection", "/connection", "connection must be 1 to 128 characters of letters, digits and '-'")
 		}
-		if !slices.Contains(s.connections, c) {
+		if !slices.Contains(s.cfg.Connections, c) {
 			return "", InvalidField("connection", "/connection", "unknown connection")
 		}
 	}
@@ -38,10 +38,10 @@ func (s *Service) resolveIdentity(ctx context.Context, sub Subject, req *StartRe
 	if id == "" || id == sub.ID {
 		return sub.ID, nil
 	}
-	if s.allowIdentity == nil {
+	if s.cfg.AllowIdentity == nil {
 		return "", NewError(ErrForbidden, "identity_not_owned", "A user may only enroll methods for their own identity")
 	}
-	if err := s.allowIdentity(ctx, sub, id); err != nil {
+	if err := s.cfg.AllowIdentity(ctx, sub, id); err != nil {
 		if Kind(err) != nil {
 			return "", err
 		}

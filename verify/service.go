@@ -87,18 +87,8 @@ type Config struct {
 // Service implements Verifier with the engines, sealer and store of its
 // Config. It is safe for concurrent use; all shared state is in the store.
 type Service struct {
-	engines     map[Type]Engine
-	sealer      Sealer
-	store       store.Store
-	observer    Observer
-	now         func() time.Time
-	ttl         time.Duration
-	maxAttempts int
-	maxMethods  int
-
-	allowNoPrimary bool
-	allowIdentity  func(ctx context.Context, sub Subject, identityUserID string) error
-	connections    []string // the connections a start request may name
+	cfg     Config // validated, with defaults set
+	engines map[Type]Engine
 }
 
 // NewService validates cfg and returns a Service.
@@ -112,20 +102,9 @@ func NewService(cfg Config) (*Service, error) {
 	if len(cfg.Engines) == 0 {
 		return nil, errors.New("verify: Config.Engines is empty")
 	}
-	s := &Service{
-		engines:     make(map[Type]Engine, len(cfg.Engines)),
-		sealer:      cfg.Sealer,
-		store:       cfg.Store,
-		observer:    cfg.Observer,
-		now:         cfg.Now,
-		ttl:         cfg.SessionTTL,
-		maxAttempts: cfg.MaxAttempts,
-		maxMethods:  cfg.MaxMethods,
-
-		allowNoPrimary: cfg.AllowNoPrimary,
-		allowIdentity:  cfg.AllowIdentity,
-		connections:    slices.Clone(cfg.Connections),
-	}
+	cfg.Connections = slices.Clone(cfg.Connections)
+	s := &Service{cfg: cfg, engines: make(map[Type]Engine, len(cfg.Engines))}
+	s.cfg.Engines = nil
 	for _, e := range cfg.Engines {
 		if e == nil {
 			return nil, errors.New("verify: nil engine in Config.Engines")
@@ -144,21 +123,25 @@ func NewService(cfg Config) (*Service, error) {
 		}
 		s.engines[t] = e
 		if c, ok := e.(Connectioner); ok && cfg.Connections == nil {
-			s.connections = append(s.connections, c.Connection())
+			s.cfg.Connections = append(s.cfg.Connections, c.Connection())
 		}
 	}
-	for _, c := range s.connections {
+	for _, c := range s.cfg.Connections {
 		if !validConnection(c) {
 			return nil, fmt.Errorf("verify: connection %q must be 1 to 128 of [a-zA-Z0-9-]", c)
 		}
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if s.cfg.Now == nil {
+		s.cfg.Now = time.Now
 	}
-	return s, cmp.Or(
-		inRange("SessionTTL", &s.ttl, DefaultSessionTTL, minSessionTTL, MaxSessionTTL),
-		inRange("MaxAttempts", &s.maxAttempts, DefaultMaxAttempts, 1, maxMaxAttempts),
-		inRange("MaxMethods", &s.maxMethods, MaxListed, 1, MaxListed))
+	if err := cmp.Or(
+		inRange("SessionTTL", &s.cfg.SessionTTL, DefaultSessionTTL, minSessionTTL, MaxSessionTTL),
+		inRange("MaxAttempts", &s.cfg.MaxAttempts, DefaultMaxAttempts, 1, maxMaxAttempts),
+		inRange("MaxMethods", &s.cfg.MaxMethods, MaxListed, 1, MaxListed),
+	); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // inRange sets the Config field *v to def when it is zero, and checks that
@@ -226,12 +209,12 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 		return nil, s.failed(ctx, ev, err)
 	}
 	if req.Type != TypePassword {
-		recs, err := s.store.List(ctx, sub.ID)
+		recs, err := s.cfg.Store.List(ctx, sub.ID)
 		if err != nil {
 			return nil, fmt.Errorf("verify: list methods: %w", err)
 		}
-		if len(recs) >= s.maxMethods {
-			return nil, InvalidField("type", "/type", fmt.Sprintf("the maximum of %d authentication methods is reached; delete one first", s.maxMethods))
+		if len(recs) >= s.cfg.MaxMethods {
+			return nil, InvalidField("type", "/type", fmt.Sprintf("the maximum of %d authentication methods is reached; delete one first", s.cfg.MaxMethods))
 		}
 	}
 	p, exp := s.newSession(sessionPurpose, req.Type, sub.ID, newMethodID(req.Type))
@@ -309,14 +292,14 @@ func (s *Service) begin(ctx context.Context, purpose string, sub Subject, method
 	if got, one := req.Proof(); !one || got != want {
 		return p, nil, nil, proofShape(p.Type, want)
 	}
-	n, err := s.store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
+	n, err := s.cfg.Store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
 	if errors.Is(err, store.ErrConsumed) {
 		return p, nil, nil, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
 	}
 	if err != nil {
 		return p, nil, nil, fmt.Errorf("verify: count attempt: %w", err)
 	}
-	limit := s.maxAttempts
+	limit := s.cfg.MaxAttempts
 	if l, ok := e.(AttemptLimiter); ok {
 		limit = l.MaxAttempts()
 	}
@@ -342,7 +325,7 @@ func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *E
 		m.Usage = p.Type.DefaultUsage()
 	}
 	if m.CreatedAt.IsZero() {
-		m.CreatedAt = s.now()
+		m.CreatedAt = s.cfg.Now()
 	}
 	m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond)
 	rec, err := m.Record()
@@ -350,9 +333,9 @@ func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *E
 		return nil, err
 	}
 	rec.Secret, rec.CredentialID, rec.Counter = c.Secret, c.CredentialID, c.Counter
-	err = s.store.Commit(ctx, store.Commit{
+	err = s.cfg.Store.Commit(ctx, store.Commit{
 		SessionID: p.ID, SessionExpires: time.UnixMilli(p.Expires), Method: rec, Replace: c.Replace,
-		MaxMethods: s.maxMethods,
+		MaxMethods: s.cfg.MaxMethods,
 	})
 	switch {
 	case err == nil:
@@ -360,7 +343,7 @@ func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *E
 	case errors.Is(err, store.ErrConsumed):
 		return nil, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
 	case errors.Is(err, store.ErrLimit):
-		return nil, &Error{Kind: ErrInvalidRequest, Reason: "too_many_methods", Detail: fmt.Sprintf("The maximum of %d authentication methods is reached; delete one first", s.maxMethods), Err: err}
+		return nil, &Error{Kind: ErrInvalidRequest, Reason: "too_many_methods", Detail: fmt.Sprintf("The maximum of %d authentication methods is reached; delete one first", s.cfg.MaxMethods), Err: err}
 	case errors.Is(err, store.ErrDuplicateCredential):
 		return nil, NewError(ErrInvalidProof, "duplicate_credential", "The credential is already registered")
 	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict):
@@ -378,7 +361,7 @@ const refundTimeout = 5 * time.Second
 // (GN-09). It is best effort and runs even when ctx has ended: if the
 // refund fails too, the attempt stays used, the safe side.
 func (s *Service) refundOutage(ctx context.Context, sid string, err error) {
-	r, ok := s.store.(store.AttemptRefunder)
+	r, ok := s.cfg.Store.(store.AttemptRefunder)
 	if err == nil || Kind(err) != nil || !ok {
 		return
 	}
@@ -400,7 +383,7 @@ func (s *Service) open(token, purpose string) (sealedSession, error) {
 	if purpose == signInPurpose {
 		expired = "The auth_session has expired; request a new challenge"
 	}
-	raw, err := s.sealer.Open(token)
+	raw, err := s.cfg.Sealer.Open(token)
 	if err != nil {
 		var exp interface{ Expired() bool }
 		if errors.As(err, &exp) && exp.Expired() {
@@ -425,7 +408,7 @@ func (s *Service) open(token, purpose string) (sealedSession, error) {
 	if p.Expires-p.IssuedAt > MaxSessionTTL.Milliseconds() {
 		return sealedSession{}, NewError(ErrInvalidSession, "session_ttl", "The auth_session is invalid")
 	}
-	if s.now().UnixMilli() >= p.Expires {
+	if s.cfg.Now().UnixMilli() >= p.Expires {
 		return p, NewError(ErrExpired, "session_expired", expired)
 	}
 	return p, nil
@@ -435,8 +418,8 @@ func (s *Service) open(token, purpose string) (sealedSession, error) {
 // method of type t, with a random id, issued now, and its expiry,
 // SessionTTL later.
 func (s *Service) newSession(purpose string, t Type, subject, pending string) (sealedSession, time.Time) {
-	now := s.now()
-	exp := now.Add(s.ttl)
+	now := s.cfg.Now()
+	exp := now.Add(s.cfg.SessionTTL)
 	return sealedSession{
 		Version: sessionVersion, Purpose: purpose, ID: b64.EncodeToString(random(16)), Subject: subject,
 		Pending: pending, Type: t, IssuedAt: now.UnixMilli(), Expires: exp.UnixMilli(),
@@ -454,7 +437,7 @@ func (s *Service) seal(p *sealedSession, state any) (string, error) {
 		return "", fmt.Errorf("encode session: %w", err)
 	}
 	defer clear(payload)
-	return s.sealer.Seal(payload, s.ttl)
+	return s.cfg.Sealer.Seal(payload, s.cfg.SessionTTL)
 }
 
 // proofShape is the error for a request whose proof is not exactly the
@@ -480,13 +463,13 @@ func checkSubject(sub Subject) error {
 }
 
 func (s *Service) emit(ctx context.Context, e Event) {
-	if s.observer == nil {
+	if s.cfg.Observer == nil {
 		return
 	}
 	if e.Time.IsZero() {
-		e.Time = s.now()
+		e.Time = s.cfg.Now()
 	}
-	s.observer.Observe(ctx, e)
+	s.cfg.Observer.Observe(ctx, e)
 }
 
 // failed emits ev (of a failure kind) with err's reason, and returns err.
