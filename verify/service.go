@@ -164,13 +164,7 @@ func (s *Service) Engine(t Type) (Engine, bool) {
 
 // Types returns the method types s serves, in spec order.
 func (s *Service) Types() []Type {
-	var ts []Type
-	for _, t := range Types() {
-		if _, ok := s.engines[t]; ok {
-			ts = append(ts, t)
-		}
-	}
-	return ts
+	return slices.DeleteFunc(Types(), func(t Type) bool { return s.engines[t] == nil })
 }
 
 // sessionPurpose binds a sealed payload to its use (ASVS 9.2.2): a token
@@ -285,9 +279,9 @@ func (s *Service) begin(ctx context.Context, purpose string, sub Subject, method
 	if !ok {
 		return p, nil, nil, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
 	}
-	want, restart := p.Type.Proof(), "start the enrollment again"
+	want := p.Type.Proof()
 	if purpose == signInPurpose {
-		want, restart = signInProof(p.Type), "request a new challenge"
+		want = signInProof(p.Type)
 	}
 	if got, one := req.Proof(); !one || got != want {
 		return p, nil, nil, proofShape(p.Type, want)
@@ -304,7 +298,7 @@ func (s *Service) begin(ctx context.Context, purpose string, sub Subject, method
 		limit = l.MaxAttempts()
 	}
 	if n > limit {
-		return p, nil, nil, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; "+restart)
+		return p, nil, nil, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; "+restart(purpose))
 	}
 	ec := &EngineConfirm{Subject: sub, State: []byte(p.State), Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt)}
 	return p, e, ec, nil
@@ -379,29 +373,22 @@ func (s *Service) open(token, purpose string) (sealedSession, error) {
 	if token == "" {
 		return p, InvalidField("auth_session", "/auth_session", "auth_session is required")
 	}
-	expired := "The auth_session has expired; start the enrollment again"
-	if purpose == signInPurpose {
-		expired = "The auth_session has expired; request a new challenge"
-	}
 	raw, err := s.cfg.Sealer.Open(token)
 	if err != nil {
 		var exp interface{ Expired() bool }
 		if errors.As(err, &exp) && exp.Expired() {
-			return p, &Error{Kind: ErrExpired, Reason: "session_expired", Detail: expired, Err: err}
+			return p, &Error{Kind: ErrExpired, Reason: "session_expired", Detail: "The auth_session has expired; " + restart(purpose), Err: err}
 		}
 		return p, &Error{Kind: ErrInvalidSession, Reason: "session_unseal", Detail: "The auth_session is invalid", Err: err}
 	}
-	invalid := NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
-	if err := json.Unmarshal(raw, &p, json.RejectUnknownMembers(true)); err != nil {
-		return sealedSession{}, invalid
-	}
+	err = json.Unmarshal(raw, &p, json.RejectUnknownMembers(true))
 	named := p.Subject != "" && p.Pending != ""
 	if purpose == signInPurpose {
 		named = named || p.Subject == "" && p.Pending == "" && p.Type == TypePasskey
 	}
-	if p.Version != sessionVersion || p.Purpose != purpose || p.ID == "" || !named ||
+	if err != nil || p.Version != sessionVersion || p.Purpose != purpose || p.ID == "" || !named ||
 		!p.Type.Valid() || p.IssuedAt <= 0 || p.Expires <= p.IssuedAt {
-		return sealedSession{}, invalid
+		return sealedSession{}, NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
 	}
 	// Every session has an expiry no further than MaxSessionTTL from its
 	// issue, whatever the key holder sealed (SECURITY-CHECKLIST AS-09, AS-10).
@@ -409,7 +396,7 @@ func (s *Service) open(token, purpose string) (sealedSession, error) {
 		return sealedSession{}, NewError(ErrInvalidSession, "session_ttl", "The auth_session is invalid")
 	}
 	if s.cfg.Now().UnixMilli() >= p.Expires {
-		return p, NewError(ErrExpired, "session_expired", expired)
+		return p, NewError(ErrExpired, "session_expired", "The auth_session has expired; "+restart(purpose))
 	}
 	return p, nil
 }
@@ -438,6 +425,14 @@ func (s *Service) seal(p *sealedSession, state any) (string, error) {
 	}
 	defer clear(payload)
 	return s.cfg.Sealer.Seal(payload, s.cfg.SessionTTL)
+}
+
+// restart ends the detail of an expired or used-up auth_session of purpose.
+func restart(purpose string) string {
+	if purpose == signInPurpose {
+		return "request a new challenge"
+	}
+	return "start the enrollment again"
 }
 
 // proofShape is the error for a request whose proof is not exactly the
