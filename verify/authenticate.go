@@ -14,15 +14,13 @@ import (
 // session, nor the reverse (SECURITY-CHECKLIST SI-01, ASVS 9.2.2).
 const signInPurpose = "verifykit/signin"
 
-// Challenge starts a sign-in of sub with its method methodID (a step-up of
-// a signed-in user): it reads the method, lets its engine create the
-// challenge (WebAuthn request options, a sent code, a push notification)
-// and seals it into an auth_session with the sign-in purpose, bound to
-// sub, methodID and the method's type, for the Service's SessionTTL.
-//
-// Another user's method and an unknown id both fail with ErrNotFound.
-// A usernameless passkey sign-in, which has no subject yet, is started with
-// ChallengePasskey, never with a zero sub here.
+// Challenge starts a sign-in of sub with its method methodID (a step-up):
+// it reads the method, lets its engine create the challenge (WebAuthn
+// request options, a sent code, a push notification) and seals it into an
+// auth_session with the sign-in purpose, bound to sub, methodID and the
+// method's type, for SessionTTL. Another user's method and an unknown id
+// both fail with ErrNotFound. A usernameless passkey sign-in is started
+// with ChallengePasskey, never with a zero sub here.
 func (s *Service) Challenge(ctx context.Context, sub Subject, methodID string, client Client) (*SignInChallenge, error) {
 	if err := checkSubject(sub); err != nil {
 		return nil, err
@@ -34,12 +32,11 @@ func (s *Service) Challenge(ctx context.Context, sub Subject, methodID string, c
 	return s.challenge(ctx, &EngineStart{Subject: sub, Method: m, Record: rec, Client: client}, m.Type)
 }
 
-// ChallengePasskey starts a usernameless passkey sign-in: no user is known
-// yet. The passkey engine's request options leave allowCredentials empty
-// (a discoverable credential, usable with mediation "conditional"), and the
-// auth_session is bound to no subject and no method: only
-// AuthenticatePasskey accepts it, and the credential the assertion names
-// says who signs in.
+// ChallengePasskey starts a usernameless passkey sign-in. The request
+// options leave allowCredentials empty (a discoverable credential, usable
+// with mediation "conditional"); the auth_session is bound to no subject
+// and no method: only AuthenticatePasskey accepts it, and the assertion's
+// credential says who signs in.
 func (s *Service) ChallengePasskey(ctx context.Context, client Client) (*SignInChallenge, error) {
 	return s.challenge(ctx, &EngineStart{Client: client}, TypePasskey)
 }
@@ -50,29 +47,16 @@ func (s *Service) challenge(ctx context.Context, ec *EngineStart, t Type) (*Sign
 	ev := Event{Kind: EventSignInFailed, Subject: ec.Subject.ID, Type: t, MethodID: ec.Method.ID, Client: ec.Client}
 	se, ok := s.engines[t]
 	if !ok {
-		err := NewError(ErrInvalidRequest, "sign_in_unsupported", fmt.Sprintf("Sign-in with a %s method is not supported", t))
-		ev.Reason = ReasonOf(err)
-		s.emit(ctx, ev)
-		return nil, err
+		return nil, s.failed(ctx, ev, NewError(ErrInvalidRequest, "sign_in_unsupported", fmt.Sprintf("Sign-in with a %s method is not supported", t)))
 	}
-	sid, err := randomID(16)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	ec.ExpiresAt = now.Add(s.ttl)
+	p, exp := s.newSession(signInPurpose, t, ec.Subject.ID, ec.Method.ID)
+	ec.ExpiresAt = exp
 	st, err := se.Challenge(ctx, ec)
 	if err != nil {
-		ev.Reason, ev.Internal = ReasonOf(err), Kind(err) == nil
-		s.emit(ctx, ev)
-		return nil, err
+		return nil, s.failed(ctx, ev, err)
 	}
 	if st == nil {
 		return nil, fmt.Errorf("verify: %s engine returned no sign-in challenge", t)
-	}
-	p := sealedSession{
-		Version: sessionVersion, Purpose: signInPurpose, ID: sid, Subject: ec.Subject.ID,
-		Pending: ec.Method.ID, Type: t, IssuedAt: now.UnixMilli(), Expires: ec.ExpiresAt.UnixMilli(),
 	}
 	token, err := s.seal(&p, st.State)
 	if err != nil {
@@ -80,7 +64,7 @@ func (s *Service) challenge(ctx context.Context, ec *EngineStart, t Type) (*Sign
 	}
 	return &SignInChallenge{
 		AuthSession: token, AuthnParamsPublicKey: st.AuthnParamsPublicKey, MatchNumber: st.MatchNumber,
-		MethodID: ec.Method.ID, Type: t, ExpiresAt: ec.ExpiresAt,
+		MethodID: ec.Method.ID, Type: t, ExpiresAt: exp,
 	}, nil
 }
 
@@ -104,24 +88,20 @@ func (s *Service) challenge(ctx context.Context, ec *EngineStart, t Type) (*Sign
 //     attributes with LastAuthAt set to now;
 //  7. emit EventSignedIn, or EventSignInFailed with the reason.
 //
-// A replayed counter (a TOTP step or WebAuthn signature count already
-// used) and a secret changed concurrently (a recovery code used twice)
-// fail with ErrInvalidProof; a second use of the auth_session with
-// ErrAlreadyUsed.
+// A replayed counter (a TOTP step or WebAuthn signature count) and a
+// secret changed concurrently (a recovery code used twice) fail with
+// ErrInvalidProof; a second use of the auth_session with ErrAlreadyUsed.
 func (s *Service) Authenticate(ctx context.Context, sub Subject, methodID string, req VerifyRequest, client Client) (*SignIn, error) {
 	if err := checkSubject(sub); err != nil {
-		s.emit(ctx, Event{Kind: EventSignInFailed, MethodID: methodID, Reason: ReasonOf(err), Client: client})
-		return nil, err
+		return nil, s.failed(ctx, Event{Kind: EventSignInFailed, MethodID: methodID, Client: client}, err)
 	}
 	return s.authenticate(ctx, sub, methodID, &req, client)
 }
 
 // AuthenticatePasskey completes a usernameless passkey sign-in started by
-// ChallengePasskey, with the assertion in req.AuthnResponse. The passkey
-// engine finds the credential by the id the assertion names and checks
-// the stored user handle; SignIn.Subject is the credential's owner. It
-// runs the steps of Authenticate, binding the session to no subject and
-// no method.
+// ChallengePasskey with the assertion in req.AuthnResponse, by the steps of
+// Authenticate. The passkey engine finds the credential the assertion
+// names and checks its user handle; SignIn.Subject is its owner.
 func (s *Service) AuthenticatePasskey(ctx context.Context, req VerifyRequest, client Client) (*SignIn, error) {
 	return s.authenticate(ctx, Subject{}, "", &req, client)
 }
@@ -129,34 +109,25 @@ func (s *Service) AuthenticatePasskey(ctx context.Context, req VerifyRequest, cl
 // authenticate is Authenticate for sub and methodID, or, with both zero,
 // AuthenticatePasskey.
 func (s *Service) authenticate(ctx context.Context, sub Subject, methodID string, req *VerifyRequest, client Client) (*SignIn, error) {
-	in, p, err := s.signIn(ctx, sub, methodID, req, client)
-	ev := Event{Time: s.now(), Subject: sub.ID, Type: p.Type, MethodID: methodID, Client: client}
+	ev := Event{Kind: EventSignInFailed, Subject: sub.ID, MethodID: methodID, Client: client}
+	p, e, ec, err := s.begin(ctx, signInPurpose, sub, methodID, req, client)
+	ev.Type = p.Type
 	if err != nil {
-		ev.Kind, ev.Reason, ev.Internal = EventSignInFailed, ReasonOf(err), Kind(err) == nil
-		s.emit(ctx, ev)
-		return nil, err
+		return nil, s.failed(ctx, ev, err)
+	}
+	in, err := s.check(ctx, e, &p, ec)
+	if err != nil {
+		s.refundOutage(ctx, p.ID, err)
+		return nil, s.failed(ctx, ev, err)
 	}
 	ev.Kind, ev.Subject, ev.MethodID = EventSignedIn, in.Subject, in.Method.ID
 	s.emit(ctx, ev)
 	return in, nil
 }
 
-func (s *Service) signIn(ctx context.Context, sub Subject, methodID string, req *VerifyRequest, client Client) (*SignIn, sealedSession, error) {
-	p, e, err := s.begin(ctx, signInPurpose, sub.ID, methodID, req)
-	if err != nil {
-		return nil, p, err
-	}
-	in, err := s.check(ctx, e, &p, &EngineConfirm{
-		Subject: sub, State: []byte(p.State), Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt),
-	})
-	s.refundOutage(ctx, p.ID, err)
-	return in, p, err
-}
-
 // check runs steps 4 to 6 of Authenticate on an opened, bound and counted
-// session: read the method, let the engine check the proof, commit.
+// session.
 func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *EngineConfirm) (*SignIn, error) {
-	// 4. Read the method, after the attempt was counted.
 	if p.Pending != "" {
 		rec, m, err := s.load(ctx, ea.Subject, p.Pending)
 		if errors.Is(err, ErrNotFound) && p.Type == TypePassword {
@@ -176,7 +147,6 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 		}
 		ea.Method, ea.Record = m, rec
 	}
-	// 5. Let the engine check the proof. No writes.
 	a, err := se.Authenticate(ctx, ea)
 	if err != nil {
 		return nil, err
@@ -201,9 +171,8 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	if !t.Valid() || !t.WebAuthn() && p.Pending == "" {
 		return nil, fmt.Errorf("verify: %s engine authenticated a method of type %q", p.Type, rec.Type)
 	}
-	// 6. Consume the session and update the method, atomically. The
-	// engine's Method carries the attributes to keep; without one they
-	// are the record's as read.
+	// The engine's Method carries the attributes to keep; without one, the
+	// record's as read.
 	m := a.Method
 	if m.ID == "" {
 		if m, err = MethodFromRecord(rec); err != nil {
@@ -216,7 +185,7 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	if m.Usage == nil {
 		m.Usage = t.DefaultUsage()
 	}
-	m.LastAuthAt = s.now().UTC().Truncate(time.Millisecond)
+	m.LastAuthAt = s.cfg.Now().UTC().Truncate(time.Millisecond)
 	attrs, err := m.Record()
 	if err != nil {
 		return nil, err
@@ -228,7 +197,7 @@ func (s *Service) check(ctx context.Context, se Engine, p *sealedSession, ea *En
 	if a.Secret != nil {
 		w.Version = rec.Version
 	}
-	stored, err := s.store.SignIn(ctx, w)
+	stored, err := s.cfg.Store.SignIn(ctx, w)
 	switch {
 	case err == nil:
 	case errors.Is(err, store.ErrConsumed):

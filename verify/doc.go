@@ -11,9 +11,9 @@
 // # Flow
 //
 // Start asks the engine of the requested type for a challenge (a TOTP
-// secret, WebAuthn creation options, a code sent by e-mail …) and seals the
-// engine's pending state, the user, the method id, the type and an expiry
-// into the opaque auth_session. Pending enrollments need no table.
+// secret, WebAuthn creation options, a code sent by e-mail …) and seals its
+// state, the user, the method id, the type and an expiry into the opaque
+// auth_session: pending enrollments need no table.
 //
 // Verify runs these steps in order and stops at the first failure:
 //
@@ -31,28 +31,22 @@
 //
 // # Sign-in
 //
-// The same Service signs in with a confirmed method (authenticate.go):
-// Challenge and Authenticate for a step-up of a known user with one of
-// their methods, ChallengePasskey and AuthenticatePasskey for a
-// usernameless passkey, where the credential of the assertion names the
-// user. The auth_session of a sign-in is sealed with its own purpose, so
-// that it never opens at Verify, nor an enrollment session at
-// Authenticate. Authenticate runs the steps of Verify with the Engine's sign-in half:
-// open, bind (user, method id, proof kind, expiry), count the attempt, read
-// the method, the engine's pure check, one atomic store write
-// (store.Methods.SignIn: consume the session, advance the counter, replace
-// the secret at the version read, set LastAuthAt), then EventSignedIn or
-// EventSignInFailed.
+// The same Service signs in with a confirmed method: Challenge and
+// Authenticate for a step-up of a known user, ChallengePasskey and
+// AuthenticatePasskey for a usernameless passkey, whose assertion's
+// credential names the user. Authenticate runs the steps of Verify with
+// the Engine's sign-in half. A sign-in auth_session is sealed with its own
+// purpose: it never opens at Verify, nor an enrollment session at
+// Authenticate.
 //
 // # Errors
 //
 // Client mistakes are *Error values matching one kind (ErrInvalidRequest,
-// ErrInvalidSession, ErrExpired, ErrAlreadyUsed, ErrTooManyAttempts,
-// ErrInvalidProof, ErrPending, …) with errors.Is; Kind(err) names it. An
-// error matching no kind — a store outage, a cancelled context — is an
-// internal failure, which verify/httpapi answers with 500 and never as an
-// invalid code. Error messages and events never carry codes, secrets,
-// challenges, passwords or the auth_session.
+// ErrInvalidProof, …) with errors.Is; Kind(err) names it. An error
+// matching no kind (a store outage, a cancelled context) is an internal
+// failure, which verify/httpapi answers with 500, never as an invalid
+// code. Error messages and events never carry codes, secrets, challenges,
+// passwords or the auth_session.
 //
 // # Security
 //

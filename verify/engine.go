@@ -8,23 +8,19 @@ import (
 	"github.com/verifykit/verifykit/store"
 )
 
-// Subject is the authenticated user a request acts for. The host server
-// fills it from its own authentication (an access token, a session cookie);
-// verify never parses tokens itself.
+// Subject is the authenticated user a request acts for, filled by the host
+// from its own authentication; verify never parses tokens.
 type Subject struct {
-	ID       string // user id, e.g. "auth0|507f1f77bcf86cd799439011"; required
-	Name     string // full name, for WebAuthn displayName and password profile checks
-	Email    string // for password profile checks
-	Username string // for WebAuthn user.name and password profile checks
-	// Profile holds other profile fields by name (e.g. "nickname"), for the
-	// password engine's profile-data rule.
-	Profile map[string]string
+	ID       string            // user id, e.g. "auth0|507f1f77bcf86cd799439011"; required
+	Name     string            // full name, for WebAuthn displayName and password profile checks
+	Email    string            // for password profile checks
+	Username string            // for WebAuthn user.name and password profile checks
+	Profile  map[string]string // other profile fields by name (e.g. "nickname"), for password checks
 }
 
 // Client describes the calling user agent. It never decides whether a
-// proof is valid (origins come from configuration); the passkey engine
-// summarises UserAgent into the method's user_agent, and the otp engines
-// charge a send budget per IP (across accounts, against SMS pumping).
+// proof is valid: the passkey engine summarises UserAgent into the
+// method's user_agent, the otp engines charge a send budget per IP.
 type Client struct {
 	UserAgent string
 	IP        string
@@ -38,22 +34,15 @@ type StartRequest struct {
 	PreferredAuthenticationMethod string // phone: "sms" (default) or "voice"
 	Connection                    string // password, passkey: database connection name
 	IdentityUserID                string // password, passkey: linked identity
-	// UseExcludeCredentials (passkey) lists the user's credentials in
-	// excludeCredentials; nil means the engine's default (true).
-	UseExcludeCredentials *bool
-	// Mediation (passkey) is "conditional" for a passkey upgrade, a
-	// conditional create; empty for an ordinary start.
-	Mediation string
+	UseExcludeCredentials         *bool  // passkey: list the user's credentials in excludeCredentials; nil: the engine's default (true)
+	Mediation                     string // passkey: "conditional" for a passkey upgrade, else empty
 }
 
 // VerifyRequest is the body of POST /authentication-methods/{id}/verify
-// (an enrollment's proof) and of POST .../{id}/authenticate and
-// POST /passkey/authenticate (a sign-in's proof), transport-free. A nil
-// pointer or nil raw message means the member was absent. A request
-// carries at most one proof, the one its method type takes: Verify
-// accepts otp_code, authn_response or new_password (Type.Proof);
-// Authenticate accepts otp_code, recovery_code, password or
-// authn_response.
+// (an enrollment's proof, Type.Proof) and of POST .../{id}/authenticate and
+// POST /passkey/authenticate (a sign-in's proof), transport-free. nil
+// means the member was absent. A request carries at most one proof, the
+// one its method type takes.
 type VerifyRequest struct {
 	AuthSession   string
 	OTPCode       *string         // totp, email, phone
@@ -102,7 +91,8 @@ type Enrollment struct {
 
 // EngineStart is what an engine's Start (an enrollment) or Challenge (a
 // sign-in) receives. Request, MethodID and Identity are set for Start
-// only; Method and Record for Challenge only.
+// only; Method and Record (the stored method and its record) for
+// Challenge only.
 type EngineStart struct {
 	// Subject is the user; zero for a usernameless passkey sign-in, when
 	// Method and Record are zero too.
@@ -114,16 +104,12 @@ type EngineStart struct {
 	MethodID string
 	// ExpiresAt is when the auth_session (and so the challenge) expires.
 	ExpiresAt time.Time
-	// Identity is the identity the enrollment is for, decided by the
-	// service's one rule (Config.AllowIdentity): the subject's own id, or
-	// a linked identity the host approved. Engines use it, never
-	// Request.IdentityUserID; empty (an engine called outside a Service)
-	// means Subject.ID.
+	// Identity is the identity the enrollment is for (Config.AllowIdentity):
+	// the subject's own id, or a linked identity the host approved. Engines
+	// use it (IdentityOf), never Request.IdentityUserID.
 	Identity string
-	// Method and Record are the stored method to sign in with: its decoded
-	// attributes, and its record (Secret, CredentialID, Counter, Version).
-	Method Method
-	Record store.Method
+	Method   Method
+	Record   store.Method
 }
 
 // IdentityOf returns the identity an enrollment is for: s.Identity, or
@@ -139,13 +125,12 @@ func (s *EngineStart) IdentityOf() string {
 // MethodID, BarcodeURI, ManualInputCode, RecoveryCode and Policy are for
 // an enrollment only, MatchNumber for a sign-in only.
 type Challenge struct {
-	// State is sealed into the auth_session and handed back to Confirm or
-	// Authenticate. It is encrypted and authenticated, but keep it
-	// minimal: hashes of codes rather than codes.
+	// State is sealed into the auth_session (encrypted and authenticated)
+	// and handed back to Confirm or Authenticate. Keep it minimal: hashes
+	// of codes rather than codes.
 	State any
-	// PendingID, when set, is the id of the enrollment in the creation
-	// response and the verify path (e.g. "passkey|new"); by default it is
-	// the method id.
+	// PendingID, when set, is the enrollment's id in the creation response
+	// and the verify path (e.g. "passkey|new"); by default the method id.
 	PendingID string
 	// MethodID, when set, replaces EngineStart.MethodID as the id of the
 	// confirmed method (e.g. "password|<identity>").
@@ -156,22 +141,18 @@ type Challenge struct {
 	RecoveryCode         string
 	AuthnParamsPublicKey json.RawMessage // WebAuthn creation or request options
 	Policy               json.RawMessage
-	// MatchNumber is the number a push sign-in with number matching shows
-	// the user; the service copies it into SignInChallenge.MatchNumber.
-	MatchNumber string
+	MatchNumber          string // the number a push sign-in with number matching shows
 }
 
 // EngineConfirm is what an engine's Confirm or Authenticate receives,
 // after the service has opened the auth_session, bound it to the caller,
 // the path and the proof kind, and counted the attempt.
 type EngineConfirm struct {
-	Subject Subject // zero for a usernameless passkey sign-in
-	// MethodID (Confirm only) is the id the confirmed method will get.
-	MethodID string
+	Subject  Subject // zero for a usernameless passkey sign-in
+	MethodID string  // Confirm only: the id the confirmed method will get
 	// Method and Record (Authenticate only) are the stored method, read
 	// after the attempt was counted; zero for a usernameless passkey
-	// sign-in, whose engine finds the method by the credential id of the
-	// assertion.
+	// sign-in, whose engine finds the method by the assertion's credential.
 	Method   Method
 	Record   store.Method
 	State    json.RawMessage // the Challenge.State sealed at the start
@@ -180,10 +161,9 @@ type EngineConfirm struct {
 	IssuedAt time.Time // when the auth_session was issued
 }
 
-// Confirmation is what an engine's Confirm or Authenticate returns: a pure
-// check's verdict and what the service writes, atomically with consuming
-// the auth_session (store.Commit for an enrollment, store.SignIn for a
-// sign-in).
+// Confirmation is what an engine's Confirm or Authenticate returns: what
+// the service writes, atomically with consuming the auth_session
+// (store.Commit for an enrollment, store.SignIn for a sign-in).
 type Confirmation struct {
 	// Method is the method confirmed or signed in with. For Confirm, ID,
 	// Type, Subject, Confirmed, Usage and CreatedAt are filled by the
@@ -196,12 +176,10 @@ type Confirmation struct {
 	// set, Record.Version.
 	Record store.Method
 	// Secret is engine-private state kept with the method (a TOTP key, a
-	// keyed hash of a recovery code, a password hash and its history),
-	// never serialized to clients; persistent stores encrypt it at rest.
-	// At sign-in a non-nil Secret replaces the stored one (a recovery
-	// code's new hash, a rehashed password), conditional on
-	// Record.Version, so that of concurrent uses of one secret exactly one
-	// succeeds.
+	// recovery code's keyed hash, a password hash), never serialized to
+	// clients; persistent stores encrypt it at rest. At sign-in a non-nil
+	// Secret replaces the stored one conditional on Record.Version, so that
+	// of concurrent uses of one secret exactly one succeeds.
 	Secret []byte
 	// CredentialID (Confirm only), when set, must be unique across all
 	// users (WebAuthn §7.1 step 26); saving a duplicate fails.
@@ -214,10 +192,8 @@ type Confirmation struct {
 	// Replace (Confirm only), when non-zero, replaces the existing method
 	// of the same id whose store version is Replace (optimistic
 	// concurrency); zero inserts a new method and fails if the id exists.
-	Replace int64
-	// RecoveryCode (Authenticate only) is shown once in
-	// SignIn.RecoveryCode.
-	RecoveryCode string
+	Replace      int64
+	RecoveryCode string // Authenticate only: shown once in SignIn.RecoveryCode
 }
 
 // Engine implements one method type: its enrollment (Start, Confirm) and
@@ -244,18 +220,16 @@ type AttemptLimiter interface {
 }
 
 // Sealer seals and opens auth_session payloads; *session.Sealer implements
-// it. The Service owns the payload's JSON: it encodes the payload, and it
-// decodes what Open returns once, strictly; a Sealer only encrypts and
-// authenticates bytes.
+// it. It only encrypts and authenticates bytes: the Service owns the
+// payload's JSON.
 //
-// Seal seals payload, as it is, into a token that expires ttl from now.
-// Open returns the payload of a token Seal made, unchanged, and fails for
-// any token it did not seal (forged, altered, or sealed under a key it does
-// not hold). For an authentic token past its expiry, Open's error
-// implements interface{ Expired() bool } returning true; the Service
-// answers ErrExpired for it, and ErrInvalidSession for any other failure. A
-// Sealer may check expiry before authenticity (as iron does): either way
-// the token is refused.
+// Seal seals payload into a token that expires ttl from now. Open returns
+// the payload of a token Seal made, unchanged, and fails for any other
+// token (forged, altered, or sealed under a key it does not hold). For an
+// authentic token past its expiry, Open's error implements
+// interface{ Expired() bool } returning true (the Service answers
+// ErrExpired; ErrInvalidSession for any other failure). A Sealer may check
+// expiry before authenticity (as iron does).
 type Sealer interface {
 	Seal(payload []byte, ttl time.Duration) (string, error)
 	Open(token string) ([]byte, error)
@@ -269,9 +243,8 @@ type Limit struct {
 
 // Limiter is a rate limiter keyed by string (a user, a destination, an IP).
 // Allow records one request against key under limit and says whether it
-// may proceed. Implementations must be safe for concurrent use and atomic
-// per key; an error means the limiter could not decide, and callers fail
-// closed.
+// may proceed; safe for concurrent use and atomic per key. An error means
+// it could not decide, and callers fail closed.
 type Limiter interface {
 	Allow(ctx context.Context, key string, limit Limit) (RateLimit, error)
 }
@@ -302,9 +275,7 @@ type Event struct {
 	Subject  string // user id
 	Type     Type
 	MethodID string
-	Reason   string // for EventFailed: the reason code, e.g. "invalid_proof"
+	Reason   string // for a failure: the reason code, e.g. "invalid_proof"
 	Client   Client
-	// Internal is true when the failure was not the client's fault (a store
-	// outage); such failures are not counted against the user.
-	Internal bool
+	Internal bool // a failure not the client's fault (an outage), not counted against the user
 }

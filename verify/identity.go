@@ -16,23 +16,18 @@ type Connectioner interface {
 	Connection() string
 }
 
-// identityRule is the one identity-binding rule of every engine that
-// takes identity_user_id or connection (issue 16 item 1; AB-01, AB-02).
-type identityRule struct {
-	allow       func(ctx context.Context, sub Subject, identityUserID string) error
-	connections []string
-}
-
-// resolve returns the identity the enrollment of req is for: the subject's
-// own id unless req names another that r.allow approves (else
-// ErrForbidden), after refusing a connection that is not configured
-// (ErrInvalidRequest, "unknown connection").
-func (r *identityRule) resolve(ctx context.Context, sub Subject, req *StartRequest) (string, error) {
+// resolveIdentity is the one identity-binding rule of every engine that
+// takes identity_user_id or connection (AB-01, AB-02). It returns the
+// identity the enrollment of req is for: the subject's own id unless req
+// names another that Config.AllowIdentity approves (else ErrForbidden),
+// after refusing a connection that is not configured (ErrInvalidRequest,
+// "unknown connection").
+func (s *Service) resolveIdentity(ctx context.Context, sub Subject, req *StartRequest) (string, error) {
 	if c := req.Connection; c != "" {
 		if !validConnection(c) {
 			return "", InvalidField("connection", "/connection", "connection must be 1 to 128 characters of letters, digits and '-'")
 		}
-		if !slices.Contains(r.connections, c) {
+		if !slices.Contains(s.cfg.Connections, c) {
 			return "", InvalidField("connection", "/connection", "unknown connection")
 		}
 	}
@@ -43,10 +38,10 @@ func (r *identityRule) resolve(ctx context.Context, sub Subject, req *StartReque
 	if id == "" || id == sub.ID {
 		return sub.ID, nil
 	}
-	if r.allow == nil {
+	if s.cfg.AllowIdentity == nil {
 		return "", NewError(ErrForbidden, "identity_not_owned", "A user may only enroll methods for their own identity")
 	}
-	if err := r.allow(ctx, sub, id); err != nil {
+	if err := s.cfg.AllowIdentity(ctx, sub, id); err != nil {
 		if Kind(err) != nil {
 			return "", err
 		}
@@ -58,23 +53,14 @@ func (r *identityRule) resolve(ctx context.Context, sub Subject, req *StartReque
 // validIdentity checks the spec's IdentityUserId: 1 to 255 characters,
 // none of them whitespace (pattern ^\S+$).
 func validIdentity(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
 	n := utf8.RuneCountInString(s)
-	return n >= 1 && n <= 255 && strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }) < 0
+	return utf8.ValidString(s) && n >= 1 && n <= 255 &&
+		strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }) < 0
 }
 
 // validConnection checks the spec's Connection: ^[a-zA-Z0-9-]+$, 1 to 128.
 func validConnection(s string) bool {
-	if len(s) < 1 || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
+	return len(s) >= 1 && len(s) <= 128 && strings.IndexFunc(s, func(c rune) bool {
+		return c != '-' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9')
+	}) < 0
 }

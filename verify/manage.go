@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -43,7 +44,7 @@ func (s *Service) List(ctx context.Context, sub Subject, t Type) ([]Method, erro
 	if t != "" && !t.Valid() {
 		return nil, InvalidField("type", "/type", "unknown authentication method type")
 	}
-	recs, err := s.store.List(ctx, sub.ID)
+	recs, err := s.cfg.Store.List(ctx, sub.ID)
 	if err != nil {
 		return nil, fmt.Errorf("verify: list methods: %w", err)
 	}
@@ -79,7 +80,7 @@ func (s *Service) load(ctx context.Context, sub Subject, id string) (store.Metho
 	if err := checkSubject(sub); err != nil {
 		return store.Method{}, Method{}, err
 	}
-	r, err := s.store.Get(ctx, sub.ID, id)
+	r, err := s.cfg.Store.Get(ctx, sub.ID, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return r, Method{}, &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found", Err: err}
 	}
@@ -132,7 +133,7 @@ func (s *Service) Update(ctx context.Context, sub Subject, id string, req Update
 		return nil, err
 	}
 	nr.Secret, nr.Version = r.Secret, r.Version
-	if _, err := s.store.Update(ctx, nr); err != nil {
+	if _, err := s.cfg.Store.Update(ctx, nr); err != nil {
 		if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrNotFound) {
 			return nil, &Error{Kind: ErrConflict, Reason: "concurrent_update", Detail: "The authentication method was changed concurrently; retry", Err: err}
 		}
@@ -183,7 +184,7 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string, client Cli
 	if err := checkSubject(sub); err != nil {
 		return err
 	}
-	recs, err := s.store.List(ctx, sub.ID)
+	recs, err := s.cfg.Store.List(ctx, sub.ID)
 	if err != nil {
 		return fmt.Errorf("verify: list methods: %w", err)
 	}
@@ -194,7 +195,7 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string, client Cli
 		if err != nil {
 			return err
 		}
-		if isPrimary(m) {
+		if slices.Contains(m.Usage, UsagePrimary) {
 			primaries = append(primaries, m.ID)
 		}
 		if m.ID == id {
@@ -204,10 +205,10 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string, client Cli
 	if target == nil {
 		return &Error{Kind: ErrNotFound, Reason: "not_found", Detail: "Authentication method not found"}
 	}
-	if !s.allowNoPrimary && isPrimary(*target) {
-		err = s.store.DeletePrimary(ctx, sub.ID, id, primaries)
+	if !s.cfg.AllowNoPrimary && slices.Contains(primaries, id) {
+		err = s.cfg.Store.DeletePrimary(ctx, sub.ID, id, primaries)
 	} else {
-		err = s.store.Delete(ctx, sub.ID, id)
+		err = s.cfg.Store.Delete(ctx, sub.ID, id)
 	}
 	switch {
 	case errors.Is(err, store.ErrLastPrimary):
@@ -219,13 +220,4 @@ func (s *Service) Delete(ctx context.Context, sub Subject, id string, client Cli
 	}
 	s.emit(ctx, Event{Kind: EventDeleted, Subject: sub.ID, Type: target.Type, MethodID: id, Client: client})
 	return nil
-}
-
-func isPrimary(m Method) bool {
-	for _, u := range m.Usage {
-		if u == UsagePrimary {
-			return true
-		}
-	}
-	return false
 }

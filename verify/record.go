@@ -21,29 +21,22 @@ import (
 type storedAttrs struct {
 	Name                          string              `json:"name,omitempty"`
 	Usage                         []Usage             `json:"usage,omitempty"`
-	LastAuthAt                    *time.Time          `json:"last_auth_at,omitempty"`
+	LastAuthAt                    time.Time           `json:"last_auth_at,omitzero"`
 	PhoneNumber                   string              `json:"phone_number,omitempty"`
 	PreferredAuthenticationMethod string              `json:"preferred_authentication_method,omitempty"`
 	Email                         string              `json:"email,omitempty"`
 	IdentityUserID                string              `json:"identity_user_id,omitempty"`
-	LastPasswordReset             *time.Time          `json:"last_password_reset,omitempty"`
+	LastPasswordReset             time.Time           `json:"last_password_reset,omitzero"`
 	WebAuthn                      *WebAuthnCredential `json:"webauthn,omitempty"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
 }
 
 // Record returns m as a store record, without Secret, CredentialID or
 // Counter, which the engine supplies.
 func (m *Method) Record() (store.Method, error) {
 	a := storedAttrs{
-		Name: m.Name, Usage: m.Usage, LastAuthAt: timePtr(m.LastAuthAt),
+		Name: m.Name, Usage: m.Usage, LastAuthAt: m.LastAuthAt,
 		PhoneNumber: m.PhoneNumber, PreferredAuthenticationMethod: m.PreferredAuthenticationMethod,
-		Email: m.Email, IdentityUserID: m.IdentityUserID, LastPasswordReset: timePtr(m.LastPasswordReset),
+		Email: m.Email, IdentityUserID: m.IdentityUserID, LastPasswordReset: m.LastPasswordReset,
 		WebAuthn: m.WebAuthn,
 	}
 	attrs, err := json.Marshal(a, json.FormatNilSliceAsNull(true))
@@ -69,12 +62,7 @@ func MethodFromRecord(r store.Method) (Method, error) {
 		Name: a.Name, Usage: a.Usage, PhoneNumber: a.PhoneNumber,
 		PreferredAuthenticationMethod: a.PreferredAuthenticationMethod, Email: a.Email,
 		IdentityUserID: a.IdentityUserID, WebAuthn: a.WebAuthn,
-	}
-	if a.LastAuthAt != nil {
-		m.LastAuthAt = *a.LastAuthAt
-	}
-	if a.LastPasswordReset != nil {
-		m.LastPasswordReset = *a.LastPasswordReset
+		LastAuthAt: a.LastAuthAt, LastPasswordReset: a.LastPasswordReset,
 	}
 	if m.Usage == nil {
 		m.Usage = t.DefaultUsage()

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -38,9 +39,8 @@ const (
 	maxMaxAttempts     = 100
 )
 
-// Config configures a Service. The zero value of each optional field is
-// its safe default. A Config is validated once by NewService and not used
-// afterwards.
+// Config configures a Service; the zero value of each optional field is
+// its safe default. NewService validates it and keeps no reference to it.
 type Config struct {
 	// Engines serve the method types; at most one per type. Required.
 	Engines []Engine
@@ -57,53 +57,38 @@ type Config struct {
 	// challenge in it. Default 5 minutes; range [30s, 10m].
 	SessionTTL time.Duration
 	// MaxAttempts is how many confirm attempts one auth_session allows, the
-	// successful one included; after that it is void. Default 5; range
-	// [1, 100]. Engines implementing AttemptLimiter override it, within
-	// the same range.
+	// successful one included. Default 5; range [1, 100]. Engines
+	// implementing AttemptLimiter override it, within the same range.
 	MaxAttempts int
-	// MaxMethods bounds how many methods one user may have. Start refuses a
-	// new enrollment beyond it (early, before a code is sent), and the
-	// commit of a confirm enforces it atomically in the store, so enrollments
-	// started before the bound was reached cannot exceed it either. A
-	// password change replaces the identity's one password method and is
-	// not refused. Default and maximum MaxListed (20), so that every method
-	// fits in one list response; range [1, 20].
+	// MaxMethods bounds how many methods one user may have: Start refuses
+	// a new enrollment beyond it (before a code is sent), and the commit of
+	// a confirm enforces it atomically in the store. A password change
+	// replaces the identity's password method and is not refused. Default
+	// and maximum MaxListed (20), so that every method fits in one list
+	// response; range [1, 20].
 	MaxMethods int
 	// AllowNoPrimary lets Delete remove a user's last primary method
 	// (password or passkey). By default that is refused with ErrConflict,
 	// because it would leave the user unable to sign in.
 	AllowNoPrimary bool
-	// AllowIdentity decides, for every engine, whether a start request may
-	// name an identity_user_id other than the subject's own (a linked
-	// identity): it returns nil to approve, a *Error of kind ErrForbidden
-	// to refuse; any other error is an internal failure. nil, the default,
-	// refuses every other identity with ErrForbidden: a user enrolls
-	// methods only for themself. Engines receive the decided identity in
-	// EngineStart.Identity.
+	// AllowIdentity decides whether a start request may name an
+	// identity_user_id other than the subject's own (a linked identity): it
+	// returns nil to approve, a *Error of kind ErrForbidden to refuse; any
+	// other error is an internal failure. If nil (the default), every other
+	// identity is refused with ErrForbidden. Engines receive the decided
+	// identity in EngineStart.Identity.
 	AllowIdentity func(ctx context.Context, sub Subject, identityUserID string) error
-	// Connections are the database connections a start request may name;
-	// a request naming another is refused (ErrInvalidRequest, "unknown
-	// connection"). nil means the connections of the engines implementing
-	// Connectioner (the password engine's); each name 1 to 128 of
-	// [a-zA-Z0-9-].
+	// Connections are the database connections a start request may name
+	// (else ErrInvalidRequest, "unknown connection"); nil means those of the
+	// engines implementing Connectioner. Each is 1 to 128 of [a-zA-Z0-9-].
 	Connections []string
 }
 
 // Service implements Verifier with the engines, sealer and store of its
-// Config. It is safe for concurrent use and keeps no mutable state of its
-// own: everything shared goes through the store.
+// Config. It is safe for concurrent use; all shared state is in the store.
 type Service struct {
-	engines     map[Type]Engine
-	sealer      Sealer
-	store       store.Store
-	observer    Observer
-	now         func() time.Time
-	ttl         time.Duration
-	maxAttempts int
-	maxMethods  int
-
-	allowNoPrimary bool
-	identity       identityRule
+	cfg     Config // validated, with defaults set
+	engines map[Type]Engine
 }
 
 // NewService validates cfg and returns a Service.
@@ -117,19 +102,9 @@ func NewService(cfg Config) (*Service, error) {
 	if len(cfg.Engines) == 0 {
 		return nil, errors.New("verify: Config.Engines is empty")
 	}
-	s := &Service{
-		engines:     make(map[Type]Engine, len(cfg.Engines)),
-		sealer:      cfg.Sealer,
-		store:       cfg.Store,
-		observer:    cfg.Observer,
-		now:         cfg.Now,
-		ttl:         cfg.SessionTTL,
-		maxAttempts: cfg.MaxAttempts,
-		maxMethods:  cfg.MaxMethods,
-
-		allowNoPrimary: cfg.AllowNoPrimary,
-		identity:       identityRule{allow: cfg.AllowIdentity, connections: slices.Clone(cfg.Connections)},
-	}
+	cfg.Connections = slices.Clone(cfg.Connections)
+	s := &Service{cfg: cfg, engines: make(map[Type]Engine, len(cfg.Engines))}
+	s.cfg.Engines = nil
 	for _, e := range cfg.Engines {
 		if e == nil {
 			return nil, errors.New("verify: nil engine in Config.Engines")
@@ -148,36 +123,37 @@ func NewService(cfg Config) (*Service, error) {
 		}
 		s.engines[t] = e
 		if c, ok := e.(Connectioner); ok && cfg.Connections == nil {
-			s.identity.connections = append(s.identity.connections, c.Connection())
+			s.cfg.Connections = append(s.cfg.Connections, c.Connection())
 		}
 	}
-	for _, c := range s.identity.connections {
+	for _, c := range s.cfg.Connections {
 		if !validConnection(c) {
 			return nil, fmt.Errorf("verify: connection %q must be 1 to 128 of [a-zA-Z0-9-]", c)
 		}
 	}
-	if s.now == nil {
-		s.now = time.Now
+	if s.cfg.Now == nil {
+		s.cfg.Now = time.Now
 	}
-	if s.ttl == 0 {
-		s.ttl = DefaultSessionTTL
-	}
-	if s.ttl < minSessionTTL || s.ttl > MaxSessionTTL {
-		return nil, fmt.Errorf("verify: SessionTTL %v out of range [%v, %v]", s.ttl, minSessionTTL, MaxSessionTTL)
-	}
-	if s.maxAttempts == 0 {
-		s.maxAttempts = DefaultMaxAttempts
-	}
-	if s.maxAttempts < 1 || s.maxAttempts > maxMaxAttempts {
-		return nil, fmt.Errorf("verify: MaxAttempts %d out of range [1, %d]", s.maxAttempts, maxMaxAttempts)
-	}
-	if s.maxMethods == 0 {
-		s.maxMethods = MaxListed
-	}
-	if s.maxMethods < 1 || s.maxMethods > MaxListed {
-		return nil, fmt.Errorf("verify: MaxMethods %d out of range [1, %d]", s.maxMethods, MaxListed)
+	if err := cmp.Or(
+		inRange("SessionTTL", &s.cfg.SessionTTL, DefaultSessionTTL, minSessionTTL, MaxSessionTTL),
+		inRange("MaxAttempts", &s.cfg.MaxAttempts, DefaultMaxAttempts, 1, maxMaxAttempts),
+		inRange("MaxMethods", &s.cfg.MaxMethods, MaxListed, 1, MaxListed),
+	); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// inRange sets the Config field *v to def when it is zero, and checks that
+// it is in [lo, hi].
+func inRange[T int | time.Duration](name string, v *T, def, lo, hi T) error {
+	if *v == 0 {
+		*v = def
+	}
+	if *v < lo || *v > hi {
+		return fmt.Errorf("verify: %s %v out of range [%v, %v]", name, *v, lo, hi)
+	}
+	return nil
 }
 
 // Engine returns the engine serving t, if any.
@@ -188,13 +164,7 @@ func (s *Service) Engine(t Type) (Engine, bool) {
 
 // Types returns the method types s serves, in spec order.
 func (s *Service) Types() []Type {
-	var ts []Type
-	for _, t := range Types() {
-		if _, ok := s.engines[t]; ok {
-			ts = append(ts, t)
-		}
-	}
-	return ts
+	return slices.DeleteFunc(Types(), func(t Type) bool { return s.engines[t] == nil })
 }
 
 // sessionPurpose binds a sealed payload to its use (ASVS 9.2.2): a token
@@ -227,45 +197,27 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 	if !ok {
 		return nil, InvalidField("type", "/type", "unsupported authentication method type")
 	}
-	identity, err := s.identity.resolve(ctx, sub, &req)
+	ev := Event{Kind: EventFailed, Subject: sub.ID, Type: req.Type, Client: client}
+	identity, err := s.resolveIdentity(ctx, sub, &req)
 	if err != nil {
-		s.emit(ctx, Event{Kind: EventFailed, Subject: sub.ID, Type: req.Type, Reason: ReasonOf(err), Client: client, Internal: Kind(err) == nil})
-		return nil, err
+		return nil, s.failed(ctx, ev, err)
 	}
 	if req.Type != TypePassword {
-		recs, err := s.store.List(ctx, sub.ID)
+		recs, err := s.cfg.Store.List(ctx, sub.ID)
 		if err != nil {
 			return nil, fmt.Errorf("verify: list methods: %w", err)
 		}
-		if len(recs) >= s.maxMethods {
-			return nil, InvalidField("type", "/type", fmt.Sprintf("the maximum of %d authentication methods is reached; delete one first", s.maxMethods))
+		if len(recs) >= s.cfg.MaxMethods {
+			return nil, InvalidField("type", "/type", fmt.Sprintf("the maximum of %d authentication methods is reached; delete one first", s.cfg.MaxMethods))
 		}
 	}
-	sid, err := randomID(16)
+	p, exp := s.newSession(sessionPurpose, req.Type, sub.ID, newMethodID(req.Type))
+	ch, err := e.Start(ctx, &EngineStart{Subject: sub, Request: req, Client: client, MethodID: p.Pending, ExpiresAt: exp, Identity: identity})
 	if err != nil {
-		return nil, err
+		return nil, s.failed(ctx, ev, err)
 	}
-	mid, err := newMethodID(req.Type)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now()
-	exp := now.Add(s.ttl)
-	ch, err := e.Start(ctx, &EngineStart{Subject: sub, Request: req, Client: client, MethodID: mid, ExpiresAt: exp, Identity: identity})
-	if err != nil {
-		s.emit(ctx, Event{Kind: EventFailed, Subject: sub.ID, Type: req.Type, Reason: ReasonOf(err), Client: client, Internal: Kind(err) == nil})
-		return nil, err
-	}
-	p := sealedSession{
-		Version: sessionVersion, Purpose: sessionPurpose, ID: sid, Subject: sub.ID,
-		Pending: mid, Type: req.Type, IssuedAt: now.UnixMilli(), Expires: exp.UnixMilli(),
-	}
-	if ch.MethodID != "" {
-		mid = ch.MethodID
-	}
-	if ch.PendingID != "" {
-		p.Pending = ch.PendingID
-	}
+	mid := cmp.Or(ch.MethodID, p.Pending)
+	p.Pending = cmp.Or(ch.PendingID, p.Pending)
 	if mid != p.Pending {
 		p.MethodID = mid
 	}
@@ -273,7 +225,8 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 	if err != nil {
 		return nil, fmt.Errorf("verify: seal %s auth_session: %w", req.Type, err)
 	}
-	s.emit(ctx, Event{Kind: EventStarted, Subject: sub.ID, Type: req.Type, MethodID: p.Pending, Client: client})
+	ev.Kind, ev.MethodID = EventStarted, p.Pending
+	s.emit(ctx, ev)
 	return &Enrollment{
 		ID: p.Pending, AuthSession: token, Type: req.Type, ExpiresAt: exp,
 		BarcodeURI: ch.BarcodeURI, ManualInputCode: ch.ManualInputCode, RecoveryCode: ch.RecoveryCode,
@@ -287,99 +240,86 @@ func (s *Service) Start(ctx context.Context, sub Subject, req StartRequest, clie
 // the engine check the proof; consume the session and save the method in
 // one atomic store operation; emit an event.
 func (s *Service) Verify(ctx context.Context, sub Subject, methodID string, req VerifyRequest, client Client) (*Method, error) {
-	m, p, err := s.verify(ctx, sub, methodID, &req, client)
-	ev := Event{Time: s.now(), Subject: sub.ID, Type: p.Type, MethodID: methodID, Client: client}
+	ev := Event{Kind: EventFailed, Subject: sub.ID, MethodID: methodID, Client: client}
+	if err := checkSubject(sub); err != nil {
+		return nil, s.failed(ctx, ev, err)
+	}
+	p, e, ec, err := s.begin(ctx, sessionPurpose, sub, methodID, &req, client)
+	ev.Type = p.Type
 	if err != nil {
-		ev.Kind, ev.Reason, ev.Internal = EventFailed, ReasonOf(err), Kind(err) == nil
-		s.emit(ctx, ev)
-		return nil, err
+		return nil, s.failed(ctx, ev, err)
+	}
+	ec.MethodID = cmp.Or(p.MethodID, p.Pending)
+	m, err := s.confirm(ctx, e, &p, ec)
+	if err != nil {
+		s.refundOutage(ctx, p.ID, err)
+		return nil, s.failed(ctx, ev, err)
 	}
 	ev.Kind, ev.MethodID = EventConfirmed, m.ID
 	s.emit(ctx, ev)
 	return m, nil
 }
 
-func (s *Service) verify(ctx context.Context, sub Subject, methodID string, req *VerifyRequest, client Client) (*Method, sealedSession, error) {
-	if err := checkSubject(sub); err != nil {
-		return nil, sealedSession{}, err
-	}
-	p, e, err := s.begin(ctx, sessionPurpose, sub.ID, methodID, req)
-	if err != nil {
-		return nil, p, err
-	}
-	mid := p.Pending
-	if p.MethodID != "" {
-		mid = p.MethodID
-	}
-	m, err := s.confirm(ctx, e, &p, &EngineConfirm{
-		Subject: sub, MethodID: mid, State: []byte(p.State), Request: *req, Client: client,
-		IssuedAt: time.UnixMilli(p.IssuedAt),
-	})
-	s.refundOutage(ctx, p.ID, err)
-	return m, p, err
-}
-
-// begin runs the first steps of Verify and Authenticate, shared by both:
-// open the auth_session sealed for purpose; bind it to the caller (the
-// sealed subject and method id must be subject and methodID), to a served
-// type and to the proof's kind (GN-04); then count the attempt, before
-// any check of the proof.
-func (s *Service) begin(ctx context.Context, purpose, subject, methodID string, req *VerifyRequest) (sealedSession, Engine, error) {
+// begin runs the first steps of Verify and Authenticate: open the
+// auth_session sealed for purpose; bind it to sub, methodID, a served type
+// and the proof's kind (GN-04); count the attempt before any check of the
+// proof. It returns what the engine's check receives.
+func (s *Service) begin(ctx context.Context, purpose string, sub Subject, methodID string, req *VerifyRequest, client Client) (sealedSession, Engine, *EngineConfirm, error) {
 	p, err := s.open(req.AuthSession, purpose)
 	if err != nil {
-		return p, nil, err
+		return p, nil, nil, err
 	}
-	if p.Subject != subject {
-		return p, nil, NewError(ErrInvalidSession, "subject_mismatch", "The auth_session was not issued to this user")
+	if p.Subject != sub.ID {
+		return p, nil, nil, NewError(ErrInvalidSession, "subject_mismatch", "The auth_session was not issued to this user")
 	}
 	if p.Pending != methodID {
-		return p, nil, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
+		return p, nil, nil, NewError(ErrInvalidSession, "method_mismatch", "The auth_session was not issued for this authentication method")
 	}
 	e, ok := s.engines[p.Type]
 	if !ok {
-		return p, nil, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
+		return p, nil, nil, NewError(ErrInvalidSession, "type_not_served", "The auth_session is for an authentication method type that is not enabled")
 	}
-	want, restart := p.Type.Proof(), "start the enrollment again"
+	want := p.Type.Proof()
 	if purpose == signInPurpose {
-		want, restart = signInProof(p.Type), "request a new challenge"
+		want = signInProof(p.Type)
 	}
 	if got, one := req.Proof(); !one || got != want {
-		return p, nil, proofShape(p.Type, want)
+		return p, nil, nil, proofShape(p.Type, want)
 	}
-	if err := s.countAttempt(ctx, &p, e, restart); err != nil {
-		return p, nil, err
+	n, err := s.cfg.Store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
+	if errors.Is(err, store.ErrConsumed) {
+		return p, nil, nil, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
 	}
-	return p, e, nil
-}
-
-// refundOutage gives back the attempt of session sid when err is an
-// outage rather than a judged proof: the proof was never found wrong, so
-// the failure must not bring the user's session closer to void (GN-09).
-func (s *Service) refundOutage(ctx context.Context, sid string, err error) {
-	if err != nil && Kind(err) == nil {
-		s.refund(ctx, sid)
+	if err != nil {
+		return p, nil, nil, fmt.Errorf("verify: count attempt: %w", err)
 	}
+	limit := s.cfg.MaxAttempts
+	if l, ok := e.(AttemptLimiter); ok {
+		limit = l.MaxAttempts()
+	}
+	if n > limit {
+		return p, nil, nil, NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; "+restart(purpose))
+	}
+	ec := &EngineConfirm{Subject: sub, State: []byte(p.State), Request: *req, Client: client, IssuedAt: time.UnixMilli(p.IssuedAt)}
+	return p, e, ec, nil
 }
 
 // confirm runs steps 4 and 5 of Verify on an opened, bound and counted
-// session: the engine's check of the proof, then the atomic commit.
+// session: the engine's check of the proof (no writes), then the atomic
+// commit that consumes the session and saves the method.
 func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *EngineConfirm) (*Method, error) {
-	// 4. Let the engine check the proof. No writes.
 	c, err := e.Confirm(ctx, ec)
 	if err != nil {
 		return nil, err
 	}
-	// 5. Consume the session and save the method, atomically.
-	m := c.Method
-	if m.ID == "" {
-		m.ID = ec.MethodID
-	}
+	m := &c.Method
+	m.ID = cmp.Or(m.ID, ec.MethodID)
 	m.Type, m.Subject, m.Confirmed = p.Type, ec.Subject.ID, true
 	if m.Usage == nil {
 		m.Usage = p.Type.DefaultUsage()
 	}
 	if m.CreatedAt.IsZero() {
-		m.CreatedAt = s.now()
+		m.CreatedAt = s.cfg.Now()
 	}
 	m.CreatedAt = m.CreatedAt.UTC().Truncate(time.Millisecond)
 	rec, err := m.Record()
@@ -387,17 +327,17 @@ func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *E
 		return nil, err
 	}
 	rec.Secret, rec.CredentialID, rec.Counter = c.Secret, c.CredentialID, c.Counter
-	err = s.store.Commit(ctx, store.Commit{
+	err = s.cfg.Store.Commit(ctx, store.Commit{
 		SessionID: p.ID, SessionExpires: time.UnixMilli(p.Expires), Method: rec, Replace: c.Replace,
-		MaxMethods: s.maxMethods,
+		MaxMethods: s.cfg.MaxMethods,
 	})
 	switch {
 	case err == nil:
-		return &m, nil
+		return m, nil
 	case errors.Is(err, store.ErrConsumed):
 		return nil, NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
 	case errors.Is(err, store.ErrLimit):
-		return nil, &Error{Kind: ErrInvalidRequest, Reason: "too_many_methods", Detail: fmt.Sprintf("The maximum of %d authentication methods is reached; delete one first", s.maxMethods), Err: err}
+		return nil, &Error{Kind: ErrInvalidRequest, Reason: "too_many_methods", Detail: fmt.Sprintf("The maximum of %d authentication methods is reached; delete one first", s.cfg.MaxMethods), Err: err}
 	case errors.Is(err, store.ErrDuplicateCredential):
 		return nil, NewError(ErrInvalidProof, "duplicate_credential", "The credential is already registered")
 	case errors.Is(err, store.ErrExists), errors.Is(err, store.ErrConflict):
@@ -407,38 +347,16 @@ func (s *Service) confirm(ctx context.Context, e Engine, p *sealedSession, ec *E
 	}
 }
 
-// countAttempt records one attempt on the session p in the store, before
-// any check of the proof, and refuses a consumed session or one whose
-// attempts (Config.MaxAttempts, or the engine's AttemptLimiter) are used
-// up; restart ends the too-many-attempts detail ("start the enrollment
-// again", "request a new challenge").
-func (s *Service) countAttempt(ctx context.Context, p *sealedSession, e Engine, restart string) error {
-	n, err := s.store.Attempt(ctx, p.ID, time.UnixMilli(p.Expires))
-	if errors.Is(err, store.ErrConsumed) {
-		return NewError(ErrAlreadyUsed, "already_used", "The auth_session has already been used")
-	}
-	if err != nil {
-		return fmt.Errorf("verify: count attempt: %w", err)
-	}
-	limit := s.maxAttempts
-	if l, ok := e.(AttemptLimiter); ok {
-		limit = l.MaxAttempts()
-	}
-	if n > limit {
-		return NewError(ErrTooManyAttempts, "too_many_attempts", "Too many attempts; "+restart)
-	}
-	return nil
-}
-
 // refundTimeout bounds the refund of an attempt after an outage.
 const refundTimeout = 5 * time.Second
 
-// refund gives back one attempt of session sid, if the store can. It is
-// best effort and runs even when the request's context has ended: when the
-// refund fails too, the attempt stays used, which is the safe side.
-func (s *Service) refund(ctx context.Context, sid string) {
-	r, ok := s.store.(store.AttemptRefunder)
-	if !ok {
+// refundOutage gives back the attempt of session sid when err is an
+// outage, not a judged proof, so that outages do not void a session
+// (GN-09). It is best effort and runs even when ctx has ended: if the
+// refund fails too, the attempt stays used, the safe side.
+func (s *Service) refundOutage(ctx context.Context, sid string, err error) {
+	r, ok := s.cfg.Store.(store.AttemptRefunder)
+	if err == nil || Kind(err) != nil || !ok {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refundTimeout)
@@ -446,35 +364,29 @@ func (s *Service) refund(ctx context.Context, sid string) {
 	_ = r.RefundAttempt(ctx, sid)
 }
 
-// open unseals and strictly decodes an auth_session sealed for purpose
-// (sessionPurpose or signInPurpose): a session of the other purpose does
-// not open. An enrollment session names its subject and pending method; a
-// sign-in session names both, or neither (a usernameless passkey sign-in).
+// open unseals and strictly decodes an auth_session sealed for purpose; a
+// session of the other purpose does not open. An enrollment session names
+// its subject and pending method; a sign-in session both, or neither (a
+// usernameless passkey sign-in).
 func (s *Service) open(token, purpose string) (sealedSession, error) {
 	var p sealedSession
 	if token == "" {
 		return p, InvalidField("auth_session", "/auth_session", "auth_session is required")
 	}
-	expired := "The auth_session has expired; start the enrollment again"
-	if purpose == signInPurpose {
-		expired = "The auth_session has expired; request a new challenge"
-	}
-	raw, err := s.sealer.Open(token)
+	raw, err := s.cfg.Sealer.Open(token)
 	if err != nil {
 		var exp interface{ Expired() bool }
 		if errors.As(err, &exp) && exp.Expired() {
-			return p, &Error{Kind: ErrExpired, Reason: "session_expired", Detail: expired, Err: err}
+			return p, &Error{Kind: ErrExpired, Reason: "session_expired", Detail: "The auth_session has expired; " + restart(purpose), Err: err}
 		}
 		return p, &Error{Kind: ErrInvalidSession, Reason: "session_unseal", Detail: "The auth_session is invalid", Err: err}
 	}
-	if err := json.Unmarshal(raw, &p, json.RejectUnknownMembers(true)); err != nil {
-		return sealedSession{}, NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
-	}
+	err = json.Unmarshal(raw, &p, json.RejectUnknownMembers(true))
 	named := p.Subject != "" && p.Pending != ""
 	if purpose == signInPurpose {
 		named = named || p.Subject == "" && p.Pending == "" && p.Type == TypePasskey
 	}
-	if p.Version != sessionVersion || p.Purpose != purpose || p.ID == "" || !named ||
+	if err != nil || p.Version != sessionVersion || p.Purpose != purpose || p.ID == "" || !named ||
 		!p.Type.Valid() || p.IssuedAt <= 0 || p.Expires <= p.IssuedAt {
 		return sealedSession{}, NewError(ErrInvalidSession, "session_payload", "The auth_session is invalid")
 	}
@@ -483,29 +395,44 @@ func (s *Service) open(token, purpose string) (sealedSession, error) {
 	if p.Expires-p.IssuedAt > MaxSessionTTL.Milliseconds() {
 		return sealedSession{}, NewError(ErrInvalidSession, "session_ttl", "The auth_session is invalid")
 	}
-	if s.now().UnixMilli() >= p.Expires {
-		return p, NewError(ErrExpired, "session_expired", expired)
+	if s.cfg.Now().UnixMilli() >= p.Expires {
+		return p, NewError(ErrExpired, "session_expired", "The auth_session has expired; "+restart(purpose))
 	}
 	return p, nil
 }
 
-// seal seals p with the engine's state, encoded as JSON into p.State. The
-// encoded payload is wiped once sealed: it holds the state (a TOTP secret,
-// a code's hash).
+// newSession returns the payload of a new auth_session of purpose for a
+// method of type t, with a random id, issued now, and its expiry,
+// SessionTTL later.
+func (s *Service) newSession(purpose string, t Type, subject, pending string) (sealedSession, time.Time) {
+	now := s.cfg.Now()
+	exp := now.Add(s.cfg.SessionTTL)
+	return sealedSession{
+		Version: sessionVersion, Purpose: purpose, ID: b64.EncodeToString(random(16)), Subject: subject,
+		Pending: pending, Type: t, IssuedAt: now.UnixMilli(), Expires: exp.UnixMilli(),
+	}, exp
+}
+
+// seal seals p with the engine's state. The encoded payload is wiped once
+// sealed: it holds the state (a TOTP secret, a code's hash).
 func (s *Service) seal(p *sealedSession, state any) (string, error) {
-	if state != nil {
-		st, err := json.Marshal(state)
-		if err != nil {
-			return "", fmt.Errorf("encode state: %w", err)
-		}
-		p.State = st
-	}
-	payload, err := json.Marshal(p)
+	payload, err := json.Marshal(struct {
+		*sealedSession
+		State any `json:"st,omitzero"` // shadows sealedSession.State
+	}{p, state})
 	if err != nil {
 		return "", fmt.Errorf("encode session: %w", err)
 	}
 	defer clear(payload)
-	return s.sealer.Seal(payload, s.ttl)
+	return s.cfg.Sealer.Seal(payload, s.cfg.SessionTTL)
+}
+
+// restart ends the detail of an expired or used-up auth_session of purpose.
+func restart(purpose string) string {
+	if purpose == signInPurpose {
+		return "request a new challenge"
+	}
+	return "start the enrollment again"
 }
 
 // proofShape is the error for a request whose proof is not exactly the
@@ -531,13 +458,20 @@ func checkSubject(sub Subject) error {
 }
 
 func (s *Service) emit(ctx context.Context, e Event) {
-	if s.observer == nil {
+	if s.cfg.Observer == nil {
 		return
 	}
 	if e.Time.IsZero() {
-		e.Time = s.now()
+		e.Time = s.cfg.Now()
 	}
-	s.observer.Observe(ctx, e)
+	s.cfg.Observer.Observe(ctx, e)
+}
+
+// failed emits ev (of a failure kind) with err's reason, and returns err.
+func (s *Service) failed(ctx context.Context, ev Event, err error) error {
+	ev.Reason, ev.Internal = ReasonOf(err), Kind(err) == nil
+	s.emit(ctx, ev)
+	return err
 }
 
 // idAlphabet is the alphabet of method ids' random part (62 symbols).
@@ -545,27 +479,22 @@ const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 // newMethodID returns a fresh method id "<type>|dev_<16 random symbols>"
 // (about 95 bits from crypto/rand).
-func newMethodID(t Type) (string, error) {
+func newMethodID(t Type) string {
 	b := make([]byte, 0, 16)
-	buf := make([]byte, 32)
 	for len(b) < 16 {
-		if _, err := rand.Read(buf); err != nil {
-			return "", fmt.Errorf("verify: random: %w", err)
-		}
-		for _, c := range buf {
+		for _, c := range random(32) {
 			// Rejection sampling keeps the symbols uniform: 248 = 4×62.
 			if c < 248 && len(b) < 16 {
 				b = append(b, idAlphabet[c%62])
 			}
 		}
 	}
-	return string(t) + "|dev_" + string(b), nil
+	return string(t) + "|dev_" + string(b)
 }
 
-func randomID(n int) (string, error) {
+// random returns n bytes from crypto/rand, which never fails.
+func random(n int) []byte {
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("verify: random: %w", err)
-	}
-	return b64.EncodeToString(b), nil
+	rand.Read(b)
+	return b
 }

@@ -1,5 +1,7 @@
 package verify
 
+import "slices"
+
 // Type is an authentication method type, spelled as on the wire
 // (the spec's FactorTypeEnum).
 type Type string
@@ -17,24 +19,17 @@ const (
 	TypeRecoveryCode     Type = "recovery-code"
 )
 
-// Types returns every method type in the spec's FactorTypeEnum order, in
-// a new slice.
-func Types() []Type {
-	return []Type{
-		TypePassword, TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming,
-		TypeTOTP, TypePhone, TypeEmail, TypePushNotification, TypeRecoveryCode,
-	}
+var types = [...]Type{
+	TypePassword, TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming,
+	TypeTOTP, TypePhone, TypeEmail, TypePushNotification, TypeRecoveryCode,
 }
 
+// Types returns every method type in the spec's FactorTypeEnum order, in
+// a new slice.
+func Types() []Type { return slices.Clone(types[:]) }
+
 // Valid reports whether t is one of the nine method types.
-func (t Type) Valid() bool {
-	switch t {
-	case TypePassword, TypePasskey, TypeWebAuthnPlatform, TypeWebAuthnRoaming,
-		TypeTOTP, TypePhone, TypeEmail, TypePushNotification, TypeRecoveryCode:
-		return true
-	}
-	return false
-}
+func (t Type) Valid() bool { return slices.Contains(types[:], t) }
 
 // Proof returns the request member that carries the proof of a confirm
 // of type t (spec: VerifyAuthenticationMethodRequestContent): "otp_code"
