@@ -132,14 +132,15 @@ type Config struct {
 // Handler serves the My Account authentication-method routes over a
 // verify.Verifier. It is safe for concurrent use.
 type Handler struct {
-	cfg      Config        // validated, with the defaults set
-	manager  Manager       // nil: the management routes are not served
-	signIn   SignInService // nil: the sign-in routes are not served
-	base     string
-	prefix   []string // path segments
-	limits   map[string]verify.Limit
-	routes   []route // served under the prefix
-	passkeys []route // served by PasskeySignIn
+	cfg        Config        // validated, with the defaults set
+	manager    Manager       // nil: the management routes are not served
+	signIn     SignInService // nil: the sign-in routes are not served
+	base       string
+	prefix     []string // path segments
+	limits     map[string]verify.Limit
+	routes     []route // served under the prefix
+	passkeys   []route // served by PasskeySignIn
+	decodeOpts json.Options
 }
 
 var prefixRE = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*/?$`)
@@ -235,7 +236,7 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h.cfg = cfg
+	h.cfg, h.decodeOpts = cfg, decodeOptions(cfg.MaxDepth)
 	return h, nil
 }
 
@@ -287,6 +288,7 @@ type call struct {
 	body      []byte
 	query     url.Values // the declared query parameters, each given once
 	op        string     // operationId, "" outside the routes
+	location  string     // the method id of the answer's Location
 }
 
 // ServeHTTP serves one request of the routes under the prefix.
@@ -366,7 +368,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, prefix []string,
 		// passwords).
 		defer clear(c.body)
 	}
-	rt.serve(h, w, c)
+	switch status, v, err := rt.serve(h, c); {
+	case err != nil:
+		h.fail(w, c, err)
+	case v == nil:
+		w.WriteHeader(status)
+	default:
+		h.writeJSON(w, c, status, v)
+	}
 }
 
 // recoverPanic answers 500 to a request whose handling panicked, and logs
@@ -517,6 +526,9 @@ func (h *Handler) setRateLimit(hdr http.Header, rl verify.RateLimit) {
 // isJSON accepts application/json with at most a charset parameter of
 // utf-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8).
 func isJSON(ct string) bool {
+	if ct == "application/json" {
+		return true
+	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return false
@@ -542,21 +554,25 @@ func (h *Handler) location(id string) string {
 	return h.base + "/authentication-methods/" + url.PathEscape(id)
 }
 
-// writeJSON answers status with v encoded by json/v2 and a newline. The
-// encoded body, which may hold an auth_session, a TOTP secret or recovery
-// codes, is wiped once written.
+// writeJSON answers status with v encoded by json/v2 and a newline, with
+// the Location of c.location if set. The encoded body, which may hold an
+// auth_session, a TOTP secret or recovery codes, is wiped once written.
 func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
 	b, err := json.Marshal(v)
 	defer clear(b)
 	if err != nil {
-		w.Header().Del("Location")
 		h.fail(w, c, fmt.Errorf("httpapi: encode response: %w", err))
 		return
 	}
 	hdr := w.Header()
+	if c.location != "" {
+		hdr.Set("Location", h.location(c.location))
+	}
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-	_, _ = w.Write([]byte{'\n'})
+	_, _ = w.Write(newline)
 }
+
+var newline = []byte{'\n'}

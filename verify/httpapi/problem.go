@@ -217,6 +217,6 @@ func (h *Handler) problem(w http.ResponseWriter, c *call, status int, typ, detai
 			body.ValidationErrors = append(body.ValidationErrors, validationError{Detail: f.Detail, Field: f.Field, Pointer: f.Pointer})
 		}
 	}
-	w.Header().Del("Location")
+	c.location = ""
 	h.writeJSON(w, c, status, body)
 }
