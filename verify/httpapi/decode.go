@@ -160,12 +160,11 @@ func decode[B, R any](opts json.Options, body []byte, check func(s *scope, b *B)
 	if _, err := dec.ReadToken(); err != io.EOF {
 		return zero, invalidBody("the request body has data after the JSON object")
 	}
-	var errs fieldErrs
-	req := check(&scope{errs: &errs}, &b)
-	if err := errs.err(); err != nil {
-		return zero, err
+	var errs []verify.FieldError
+	if req := check(&scope{errs: &errs}, &b); len(errs) == 0 {
+		return req, nil
 	}
-	return req, nil
+	return zero, invalidFields(errs)
 }
 
 // decodeError turns an error of json/v2 decoding body into the
@@ -197,48 +196,27 @@ func decodeError(body []byte, err error) error {
 // pathOf returns the reference tokens of a JSON pointer.
 func pathOf(p jsontext.Pointer) []string { return slices.Collect(p.Tokens()) }
 
-// fieldErrs collects validation errors of one request body.
-type fieldErrs []verify.FieldError
-
-func (fe *fieldErrs) add(path []string, format string, a ...any) {
-	if len(*fe) >= maxFieldErrors {
-		return
-	}
-	*fe = append(*fe, verify.FieldError{Field: fieldName(path), Pointer: pointer(path), Detail: fmt.Sprintf(format, a...)})
-}
-
-func (fe fieldErrs) err() error {
-	if len(fe) == 0 {
-		return nil
-	}
-	return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_request", Detail: "Invalid request payload input", Fields: fe}
-}
-
+// invalidBody is the ErrInvalidRequest of one problem of a body.
 func invalidBody(detail string, path ...string) error {
-	var fe fieldErrs
-	fe.add(path, "%s", detail)
-	return fe.err()
+	return invalidFields([]verify.FieldError{fieldError(path, detail)})
 }
 
-// fieldName is the dotted name of a member: "authn_response.response.clientDataJSON".
-func fieldName(path []string) string {
-	parts := make([]string, len(path))
-	for i, p := range path {
-		parts[i] = clip(p)
-	}
-	return strings.Join(parts, ".")
+func invalidFields(fields []verify.FieldError) error {
+	return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_request", Detail: "Invalid request payload input", Fields: fields}
 }
 
 var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 
-// pointer is the RFC 6901 JSON pointer of a member.
-func pointer(path []string) string {
-	var b strings.Builder
-	for _, p := range path {
-		b.WriteByte('/')
-		b.WriteString(pointerEscaper.Replace(clip(p)))
+// fieldError names the member at path by its dotted name
+// ("authn_response.response.clientDataJSON") and its RFC 6901 pointer.
+func fieldError(path []string, detail string) verify.FieldError {
+	names := make([]string, len(path))
+	var ptr strings.Builder
+	for i, p := range path {
+		names[i] = clip(p)
+		ptr.WriteString("/" + pointerEscaper.Replace(names[i]))
 	}
-	return b.String()
+	return verify.FieldError{Field: strings.Join(names, "."), Pointer: ptr.String(), Detail: detail}
 }
 
 // clip shortens a client-chosen member name before it is echoed back.
@@ -253,14 +231,27 @@ func clip(s string) string {
 	return s[:cut] + "…"
 }
 
-// scope checks the members of one object of a request body. Each check
-// takes a member by its name; a member present that allowed does not list
-// is refused with the unknown ones, without a check.
+// scope checks the members of one object of a request body, collecting
+// the problems of the whole body. Each check takes a member by its name; a
+// member present that allowed does not list is refused with the unknown
+// ones, without a check.
 type scope struct {
 	path    []string
-	errs    *fieldErrs
+	errs    *[]verify.FieldError
 	allowed []string // nil: every member checked
 	refused []string
+}
+
+// add reports a problem of the member name ("": of the object itself).
+func (s *scope) add(name, format string, a ...any) {
+	if len(*s.errs) >= maxFieldErrors {
+		return
+	}
+	path := s.path
+	if name != "" {
+		path = s.at(name)
+	}
+	*s.errs = append(*s.errs, fieldError(path, fmt.Sprintf(format, a...)))
 }
 
 // in is the scope of the object member name, which may carry allowed.
@@ -287,30 +278,20 @@ func (s *scope) take(name string, k jsontext.Kind) bool {
 // (Unicode code points, as JSON Schema counts; maxLen 0 means unbounded).
 // It returns the string, or nil when absent or refused.
 func (s *scope) str(name string, m member, required bool, minLen, maxLen int) *string {
-	if !s.take(name, m.kind) {
-		return nil
-	}
-	return s.errs.str(m, s.at(name), required, minLen, maxLen)
-}
-
-func (fe *fieldErrs) str(m member, path []string, required bool, minLen, maxLen int) *string {
-	if m.kind == 0 {
-		if required {
-			fe.add(path, "is required")
-		}
-		return nil
-	}
-	if m.kind != '"' {
-		fe.add(path, "must be a string")
-		return nil
-	}
 	switch n := utf8.RuneCountInString(m.s); {
+	case !s.take(name, m.kind):
+	case m.kind == 0:
+		if required {
+			s.add(name, "is required")
+		}
+	case m.kind != '"':
+		s.add(name, "must be a string")
 	case n < minLen && minLen == 1:
-		fe.add(path, "must not be empty")
+		s.add(name, "must not be empty")
 	case n < minLen:
-		fe.add(path, "must be at least %d characters long", minLen)
+		s.add(name, "must be at least %d characters long", minLen)
 	case maxLen > 0 && n > maxLen:
-		fe.add(path, "must be at most %d characters long", maxLen)
+		s.add(name, "must be at most %d characters long", maxLen)
 	default:
 		return &m.s
 	}
@@ -321,7 +302,7 @@ func (fe *fieldErrs) str(m member, path []string, required bool, minLen, maxLen 
 func (s *scope) text(name string, m member, minLen, maxLen int, bad func(rune) bool, why string) *string {
 	v := s.str(name, m, false, minLen, maxLen)
 	if v != nil && strings.IndexFunc(*v, bad) >= 0 {
-		s.errs.add(s.at(name), "%s", why)
+		s.add(name, "%s", why)
 		return nil
 	}
 	return v
@@ -331,7 +312,7 @@ func (s *scope) text(name string, m member, minLen, maxLen int, bad func(rune) b
 func (s *scope) enum(name string, m member, required bool, values ...string) *string {
 	v := s.str(name, m, required, 0, 0)
 	if v != nil && !slices.Contains(values, *v) {
-		s.errs.add(s.at(name), "must be one of: %s", strings.Join(values, ", "))
+		s.add(name, "must be one of: %s", strings.Join(values, ", "))
 		return nil
 	}
 	return v
@@ -343,7 +324,7 @@ func (s *scope) boolean(name string, m member) *bool {
 		return nil
 	}
 	if m.kind != 't' && m.kind != 'f' {
-		s.errs.add(s.at(name), "must be a boolean")
+		s.add(name, "must be a boolean")
 		return nil
 	}
 	b := m.kind == 't'
@@ -355,9 +336,9 @@ func (s *scope) boolean(name string, m member) *bool {
 func (s *scope) object(name string, k jsontext.Kind, required bool) bool {
 	switch {
 	case k == 0 && required:
-		s.errs.add(s.at(name), "is required")
+		s.add(name, "is required")
 	case k != 0 && k != '{':
-		s.errs.add(s.at(name), "must be an object")
+		s.add(name, "must be an object")
 	}
 	return k == '{'
 }
@@ -366,7 +347,7 @@ func (s *scope) object(name string, k jsontext.Kind, required bool) bool {
 // (why, then suffix), in name order.
 func (s *scope) refuse(rest unknown, why, suffix string) {
 	for _, k := range slices.Sorted(slices.Values(append(s.refused, slices.Collect(maps.Keys(rest))...))) {
-		s.errs.add(s.at(k), "%s%s", why, suffix)
+		s.add(k, "%s%s", why, suffix)
 	}
 }
 
@@ -471,7 +452,7 @@ func (h *Handler) decodeProof(body []byte, signIn bool) (verify.VerifyRequest, e
 		req.AuthnResponse = s.credential(body, b.AuthnResponse, &h.cfg, signIn)
 		s.refuse(b.Unknown, "is not allowed", "")
 		if _, one := req.Proof(); !one {
-			s.errs.add(nil, "carry at most one of %s", proofs)
+			s.add("", "carry at most one of %s", proofs)
 		}
 		return req
 	})
@@ -565,39 +546,32 @@ func (s *scope) credential(body []byte, a object[credentialBody], cfg *Config, a
 	if !s.take("authn_response", a.kind) || !s.object("authn_response", a.kind, false) {
 		return nil
 	}
-	c, minID := s.in("authn_response", nil), 0
+	allowed, minLen, maxAuthData := attestationMembers, 0, cfg.MaxAttestationObject
 	if assertion {
-		minID = 1
+		allowed, minLen, maxAuthData = assertionMembers, 1, maxAuthenticatorData
 	}
-	c.str("id", a.v.ID, true, minID, maxCredentialID)
-	c.str("rawId", a.v.RawID, true, minID, maxCredentialID)
+	c := s.in("authn_response", nil)
+	c.str("id", a.v.ID, true, minLen, maxCredentialID)
+	c.str("rawId", a.v.RawID, true, minLen, maxCredentialID)
 	if t := c.str("type", a.v.Type, true, 0, 0); t != nil && *t != "public-key" {
-		c.errs.add(c.at("type"), `must be "public-key"`)
+		c.add("type", `must be "public-key"`)
 	}
 	c.enum("authenticatorAttachment", a.v.AuthenticatorAttachment, false, "platform", "cross-platform")
 	if k := a.v.ClientExtensionResults.kind; k != 0 && k != '{' {
-		c.errs.add(c.at("clientExtensionResults"), "must be an object")
+		c.add("clientExtensionResults", "must be an object")
 	}
 	if c.object("response", a.v.Response.kind, true) {
-		r, v := c.in("response", attestationMembers), a.v.Response.v
-		if assertion {
-			r.allowed = assertionMembers
-		}
+		r, v := c.in("response", allowed), a.v.Response.v
 		r.str("attestationObject", v.AttestationObject, true, 0, cfg.MaxAttestationObject)
-		if assertion {
-			r.str("clientDataJSON", v.ClientDataJSON, true, 1, cfg.MaxClientDataJSON)
-			r.str("authenticatorData", v.AuthenticatorData, true, 1, maxAuthenticatorData)
-		} else {
-			r.str("clientDataJSON", v.ClientDataJSON, true, 0, cfg.MaxClientDataJSON)
-			r.transports(v.Transports)
-			r.str("authenticatorData", v.AuthenticatorData, false, 0, cfg.MaxAttestationObject)
-		}
+		r.str("clientDataJSON", v.ClientDataJSON, true, minLen, cfg.MaxClientDataJSON)
+		r.transports(v.Transports)
+		r.str("authenticatorData", v.AuthenticatorData, assertion, minLen, maxAuthData)
 		if !assertion && v.PublicKey.kind == 'n' {
 			v.PublicKey = member{}
 		}
 		r.str("publicKey", v.PublicKey, false, 0, cfg.MaxAttestationObject)
 		if k := v.PublicKeyAlgorithm.kind; r.take("publicKeyAlgorithm", k) && k != 0 && (k != '0' || len(v.PublicKeyAlgorithm.s) > 12) {
-			r.errs.add(r.at("publicKeyAlgorithm"), "must be an integer")
+			r.add("publicKeyAlgorithm", "must be an integer")
 		}
 		r.str("signature", v.Signature, true, 1, maxSignature)
 		if assertion && v.UserHandle.kind == 'n' { // null: no user handle (§5.2.2)
@@ -616,16 +590,16 @@ func (s *scope) credential(body []byte, a object[credentialBody], cfg *Config, a
 // transports checks the optional transports member: an array of at most
 // maxTransports strings.
 func (s *scope) transports(m member) {
-	path := s.at("transports")
 	switch {
-	case m.kind == 0:
+	case !s.take("transports", m.kind) || m.kind == 0:
 	case m.kind != '[':
-		s.errs.add(path, "must be an array of strings")
+		s.add("transports", "must be an array of strings")
 	case len(m.items) > maxTransports:
-		s.errs.add(path, "must have at most %d items", maxTransports)
+		s.add("transports", "must have at most %d items", maxTransports)
 	default:
+		items := s.in("transports", nil)
 		for i, it := range m.items {
-			s.errs.str(it, append(slices.Clip(path), strconv.Itoa(i)), true, 0, maxTransport)
+			items.str(strconv.Itoa(i), it, true, 0, maxTransport)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -86,4 +87,33 @@ func TestDecodeKeepsRawValuesAsSent(t *testing.T) {
 	assert.Equal(t, "123456", v.OTPCode.s)
 	assert.Equal(t, jsontext.Kind('t'), v.Remember.kind)
 	assert.Equal(t, `{"a": [1, {"b":"\u0041"}]}`, string(v.AuthnResponse.raw([]byte(body))))
+}
+
+// TestMembersARouteDoesNotTakeAreRefused: a member one proof body or
+// credential response takes and the other does not is refused there with
+// "is not allowed", never ignored.
+func TestMembersARouteDoesNotTakeAreRefused(t *testing.T) {
+	attestation := `{"auth_session":"s","authn_response":{"id":"a","rawId":"a","type":"public-key","response":{"attestationObject":"o","clientDataJSON":"c"%s}}}`
+	assertion := `{"auth_session":"s","authn_response":{"id":"a","rawId":"a","type":"public-key","response":{"clientDataJSON":"c","authenticatorData":"d","signature":"s"%s}}}`
+	for _, tc := range []struct {
+		signIn        bool
+		body, pointer string
+	}{
+		{false, `{"auth_session":"s","recovery_code":"r"}`, "/recovery_code"},
+		{false, `{"auth_session":"s","password":"p"}`, "/password"},
+		{true, `{"auth_session":"s","new_password":"p"}`, "/new_password"},
+		{false, fmt.Sprintf(attestation, `,"signature":"s"`), "/authn_response/response/signature"},
+		{false, fmt.Sprintf(attestation, `,"userHandle":null`), "/authn_response/response/userHandle"},
+		{true, fmt.Sprintf(assertion, `,"attestationObject":"o"`), "/authn_response/response/attestationObject"},
+		{true, fmt.Sprintf(assertion, `,"transports":["usb"]`), "/authn_response/response/transports"},
+		{true, fmt.Sprintf(assertion, `,"publicKey":null`), "/authn_response/response/publicKey"},
+		{true, fmt.Sprintf(assertion, `,"publicKeyAlgorithm":-7`), "/authn_response/response/publicKeyAlgorithm"},
+	} {
+		t.Run(tc.body, func(t *testing.T) {
+			_, err := benchHandler.decodeProof([]byte(tc.body), tc.signIn)
+			var ve *verify.Error
+			require.ErrorAs(t, err, &ve)
+			assert.Contains(t, ve.Fields, verify.FieldError{Field: strings.ReplaceAll(tc.pointer[1:], "/", "."), Pointer: tc.pointer, Detail: "is not allowed"})
+		})
+	}
 }
