@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strconv"
@@ -40,46 +43,180 @@ const (
 	maxNameInDetail          = 64   // bytes of an unknown member's name echoed back
 )
 
-// fieldErrs collects validation errors of one request body.
-type fieldErrs []verify.FieldError
+// A request body is decoded in one pass of json/v2 into a body struct,
+// whose fields are the members its schema declares and whose ",unknown"
+// field takes the others; its checks then judge the members in order. A
+// member of any JSON type decodes, so that every problem of a body is
+// reported at once. json/v2 refuses invalid UTF-8, repeated names (case
+// variants do not match a declared name, so they are unknown members) and
+// malformed JSON; readMember adds the depth bound.
 
-func (fe *fieldErrs) add(path []string, format string, a ...any) {
-	if len(*fe) >= maxFieldErrors {
-		return
-	}
-	*fe = append(*fe, verify.FieldError{Field: fieldName(path), Pointer: pointer(path), Detail: fmt.Sprintf(format, a...)})
+// member is a member of a request body: its JSON kind (0 when absent),
+// the value of a string or the text of a number, an array's elements.
+type member struct {
+	kind  jsontext.Kind
+	s     string
+	items []member
 }
 
-func (fe fieldErrs) err() error {
-	if len(fe) == 0 {
-		return nil
-	}
-	return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_request", Detail: "Invalid request payload input", Fields: fe}
+// object is an object member decoded into T, or the kind of the value
+// sent instead; body[from:to] spans it, with the ':' before it.
+type object[T any] struct {
+	kind     jsontext.Kind
+	from, to int64
+	v        T
 }
 
+// raw is o as sent in body.
+func (o object[T]) raw(body []byte) []byte { return bytes.TrimLeft(body[o.from:o.to], " \t\r\n:") }
+
+// unknown is the ",unknown" field of a body struct.
+type unknown = map[string]member
+
+// decodeOptions are the json/v2 options of request bodies, for members
+// nested at most maxDepth levels deep.
+func decodeOptions(maxDepth int) json.Options {
+	return json.WithUnmarshalers(json.JoinUnmarshalers(
+		json.UnmarshalFromFunc(func(dec *jsontext.Decoder, m *member) error { return readMember(dec, m, maxDepth) }),
+		json.UnmarshalFromFunc(func(dec *jsontext.Decoder, o *object[credentialBody]) error { return readObject(dec, o, maxDepth) }),
+		json.UnmarshalFromFunc(func(dec *jsontext.Decoder, o *object[responseBody]) error { return readObject(dec, o, maxDepth) }),
+	))
+}
+
+// readMember reads the next value of dec into m, refusing a container
+// nested more than maxDepth levels deep in the body.
+func readMember(dec *jsontext.Decoder, m *member, maxDepth int) error {
+	m.kind = dec.PeekKind()
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return err
+	}
+	switch m.kind {
+	case '"', '0':
+		m.s = tok.String()
+	case '{', '[':
+		if dec.StackDepth() > maxDepth {
+			return invalidBody(fmt.Sprintf("the request body is nested more than %d levels deep", maxDepth), pathOf(dec.StackPointer())...)
+		}
+		end := jsontext.Kind('}')
+		if m.kind == '[' {
+			end = ']'
+		}
+		for dec.PeekKind() != end {
+			if m.kind == '{' {
+				if _, err := dec.ReadToken(); err != nil { // the name
+					return err
+				}
+			}
+			var item member
+			if err := readMember(dec, &item, maxDepth); err != nil {
+				return err
+			}
+			if m.kind == '[' {
+				m.items = append(m.items, item)
+			}
+		}
+		_, err = dec.ReadToken()
+	}
+	return err
+}
+
+// readObject reads the next value of dec into o. Object members lie at
+// most 3 levels deep, within every Config.MaxDepth.
+func readObject[T any](dec *jsontext.Decoder, o *object[T], maxDepth int) error {
+	o.kind, o.from = dec.PeekKind(), dec.InputOffset()
+	var err error
+	if o.kind == '{' {
+		err = json.UnmarshalDecode(dec, &o.v)
+	} else {
+		err = readMember(dec, &member{}, maxDepth)
+	}
+	o.to = dec.InputOffset()
+	return err
+}
+
+// decode decodes body, which must be exactly one JSON object, into a body
+// struct B and has check judge its members into a request: the request,
+// or an ErrInvalidRequest naming every problem. A refusal of the body as
+// a whole names the one member at fault, or none.
+func decode[B, R any](opts json.Options, body []byte, check func(s *scope, b *B) R) (R, error) {
+	var zero R
+	var b B
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body)) // parses body in place
+	switch dec.PeekKind() {
+	case '{':
+	case 0:
+		if len(bytes.Trim(body, " \t\r\n")) == 0 {
+			return zero, invalidBody("the request body is empty")
+		}
+		_, err := dec.ReadToken()
+		return zero, decodeError(body, err)
+	default:
+		return zero, invalidBody("the request body must be a JSON object")
+	}
+	if err := json.UnmarshalDecode(dec, &b, opts); err != nil {
+		return zero, decodeError(body, err)
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return zero, invalidBody("the request body has data after the JSON object")
+	}
+	var errs []verify.FieldError
+	if req := check(&scope{errs: &errs}, &b); len(errs) == 0 {
+		return req, nil
+	}
+	return zero, invalidFields(errs)
+}
+
+// decodeError turns an error of json/v2 decoding body into the
+// ErrInvalidRequest that reports it.
+func decodeError(body []byte, err error) error {
+	var ve *verify.Error
+	if errors.As(err, &ve) {
+		return ve // readMember's depth error
+	}
+	var syn *jsontext.SyntacticError
+	if errors.As(err, &syn) {
+		path := pathOf(syn.JSONPointer)
+		switch {
+		case errors.Is(syn.Err, jsontext.ErrDuplicateName):
+			return invalidBody("the member appears more than once", path...)
+		case errors.Is(syn.Err, io.ErrUnexpectedEOF):
+			return invalidBody("the request body is truncated", path...)
+		case !utf8.Valid(body):
+			return invalidBody("the request body is not valid UTF-8", path...)
+		}
+		return invalidBody(fmt.Sprintf("the request body is not valid JSON (at byte %d)", syn.ByteOffset), path...)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return invalidBody("the request body is truncated")
+	}
+	return invalidBody("the request body is not valid JSON")
+}
+
+// pathOf returns the reference tokens of a JSON pointer.
+func pathOf(p jsontext.Pointer) []string { return slices.Collect(p.Tokens()) }
+
+// invalidBody is the ErrInvalidRequest of one problem of a body.
 func invalidBody(detail string, path ...string) error {
-	var fe fieldErrs
-	fe.add(path, "%s", detail)
-	return fe.err()
+	return invalidFields([]verify.FieldError{fieldError(path, detail)})
 }
 
-// fieldName is the dotted name of a member: "authn_response.response.clientDataJSON".
-func fieldName(path []string) string {
-	parts := make([]string, len(path))
+func invalidFields(fields []verify.FieldError) error {
+	return &verify.Error{Kind: verify.ErrInvalidRequest, Reason: "invalid_request", Detail: "Invalid request payload input", Fields: fields}
+}
+
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
+
+// fieldError names the member at path by its dotted name
+// ("authn_response.response.clientDataJSON") and its RFC 6901 pointer.
+func fieldError(path []string, detail string) verify.FieldError {
+	names := make([]string, len(path))
+	var ptr strings.Builder
 	for i, p := range path {
-		parts[i] = clip(p)
+		names[i] = clip(p)
+		ptr.WriteString("/" + pointerEscaper.Replace(names[i]))
 	}
-	return strings.Join(parts, ".")
-}
-
-// pointer is the RFC 6901 JSON pointer of a member.
-func pointer(path []string) string {
-	var b strings.Builder
-	for _, p := range path {
-		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(clip(p)))
-	}
-	return b.String()
+	return verify.FieldError{Field: strings.Join(names, "."), Pointer: ptr.String(), Detail: detail}
 }
 
 // clip shortens a client-chosen member name before it is echoed back.
@@ -94,145 +231,143 @@ func clip(s string) string {
 	return s[:cut] + "…"
 }
 
-// object is a JSON object of a request body being validated: its members
-// as sent (decodeJSON has checked the grammar, the depth and the names of
-// the whole body). Each check takes the member it checks, so that a member
-// of the wrong JSON type is reported together with every other problem of
-// the body; refuseRest then reports the members no check took.
-type object struct {
+// scope checks the members of one object of a request body, collecting
+// the problems of the whole body. Each check takes a member by its name; a
+// member present that allowed does not list is refused with the unknown
+// ones, without a check.
+type scope struct {
 	path    []string
-	members map[string]jsontext.Value
-	errs    *fieldErrs
+	errs    *[]verify.FieldError
+	allowed []string // nil: every member checked
+	refused []string
 }
 
-// decode decodes body, which must be one JSON object, into its members
-// (decodeJSON), and has check validate them into a request: the request,
-// or an ErrInvalidRequest naming every problem.
-func decode[T any](body []byte, cfg *Config, check func(o *object, req *T)) (T, error) {
-	var req T
-	var m map[string]jsontext.Value
-	if err := decodeJSON(body, &m, cfg.MaxDepth); err != nil {
-		return req, err
+// add reports a problem of the member name ("": of the object itself).
+func (s *scope) add(name, format string, a ...any) {
+	if len(*s.errs) >= maxFieldErrors {
+		return
 	}
-	var errs fieldErrs
-	check(&object{members: m, errs: &errs}, &req)
-	if err := errs.err(); err != nil {
-		var zero T
-		return zero, err
+	path := s.path
+	if name != "" {
+		path = s.at(name)
 	}
-	return req, nil
+	*s.errs = append(*s.errs, fieldError(path, fmt.Sprintf(format, a...)))
+}
+
+// in is the scope of the object member name, which may carry allowed.
+func (s *scope) in(name string, allowed []string) *scope {
+	return &scope{path: s.at(name), errs: s.errs, allowed: allowed}
 }
 
 // at is the path of the member name.
-func (o *object) at(name string) []string { return append(slices.Clip(o.path), name) }
+func (s *scope) at(name string) []string { return append(slices.Clip(s.path), name) }
 
-// take removes the member name and returns it (nil when absent) and its path.
-func (o *object) take(name string) (jsontext.Value, []string) {
-	raw := o.members[name]
-	delete(o.members, name)
-	return raw, o.at(name)
+// take reports whether the member name, of kind k, is to be checked.
+func (s *scope) take(name string, k jsontext.Kind) bool {
+	if s.allowed == nil || slices.Contains(s.allowed, name) {
+		return true
+	}
+	if k != 0 {
+		s.refused = append(s.refused, name)
+	}
+	return false
 }
 
-// str takes the member name: when absent, it is reported if required;
+// str checks the member name: when absent, it is reported if required;
 // when present, it must be a string of minLen to maxLen characters
 // (Unicode code points, as JSON Schema counts; maxLen 0 means unbounded).
 // It returns the string, or nil when absent or refused.
-func (o *object) str(name string, required bool, minLen, maxLen int) *string {
-	raw, path := o.take(name)
-	return o.errs.str(raw, path, required, minLen, maxLen)
-}
-
-func (fe *fieldErrs) str(raw jsontext.Value, path []string, required bool, minLen, maxLen int) *string {
-	if raw == nil {
+func (s *scope) str(name string, m member, required bool, minLen, maxLen int) *string {
+	switch n := utf8.RuneCountInString(m.s); {
+	case !s.take(name, m.kind):
+	case m.kind == 0:
 		if required {
-			fe.add(path, "is required")
+			s.add(name, "is required")
 		}
-		return nil
-	}
-	var s string
-	if raw.Kind() != '"' || json.Unmarshal(raw, &s) != nil {
-		fe.add(path, "must be a string")
-		return nil
-	}
-	switch n := utf8.RuneCountInString(s); {
+	case m.kind != '"':
+		s.add(name, "must be a string")
 	case n < minLen && minLen == 1:
-		fe.add(path, "must not be empty")
+		s.add(name, "must not be empty")
 	case n < minLen:
-		fe.add(path, "must be at least %d characters long", minLen)
+		s.add(name, "must be at least %d characters long", minLen)
 	case maxLen > 0 && n > maxLen:
-		fe.add(path, "must be at most %d characters long", maxLen)
+		s.add(name, "must be at most %d characters long", maxLen)
 	default:
-		return &s
+		return &m.s
 	}
 	return nil
 }
 
 // text is str for a member that must not contain the characters bad matches.
-func (o *object) text(name string, minLen, maxLen int, bad func(rune) bool, why string) *string {
-	raw, path := o.take(name)
-	s := o.errs.str(raw, path, false, minLen, maxLen)
-	if s != nil && strings.IndexFunc(*s, bad) >= 0 {
-		o.errs.add(path, "%s", why)
+func (s *scope) text(name string, m member, minLen, maxLen int, bad func(rune) bool, why string) *string {
+	v := s.str(name, m, false, minLen, maxLen)
+	if v != nil && strings.IndexFunc(*v, bad) >= 0 {
+		s.add(name, "%s", why)
 		return nil
 	}
-	return s
+	return v
 }
 
-// enum takes the string member name, which must be one of values.
-func (o *object) enum(name string, required bool, values ...string) *string {
-	raw, path := o.take(name)
-	s := o.errs.str(raw, path, required, 0, 0)
-	if s != nil && !slices.Contains(values, *s) {
-		o.errs.add(path, "must be one of: %s", strings.Join(values, ", "))
+// enum checks the string member name, which must be one of values.
+func (s *scope) enum(name string, m member, required bool, values ...string) *string {
+	v := s.str(name, m, required, 0, 0)
+	if v != nil && !slices.Contains(values, *v) {
+		s.add(name, "must be one of: %s", strings.Join(values, ", "))
 		return nil
 	}
-	return s
+	return v
 }
 
-// boolean takes the optional boolean member name.
-func (o *object) boolean(name string) *bool {
-	raw, path := o.take(name)
-	if raw == nil {
+// boolean checks the optional boolean member name.
+func (s *scope) boolean(name string, m member) *bool {
+	if !s.take(name, m.kind) || m.kind == 0 {
 		return nil
 	}
-	if k := raw.Kind(); k != 't' && k != 'f' {
-		o.errs.add(path, "must be a boolean")
+	if m.kind != 't' && m.kind != 'f' {
+		s.add(name, "must be a boolean")
 		return nil
 	}
-	b := raw.Kind() == 't'
+	b := m.kind == 't'
 	return &b
 }
 
-// object takes the member name, which must be an object; nil when absent
-// (reported if required) or refused.
-func (o *object) object(name string, required bool) *object {
-	raw, path := o.take(name)
-	var m map[string]jsontext.Value
+// object checks that the member name, of kind k, is an object, and
+// reports whether it is one.
+func (s *scope) object(name string, k jsontext.Kind, required bool) bool {
 	switch {
-	case raw == nil:
-		if required {
-			o.errs.add(path, "is required")
-		}
-		return nil
-	case raw.Kind() != '{' || json.Unmarshal(raw, &m) != nil:
-		o.errs.add(path, "must be an object")
-		return nil
+	case k == 0 && required:
+		s.add(name, "is required")
+	case k != 0 && k != '{':
+		s.add(name, "must be an object")
 	}
-	return &object{path: path, members: m, errs: o.errs}
+	return k == '{'
 }
 
-// refuseRest reports each member no check took as not allowed (why, then
-// suffix), in name order.
-func (o *object) refuseRest(why, suffix string) {
-	for _, k := range slices.Sorted(maps.Keys(o.members)) {
-		o.errs.add(o.at(k), "%s%s", why, suffix)
+// refuse reports the members refused and those of rest as not allowed
+// (why, then suffix), in name order.
+func (s *scope) refuse(rest unknown, why, suffix string) {
+	for _, k := range slices.Sorted(slices.Values(append(s.refused, slices.Collect(maps.Keys(rest))...))) {
+		s.add(k, "%s%s", why, suffix)
 	}
+}
+
+// startBody is CreateAuthenticationMethodRequestContent: every type's
+// members (webauthn-platform and webauthn-roaming take the passkey
+// payload's; mediation is an extension for passkey upgrades).
+type startBody struct {
+	Type                          member  `json:"type"`
+	Connection                    member  `json:"connection"`
+	IdentityUserID                member  `json:"identity_user_id"`
+	UseExcludeCredentials         member  `json:"use_exclude_credentials"`
+	Mediation                     member  `json:"mediation"`
+	Email                         member  `json:"email"`
+	PhoneNumber                   member  `json:"phone_number"`
+	PreferredAuthenticationMethod member  `json:"preferred_authentication_method"`
+	Unknown                       unknown `json:",unknown"`
 }
 
 // startFields are the members each type's start request may carry besides
-// "type" (CreateAuthenticationMethodRequestContent; webauthn-platform and
-// webauthn-roaming take the passkey payload's; mediation is an extension
-// for passkey upgrades).
+// "type"; a type not listed takes none.
 var startFields = map[verify.Type][]string{
 	verify.TypePasskey:          {"connection", "identity_user_id", "use_exclude_credentials", "mediation"},
 	verify.TypeWebAuthnPlatform: {"connection", "identity_user_id", "use_exclude_credentials"},
@@ -243,32 +378,23 @@ var startFields = map[verify.Type][]string{
 }
 
 // decodeStart decodes and validates the body of POST /authentication-methods.
-func decodeStart(body []byte, cfg *Config) (verify.StartRequest, error) {
-	return decode(body, cfg, func(o *object, req *verify.StartRequest) {
-		t := o.enum("type", true, typeNames()...)
+func (h *Handler) decodeStart(body []byte) (verify.StartRequest, error) {
+	return decode(h.decodeOpts, body, func(s *scope, b *startBody) (req verify.StartRequest) {
+		t := s.enum("type", b.Type, true, typeNames...)
 		if t == nil {
-			return // without a valid type no member can be judged
+			return req // without a valid type no member can be judged
 		}
 		req.Type = verify.Type(*t)
-		allowed := func(f string) bool { return slices.Contains(startFields[req.Type], f) }
-		if allowed("connection") {
-			req.Connection = value(o.text("connection", 1, maxConnection, notConnection, "must contain only letters, digits and '-'"))
-			req.IdentityUserID = value(o.text("identity_user_id", 1, maxIdentityUserID, unicode.IsSpace, "must not contain whitespace"))
-		}
-		if allowed("use_exclude_credentials") {
-			req.UseExcludeCredentials = o.boolean("use_exclude_credentials")
-		}
-		if allowed("mediation") {
-			req.Mediation = value(o.enum("mediation", false, "conditional"))
-		}
-		if allowed("email") {
-			req.Email = value(o.str("email", true, 1, maxEmail))
-		}
-		if allowed("phone_number") {
-			req.PhoneNumber = value(o.str("phone_number", true, 1, maxPhoneNumber))
-			req.PreferredAuthenticationMethod = value(o.enum("preferred_authentication_method", false, "sms", "voice"))
-		}
-		o.refuseRest("is not allowed for type ", string(req.Type))
+		s.allowed = append([]string{"type"}, startFields[req.Type]...) // never nil: a type may take no other member
+		req.Connection = value(s.text("connection", b.Connection, 1, maxConnection, notConnection, "must contain only letters, digits and '-'"))
+		req.IdentityUserID = value(s.text("identity_user_id", b.IdentityUserID, 1, maxIdentityUserID, unicode.IsSpace, "must not contain whitespace"))
+		req.UseExcludeCredentials = s.boolean("use_exclude_credentials", b.UseExcludeCredentials)
+		req.Mediation = value(s.enum("mediation", b.Mediation, false, "conditional"))
+		req.Email = value(s.str("email", b.Email, true, 1, maxEmail))
+		req.PhoneNumber = value(s.str("phone_number", b.PhoneNumber, true, 1, maxPhoneNumber))
+		req.PreferredAuthenticationMethod = value(s.enum("preferred_authentication_method", b.PreferredAuthenticationMethod, false, "sms", "voice"))
+		s.refuse(b.Unknown, "is not allowed for type ", string(req.Type))
+		return req
 	})
 }
 
@@ -289,149 +415,191 @@ func notConnection(c rune) bool {
 // U+0000–U+001F and U+007F–U+009F.
 func isControl(r rune) bool { return r <= 0x1f || r >= 0x7f && r <= 0x9f }
 
-// decodeVerify decodes and validates the body of POST
-// /authentication-methods/{id}/verify. Whether the proof suits the sealed
-// method type is for the service to decide; the body may carry at most one.
-func decodeVerify(body []byte, cfg *Config) (verify.VerifyRequest, error) {
-	return decode(body, cfg, func(o *object, req *verify.VerifyRequest) {
-		req.AuthSession = value(o.str("auth_session", true, 0, cfg.MaxAuthSession))
-		req.OTPCode = o.str("otp_code", false, 0, maxOTPCode)
-		req.NewPassword = o.text("new_password", 1, maxNewPassword, isControl, "must not contain control characters")
-		req.AuthnResponse = o.credential(cfg, false)
-		o.refuseRest("is not allowed", "")
-		if _, one := req.Proof(); !one {
-			o.errs.add(nil, "carry at most one of otp_code, authn_response and new_password")
-		}
-	})
+// proofBody holds the members of the enrollment proof (POST
+// /authentication-methods/{id}/verify) and of the sign-in proof (POST
+// .../{id}/authenticate, POST /passkey/authenticate).
+type proofBody struct {
+	AuthSession   member                 `json:"auth_session"`
+	OTPCode       member                 `json:"otp_code"`
+	NewPassword   member                 `json:"new_password"`
+	RecoveryCode  member                 `json:"recovery_code"`
+	Password      member                 `json:"password"`
+	AuthnResponse object[credentialBody] `json:"authn_response"`
+	Unknown       unknown                `json:",unknown"`
 }
 
-// decodeAuthenticate decodes and validates the body of POST
-// /authentication-methods/{id}/authenticate and POST /passkey/authenticate:
-// auth_session and at most one proof, each within its bounds; an
-// authn_response must be an assertion. Whether the proof suits the sealed
-// method type is for the service to decide.
-func decodeAuthenticate(body []byte, cfg *Config) (verify.VerifyRequest, error) {
-	return decode(body, cfg, func(o *object, req *verify.VerifyRequest) {
-		req.AuthSession = value(o.str("auth_session", true, 0, cfg.MaxAuthSession))
-		req.OTPCode = o.str("otp_code", false, 0, maxOTPCode)
-		req.RecoveryCode = o.str("recovery_code", false, 1, maxRecoveryCode)
-		req.Password = o.str("password", false, 1, maxPassword)
-		req.AuthnResponse = o.credential(cfg, true)
-		o.refuseRest("is not allowed", "")
-		if _, one := req.Proof(); !one {
-			o.errs.add(nil, "carry at most one of otp_code, recovery_code, password and authn_response")
+var (
+	enrollProof = []string{"auth_session", "otp_code", "new_password", "authn_response"}
+	signInProof = []string{"auth_session", "otp_code", "recovery_code", "password", "authn_response"}
+)
+
+// decodeProof decodes and validates the body of an enrollment's proof
+// or, with signIn, of a sign-in's, where an authn_response is an
+// assertion: auth_session and at most one proof, each within its bounds.
+// Whether the proof suits the sealed method type is for the service.
+func (h *Handler) decodeProof(body []byte, signIn bool) (verify.VerifyRequest, error) {
+	return decode(h.decodeOpts, body, func(s *scope, b *proofBody) (req verify.VerifyRequest) {
+		proofs := "otp_code, authn_response and new_password"
+		s.allowed = enrollProof
+		if signIn {
+			s.allowed, proofs = signInProof, "otp_code, recovery_code, password and authn_response"
 		}
+		req.AuthSession = value(s.str("auth_session", b.AuthSession, true, 0, h.cfg.MaxAuthSession))
+		req.OTPCode = s.str("otp_code", b.OTPCode, false, 0, maxOTPCode)
+		req.NewPassword = s.text("new_password", b.NewPassword, 1, maxNewPassword, isControl, "must not contain control characters")
+		req.RecoveryCode = s.str("recovery_code", b.RecoveryCode, false, 1, maxRecoveryCode)
+		req.Password = s.str("password", b.Password, false, 1, maxPassword)
+		req.AuthnResponse = s.credential(body, b.AuthnResponse, &h.cfg, signIn)
+		s.refuse(b.Unknown, "is not allowed", "")
+		if _, one := req.Proof(); !one {
+			s.add("", "carry at most one of %s", proofs)
+		}
+		return req
 	})
 }
 
 // typeNames are the names of verify.Types(), in spec order.
-func typeNames() []string {
-	var names []string
+var typeNames = func() (names []string) {
 	for _, t := range verify.Types() {
 		names = append(names, string(t))
 	}
 	return names
+}()
+
+// updateBody is UpdateAuthenticationMethodRequestContent.
+type updateBody struct {
+	Name                          member  `json:"name"`
+	PreferredAuthenticationMethod member  `json:"preferred_authentication_method"`
+	Unknown                       unknown `json:",unknown"`
 }
 
 // decodeUpdate decodes and validates the body of PATCH
-// /authentication-methods/{id} (UpdateAuthenticationMethodRequestContent,
-// additionalProperties false). Whether the method's type has a name or a
+// /authentication-methods/{id}. Whether the method's type has a name or a
 // preferred channel is for the Manager to decide.
-func decodeUpdate(body []byte, cfg *Config) (verify.UpdateRequest, error) {
-	return decode(body, cfg, func(o *object, req *verify.UpdateRequest) {
-		req.Name = o.text("name", 1, verify.MaxNameLength, isControl, "must not contain control characters")
-		req.PreferredAuthenticationMethod = o.enum("preferred_authentication_method", false, "sms", "voice")
-		o.refuseRest("is not allowed", "")
+func (h *Handler) decodeUpdate(body []byte) (verify.UpdateRequest, error) {
+	return decode(h.decodeOpts, body, func(s *scope, b *updateBody) (req verify.UpdateRequest) {
+		req.Name = s.text("name", b.Name, 1, verify.MaxNameLength, isControl, "must not contain control characters")
+		req.PreferredAuthenticationMethod = s.enum("preferred_authentication_method", b.PreferredAuthenticationMethod, false, "sms", "voice")
+		s.refuse(b.Unknown, "is not allowed", "")
+		return req
 	})
 }
 
 // decodeEmpty accepts the body of a route that takes no members: none at
 // all, or an empty JSON object.
-func decodeEmpty(body []byte) error {
+func (h *Handler) decodeEmpty(body []byte) error {
 	if len(body) == 0 {
 		return nil
 	}
-	return decodeJSON(body, &struct{}{}, 1)
+	_, err := decode(h.decodeOpts, body, func(s *scope, b *struct {
+		Unknown unknown `json:",unknown"`
+	}) struct{} {
+		s.refuse(b.Unknown, "is not allowed", "")
+		return struct{}{}
+	})
+	return err
 }
 
-// credential takes authn_response, a PublicKeyCredential in its JSON form:
-// with assertion, WebAuthn's AuthenticationResponseJSON (sign-in), else the
-// spec's AuthenticatorAttestationResponse (RegistrationResponseJSON). No
-// member beyond those named is accepted, at any level but
-// clientExtensionResults (an object, within Config.MaxDepth). It returns a
-// copy of the member as sent, nil when absent or refused.
-func (o *object) credential(cfg *Config, assertion bool) []byte {
-	raw := o.members["authn_response"]
-	before := len(*o.errs)
-	a := o.object("authn_response", false)
-	if a == nil {
+// credentialBody is a PublicKeyCredential in its JSON form.
+type credentialBody struct {
+	ID                      member               `json:"id"`
+	RawID                   member               `json:"rawId"`
+	Type                    member               `json:"type"`
+	AuthenticatorAttachment member               `json:"authenticatorAttachment"`
+	ClientExtensionResults  member               `json:"clientExtensionResults"`
+	Response                object[responseBody] `json:"response"`
+	Unknown                 unknown              `json:",unknown"`
+}
+
+// responseBody holds the members of an AuthenticatorAttestationResponse
+// and of an AuthenticatorAssertionResponse.
+type responseBody struct {
+	AttestationObject  member  `json:"attestationObject"`
+	ClientDataJSON     member  `json:"clientDataJSON"`
+	Transports         member  `json:"transports"`
+	AuthenticatorData  member  `json:"authenticatorData"`
+	PublicKey          member  `json:"publicKey"`
+	PublicKeyAlgorithm member  `json:"publicKeyAlgorithm"`
+	Signature          member  `json:"signature"`
+	UserHandle         member  `json:"userHandle"`
+	Unknown            unknown `json:",unknown"`
+}
+
+var (
+	// The copies PublicKeyCredential.toJSON() and @simplewebauthn/browser
+	// add to an attestation (authenticatorData, publicKey,
+	// publicKeyAlgorithm; an extension of the spec's closed schema) are
+	// bounded here and checked against the attestation object by the
+	// passkey engine.
+	attestationMembers = []string{"attestationObject", "clientDataJSON", "transports", "authenticatorData", "publicKey", "publicKeyAlgorithm"}
+	assertionMembers   = []string{"clientDataJSON", "authenticatorData", "signature", "userHandle"}
+)
+
+// credential checks authn_response a: with assertion, WebAuthn's
+// AuthenticationResponseJSON (sign-in), else the spec's
+// RegistrationResponseJSON. No member beyond those named is accepted, at
+// any level but clientExtensionResults (an object, within
+// Config.MaxDepth). It returns a copy of the member as sent, nil when
+// absent or refused.
+func (s *scope) credential(body []byte, a object[credentialBody], cfg *Config, assertion bool) []byte {
+	before := len(*s.errs)
+	if !s.take("authn_response", a.kind) || !s.object("authn_response", a.kind, false) {
 		return nil
 	}
-	minID := 0
+	allowed, minLen, maxAuthData := attestationMembers, 0, cfg.MaxAttestationObject
 	if assertion {
-		minID = 1
+		allowed, minLen, maxAuthData = assertionMembers, 1, maxAuthenticatorData
 	}
-	a.str("id", true, minID, maxCredentialID)
-	a.str("rawId", true, minID, maxCredentialID)
-	if t := a.str("type", true, 0, 0); t != nil && *t != "public-key" {
-		a.errs.add(a.at("type"), `must be "public-key"`)
+	c := s.in("authn_response", nil)
+	c.str("id", a.v.ID, true, minLen, maxCredentialID)
+	c.str("rawId", a.v.RawID, true, minLen, maxCredentialID)
+	if t := c.str("type", a.v.Type, true, 0, 0); t != nil && *t != "public-key" {
+		c.add("type", `must be "public-key"`)
 	}
-	a.enum("authenticatorAttachment", false, "platform", "cross-platform")
-	if ext, path := a.take("clientExtensionResults"); ext != nil && ext.Kind() != '{' {
-		a.errs.add(path, "must be an object")
+	c.enum("authenticatorAttachment", a.v.AuthenticatorAttachment, false, "platform", "cross-platform")
+	if k := a.v.ClientExtensionResults.kind; k != 0 && k != '{' {
+		c.add("clientExtensionResults", "must be an object")
 	}
-	if r := a.object("response", true); r != nil {
-		if assertion {
-			r.str("clientDataJSON", true, 1, cfg.MaxClientDataJSON)
-			r.str("authenticatorData", true, 1, maxAuthenticatorData)
-			r.str("signature", true, 1, maxSignature)
-			if r.members["userHandle"].Kind() == 'n' { // null: no user handle (§5.2.2)
-				r.take("userHandle")
-			}
-			r.str("userHandle", false, 0, maxUserHandle)
-		} else {
-			r.str("attestationObject", true, 0, cfg.MaxAttestationObject)
-			r.str("clientDataJSON", true, 0, cfg.MaxClientDataJSON)
-			r.transports()
-			// The copies PublicKeyCredential.toJSON() and
-			// @simplewebauthn/browser add (an extension of the spec's
-			// closed schema): bounded here, and checked against the
-			// attestation object by the passkey engine.
-			r.str("authenticatorData", false, 0, cfg.MaxAttestationObject)
-			if r.members["publicKey"].Kind() == 'n' {
-				r.take("publicKey")
-			}
-			r.str("publicKey", false, 0, cfg.MaxAttestationObject)
-			if alg, path := r.take("publicKeyAlgorithm"); alg != nil && (alg.Kind() != '0' || len(alg) > 12) {
-				r.errs.add(path, "must be an integer")
-			}
+	if c.object("response", a.v.Response.kind, true) {
+		r, v := c.in("response", allowed), a.v.Response.v
+		r.str("attestationObject", v.AttestationObject, true, 0, cfg.MaxAttestationObject)
+		r.str("clientDataJSON", v.ClientDataJSON, true, minLen, cfg.MaxClientDataJSON)
+		r.transports(v.Transports)
+		r.str("authenticatorData", v.AuthenticatorData, assertion, minLen, maxAuthData)
+		if !assertion && v.PublicKey.kind == 'n' {
+			v.PublicKey = member{}
 		}
-		r.refuseRest("is not allowed", "")
+		r.str("publicKey", v.PublicKey, false, 0, cfg.MaxAttestationObject)
+		if k := v.PublicKeyAlgorithm.kind; r.take("publicKeyAlgorithm", k) && k != 0 && (k != '0' || len(v.PublicKeyAlgorithm.s) > 12) {
+			r.add("publicKeyAlgorithm", "must be an integer")
+		}
+		r.str("signature", v.Signature, true, 1, maxSignature)
+		if assertion && v.UserHandle.kind == 'n' { // null: no user handle (§5.2.2)
+			v.UserHandle = member{}
+		}
+		r.str("userHandle", v.UserHandle, false, 0, maxUserHandle)
+		r.refuse(v.Unknown, "is not allowed", "")
 	}
-	a.refuseRest("is not allowed", "")
-	if len(*o.errs) != before {
+	c.refuse(a.v.Unknown, "is not allowed", "")
+	if len(*s.errs) != before {
 		return nil
 	}
-	return append([]byte(nil), raw...) // raw is in the request body's buffer
+	return bytes.Clone(a.raw(body))
 }
 
-// transports takes the optional transports member: an array of at most
+// transports checks the optional transports member: an array of at most
 // maxTransports strings.
-func (o *object) transports() {
-	raw, path := o.take("transports")
-	if raw == nil {
-		return
-	}
-	var items []jsontext.Value
-	if raw.Kind() != '[' || json.Unmarshal(raw, &items) != nil {
-		o.errs.add(path, "must be an array of strings")
-		return
-	}
-	if len(items) > maxTransports {
-		o.errs.add(path, "must have at most %d items", maxTransports)
-		return
-	}
-	for i, it := range items {
-		o.errs.str(it, append(slices.Clip(path), strconv.Itoa(i)), true, 0, maxTransport)
+func (s *scope) transports(m member) {
+	switch {
+	case !s.take("transports", m.kind) || m.kind == 0:
+	case m.kind != '[':
+		s.add("transports", "must be an array of strings")
+	case len(m.items) > maxTransports:
+		s.add("transports", "must have at most %d items", maxTransports)
+	default:
+		items := s.in("transports", nil)
+		for i, it := range m.items {
+			items.str(strconv.Itoa(i), it, true, 0, maxTransport)
+		}
 	}
 }

@@ -5,9 +5,12 @@ import (
 	"testing"
 )
 
-// benchLimits are the defaults of Config.
-var benchLimits = &Config{MaxDepth: defaultMaxDepth, MaxAuthSession: defaultMaxAuthSession,
-	MaxAttestationObject: specMaxAttestationObject, MaxClientDataJSON: specMaxClientDataJSON}
+// benchHandler decodes with the defaults of Config.
+var benchHandler = &Handler{
+	cfg: Config{MaxDepth: defaultMaxDepth, MaxAuthSession: defaultMaxAuthSession,
+		MaxAttestationObject: specMaxAttestationObject, MaxClientDataJSON: specMaxClientDataJSON},
+	decodeOpts: decodeOptions(defaultMaxDepth),
+}
 
 // BenchmarkDecodeVerify decodes the body of a TOTP confirm: an
 // auth_session of the size verify.Service seals for TOTP, and a code.
@@ -16,7 +19,7 @@ func BenchmarkDecodeVerify(b *testing.B) {
 		strings.Repeat("A", 43) + `","otp_code":"123456"}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeVerify(body, benchLimits); err != nil {
+		if _, err := benchHandler.decodeProof(body, false); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -27,7 +30,7 @@ func BenchmarkDecodeStart(b *testing.B) {
 	body := []byte(`{"type":"totp"}`)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeStart(body, benchLimits); err != nil {
+		if _, err := benchHandler.decodeStart(body); err != nil {
 			b.Fatal(err)
 		}
 	}

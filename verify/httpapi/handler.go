@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -22,24 +23,11 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// Defaults and ranges of Config; each field's comment states them.
+// Defaults of Config; each field's comment states them and its range.
 const (
-	defaultMaxBodyBytes = 64 << 10
-	minMaxBodyBytes     = 4 << 10
-	maxMaxBodyBytes     = 1 << 20
-
-	defaultMaxDepth = 16
-	minMaxDepth     = 4
-	maxMaxDepth     = 64
-
+	defaultMaxBodyBytes   = 64 << 10
+	defaultMaxDepth       = 16
 	defaultMaxAuthSession = 4096
-	minMaxAuthSession     = 256
-	maxMaxAuthSession     = 64 << 10
-
-	maxMaxAttestationObject = 64 << 10
-	maxMaxClientDataJSON    = 16 << 10
-
-	maxUserAgent = 512 // bytes of User-Agent kept in verify.Client
 )
 
 // defaultRateLimit is the default per-user limit of every route.
@@ -132,14 +120,15 @@ type Config struct {
 // Handler serves the My Account authentication-method routes over a
 // verify.Verifier. It is safe for concurrent use.
 type Handler struct {
-	cfg      Config        // validated, with the defaults set
-	manager  Manager       // nil: the management routes are not served
-	signIn   SignInService // nil: the sign-in routes are not served
-	base     string
-	prefix   []string // path segments
-	limits   map[string]verify.Limit
-	routes   []route // served under the prefix
-	passkeys []route // served by PasskeySignIn
+	cfg        Config        // validated, with the defaults set
+	manager    Manager       // nil: the management routes are not served
+	signIn     SignInService // nil: the sign-in routes are not served
+	base       string
+	prefix     []string // path segments
+	limits     map[string]verify.Limit
+	routes     []route // served under the prefix
+	passkeys   []route // served by PasskeySignIn
+	decodeOpts json.Options
 }
 
 var prefixRE = regexp.MustCompile(`^(/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*/?$`)
@@ -176,31 +165,22 @@ func New(cfg Config) (*Handler, error) {
 			h.prefix = append(h.prefix, seg)
 		}
 	}
-	if cfg.RateLimit == (verify.Limit{}) {
-		cfg.RateLimit = defaultRateLimit()
-	}
-	if cfg.AnonymousRateLimit == (verify.Limit{}) {
-		cfg.AnonymousRateLimit = defaultAnonymousRateLimit()
-	}
+	cfg.RateLimit = cmp.Or(cfg.RateLimit, defaultRateLimit())
+	cfg.AnonymousRateLimit = cmp.Or(cfg.AnonymousRateLimit, defaultAnonymousRateLimit())
 	if err := errors.Join(
-		inRange("MaxBodyBytes", &cfg.MaxBodyBytes, defaultMaxBodyBytes, minMaxBodyBytes, maxMaxBodyBytes),
-		inRange("MaxDepth", &cfg.MaxDepth, defaultMaxDepth, minMaxDepth, maxMaxDepth),
-		inRange("MaxAuthSession", &cfg.MaxAuthSession, defaultMaxAuthSession, minMaxAuthSession, maxMaxAuthSession),
-		inRange("MaxAttestationObject", &cfg.MaxAttestationObject, specMaxAttestationObject, specMaxAttestationObject, maxMaxAttestationObject),
-		inRange("MaxClientDataJSON", &cfg.MaxClientDataJSON, specMaxClientDataJSON, specMaxClientDataJSON, maxMaxClientDataJSON),
+		inRange("MaxBodyBytes", &cfg.MaxBodyBytes, defaultMaxBodyBytes, 4<<10, 1<<20),
+		inRange("MaxDepth", &cfg.MaxDepth, defaultMaxDepth, 4, 64), // 4: the deepest member of a body
+		inRange("MaxAuthSession", &cfg.MaxAuthSession, defaultMaxAuthSession, 256, 64<<10),
+		inRange("MaxAttestationObject", &cfg.MaxAttestationObject, specMaxAttestationObject, specMaxAttestationObject, 64<<10),
+		inRange("MaxClientDataJSON", &cfg.MaxClientDataJSON, specMaxClientDataJSON, specMaxClientDataJSON, 16<<10),
 		checkLimit("RateLimit", cfg.RateLimit),
 		checkLimit("AnonymousRateLimit", cfg.AnonymousRateLimit),
 	); err != nil {
 		return nil, err
 	}
-	h.manager = cfg.Manager
-	if h.manager == nil {
-		h.manager, _ = cfg.Verifier.(Manager)
-	}
-	h.signIn = cfg.SignIn
-	if h.signIn == nil {
-		h.signIn, _ = cfg.Verifier.(SignInService)
-	}
+	manager, _ := cfg.Verifier.(Manager)
+	signIn, _ := cfg.Verifier.(SignInService)
+	h.manager, h.signIn = cmp.Or(cfg.Manager, manager), cmp.Or(cfg.SignIn, signIn)
 	for _, rt := range allRoutes {
 		h.limits[rt.op] = cfg.RateLimit
 		switch {
@@ -223,19 +203,15 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.ClientIP == nil {
 		cfg.ClientIP = remoteIP
 	}
-	if cfg.Realm == "" {
-		cfg.Realm = "verifykit"
-	}
+	cfg.Realm = cmp.Or(cfg.Realm, "verifykit")
 	if strings.ContainsAny(cfg.Realm, "\"\\\r\n") {
 		return nil, errors.New(`httpapi: Realm must not contain '"', '\' or line breaks`)
 	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h.cfg = cfg
+	h.cfg, h.decodeOpts = cfg, decodeOptions(cfg.MaxDepth)
 	return h, nil
 }
 
@@ -287,6 +263,7 @@ type call struct {
 	body      []byte
 	query     url.Values // the declared query parameters, each given once
 	op        string     // operationId, "" outside the routes
+	location  string     // the method id of the answer's Location
 }
 
 // ServeHTTP serves one request of the routes under the prefix.
@@ -337,9 +314,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, prefix []string,
 			h.cfg.Logger.LogAttrs(r.Context(), slog.LevelError, "verifykit: authenticator returned a principal without Subject.ID", slog.String("op", c.op))
 			err = &AuthError{Code: CodeInvalidToken, Description: "The access token is invalid"}
 		}
+		if k := verify.Kind(err); err != nil && k != verify.ErrUnauthenticated && k != verify.ErrForbidden {
+			err = fmt.Errorf("httpapi: authenticate: %w", err) // an outage
+		}
 		if err != nil {
 			if h.allow(w, c, "anonymous", anonymousKey(c.client.IP), h.cfg.AnonymousRateLimit) {
-				h.authFailure(w, c, err)
+				h.fail(w, c, err)
 			}
 			return
 		}
@@ -348,7 +328,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, prefix []string,
 			return
 		}
 		if !p.HasScope(rt.scope) {
-			h.authFailure(w, c, &AuthError{Code: CodeInsufficientScope, Description: "The access token lacks the scope " + rt.scope})
+			h.fail(w, c, &AuthError{Code: CodeInsufficientScope, Description: "The access token lacks the scope " + rt.scope})
 			return
 		}
 	}
@@ -366,7 +346,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, prefix []string,
 		// passwords).
 		defer clear(c.body)
 	}
-	rt.serve(h, w, c)
+	switch status, v, err := rt.serve(h, c); {
+	case err != nil:
+		h.fail(w, c, err)
+	case v == nil:
+		w.WriteHeader(status)
+	default:
+		h.writeJSON(w, c, status, v)
+	}
 }
 
 // recoverPanic answers 500 to a request whose handling panicked, and logs
@@ -517,6 +504,9 @@ func (h *Handler) setRateLimit(hdr http.Header, rl verify.RateLimit) {
 // isJSON accepts application/json with at most a charset parameter of
 // utf-8 (RFC 8259 §8.1: JSON exchanged between systems is UTF-8).
 func isJSON(ct string) bool {
+	if ct == "application/json" {
+		return true
+	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return false
@@ -531,8 +521,8 @@ func isJSON(ct string) bool {
 
 func userAgent(r *http.Request) string {
 	ua := r.Header.Get("User-Agent")
-	if len(ua) > maxUserAgent {
-		ua = ua[:maxUserAgent]
+	if len(ua) > 512 { // doc.go: verify.Client keeps 512 bytes
+		ua = ua[:512]
 	}
 	return strings.ToValidUTF8(ua, "")
 }
@@ -542,21 +532,25 @@ func (h *Handler) location(id string) string {
 	return h.base + "/authentication-methods/" + url.PathEscape(id)
 }
 
-// writeJSON answers status with v encoded by json/v2 and a newline. The
-// encoded body, which may hold an auth_session, a TOTP secret or recovery
-// codes, is wiped once written.
+// writeJSON answers status with v encoded by json/v2 and a newline, with
+// the Location of c.location if set. The encoded body, which may hold an
+// auth_session, a TOTP secret or recovery codes, is wiped once written.
 func (h *Handler) writeJSON(w http.ResponseWriter, c *call, status int, v any) {
 	b, err := json.Marshal(v)
 	defer clear(b)
 	if err != nil {
-		w.Header().Del("Location")
 		h.fail(w, c, fmt.Errorf("httpapi: encode response: %w", err))
 		return
 	}
 	hdr := w.Header()
+	if c.location != "" {
+		hdr.Set("Location", h.location(c.location))
+	}
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
-	_, _ = w.Write([]byte{'\n'})
+	_, _ = w.Write(newline)
 }
+
+var newline = []byte{'\n'}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -12,19 +13,32 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// signInLike is a closed request schema of plain Go types, the way a
-// route decodes its body with decodeJSON.
+// signInLike is a closed request schema, decoded the way a route decodes
+// its body.
 type signInLike struct {
-	AuthSession   string         `json:"auth_session"`
-	OTPCode       *string        `json:"otp_code"`
-	Remember      bool           `json:"remember"`
-	AuthnResponse jsontext.Value `json:"authn_response"`
+	AuthSession   member                 `json:"auth_session"`
+	OTPCode       member                 `json:"otp_code"`
+	Remember      member                 `json:"remember"`
+	AuthnResponse object[credentialBody] `json:"authn_response"`
+	Unknown       unknown                `json:",unknown"`
 }
 
-// TestDecodeJSONRefusesWhatIsNotStrictJSON: every refusal of decodeJSON is
-// an ErrInvalidRequest whose one field error names the member and its
-// JSON pointer.
-func TestDecodeJSONRefusesWhatIsNotStrictJSON(t *testing.T) {
+// decodeSignInLike decodes body with the options of a Config.MaxDepth of
+// 4: auth_session and otp_code strings, remember a boolean.
+func decodeSignInLike(body []byte) (signInLike, error) {
+	return decode(decodeOptions(4), body, func(s *scope, b *signInLike) signInLike {
+		s.str("auth_session", b.AuthSession, false, 0, 0)
+		s.str("otp_code", b.OTPCode, false, 0, 0)
+		s.boolean("remember", b.Remember)
+		s.refuse(b.Unknown, "is not allowed", "")
+		return *b
+	})
+}
+
+// TestDecodeRefusesWhatIsNotStrictJSON: every refusal of a body that is
+// not strict JSON is an ErrInvalidRequest whose one field error names the
+// member and its JSON pointer.
+func TestDecodeRefusesWhatIsNotStrictJSON(t *testing.T) {
 	for _, tc := range []struct{ body, pointer, detail string }{
 		{``, "", "empty"},
 		{` `, "", "empty"},
@@ -49,8 +63,7 @@ func TestDecodeJSONRefusesWhatIsNotStrictJSON(t *testing.T) {
 		{`{"authn_response":{"a":{"b":{"c":{}}}}}`, "/authn_response/a/b/c", "nested more than 4"},
 	} {
 		t.Run(tc.body, func(t *testing.T) {
-			var v signInLike
-			err := decodeJSON([]byte(tc.body), &v, 4)
+			_, err := decodeSignInLike([]byte(tc.body))
 			require.ErrorIs(t, err, verify.ErrInvalidRequest)
 			var ve *verify.Error
 			require.True(t, errors.As(err, &ve))
@@ -63,15 +76,44 @@ func TestDecodeJSONRefusesWhatIsNotStrictJSON(t *testing.T) {
 	}
 }
 
-// TestDecodeJSONKeepsRawValuesAsSent: a strict body decodes, and a raw
+// TestDecodeKeepsRawValuesAsSent: a strict body decodes, and an object
 // member is the bytes sent, at the depth limit included.
-func TestDecodeJSONKeepsRawValuesAsSent(t *testing.T) {
-	var v signInLike
+func TestDecodeKeepsRawValuesAsSent(t *testing.T) {
 	body := " {\"auth_session\" : \"s\u00e9\",\"otp_code\":\"123456\",\"remember\":true,\n\"authn_response\" :\t{\"a\": [1, {\"b\":\"\\u0041\"}]}} \n"
-	require.NoError(t, decodeJSON([]byte(body), &v, 4))
-	assert.Equal(t, "s\u00e9", v.AuthSession)
-	require.NotNil(t, v.OTPCode)
-	assert.Equal(t, "123456", *v.OTPCode)
-	assert.True(t, v.Remember)
-	assert.Equal(t, `{"a": [1, {"b":"\u0041"}]}`, string(v.AuthnResponse))
+	v, err := decodeSignInLike([]byte(body))
+	require.NoError(t, err)
+	assert.Equal(t, "s\u00e9", v.AuthSession.s)
+	assert.Equal(t, jsontext.Kind('"'), v.OTPCode.kind)
+	assert.Equal(t, "123456", v.OTPCode.s)
+	assert.Equal(t, jsontext.Kind('t'), v.Remember.kind)
+	assert.Equal(t, `{"a": [1, {"b":"\u0041"}]}`, string(v.AuthnResponse.raw([]byte(body))))
+}
+
+// TestMembersARouteDoesNotTakeAreRefused: a member one proof body or
+// credential response takes and the other does not is refused there with
+// "is not allowed", never ignored.
+func TestMembersARouteDoesNotTakeAreRefused(t *testing.T) {
+	attestation := `{"auth_session":"s","authn_response":{"id":"a","rawId":"a","type":"public-key","response":{"attestationObject":"o","clientDataJSON":"c"%s}}}`
+	assertion := `{"auth_session":"s","authn_response":{"id":"a","rawId":"a","type":"public-key","response":{"clientDataJSON":"c","authenticatorData":"d","signature":"s"%s}}}`
+	for _, tc := range []struct {
+		signIn        bool
+		body, pointer string
+	}{
+		{false, `{"auth_session":"s","recovery_code":"r"}`, "/recovery_code"},
+		{false, `{"auth_session":"s","password":"p"}`, "/password"},
+		{true, `{"auth_session":"s","new_password":"p"}`, "/new_password"},
+		{false, fmt.Sprintf(attestation, `,"signature":"s"`), "/authn_response/response/signature"},
+		{false, fmt.Sprintf(attestation, `,"userHandle":null`), "/authn_response/response/userHandle"},
+		{true, fmt.Sprintf(assertion, `,"attestationObject":"o"`), "/authn_response/response/attestationObject"},
+		{true, fmt.Sprintf(assertion, `,"transports":["usb"]`), "/authn_response/response/transports"},
+		{true, fmt.Sprintf(assertion, `,"publicKey":null`), "/authn_response/response/publicKey"},
+		{true, fmt.Sprintf(assertion, `,"publicKeyAlgorithm":-7`), "/authn_response/response/publicKeyAlgorithm"},
+	} {
+		t.Run(tc.body, func(t *testing.T) {
+			_, err := benchHandler.decodeProof([]byte(tc.body), tc.signIn)
+			var ve *verify.Error
+			require.ErrorAs(t, err, &ve)
+			assert.Contains(t, ve.Fields, verify.FieldError{Field: strings.ReplaceAll(tc.pointer[1:], "/", "."), Pointer: tc.pointer, Detail: "is not allowed"})
+		})
+	}
 }

@@ -1,8 +1,8 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -50,19 +50,17 @@ type factorsResponse struct {
 
 // list serves GET /authentication-methods[?type=]: 200 with at most
 // verify.MaxListed methods, oldest first.
-func (h *Handler) list(w http.ResponseWriter, c *call) {
+func (h *Handler) list(c *call) (int, any, error) {
 	var t verify.Type
 	if vs, ok := c.query["type"]; ok {
 		t = verify.Type(vs[0])
 		if !t.Valid() {
-			h.fail(w, c, queryError(verify.FieldError{Field: "type", Detail: "must be one of: " + strings.Join(typeNames(), ", ")}))
-			return
+			return 0, nil, queryError(verify.FieldError{Field: "type", Detail: "must be one of: " + strings.Join(typeNames, ", ")})
 		}
 	}
 	ms, err := h.manager.List(c.r.Context(), c.principal.Subject, t)
 	if err != nil {
-		h.fail(w, c, err)
-		return
+		return 0, nil, err
 	}
 	if len(ms) > verify.MaxListed {
 		h.cfg.Logger.LogAttrs(c.r.Context(), slog.LevelError, "verifykit: Manager.List returned more than verify.MaxListed methods; answering the first ones",
@@ -72,58 +70,46 @@ func (h *Handler) list(w http.ResponseWriter, c *call) {
 	if ms == nil {
 		ms = []verify.Method{}
 	}
-	h.writeJSON(w, c, http.StatusOK, listResponse{AuthenticationMethods: ms})
+	return http.StatusOK, listResponse{AuthenticationMethods: ms}, nil
 }
 
 // get serves GET /authentication-methods/{id}: 200 with the method, 404
 // for an unknown id or another user's.
-func (h *Handler) get(w http.ResponseWriter, c *call) {
-	m, err := h.manager.Get(c.r.Context(), c.principal.Subject, c.id)
-	h.method(w, c, m, err)
+func (h *Handler) get(c *call) (int, any, error) {
+	return found(h.manager.Get(c.r.Context(), c.principal.Subject, c.id))
 }
 
 // update serves PATCH /authentication-methods/{id}: 200 with the updated
 // method; the Client goes to the Manager's audit event.
-func (h *Handler) update(w http.ResponseWriter, c *call) {
-	req, err := decodeUpdate(c.body, &h.cfg)
+func (h *Handler) update(c *call) (int, any, error) {
+	req, err := h.decodeUpdate(c.body)
 	if err != nil {
-		h.fail(w, c, err)
-		return
+		return 0, nil, err
 	}
-	m, err := h.manager.Update(c.r.Context(), c.principal.Subject, c.id, req, c.client)
-	h.method(w, c, m, err)
+	return found(h.manager.Update(c.r.Context(), c.principal.Subject, c.id, req, c.client))
 }
 
-// method answers 200 with m, or err.
-func (h *Handler) method(w http.ResponseWriter, c *call, m *verify.Method, err error) {
-	if err != nil {
-		h.fail(w, c, err)
-		return
+// found answers 200 with m, or err.
+func found(m *verify.Method, err error) (int, any, error) {
+	if err != nil || m == nil || m.ID == "" {
+		return 0, nil, cmp.Or(err, errIncomplete)
 	}
-	if m == nil || m.ID == "" {
-		h.fail(w, c, errors.New("httpapi: manager returned a method without id"))
-		return
-	}
-	h.writeJSON(w, c, http.StatusOK, m)
+	return http.StatusOK, m, nil
 }
 
 // remove serves DELETE /authentication-methods/{id}: 204 without a body;
 // the Client goes to the Manager's audit event.
-func (h *Handler) remove(w http.ResponseWriter, c *call) {
-	if err := h.manager.Delete(c.r.Context(), c.principal.Subject, c.id, c.client); err != nil {
-		h.fail(w, c, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+func (h *Handler) remove(c *call) (int, any, error) {
+	return http.StatusNoContent, nil, h.manager.Delete(c.r.Context(), c.principal.Subject, c.id, c.client)
 }
 
 // factors serves GET /factors: 200 with the method types offered.
-func (h *Handler) factors(w http.ResponseWriter, c *call) {
+func (h *Handler) factors(c *call) (int, any, error) {
 	fs := h.manager.Factors()
 	if fs == nil {
 		fs = []verify.Factor{}
 	}
-	h.writeJSON(w, c, http.StatusOK, factorsResponse{Factors: fs})
+	return http.StatusOK, factorsResponse{Factors: fs}, nil
 }
 
 // checkQuery parses the query string of c against the parameters its

@@ -1,8 +1,8 @@
 package httpapi
 
 import (
+	"cmp"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -58,75 +58,52 @@ var kindProblem = map[error]struct {
 
 // fail answers err: an *verify.Error (or another error matching a kind)
 // with the kind's status and the error's client-safe detail, anything else
-// with 500 and a generic detail, the cause going to the log only.
+// with 500 and a generic detail, the cause going to the log only. A failed
+// authentication or authorization is answered 401, 400 or 403 with the
+// WWW-Authenticate challenge of RFC 6750 §3.
 func (h *Handler) fail(w http.ResponseWriter, c *call, err error) {
 	kind := verify.Kind(err)
-	if kind == verify.ErrUnauthenticated || kind == verify.ErrForbidden {
-		h.authFailure(w, c, err)
-		return
-	}
 	p, ok := kindProblem[kind]
 	if !ok {
 		p = kindProblem[nil]
 	}
 	status, typ, detail := p.status, p.typ, p.detail
 	var ve *verify.Error
-	if kind != nil && errors.As(err, &ve) {
-		if ve.Detail != "" {
-			detail = ve.Detail
-		}
-		if kind == verify.ErrRateLimited && ve.RateLimit != nil {
+	if kind != nil && errors.As(err, &ve) && ve.Detail != "" {
+		detail = ve.Detail
+	}
+	switch kind {
+	case verify.ErrRateLimited:
+		if ve != nil && ve.RateLimit != nil {
 			// The engine's bucket (e.g. codes sent to one destination)
 			// is the one the client hit: report it instead of the route's.
 			rl := *ve.RateLimit
 			rl.Allowed = false
 			h.setRateLimit(w.Header(), rl)
 		}
-	}
-	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "1")
-	}
-	h.problem(w, c, status, typ, detail, err)
-}
-
-// authFailure answers a failed authentication or authorization with 401,
-// 400 or 403 and the WWW-Authenticate challenge of RFC 6750 §3.
-func (h *Handler) authFailure(w http.ResponseWriter, c *call, err error) {
-	kind := verify.Kind(err)
-	if kind != verify.ErrUnauthenticated && kind != verify.ErrForbidden {
-		h.fail(w, c, fmt.Errorf("httpapi: authenticate: %w", err))
-		return
-	}
-	p := kindProblem[kind]
-	status, typ, detail := p.status, p.typ, p.detail
-	var ae *AuthError
-	code := ""
-	if errors.As(err, &ae) {
-		code = ae.Code
-		if ae.Description != "" {
-			detail = ae.Description
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "1")
 		}
-	} else {
-		if kind == verify.ErrUnauthenticated {
+	case verify.ErrUnauthenticated, verify.ErrForbidden:
+		var ae *AuthError
+		code, scope := "", ""
+		if errors.As(err, &ae) {
+			code, detail = ae.Code, cmp.Or(ae.Description, p.detail)
+		} else if kind == verify.ErrUnauthenticated {
 			code = CodeInvalidToken
 		}
-		var ve *verify.Error
-		if errors.As(err, &ve) && ve.Detail != "" {
-			detail = ve.Detail
+		switch code {
+		case CodeInvalidRequest:
+			status, typ = http.StatusBadRequest, problemUnauthorized
+		case CodeInsufficientScope:
+			status, typ = http.StatusForbidden, problemInsufficientScope
+			if c.route != nil {
+				scope = c.route.scope
+			}
 		}
-	}
-	scope := ""
-	switch code {
-	case CodeInvalidRequest:
-		status, typ = http.StatusBadRequest, problemUnauthorized
-	case CodeInsufficientScope:
-		status, typ = http.StatusForbidden, problemInsufficientScope
-		if c.route != nil {
-			scope = c.route.scope
+		if status != http.StatusForbidden || code == CodeInsufficientScope {
+			h.challenge(w.Header(), err, code, detail, scope)
 		}
-	}
-	if status != http.StatusForbidden || code == CodeInsufficientScope {
-		h.challenge(w.Header(), err, code, detail, scope)
 	}
 	h.problem(w, c, status, typ, detail, err)
 }
@@ -217,6 +194,6 @@ func (h *Handler) problem(w http.ResponseWriter, c *call, status int, typ, detai
 			body.ValidationErrors = append(body.ValidationErrors, validationError{Detail: f.Detail, Field: f.Field, Pointer: f.Pointer})
 		}
 	}
-	w.Header().Del("Location")
+	c.location = ""
 	h.writeJSON(w, c, status, body)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 )
@@ -27,6 +28,8 @@ const (
 // limit, checked the scope, refused undeclared or repeated query
 // parameters (c.query holds the others) and, for body routes, checked the
 // Content-Type and read the body (c.body) within Config.MaxBodyBytes.
+// serve returns the answer's status and body (nil: none), or the error
+// to answer.
 type route struct {
 	op     string
 	method string
@@ -40,7 +43,7 @@ type route struct {
 	manage       bool // needs a Manager
 	signIn       bool // needs a SignInService
 	anonymous    bool // served by PasskeySignIn at the host's root, limited per client IP
-	serve        func(h *Handler, w http.ResponseWriter, c *call)
+	serve        func(h *Handler, c *call) (int, any, error)
 }
 
 // allRoutes is the route table.
@@ -69,42 +72,36 @@ var allRoutes = []route{
 		body: true, anonymous: true, serve: (*Handler).passkeyAuthenticate},
 }
 
+// errIncomplete fails a request whose service answered neither an error
+// nor a complete result (a broken Verifier, Manager or SignInService).
+var errIncomplete = errors.New("httpapi: the service returned an incomplete result")
+
 // create serves POST /authentication-methods: 202 with the enrollment and
 // the Location of the pending method.
-func (h *Handler) create(w http.ResponseWriter, c *call) {
-	req, err := decodeStart(c.body, &h.cfg)
+func (h *Handler) create(c *call) (int, any, error) {
+	req, err := h.decodeStart(c.body)
 	if err != nil {
-		h.fail(w, c, err)
-		return
+		return 0, nil, err
 	}
 	enr, err := h.cfg.Verifier.Start(c.r.Context(), c.principal.Subject, req, c.client)
-	if err == nil && (enr == nil || enr.ID == "" || enr.AuthSession == "") {
-		err = errors.New("httpapi: verifier returned an enrollment without id or auth_session")
+	if err != nil || enr == nil || enr.ID == "" || enr.AuthSession == "" {
+		return 0, nil, cmp.Or(err, errIncomplete)
 	}
-	if err != nil {
-		h.fail(w, c, err)
-		return
-	}
-	w.Header().Set("Location", h.location(enr.ID))
-	h.writeJSON(w, c, http.StatusAccepted, enr)
+	c.location = enr.ID
+	return http.StatusAccepted, enr, nil
 }
 
 // confirm serves POST /authentication-methods/{id}/verify: 201 with the
 // confirmed method and its Location.
-func (h *Handler) confirm(w http.ResponseWriter, c *call) {
-	req, err := decodeVerify(c.body, &h.cfg)
+func (h *Handler) confirm(c *call) (int, any, error) {
+	req, err := h.decodeProof(c.body, false)
 	if err != nil {
-		h.fail(w, c, err)
-		return
+		return 0, nil, err
 	}
 	m, err := h.cfg.Verifier.Verify(c.r.Context(), c.principal.Subject, c.id, req, c.client)
-	if err == nil && (m == nil || m.ID == "") {
-		err = errors.New("httpapi: verifier returned a method without id")
+	if err != nil || m == nil || m.ID == "" {
+		return 0, nil, cmp.Or(err, errIncomplete)
 	}
-	if err != nil {
-		h.fail(w, c, err)
-		return
-	}
-	w.Header().Set("Location", h.location(m.ID))
-	h.writeJSON(w, c, http.StatusCreated, m)
+	c.location = m.ID
+	return http.StatusCreated, m, nil
 }

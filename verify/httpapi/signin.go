@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -37,75 +38,57 @@ type passkeyResponse struct {
 // challengeMethod serves POST /authentication-methods/{id}/challenge: 200
 // with the sign-in auth_session (and, for WebAuthn, the request options).
 // The body is absent or {}.
-func (h *Handler) challengeMethod(w http.ResponseWriter, c *call) {
-	if err := decodeEmpty(c.body); err != nil {
-		h.fail(w, c, err)
-		return
+func (h *Handler) challengeMethod(c *call) (int, any, error) {
+	if err := h.decodeEmpty(c.body); err != nil {
+		return 0, nil, err
 	}
-	ch, err := h.signIn.Challenge(c.r.Context(), c.principal.Subject, c.id, c.client)
-	h.challenged(w, c, ch, err)
+	return challenged(h.signIn.Challenge(c.r.Context(), c.principal.Subject, c.id, c.client))
 }
 
 // passkeyChallenge serves POST /passkey/challenge: 200 with the
 // auth_session and the request options of a discoverable credential.
-func (h *Handler) passkeyChallenge(w http.ResponseWriter, c *call) {
-	if err := decodeEmpty(c.body); err != nil {
-		h.fail(w, c, err)
-		return
+func (h *Handler) passkeyChallenge(c *call) (int, any, error) {
+	if err := h.decodeEmpty(c.body); err != nil {
+		return 0, nil, err
 	}
-	ch, err := h.signIn.ChallengePasskey(c.r.Context(), c.client)
-	h.challenged(w, c, ch, err)
+	return challenged(h.signIn.ChallengePasskey(c.r.Context(), c.client))
 }
 
 // challenged answers 200 with ch, or err.
-func (h *Handler) challenged(w http.ResponseWriter, c *call, ch *verify.SignInChallenge, err error) {
-	if err == nil && (ch == nil || ch.AuthSession == "") {
-		err = errors.New("httpapi: sign-in service returned a challenge without auth_session")
+func challenged(ch *verify.SignInChallenge, err error) (int, any, error) {
+	if err != nil || ch == nil || ch.AuthSession == "" {
+		return 0, nil, cmp.Or(err, errIncomplete)
 	}
-	if err != nil {
-		h.fail(w, c, err)
-		return
-	}
-	h.writeJSON(w, c, http.StatusOK, ch)
+	return http.StatusOK, ch, nil
 }
 
 // authenticateMethod serves POST /authentication-methods/{id}/authenticate:
 // 200 with the method signed in with (its last_auth_at set) and, after a
 // recovery code, the code that replaces it, shown once.
-func (h *Handler) authenticateMethod(w http.ResponseWriter, c *call) {
-	req, err := decodeAuthenticate(c.body, &h.cfg)
+func (h *Handler) authenticateMethod(c *call) (int, any, error) {
+	req, err := h.decodeProof(c.body, true)
 	if err != nil {
-		h.fail(w, c, err)
-		return
+		return 0, nil, err
 	}
 	in, err := h.signIn.Authenticate(c.r.Context(), c.principal.Subject, c.id, req, c.client)
-	if err == nil && (in == nil || in.Method.ID == "") {
-		err = errors.New("httpapi: sign-in service returned a sign-in without method")
+	if err != nil || in == nil || in.Method.ID == "" {
+		return 0, nil, cmp.Or(err, errIncomplete)
 	}
-	if err != nil {
-		h.fail(w, c, err)
-		return
-	}
-	h.writeJSON(w, c, http.StatusOK, stepUpResponse{AuthenticationMethod: &in.Method, RecoveryCode: in.RecoveryCode})
+	return http.StatusOK, stepUpResponse{AuthenticationMethod: &in.Method, RecoveryCode: in.RecoveryCode}, nil
 }
 
 // passkeyAuthenticate serves POST /passkey/authenticate: 200 with the user
 // the credential belongs to and the method.
-func (h *Handler) passkeyAuthenticate(w http.ResponseWriter, c *call) {
-	req, err := decodeAuthenticate(c.body, &h.cfg)
+func (h *Handler) passkeyAuthenticate(c *call) (int, any, error) {
+	req, err := h.decodeProof(c.body, true)
 	if err != nil {
-		h.fail(w, c, err)
-		return
+		return 0, nil, err
 	}
 	in, err := h.signIn.AuthenticatePasskey(c.r.Context(), req, c.client)
-	if err == nil && (in == nil || in.Subject == "" || in.Method.ID == "") {
-		err = errors.New("httpapi: sign-in service returned a sign-in without user or method")
+	if err != nil || in == nil || in.Subject == "" || in.Method.ID == "" {
+		return 0, nil, cmp.Or(err, errIncomplete)
 	}
-	if err != nil {
-		h.fail(w, c, err)
-		return
-	}
-	h.writeJSON(w, c, http.StatusOK, passkeyResponse{UserID: in.Subject, AuthenticationMethod: &in.Method})
+	return http.StatusOK, passkeyResponse{UserID: in.Subject, AuthenticationMethod: &in.Method}, nil
 }
 
 // PasskeySignIn returns the handler of the usernameless passkey sign-in,
