@@ -5,19 +5,19 @@
 //
 // Every operation holds one mutex for its whole length, so each is atomic:
 // the checks and the writes of Commit, SignIn and DeletePrimary happen with
-// no other operation in between. Methods are kept as plain store.Method
-// values in maps, copied in and out, so that callers never alias stored
-// state.
+// no other operation in between. Records are plain values in maps, copied
+// in and out, so that callers never alias stored state.
 //
 // # Bounds
 //
-// Session records (attempt counts and consumption) live until their session
-// expires and are purged as new ones arrive. Their number is bounded by
-// Config.MaxSessions: when the bound is reached and nothing has expired,
-// Attempt fails with store.ErrFull rather than forgetting a record early,
-// because forgetting a consumed session would allow its replay.
+// Session records (attempt counts and consumption), push tickets, push
+// transactions and used nonces live until they expire, each kind bounded
+// by Config.MaxSessions: when the bound is reached and nothing has expired,
+// a new record fails with store.ErrFull rather than forgetting one early,
+// because forgetting a consumed session or a used nonce would allow its
+// replay. Expired records are dropped as new ones arrive, or by Purge.
 //
-// A session is live while the wall-clock reading of Config.Now is before
+// A record is live while the wall-clock reading of Config.Now is before
 // its expiry; monotonic clock readings are not used (the expiries
 // verify.Service passes, decoded from the auth_session, have none).
 package memory
@@ -41,26 +41,25 @@ const defaultMaxSessions = 1 << 20
 type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// MaxSessions bounds the session records held at once. Default
-	// 1<<20; range [1, 1<<30].
+	// MaxSessions bounds the session records held at once, and likewise
+	// each other kind of expiring record. Default 1<<20; range [1, 1<<30].
 	MaxSessions int
 }
 
-// Store is an in-memory store.Store, also implementing store.Purger and
-// the optional store interfaces of the engines.
+// Store is an in-memory store.Store, also implementing store.Purger,
+// store.AttemptRefunder and the optional store interfaces of the engines.
 type Store struct {
-	now         func() time.Time
-	maxSessions int
+	clock func() time.Time
 
 	mu           sync.Mutex
-	sessions     expiring[session] // by session id
-	methods      map[string]store.Method
-	bySub        map[string]map[string]struct{} // subject → ids of its methods
-	byCred       map[string]string              // credential id → method id
-	pushTickets  expiring[store.PushTicket]     // by hash (push.go)
+	sessions     expiring[session]       // by session id
+	methods      map[string]store.Method // by id
+	bySub        map[string][]string     // subject → ids of its methods
+	byCred       map[string]string       // credential id (never empty) → method id
+	pushTickets  expiring[store.PushTicket]
 	pushTxs      expiring[store.PushTransaction]
-	nonces       expiring[struct{}]    // used nonces, DPoP proof jtis (nonce.go)
-	serverNonces map[int64]serverNonce // DPoP server nonces by period
+	nonces       expiring[struct{}] // used nonces, DPoP proof jtis
+	serverNonces expiring[[]byte]   // DPoP server nonces by period
 }
 
 // session is what is kept of a session until it expires.
@@ -70,10 +69,12 @@ type session struct {
 }
 
 var (
-	_ store.Store  = (*Store)(nil)
-	_ store.Purger = (*Store)(nil)
-
+	_ store.Store           = (*Store)(nil)
+	_ store.Purger          = (*Store)(nil)
 	_ store.AttemptRefunder = (*Store)(nil)
+	_ store.PushDevices     = (*Store)(nil)
+	_ store.Nonces          = (*Store)(nil)
+	_ store.ServerNonces    = (*Store)(nil)
 )
 
 // New returns an empty Store.
@@ -88,47 +89,47 @@ func New(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("memory: MaxSessions %d out of range [1, %d]", cfg.MaxSessions, 1<<30)
 	}
 	return &Store{
-		now:         cfg.Now,
-		maxSessions: cfg.MaxSessions,
-		methods:     make(map[string]store.Method),
-		bySub:       make(map[string]map[string]struct{}),
-		byCred:      make(map[string]string),
+		clock:        cfg.Now,
+		sessions:     expiring[session]{max: cfg.MaxSessions},
+		methods:      make(map[string]store.Method),
+		bySub:        make(map[string][]string),
+		byCred:       make(map[string]string),
+		pushTickets:  expiring[store.PushTicket]{max: cfg.MaxSessions},
+		pushTxs:      expiring[store.PushTransaction]{max: cfg.MaxSessions},
+		nonces:       expiring[struct{}]{max: cfg.MaxSessions},
+		serverNonces: expiring[[]byte]{max: maxServerNonces},
 	}, nil
 }
 
-// session returns the live record of sid, or nil; with create set it
-// creates a missing one, failing with store.ErrFull at the bound when no
-// record has expired. A session is live while the wall-clock reading of
-// the clock is before its expiry. s.mu must be held.
-func (s *Store) session(sid string, expires time.Time, create bool) (*session, error) {
-	now := s.now().Round(0)
-	if r := s.sessions.get(sid, now); r != nil {
-		return &r.v, nil
-	}
-	if !create {
-		return nil, nil
-	}
-	r, err := s.sessions.add(sid, session{}, expires.Round(0), now, s.maxSessions)
-	if err != nil {
-		return nil, err
-	}
-	return &r.v, nil
+// now is the wall-clock reading of the clock.
+func (s *Store) now() time.Time { return s.clock().Round(0) }
+
+// consumed reports whether sid is live and consumed. s.mu must be held.
+func (s *Store) consumed(sid string) bool {
+	r := s.sessions.get(sid, s.now())
+	return r != nil && r.consumed
 }
 
 // consume marks sid consumed, creating its record if need be. s.mu must be
 // held.
-func (s *Store) consume(r *session, sid string, expires time.Time) error {
-	if r == nil {
-		var err error
-		if r, err = s.session(sid, expires, true); err != nil {
-			return err
-		}
+func (s *Store) consume(sid string, expires time.Time) error {
+	r, _, err := s.sessions.getOrAdd(sid, session{}, expires, s.now())
+	if err == nil {
+		r.consumed = true
 	}
-	r.consumed = true
-	return nil
+	return err
 }
 
-// Purge removes expired session records, push tickets and nonces.
+// method returns the method id of subject, or store.ErrNotFound. s.mu must
+// be held.
+func (s *Store) method(subject, id string) (store.Method, error) {
+	if m, ok := s.methods[id]; ok && m.Subject == subject {
+		return m, nil
+	}
+	return store.Method{}, store.ErrNotFound
+}
+
+// Purge implements store.Purger: it removes every expired record.
 func (s *Store) Purge(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
@@ -136,7 +137,8 @@ func (s *Store) Purge(ctx context.Context) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	return s.sessions.purge(now.Round(0)) + s.pushTickets.purge(now) + s.pushTxs.purge(now) + s.nonces.purge(now), nil
+	return s.sessions.purge(now) + s.pushTickets.purge(now) + s.pushTxs.purge(now) +
+		s.nonces.purge(now) + s.serverNonces.purge(now), nil
 }
 
 // Attempt implements store.Store.
@@ -146,7 +148,7 @@ func (s *Store) Attempt(ctx context.Context, sid string, expires time.Time) (int
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.session(sid, expires, true)
+	r, _, err := s.sessions.getOrAdd(sid, session{}, expires, s.now())
 	if err != nil {
 		return 0, err
 	}
@@ -164,11 +166,7 @@ func (s *Store) RefundAttempt(ctx context.Context, sid string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r, err := s.session(sid, time.Time{}, false)
-	if err != nil {
-		return err
-	}
-	if r != nil && !r.consumed && r.attempts > 0 {
+	if r := s.sessions.get(sid, s.now()); r != nil && !r.consumed && r.attempts > 0 {
 		r.attempts--
 	}
 	return nil
@@ -182,15 +180,12 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Check everything before changing anything: both writes or neither.
-	r, err := s.session(c.SessionID, c.SessionExpires, false)
-	if err != nil {
-		return err
-	}
-	if r != nil && r.consumed {
+	if s.consumed(c.SessionID) {
 		return store.ErrConsumed
 	}
 	m := c.Method
 	old, exists := s.methods[m.ID]
+	owner, taken := s.byCred[string(m.CredentialID)]
 	switch {
 	case c.Replace == 0 && exists:
 		return store.ErrExists
@@ -198,28 +193,18 @@ func (s *Store) Commit(ctx context.Context, c store.Commit) error {
 		return store.ErrNotFound
 	case c.Replace != 0 && old.Version != c.Replace:
 		return store.ErrConflict
-	}
-	if len(m.CredentialID) > 0 {
-		if owner, taken := s.byCred[string(m.CredentialID)]; taken && owner != m.ID {
-			return store.ErrDuplicateCredential
-		}
-	}
-	if c.Replace == 0 && c.MaxMethods > 0 && len(s.bySub[m.Subject]) >= c.MaxMethods {
+	case taken && owner != m.ID:
+		return store.ErrDuplicateCredential
+	case c.Replace == 0 && c.MaxMethods > 0 && len(s.bySub[m.Subject]) >= c.MaxMethods:
 		return store.ErrLimit
 	}
-	if err := s.consume(r, c.SessionID, c.SessionExpires); err != nil {
+	if err := s.consume(c.SessionID, c.SessionExpires); err != nil {
 		return err
 	}
-	if exists && len(old.CredentialID) > 0 {
+	if exists { // a replacement keeps its id and subject
 		delete(s.byCred, string(old.CredentialID))
-	}
-	if !exists { // a replacement keeps its id and subject
-		ids := s.bySub[m.Subject]
-		if ids == nil {
-			ids = make(map[string]struct{})
-			s.bySub[m.Subject] = ids
-		}
-		ids[m.ID] = struct{}{}
+	} else {
+		s.bySub[m.Subject] = append(s.bySub[m.Subject], m.ID)
 	}
 	m.Version = c.Replace + 1
 	s.methods[m.ID] = clone(m)
@@ -236,11 +221,8 @@ func (s *Store) Get(ctx context.Context, subject, id string) (store.Method, erro
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.methods[id]
-	if !ok || m.Subject != subject {
-		return store.Method{}, store.ErrNotFound
-	}
-	return clone(m), nil
+	m, err := s.method(subject, id)
+	return clone(m), err
 }
 
 // List implements store.Methods.
@@ -250,11 +232,8 @@ func (s *Store) List(ctx context.Context, subject string) ([]store.Method, error
 	}
 	s.mu.Lock()
 	var ms []store.Method // nil when the subject has none
-	if ids := s.bySub[subject]; len(ids) > 0 {
-		ms = make([]store.Method, 0, len(ids))
-		for id := range ids {
-			ms = append(ms, clone(s.methods[id]))
-		}
+	for _, id := range s.bySub[subject] {
+		ms = append(ms, clone(s.methods[id]))
 	}
 	s.mu.Unlock()
 	slices.SortFunc(ms, func(a, b store.Method) int {
@@ -274,7 +253,7 @@ func (s *Store) ByCredentialID(ctx context.Context, credentialID []byte) (store.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, ok := s.byCred[string(credentialID)]
-	if !ok || len(credentialID) == 0 {
+	if !ok {
 		return store.Method{}, store.ErrNotFound
 	}
 	return clone(s.methods[id]), nil
@@ -287,9 +266,9 @@ func (s *Store) Update(ctx context.Context, m store.Method) (store.Method, error
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	old, ok := s.methods[m.ID]
-	if !ok || old.Subject != m.Subject {
-		return store.Method{}, store.ErrNotFound
+	old, err := s.method(m.Subject, m.ID)
+	if err != nil {
+		return store.Method{}, err
 	}
 	if old.Version != m.Version {
 		return store.Method{}, store.ErrConflict
@@ -309,23 +288,19 @@ func (s *Store) SignIn(ctx context.Context, in store.SignIn) (store.Method, erro
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// Check everything before changing anything: both writes or neither.
-	r, err := s.session(in.SessionID, in.SessionExpires, false)
-	if err != nil {
-		return store.Method{}, err
-	}
-	if r != nil && r.consumed {
+	if s.consumed(in.SessionID) {
 		return store.Method{}, store.ErrConsumed
 	}
-	m, ok := s.methods[in.MethodID]
+	m, err := s.method(in.Subject, in.MethodID)
 	switch {
-	case !ok || m.Subject != in.Subject:
-		return store.Method{}, store.ErrNotFound
+	case err != nil:
+		return store.Method{}, err
 	case in.Version != 0 && m.Version != in.Version:
 		return store.Method{}, store.ErrConflict
 	case in.Counter > 0 && in.Counter <= m.Counter:
 		return store.Method{}, store.ErrStale
 	}
-	if err := s.consume(r, in.SessionID, in.SessionExpires); err != nil {
+	if err := s.consume(in.SessionID, in.SessionExpires); err != nil {
 		return store.Method{}, err
 	}
 	if in.Attrs != nil {
@@ -360,24 +335,23 @@ func (s *Store) delete(ctx context.Context, subject, id string, guard bool, prim
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.methods[id]
-	if !ok || m.Subject != subject {
-		return store.ErrNotFound
+	m, err := s.method(subject, id)
+	if err != nil {
+		return err
 	}
 	ids := s.bySub[subject]
 	if guard && !slices.ContainsFunc(primaries, func(other string) bool {
-		_, mine := ids[other]
-		return other != id && mine
+		return other != id && slices.Contains(ids, other)
 	}) {
 		return store.ErrLastPrimary
 	}
 	delete(s.methods, id)
-	delete(ids, id)
-	if len(ids) == 0 {
+	delete(s.byCred, string(m.CredentialID))
+	i := slices.Index(ids, id)
+	if ids = slices.Delete(ids, i, i+1); len(ids) == 0 {
 		delete(s.bySub, subject)
-	}
-	if len(m.CredentialID) > 0 {
-		delete(s.byCred, string(m.CredentialID))
+	} else {
+		s.bySub[subject] = ids
 	}
 	return nil
 }
@@ -389,12 +363,9 @@ func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m, ok := s.methods[id]
-	if !ok || m.Subject != subject {
-		return false, store.ErrNotFound
-	}
-	if n <= m.Counter {
-		return false, nil
+	m, err := s.method(subject, id)
+	if err != nil || n <= m.Counter {
+		return false, err
 	}
 	m.Counter = n
 	s.methods[id] = m

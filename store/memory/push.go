@@ -3,118 +3,97 @@ package memory
 import (
 	"bytes"
 	"context"
+	"time"
 
 	"github.com/verifykit/verifykit/store"
 )
 
-var _ store.PushDevices = (*Store)(nil)
-
-// Push tickets and sign-in transactions are kept by hash until they
-// expire, each bounded by Config.MaxSessions like session records.
-
 // CreatePushTransaction implements store.PushDevices.
 func (s *Store) CreatePushTransaction(ctx context.Context, t store.PushTransaction) error {
+	t.Resolved, t.Accepted, t.Reason = false, false, ""
+	return create(ctx, s, &s.pushTxs, t.Hash, cloneTx(t), t.Expires)
+}
+
+// ResolvePushTransaction implements store.PushDevices.
+func (s *Store) ResolvePushTransaction(ctx context.Context, hash []byte, accepted bool, reason string) (store.PushTransaction, error) {
+	return live(ctx, s, &s.pushTxs, hash, cloneTx, func(t *store.PushTransaction) error {
+		if t.Resolved {
+			return store.ErrConsumed
+		}
+		t.Resolved, t.Accepted, t.Reason = true, accepted, reason
+		return nil
+	})
+}
+
+// PushTransaction implements store.PushDevices.
+func (s *Store) PushTransaction(ctx context.Context, hash []byte) (store.PushTransaction, error) {
+	return live(ctx, s, &s.pushTxs, hash, cloneTx, nil)
+}
+
+// CreatePushTicket implements store.PushDevices.
+func (s *Store) CreatePushTicket(ctx context.Context, t store.PushTicket) error {
+	t.Device = nil
+	return create(ctx, s, &s.pushTickets, t.Hash, cloneTicket(t), t.Expires)
+}
+
+// RedeemPushTicket implements store.PushDevices.
+func (s *Store) RedeemPushTicket(ctx context.Context, hash []byte, d store.PushDevice) (store.PushTicket, error) {
+	return live(ctx, s, &s.pushTickets, hash, cloneTicket, func(t *store.PushTicket) error {
+		if t.Device != nil {
+			return store.ErrConsumed
+		}
+		t.Device = &d
+		*t = cloneTicket(*t)
+		return nil
+	})
+}
+
+// PushTicket implements store.PushDevices.
+func (s *Store) PushTicket(ctx context.Context, hash []byte) (store.PushTicket, error) {
+	return live(ctx, s, &s.pushTickets, hash, cloneTicket, nil)
+}
+
+// create records v under key in e until expires, failing with
+// store.ErrExists if key is live.
+func create[V any](ctx context.Context, s *Store, e *expiring[V], key []byte, v V, expires time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	if s.pushTxs.get(string(t.Hash), now) != nil {
+	_, added, err := e.getOrAdd(string(key), v, expires, s.now())
+	if err == nil && !added {
 		return store.ErrExists
 	}
-	t = cloneTx(t)
-	t.Resolved, t.Accepted, t.Reason = false, false, ""
-	_, err := s.pushTxs.add(string(t.Hash), t, t.Expires, now, s.maxSessions)
 	return err
 }
 
-// ResolvePushTransaction implements store.PushDevices: under the store's
-// mutex, the check and the write are one step.
-func (s *Store) ResolvePushTransaction(ctx context.Context, hash []byte, accepted bool, reason string) (store.PushTransaction, error) {
+// live returns a copy of the live value of key in e, or fails with
+// store.ErrNotFound. A non-nil update runs first, under s.mu: if it fails,
+// live returns its error.
+func live[V any](ctx context.Context, s *Store, e *expiring[V], key []byte, copyOf func(V) V, update func(*V) error) (V, error) {
+	var zero V
 	if err := ctx.Err(); err != nil {
-		return store.PushTransaction{}, err
+		return zero, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.pushTxs.get(string(hash), s.now())
-	if r == nil {
-		return store.PushTransaction{}, store.ErrNotFound
+	v := e.get(string(key), s.now())
+	if v == nil {
+		return zero, store.ErrNotFound
 	}
-	if r.v.Resolved {
-		return store.PushTransaction{}, store.ErrConsumed
+	if update != nil {
+		if err := update(v); err != nil {
+			return zero, err
+		}
 	}
-	r.v.Resolved, r.v.Accepted, r.v.Reason = true, accepted, reason
-	return cloneTx(r.v), nil
-}
-
-// PushTransaction implements store.PushDevices.
-func (s *Store) PushTransaction(ctx context.Context, hash []byte) (store.PushTransaction, error) {
-	if err := ctx.Err(); err != nil {
-		return store.PushTransaction{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.pushTxs.get(string(hash), s.now())
-	if r == nil {
-		return store.PushTransaction{}, store.ErrNotFound
-	}
-	return cloneTx(r.v), nil
+	return copyOf(*v), nil
 }
 
 func cloneTx(t store.PushTransaction) store.PushTransaction {
 	t.Hash = bytes.Clone(t.Hash)
 	t.ChallengeHash = bytes.Clone(t.ChallengeHash)
 	return t
-}
-
-// CreatePushTicket implements store.PushDevices.
-func (s *Store) CreatePushTicket(ctx context.Context, t store.PushTicket) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if s.pushTickets.get(string(t.Hash), now) != nil {
-		return store.ErrExists
-	}
-	t.Device = nil
-	_, err := s.pushTickets.add(string(t.Hash), cloneTicket(t), t.Expires, now, s.maxSessions)
-	return err
-}
-
-// RedeemPushTicket implements store.PushDevices.
-func (s *Store) RedeemPushTicket(ctx context.Context, hash []byte, d store.PushDevice) (store.PushTicket, error) {
-	if err := ctx.Err(); err != nil {
-		return store.PushTicket{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.pushTickets.get(string(hash), s.now())
-	if r == nil {
-		return store.PushTicket{}, store.ErrNotFound
-	}
-	if r.v.Device != nil {
-		return store.PushTicket{}, store.ErrConsumed
-	}
-	r.v.Device = &d
-	r.v = cloneTicket(r.v)
-	return cloneTicket(r.v), nil
-}
-
-// PushTicket implements store.PushDevices.
-func (s *Store) PushTicket(ctx context.Context, hash []byte) (store.PushTicket, error) {
-	if err := ctx.Err(); err != nil {
-		return store.PushTicket{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.pushTickets.get(string(hash), s.now())
-	if r == nil {
-		return store.PushTicket{}, store.ErrNotFound
-	}
-	return cloneTicket(r.v), nil
 }
 
 func cloneTicket(t store.PushTicket) store.PushTicket {
