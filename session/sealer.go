@@ -195,45 +195,32 @@ func (s *Sealer) Seal(payload []byte, ttl time.Duration) (string, error) {
 	}
 	// iron draws them in this order: encryption salt, IV, integrity salt;
 	// a salt is the hex string of its random bytes.
-	encSalt := hex.AppendEncode(nil, random[:saltBytes])
+	encSalt := hex.EncodeToString(random[:saltBytes])
 	iv := random[saltBytes : saltBytes+aes.BlockSize]
-	macSalt := hex.AppendEncode(nil, random[saltBytes+aes.BlockSize:])
+	macSalt := hex.EncodeToString(random[saltBytes+aes.BlockSize:])
 
 	key := &s.keys[0]
-	block, err := s.blockCipher(key.Password, encSalt)
+	block, err := s.blockCipher(key.Password, []byte(encSalt))
 	if err != nil {
 		return "", fmt.Errorf("session: derive key: %w", err)
 	}
 	ct := pad(payload)
 	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, ct)
 
-	// The token is built in one buffer: the six components the MAC covers,
-	// then the integrity salt and the MAC.
-	token := make([]byte, 0, 2*len(encSalt)+b64.EncodedLen(len(ct))+b64.EncodedLen(len(iv))+b64.EncodedLen(sha256.Size)+len(key.ID)+32)
-	token = append(token, ironPrefix+"*"...)
-	token = append(token, key.ID...)
-	token = append(token, '*')
-	token = append(token, encSalt...)
-	token = append(token, '*')
-	token = b64.AppendEncode(token, iv)
-	token = append(token, '*')
-	token = b64.AppendEncode(token, ct)
-	token = append(token, '*')
+	expStr := ""
 	if exp > 0 {
-		token = strconv.AppendInt(token, exp, 10)
+		expStr = strconv.FormatInt(exp, 10)
 	}
-	mac, err := s.mac(key.Password, macSalt, token)
+	macBase := strings.Join([]string{ironPrefix, key.ID, encSalt, b64.EncodeToString(iv), b64.EncodeToString(ct), expStr}, "*")
+	mac, err := s.mac(key.Password, []byte(macSalt), []byte(macBase))
 	if err != nil {
 		return "", fmt.Errorf("session: derive key: %w", err)
 	}
-	token = append(token, '*')
-	token = append(token, macSalt...)
-	token = append(token, '*')
-	token = b64.AppendEncode(token, mac)
+	token := macBase + "*" + macSalt + "*" + b64.EncodeToString(mac)
 	if len(token) > s.maxLen {
 		return "", fmt.Errorf("session: sealed token would be %d bytes, more than MaxTokenLen %d", len(token), s.maxLen)
 	}
-	return string(token), nil
+	return token, nil
 }
 
 // expiration is the expiration component of a token sealed now with ttl,
