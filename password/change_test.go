@@ -16,28 +16,31 @@ import (
 // The password-change rows of SECURITY-CHECKLIST (PW-09, PW-10, PW-16,
 // PW-17), one test each.
 
+// The passwords of the change tests.
+const (
+	current = "tangerine quartz violin"
+	next    = "marmalade glacier piano"
+)
+
+// hostChange is a host's password change: the current password is checked
+// under the user's guard, then the new one is enrolled.
+func hostChange(t *testing.T, f *fixture, lim verify.Limiter, limit verify.Limit, cur, pw string) error {
+	err := ratelimit.Guard(ctx, lim, "signin:"+alice.ID, limit, func(ctx context.Context) error {
+		return f.signIn(alice.ID, passwordMethodID(alice.ID), cur)
+	})
+	if err != nil {
+		return err
+	}
+	_, err = f.set(t, alice, pw)
+	return err
+}
+
 // PW-09: a change requires the current password.
 //
 // A wrong current password refuses the change and is counted; the
 // stored hash is unchanged. (A stale sign-in is refused before any
 // of this by the host's authentication: GN-01.)
 func TestChangeRequiresTheCurrentPassword(t *testing.T) {
-	const (
-		current = "tangerine quartz violin"
-		next    = "marmalade glacier piano"
-	)
-	// change is a host's password change: the current password is checked
-	// under the user's guard, then the new one is enrolled.
-	change := func(f *fixture, lim verify.Limiter, limit verify.Limit, cur, pw string) error {
-		err := ratelimit.Guard(ctx, lim, "signin:"+alice.ID, limit, func(ctx context.Context) error {
-			return f.signIn(alice.ID, passwordMethodID(alice.ID), cur)
-		})
-		if err != nil {
-			return err
-		}
-		_, err = f.set(t, alice, pw)
-		return err
-	}
 	f := newFixture(t, Config{})
 	_, err := f.set(t, alice, current)
 	require.NoError(t, err)
@@ -45,13 +48,13 @@ func TestChangeRequiresTheCurrentPassword(t *testing.T) {
 	lim, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Now: f.clock.Now})
 	require.NoError(t, err)
 	limit := ratelimit.DefaultGuardLimit()
-	err = change(f, lim, limit, "not the password", next)
+	err = hostChange(t, f, lim, limit, "not the password", next)
 	require.ErrorIs(t, err, ErrMismatch)
 	assert.Equal(t, before, f.secret(t, alice), "nothing changed")
 	rl, err := lim.Allow(ctx, "signin:"+alice.ID, limit)
 	require.NoError(t, err)
 	assert.Equal(t, limit.Requests-2, rl.Remaining, "the failed check was counted")
-	require.NoError(t, change(f, lim, limit, current, next))
+	require.NoError(t, hostChange(t, f, lim, limit, current, next))
 	require.NoError(t, f.signIn(alice.ID, passwordMethodID(alice.ID), next))
 }
 
@@ -59,22 +62,6 @@ func TestChangeRequiresTheCurrentPassword(t *testing.T) {
 //
 // 10 wrong current passwords, then the right one: 429, unchecked.
 func TestChangeAttemptsAreRateLimited(t *testing.T) {
-	const (
-		current = "tangerine quartz violin"
-		next    = "marmalade glacier piano"
-	)
-	// change is a host's password change: the current password is checked
-	// under the user's guard, then the new one is enrolled.
-	change := func(f *fixture, lim verify.Limiter, limit verify.Limit, cur, pw string) error {
-		err := ratelimit.Guard(ctx, lim, "signin:"+alice.ID, limit, func(ctx context.Context) error {
-			return f.signIn(alice.ID, passwordMethodID(alice.ID), cur)
-		})
-		if err != nil {
-			return err
-		}
-		_, err = f.set(t, alice, pw)
-		return err
-	}
 	f := newFixture(t, Config{})
 	_, err := f.set(t, alice, current)
 	require.NoError(t, err)
@@ -82,9 +69,9 @@ func TestChangeAttemptsAreRateLimited(t *testing.T) {
 	require.NoError(t, err)
 	limit := verify.Limit{Requests: 10, Window: 15 * time.Minute}
 	for range limit.Requests {
-		require.ErrorIs(t, change(f, lim, limit, "not the password", next), ErrMismatch)
+		require.ErrorIs(t, hostChange(t, f, lim, limit, "not the password", next), ErrMismatch)
 	}
-	err = change(f, lim, limit, current, next)
+	err = hostChange(t, f, lim, limit, current, next)
 	require.ErrorIs(t, err, verify.ErrRateLimited)
 	var ve *verify.Error
 	require.ErrorAs(t, err, &ve)
@@ -99,10 +86,6 @@ func TestChangeAttemptsAreRateLimited(t *testing.T) {
 // and no secret: the host notifies the user and offers to end other
 // sessions from that event.
 func TestPasswordChangeIsReportedOnce(t *testing.T) {
-	const (
-		current = "tangerine quartz violin"
-		next    = "marmalade glacier piano"
-	)
 	f := newFixture(t, Config{})
 	obs := &events{}
 	sealer, err := session.NewSealer(session.Config{Keys: []session.Key{{ID: "k1", Password: testSealPassword}}, Now: f.clock.Now})
@@ -129,10 +112,6 @@ func TestPasswordChangeIsReportedOnce(t *testing.T) {
 // No check looks at typing: a password confirmed the same instant
 // the enrollment started (a paste, a password manager) is accepted.
 func TestPastedPasswordIsAccepted(t *testing.T) {
-	const (
-		current = "tangerine quartz violin"
-		next    = "marmalade glacier piano"
-	)
 	f := newFixture(t, Config{})
 	en := f.start(t, alice)
 	m, err := f.confirm(alice, en, current)
