@@ -23,13 +23,7 @@ import (
 // The hapi/iron "unseals a ticket" vector; the Go → node round
 // trip is TestInteropIron.
 func TestHapiIronTicketUnsealsByteForByte(t *testing.T) {
-	v := loadVectors(t)
-	clock := &fixedClock{ms: v.Now}
-	s := newTestSealer(t, []Key{{Password: testPassword}, {ID: "k1", Password: testPassword}}, clock, nil)
-	unseal := func(tok string) (string, error) {
-		pt, err := s.Open(tok)
-		return string(pt), err
-	}
+	v, _, _, unseal := vectorSealer(t)
 	raw, err := unseal(v.vector(t, "H1"))
 	require.NoError(t, err)
 	assert.Equal(t, `{"a":1,"b":2,"c":[3,4,5],"d":{"e":"f"}}`, string(raw))
@@ -37,13 +31,7 @@ func TestHapiIronTicketUnsealsByteForByte(t *testing.T) {
 
 // AS-02: a token has exactly 8 parts.
 func TestTokenWithoutEightPartsIsRefused(t *testing.T) {
-	v := loadVectors(t)
-	clock := &fixedClock{ms: v.Now}
-	s := newTestSealer(t, []Key{{Password: testPassword}, {ID: "k1", Password: testPassword}}, clock, nil)
-	unseal := func(tok string) (string, error) {
-		pt, err := s.Open(tok)
-		return string(pt), err
-	}
+	v, _, _, unseal := vectorSealer(t)
 	v1 := v.vector(t, "V1")
 	p := splitToken(v1)
 	for name, tok := range map[string]string{
@@ -67,13 +55,7 @@ func TestTokenWithoutEightPartsIsRefused(t *testing.T) {
 
 // AS-03: the prefix is exactly "Fe26.2".
 func TestTokenWithAnotherPrefixIsRefused(t *testing.T) {
-	v := loadVectors(t)
-	clock := &fixedClock{ms: v.Now}
-	s := newTestSealer(t, []Key{{Password: testPassword}, {ID: "k1", Password: testPassword}}, clock, nil)
-	unseal := func(tok string) (string, error) {
-		pt, err := s.Open(tok)
-		return string(pt), err
-	}
+	v, _, _, unseal := vectorSealer(t)
 	v1 := v.vector(t, "V1")
 	rest := strings.TrimPrefix(v1, ironPrefix)
 	for _, prefix := range []string{"Fe26.1", "fe26.2", "Fe27.2", "Fe26.2 ", " Fe26.2", "", "Fe26.22", "FE26.2"} {
@@ -91,13 +73,7 @@ func TestTokenWithAnotherPrefixIsRefused(t *testing.T) {
 // mutation fails, and from part 2 on it fails at the MAC (or at
 // strict decoding for a base64url character's unused bits).
 func TestAnyMutationOfATokenFailsTheMAC(t *testing.T) {
-	v := loadVectors(t)
-	clock := &fixedClock{ms: v.Now}
-	s := newTestSealer(t, []Key{{Password: testPassword}, {ID: "k1", Password: testPassword}}, clock, nil)
-	unseal := func(tok string) (string, error) {
-		pt, err := s.Open(tok)
-		return string(pt), err
-	}
+	v, clock, _, unseal := vectorSealer(t)
 	v1 := v.vector(t, "V1")
 	v3 := v.vector(t, "V3")
 	sk := newTestSealer(t, []Key{{Password: testPassword}, {ID: "k1", Password: testPassword}, {ID: "k2", Password: testPassword}}, clock, nil)
@@ -187,13 +163,7 @@ func TestMACIsCheckedBeforeDecryption(t *testing.T) {
 //
 // A MAC of another length is refused without panicking.
 func TestMACIsComparedInConstantTime(t *testing.T) {
-	v := loadVectors(t)
-	clock := &fixedClock{ms: v.Now}
-	s := newTestSealer(t, []Key{{Password: testPassword}, {ID: "k1", Password: testPassword}}, clock, nil)
-	unseal := func(tok string) (string, error) {
-		pt, err := s.Open(tok)
-		return string(pt), err
-	}
+	v, _, _, unseal := vectorSealer(t)
 	v1 := v.vector(t, "V1")
 	p := splitToken(v1)
 	mac := p[7]
@@ -354,13 +324,7 @@ func TestExpiredTokenIsRefused(t *testing.T) {
 // accepts (verify.Service refuses a payload without its own exp);
 // the expiration is under the MAC, so a TTL cannot be stripped.
 func TestTTLIsUnderTheMAC(t *testing.T) {
-	v := loadVectors(t)
-	clock := &fixedClock{ms: v.Now}
-	s := newTestSealer(t, []Key{{Password: testPassword}, {ID: "k1", Password: testPassword}}, clock, nil)
-	unseal := func(tok string) (string, error) {
-		pt, err := s.Open(tok)
-		return string(pt), err
-	}
+	v, _, s, unseal := vectorSealer(t)
 	v3 := v.vector(t, "V3")
 	tok, err := s.Seal([]byte(`{"exp":0}`), 0)
 	require.NoError(t, err)
@@ -618,4 +582,18 @@ func rootIdent(e ast.Expr) string {
 		}
 	}
 	return ""
+}
+
+// vectorSealer is the setup of the tamper tests: the iron vectors, a clock
+// at their time, a Sealer with iron's id-less key and "k1" (both the test
+// password), and unseal, its Open as a string.
+func vectorSealer(t *testing.T) (*ironVectors, *fixedClock, *Sealer, func(string) (string, error)) {
+	t.Helper()
+	v := loadVectors(t)
+	clock := &fixedClock{ms: v.Now}
+	s := newTestSealer(t, []Key{{Password: testPassword}, {ID: "k1", Password: testPassword}}, clock, nil)
+	return v, clock, s, func(tok string) (string, error) {
+		pt, err := s.Open(tok)
+		return string(pt), err
+	}
 }
