@@ -256,33 +256,17 @@ func get(opts requestOptions) clientData {
 }
 
 // commitSignIn writes a successful authentication as the service does,
-// through store.SignIn when the store has it, else with the counter
-// advanced atomically (store.Methods.AdvanceCounter) and the attributes
-// updated; it reports store.ErrStale for a counter not advanced.
+// through store.SignIn; it reports store.ErrStale for a counter not
+// advanced.
 func (h *harness) commitSignIn(a *verify.Confirmation, sid string) error {
 	h.t.Helper()
-	ctx := context.Background()
 	m := a.Method
 	m.LastAuthAt = testNow
 	rec, err := m.Record()
 	require.NoError(h.t, err)
-	if w, ok := any(h.store).(store.Methods); ok {
-		_, err := w.SignIn(ctx, store.SignIn{
-			SessionID: sid, SessionExpires: testNow.Add(time.Hour), Subject: a.Record.Subject,
-			MethodID: a.Record.ID, Counter: a.Counter, Attrs: rec.Attrs,
-		})
-		return err
-	}
-	if a.Counter > 0 {
-		ok, err := h.store.AdvanceCounter(ctx, a.Record.Subject, a.Record.ID, a.Counter)
-		require.NoError(h.t, err)
-		if !ok {
-			return store.ErrStale
-		}
-	}
-	cur, err := h.store.Get(ctx, a.Record.Subject, a.Record.ID)
-	require.NoError(h.t, err)
-	cur.Attrs = rec.Attrs
-	_, err = h.store.Update(ctx, cur)
+	_, err = h.store.SignIn(context.Background(), store.SignIn{
+		SessionID: sid, SessionExpires: testNow.Add(time.Hour), Subject: a.Record.Subject,
+		MethodID: a.Record.ID, Counter: a.Counter, Attrs: rec.Attrs,
+	})
 	return err
 }

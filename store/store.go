@@ -15,14 +15,13 @@
 //
 // # Atomicity
 //
-// Five operations carry the security of verifykit and must be atomic in
+// Four operations carry the security of verifykit and must be atomic in
 // the implementation (a mutex, a transaction, a conditional update), never
 // a read followed by a write in Go:
 //   - Store.Attempt counts an attempt and reports the new count;
 //   - Methods.Commit consumes a session and saves a method, both or neither;
 //   - Methods.SignIn consumes a session and updates a method, both or
-//     neither;
-//   - Methods.AdvanceCounter moves a counter forward only;
+//     neither, and moves its counter forward only;
 //   - Methods.DeletePrimary deletes a method unless it would leave its
 //     subject without a primary method.
 //
@@ -134,9 +133,6 @@ type Methods interface {
 	// A method enrolled after the caller's read is not counted: the guard
 	// errs towards refusing.
 	DeletePrimary(ctx context.Context, subject, id string, primaries []string) error
-	// AdvanceCounter sets the counter of the method id of subject to n if n
-	// is greater than its current counter, and reports whether it did.
-	AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error)
 	// SignIn consumes s.SessionID and updates the method s.MethodID of
 	// s.Subject atomically: both happen or neither. It returns the method
 	// as stored after the write, its version incremented. It fails, and

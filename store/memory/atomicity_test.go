@@ -64,35 +64,43 @@ func TestConcurrentCommitsOfOneSessionHaveOneWinner(t *testing.T) {
 }
 
 // ST-03: the TOTP last-step update is a compare-and-set.
+//
+// A TOTP sign-in advances the stored step in store.SignIn: of 20
+// concurrent sign-ins, each with its own session, to step s exactly one
+// succeeds and the others fail with ErrStale; step s−1 after s is stale.
 func TestTOTPStepAdvanceIsCompareAndSet(t *testing.T) {
 	ctx := context.Background()
-	commit := func(sid string, m store.Method, clock *storetest.Clock) store.Commit {
-		return store.Commit{SessionID: sid, SessionExpires: clock.Now().Add(5 * time.Minute), Method: m}
-	}
-	parallel := func(n int, f func(i int)) {
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() { <-start; f(i) })
-		}
-		close(start)
-		wg.Wait()
-	}
 	clock := storetest.NewClock(storetest.Epoch)
 	s := newStore(t, clock.Now, 0)
 	m := sampleMethod("u", "totp|dev_1")
 	m.Counter = 10
-	require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
-	var wins atomic.Int32
-	parallel(20, func(int) {
-		if ok, err := s.AdvanceCounter(ctx, "u", m.ID, 11); err == nil && ok {
-			wins.Add(1)
-		}
-	})
-	assert.Equal(t, int32(1), wins.Load(), "step s twice: one true")
-	ok, err := s.AdvanceCounter(ctx, "u", m.ID, 10)
+	require.NoError(t, s.Commit(ctx, store.Commit{SessionID: "sid", SessionExpires: clock.Now().Add(5 * time.Minute), Method: m}))
+	signIn := func(sid string, step int64) error {
+		_, err := s.SignIn(ctx, store.SignIn{SessionID: sid, SessionExpires: clock.Now().Add(5 * time.Minute), Subject: "u", MethodID: m.ID, Counter: step})
+		return err
+	}
+	var wins, stale atomic.Int32
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 20 {
+		wg.Go(func() {
+			<-start
+			switch err := signIn(fmt.Sprintf("sid-%d", i), 11); {
+			case err == nil:
+				wins.Add(1)
+			case errors.Is(err, store.ErrStale):
+				stale.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	assert.Equal(t, int32(1), wins.Load(), "step s twice: one success")
+	assert.Equal(t, int32(19), stale.Load(), "the others are stale")
+	assert.ErrorIs(t, signIn("sid-late", 10), store.ErrStale, "step s−1 after s")
+	got, err := s.Get(ctx, "u", m.ID)
 	require.NoError(t, err)
-	assert.False(t, ok, "step s−1 after s: false")
+	assert.Equal(t, int64(11), got.Counter)
 }
 
 // ST-04: single-use codes are spent by conditional writes.
@@ -217,7 +225,7 @@ func TestCancelledContextWritesNothing(t *testing.T) {
 	_, err = s.List(cctx, "u")
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.ErrorIs(t, s.Delete(cctx, "u", m.ID), context.Canceled)
-	_, err = s.AdvanceCounter(cctx, "u", m.ID, 5)
+	_, err = s.SignIn(cctx, store.SignIn{SessionID: "sid-3", SessionExpires: clock.Now().Add(time.Minute), Subject: "u", MethodID: m.ID, Counter: 5})
 	assert.ErrorIs(t, err, context.Canceled)
 	got, err := s.Get(ctx, "u", m.ID)
 	require.NoError(t, err, "no partial write")

@@ -356,22 +356,6 @@ func (s *Store) delete(ctx context.Context, subject, id string, guard bool, prim
 	return nil
 }
 
-// AdvanceCounter implements store.Methods.
-func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m, err := s.method(subject, id)
-	if err != nil || n <= m.Counter {
-		return false, err
-	}
-	m.Counter = n
-	s.methods[id] = m
-	return true, nil
-}
-
 // clone copies m's byte slices, so that callers cannot alias stored state.
 func clone(m store.Method) store.Method {
 	m.Attrs = bytes.Clone(m.Attrs)

@@ -108,9 +108,10 @@ func TestConcurrentCommitsAcrossProcessesHaveOneWinner(t *testing.T) {
 
 // ST-03: the TOTP last-step update is a compare-and-set.
 //
-// The TOTP step advance is a conditional update: concurrent
-// advances to step s through two stores, one true; s-1 after s,
-// false.
+// A TOTP sign-in advances the stored step in SignIn's conditional update
+// (counter < step): of 40 concurrent sign-ins to step s through two
+// stores, each with its own session, exactly one succeeds and the others
+// fail with ErrStale; step s-1 after s is stale.
 func TestTOTPStepAdvanceIsCompareAndSetAcrossProcesses(t *testing.T) {
 	forEach(t, func(t *testing.T, b backend) {
 		clock := storetest.NewClock(storetest.Epoch)
@@ -119,25 +120,31 @@ func TestTOTPStepAdvanceIsCompareAndSetAcrossProcesses(t *testing.T) {
 		m := sampleMethod("u", "totp|dev")
 		m.Counter = 100
 		require.NoError(t, stores[0].Commit(ctx, commit("sid", m, clock.Now())))
-		var wins atomic.Int32
+		signIn := func(s *sqlstore.Store, sid string, step int64) error {
+			_, err := s.SignIn(ctx, store.SignIn{SessionID: sid, SessionExpires: clock.Now().Add(5 * time.Minute), Subject: "u", MethodID: m.ID, Counter: step})
+			return err
+		}
+		var wins, stale atomic.Int32
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		for i := range 40 {
 			wg.Go(func() {
 				<-start
-				ok, err := stores[i%2].AdvanceCounter(ctx, "u", m.ID, 101)
-				assert.NoError(t, err)
-				if ok {
+				switch err := signIn(stores[i%2], fmt.Sprintf("sid-%d", i), 101); {
+				case err == nil:
 					wins.Add(1)
+				case errors.Is(err, store.ErrStale):
+					stale.Add(1)
+				default:
+					assert.NoError(t, err)
 				}
 			})
 		}
 		close(start)
 		wg.Wait()
 		assert.Equal(t, int32(1), wins.Load())
-		ok, err := stores[1].AdvanceCounter(ctx, "u", m.ID, 100)
-		require.NoError(t, err)
-		assert.False(t, ok, "step s-1 after s")
+		assert.Equal(t, int32(39), stale.Load())
+		assert.ErrorIs(t, signIn(stores[1], "sid-late", 100), store.ErrStale, "step s-1 after s")
 	})
 }
 

@@ -31,8 +31,7 @@
 //     transaction-scoped advisory lock on it, also taken by a Commit with
 //     MaxMethods; SQLite: the write lock): the subject's ids are read, the
 //     guard checked and the method deleted;
-//   - AdvanceCounter is UPDATE … WHERE counter < n; Update is UPDATE …
-//     WHERE version = v.
+//   - Update is UPDATE … WHERE version = v.
 //
 // On PostgreSQL the transactions run at READ COMMITTED: the statements
 // above lock the rows they change and unique indexes decide races between

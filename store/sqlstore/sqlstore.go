@@ -772,42 +772,6 @@ func (s *Store) DeletePrimary(ctx context.Context, subject, id string, primaries
 	return nil
 }
 
-// AdvanceCounter implements store.Methods with a conditional update
-// (WHERE counter < n): of concurrent advances to one value exactly one
-// reports true.
-func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error) {
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if !validKey(subject) || !validKey(id) {
-		return false, store.ErrNotFound
-	}
-	var changed int64
-	err := s.write(ctx, false, func(q querier) error {
-		res, err := q.ExecContext(ctx, `UPDATE verifykit_methods SET counter = $3 WHERE id = $1 AND subject = $2 AND counter < $3`, id, subject, n)
-		if err != nil {
-			return err
-		}
-		changed, err = res.RowsAffected()
-		return err
-	})
-	if err != nil {
-		return false, fail(ctx, "advance counter", err)
-	}
-	if changed == 1 {
-		return true, nil
-	}
-	var one int
-	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM verifykit_methods WHERE id = $1 AND subject = $2`, id, subject).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, store.ErrNotFound
-	}
-	if err != nil {
-		return false, fail(ctx, "advance counter", err)
-	}
-	return false, nil
-}
-
 // Purge implements store.Purger: it deletes the session records, push
 // tickets, push transactions and nonces that have expired by the store's clock. Methods are
 // never purged.

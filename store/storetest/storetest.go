@@ -297,8 +297,6 @@ var cases = []testCase{
 			_, err := s.Get(ctx, tc.subject, tc.id)
 			assert.ErrorIs(t, err, store.ErrNotFound, "Get(%q, %q)", tc.subject, tc.id)
 			assert.ErrorIs(t, s.Delete(ctx, tc.subject, tc.id), store.ErrNotFound, "Delete(%q, %q)", tc.subject, tc.id)
-			_, err = s.AdvanceCounter(ctx, tc.subject, tc.id, 10)
-			assert.ErrorIs(t, err, store.ErrNotFound, "AdvanceCounter(%q, %q)", tc.subject, tc.id)
 			m := sampleMethod(tc.subject, tc.id)
 			m.Version = 1
 			_, err = s.Update(ctx, m)
@@ -373,34 +371,6 @@ var cases = []testCase{
 		m2 := sampleMethod("user-2", "passkey|dev_2")
 		m2.CredentialID = []byte("cred")
 		require.NoError(t, s.Commit(ctx, commit("sid-2", m2, clock)), "a deleted credential can be registered again")
-	}},
-	{"AdvanceCounter", func(t *testing.T, s store.Store, clock *Clock) {
-		m := sampleMethod("user-1", "totp|dev_1")
-		m.Counter = 100
-		require.NoError(t, s.Commit(ctx, commit("sid", m, clock)))
-		for _, tc := range []struct {
-			n    int64
-			want bool
-		}{{99, false}, {100, false}, {101, true}, {101, false}, {105, true}, {102, false}} {
-			ok, err := s.AdvanceCounter(ctx, "user-1", m.ID, tc.n)
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, ok, "advance to %d", tc.n)
-		}
-		got, err := s.Get(ctx, "user-1", m.ID)
-		require.NoError(t, err)
-		assert.Equal(t, int64(105), got.Counter)
-	}},
-	{"AdvanceCounterConcurrent", func(t *testing.T, s store.Store, clock *Clock) {
-		require.NoError(t, s.Commit(ctx, commit("sid", sampleMethod("user-1", "totp|dev_1"), clock)))
-		var wins atomic.Int32
-		parallel(t, 20, func(int) error {
-			ok, err := s.AdvanceCounter(ctx, "user-1", "totp|dev_1", 7)
-			if ok {
-				wins.Add(1)
-			}
-			return err
-		})
-		assert.Equal(t, int32(1), wins.Load(), "one step is accepted once")
 	}},
 	{"NoAliasing", func(t *testing.T, s store.Store, clock *Clock) {
 		m := sampleMethod("user-1", "id")

@@ -23,7 +23,6 @@ const (
 	OpUpdate           Op = "Update"           // store.Methods
 	OpDelete           Op = "Delete"           // store.Methods
 	OpDeletePrimary    Op = "DeletePrimary"    // store.Methods
-	OpAdvanceCounter   Op = "AdvanceCounter"   // store.Methods
 	OpSignIn           Op = "SignIn"           // store.Methods
 	OpPurge            Op = "Purge"            // store.Purger
 	OpCreatePushTicket Op = "CreatePushTicket" // store.PushDevices
@@ -331,19 +330,6 @@ func (s *Store) Delete(ctx context.Context, subject, id string) error {
 // DeletePrimary implements store.Methods.
 func (s *Store) DeletePrimary(ctx context.Context, subject, id string, primaries []string) error {
 	return s.do(ctx, OpDeletePrimary, func() error { return s.inner.DeletePrimary(ctx, subject, id, primaries) })
-}
-
-// AdvanceCounter implements store.Methods.
-func (s *Store) AdvanceCounter(ctx context.Context, subject, id string, n int64) (bool, error) {
-	var ok bool
-	err := s.do(ctx, OpAdvanceCounter, func() (err error) {
-		ok, err = s.inner.AdvanceCounter(ctx, subject, id, n)
-		return err
-	})
-	if err != nil {
-		return false, err
-	}
-	return ok, nil
 }
 
 // SignIn implements store.Methods.
