@@ -10,9 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/verifykit/verifykit/internal/pattern"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
@@ -120,7 +119,7 @@ func New(methods store.Methods, cfg Config) (*Engine, error) {
 	if e.connection == "" {
 		e.connection = defaultConnection
 	}
-	if !validConnection(e.connection) {
+	if !pattern.Connection(e.connection) {
 		return nil, fmt.Errorf("password: Connection %q must be 1 to 128 of [a-zA-Z0-9-]", e.connection)
 	}
 	if e.log == nil {
@@ -168,7 +167,7 @@ func identityOf(methodID string) (string, bool) {
 		return "", false
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(enc)
-	if err != nil || !validIdentity(string(b)) {
+	if err != nil || !pattern.Identity(string(b)) {
 		return "", false
 	}
 	return string(b), true
@@ -184,12 +183,12 @@ func (e *Engine) Connection() string { return e.connection }
 // EngineStart.Identity): by default the subject's own.
 func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Challenge, error) {
 	identity := req.IdentityOf()
-	if !validIdentity(identity) {
+	if !pattern.Identity(identity) {
 		return nil, verify.InvalidField("identity_user_id", "/identity_user_id",
 			"identity_user_id must be 1 to 255 characters without whitespace")
 	}
 	if c := req.Request.Connection; c != "" {
-		if !validConnection(c) {
+		if !pattern.Connection(c) {
 			return nil, verify.InvalidField("connection", "/connection",
 				"connection must be 1 to 128 characters of letters, digits and '-'")
 		}
@@ -433,28 +432,4 @@ func decodeSecret(b []byte) (storedSecret, error) {
 func (s storedSecret) recent(n int) []string {
 	all := append([]string{s.Hash}, s.History...)
 	return all[:min(n, len(all))]
-}
-
-// validIdentity checks the spec's IdentityUserId: 1 to 255 characters,
-// none of them whitespace (pattern ^\S+$).
-func validIdentity(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	n := utf8.RuneCountInString(s)
-	return n >= 1 && n <= 255 && strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }) < 0
-}
-
-// validConnection checks the spec's Connection: ^[a-zA-Z0-9-]+$, 1 to 128.
-func validConnection(s string) bool {
-	if len(s) < 1 || len(s) > 128 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
 }

@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/verifykit/verifykit/internal/pattern"
 )
 
 // Connectioner is implemented by engines that serve one database
@@ -24,7 +23,7 @@ type Connectioner interface {
 // "unknown connection").
 func (s *Service) resolveIdentity(ctx context.Context, sub Subject, req *StartRequest) (string, error) {
 	if c := req.Connection; c != "" {
-		if !validConnection(c) {
+		if !pattern.Connection(c) {
 			return "", InvalidField("connection", "/connection", "connection must be 1 to 128 characters of letters, digits and '-'")
 		}
 		if !slices.Contains(s.cfg.Connections, c) {
@@ -32,7 +31,7 @@ func (s *Service) resolveIdentity(ctx context.Context, sub Subject, req *StartRe
 		}
 	}
 	id := req.IdentityUserID
-	if id != "" && !validIdentity(id) {
+	if id != "" && !pattern.Identity(id) {
 		return "", InvalidField("identity_user_id", "/identity_user_id", "identity_user_id must be 1 to 255 characters without whitespace")
 	}
 	if id == "" || id == sub.ID {
@@ -48,19 +47,4 @@ func (s *Service) resolveIdentity(ctx context.Context, sub Subject, req *StartRe
 		return "", fmt.Errorf("verify: identity check: %w", err)
 	}
 	return id, nil
-}
-
-// validIdentity checks the spec's IdentityUserId: 1 to 255 characters,
-// none of them whitespace (pattern ^\S+$).
-func validIdentity(s string) bool {
-	n := utf8.RuneCountInString(s)
-	return utf8.ValidString(s) && n >= 1 && n <= 255 &&
-		strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || r == '\uFEFF' }) < 0
-}
-
-// validConnection checks the spec's Connection: ^[a-zA-Z0-9-]+$, 1 to 128.
-func validConnection(s string) bool {
-	return len(s) >= 1 && len(s) <= 128 && strings.IndexFunc(s, func(c rune) bool {
-		return c != '-' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9')
-	}) < 0
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/verifykit/verifykit/internal/pattern"
 	"github.com/verifykit/verifykit/store"
 )
 
@@ -127,7 +128,7 @@ func NewService(cfg Config) (*Service, error) {
 		}
 	}
 	for _, c := range s.cfg.Connections {
-		if !validConnection(c) {
+		if !pattern.Connection(c) {
 			return nil, fmt.Errorf("verify: connection %q must be 1 to 128 of [a-zA-Z0-9-]", c)
 		}
 	}

@@ -9,17 +9,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/verifykit/verifykit/internal/pattern"
 	"github.com/verifykit/verifykit/verify"
 )
 
 // Field limits. The spec's limits (maxLength of the authn_response fields,
-// new_password, connection, identity_user_id) are enforced as written;
+// new_password, and in package pattern connection and identity_user_id)
+// are enforced as written;
 // fields the spec leaves unbounded, and the sign-in bodies the spec does
 // not have, get the bounds below, which no valid request comes near.
 const (
@@ -29,8 +30,6 @@ const (
 	maxTransport             = 100  // spec: authn_response.response.transports items maxLength
 	maxTransports            = 16   // verifykit: items of transports (WebAuthn defines 6)
 	maxNewPassword           = 256  // spec: new_password maxLength
-	maxConnection            = 128  // spec: Connection maxLength
-	maxIdentityUserID        = 255  // spec: IdentityUserId maxLength
 	maxOTPCode               = 64   // verifykit: otp_code (codes have 6 to 8 digits)
 	maxEmail                 = 320  // verifykit: email (RFC 5321 allows 254 in a path)
 	maxPhoneNumber           = 64   // verifykit: phone_number (E.164 has at most 15 digits)
@@ -386,8 +385,8 @@ func (h *Handler) decodeStart(body []byte) (verify.StartRequest, error) {
 		}
 		req.Type = verify.Type(*t)
 		s.allowed = append([]string{"type"}, startFields[req.Type]...) // never nil: a type may take no other member
-		req.Connection = value(s.text("connection", b.Connection, 1, maxConnection, notConnection, "must contain only letters, digits and '-'"))
-		req.IdentityUserID = value(s.text("identity_user_id", b.IdentityUserID, 1, maxIdentityUserID, unicode.IsSpace, "must not contain whitespace"))
+		req.Connection = value(s.text("connection", b.Connection, 1, pattern.MaxConnection, pattern.NotConnection, "must contain only letters, digits and '-'"))
+		req.IdentityUserID = value(s.text("identity_user_id", b.IdentityUserID, 1, pattern.MaxIdentity, pattern.Space, "must not contain whitespace"))
 		req.UseExcludeCredentials = s.boolean("use_exclude_credentials", b.UseExcludeCredentials)
 		req.Mediation = value(s.enum("mediation", b.Mediation, false, "conditional"))
 		req.Email = value(s.str("email", b.Email, true, 1, maxEmail))
@@ -404,11 +403,6 @@ func value(s *string) string {
 		return ""
 	}
 	return *s
-}
-
-// notConnection matches the characters Connection's pattern excludes.
-func notConnection(c rune) bool {
-	return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-')
 }
 
 // isControl matches the characters new_password's pattern excludes:

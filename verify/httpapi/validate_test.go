@@ -60,6 +60,7 @@ var badStarts = []badBody{
 	{body: `{"type":"password","connection":"` + strings.Repeat("a", 129) + `"}`, pointer: "/connection", detail: "at most 128"},
 	{body: `{"type":"password","identity_user_id":"a b"}`, pointer: "/identity_user_id", detail: "whitespace"},
 	{body: `{"type":"password","identity_user_id":"a\u00a0b"}`, pointer: "/identity_user_id", detail: "whitespace", tighter: true},
+	{body: `{"type":"password","identity_user_id":"a\ufeffb"}`, pointer: "/identity_user_id", detail: "whitespace", tighter: true},
 	{body: `{"type":"password","identity_user_id":""}`, pointer: "/identity_user_id", detail: "must not be empty"},
 	{body: `{"type":"password","identity_user_id":"` + strings.Repeat("a", 256) + `"}`, pointer: "/identity_user_id", detail: "at most 255"},
 	{body: `{"type":"password","use_exclude_credentials":true}`, pointer: "/use_exclude_credentials", detail: "not allowed for type password"},
