@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -150,7 +152,7 @@ func TestCodesAreKeptAsKeyedHashes(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), code, "the sealed state holds a keyed hash, not the code")
 	assert.NotContains(t, state, code)
-	c, err := f.email.Confirm(context.Background(), &verify.EngineConfirm{Subject: f.sub, MethodID: "email|a", State: json.RawMessage(`"` + state + `"`), Request: verify.VerifyRequest{OTPCode: &code}})
+	c, err := f.email.Confirm(context.Background(), &verify.EngineConfirm{Subject: f.sub, MethodID: "email|a", State: jsontext.Value(`"` + state + `"`), Request: verify.VerifyRequest{OTPCode: &code}})
 	require.NoError(t, err)
 	assert.Empty(t, c.Secret, "nothing about the code is stored with the method")
 	t.Run("static", TestStaticSources)
@@ -172,7 +174,7 @@ func TestPhoneChannelsCanBeRestricted(t *testing.T) {
 	raw, err := stateEncoding.DecodeString(state)
 	require.NoError(t, err)
 	forged := bytes.Replace(raw, []byte("+12015550123"), []byte("+12015559999"), 1)
-	_, err = g.phone.Confirm(context.Background(), &verify.EngineConfirm{Subject: g.sub, MethodID: "phone|a", State: json.RawMessage(`"` + encodeState(forged) + `"`), Request: verify.VerifyRequest{OTPCode: &code}})
+	_, err = g.phone.Confirm(context.Background(), &verify.EngineConfirm{Subject: g.sub, MethodID: "phone|a", State: jsontext.Value(`"` + encodeState(forged) + `"`), Request: verify.VerifyRequest{OTPCode: &code}})
 	require.ErrorIs(t, err, verify.ErrInvalidProof, "the keyed hash binds the number")
 }
 

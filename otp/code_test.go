@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -415,7 +417,7 @@ func TestConfirmErrors(t *testing.T) {
 	t.Run("garbled state", func(t *testing.T) {
 		code := "123456"
 		for _, st := range []string{`null`, `""`, `"AQ"`, `{}`, `"` + strings.Repeat("A", 500) + `"`} {
-			_, err := f.email.Confirm(context.Background(), &verify.EngineConfirm{Subject: f.sub, MethodID: "email|x", State: json.RawMessage(st), Request: verify.VerifyRequest{OTPCode: &code}})
+			_, err := f.email.Confirm(context.Background(), &verify.EngineConfirm{Subject: f.sub, MethodID: "email|x", State: jsontext.Value(st), Request: verify.VerifyRequest{OTPCode: &code}})
 			require.ErrorIs(t, err, verify.ErrInvalidSession, st)
 		}
 	})

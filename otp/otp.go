@@ -20,9 +20,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/verifykit/verifykit/verify"
 )
@@ -146,7 +147,7 @@ func encodeState(b []byte) string { return stateEncoding.EncodeToString(b) }
 // encodeState, into dst and returns the decoded bytes (a prefix of dst).
 // It reports false for anything else (not a string, escapes, a wrong
 // alphabet, more than len(dst) bytes). It does not allocate.
-func decodeState(dst []byte, raw json.RawMessage) ([]byte, bool) {
+func decodeState(dst []byte, raw jsontext.Value) ([]byte, bool) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return nil, false
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -212,7 +214,7 @@ func TestDecodeState(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, []byte{1, 2, 3}, got)
 	for _, bad := range []string{``, `"`, `null`, `3`, `{"a":1}`, `"AQID`, `"AQID="`, `"AQ+D"`, `"AQIDBAUGBwgJ"`, `"\u0041QID"`} {
-		_, ok := decodeState(buf[:], json.RawMessage(bad))
+		_, ok := decodeState(buf[:], jsontext.Value(bad))
 		assert.False(t, ok, "%s", bad)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -228,10 +230,10 @@ func TestEnrollmentVerifyConsumesNoRecoveryCode(t *testing.T) {
 	require.NoError(t, err)
 
 	// The engine itself refuses a proof and a bad state.
-	_, err = f.rc.Confirm(ctx, &verify.EngineConfirm{State: json.RawMessage(`"AAAA"`), Request: verify.VerifyRequest{OTPCode: &code}})
+	_, err = f.rc.Confirm(ctx, &verify.EngineConfirm{State: jsontext.Value(`"AAAA"`), Request: verify.VerifyRequest{OTPCode: &code}})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
 	for _, st := range []string{``, `"AAAA"`, `{}`, `"` + strings.Repeat("A", 60) + `"`} {
-		_, err = f.rc.Confirm(ctx, &verify.EngineConfirm{State: json.RawMessage(st)})
+		_, err = f.rc.Confirm(ctx, &verify.EngineConfirm{State: jsontext.Value(st)})
 		require.ErrorIs(t, err, verify.ErrInvalidSession, st)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -469,7 +471,7 @@ func (f *oobFixture) record(m *verify.Method) store.Method {
 }
 
 // oobChallenge runs e's Challenge for m and returns the sealed state.
-func (f *oobFixture) oobChallenge(e verify.Engine, m *verify.Method) (json.RawMessage, error) {
+func (f *oobFixture) oobChallenge(e verify.Engine, m *verify.Method) (jsontext.Value, error) {
 	ch, err := e.Challenge(context.Background(), &verify.EngineStart{Subject: f.sub, Method: *m, Record: f.record(m), ExpiresAt: f.clock.Now().Add(5 * time.Minute)})
 	if err != nil {
 		return nil, err
@@ -477,7 +479,7 @@ func (f *oobFixture) oobChallenge(e verify.Engine, m *verify.Method) (json.RawMe
 	return json.Marshal(ch.State)
 }
 
-func (f *oobFixture) oobAuthenticate(e verify.Engine, m *verify.Method, state json.RawMessage, code string) (*verify.Confirmation, error) {
+func (f *oobFixture) oobAuthenticate(e verify.Engine, m *verify.Method, state jsontext.Value, code string) (*verify.Confirmation, error) {
 	return e.Authenticate(context.Background(), &verify.EngineConfirm{
 		Subject: f.sub, Method: *m, Record: f.record(m), State: state,
 		Request: verify.VerifyRequest{AuthSession: "s", OTPCode: &code}, IssuedAt: f.clock.Now(),
@@ -678,7 +680,7 @@ func TestEmailAndPhoneSignInForbiddenByPolicy(t *testing.T) {
 	}{{g.email, em}, {g.phone, pm}} {
 		_, err := g.oobChallenge(tc.e, tc.m)
 		require.ErrorIs(t, err, verify.ErrForbidden)
-		_, err = g.oobAuthenticate(tc.e, tc.m, json.RawMessage(`""`), "123456")
+		_, err = g.oobAuthenticate(tc.e, tc.m, jsontext.Value(`""`), "123456")
 		require.ErrorIs(t, err, verify.ErrForbidden)
 	}
 	assert.Zero(t, g.sender.count())

@@ -17,6 +17,8 @@ import (
 	"testing/cryptotest"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	potp "github.com/pquerna/otp"
 	photp "github.com/pquerna/otp/hotp"
 	ptotp "github.com/pquerna/otp/totp"
@@ -878,7 +880,7 @@ func TestTOTPConfirmState(t *testing.T) {
 		"too long":      `"` + strings.Repeat("A", 200) + `"`,
 		"missing state": ``,
 	} {
-		_, err := e.Confirm(ctx, &verify.EngineConfirm{State: json.RawMessage(st), Request: verify.VerifyRequest{OTPCode: &code}})
+		_, err := e.Confirm(ctx, &verify.EngineConfirm{State: jsontext.Value(st), Request: verify.VerifyRequest{OTPCode: &code}})
 		require.ErrorIs(t, err, verify.ErrInvalidSession, name)
 	}
 	_, err := e.Confirm(ctx, &verify.EngineConfirm{Request: verify.VerifyRequest{}})

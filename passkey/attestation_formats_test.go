@@ -8,11 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/json"
 	"math/big"
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-webauthn/webauthn/metadata"
 	"github.com/go-webauthn/webauthn/metadata/providers/memory"
 	"github.com/google/go-tpm/tpm2"
@@ -231,7 +231,7 @@ func TestAndroidKeyMutationsAreRefused(t *testing.T) {
 	})
 	_, err := h.confirm(h.stateFor(challenge), alice, r.Response)
 	require.NoError(t, err)
-	for name, body := range map[string]json.RawMessage{
+	for name, body := range map[string]jsontext.Value{
 		"x5c reversed": editAttObj(t, r.Response, func(o map[string]any) {
 			x := o["attStmt"].(map[any]any)["x5c"].([]any)
 			o["attStmt"].(map[any]any)["x5c"] = append([]any{x[1], x[0]}, x[2:]...)

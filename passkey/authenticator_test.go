@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/require"
 )
 
@@ -264,7 +265,7 @@ func (a *testAuthenticator) attestationObject(t testing.TB, r registration) ([]b
 }
 
 // responseJSON is an authn_response as a browser's client would send it.
-func responseJSON(t testing.TB, rawID, attObj, cdj []byte, transports ...string) json.RawMessage {
+func responseJSON(t testing.TB, rawID, attObj, cdj []byte, transports ...string) jsontext.Value {
 	t.Helper()
 	resp := map[string]any{"attestationObject": b64.EncodeToString(attObj), "clientDataJSON": b64.EncodeToString(cdj)}
 	if transports != nil {
@@ -279,7 +280,7 @@ func responseJSON(t testing.TB, rawID, attObj, cdj []byte, transports ...string)
 }
 
 // register makes the authn_response of r.
-func (a *testAuthenticator) register(t testing.TB, r registration, transports ...string) json.RawMessage {
+func (a *testAuthenticator) register(t testing.TB, r registration, transports ...string) jsontext.Value {
 	t.Helper()
 	obj, cdj := a.attestationObject(t, r)
 	id := a.credID

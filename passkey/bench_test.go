@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 	"github.com/stretchr/testify/require"
@@ -87,7 +88,7 @@ func BenchmarkP256Verify(b *testing.B) {
 // signInBench is one generated ES256 passkey assertion (the software
 // authenticator of signin_helpers_test.go: UP, UV, BE, BS, counter 1) and
 // its sealed step-up ceremony.
-func signInBench(b *testing.B) (*harness, *credential, signInSealed, json.RawMessage) {
+func signInBench(b *testing.B) (*harness, *credential, signInSealed, jsontext.Value) {
 	b.Helper()
 	h := newHarness(b, verify.TypePasskey, nil)
 	c := h.enroll(alice, "passkey|dev_bench", false, true, true, 0)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -103,7 +104,7 @@ func TestCredentialRecordIsComplete(t *testing.T) {
 // WA-27: unsolicited extension outputs are handled per policy; missing ones do not break the flow.
 func TestExtensionOutputsFollowPolicy(t *testing.T) {
 	n := newVNone(t)
-	ext := func(v any) json.RawMessage {
+	ext := func(v any) jsontext.Value {
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(n.body(t, nil, nil), &m))
 		m["clientExtensionResults"] = v
@@ -304,7 +305,7 @@ func uuidOf(t testing.TB, b []byte) uuid.UUID {
 
 // editAttObj decodes the attestation object of an authn_response, lets f
 // edit it and returns the response re-encoded.
-func editAttObj(t testing.TB, body json.RawMessage, f func(o map[string]any)) json.RawMessage {
+func editAttObj(t testing.TB, body jsontext.Value, f func(o map[string]any)) jsontext.Value {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(body, &m))
@@ -321,7 +322,7 @@ func editAttObj(t testing.TB, body json.RawMessage, f func(o map[string]any)) js
 }
 
 // flipSignatureBit flips one bit of attStmt.sig.
-func flipSignatureBit(t testing.TB, body json.RawMessage) json.RawMessage {
+func flipSignatureBit(t testing.TB, body jsontext.Value) jsontext.Value {
 	return editAttObj(t, body, func(o map[string]any) {
 		stmt := o["attStmt"].(map[any]any)
 		sig := bytes.Clone(stmt["sig"].([]byte))

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,7 +20,7 @@ import (
 // diffCase is one registration run through both verifiers.
 type diffCase struct {
 	Name      string
-	Body      json.RawMessage
+	Body      jsontext.Value
 	Challenge []byte
 	RPID      string
 	Origin    string
@@ -31,13 +32,13 @@ type diffCase struct {
 // swaCase is diffCase as interop/simplewebauthn/verify-registration.mjs
 // reads it.
 type swaCase struct {
-	Name                    string          `json:"name"`
-	Response                json.RawMessage `json:"response"`
-	ExpectedChallenge       string          `json:"expectedChallenge"`
-	ExpectedOrigin          string          `json:"expectedOrigin"`
-	ExpectedRPID            string          `json:"expectedRPID"`
-	RequireUserVerification bool            `json:"requireUserVerification"`
-	SupportedAlgorithmIDs   []int64         `json:"supportedAlgorithmIDs"`
+	Name                    string         `json:"name"`
+	Response                jsontext.Value `json:"response"`
+	ExpectedChallenge       string         `json:"expectedChallenge"`
+	ExpectedOrigin          string         `json:"expectedOrigin"`
+	ExpectedRPID            string         `json:"expectedRPID"`
+	RequireUserVerification bool           `json:"requireUserVerification"`
+	SupportedAlgorithmIDs   []int64        `json:"supportedAlgorithmIDs"`
 }
 
 type swaVerdict struct {
@@ -179,7 +180,7 @@ func differentialCases(t *testing.T) []diffCase {
 	// Mutations of V-none, each isolating one check.
 	n := newVNone(t)
 	base := diffCase{Challenge: n.r.challenge(t), RPID: v.RPID, Origin: v.Origin, Algs: []int64{AlgES256}}
-	with := func(name string, body json.RawMessage, mod func(*diffCase)) diffCase {
+	with := func(name string, body jsontext.Value, mod func(*diffCase)) diffCase {
 		c := base
 		c.Name, c.Body = "vnone/"+name, body
 		if mod != nil {
@@ -195,7 +196,7 @@ func differentialCases(t *testing.T) []diffCase {
 	evil := sha256.Sum256([]byte("evil.org"))
 	otherRP := bytes.Clone(n.authData)
 	copy(otherRP, evil[:])
-	edit := func(f func(m map[string]any)) json.RawMessage {
+	edit := func(f func(m map[string]any)) jsontext.Value {
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(n.body(t, nil, nil), &m))
 		f(m)

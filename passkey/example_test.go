@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/verifykit/verifykit/passkey"
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify"
@@ -51,13 +52,13 @@ func ExampleEngine_Start() {
 		ExpiresAt: now.Add(5 * time.Minute),
 	})
 	var opts struct {
-		Challenge              string          `json:"challenge"`
-		Timeout                int             `json:"timeout"`
-		RP                     json.RawMessage `json:"rp"`
+		Challenge              string         `json:"challenge"`
+		Timeout                int            `json:"timeout"`
+		RP                     jsontext.Value `json:"rp"`
 		User                   struct{ ID, Name, DisplayName string }
-		PubKeyCredParams       json.RawMessage `json:"pubKeyCredParams"`
-		AuthenticatorSelection json.RawMessage `json:"authenticatorSelection"`
-		Attestation            string          `json:"attestation"`
+		PubKeyCredParams       jsontext.Value `json:"pubKeyCredParams"`
+		AuthenticatorSelection jsontext.Value `json:"authenticatorSelection"`
+		Attestation            string         `json:"attestation"`
 	}
 	_ = json.Unmarshal(ch.AuthnParamsPublicKey, &opts)
 	challenge, _ := base64.RawURLEncoding.DecodeString(opts.Challenge)

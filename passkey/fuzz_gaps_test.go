@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 )
@@ -31,7 +32,7 @@ func seedAuthData(t testing.TB) [][]byte {
 		_, _, ad := r.parts(t)
 		out = append(out, ad)
 	}
-	fromResponse := func(resp json.RawMessage) {
+	fromResponse := func(resp jsontext.Value) {
 		var w struct {
 			Response struct {
 				AttestationObject string `json:"attestationObject"`

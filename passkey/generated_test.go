@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/go-tpm/tpm2"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,14 +33,14 @@ const generatedFile = "testdata/generated-registrations.json"
 // authenticator, kept as a known answer: once written, the bytes never
 // change, so a change in verification shows.
 type generatedVector struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	Format      string          `json:"format"`
-	RPID        string          `json:"rpId"`
-	Origin      string          `json:"origin"`
-	Challenge   string          `json:"challenge"`
-	Root        string          `json:"attestationRoot,omitempty"` // hex DER
-	Response    json.RawMessage `json:"response"`
+	Name        string         `json:"name"`
+	Description string         `json:"description"`
+	Format      string         `json:"format"`
+	RPID        string         `json:"rpId"`
+	Origin      string         `json:"origin"`
+	Challenge   string         `json:"challenge"`
+	Root        string         `json:"attestationRoot,omitempty"` // hex DER
+	Response    jsontext.Value `json:"response"`
 }
 
 type generatedDoc struct {
@@ -151,7 +152,7 @@ type tpmMutation struct {
 // credential: pubArea and certInfo as a TPM writes them (go-tpm's
 // encoders), signed by an AIK whose certificate has an empty subject, a
 // TCG SAN naming a listed manufacturer, the AIK EKU and CA=false.
-func tpmRegistration(t testing.TB, a *testAuthenticator, cd clientData, m *tpmMutation) (json.RawMessage, []byte) {
+func tpmRegistration(t testing.TB, a *testAuthenticator, cd clientData, m *tpmMutation) (jsontext.Value, []byte) {
 	t.Helper()
 	if m == nil {
 		m = &tpmMutation{}

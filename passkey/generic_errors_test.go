@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/verifykit/verifykit/ratelimit"
@@ -31,18 +32,18 @@ func TestFailedChecksAnswerAlike(t *testing.T) {
 	})
 	require.NoError(t, err)
 	a := newTestAuthenticator(t)
-	cases := map[string]func(opts creationOptions) json.RawMessage{
-		"WA-07 challenge": func(opts creationOptions) json.RawMessage {
+	cases := map[string]func(opts creationOptions) jsontext.Value{
+		"WA-07 challenge": func(opts creationOptions) jsontext.Value {
 			cd := created(opts)
 			cd.Challenge = b64.EncodeToString(bytes.Repeat([]byte{1}, 32))
 			return a.register(t, registration{RPID: testRPID, Format: "packed-self", ClientDat: cd})
 		},
-		"WA-10 origin": func(opts creationOptions) json.RawMessage {
+		"WA-10 origin": func(opts creationOptions) jsontext.Value {
 			cd := created(opts)
 			cd.Origin = "https://example.org.evil.com"
 			return a.register(t, registration{RPID: testRPID, Format: "packed-self", ClientDat: cd})
 		},
-		"AF-02 signature": func(opts creationOptions) json.RawMessage {
+		"AF-02 signature": func(opts creationOptions) jsontext.Value {
 			return flipSignatureBit(t, a.register(t, registration{RPID: testRPID, Format: "packed-self", ClientDat: created(opts)}))
 		},
 	}
@@ -56,7 +57,7 @@ func TestFailedChecksAnswerAlike(t *testing.T) {
 		reasons[verify.ReasonOf(err)] = true
 
 		enr, opts = f.begin(alice)
-		req, err := json.Marshal(map[string]any{"auth_session": enr.AuthSession, "authn_response": json.RawMessage(body(opts))})
+		req, err := json.Marshal(map[string]any{"auth_session": enr.AuthSession, "authn_response": jsontext.Value(body(opts))})
 		require.NoError(t, err)
 		r := httptest.NewRequest(http.MethodPost, "https://id.example.org/me/v1/authentication-methods/"+strings.ReplaceAll(enr.ID, "|", "%7C")+"/verify", bytes.NewReader(req))
 		r.Header.Set("Content-Type", "application/json")

@@ -3,11 +3,13 @@ package passkey
 import (
 	"context"
 	"encoding/json"
-	"github.com/verifykit/verifykit/store"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/verifykit/verifykit/store"
 
 	"github.com/stretchr/testify/require"
 
@@ -80,13 +82,13 @@ func (h *harness) stateFor(challenge []byte) sealedState {
 }
 
 // confirm runs Confirm of body against st for sub.
-func (h *harness) confirm(st sealedState, sub verify.Subject, body json.RawMessage) (*verify.Confirmation, error) {
+func (h *harness) confirm(st sealedState, sub verify.Subject, body jsontext.Value) (*verify.Confirmation, error) {
 	h.t.Helper()
 	return h.confirmT(h.t, st, sub, body)
 }
 
 // confirmT is confirm reporting to t (a fuzz target's own T).
-func (h *harness) confirmT(t testing.TB, st sealedState, sub verify.Subject, body json.RawMessage) (*verify.Confirmation, error) {
+func (h *harness) confirmT(t testing.TB, st sealedState, sub verify.Subject, body jsontext.Value) (*verify.Confirmation, error) {
 	t.Helper()
 	raw, err := json.Marshal(st)
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,7 +42,7 @@ func (h *harness) startWith(req verify.StartRequest) (sealedState, creationOptio
 
 // registerFor makes a none registration answering st from origin with
 // flags.
-func registerFor(t *testing.T, st sealedState, origin string, flags byte) json.RawMessage {
+func registerFor(t *testing.T, st sealedState, origin string, flags byte) jsontext.Value {
 	t.Helper()
 	a := newTestAuthenticator(t)
 	return a.register(t, registration{RPID: testRPID, Flags: flags, ClientDat: clientData{
@@ -281,11 +282,11 @@ func TestConfirmedMethodIsNamedByItsAuthenticator(t *testing.T) {
 }
 
 // withExtensions replaces the clientExtensionResults of a response.
-func withExtensions(t *testing.T, body json.RawMessage, ext string) json.RawMessage {
+func withExtensions(t *testing.T, body jsontext.Value, ext string) jsontext.Value {
 	t.Helper()
-	var m map[string]json.RawMessage
+	var m map[string]jsontext.Value
 	require.NoError(t, json.Unmarshal(body, &m))
-	m["clientExtensionResults"] = json.RawMessage(ext)
+	m["clientExtensionResults"] = jsontext.Value(ext)
 	b, err := json.Marshal(m)
 	require.NoError(t, err)
 	return b

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -95,7 +96,7 @@ const stateVersion = 1
 var errState = errors.New("passkey: malformed sealed state")
 
 // decodeState strictly decodes a sealed state.
-func decodeState(raw json.RawMessage) (sealedState, error) {
+func decodeState(raw jsontext.Value) (sealedState, error) {
 	var st sealedState
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.DisallowUnknownFields()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,10 +19,10 @@ import (
 // realRegistration is one registration of a real authenticator
 // (testdata/go-webauthn-registrations.json).
 type realRegistration struct {
-	Name        string          `json:"name"`
-	Upstream    string          `json:"upstream"`
-	Description string          `json:"description"`
-	Response    json.RawMessage `json:"response"`
+	Name        string         `json:"name"`
+	Upstream    string         `json:"upstream"`
+	Description string         `json:"description"`
+	Response    jsontext.Value `json:"response"`
 }
 
 func loadReal(t testing.TB) map[string]realRegistration {
@@ -79,7 +80,7 @@ func TestGoWebAuthnRegistrations(t *testing.T) {
 	tests := []struct {
 		name   string
 		format string
-		fix    func(json.RawMessage, *protocol.ParsedCredentialCreationData) json.RawMessage
+		fix    func(jsontext.Value, *protocol.ParsedCredentialCreationData) jsontext.Value
 		reason string                                                          // expected refusal; "" accepts
 		when   func(*testing.T, *protocol.ParsedCredentialCreationData) string // time-dependent reason
 		cfg    func(*Config)
@@ -164,7 +165,7 @@ func aikValidity(t *testing.T, pcc *protocol.ParsedCredentialCreationData) strin
 }
 
 // fixCredentialID sets id and rawId to the attested credential id.
-func fixCredentialID(body json.RawMessage, pcc *protocol.ParsedCredentialCreationData) json.RawMessage {
+func fixCredentialID(body jsontext.Value, pcc *protocol.ParsedCredentialCreationData) jsontext.Value {
 	var m map[string]any
 	if err := json.Unmarshal(body, &m); err != nil {
 		panic(err)

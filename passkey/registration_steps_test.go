@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 	"github.com/stretchr/testify/assert"
@@ -70,7 +71,7 @@ func TestCredentialTypeMustBePublicKey(t *testing.T) {
 // WA-04: `id` equals base64url(`rawId`), and both equal the attested credential id.
 func TestIDMustEqualRawIDAndTheAttestedCredential(t *testing.T) {
 	n := newVNone(t)
-	edit := func(f func(m map[string]any)) json.RawMessage {
+	edit := func(f func(m map[string]any)) jsontext.Value {
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(n.body(t, nil, nil), &m))
 		f(m)

@@ -108,7 +108,7 @@ func badField(field, pointer, detail string) *verify.Error {
 // decodeResponse checks the shape and the spec's size limits of
 // authn_response and decodes its base64url fields. Errors are
 // verify.ErrInvalidRequest naming the field.
-func (s *settings) decodeResponse(raw json.RawMessage) (*decoded, error) {
+func (s *settings) decodeResponse(raw jsontext.Value) (*decoded, error) {
 	if len(raw) == 0 {
 		return nil, badField("", "", "authn_response is required")
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -64,7 +65,7 @@ func (f *svcFixture) begin(sub verify.Subject) (*verify.Enrollment, creationOpti
 	return enr, opts
 }
 
-func (f *svcFixture) finish(sub verify.Subject, enr *verify.Enrollment, body json.RawMessage) (*verify.Method, error) {
+func (f *svcFixture) finish(sub verify.Subject, enr *verify.Enrollment, body jsontext.Value) (*verify.Method, error) {
 	return f.svc.Verify(context.Background(), sub, enr.ID, verify.VerifyRequest{AuthSession: enr.AuthSession, AuthnResponse: body}, verify.Client{UserAgent: chromeMacUA})
 }
 
@@ -211,33 +212,33 @@ func TestHTTPNegative(t *testing.T) {
 		name    string
 		uv      string
 		prepare func(*svcFixture, *testAuthenticator)
-		body    func(t *testing.T, a *testAuthenticator, opts creationOptions) json.RawMessage
+		body    func(t *testing.T, a *testAuthenticator, opts creationOptions) jsontext.Value
 		typ     string // problem type
 	}{
-		{name: "wrong challenge", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+		{name: "wrong challenge", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 			cd := created(o)
 			cd.Challenge = b64.EncodeToString(bytes.Repeat([]byte{1}, 32))
 			return a.register(t, registration{RPID: testRPID, ClientDat: cd})
 		}},
-		{name: "wrong origin", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+		{name: "wrong origin", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 			cd := created(o)
 			cd.Origin = "https://evil.example"
 			return a.register(t, registration{RPID: testRPID, ClientDat: cd})
 		}},
-		{name: "wrong rpIdHash", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+		{name: "wrong rpIdHash", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 			return a.register(t, registration{RPID: "evil.example", Format: "packed-self", ClientDat: created(o)})
 		}},
-		{name: "missing UP", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+		{name: "missing UP", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 			return a.register(t, registration{RPID: testRPID, Format: "packed-self", Flags: 0x44, ClientDat: created(o)})
 		}},
-		{name: "missing UV when required", uv: UVRequired, typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+		{name: "missing UV when required", uv: UVRequired, typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 			return a.register(t, registration{RPID: testRPID, Format: "packed-self", Flags: 0x41, ClientDat: created(o)})
 		}},
-		{name: "unoffered alg", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+		{name: "unoffered alg", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 			// The offer is EdDSA, ES256, RS256; the key is ES384.
 			return a.register(t, registration{RPID: testRPID, COSEKey: p384Key(t), ClientDat: created(o)})
 		}},
-		{name: "oversized credential id", typ: "invalid_request", body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+		{name: "oversized credential id", typ: "invalid_request", body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 			return a.register(t, registration{RPID: testRPID, CredID: bytes.Repeat([]byte{7}, 1024), ClientDat: created(o)})
 		}},
 		{name: "duplicate credential", typ: "invalid_proof",
@@ -246,14 +247,14 @@ func TestHTTPNegative(t *testing.T) {
 				_, err := f.finish(bob, enr, a.register(f.t, registration{RPID: testRPID, ClientDat: created(opts)}))
 				require.NoError(f.t, err)
 			},
-			body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+			body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 				return a.register(t, registration{RPID: testRPID, ClientDat: created(o)})
 			}},
-		{name: "malformed CBOR", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+		{name: "malformed CBOR", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 			obj, cdj := a.attestationObject(t, registration{RPID: testRPID, ClientDat: created(o)})
 			return responseJSON(t, a.credID, obj[:len(obj)-5], cdj)
 		}},
-		{name: "trailing bytes", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) json.RawMessage {
+		{name: "trailing bytes", typ: "invalid_proof", body: func(t *testing.T, a *testAuthenticator, o creationOptions) jsontext.Value {
 			obj, cdj := a.attestationObject(t, registration{RPID: testRPID, ClientDat: created(o)})
 			return responseJSON(t, a.credID, append(obj, 0x00), cdj)
 		}},
@@ -274,7 +275,7 @@ func TestHTTPNegative(t *testing.T) {
 				Options     creationOptions `json:"authn_params_public_key"`
 			}
 			require.NoError(t, json.Unmarshal([]byte(body), &enr))
-			req := mustJSON(t, map[string]any{"auth_session": enr.AuthSession, "authn_response": json.RawMessage(tc.body(t, a, enr.Options))})
+			req := mustJSON(t, map[string]any{"auth_session": enr.AuthSession, "authn_response": jsontext.Value(tc.body(t, a, enr.Options))})
 			status, body = post(t, srv, "/me/v1/authentication-methods/"+strings.ReplaceAll(enr.ID, "|", "%7C")+"/verify", string(req))
 			require.Equal(t, http.StatusBadRequest, status, body)
 			var problem map[string]any

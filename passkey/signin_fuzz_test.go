@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit/verify"
@@ -45,7 +46,7 @@ func newFuzzSignIn(t testing.TB) *fuzzSignIn {
 	return &fuzzSignIn{h: h, c: c, st: st}
 }
 
-func (f *fuzzSignIn) valid(t testing.TB) json.RawMessage {
+func (f *fuzzSignIn) valid(t testing.TB) jsontext.Value {
 	return f.c.assert(t, assertion{Counter: 1, ClientDat: clientData{Type: "webauthn.get", Challenge: f.st.Challenge, Origin: testOrigin}})
 }
 
@@ -127,7 +128,7 @@ func TestAssertionFuzzSeedsStartFromValidAssertions(t *testing.T) {
 		require.True(t, ok)
 		body, err := strconv.Unquote(q)
 		require.NoError(t, err)
-		_, err = s.h.authenticate(s.st, verify.Subject{}, nil, json.RawMessage(body))
+		_, err = s.h.authenticate(s.st, verify.Subject{}, nil, jsontext.Value(body))
 		if strings.HasPrefix(e.Name(), "valid-") || e.Name() == "bom" {
 			require.NoError(t, err, e.Name())
 		} else {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit/store"
@@ -113,7 +114,7 @@ func (c *credential) authData(a assertion) []byte {
 
 // assert signs a and returns its authn_response, in the shape of
 // PublicKeyCredential.toJSON().
-func (c *credential) assert(t testing.TB, a assertion) json.RawMessage {
+func (c *credential) assert(t testing.TB, a assertion) jsontext.Value {
 	t.Helper()
 	ad := c.authData(a)
 	cdj := a.ClientDat.bytes()
@@ -231,12 +232,12 @@ func (h *harness) challenge(sub verify.Subject, c *credential) (signInSealed, re
 
 // authenticate runs Authenticate of body against st: a step-up of c for
 // sub, or usernameless when sub is zero.
-func (h *harness) authenticate(st signInSealed, sub verify.Subject, c *credential, body json.RawMessage) (*verify.Confirmation, error) {
+func (h *harness) authenticate(st signInSealed, sub verify.Subject, c *credential, body jsontext.Value) (*verify.Confirmation, error) {
 	h.t.Helper()
 	return h.authenticateT(h.t, st, sub, c, body)
 }
 
-func (h *harness) authenticateT(t testing.TB, st signInSealed, sub verify.Subject, c *credential, body json.RawMessage) (*verify.Confirmation, error) {
+func (h *harness) authenticateT(t testing.TB, st signInSealed, sub verify.Subject, c *credential, body jsontext.Value) (*verify.Confirmation, error) {
 	t.Helper()
 	raw, err := json.Marshal(st)
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -119,7 +120,7 @@ func TestAssertionStepMutationsAreRefused(t *testing.T) {
 	yes := true
 	cases := []struct {
 		name, reason string
-		body         json.RawMessage
+		body         jsontext.Value
 	}{
 		{"type webauthn.create", "webauthn_type", c.assert(t, assertion{ClientDat: clientData{Type: "webauthn.create", Challenge: cd.Challenge, Origin: testOrigin}})},
 		{"type missing", "webauthn_type", c.assert(t, assertion{ClientDat: clientData{Raw: []byte(`{"challenge":"` + cd.Challenge + `","origin":"https://example.org"}`)}})},
@@ -138,7 +139,7 @@ func TestAssertionStepMutationsAreRefused(t *testing.T) {
 		"https://example.org/", "HTTPS://EXAMPLE.ORG", "null", ""} {
 		cases = append(cases, struct {
 			name, reason string
-			body         json.RawMessage
+			body         jsontext.Value
 		}{"origin " + o, "webauthn_origin", c.assert(t, assertion{ClientDat: clientData{Type: "webauthn.get", Challenge: cd.Challenge, Origin: o}})})
 	}
 	for _, tc := range cases {
@@ -388,14 +389,14 @@ func TestMalformedAssertionsAreRefusedBeforeParsing(t *testing.T) {
 	c := h.enroll(alice, "passkey|dev_a", false, true, true, 0)
 	st, opts := h.challenge(alice, c)
 	good := c.assert(t, assertion{ClientDat: get(opts)})
-	edit := func(f func(m, r map[string]any)) json.RawMessage {
+	edit := func(f func(m, r map[string]any)) jsontext.Value {
 		var m map[string]any
 		require.NoError(t, json.Unmarshal(good, &m))
 		f(m, m["response"].(map[string]any))
 		return mustJSON(t, m)
 	}
-	for field, body := range map[string]json.RawMessage{
-		"authn_response":                            json.RawMessage(strings.Repeat(" ", 20000) + "{}"),
+	for field, body := range map[string]jsontext.Value{
+		"authn_response":                            jsontext.Value(strings.Repeat(" ", 20000) + "{}"),
 		"authn_response.response.signature":         edit(func(_, r map[string]any) { delete(r, "signature") }),
 		"authn_response.response.authenticatorData": edit(func(_, r map[string]any) { r["authenticatorData"] = strings.Repeat("A", 2001) }),
 		"authn_response.response.clientDataJSON":    edit(func(_, r map[string]any) { r["clientDataJSON"] = "not+base64" }),
@@ -408,12 +409,12 @@ func TestMalformedAssertionsAreRefusedBeforeParsing(t *testing.T) {
 		_, err := h.authenticate(st, alice, c, body)
 		malformed(t, err, field)
 	}
-	for name, body := range map[string]json.RawMessage{
+	for name, body := range map[string]jsontext.Value{
 		"unknown member":          edit(func(m, _ map[string]any) { m["extra"] = 1 }),
 		"unknown response member": edit(func(_, r map[string]any) { r["attestationObject"] = "AAAA" }),
-		"duplicate member":        json.RawMessage(strings.Replace(string(good), `"type":"public-key"`, `"type":"public-key","type":"public-key"`, 1)),
-		"not an object":           json.RawMessage(`[]`),
-		"trailing":                json.RawMessage(string(good) + "{}"),
+		"duplicate member":        jsontext.Value(strings.Replace(string(good), `"type":"public-key"`, `"type":"public-key","type":"public-key"`, 1)),
+		"not an object":           jsontext.Value(`[]`),
+		"trailing":                jsontext.Value(string(good) + "{}"),
 	} {
 		_, err := h.authenticate(st, alice, c, body)
 		malformed(t, err, "authn_response")
@@ -421,7 +422,7 @@ func TestMalformedAssertionsAreRefusedBeforeParsing(t *testing.T) {
 	}
 	// The authenticator data: short, AT set, extensions not one bounded
 	// CBOR item.
-	withAuthData := func(ad []byte) json.RawMessage {
+	withAuthData := func(ad []byte) jsontext.Value {
 		return edit(func(_, r map[string]any) { r["authenticatorData"] = b64.EncodeToString(ad) })
 	}
 	ad := c.authData(assertion{})

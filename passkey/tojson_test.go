@@ -7,11 +7,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"math/big"
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,7 +21,7 @@ import (
 // toJSONRegistration is a registration in the shape of
 // PublicKeyCredential.toJSON(): the spec's members plus authenticatorData,
 // publicKey (SPKI DER) and publicKeyAlgorithm, which edit may change.
-func toJSONRegistration(t *testing.T, h *harness, edit func(r map[string]any)) (sealedState, json.RawMessage, *testAuthenticator) {
+func toJSONRegistration(t *testing.T, h *harness, edit func(r map[string]any)) (sealedState, jsontext.Value, *testAuthenticator) {
 	t.Helper()
 	a := newTestAuthenticator(t)
 	st, opts := h.start(alice)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-webauthn/webauthn/metadata"
 	"github.com/go-webauthn/webauthn/metadata/providers/memory"
 	"github.com/google/uuid"
@@ -69,7 +70,7 @@ func unhex(t testing.TB, s string) []byte {
 func (r w3cVector) challenge(t testing.TB) []byte { return unhex(t, r.Challenge) }
 
 // body is the vector as an authn_response.
-func (r w3cVector) body(t testing.TB) json.RawMessage {
+func (r w3cVector) body(t testing.TB) jsontext.Value {
 	return responseJSON(t, unhex(t, r.CredentialID), unhex(t, r.AttestationObject), unhex(t, r.ClientDataJSON))
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -75,7 +76,7 @@ func (n *vnone) attObj(t testing.TB, format any, stmt any, authData any) []byte 
 }
 
 // body is V-none as an authn_response with the given parts (nil: V-none's).
-func (n *vnone) body(t testing.TB, cdj, attObj []byte) json.RawMessage {
+func (n *vnone) body(t testing.TB, cdj, attObj []byte) jsontext.Value {
 	t.Helper()
 	if cdj == nil {
 		cdj = n.cdj
@@ -94,7 +95,7 @@ func (n *vnone) withFlags(flags byte) []byte {
 }
 
 // confirm runs V-none's ceremony with body on a fresh harness.
-func (n *vnone) confirm(t testing.TB, body json.RawMessage, mutate func(*Config)) (*verify.Confirmation, error) {
+func (n *vnone) confirm(t testing.TB, body jsontext.Value, mutate func(*Config)) (*verify.Confirmation, error) {
 	t.Helper()
 	h := n.harness(t, mutate)
 	return h.confirm(n.state(h), alice, body)

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -418,7 +420,7 @@ func (s *faultyStore) Get(ctx context.Context, subject, id string) (store.Method
 func TestConfirmFailures(t *testing.T) {
 	f := newFixture(t, Config{})
 	pw := goodPassword
-	confirm := func(eng *Engine, st json.RawMessage, methodID string) error {
+	confirm := func(eng *Engine, st jsontext.Value, methodID string) error {
 		_, err := eng.Confirm(ctx, &verify.EngineConfirm{
 			Subject: alice, MethodID: methodID, State: st, Request: verify.VerifyRequest{NewPassword: &pw},
 		})
@@ -441,7 +443,7 @@ func TestConfirmFailures(t *testing.T) {
 		assert.ErrorIs(t, confirm(f.eng, bad, passwordMethodID(alice.ID)), verify.ErrInvalidSession)
 	})
 	t.Run("state with unknown fields", func(t *testing.T) {
-		assert.ErrorIs(t, confirm(f.eng, json.RawMessage(`{"p":{},"pw":"x"}`), passwordMethodID("x")), verify.ErrInvalidSession)
+		assert.ErrorIs(t, confirm(f.eng, jsontext.Value(`{"p":{},"pw":"x"}`), passwordMethodID("x")), verify.ErrInvalidSession)
 	})
 	t.Run("no new_password", func(t *testing.T) {
 		_, err := f.eng.Confirm(ctx, &verify.EngineConfirm{Subject: alice, MethodID: passwordMethodID(alice.ID), State: good})

@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Policy is the spec's PasswordAuthenticationMethodPolicy: what Start
@@ -320,17 +322,17 @@ func ParsePolicy(data []byte) (Policy, error) {
 	// Presence of the required fields is checked on a raw decode first,
 	// because a missing field decodes as its zero value.
 	var raw struct {
-		Complexity  map[string]json.RawMessage `json:"complexity"`
-		ProfileData map[string]json.RawMessage `json:"profile_data"`
-		History     map[string]json.RawMessage `json:"history"`
-		Dictionary  map[string]json.RawMessage `json:"dictionary"`
+		Complexity  map[string]jsontext.Value `json:"complexity"`
+		ProfileData map[string]jsontext.Value `json:"profile_data"`
+		History     map[string]jsontext.Value `json:"history"`
+		Dictionary  map[string]jsontext.Value `json:"dictionary"`
 	}
 	if err := strictDecode(data, &raw); err != nil {
 		return Policy{}, fmt.Errorf("password: policy: %w", err)
 	}
 	required := []struct {
 		section string
-		m       map[string]json.RawMessage
+		m       map[string]jsontext.Value
 		fields  []string
 	}{
 		{"complexity", raw.Complexity, []string{"min_length", "character_types", "character_type_rule", "identical_characters", "sequential_characters", "max_length_exceeded"}},

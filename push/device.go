@@ -20,6 +20,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/verifykit/verifykit/store"
 )
 
@@ -103,7 +105,7 @@ type EnrollRequest struct {
 	// alg ES256), an extension; at most 4096 bytes. RSA n and e may carry
 	// the leading 0x00 byte of Java's BigInteger.toByteArray(); a key with
 	// private members is refused.
-	PublicKey json.RawMessage `json:"public_key"`
+	PublicKey jsontext.Value `json:"public_key"`
 	// Proof, optional unless Config.RequireProof, is a compact JWS (a JWT)
 	// signed with the private key of PublicKey, whose claims bind it to
 	// this ticket, this device and this endpoint: see the package
@@ -278,11 +280,11 @@ func checkString(s string, max int) string {
 
 // proofClaims are the claims of a device's proof.
 type proofClaims struct {
-	Aud json.RawMessage `json:"aud"`
-	Sub string          `json:"sub"`
-	Iss string          `json:"iss"`
-	Iat *int64          `json:"iat"`
-	Exp *int64          `json:"exp"`
+	Aud jsontext.Value `json:"aud"`
+	Sub string         `json:"sub"`
+	Iss string         `json:"iss"`
+	Iat *int64         `json:"iat"`
+	Exp *int64         `json:"exp"`
 }
 
 // checkProof verifies the device's proof: a JWS by key whose claims are
@@ -313,7 +315,7 @@ func (p *Push) checkProof(key *deviceKey, proof, ticket, identifier string) erro
 
 // audience reports whether aud, a string or an array of strings, is or
 // contains want.
-func audience(aud json.RawMessage, want string) bool {
+func audience(aud jsontext.Value, want string) bool {
 	var one string
 	if json.Unmarshal(aud, &one) == nil {
 		return one == want
@@ -367,7 +369,7 @@ func parseDeviceKey(raw []byte) (*deviceKey, error) {
 		return nil, errors.New("JWK too long")
 	}
 	var k jwk
-	var members map[string]json.RawMessage
+	var members map[string]jsontext.Value
 	if json.Unmarshal(raw, &k) != nil || json.Unmarshal(raw, &members) != nil {
 		return nil, errors.New("not a JWK object")
 	}
@@ -466,7 +468,7 @@ func verifyJWS(key *deviceKey, token string) ([]byte, error) {
 	if err1 != nil || err2 != nil || err3 != nil {
 		return nil, fmt.Errorf("%w: not base64url", ErrInvalidProof)
 	}
-	var h map[string]json.RawMessage
+	var h map[string]jsontext.Value
 	if json.Unmarshal(hdr, &h) != nil {
 		return nil, fmt.Errorf("%w: header", ErrInvalidProof)
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/verifykit/verifykit/push"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/session"
@@ -60,7 +62,7 @@ func ExampleNew() {
 	resp, err := engine.Enroll(ctx, ticket, &push.EnrollRequest{
 		Identifier: "device-1", Name: "Alice's phone",
 		PushCredentials: &push.PushCredentials{Service: "FCM", Token: "fcm-registration-token"},
-		PublicKey:       json.RawMessage(jwk),
+		PublicKey:       jsontext.Value(jwk),
 		Proof:           input + "." + b64(sig),
 	})
 	fmt.Println(err, resp.UserID, resp.Token != "")

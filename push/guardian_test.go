@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -135,7 +137,7 @@ func (f *gfix) enroll(t *testing.T, sub verify.Subject) (*devicetest.Device, *ve
 // signIn is a sign-in challenge as the service makes it: the engine's
 // state, as sealed, and the notification sent.
 type signIn struct {
-	state json.RawMessage
+	state jsontext.Value
 	match string
 	n     push.Notification
 	rec   store.Method
@@ -575,7 +577,7 @@ func TestECDeviceHighS(t *testing.T) {
 	ticket = ticket[:strings.IndexByte(ticket, '&')]
 	resp, err := f.push.Enroll(ctx, ticket, &push.EnrollRequest{
 		Identifier: "ec-1", Name: "EC phone", PushCredentials: &push.PushCredentials{Service: "APNs", Token: "apns-token"},
-		PublicKey: json.RawMessage(fmt.Sprintf(`{"kty":"EC","crv":"P-256","x":"%s","y":"%s"}`, b64(pt[1:33]), b64(pt[33:]))),
+		PublicKey: jsontext.Value(fmt.Sprintf(`{"kty":"EC","crv":"P-256","x":"%s","y":"%s"}`, b64(pt[1:33]), b64(pt[33:]))),
 	})
 	require.NoError(t, err)
 	m, err := f.svc.Verify(ctx, f.alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession}, verify.Client{})

@@ -18,6 +18,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/verifykit/verifykit/internal/keyuri"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
@@ -421,7 +423,7 @@ func (p *Push) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.
 	}
 	dv := Device{
 		Identifier: t.Device.Identifier, Name: t.Device.Name, Service: t.Device.Service, Token: t.Device.Token,
-		PublicKey: json.RawMessage(t.Device.PublicKey), TOTPSecret: st.Secret, EnrolledAt: t.Device.EnrolledAt,
+		PublicKey: jsontext.Value(t.Device.PublicKey), TOTPSecret: st.Secret, EnrolledAt: t.Device.EnrolledAt,
 		TokenHash: t.Device.TokenHash,
 	}
 	secret, err := dv.MarshalBinary()
@@ -454,13 +456,13 @@ func deviceCredentialID(subject, identifier string) []byte {
 // ParseDevice to send notifications (Notifier) or to check the device's
 // signatures.
 type Device struct {
-	Identifier string          `json:"identifier"`
-	Name       string          `json:"name"`
-	Service    string          `json:"service"`
-	Token      string          `json:"token"`
-	PublicKey  json.RawMessage `json:"public_key"` // JWK
-	TOTPSecret []byte          `json:"totp_secret"`
-	EnrolledAt time.Time       `json:"enrolled_at"`
+	Identifier string         `json:"identifier"`
+	Name       string         `json:"name"`
+	Service    string         `json:"service"`
+	Token      string         `json:"token"`
+	PublicKey  jsontext.Value `json:"public_key"` // JWK
+	TOTPSecret []byte         `json:"totp_secret"`
+	EnrolledAt time.Time      `json:"enrolled_at"`
 	// TokenHash is the SHA-256 of the device token that authorizes the
 	// device's own device-account requests; absent from records written
 	// before the Guardian device API, whose devices cannot use it.

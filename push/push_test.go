@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -119,7 +121,7 @@ type device struct {
 	name string
 	alg  string
 	key  crypto.Signer
-	jwk  json.RawMessage
+	jwk  jsontext.Value
 }
 
 func b64u(b []byte) string { return b64.EncodeToString(b) }
@@ -131,7 +133,7 @@ func newECDevice(t testing.TB, id string) *device {
 	pt, err := k.PublicKey.Bytes()
 	require.NoError(t, err)
 	jwk := fmt.Sprintf(`{"kty":"EC","crv":"P-256","alg":"ES256","use":"sig","x":"%s","y":"%s"}`, b64u(pt[1:33]), b64u(pt[33:]))
-	return &device{id: id, name: "Pixel of " + id, alg: "ES256", key: k, jwk: json.RawMessage(jwk)}
+	return &device{id: id, name: "Pixel of " + id, alg: "ES256", key: k, jwk: jsontext.Value(jwk)}
 }
 
 func newRSADevice(t testing.TB, id string) *device {
@@ -142,7 +144,7 @@ func newRSADevice(t testing.TB, id string) *device {
 	// sends it: the leading zero must be accepted.
 	n := append([]byte{0}, k.N.Bytes()...)
 	jwk := fmt.Sprintf(`{"kty":"RSA","alg":"RS256","use":"sig","n":"%s","e":"AQAB"}`, b64u(n))
-	return &device{id: id, name: "iPhone of " + id, alg: "RS256", key: k, jwk: json.RawMessage(jwk)}
+	return &device{id: id, name: "iPhone of " + id, alg: "RS256", key: k, jwk: jsontext.Value(jwk)}
 }
 
 // sign makes a compact JWS of claims with header {"alg": alg, "typ": "JWT"}.
@@ -311,9 +313,9 @@ func TestEnrollErrors(t *testing.T) {
 		{"unknown service", func(r *EnrollRequest, _ *enrollment) { r.PushCredentials.Service = "SMS" }, ErrInvalidRequest},
 		{"empty token", func(r *EnrollRequest, _ *enrollment) { r.PushCredentials.Token = "" }, ErrInvalidRequest},
 		{"missing key", func(r *EnrollRequest, _ *enrollment) { r.PublicKey = nil }, ErrInvalidRequest},
-		{"null key", func(r *EnrollRequest, _ *enrollment) { r.PublicKey = json.RawMessage("null") }, ErrInvalidRequest},
+		{"null key", func(r *EnrollRequest, _ *enrollment) { r.PublicKey = jsontext.Value("null") }, ErrInvalidRequest},
 		{"private key", func(r *EnrollRequest, _ *enrollment) {
-			r.PublicKey = json.RawMessage(strings.Replace(string(r.PublicKey), `"use"`, `"d":"AAAA","use"`, 1))
+			r.PublicKey = jsontext.Value(strings.Replace(string(r.PublicKey), `"use"`, `"d":"AAAA","use"`, 1))
 		}, ErrInvalidRequest},
 		{"proof over another ticket", func(r *EnrollRequest, en *enrollment) {
 			r.Proof = d.sign(t, nil, d.claims(testBaseURL+"/api/enroll", "AAAAAAAAAAAAAAAAAAAAAA", now))
@@ -348,7 +350,7 @@ func TestEnrollErrors(t *testing.T) {
 			r.Proof = d.sign(t, map[string]any{"alg": "RS256"}, d.claims(testBaseURL+"/api/enroll", en.ticket, now))
 		}, ErrInvalidProof},
 		{"embedded jwk header", func(r *EnrollRequest, en *enrollment) {
-			r.Proof = d.sign(t, map[string]any{"alg": "ES256", "jwk": json.RawMessage(d.jwk)}, d.claims(testBaseURL+"/api/enroll", en.ticket, now))
+			r.Proof = d.sign(t, map[string]any{"alg": "ES256", "jwk": jsontext.Value(d.jwk)}, d.claims(testBaseURL+"/api/enroll", en.ticket, now))
 		}, ErrInvalidProof},
 		{"crit header", func(r *EnrollRequest, en *enrollment) {
 			r.Proof = d.sign(t, map[string]any{"alg": "ES256", "crit": []string{"exp"}}, d.claims(testBaseURL+"/api/enroll", en.ticket, now))
@@ -406,7 +408,7 @@ func TestEnrollErrors(t *testing.T) {
 		for _, k := range []error{ErrInvalidTicket, ErrInvalidRequest, ErrInvalidProof} {
 			assert.NotErrorIs(t, err, k)
 		}
-		_, err = p.Confirm(context.Background(), &verify.EngineConfirm{Subject: f.alice, MethodID: en.ID, State: json.RawMessage(`{"v":1,"t":"` + b64std(make([]byte, 32)) + `","s":"` + b64std(make([]byte, 20)) + `"}`)})
+		_, err = p.Confirm(context.Background(), &verify.EngineConfirm{Subject: f.alice, MethodID: en.ID, State: jsontext.Value(`{"v":1,"t":"` + b64std(make([]byte, 32)) + `","s":"` + b64std(make([]byte, 20)) + `"}`)})
 		require.Error(t, err)
 		assert.Nil(t, verify.Kind(err), "an outage is not pending nor invalid: %v", err)
 	})

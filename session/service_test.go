@@ -2,12 +2,12 @@ package session_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -20,7 +20,7 @@ var _ verify.Sealer = (*session.Sealer)(nil)
 
 // recoveryEngine is the smallest engine: a recovery-code enrollment whose
 // pending state is a marker the test checks on confirm.
-type recoveryEngine struct{ gotState json.RawMessage }
+type recoveryEngine struct{ gotState jsontext.Value }
 
 func (e *recoveryEngine) Type() verify.Type { return verify.TypeRecoveryCode }
 

@@ -2,8 +2,9 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/verifykit/verifykit/store"
 )
@@ -45,11 +46,11 @@ type StartRequest struct {
 // one its method type takes.
 type VerifyRequest struct {
 	AuthSession   string
-	OTPCode       *string         // totp, email, phone
-	AuthnResponse json.RawMessage // passkey, webauthn-platform, webauthn-roaming
-	NewPassword   *string         // password enrollment
-	RecoveryCode  *string         // recovery-code sign-in
-	Password      *string         // password sign-in
+	OTPCode       *string        // totp, email, phone
+	AuthnResponse jsontext.Value // passkey, webauthn-platform, webauthn-roaming
+	NewPassword   *string        // password enrollment
+	RecoveryCode  *string        // recovery-code sign-in
+	Password      *string        // password sign-in
 }
 
 // Proof returns the member that carries r's proof ("" for none, as
@@ -77,13 +78,13 @@ func (r *VerifyRequest) Proof() (string, bool) {
 // Enrollment is a started enrollment: the body of the spec's 202 creation
 // responses (PasskeyCreationResponse, QrCodeCreationResponse, …).
 type Enrollment struct {
-	ID                   string          `json:"id"`
-	AuthSession          string          `json:"auth_session"`
-	BarcodeURI           string          `json:"barcode_uri,omitempty"`
-	ManualInputCode      string          `json:"manual_input_code,omitempty"`
-	RecoveryCode         string          `json:"recovery_code,omitempty"`
-	AuthnParamsPublicKey json.RawMessage `json:"authn_params_public_key,omitempty"`
-	Policy               json.RawMessage `json:"policy,omitempty"`
+	ID                   string         `json:"id"`
+	AuthSession          string         `json:"auth_session"`
+	BarcodeURI           string         `json:"barcode_uri,omitempty"`
+	ManualInputCode      string         `json:"manual_input_code,omitempty"`
+	RecoveryCode         string         `json:"recovery_code,omitempty"`
+	AuthnParamsPublicKey jsontext.Value `json:"authn_params_public_key,omitempty"`
+	Policy               jsontext.Value `json:"policy,omitempty"`
 
 	Type      Type      `json:"-"`
 	ExpiresAt time.Time `json:"-"` // when the auth_session expires
@@ -139,8 +140,8 @@ type Challenge struct {
 	BarcodeURI           string
 	ManualInputCode      string
 	RecoveryCode         string
-	AuthnParamsPublicKey json.RawMessage // WebAuthn creation or request options
-	Policy               json.RawMessage
+	AuthnParamsPublicKey jsontext.Value // WebAuthn creation or request options
+	Policy               jsontext.Value
 	MatchNumber          string // the number a push sign-in with number matching shows
 }
 
@@ -155,7 +156,7 @@ type EngineConfirm struct {
 	// sign-in, whose engine finds the method by the assertion's credential.
 	Method   Method
 	Record   store.Method
-	State    json.RawMessage // the Challenge.State sealed at the start
+	State    jsontext.Value // the Challenge.State sealed at the start
 	Request  VerifyRequest
 	Client   Client
 	IssuedAt time.Time // when the auth_session was issued

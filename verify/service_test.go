@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -288,7 +289,7 @@ func TestMisuse(t *testing.T) {
 			return err
 		}, verify.ErrInvalidSession, "method_mismatch"},
 		{"wrong shape: authn_response", func(f *fixture, en *verify.Enrollment) error {
-			_, err := f.verify(alice, en, verify.VerifyRequest{AuthnResponse: json.RawMessage(`{}`)})
+			_, err := f.verify(alice, en, verify.VerifyRequest{AuthnResponse: jsontext.Value(`{}`)})
 			return err
 		}, verify.ErrInvalidRequest, "proof_shape"},
 		{"wrong shape: no proof", func(f *fixture, en *verify.Enrollment) error {

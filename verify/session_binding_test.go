@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/verifykit/verifykit/password"
@@ -107,7 +108,7 @@ func TestAuthSessionIsBoundToSubjectMethodAndType(t *testing.T) {
 	}{
 		{"(a) bob's auth_session, alice's token", alice, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.ErrInvalidSession, "subject_mismatch"},
 		{"(b) another method id", bob, "totp|dev_0000000000000000", verify.VerifyRequest{AuthSession: en.AuthSession, OTPCode: &code}, verify.ErrInvalidSession, "method_mismatch"},
-		{"(c) a TOTP auth_session with an authn_response", bob, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, AuthnResponse: json.RawMessage(`{"id":"x"}`)}, verify.ErrInvalidRequest, "proof_shape"},
+		{"(c) a TOTP auth_session with an authn_response", bob, en.ID, verify.VerifyRequest{AuthSession: en.AuthSession, AuthnResponse: jsontext.Value(`{"id":"x"}`)}, verify.ErrInvalidRequest, "proof_shape"},
 	} {
 		_, err := f.svc.Verify(ctx, tc.sub, tc.id, tc.req, verify.Client{})
 		require.ErrorIs(t, err, tc.kind, tc.name)

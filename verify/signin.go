@@ -1,8 +1,9 @@
 package verify
 
 import (
-	"encoding/json"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // SignInChallenge is a started sign-in: the body of the challenge answer.
@@ -10,7 +11,7 @@ type SignInChallenge struct {
 	AuthSession string `json:"auth_session"`
 	// AuthnParamsPublicKey holds the WebAuthn request options
 	// (PublicKeyCredentialRequestOptionsJSON) of a WebAuthn sign-in.
-	AuthnParamsPublicKey json.RawMessage `json:"authn_params_public_key,omitempty"`
+	AuthnParamsPublicKey jsontext.Value `json:"authn_params_public_key,omitempty"`
 	// MatchNumber, for a push sign-in with number matching, is the number
 	// to show the user, who picks it on the device (Challenge.MatchNumber).
 	MatchNumber string `json:"match_number,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -49,7 +50,7 @@ func (e *signInEngine) Challenge(_ context.Context, req *verify.EngineStart) (*v
 		if req.Method.WebAuthn != nil {
 			allow = fmt.Sprintf(`[{"type":"public-key","id":%q}]`, req.Method.WebAuthn.CredentialID)
 		}
-		st.AuthnParamsPublicKey = json.RawMessage(`{"challenge":"c2lnbi1pbg","rpId":"example.org","allowCredentials":` + allow + `}`)
+		st.AuthnParamsPublicKey = jsontext.Value(`{"challenge":"c2lnbi1pbg","rpId":"example.org","allowCredentials":` + allow + `}`)
 	}
 	return st, nil
 }
@@ -314,7 +315,7 @@ func TestSignInSessionIsBound(t *testing.T) {
 		{"two proofs", alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, OTPCode: str(signInCode), Password: str("pw")}, verify.ErrInvalidRequest, "proof_shape"},
 		{"otp_code for recovery-code", alice, rc.ID, verify.VerifyRequest{AuthSession: rch.AuthSession, OTPCode: str("CODE")}, verify.ErrInvalidRequest, "proof_shape"},
 		{"a proof for push", alice, push.ID, otpProof(pc.AuthSession, signInCode), verify.ErrInvalidRequest, "proof_shape"},
-		{"authn_response for totp", alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(`{}`)}, verify.ErrInvalidRequest, "proof_shape"},
+		{"authn_response for totp", alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: jsontext.Value(`{}`)}, verify.ErrInvalidRequest, "proof_shape"},
 		{"tampered", alice, m.ID, otpProof(tamper(ch.AuthSession), signInCode), verify.ErrInvalidSession, "session_unseal"},
 		{"no session", alice, m.ID, otpProof("", signInCode), verify.ErrInvalidRequest, "invalid_request"},
 		{"no subject", verify.Subject{}, m.ID, otpProof(ch.AuthSession, signInCode), verify.ErrUnauthenticated, "no_subject"},
@@ -336,7 +337,7 @@ func TestSignInSessionIsBound(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.svc.Authenticate(ctx, alice, m.ID, otpProof(pk.AuthSession, signInCode), verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidSession)
-	_, err = f.svc.AuthenticatePasskey(ctx, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(`{"id":"x"}`)}, verify.Client{})
+	_, err = f.svc.AuthenticatePasskey(ctx, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: jsontext.Value(`{"id":"x"}`)}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidSession)
 
 	// None of it used the session.
@@ -544,7 +545,7 @@ func TestUsernamelessPasskeySignInNamesTheOwner(t *testing.T) {
 	assert.Empty(t, ch.MethodID)
 	assert.JSONEq(t, `{"challenge":"c2lnbi1pbg","rpId":"example.org","allowCredentials":[]}`, string(ch.AuthnParamsPublicKey))
 
-	assertion := json.RawMessage(fmt.Sprintf(`{"id":%q}`, m.WebAuthn.CredentialID))
+	assertion := jsontext.Value(fmt.Sprintf(`{"id":%q}`, m.WebAuthn.CredentialID))
 	in, err := f.svc.AuthenticatePasskey(ctx, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: assertion}, verify.Client{})
 	require.NoError(t, err)
 	assert.Equal(t, bob.ID, in.Subject)
@@ -567,7 +568,7 @@ func TestUsernamelessPasskeySignInNamesTheOwner(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.svc.AuthenticatePasskey(ctx, otpProof(ch.AuthSession, signInCode), verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidRequest)
-	_, err = f.svc.AuthenticatePasskey(ctx, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(`{"id":"unknown"}`)}, verify.Client{})
+	_, err = f.svc.AuthenticatePasskey(ctx, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: jsontext.Value(`{"id":"unknown"}`)}, verify.Client{})
 	require.ErrorIs(t, err, verify.ErrInvalidProof)
 }
 
@@ -578,7 +579,7 @@ func TestStepUpPasskeyChallengeListsTheCredential(t *testing.T) {
 	m := f.enroll(t, alice, verify.TypeWebAuthnRoaming, "")
 	ch := f.challenge(t, alice, m)
 	assert.Contains(t, string(ch.AuthnParamsPublicKey), `"allowCredentials":[{"type":"public-key","id":"cred-`+m.ID+`"}]`)
-	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: json.RawMessage(fmt.Sprintf(`{"id":%q}`, m.WebAuthn.CredentialID))}, verify.Client{})
+	in, err := f.svc.Authenticate(ctx, alice, m.ID, verify.VerifyRequest{AuthSession: ch.AuthSession, AuthnResponse: jsontext.Value(fmt.Sprintf(`{"id":%q}`, m.WebAuthn.CredentialID))}, verify.Client{})
 	require.NoError(t, err)
 	assert.Equal(t, alice.ID, in.Subject)
 }

@@ -39,6 +39,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/fxamacker/cbor/v2"
@@ -163,7 +165,7 @@ func run(out, assertionOut, browser string) error {
 			"key. Written by go run ./bench/capture; read by bench/run's passkey comparisons.",
 		Browser: res.UserAgent, CapturedAt: now.UTC().Format(time.RFC3339), NowMs: now.UnixMilli(),
 		Type: string(verify.TypePasskey), RPID: cfg.RPID, Origin: origin, Challenge: challengeOf(ch.AuthnParamsPublicKey),
-		EngineState: state, CreationOptions: ch.AuthnParamsPublicKey, AuthnResponse: json.RawMessage(res.Response),
+		EngineState: state, CreationOptions: ch.AuthnParamsPublicKey, AuthnResponse: jsontext.Value(res.Response),
 	}
 	if err := check(&rec); err != nil {
 		return err
@@ -208,7 +210,7 @@ func run(out, assertionOut, browser string) error {
 		MethodID:     capture.MethodID,
 		CredentialID: b64.EncodeToString(conf.CredentialID), PublicKey: b64.EncodeToString(m.WebAuthn.PublicKey),
 		UserHandle: b64.EncodeToString(m.WebAuthn.UserHandle), Counter: stored.Counter, Registration: capture.File,
-		EngineState: signInState, RequestOptions: sc.AuthnParamsPublicKey, AuthnResponse: json.RawMessage(got.Response),
+		EngineState: signInState, RequestOptions: sc.AuthnParamsPublicKey, AuthnResponse: jsontext.Value(got.Response),
 	}
 	// The engine that made the challenge accepts the assertion and sees
 	// the counter advance.
@@ -237,7 +239,7 @@ func run(out, assertionOut, browser string) error {
 	return nil
 }
 
-func challengeOf(options json.RawMessage) string {
+func challengeOf(options jsontext.Value) string {
 	var o struct {
 		Challenge string `json:"challenge"`
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit/internal/testkit/faulttest"
@@ -69,12 +71,12 @@ func (e *fakeEngine) Start(_ context.Context, req *verify.EngineStart) (*verify.
 	case verify.TypeRecoveryCode:
 		ch.RecoveryCode = "ABCDEFGHJKMNPQRSTVWXYZ01"
 	case verify.TypePasskey, verify.TypeWebAuthnPlatform, verify.TypeWebAuthnRoaming:
-		ch.AuthnParamsPublicKey = json.RawMessage(`{"challenge":"dGVzdA","rp":{"id":"example.org","name":"Example"},"user":{"id":"dXNlcg","name":"alice","displayName":"Alice"},"pubKeyCredParams":[{"type":"public-key","alg":-7}]}`)
+		ch.AuthnParamsPublicKey = jsontext.Value(`{"challenge":"dGVzdA","rp":{"id":"example.org","name":"Example"},"user":{"id":"dXNlcg","name":"alice","displayName":"Alice"},"pubKeyCredParams":[{"type":"public-key","alg":-7}]}`)
 		if e.typ == verify.TypePasskey {
 			ch.PendingID = "passkey|new"
 		}
 	case verify.TypePassword:
-		ch.Policy = json.RawMessage(`{"complexity":{"min_length":15,"character_types":[],"character_type_rule":"all","identical_characters":"allow","sequential_characters":"allow","max_length_exceeded":"error"},"profile_data":{"active":true,"blocked_fields":["name","email"]},"history":{"active":true,"size":5},"dictionary":{"active":true,"default":"en_10k"}}`)
+		ch.Policy = jsontext.Value(`{"complexity":{"min_length":15,"character_types":[],"character_type_rule":"all","identical_characters":"allow","sequential_characters":"allow","max_length_exceeded":"error"},"profile_data":{"active":true,"blocked_fields":["name","email"]},"history":{"active":true,"size":5},"dictionary":{"active":true,"default":"en_10k"}}`)
 		ch.PendingID = "password|new"
 		ch.MethodID = "password|" + req.Subject.ID
 	}
@@ -269,13 +271,13 @@ func verifyPath(id string) string {
 func escape(id string) string { return strings.ReplaceAll(id, "|", "%7C") }
 
 type enrollment struct {
-	ID                   string          `json:"id"`
-	AuthSession          string          `json:"auth_session"`
-	BarcodeURI           string          `json:"barcode_uri"`
-	ManualInputCode      string          `json:"manual_input_code"`
-	RecoveryCode         string          `json:"recovery_code"`
-	AuthnParamsPublicKey json.RawMessage `json:"authn_params_public_key"`
-	Policy               json.RawMessage `json:"policy"`
+	ID                   string         `json:"id"`
+	AuthSession          string         `json:"auth_session"`
+	BarcodeURI           string         `json:"barcode_uri"`
+	ManualInputCode      string         `json:"manual_input_code"`
+	RecoveryCode         string         `json:"recovery_code"`
+	AuthnParamsPublicKey jsontext.Value `json:"authn_params_public_key"`
+	Policy               jsontext.Value `json:"policy"`
 }
 
 type problem struct {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/verifykit/verifykit/internal/testkit/spectest"
 	"github.com/verifykit/verifykit/ratelimit"
 	"github.com/verifykit/verifykit/verify"
@@ -38,7 +40,7 @@ func fuzzBody(t *testing.T, f *fixture, fake *fakeVerifier, op, path string, ok 
 	case http.StatusBadRequest:
 		var p struct {
 			Type             string
-			ValidationErrors []json.RawMessage `json:"validation_errors"`
+			ValidationErrors []jsontext.Value `json:"validation_errors"`
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Type != httpapi.ProblemInvalidRequest || len(p.ValidationErrors) == 0 {
 			t.Fatalf("400 without validation errors: %s", rec.Body.String())

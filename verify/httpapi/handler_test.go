@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -50,7 +52,7 @@ func TestCreateEveryType(t *testing.T) {
 		t.Run(tc.body, func(t *testing.T) {
 			rec := f.do(t, req{path: createPath, token: aliceToken, body: tc.body})
 			require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
-			var body map[string]json.RawMessage
+			var body map[string]jsontext.Value
 			require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &body))
 			var id string
 			require.NoError(t, json.Unmarshal(body["id"], &id))

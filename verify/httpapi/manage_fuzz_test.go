@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/verifykit/verifykit/internal/testkit/spectest"
 	"github.com/verifykit/verifykit/verify/httpapi"
 )
@@ -47,7 +49,7 @@ func FuzzUpdateBody(f *testing.F) {
 		case http.StatusBadRequest:
 			var p struct {
 				Type             string
-				ValidationErrors []json.RawMessage `json:"validation_errors"`
+				ValidationErrors []jsontext.Value `json:"validation_errors"`
 			}
 			if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || p.Type != httpapi.ProblemInvalidRequest || len(p.ValidationErrors) == 0 {
 				t.Fatalf("400 without validation errors: %s", rec.Body.String())

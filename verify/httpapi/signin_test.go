@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -50,7 +52,7 @@ func (e *fakeSignIn) Challenge(_ context.Context, req *verify.EngineStart) (*ver
 		if c := req.Method.WebAuthn; c != nil {
 			allow = `[{"type":"public-key","id":"` + base64.RawURLEncoding.EncodeToString(c.CredentialID) + `"}]`
 		}
-		st.AuthnParamsPublicKey = json.RawMessage(`{"challenge":"c2lnbi1pbi1jaGFsbGVuZ2U","rpId":"example.org","userVerification":"required","allowCredentials":` + allow + `}`)
+		st.AuthnParamsPublicKey = jsontext.Value(`{"challenge":"c2lnbi1pbi1jaGFsbGVuZ2U","rpId":"example.org","userVerification":"required","allowCredentials":` + allow + `}`)
 	}
 	return st, nil
 }
@@ -215,13 +217,13 @@ var schemaOf = map[verify.Type]string{
 }
 
 type challengeAnswer struct {
-	AuthSession          string          `json:"auth_session"`
-	AuthnParamsPublicKey json.RawMessage `json:"authn_params_public_key"`
+	AuthSession          string         `json:"auth_session"`
+	AuthnParamsPublicKey jsontext.Value `json:"authn_params_public_key"`
 }
 
 type stepUpAnswer struct {
-	AuthenticationMethod json.RawMessage `json:"authentication_method"`
-	RecoveryCode         string          `json:"recovery_code"`
+	AuthenticationMethod jsontext.Value `json:"authentication_method"`
+	RecoveryCode         string         `json:"recovery_code"`
 }
 
 // stepUpChallenge asks for a challenge of method id and checks the answer.
@@ -494,8 +496,8 @@ func (f *passkeyFixture) anon(method, path, body, ip string) *httptest.ResponseR
 }
 
 type passkeyAnswer struct {
-	UserID               string          `json:"user_id"`
-	AuthenticationMethod json.RawMessage `json:"authentication_method"`
+	UserID               string         `json:"user_id"`
+	AuthenticationMethod jsontext.Value `json:"authentication_method"`
 }
 
 func (f *passkeyFixture) challenge(t testing.TB, ip string) challengeAnswer {

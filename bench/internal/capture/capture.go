@@ -12,6 +12,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/verifykit/verifykit/passkey"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
@@ -38,14 +40,14 @@ type Registration struct {
 	// NowMs is the clock at capture, Unix milliseconds: the sealed
 	// ceremony expires 10 minutes later, so a replay pins the engine's
 	// clock here.
-	NowMs           int64           `json:"now_ms"`
-	Type            string          `json:"type"`
-	RPID            string          `json:"rp_id"`
-	Origin          string          `json:"origin"`
-	Challenge       string          `json:"challenge"` // base64url, as in the creation options
-	EngineState     json.RawMessage `json:"engine_state"`
-	CreationOptions json.RawMessage `json:"creation_options"`
-	AuthnResponse   json.RawMessage `json:"authn_response"`
+	NowMs           int64          `json:"now_ms"`
+	Type            string         `json:"type"`
+	RPID            string         `json:"rp_id"`
+	Origin          string         `json:"origin"`
+	Challenge       string         `json:"challenge"` // base64url, as in the creation options
+	EngineState     jsontext.Value `json:"engine_state"`
+	CreationOptions jsontext.Value `json:"creation_options"`
+	AuthnResponse   jsontext.Value `json:"authn_response"`
 }
 
 // Config is the passkey engine configuration of the capture at origin,
@@ -71,7 +73,7 @@ func Load(path string) (*Registration, error) {
 // load reads the JSON file at path into v and compacts the raw members
 // raw: the file is indented for reading; a client sends, and the sealed
 // session holds, compact JSON.
-func load(path string, v any, raw ...*json.RawMessage) error {
+func load(path string, v any, raw ...*jsontext.Value) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("%w (record one with: go run ./bench/capture)", err)
@@ -151,10 +153,10 @@ type Assertion struct {
 	Counter      int64  `json:"counter"` // the stored signature counter
 	// Registration is the file of the registration that enrolled the
 	// credential (File), made in the same browser session.
-	Registration   string          `json:"registration"`
-	EngineState    json.RawMessage `json:"engine_state"` // SignInState.State sealed at the challenge
-	RequestOptions json.RawMessage `json:"request_options"`
-	AuthnResponse  json.RawMessage `json:"authn_response"`
+	Registration   string         `json:"registration"`
+	EngineState    jsontext.Value `json:"engine_state"` // SignInState.State sealed at the challenge
+	RequestOptions jsontext.Value `json:"request_options"`
+	AuthnResponse  jsontext.Value `json:"authn_response"`
 }
 
 // LoadAssertion reads the assertion at path.

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/verifykit/verifykit/push"
 )
 
@@ -36,7 +38,7 @@ func NewDevice() (*Device, error) {
 }
 
 // JWK returns the device's public key as a JWK.
-func (d *Device) JWK() json.RawMessage {
+func (d *Device) JWK() jsontext.Value {
 	pt, _ := d.key.PublicKey.Bytes() // 0x04 ‖ x ‖ y on P-256
 	b, _ := json.Marshal(map[string]string{
 		"kty": "EC", "crv": "P-256",

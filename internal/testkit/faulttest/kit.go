@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/verifykit/verifykit/internal/testkit/spectest"
@@ -243,7 +245,7 @@ type Enrollment struct {
 	ID          string
 	AuthSession string
 	// Response is the 202 body.
-	Response json.RawMessage
+	Response jsontext.Value
 	// Destination is the e-mail address or phone number (email, phone).
 	Destination string
 	// Code is the code sent (email, phone).
@@ -256,14 +258,14 @@ type Enrollment struct {
 	RecoveryCode string
 	// Options are the WebAuthn creation options and Challenge their
 	// challenge (passkey, webauthn-*).
-	Options   json.RawMessage
+	Options   jsontext.Value
 	Challenge string
 	// Ticket is the device enrollment ticket (push-notification).
 	Ticket string
 	// Password is the new password Proof sends (password).
 	Password string
 
-	authn json.RawMessage // the authenticator's response, made once
+	authn jsontext.Value // the authenticator's response, made once
 }
 
 // startBody returns the POST /authentication-methods body for typ.
@@ -302,13 +304,13 @@ func (k *Kit) Start(t testing.TB, subject string, typ verify.Type) *Enrollment {
 	}
 	require.Equal(t, http.StatusAccepted, rec.Code, "start %s: %s", typ, rec.Body.String())
 	var b struct {
-		ID                   string          `json:"id"`
-		AuthSession          string          `json:"auth_session"`
-		BarcodeURI           string          `json:"barcode_uri"`
-		ManualInputCode      string          `json:"manual_input_code"`
-		RecoveryCode         string          `json:"recovery_code"`
-		AuthnParamsPublicKey json.RawMessage `json:"authn_params_public_key"`
-		Policy               json.RawMessage `json:"policy"`
+		ID                   string         `json:"id"`
+		AuthSession          string         `json:"auth_session"`
+		BarcodeURI           string         `json:"barcode_uri"`
+		ManualInputCode      string         `json:"manual_input_code"`
+		RecoveryCode         string         `json:"recovery_code"`
+		AuthnParamsPublicKey jsontext.Value `json:"authn_params_public_key"`
+		Policy               jsontext.Value `json:"policy"`
 	}
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &b))
 	e := &Enrollment{

@@ -12,6 +12,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/fxamacker/cbor/v2"
 )
 
@@ -53,7 +55,7 @@ var ctap2 = func() cbor.EncMode {
 // Register answers the creation options (the spec's
 // authn_params_public_key) as a browser in origin would: the returned
 // JSON is an authn_response (WebAuthn's RegistrationResponseJSON).
-func (a *Authenticator) Register(options json.RawMessage, origin string) (json.RawMessage, error) {
+func (a *Authenticator) Register(options jsontext.Value, origin string) (jsontext.Value, error) {
 	var o struct {
 		Challenge string `json:"challenge"`
 		RP        struct {

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/require"
 )
 
@@ -97,7 +99,7 @@ func specExamples(t *testing.T, path, method string) map[string][]byte {
 			RequestBody struct {
 				Content map[string]struct {
 					Examples map[string]struct {
-						Value json.RawMessage `json:"value"`
+						Value jsontext.Value `json:"value"`
 					} `json:"examples"`
 				} `json:"content"`
 			} `json:"requestBody"`
@@ -116,13 +118,13 @@ func specExamples(t *testing.T, path, method string) map[string][]byte {
 
 // registrations returns authn_response bodies of real and generated
 // registrations in passkey/testdata, by name.
-func registrations(t *testing.T) map[string]json.RawMessage {
+func registrations(t *testing.T) map[string]jsontext.Value {
 	t.Helper()
-	out := map[string]json.RawMessage{}
+	out := map[string]jsontext.Value{}
 	var real, gen struct {
 		Registrations []struct {
-			Name     string          `json:"name"`
-			Response json.RawMessage `json:"response"`
+			Name     string         `json:"name"`
+			Response jsontext.Value `json:"response"`
 		} `json:"registrations"`
 	}
 	readJSON(t, "passkey/testdata/go-webauthn-registrations.json", &real)
@@ -209,7 +211,7 @@ func corpus(t *testing.T) []entry {
 	seal := iron.Vectors[0].Token
 	for n, b := range verifies {
 		add("verify/httpapi", "FuzzVerifyBody", "spec-"+n, b)
-		var m map[string]json.RawMessage
+		var m map[string]jsontext.Value
 		require.NoError(t, json.Unmarshal(b, &m))
 		m["auth_session"], _ = json.Marshal(seal)
 		withSeal, err := json.Marshal(m)

@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -241,7 +243,7 @@ func fullRun(t *testing.T) *run {
 			proof := k.Proof(t, e)
 			if typ.Proof() == "authn_response" {
 				var b struct {
-					AuthnResponse json.RawMessage `json:"authn_response"`
+					AuthnResponse jsontext.Value `json:"authn_response"`
 				}
 				require.NoError(t, json.Unmarshal([]byte(proof), &b))
 				s.add("authn_response", string(b.AuthnResponse))

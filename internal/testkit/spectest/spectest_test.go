@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -147,12 +149,12 @@ func TestSpecExamples(t *testing.T) {
 			OperationID string `json:"operationId"`
 			RequestBody struct {
 				Content map[string]struct {
-					Examples map[string]struct{ Value json.RawMessage } `json:"examples"`
+					Examples map[string]struct{ Value jsontext.Value } `json:"examples"`
 				} `json:"content"`
 			} `json:"requestBody"`
 			Responses map[string]struct {
 				Content map[string]struct {
-					Examples map[string]struct{ Value json.RawMessage } `json:"examples"`
+					Examples map[string]struct{ Value jsontext.Value } `json:"examples"`
 				} `json:"content"`
 			} `json:"responses"`
 		} `json:"paths"`

@@ -7,12 +7,14 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // claims is a decoded JSON object (a JWT claims set or a JOSE header)
 // read with exact, case-sensitive member names: encoding/json's struct
 // decoding would also match "ISS" for iss.
-type claims map[string]json.RawMessage
+type claims map[string]jsontext.Value
 
 var errClaim = errors.New("claim of the wrong type")
 

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/go-jose/go-jose/v4"
 )
 
@@ -173,7 +175,7 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv
 // error, so a broken set never replaces a good one.
 func parseJWKS(data []byte, algs []jose.SignatureAlgorithm) (*keySet, error) {
 	var doc struct {
-		Keys []json.RawMessage `json:"keys"`
+		Keys []jsontext.Value `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("not a JWK Set: %w", err)
@@ -186,7 +188,7 @@ func parseJWKS(data []byte, algs []jose.SignatureAlgorithm) (*keySet, error) {
 	}
 	s := &keySet{byKid: make(map[string][]verifKey)}
 	for i, raw := range doc.Keys {
-		var members map[string]json.RawMessage
+		var members map[string]jsontext.Value
 		if err := json.Unmarshal(raw, &members); err != nil {
 			return nil, fmt.Errorf("JWK Set key %d is not an object", i)
 		}
@@ -224,7 +226,7 @@ func parseJWKS(data []byte, algs []jose.SignatureAlgorithm) (*keySet, error) {
 
 // forSigning reports whether a JWK's use and key_ops allow verifying
 // signatures (RFC 7517 §4.2, §4.3).
-func forSigning(members map[string]json.RawMessage) bool {
+func forSigning(members map[string]jsontext.Value) bool {
 	if raw, ok := members["use"]; ok {
 		var use string
 		if json.Unmarshal(raw, &use) != nil || use != "sig" {
