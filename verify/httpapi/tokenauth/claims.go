@@ -2,22 +2,25 @@ package tokenauth
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"math"
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
 // claims is a decoded JSON object (a JWT claims set or a JOSE header)
-// read with exact, case-sensitive member names: encoding/json's struct
-// decoding would also match "ISS" for iss.
+// whose members are read by exact, case-sensitive name: "SUB" is not sub.
 type claims map[string]jsontext.Value
 
 var errClaim = errors.New("claim of the wrong type")
 
+// decodeObject decodes the JSON object b with json/v2, which refuses a
+// member name repeated in any object of it (RFC 7519 §4: claim names are
+// unique; RFC 7515 §4: so are header names) and invalid UTF-8, rather than
+// keeping the last duplicate or replacing the bytes as encoding/json does.
 func decodeObject(b []byte) (claims, error) {
 	var m claims
 	if err := json.Unmarshal(b, &m); err != nil {

@@ -4,13 +4,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/go-json-experiment/json"
 
 	"github.com/verifykit/verifykit/store/memory"
 	"github.com/verifykit/verifykit/verify/httpapi/tokenauth"

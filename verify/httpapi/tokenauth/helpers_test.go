@@ -170,7 +170,9 @@ func jwks(ks ...*signingKey) []byte {
 }
 
 // sign returns the compact JWS of header and claims signed by priv with
-// alg, built by hand so tests control every header member. A []byte priv
+// alg, built by hand so tests control every header member. The JSON is
+// written by encoding/json, playing the issuer and the client: an encoder
+// independent of the json/v2 the package decodes with. A []byte priv
 // signs with HMAC; alg "none" leaves the signature empty.
 func sign(alg string, priv any, header, claims map[string]any) string {
 	h := map[string]any{"alg": alg}
@@ -189,7 +191,14 @@ func sign(alg string, priv any, header, claims map[string]any) string {
 	if err != nil {
 		panic(err)
 	}
-	input := b64.EncodeToString(hb) + "." + b64.EncodeToString(cb)
+	return signBytes(alg, priv, hb, cb)
+}
+
+// signBytes returns the compact JWS of the header and claims bytes as
+// given, so tests can sign JSON no encoder would write (a repeated name,
+// invalid UTF-8).
+func signBytes(alg string, priv any, header, claims []byte) string {
+	input := b64.EncodeToString(header) + "." + b64.EncodeToString(claims)
 	return input + "." + b64.EncodeToString(signature(alg, priv, []byte(input)))
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/go-jose/go-jose/v4"
@@ -172,7 +172,9 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k", "priv
 // secret. Keys that cannot verify any of algs, are not for signing ("use"
 // other than "sig", "key_ops" without "verify"), are of an unknown type or
 // are malformed are skipped, as §5 asks; a set left with no key is an
-// error, so a broken set never replaces a good one.
+// error, so a broken set never replaces a good one. The set is decoded
+// with json/v2: a member name repeated in the set or in any key, invalid
+// UTF-8, and a "keys" member spelt in another case make it not a JWK Set.
 func parseJWKS(data []byte, algs []jose.SignatureAlgorithm) (*keySet, error) {
 	var doc struct {
 		Keys []jsontext.Value `json:"keys"`
