@@ -38,8 +38,10 @@
 //     of skew (default 30 s, at most 5 min); with MaxTokenLifetime, iat is
 //     required, and exp − iat and the token's age must not exceed it.
 //   - Claims are read with exact, case-sensitive names and checked types;
-//     sub must be 1 to 1024 bytes without control characters. The
-//     token is bounded (Config.MaxTokenBytes) before it is decoded.
+//     sub must be 1 to 1024 bytes without control characters. A claims
+//     set, JOSE header or JWK Set that repeats a member name (RFC 7519 §4)
+//     or is not UTF-8 is refused. The token is bounded
+//     (Config.MaxTokenBytes) before it is decoded.
 //   - A token with a cnf this package cannot check (mTLS x5t#S256) is
 //     refused rather than accepted as a bearer token.
 //
