@@ -102,11 +102,16 @@ func oldRecordDevice() Device {
 
 // TestDeviceRecordsWrittenBeforeJSONv2StillDecode: stored device records
 // (method secrets) as encoding/json wrote them decode to the same Device,
-// and a Device is written back with the same bytes.
+// and a Device is written back with the same bytes, a nil TOTPSecret as
+// null; only <, > and & are now written as themselves, not as \u003c,
+// \u003e and \u0026 (one JSON text for the same strings, read alike by
+// both libraries).
 func TestDeviceRecordsWrittenBeforeJSONv2StillDecode(t *testing.T) {
 	want := oldRecordDevice()
 	withoutHash := want
 	withoutHash.TokenHash = nil
+	noSecret := withoutHash
+	noSecret.TOTPSecret = nil
 	escaped := want
 	escaped.Identifier, escaped.Name, escaped.Token = "dev&co", "Pixel <work> & home", "a&b"
 	for _, tc := range []struct {
@@ -136,6 +141,8 @@ func TestDeviceRecordsWrittenBeforeJSONv2StillDecode(t *testing.T) {
 	}{
 		{"with token hash", want, oldRecord},
 		{"without token hash", withoutHash, oldRecordWithoutTokenHash},
+		{"nil TOTP secret", noSecret, strings.Replace(oldRecordWithoutTokenHash, `"MDEyMzQ1Njc4OWFiY2RlZmdoaWo="`, `null`, 1)},
+		{"HTML characters", escaped, strings.NewReplacer(`\u0026`, "&", `\u003c`, "<", `\u003e`, ">").Replace(oldRecordHTMLEscaped)},
 	} {
 		t.Run("bytes "+tc.name, func(t *testing.T) {
 			b, err := tc.d.MarshalBinary()
@@ -165,4 +172,40 @@ func TestSealedStateWrittenBeforeJSONv2StillConfirms(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, secret, dv.TOTPSecret)
 	assert.Equal(t, "d1", dv.Identifier)
+}
+
+// TestDeviceRecordIsReadStrictly: a stored device record is exactly one
+// JSON object of the record's members, as MarshalBinary writes it: data
+// after it, a repeated or case-variant member name and an unknown member
+// are refused (encoding/json's Decoder read past the first, kept the last
+// duplicate and matched names case-insensitively).
+func TestDeviceRecordIsReadStrictly(t *testing.T) {
+	for name, rec := range map[string]string{
+		"trailing data":     oldRecord + "{}",
+		"repeated member":   strings.Replace(oldRecord, `"name":"Pixel 9"`, `"name":"Pixel 9","name":"Other"`, 1),
+		"case-variant name": strings.Replace(oldRecord, `"name"`, `"Name"`, 1),
+		"unknown member":    strings.Replace(oldRecord, `"name"`, `"nickname":"x","name"`, 1),
+		"version 2":         strings.Replace(oldRecord, `"v":1`, `"v":2`, 1),
+	} {
+		_, err := ParseDevice([]byte(rec))
+		assert.EqualError(t, err, "push: malformed device record", name)
+	}
+}
+
+// TestSealedStateIsReadStrictly: the sealed state of an enrollment is one
+// JSON object of its members; anything else is an invalid auth_session.
+func TestSealedStateIsReadStrictly(t *testing.T) {
+	f := newFixture(t, Config{}, 0)
+	state := `{"v":1,"t":"` + base64.StdEncoding.EncodeToString(make([]byte, 32)) + `","s":"` + base64.StdEncoding.EncodeToString(make([]byte, 20)) + `"}`
+	for name, st := range map[string]string{
+		"trailing data":     state + "{}",
+		"repeated member":   strings.Replace(state, `"v":1`, `"v":1,"v":1`, 1),
+		"case-variant name": strings.Replace(state, `"v"`, `"V"`, 1),
+		"unknown member":    strings.Replace(state, `"v":1`, `"v":1,"x":1`, 1),
+	} {
+		_, err := f.push.Confirm(context.Background(), &verify.EngineConfirm{
+			Subject: f.alice, MethodID: "push-notification|dev_x", State: jsontext.Value(st), Request: verify.VerifyRequest{AuthSession: "x"},
+		})
+		require.ErrorIs(t, err, verify.ErrInvalidSession, name)
+	}
 }
