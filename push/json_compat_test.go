@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stretchr/testify/assert"
@@ -208,4 +211,37 @@ func TestSealedStateIsReadStrictly(t *testing.T) {
 		})
 		require.ErrorIs(t, err, verify.ErrInvalidSession, name)
 	}
+}
+
+// TestDeviceAnswersKeepTheirBytes: the enroll answer, the device-account
+// answer and a problem body have Guardian's members in their fixed order,
+// nothing omitted that the app reads, one line each.
+func TestDeviceAnswersKeepTheirBytes(t *testing.T) {
+	f := newFixture(t, Config{}, 0)
+	d := newECDevice(t, "answers")
+	en := f.start(t, f.alice)
+	call := func(method, path, auth, body string) (int, string) {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", auth)
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		rec := httptest.NewRecorder()
+		f.push.Handler().ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	st, body := call(http.MethodPost, "/push/api/enroll", `Ticket id="`+en.ticket+`"`, enrollBody(d))
+	require.Equal(t, http.StatusCreated, st, body)
+	var resp EnrollResponse
+	require.NoError(t, json.Unmarshal([]byte(body), &resp))
+	assert.Equal(t, `{"id":"`+resp.ID+`","url":"https://id.example.com/push","issuer":"Example","user_id":"auth0|alice","token":"`+resp.Token+
+		`","totp":{"secret":"`+en.secret+`","algorithm":"sha1","digits":6,"period":30}}`+"\n", body)
+	_, err := f.verify(f.alice, en) // the device account exists once confirmed
+	require.NoError(t, err)
+
+	st, body = call(http.MethodPatch, "/push/api/device-accounts/"+resp.ID, "Bearer "+resp.Token, `{"name":"Renamed"}`)
+	require.Equal(t, http.StatusOK, st, body)
+	assert.Equal(t, `{"id":"`+resp.ID+`","identifier":"answers","name":"Renamed","push_credentials":{"service":"GCM","token":"push-token"}}`+"\n", body)
+
+	st, body = call(http.MethodPatch, "/push/api/device-accounts/"+resp.ID, "Bearer "+resp.Token, `{"name":"a","name":"b"}`)
+	require.Equal(t, http.StatusBadRequest, st, body)
+	assert.Equal(t, `{"type":"about:blank","status":400,"title":"Bad Request","detail":"The body must be one JSON object of the documented members, each once"}`+"\n", body)
 }
