@@ -480,7 +480,10 @@ func (d Device) MarshalBinary() ([]byte, error) {
 	return b, nil
 }
 
-// ParseDevice decodes the Secret of a push-notification method.
+// ParseDevice decodes the Secret of a push-notification method: one JSON
+// object of the members MarshalBinary writes (token_hash may be absent);
+// unknown, repeated or case-variant members and data after the object
+// make it malformed.
 func ParseDevice(secret []byte) (Device, error) {
 	var v struct {
 		V int `json:"v"`
