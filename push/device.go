@@ -11,7 +11,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
@@ -20,6 +19,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/verifykit/verifykit/store"
@@ -289,7 +289,9 @@ type proofClaims struct {
 
 // checkProof verifies the device's proof: a JWS by key whose claims are
 // aud = EnrollURL, sub = the ticket, iss = the device identifier, and a
-// current iat/exp no more than proofMaxLifetime apart.
+// current iat/exp no more than proofMaxLifetime apart. The claims are
+// read as json/v2 reads by default: case-sensitive names, a repeated name
+// or invalid UTF-8 refused; other claims are ignored.
 func (p *Push) checkProof(key *deviceKey, proof, ticket, identifier string) error {
 	payload, err := verifyJWS(key, proof)
 	if err != nil {
@@ -364,6 +366,8 @@ var b64 = base64.RawURLEncoding.Strict()
 // canonical form drops it. "alg", when present, must match; "use",
 // when present, must be "sig"; a key with private members ("d", …) is
 // refused. Other members are ignored and dropped from the canonical form.
+// Member names are case-sensitive; a repeated name or invalid UTF-8 makes
+// raw not a JWK (json/v2's default reading).
 func parseDeviceKey(raw []byte) (*deviceKey, error) {
 	if len(raw) > maxPublicKeyLen {
 		return nil, errors.New("JWK too long")
@@ -449,7 +453,8 @@ func unsignedBytes(b []byte) ([]byte, bool) {
 // payload. The protected header's "alg" must be key.Alg ("none" and every
 // other algorithm are refused); headers that change how the signature is
 // checked ("crit", "jwk", "jku", "x5u", "x5c", "b64") are refused rather
-// than honoured. ES256 signatures are the 64-byte r‖s of RFC 7518 §3.4;
+// than honoured. The header is one JSON object without repeated names or
+// invalid UTF-8. ES256 signatures are the 64-byte r‖s of RFC 7518 §3.4;
 // both s and n − s are accepted (no low-S normalization): single use rests
 // on the ticket or transaction, never on the signature's bytes, so a
 // second encoding of one signature gains nothing. Errors match

@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/verifykit/verifykit/internal/keyuri"
@@ -403,9 +403,7 @@ func (p *Push) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.
 		return nil, verify.InvalidField("auth_session", "", "push-notification takes only auth_session")
 	}
 	var st pushState
-	dec := json.NewDecoder(bytes.NewReader(req.State))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil || st.V != 1 || len(st.Ticket) != sha256.Size || len(st.Secret) < minSecretSize || len(st.Secret) > maxSecretSize {
+	if err := json.Unmarshal(req.State, &st, json.RejectUnknownMembers(true)); err != nil || st.V != 1 || len(st.Ticket) != sha256.Size || len(st.Secret) < minSecretSize || len(st.Secret) > maxSecretSize {
 		return nil, verify.NewError(verify.ErrInvalidSession, "push_state", "The auth_session is invalid")
 	}
 	t, err := p.devices.PushTicket(ctx, st.Ticket)
@@ -470,26 +468,28 @@ type Device struct {
 }
 
 // MarshalBinary encodes d as stored in the method's Secret (versioned JSON).
+// A nil TOTPSecret is written as null, as it always was.
 func (d Device) MarshalBinary() ([]byte, error) {
 	b, err := json.Marshal(struct {
 		V int `json:"v"`
 		Device
-	}{1, d})
+	}{1, d}, json.FormatNilSliceAsNull(true))
 	if err != nil {
 		return nil, fmt.Errorf("push: encode device: %w", err)
 	}
 	return b, nil
 }
 
-// ParseDevice decodes the Secret of a push-notification method.
+// ParseDevice decodes the Secret of a push-notification method: one JSON
+// object of the members MarshalBinary writes (token_hash may be absent);
+// unknown, repeated or case-variant members and data after the object
+// make it malformed.
 func ParseDevice(secret []byte) (Device, error) {
 	var v struct {
 		V int `json:"v"`
 		Device
 	}
-	dec := json.NewDecoder(bytes.NewReader(secret))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil || v.V != 1 {
+	if err := json.Unmarshal(secret, &v, json.RejectUnknownMembers(true)); err != nil || v.V != 1 {
 		return Device{}, errors.New("push: malformed device record")
 	}
 	if _, err := parseDeviceKey(v.PublicKey); err != nil {
