@@ -3,6 +3,7 @@ package passkey
 import (
 	"context"
 	stdjson "encoding/json"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/cryptotest"
@@ -101,6 +102,15 @@ func TestCreationOptionsEncodeAsEncodingJSONDid(t *testing.T) {
 	assert.Equal(t, a, b, "the same value")
 }
 
+// The /.well-known/webauthn document is the bytes it was.
+func TestRelatedOriginsDocumentBytesAreUnchanged(t *testing.T) {
+	h, err := WellKnownWebAuthn([]string{"https://shop.example.co.uk", "https://example.de"})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/.well-known/webauthn", nil))
+	assert.Equal(t, `{"origins":["https://shop.example.co.uk","https://example.de"]}`, rec.Body.String())
+}
+
 // A sealed state as the code before json/v2 wrote it still decodes: as
 // verify.Service sealed it with json/v2 ("cm":false written, since
 // omitempty does not omit false there) and as encoding/json wrote it
@@ -163,5 +173,23 @@ func TestSealedStateIsDecodedStrictly(t *testing.T) {
 	} {
 		_, err := decodeState(jsontext.Value(raw))
 		assert.ErrorIs(t, err, errState, name)
+	}
+}
+
+// An AAGUID names file is decoded by json/v2: a repeated AAGUID is an
+// error (encoding/json kept the last), and a member name in another case
+// does not match, so an entry with "Name" has no name.
+func TestAAGUIDNamesFileIsDecodedStrictly(t *testing.T) {
+	const id = "ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4"
+	_, err := ParseAAGUIDNames([]byte(`{"` + id + `":{"name":"Google Password Manager"}}`))
+	require.NoError(t, err)
+	for name, file := range map[string]string{
+		"repeated AAGUID": `{"` + id + `":{"name":"A"},"` + id + `":{"name":"B"}}`,
+		"case-variant":    `{"` + id + `":{"Name":"Google Password Manager"}}`,
+		"repeated name":   `{"` + id + `":{"name":"A","name":"B"}}`,
+		"invalid UTF-8":   `{"` + id + `":{"name":"A` + "\xff" + `"}}`,
+	} {
+		_, err := ParseAAGUIDNames([]byte(file))
+		assert.Error(t, err, name)
 	}
 }
