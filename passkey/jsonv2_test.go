@@ -176,6 +176,32 @@ func TestSealedStateIsDecodedStrictly(t *testing.T) {
 	}
 }
 
+// authn_response of a registration is decoded strictly (json/v2): member
+// names match case-sensitively, so "rawID" or "ClientDataJSON" is an
+// unknown member and refused, where encoding/json matched them to rawId
+// and clientDataJSON; repeated names and invalid UTF-8 stay refused.
+// SECURITY-CHECKLIST WA-02.
+func TestRegistrationResponseMemberNamesAreCaseSensitive(t *testing.T) {
+	n := newVNone(t)
+	good := string(n.body(t, nil, nil))
+	_, err := n.confirm(t, jsontext.Value(good), nil)
+	require.NoError(t, err)
+	for name, body := range map[string]string{
+		"rawID":                   strings.Replace(good, `"rawId":`, `"rawID":`, 1),
+		"Type":                    strings.Replace(good, `"type":`, `"Type":`, 1),
+		"ClientDataJSON":          strings.Replace(good, `"clientDataJSON":`, `"ClientDataJSON":`, 1),
+		"attestationobject":       strings.Replace(good, `"attestationObject":`, `"attestationobject":`, 1),
+		"repeated type":           strings.Replace(good, `"type":"public-key"`, `"type":"public-key","type":"public-key"`, 1),
+		"invalid UTF-8":           strings.Replace(good, `"type":"public-key"`, "\"type\":\"public-key\",\"authenticatorAttachment\":\"\xff\"", 1),
+		"trailing data":           good + `{}`,
+		"case-variant extensions": strings.Replace(good, `"type":"public-key"`, `"type":"public-key","ClientExtensionResults":{}`, 1),
+	} {
+		require.NotEqual(t, good, body, name)
+		_, err := n.confirm(t, jsontext.Value(body), nil)
+		malformed(t, err, "authn_response")
+	}
+}
+
 // An AAGUID names file is decoded by json/v2: a repeated AAGUID is an
 // error (encoding/json kept the last), and a member name in another case
 // does not match, so an entry with "Name" has no name.
