@@ -75,8 +75,8 @@
 //
 //	step   check                                        where
 //	1–2    options: challenge, user handle, exclusions  here (Start)
-//	3      a public-key attestation response            here: type "public-key", only the spec's members (strict JSON,
-//	                                                    no duplicate member names), id = base64url(rawId) exactly
+//	3      a public-key attestation response            here: type "public-key", only the spec's members (json/v2:
+//	                                                    names exact, none repeated), id = base64url(rawId) exactly
 //	4      client extension results                     step 28
 //	5      UTF-8 decode of clientDataJSON               here: invalid UTF-8 refused, a leading BOM stripped for
 //	                                                    parsing (and kept in the hashed bytes)

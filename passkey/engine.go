@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/big"
 	"slices"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 	"github.com/google/uuid"
@@ -148,7 +148,7 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 			})
 		}
 	}
-	params, err := json.Marshal(opts)
+	params, err := json.Marshal(opts, sentJSON)
 	if err != nil {
 		return nil, fmt.Errorf("passkey: encode creation options: %w", err)
 	}

@@ -2,7 +2,6 @@ package passkey
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
 	"github.com/google/uuid"
 	"golang.org/x/net/publicsuffix"
 
@@ -115,7 +115,7 @@ func WellKnownWebAuthn(relatedOrigins []string) (http.Handler, error) {
 	}
 	doc, err := json.Marshal(struct {
 		Origins []string `json:"origins"`
-	}{relatedOrigins})
+	}{relatedOrigins}, sentJSON)
 	if err != nil {
 		return nil, fmt.Errorf("passkey: encode related origins: %w", err)
 	}
@@ -156,7 +156,8 @@ const maxAuthenticatorName = 100
 
 // ParseAAGUIDNames parses a file in the community format. An entry whose
 // key is not a UUID, is the all-zero AAGUID, or whose name is empty, too
-// long or not printable is an error.
+// long or not printable is an error, and so are a repeated key and
+// invalid UTF-8. Member names match exactly: "Name" is not "name".
 func ParseAAGUIDNames(data []byte) (*AAGUIDNames, error) {
 	var raw map[string]struct {
 		Name      string `json:"name"`

@@ -1,14 +1,22 @@
 package passkey
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"slices"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/verifykit/verifykit/verify"
 )
+
+// sentJSON are the json/v2 options of the documents the engine sends
+// (creation options, the related-origins document). Their strings are
+// escaped as encoding/json escaped them, so that their bytes did not
+// change with the move to json/v2: <, >, &, U+2028 and U+2029 as \u
+// escapes. Invalid UTF-8 (a host's user names are not checked) is
+// replaced by U+FFFD rather than refused, as encoding/json did, though
+// written as the character where encoding/json wrote \ufffd.
+var sentJSON = json.JoinOptions(jsontext.EscapeForHTML(true), jsontext.EscapeForJS(true), jsontext.AllowInvalidUTF8(true))
 
 // creationOptions is authn_params_public_key, the spec's
 // PublicKeyCredentialCreationOptions in the JSON form of WebAuthn §5.4
@@ -28,12 +36,12 @@ type creationOptions struct {
 	AttestationFormats []string `json:"attestationFormats,omitempty"`
 	Hints              []string `json:"hints,omitempty"` // §5.4.8
 	// Extensions requests credProps (always) and prf (Config.RequestPRF).
-	Extensions *creationExtensions `json:"extensions,omitempty"`
+	Extensions *creationExtensions `json:"extensions,omitzero"`
 }
 
 type creationExtensions struct {
-	CredProps bool      `json:"credProps,omitempty"`
-	PRF       *struct{} `json:"prf,omitempty"`
+	CredProps bool      `json:"credProps,omitzero"`
+	PRF       *struct{} `json:"prf,omitzero"` // {} when set: omitempty would drop it
 }
 
 type rpEntity struct {
@@ -86,7 +94,7 @@ type sealedState struct {
 	// requested: a response in another format is refused.
 	Formats []string `json:"af,omitempty"`
 	// Conditional is set for a conditional create (a passkey upgrade).
-	Conditional bool `json:"cm,omitempty"`
+	Conditional bool `json:"cm,omitzero"`
 	// Extensions lists the extensions requested, for §7.1 step 28.
 	Extensions []string `json:"ext,omitempty"`
 }
@@ -95,12 +103,11 @@ const stateVersion = 1
 
 var errState = errors.New("passkey: malformed sealed state")
 
-// decodeState strictly decodes a sealed state.
+// decodeState strictly decodes a sealed state: one JSON object of
+// sealedState's members, names as written, and no other.
 func decodeState(raw jsontext.Value) (sealedState, error) {
 	var st sealedState
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&st); err != nil || d.More() {
+	if err := json.Unmarshal(raw, &st, json.RejectUnknownMembers(true)); err != nil {
 		return sealedState{}, errState
 	}
 	if st.Version != stateVersion || len(st.Challenge) < 16 || len(st.Challenge) > 256 ||

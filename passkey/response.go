@@ -3,13 +3,13 @@ package passkey
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/go-webauthn/webauthn/protocol"
 
@@ -118,13 +118,13 @@ func (s *settings) decodeResponse(raw jsontext.Value) (*decoded, error) {
 	if !uniqueJSON(raw) {
 		return nil, badField("", "", "authn_response is not a JSON object with unique member names")
 	}
-	// Unknown members are refused at every level: the spec closes
-	// response (additionalProperties: false), and verify/httpapi closes the
-	// top level too, so that no member is silently ignored.
+	// json/v2: names match exactly, and unknown members are refused at
+	// every level: the spec closes response (additionalProperties: false),
+	// and verify/httpapi closes the top level too, so that no member is
+	// silently ignored. clientExtensionResults is go-webauthn's to decode
+	// (its UnmarshalJSON gets the member's bytes).
 	var w wireCredential
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.DisallowUnknownFields()
-	if err := d.Decode(&w); err != nil || d.More() {
+	if err := json.Unmarshal(raw, &w, json.RejectUnknownMembers(true)); err != nil {
 		return nil, badField("", "", "authn_response must be an AuthenticatorAttestationResponse object with only its members, each of its type")
 	}
 	switch {
@@ -227,9 +227,10 @@ const maxJSONDepth = 16
 
 // uniqueJSON reports whether b is one JSON text of valid UTF-8, nested at
 // most maxJSONDepth deep, whose objects have unique member names. It runs
-// before encoding/json, which keeps the last of duplicate members; the
-// check is jsontext's decoder (github.com/go-json-experiment/json), which
-// refuses duplicate names and invalid UTF-8 by default.
+// before go-webauthn decodes clientDataJSON with encoding/json, which
+// keeps the last of duplicate members, and bounds the depth of
+// authn_response before json/v2 decodes it. The check is jsontext's
+// decoder, which refuses duplicate names and invalid UTF-8 by default.
 func uniqueJSON(b []byte) bool {
 	dec := jsontext.NewDecoder(bytes.NewReader(b))
 	for {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	stdjson "encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -282,7 +281,7 @@ func (s *settings) decodeAssertion(raw []byte) (*decodedAssertion, error) {
 		}
 	}
 	if ext := w.ClientExtensionResults; len(ext) > 0 && string(ext) != "null" {
-		if ext.Kind() != '{' || stdjson.Unmarshal(ext, &out.extResults) != nil {
+		if ext.Kind() != '{' || json.Unmarshal(ext, &out.extResults) != nil {
 			return nil, badField(".clientExtensionResults", "/clientExtensionResults", "clientExtensionResults must be an object of extension outputs")
 		}
 	}
