@@ -79,3 +79,16 @@ func TestOutboxLineBytesAreUnchanged(t *testing.T) {
 	require.NoError(t, NewOutbox(&buf).Send(context.Background(), m))
 	assert.Equal(t, `{"channel":"email","to":"a\u0026b@example.com","code":"012345","text":"\u003cb\u003e012345\u003c/b\u003e \u0026 \"more\"\n\u2028\u2029é"}`+"\n", buf.String())
 }
+
+// TestOutboxWritesInvalidUTF8AsReplacementCharacter: invalid UTF-8 in a
+// message is still written, as U+FFFD, as encoding/json did; json/v2
+// spells it as the character itself where encoding/json wrote the escape
+// \ufffd (the same JSON string).
+func TestOutboxWritesInvalidUTF8AsReplacementCharacter(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, NewOutbox(&buf).Send(context.Background(), Message{Channel: ChannelSMS, To: "+15551234567", Code: "012345", Text: "a\xffb"}))
+	assert.Equal(t, `{"channel":"sms","to":"+15551234567","code":"012345","text":"a`+"\uFFFD"+`b"}`+"\n", buf.String())
+	var line OutboxLine
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(buf.Bytes()), &line))
+	assert.Equal(t, "a\uFFFDb", line.Text)
+}

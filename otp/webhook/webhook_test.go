@@ -283,6 +283,12 @@ func TestSendBodyBytesAreUnchanged(t *testing.T) {
 			},
 			`"channel":"email","to":"a\u0026b@example.com","code":"012345","subject":"\u003cCode\u003e \u0026 more","text":"\u003cb\u003e012345\u003c/b\u003e\n\u2028\u2029é","expires_at":"2026-01-02T03:09:05.0000005Z"}`,
 		},
+		// Invalid UTF-8 is still sent, as U+FFFD; json/v2 writes the
+		// character where encoding/json wrote the escape \ufffd.
+		"invalid UTF-8": {
+			otp.Message{Channel: otp.ChannelSMS, To: "+15551234567", Code: "012345", Text: "a\xffb", ExpiresAt: epoch},
+			`"channel":"sms","to":"+15551234567","code":"012345","text":"a` + "\uFFFD" + `b","expires_at":"2026-01-02T03:04:05Z"}`,
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			g := newGateway(t, http.StatusAccepted)
