@@ -602,3 +602,23 @@ func TestStoredSecretBytesAreUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestStoredSecretWithInvalidUTF8IsNotWritten: a hash that is not valid
+// UTF-8 (never one the Hasher makes) is refused rather than stored with
+// U+FFFD in its place, as encoding/json stored it.
+func TestStoredSecretWithInvalidUTF8IsNotWritten(t *testing.T) {
+	_, err := storedSecret{Hash: "$argon2id$\xff"}.Encode()
+	assert.Error(t, err)
+	_, err = storedSecret{Hash: "h", History: []string{"\xff"}}.Encode()
+	assert.Error(t, err)
+}
+
+// TestStoredSecretRepeatingAMemberIsRefused: a stored secret naming a
+// member twice, or in another case, does not decode (encoding/json kept
+// the last value and matched case-insensitively); Encode writes neither.
+func TestStoredSecretRepeatingAMemberIsRefused(t *testing.T) {
+	_, err := decodeSecret([]byte(`{"v":1,"hash":"a","hash":"b"}`))
+	assert.ErrorIs(t, err, jsontext.ErrDuplicateName)
+	_, err = decodeSecret([]byte(`{"v":1,"Hash":"a"}`))
+	assert.Error(t, err)
+}
