@@ -3,7 +3,6 @@ package otp
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stretchr/testify/assert"
