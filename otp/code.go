@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/verifykit/verifykit/internal/mailaddr"
 	"github.com/verifykit/verifykit/verify"
 )
@@ -153,11 +155,10 @@ func (s *codeState) encode() string {
 	return encodeState(b)
 }
 
-// decodeCodeState parses a sealed state made by codeState.encode into s,
-// with s.hash and s.to pointing into buf.
-func decodeCodeState(buf *[maxCodeState + 3]byte, raw []byte, s *codeState) bool {
-	b, ok := decodeState(buf[:], raw)
-	if !ok || len(b) <= codeStateHeader || len(b) > maxCodeState || b[0] != codeStateVersion {
+// decodeCodeState parses a sealed state made by codeState.encode into s.
+func decodeCodeState(raw jsontext.Value, s *codeState) bool {
+	b, err := decodeState(raw, maxCodeState)
+	if err != nil || len(b) <= codeStateHeader || b[0] != codeStateVersion {
 		return false
 	}
 	s.channel = channelOf(b[1])
@@ -218,12 +219,12 @@ func (e *codeEngine) start(ctx context.Context, req *verify.EngineStart, msg Mes
 // verify.ErrInvalidProof for a malformed or wrong code. The attempt has
 // already been counted by the service (store.Store.Attempt), which
 // voids the session after Config.MaxAttempts failures (OT-05).
-func (e *codeEngine) confirm(req *verify.EngineConfirm, buf *[maxCodeState + 3]byte) (codeState, error) {
+func (e *codeEngine) confirm(req *verify.EngineConfirm) (codeState, error) {
 	var st codeState
 	if req.Request.OTPCode == nil {
 		return st, verify.InvalidField("otp_code", "/otp_code", string(e.typ)+" requires otp_code")
 	}
-	if !decodeCodeState(buf, req.State, &st) || !e.channelOK(st.channel) {
+	if !decodeCodeState(req.State, &st) || !e.channelOK(st.channel) {
 		return st, invalidState(string(e.typ) + "_state")
 	}
 	if !e.cfg.Now().Before(st.expires) {

@@ -2,12 +2,13 @@ package otp
 
 import (
 	"context"
-	"encoding/json"
 	"net/mail"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/verifykit/verifykit/internal/mailaddr"
 	"github.com/verifykit/verifykit/ratelimit"

@@ -159,8 +159,7 @@ func (e *Email) Start(ctx context.Context, req *verify.EngineStart) (*verify.Cha
 // Errors: verify.ErrExpired for a code past its TTL; verify.ErrInvalidProof
 // for a code that is not exactly Digits ASCII digits or is wrong.
 func (e *Email) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.Confirmation, error) {
-	var buf [maxCodeState + 3]byte
-	st, err := e.core.confirm(req, &buf)
+	st, err := e.core.confirm(req)
 	if err != nil {
 		return nil, err
 	}

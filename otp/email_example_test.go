@@ -3,9 +3,10 @@ package otp_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/verifykit/verifykit/otp"
 	"github.com/verifykit/verifykit/ratelimit"

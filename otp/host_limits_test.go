@@ -2,11 +2,12 @@ package otp
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

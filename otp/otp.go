@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/verifykit/verifykit/verify"
@@ -143,21 +144,26 @@ var stateEncoding = base64.RawURLEncoding.Strict()
 // auth_session.
 func encodeState(b []byte) string { return stateEncoding.EncodeToString(b) }
 
-// decodeState decodes the sealed state raw, a JSON string made by
-// encodeState, into dst and returns the decoded bytes (a prefix of dst).
-// It reports false for anything else (not a string, escapes, a wrong
-// alphabet, more than len(dst) bytes). It does not allocate.
-func decodeState(dst []byte, raw jsontext.Value) ([]byte, bool) {
-	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
-		return nil, false
+// decodeState decodes the sealed state raw, the JSON string made by
+// encodeState, and returns its bytes. It fails for anything else: a value
+// that is not a JSON string (null included), a string not in
+// stateEncoding, or one that decodes to more than maxLen bytes (checked
+// before decoding).
+func decodeState(raw jsontext.Value, maxLen int) ([]byte, error) {
+	// json/v2 reads null into a string as "": refuse it first.
+	if raw.Kind() != '"' {
+		return nil, errors.New("otp: state is not a JSON string")
 	}
-	s := raw[1 : len(raw)-1]
-	if stateEncoding.DecodedLen(len(s)) > len(dst) {
-		return nil, false
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("otp: state: %w", err)
 	}
-	n, err := stateEncoding.Decode(dst, s)
+	if stateEncoding.DecodedLen(len(s)) > maxLen {
+		return nil, fmt.Errorf("otp: state longer than %d bytes", maxLen)
+	}
+	b, err := stateEncoding.DecodeString(s)
 	if err != nil {
-		return nil, false
+		return nil, fmt.Errorf("otp: state: %w", err)
 	}
-	return dst[:n], true
+	return b, nil
 }

@@ -88,12 +88,11 @@ func (e *RecoveryCode) Confirm(ctx context.Context, req *verify.EngineConfirm) (
 	if p, one := req.Request.Proof(); !one || p != "" {
 		return nil, verify.InvalidField("auth_session", "", "recovery-code takes only auth_session")
 	}
-	var buf [sha256.Size + 3]byte
-	h, ok := decodeState(buf[:], req.State)
-	if !ok || len(h) != sha256.Size {
+	h, err := decodeState(req.State, sha256.Size)
+	if err != nil || len(h) != sha256.Size {
 		return nil, invalidState("recovery_code_state")
 	}
-	return &verify.Confirmation{Secret: bytes.Clone(h)}, nil
+	return &verify.Confirmation{Secret: h}, nil
 }
 
 // hash is the stored form of a recovery code: HMAC-SHA256 under the hash

@@ -2,12 +2,14 @@ package otp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // Channel is how a code travels to the user.
@@ -120,7 +122,10 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if o == nil || o.w == nil {
 		return errNoOutbox
 	}
-	line, err := json.Marshal(OutboxLine{Channel: m.Channel, To: m.To, Code: m.Code, Text: m.Text})
+	// The bytes encoding/json wrote: <, >, & and U+2028/U+2029 escaped,
+	// invalid UTF-8 written as U+FFFD rather than refused.
+	line, err := json.Marshal(OutboxLine{Channel: m.Channel, To: m.To, Code: m.Code, Text: m.Text},
+		jsontext.EscapeForHTML(true), jsontext.EscapeForJS(true), jsontext.AllowInvalidUTF8(true))
 	if err != nil {
 		return fmt.Errorf("otp: outbox: %w", err)
 	}

@@ -65,3 +65,30 @@ func TestOutboxErrors(t *testing.T) {
 	require.Error(t, nilOutbox.Send(context.Background(), Message{}))
 	require.NoError(t, SenderFunc(func(context.Context, Message) error { return nil }).Send(context.Background(), Message{}))
 }
+
+// TestOutboxLineBytesAreUnchanged pins the bytes of an outbox line as
+// encoding/json wrote them before the move to json/v2: members in field
+// order, <, >, & and U+2028/U+2029 escaped, Subject and ExpiresAt not
+// written, one '\n' at the end.
+func TestOutboxLineBytesAreUnchanged(t *testing.T) {
+	var buf bytes.Buffer
+	m := Message{
+		Channel: ChannelEmail, To: "a&b@example.com", Code: "012345",
+		Text: "<b>012345</b> & \"more\"\n\u2028\u2029é", Subject: "not written",
+	}
+	require.NoError(t, NewOutbox(&buf).Send(context.Background(), m))
+	assert.Equal(t, `{"channel":"email","to":"a\u0026b@example.com","code":"012345","text":"\u003cb\u003e012345\u003c/b\u003e \u0026 \"more\"\n\u2028\u2029é"}`+"\n", buf.String())
+}
+
+// TestOutboxWritesInvalidUTF8AsReplacementCharacter: invalid UTF-8 in a
+// message is still written, as U+FFFD, as encoding/json did; json/v2
+// spells it as the character itself where encoding/json wrote the escape
+// \ufffd (the same JSON string).
+func TestOutboxWritesInvalidUTF8AsReplacementCharacter(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, NewOutbox(&buf).Send(context.Background(), Message{Channel: ChannelSMS, To: "+15551234567", Code: "012345", Text: "a\xffb"}))
+	assert.Equal(t, `{"channel":"sms","to":"+15551234567","code":"012345","text":"a`+"\uFFFD"+`b"}`+"\n", buf.String())
+	var line OutboxLine
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(buf.Bytes()), &line))
+	assert.Equal(t, "a\uFFFDb", line.Text)
+}

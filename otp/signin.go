@@ -269,11 +269,10 @@ func startSignIn(ctx context.Context, e verify.Engine, req *verify.EngineStart, 
 // to, the method's stored destination (what its enrollment sealed, which
 // Start's normalisation leaves as it is).
 func (e *codeEngine) authenticate(req *verify.EngineConfirm, to string) (*verify.Confirmation, error) {
-	var buf [maxCodeState + 3]byte
 	st, err := e.confirm(&verify.EngineConfirm{
 		Subject: req.Subject, MethodID: req.Record.ID, State: req.State, Client: req.Client, IssuedAt: req.IssuedAt,
 		Request: verify.VerifyRequest{AuthSession: req.Request.AuthSession, OTPCode: req.Request.OTPCode},
-	}, &buf)
+	})
 	if errors.Is(err, verify.ErrExpired) {
 		return nil, verify.NewError(verify.ErrExpired, "code_expired", "The code has expired; request a new one")
 	}

@@ -218,9 +218,8 @@ func (e *TOTP) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.
 	if req.Request.OTPCode == nil {
 		return nil, verify.InvalidField("otp_code", "/otp_code", "totp requires otp_code")
 	}
-	var buf [maxKeyLen]byte
-	blob, ok := decodeState(buf[:], req.State)
-	if !ok {
+	blob, err := decodeState(req.State, maxKeyLen)
+	if err != nil {
 		return nil, invalidState("totp_state")
 	}
 	k, err := parseKey(blob)
@@ -235,7 +234,7 @@ func (e *TOTP) Confirm(ctx context.Context, req *verify.EngineConfirm) (*verify.
 	if !ok {
 		return nil, invalidProof("totp_code")
 	}
-	return &verify.Confirmation{Secret: bytes.Clone(blob), Counter: step}, nil
+	return &verify.Confirmation{Secret: blob, Counter: step}, nil
 }
 
 // match compares in with the code of every time step in

@@ -1,9 +1,10 @@
 package password
 
 import (
-	"encoding/json"
 	"testing"
 	"time"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/stretchr/testify/require"
 

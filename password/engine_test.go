@@ -3,7 +3,6 @@ package password
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stretchr/testify/assert"
@@ -550,4 +550,75 @@ func TestCheckMatchesConfirm(t *testing.T) {
 		assert.Equal(t, a.Reason, b.Reason, "%q", pw)
 		assert.Equal(t, a.Fields, b.Fields, "%q", pw)
 	}
+}
+
+// TestStartPolicyBytesAreUnchanged pins the policy of the start response
+// byte for byte, as encoding/json wrote it before the move to json/v2:
+// members in field order, arrays (never null), no escapes.
+func TestStartPolicyBytesAreUnchanged(t *testing.T) {
+	enr := newFixture(t, Config{}).start(t, alice)
+	assert.Equal(t, `{"complexity":{"min_length":15,"character_types":[],"character_type_rule":"all","identical_characters":"allow","sequential_characters":"allow","max_length_exceeded":"error"},"profile_data":{"active":true,"blocked_fields":["name","email","username"]},"history":{"active":false,"size":0},"dictionary":{"active":true,"default":"en_10k"}}`, string(enr.Policy))
+
+	p := Policy{
+		Complexity: Complexity{
+			MinLength: 12, CharacterTypes: []CharacterType{Lowercase, Uppercase, Number, Special}, CharacterTypeRule: ThreeOfFour,
+			IdenticalCharacters: Block, SequentialCharacters: Block, MaxLengthExceeded: MaxLengthError,
+		},
+		ProfileData: ProfileData{Active: false, BlockedFields: []string{}},
+		History:     History{Active: true, Size: 24},
+		Dictionary:  Dictionary{Active: false, Default: En100k},
+	}
+	enr = newFixture(t, Config{Policy: &p}).start(t, alice)
+	assert.Equal(t, `{"complexity":{"min_length":12,"character_types":["lowercase","uppercase","number","special"],"character_type_rule":"three_of_four","identical_characters":"block","sequential_characters":"block","max_length_exceeded":"error"},"profile_data":{"active":false,"blocked_fields":[]},"history":{"active":true,"size":24},"dictionary":{"active":false,"default":"en_100k"}}`, string(enr.Policy))
+}
+
+// TestStoredSecretBytesAreUnchanged: a stored secret encodes to the bytes
+// encoding/json wrote before the move to json/v2 (history omitted when
+// empty), and rows written then decode.
+func TestStoredSecretBytesAreUnchanged(t *testing.T) {
+	const (
+		argon = "$argon2id$v=19$m=19456,t=2,p=1$MmNlMzRlNzYyNDJkMjVhMQ$1EXcjQLlJwmBf/da+kYWUadsijwS+WWPXFuBTPbFJDc"
+		bcr   = "$2b$04$gqvSpZDNojY8LhbteKveROScvohNR6XFkGN1Iu3qg2RXpr9pTByx6"
+	)
+	rows := []struct {
+		s   storedSecret
+		row string
+	}{
+		{storedSecret{Hash: argon}, `{"v":1,"hash":"` + argon + `"}`},
+		{storedSecret{Hash: argon, History: []string{}}, `{"v":1,"hash":"` + argon + `"}`},
+		{storedSecret{Hash: argon, History: []string{bcr, argon}}, `{"v":1,"hash":"` + argon + `","history":["` + bcr + `","` + argon + `"]}`},
+	}
+	for _, r := range rows {
+		b, err := r.s.Encode()
+		require.NoError(t, err)
+		assert.Equal(t, r.row, string(b))
+		got, err := decodeSecret([]byte(r.row))
+		require.NoError(t, err)
+		assert.Equal(t, r.s.Hash, got.Hash)
+		if len(r.s.History) == 0 {
+			assert.Empty(t, got.History)
+		} else {
+			assert.Equal(t, r.s.History, got.History)
+		}
+	}
+}
+
+// TestStoredSecretWithInvalidUTF8IsNotWritten: a hash that is not valid
+// UTF-8 (never one the Hasher makes) is refused rather than stored with
+// U+FFFD in its place, as encoding/json stored it.
+func TestStoredSecretWithInvalidUTF8IsNotWritten(t *testing.T) {
+	_, err := storedSecret{Hash: "$argon2id$\xff"}.Encode()
+	assert.Error(t, err)
+	_, err = storedSecret{Hash: "h", History: []string{"\xff"}}.Encode()
+	assert.Error(t, err)
+}
+
+// TestStoredSecretRepeatingAMemberIsRefused: a stored secret naming a
+// member twice, or in another case, does not decode (encoding/json kept
+// the last value and matched case-insensitively); Encode writes neither.
+func TestStoredSecretRepeatingAMemberIsRefused(t *testing.T) {
+	_, err := decodeSecret([]byte(`{"v":1,"hash":"a","hash":"b"}`))
+	assert.ErrorIs(t, err, jsontext.ErrDuplicateName)
+	_, err = decodeSecret([]byte(`{"v":1,"Hash":"a"}`))
+	assert.Error(t, err)
 }

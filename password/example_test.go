@@ -2,10 +2,11 @@ package password_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/verifykit/verifykit/password"
 	"github.com/verifykit/verifykit/session"

@@ -2,12 +2,13 @@ package password
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"os"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json"
 
 	"github.com/stretchr/testify/require"
 

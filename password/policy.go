@@ -2,13 +2,13 @@ package password
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -360,15 +360,26 @@ func ParsePolicy(data []byte) (Policy, error) {
 	return p, nil
 }
 
-// strictDecode decodes exactly one JSON value into v, refusing unknown
-// fields and trailing data.
+// strictDecode decodes exactly one JSON value into v with json/v2, which
+// refuses repeated and case-variant member names and invalid UTF-8; it
+// also refuses unknown members and data after the value.
+//
+// json/v2 words its semantic errors differently from one process to the
+// next ("cannot" or "unable to"); strictDecode words them one way:
+// `unknown field "name"` and `cannot unmarshal JSON … into Go … at "/ptr"`.
 func strictDecode(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	err := json.UnmarshalDecode(dec, v, json.RejectUnknownMembers(true))
+	if se, ok := errors.AsType[*json.SemanticError](err); ok {
+		if se.Err == json.ErrUnknownName {
+			return fmt.Errorf("unknown field %q", se.JSONPointer.LastToken())
+		}
+		return fmt.Errorf("cannot unmarshal JSON %v into Go %v at %q", se.JSONKind, se.GoType, se.JSONPointer)
+	}
+	if err != nil {
 		return err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := dec.ReadToken(); err != io.EOF {
 		return errors.New("trailing data after JSON value")
 	}
 	return nil

@@ -1,9 +1,11 @@
 package password
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -174,5 +176,56 @@ func TestParsePolicy(t *testing.T) {
 			assert.ErrorContains(t, err, tc.wantErr)
 			assert.Equal(t, Policy{}, p, "no partial policy on error")
 		})
+	}
+}
+
+// TestPolicyRepeatingAMemberIsRefused: a policy document that names a
+// section or a member twice is refused, whichever value comes last
+// (encoding/json kept the last one).
+func TestPolicyRepeatingAMemberIsRefused(t *testing.T) {
+	valid := mustJSON(t, DefaultPolicy())
+	for name, doc := range map[string]string{
+		"member":      strings.Replace(valid, `"min_length":15`, `"min_length":15,"min_length":8`, 1),
+		"same value":  strings.Replace(valid, `"min_length":15`, `"min_length":15,"min_length":15`, 1),
+		"section":     strings.Replace(valid, `{"complexity":`, `{"history":{"active":false,"size":0},"complexity":`, 1),
+		"array owner": strings.Replace(valid, `"blocked_fields":[`, `"blocked_fields":[],"blocked_fields":[`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			require.NotEqual(t, valid, doc)
+			p, err := ParsePolicy([]byte(doc))
+			assert.ErrorIs(t, err, jsontext.ErrDuplicateName)
+			assert.Equal(t, Policy{}, p)
+		})
+	}
+}
+
+// TestPolicyNamesMatchOnlyInTheirOwnCase: a member spelled in another case
+// is an unknown field, even beside the exact one (encoding/json matched
+// names case-insensitively and accepted both).
+func TestPolicyNamesMatchOnlyInTheirOwnCase(t *testing.T) {
+	valid := mustJSON(t, DefaultPolicy())
+	for name, doc := range map[string]string{
+		"section":       strings.Replace(valid, `"complexity"`, `"Complexity"`, 1),
+		"beside member": strings.Replace(valid, `"min_length":15`, `"min_length":15,"Min_Length":8`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			p, err := ParsePolicy([]byte(doc))
+			assert.ErrorContains(t, err, "unknown field")
+			assert.Equal(t, Policy{}, p)
+		})
+	}
+}
+
+// TestPolicyWithInvalidUTF8IsRefused: invalid UTF-8 anywhere in a policy
+// document is refused by the decoder itself.
+func TestPolicyWithInvalidUTF8IsRefused(t *testing.T) {
+	valid := mustJSON(t, DefaultPolicy())
+	for _, doc := range []string{
+		strings.Replace(valid, `"name"`, "\"na\xffme\"", 1),
+		strings.Replace(valid, `"min_length":15`, "\"min_length\":15,\"x\xff\":1", 1),
+	} {
+		p, err := ParsePolicy([]byte(doc))
+		assert.ErrorContains(t, err, "invalid UTF-8")
+		assert.Equal(t, Policy{}, p)
 	}
 }

@@ -264,3 +264,41 @@ func TestConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, caller.CheckRedirect, "the caller's client is not modified")
 }
+
+// TestSendBodyBytesAreUnchanged pins the signed body as encoding/json
+// wrote it before the move to json/v2: members in field order, subject
+// only when set, <, >, & and U+2028/U+2029 escaped, expires_at in UTC
+// RFC 3339.
+func TestSendBodyBytesAreUnchanged(t *testing.T) {
+	local := time.FixedZone("UTC+1", 3600)
+	for name, tc := range map[string]struct {
+		m    otp.Message
+		want string // after the id
+	}{
+		"no subject": {msg, `"channel":"sms","to":"+15551234567","code":"012345","text":"Your verification code is 012345.","expires_at":"2026-01-02T03:09:05Z"}`},
+		"escaped": {
+			otp.Message{
+				Channel: otp.ChannelEmail, To: "a&b@example.com", Code: "012345", Subject: "<Code> & more",
+				Text: "<b>012345</b>\n\u2028\u2029é", ExpiresAt: time.Date(2026, 1, 2, 4, 9, 5, 500, local),
+			},
+			`"channel":"email","to":"a\u0026b@example.com","code":"012345","subject":"\u003cCode\u003e \u0026 more","text":"\u003cb\u003e012345\u003c/b\u003e\n\u2028\u2029é","expires_at":"2026-01-02T03:09:05.0000005Z"}`,
+		},
+		// Invalid UTF-8 is still sent, as U+FFFD; json/v2 writes the
+		// character where encoding/json wrote the escape \ufffd.
+		"invalid UTF-8": {
+			otp.Message{Channel: otp.ChannelSMS, To: "+15551234567", Code: "012345", Text: "a\xffb", ExpiresAt: epoch},
+			`"channel":"sms","to":"+15551234567","code":"012345","text":"a` + "\uFFFD" + `b","expires_at":"2026-01-02T03:04:05Z"}`,
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g := newGateway(t, http.StatusAccepted)
+			s, _ := newSender(t, g, nil)
+			require.NoError(t, s.Send(context.Background(), tc.m))
+			reqs := g.requests()
+			require.Len(t, reqs, 1)
+			id := reqs[0].header.Get("Idempotency-Key")
+			require.Regexp(t, `^[0-9a-f]{32}$`, id)
+			assert.Equal(t, `{"id":"`+id+`",`+tc.want, string(reqs[0].body))
+		})
+	}
+}
