@@ -197,6 +197,8 @@ func TestDeviceRecordIsReadStrictly(t *testing.T) {
 
 // TestSealedStateIsReadStrictly: the sealed state of an enrollment is one
 // JSON object of its members; anything else is an invalid auth_session.
+// SECURITY-CHECKLIST AS-17 (the payload, opened behind the MAC, is parsed
+// strictly).
 func TestSealedStateIsReadStrictly(t *testing.T) {
 	f := newFixture(t, Config{}, 0)
 	state := `{"v":1,"t":"` + base64.StdEncoding.EncodeToString(make([]byte, 32)) + `","s":"` + base64.StdEncoding.EncodeToString(make([]byte, 20)) + `"}`
