@@ -9,7 +9,8 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/verifykit/verifykit/internal/jsoncompat"
 )
 
 // Channel is how a code travels to the user.
@@ -122,10 +123,7 @@ func (o *Outbox) Send(ctx context.Context, m Message) error {
 	if o == nil || o.w == nil {
 		return errNoOutbox
 	}
-	// The bytes encoding/json wrote: <, >, & and U+2028/U+2029 escaped,
-	// invalid UTF-8 written as U+FFFD rather than refused.
-	line, err := json.Marshal(OutboxLine{Channel: m.Channel, To: m.To, Code: m.Code, Text: m.Text},
-		jsontext.EscapeForHTML(true), jsontext.EscapeForJS(true), jsontext.AllowInvalidUTF8(true))
+	line, err := json.Marshal(OutboxLine{Channel: m.Channel, To: m.To, Code: m.Code, Text: m.Text}, jsoncompat.SentBytes)
 	if err != nil {
 		return fmt.Errorf("otp: outbox: %w", err)
 	}

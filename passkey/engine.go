@@ -15,6 +15,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 	"github.com/google/uuid"
 
+	"github.com/verifykit/verifykit/internal/jsoncompat"
 	"github.com/verifykit/verifykit/store"
 	"github.com/verifykit/verifykit/verify"
 )
@@ -148,7 +149,7 @@ func (e *Engine) Start(ctx context.Context, req *verify.EngineStart) (*verify.Ch
 			})
 		}
 	}
-	params, err := json.Marshal(opts, sentJSON)
+	params, err := json.Marshal(opts, jsoncompat.SentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("passkey: encode creation options: %w", err)
 	}

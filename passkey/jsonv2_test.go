@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/verifykit/verifykit/internal/jsoncompat"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -78,7 +79,7 @@ func TestCreationOptionsEncodeAsEncodingJSONDid(t *testing.T) {
 		t.Helper()
 		want, err := stdjson.Marshal(o)
 		require.NoError(t, err)
-		got, err := json.Marshal(o, sentJSON)
+		got, err := json.Marshal(o, jsoncompat.SentBytes)
 		require.NoError(t, err)
 		return string(want), string(got)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/verifykit/verifykit/internal/jsoncompat"
 	"github.com/verifykit/verifykit/verify"
 )
 
@@ -115,7 +116,7 @@ func WellKnownWebAuthn(relatedOrigins []string) (http.Handler, error) {
 	}
 	doc, err := json.Marshal(struct {
 		Origins []string `json:"origins"`
-	}{relatedOrigins}, sentJSON)
+	}{relatedOrigins}, jsoncompat.SentBytes)
 	if err != nil {
 		return nil, fmt.Errorf("passkey: encode related origins: %w", err)
 	}

@@ -9,15 +9,6 @@ import (
 	"github.com/verifykit/verifykit/verify"
 )
 
-// sentJSON are the json/v2 options of the documents the engine sends
-// (creation options, the related-origins document). Their strings are
-// escaped as encoding/json escaped them, so that their bytes did not
-// change with the move to json/v2: <, >, &, U+2028 and U+2029 as \u
-// escapes. Invalid UTF-8 (a host's user names are not checked) is
-// replaced by U+FFFD rather than refused, as encoding/json did, though
-// written as the character where encoding/json wrote \ufffd.
-var sentJSON = json.JoinOptions(jsontext.EscapeForHTML(true), jsontext.EscapeForJS(true), jsontext.AllowInvalidUTF8(true))
-
 // creationOptions is authn_params_public_key, the spec's
 // PublicKeyCredentialCreationOptions in the JSON form of WebAuthn §5.4
 // (binary members base64url), ready for

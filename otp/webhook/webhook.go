@@ -54,8 +54,8 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/verifykit/verifykit/internal/jsoncompat"
 	"github.com/verifykit/verifykit/otp"
 )
 
@@ -224,12 +224,10 @@ func (s *Sender) Send(ctx context.Context, m otp.Message) error {
 	if _, err := rand.Read(id); err != nil {
 		return fmt.Errorf("webhook: random: %w", err)
 	}
-	// The bytes encoding/json wrote: <, >, & and U+2028/U+2029 escaped,
-	// invalid UTF-8 written as U+FFFD rather than refused.
 	body, err := json.Marshal(Payload{
 		ID: hex.EncodeToString(id), Channel: m.Channel, To: m.To, Code: m.Code,
 		Subject: m.Subject, Text: m.Text, ExpiresAt: m.ExpiresAt.UTC(),
-	}, jsontext.EscapeForHTML(true), jsontext.EscapeForJS(true), jsontext.AllowInvalidUTF8(true))
+	}, jsoncompat.SentBytes)
 	if err != nil {
 		return fmt.Errorf("webhook: encode: %w", err)
 	}
