@@ -56,11 +56,7 @@ func ecJWK(d *device, members string) string {
 // refused with the error of a body or key that is not JSON; the ticket is
 // not spent.
 func TestDeviceRequestWithRepeatedMemberNamesIsRefused(t *testing.T) {
-	f := newFixture(t, Config{StartLimit: testStartLimit}, 0)
-	d := newECDevice(t, "dup")
-	h := f.push.EnrollHandler()
-	en := f.start(t, f.alice)
-	auth := `Ticket id="` + en.ticket + `"`
+	f, d, h, auth := enrollRequest(t, "dup")
 	_, _, notJSON := post(t, h, http.MethodPost, auth, "application/json", []byte(`{`))
 	for name, body := range map[string]string{
 		"name":                     enrollBody(d, `"name":"Evil"`),
@@ -90,11 +86,7 @@ func TestDeviceRequestWithRepeatedMemberNamesIsRefused(t *testing.T) {
 // with the error of a body or key that is not JSON (encoding/json took
 // them as U+FFFD, which a name may hold).
 func TestDeviceRequestWithInvalidUTF8IsRefused(t *testing.T) {
-	f := newFixture(t, Config{StartLimit: testStartLimit}, 0)
-	d := newECDevice(t, "utf8")
-	h := f.push.EnrollHandler()
-	en := f.start(t, f.alice)
-	auth := `Ticket id="` + en.ticket + `"`
+	f, d, h, auth := enrollRequest(t, "utf8")
 	_, _, notJSON := post(t, h, http.MethodPost, auth, "application/json", []byte(`{`))
 	for name, body := range map[string]string{
 		"name":           strings.Replace(enrollBody(d), d.name, "Pixel \xff", 1),
@@ -110,6 +102,15 @@ func TestDeviceRequestWithInvalidUTF8IsRefused(t *testing.T) {
 	assert.Equal(t, jwkError(t, f, d, `[]`), jwkError(t, f, d, ecJWK(d, `"kid":"k\xff"`)))
 }
 
+// enrollRequest starts an enrollment for a new EC device named name and
+// returns what a request to the enroll endpoint needs: the fixture, the
+// device, the handler and the ticket's Authorization header.
+func enrollRequest(t *testing.T, name string) (*fixture, *device, http.Handler, string) {
+	f := newFixture(t, Config{StartLimit: testStartLimit}, 0)
+	en := f.start(t, f.alice)
+	return f, newECDevice(t, name), f.push.EnrollHandler(), `Ticket id="` + en.ticket + `"`
+}
+
 func ecJWKBody(d *device, members string) string {
 	return strings.Replace(enrollBody(d), string(d.jwk), ecJWK(d, members), 1)
 }
@@ -118,11 +119,7 @@ func ecJWKBody(d *device, members string) string {
 // an enroll body a case variant is an unknown member (400, as for any
 // unknown member), and in a device key it is not the member it resembles.
 func TestDeviceRequestMemberNamesAreCaseSensitive(t *testing.T) {
-	f := newFixture(t, Config{StartLimit: testStartLimit}, 0)
-	d := newECDevice(t, "case")
-	h := f.push.EnrollHandler()
-	en := f.start(t, f.alice)
-	auth := `Ticket id="` + en.ticket + `"`
+	f, d, h, auth := enrollRequest(t, "case")
 	_, _, unknown := post(t, h, http.MethodPost, auth, "application/json", []byte(enrollBody(d, `"extra":1`)))
 	for _, body := range []string{
 		strings.Replace(enrollBody(d), `"name"`, `"Name"`, 1),
